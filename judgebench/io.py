@@ -1,0 +1,277 @@
+"""Data contracts: reading and validating model outputs, annotations and eval sets.
+
+Every loader returns a pandas DataFrame with a fixed set of columns, or raises `InputError`
+naming the file, the row and the field at fault and what to do about it. Nothing is dropped
+silently: rows without a preference are kept (as NaN) and counted by the statistics layer.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import gzip
+import io
+import json
+import zlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ANNOTATION_FIELDS = ("instruction", "output_1", "generator_1", "output_2", "generator_2", "preference")
+OUTPUT_FIELDS = ("instruction", "output", "generator")
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class InputError(ValueError):
+    """Bad input, located precisely: which file, which row (0-based), which field, and what to do."""
+
+    def __init__(self, message: str, *, path=None, row=None, field=None, hint: str | None = None):
+        self.path, self.row, self.field, self.hint = path, row, field, hint
+        where = [str(p) for p in (path,) if p is not None]
+        if row is not None:
+            where.append(f"row {row}")
+        if field is not None:
+            where.append(f"field '{field}'")
+        text = (": ".join([", ".join(where), message]) if where else message)
+        if hint:
+            text += f" -> {hint}"
+        super().__init__(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# raw records
+
+
+def _format_of(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    fmt = suffixes[-1].lstrip(".") if suffixes else ""
+    return {"jsonl": "jsonl", "ndjson": "jsonl", "json": "json", "csv": "csv", "parquet": "parquet"}.get(fmt, fmt)
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise InputError("file not found", path=path, hint="check the path (globs are expanded by the CLI)")
+    raw = path.read_bytes()
+    if raw[:2] != GZIP_MAGIC:
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as err:
+        raise InputError(
+            f"gzip stream is truncated or corrupt ({err})", path=path,
+            hint="the file was probably cut off while copying; fetch or regenerate it",
+        ) from None
+
+
+def _decode(data: bytes, path: Path) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise InputError(
+            f"bytes at offset {err.start} (line {line}) are not valid UTF-8", path=path,
+            hint="re-save the file as UTF-8",
+        ) from None
+
+
+def read_records(path: str | Path) -> list[dict]:
+    """Rows of a JSON array, JSON Lines, CSV or Parquet file, gzipped or not (detected by content)."""
+    path = Path(path)
+    fmt = _format_of(path)
+    if fmt == "parquet":
+        if not path.exists():
+            _read_bytes(path)
+        try:
+            return pd.read_parquet(path).to_dict("records")
+        except Exception as err:  # pyarrow raises many types; all mean the same to the user
+            raise InputError(f"cannot read Parquet ({err})", path=path, hint="is the file complete?") from None
+    text = _decode(_read_bytes(path), path)
+    if fmt == "json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            truncated = err.pos >= len(text.rstrip()) - 1
+            raise InputError(
+                f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}", path=path,
+                hint="the file looks truncated; regenerate it" if truncated else "fix the JSON syntax",
+            ) from None
+        if isinstance(data, dict):  # column-oriented JSON, as pandas writes with orient="columns"
+            data = pd.DataFrame(data).to_dict("records")
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise InputError("expected a JSON array of objects", path=path)
+        return data
+    if fmt == "jsonl":
+        rows = []
+        for i, line in enumerate(text.splitlines()):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise InputError(f"line {i + 1} is not valid JSON ({err.msg})", path=path, row=len(rows),
+                                 hint="the last line is cut off: regenerate the file" if i == text.count("\n")
+                                 else "fix that line") from None
+        return rows
+    if fmt == "csv":
+        return list(csv.DictReader(io.StringIO(text)))
+    raise InputError(f"unknown file type '{fmt or path.name}'", path=path,
+                     hint="use .json, .jsonl, .csv or .parquet (optionally .gz)")
+
+
+def expand_paths(paths: Iterable[str | Path], patterns: Sequence[str] = ("*.json", "*.json.gz", "*.jsonl",
+                 "*.jsonl.gz", "*.csv", "*.parquet")) -> list[Path]:
+    """Expand folders and globs into a sorted list of files; an empty result is an error."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found = sorted({f for pat in patterns for f in p.glob(pat)})
+            if not found:
+                raise InputError("folder holds no annotation files", path=p, hint=f"expected {', '.join(patterns)}")
+            out.extend(found)
+        elif any(c in str(p) for c in "*?["):
+            found = sorted(Path().glob(str(p)) if not p.is_absolute() else Path("/").glob(str(p)[1:]))
+            if not found:
+                raise InputError("glob matches no file", path=p)
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# validation helpers
+
+
+def _require_fields(rows: list[dict], fields: Sequence[str], path, optional: Sequence[str] = ()) -> None:
+    for i, row in enumerate(rows):
+        missing = [f for f in fields if f not in row]
+        if missing:
+            f = missing[0]
+            close = difflib.get_close_matches(f, [k for k in row if k not in fields], n=1, cutoff=0.6)
+            hint = f"rename '{close[0]}' to '{f}'" if close else f"every row needs the fields {', '.join(fields)}"
+            raise InputError("missing field", path=path, row=i, field=f, hint=hint)
+
+
+def _require_text(df: pd.DataFrame, column: str, path, allow_empty: bool = False) -> None:
+    values = df[column]
+    bad = values.map(lambda v: not isinstance(v, str))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"expected text, got {type(values.iloc[i]).__name__}", path=path, row=i, field=column,
+                         hint="outputs must be strings; write an empty generation as \"\" and pass allow_empty")
+    if not allow_empty:
+        empty = values.str.strip() == ""
+        if empty.any():
+            rows = np.flatnonzero(empty.to_numpy())
+            raise InputError(f"empty text ({len(rows)} rows: {rows[:10].tolist()})", path=path, row=int(rows[0]),
+                             field=column, hint="regenerate those outputs, or allow empty outputs explicitly")
+
+
+def _require_unique(df: pd.DataFrame, columns: Sequence[str], path) -> None:
+    dup = df.duplicated(list(columns), keep=False)
+    if dup.any():
+        rows = np.flatnonzero(dup.to_numpy())
+        first = df.iloc[rows[0]]["instruction"]
+        raise InputError(
+            f"duplicate instruction in rows {rows[:10].tolist()} ({first[:60]!r})", path=path, row=int(rows[0]),
+            field="instruction", hint="each instruction may appear once per model: remove or merge the duplicates",
+        )
+
+
+def parse_preference(values: pd.Series, path=None) -> pd.Series:
+    """Preferences as floats in [1, 2]; None/NaN stays missing; the legacy tie code 0 becomes 1.5."""
+    def one(i, v):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and v.strip() == ""):
+            return np.nan
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            raise InputError(f"not a number: {v!r}", path=path, row=i, field="preference",
+                             hint="use 1 (baseline better), 2 (candidate better), 1.5 (tie) or a value between") from None
+        if x == 0:
+            return 1.5
+        if not (1.0 <= x <= 2.0) or np.isnan(x):
+            raise InputError(f"{x} is outside [1, 2]", path=path, row=i, field="preference",
+                             hint="1 = baseline better, 2 = candidate better, 1.5 = tie")
+        return x
+
+    return pd.Series([one(i, v) for i, v in enumerate(values)], index=values.index, dtype=float)
+
+
+# ---------------------------------------------------------------------------------------------
+# public loaders
+
+
+def annotations_frame(rows: list[dict], path=None) -> pd.DataFrame:
+    """Validate AlpacaEval-format annotation records (output_1 = baseline, output_2 = candidate)."""
+    if not rows:
+        raise InputError("no rows", path=path, hint="the annotation file is empty")
+    _require_fields(rows, ANNOTATION_FIELDS, path)
+    df = pd.DataFrame(rows)
+    for col in ("instruction", "generator_1", "generator_2"):
+        _require_text(df, col, path)
+    for col in ("output_1", "output_2"):
+        _require_text(df, col, path)
+    df["preference"] = parse_preference(df["preference"], path)
+    _require_unique(df, ["generator_2", "instruction"], path)
+    for gen, part in df.groupby("generator_2", sort=False):
+        baselines = part["generator_1"].unique()
+        if len(baselines) > 1:
+            raise InputError(f"model '{gen}' is compared with several baselines {list(baselines)}", path=path,
+                             field="generator_1", hint="split the file by baseline: a win rate needs one baseline")
+    if "dataset" not in df:
+        df["dataset"] = None
+    df["source_file"] = str(path) if path is not None else None
+    return df
+
+
+def load_annotations(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """Read and validate annotation files (folders and globs expanded); one frame, all models."""
+    frames = [annotations_frame(read_records(p), p) for p in expand_paths(paths)]
+    df = pd.concat(frames, ignore_index=True)
+    dup = df.duplicated(["generator_2", "instruction"], keep=False)
+    if dup.any():
+        clash = df[dup].groupby("generator_2")["source_file"].unique().iloc[0]
+        raise InputError(f"the same model is annotated in several files: {list(clash)}",
+                         hint="pass each model's annotations once")
+    return df
+
+
+def outputs_frame(rows: list[dict], path=None, allow_empty: bool = False) -> pd.DataFrame:
+    """Validate AlpacaEval `model_outputs.json` records: instruction, output, generator (dataset optional)."""
+    if not rows:
+        raise InputError("no rows", path=path, hint="the outputs file is empty")
+    _require_fields(rows, OUTPUT_FIELDS, path)
+    df = pd.DataFrame(rows)
+    _require_text(df, "instruction", path)
+    _require_text(df, "generator", path)
+    _require_text(df, "output", path, allow_empty=allow_empty)
+    _require_unique(df, ["instruction"], path)
+    if "dataset" not in df:
+        df["dataset"] = None
+    return df
+
+
+def load_outputs(path: str | Path, allow_empty: bool = False) -> pd.DataFrame:
+    return outputs_frame(read_records(path), path, allow_empty=allow_empty)
+
+
+def check_same_instructions(candidate: pd.DataFrame, baseline: pd.DataFrame, candidate_name="candidate",
+                            baseline_name="baseline") -> None:
+    """Candidate and baseline must cover the same instructions; list the differences if not."""
+    a, b = set(candidate["instruction"]), set(baseline["instruction"])
+    if a == b:
+        return
+    only_a, only_b = sorted(a - b), sorted(b - a)
+    lines = []
+    if only_b:
+        lines.append(f"{len(only_b)} instructions of {baseline_name} have no output in {candidate_name}: "
+                     + "; ".join(repr(s[:50]) for s in only_b[:5]))
+    if only_a:
+        lines.append(f"{len(only_a)} instructions of {candidate_name} are not in {baseline_name}: "
+                     + "; ".join(repr(s[:50]) for s in only_a[:5]))
+    raise InputError(" | ".join(lines), field="instruction",
+                     hint="generate the missing outputs, or restrict both to the common instructions explicitly")

@@ -1,0 +1,1 @@
+"""Statistics layer: win rates, the length-controlled GLM, bootstrap intervals, paired comparisons."""
