@@ -17,7 +17,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pandas as pd
+from isal import igzip
 
 ANNOTATION_FIELDS = ("instruction", "output_1", "generator_1", "output_2", "generator_2", "preference")
 OUTPUT_FIELDS = ("instruction", "output", "generator")
@@ -57,8 +59,8 @@ def _read_bytes(path: Path) -> bytes:
     if raw[:2] != GZIP_MAGIC:
         return raw
     try:
-        return gzip.decompress(raw)
-    except (EOFError, gzip.BadGzipFile, zlib.error) as err:
+        return igzip.decompress(raw)
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as err:
         raise InputError(
             f"gzip stream is truncated or corrupt ({err})", path=path,
             hint="the file was probably cut off while copying; fetch or regenerate it",
@@ -87,21 +89,27 @@ def read_records(path: str | Path) -> list[dict]:
             return pd.read_parquet(path).to_dict("records")
         except Exception as err:  # pyarrow raises many types; all mean the same to the user
             raise InputError(f"cannot read Parquet ({err})", path=path, hint="is the file complete?") from None
-    text = _decode(_read_bytes(path), path)
+    raw = _read_bytes(path)
     if fmt == "json":
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            truncated = err.pos >= len(text.rstrip()) - 1
-            raise InputError(
-                f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}", path=path,
-                hint="the file looks truncated; regenerate it" if truncated else "fix the JSON syntax",
-            ) from None
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            data = None  # slower path below, for its precise message (and BOMs orjson refuses)
+        if data is None:
+            try:
+                data = json.loads(_decode(raw, path))
+            except json.JSONDecodeError as err:
+                truncated = err.pos >= len(err.doc.rstrip()) - 1
+                raise InputError(
+                    f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}", path=path,
+                    hint="the file looks truncated; regenerate it" if truncated else "fix the JSON syntax",
+                ) from None
         if isinstance(data, dict):  # column-oriented JSON, as pandas writes with orient="columns"
             data = pd.DataFrame(data).to_dict("records")
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
             raise InputError("expected a JSON array of objects", path=path)
         return data
+    text = _decode(raw, path)
     if fmt == "jsonl":
         rows = []
         for i, line in enumerate(text.splitlines()):
@@ -156,17 +164,16 @@ def _require_fields(rows: list[dict], fields: Sequence[str], path, optional: Seq
 
 
 def _require_text(df: pd.DataFrame, column: str, path, allow_empty: bool = False) -> None:
-    values = df[column]
-    bad = values.map(lambda v: not isinstance(v, str))
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"expected text, got {type(values.iloc[i]).__name__}", path=path, row=i, field=column,
-                         hint="outputs must be strings; write an empty generation as \"\" and pass allow_empty")
+    values = df[column].tolist()
+    bad = [i for i, v in enumerate(values) if not isinstance(v, str)]
+    if bad:
+        v = values[bad[0]]
+        raise InputError(f"expected text, got {'nothing' if v is None else type(v).__name__}", path=path,
+                         row=bad[0], field=column, hint="every row needs this field as a string")
     if not allow_empty:
-        empty = values.str.strip() == ""
-        if empty.any():
-            rows = np.flatnonzero(empty.to_numpy())
-            raise InputError(f"empty text ({len(rows)} rows: {rows[:10].tolist()})", path=path, row=int(rows[0]),
+        empty = [i for i, v in enumerate(values) if not v.strip()]
+        if empty:
+            raise InputError(f"empty text ({len(empty)} rows: {empty[:10]})", path=path, row=empty[0],
                              field=column, hint="regenerate those outputs, or allow empty outputs explicitly")
 
 
@@ -184,6 +191,8 @@ def _require_unique(df: pd.DataFrame, columns: Sequence[str], path) -> None:
 def parse_preference(values: pd.Series, path=None) -> pd.Series:
     """Preferences as floats in [1, 2]; None/NaN stays missing; the legacy tie code 0 becomes 1.5."""
     def one(i, v):
+        if type(v) is float and 1.0 <= v <= 2.0:  # the common case, kept fast
+            return v
         if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and v.strip() == ""):
             return np.nan
         try:
@@ -205,15 +214,18 @@ def parse_preference(values: pd.Series, path=None) -> pd.Series:
 # public loaders
 
 
-def annotations_frame(rows: list[dict], path=None) -> pd.DataFrame:
-    """Validate AlpacaEval-format annotation records (output_1 = baseline, output_2 = candidate)."""
+def annotations_frame(rows: list[dict], path=None, keep_extra: bool = True) -> pd.DataFrame:
+    """Validate AlpacaEval-format annotation records (output_1 = baseline, output_2 = candidate).
+
+    Adds `len_1`, `len_2` (characters, as Python counts them: what the LC GLM uses). With
+    keep_extra=False only the fields the statistics need are kept (much faster on big files).
+    """
     if not rows:
         raise InputError("no rows", path=path, hint="the annotation file is empty")
     _require_fields(rows, ANNOTATION_FIELDS, path)
-    df = pd.DataFrame(rows)
-    for col in ("instruction", "generator_1", "generator_2"):
-        _require_text(df, col, path)
-    for col in ("output_1", "output_2"):
+    columns = list(dict.fromkeys([*ANNOTATION_FIELDS, "dataset", *(rows[0] if keep_extra else ())]))
+    df = pd.DataFrame({c: [r.get(c) for r in rows] for c in columns}, dtype=object)
+    for col in ("instruction", "generator_1", "generator_2", "output_1", "output_2"):
         _require_text(df, col, path)
     df["preference"] = parse_preference(df["preference"], path)
     _require_unique(df, ["generator_2", "instruction"], path)
@@ -222,15 +234,25 @@ def annotations_frame(rows: list[dict], path=None) -> pd.DataFrame:
         if len(baselines) > 1:
             raise InputError(f"model '{gen}' is compared with several baselines {list(baselines)}", path=path,
                              field="generator_1", hint="split the file by baseline: a win rate needs one baseline")
-    if "dataset" not in df:
-        df["dataset"] = None
+    df["len_1"] = np.fromiter(map(len, df["output_1"]), int, len(df))
+    df["len_2"] = np.fromiter(map(len, df["output_2"]), int, len(df))
+    if not keep_extra:
+        df = df.drop(columns=["output_1", "output_2"])
     df["source_file"] = str(path) if path is not None else None
     return df
 
 
-def load_annotations(paths: Iterable[str | Path]) -> pd.DataFrame:
-    """Read and validate annotation files (folders and globs expanded); one frame, all models."""
-    frames = [annotations_frame(read_records(p), p) for p in expand_paths(paths)]
+def load_annotations(paths: Iterable[str | Path], keep_extra: bool = True, workers: int = 1) -> pd.DataFrame:
+    """Read and validate annotation files (folders and globs expanded); one frame, all models.
+    workers > 1 reads files in parallel processes (worth it from about ten files)."""
+    files = expand_paths(paths)
+    if workers > 1 and len(files) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(min(workers, len(files))) as pool:
+            frames = list(pool.map(_load_one, files, [keep_extra] * len(files)))
+    else:
+        frames = [_load_one(f, keep_extra) for f in files]
     df = pd.concat(frames, ignore_index=True)
     dup = df.duplicated(["generator_2", "instruction"], keep=False)
     if dup.any():
@@ -240,18 +262,21 @@ def load_annotations(paths: Iterable[str | Path]) -> pd.DataFrame:
     return df
 
 
+def _load_one(path: Path, keep_extra: bool) -> pd.DataFrame:
+    return annotations_frame(read_records(path), path, keep_extra=keep_extra)
+
+
 def outputs_frame(rows: list[dict], path=None, allow_empty: bool = False) -> pd.DataFrame:
     """Validate AlpacaEval `model_outputs.json` records: instruction, output, generator (dataset optional)."""
     if not rows:
         raise InputError("no rows", path=path, hint="the outputs file is empty")
     _require_fields(rows, OUTPUT_FIELDS, path)
-    df = pd.DataFrame(rows)
+    columns = list(dict.fromkeys([*OUTPUT_FIELDS, "dataset", *rows[0]]))
+    df = pd.DataFrame({c: [r.get(c) for r in rows] for c in columns}, dtype=object)
     _require_text(df, "instruction", path)
     _require_text(df, "generator", path)
     _require_text(df, "output", path, allow_empty=allow_empty)
     _require_unique(df, ["instruction"], path)
-    if "dataset" not in df:
-        df["dataset"] = None
     return df
 
 

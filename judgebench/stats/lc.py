@@ -31,8 +31,9 @@ N_FOLDS = 5
 FEATURES = ("np.tanh(std_delta_len)", "instruction_difficulty", "not_gamed_baseline.astype(float)")
 
 
-def standardized_delta_len(output_1: pd.Series, output_2: pd.Series) -> np.ndarray:
-    delta = (output_1.str.len() - output_2.str.len()).to_numpy(float)
+def standardized_delta_len(len_1, len_2) -> np.ndarray:
+    """(len(baseline) - len(candidate)) / its standard deviation (ddof 1), lengths in characters."""
+    delta = np.asarray(len_1, float) - np.asarray(len_2, float)
     sd = delta.std(ddof=1) if len(delta) > 1 else 0.0
     return delta / sd if sd > 0 else np.zeros_like(delta)
 
@@ -45,7 +46,7 @@ def gamed_rows_from_annotations(annotations: pd.DataFrame) -> pd.DataFrame:
         parts.append(pd.DataFrame({
             "generator": gen,
             "instruction": part["instruction"].to_numpy(),
-            "std_delta_len": standardized_delta_len(part["output_1"], part["output_2"]),
+            "std_delta_len": standardized_delta_len(part["len_1"], part["len_2"]),
             "preference": part["preference"].to_numpy(float),
         }))
     return pd.concat(parts, ignore_index=True)
@@ -79,9 +80,9 @@ def _lookup_difficulty(instructions: pd.Series, difficulty: pd.Series, what: str
 
 
 def build_design(model: pd.DataFrame, difficulty: pd.Series, gamed: pd.DataFrame | None) -> LCDesign:
-    """model: one candidate's annotations (instruction, output_1, output_2, preference in [1, 2])."""
+    """model: one candidate's annotations (instruction, len_1, len_2, preference in [1, 2])."""
     d_model = _lookup_difficulty(model["instruction"], difficulty, "candidate")
-    sdl = standardized_delta_len(model["output_1"], model["output_2"])
+    sdl = standardized_delta_len(model["len_1"], model["len_2"])
     pref = model["preference"].to_numpy(float)
     has = ~np.isnan(pref)
     X_m = np.column_stack([np.tanh(sdl), d_model, np.ones_like(sdl)])[has]
@@ -152,7 +153,8 @@ def bootstrap_lc(fit: LCFit, counts: np.ndarray, chunk: int = 250) -> np.ndarray
         c = counts[lo:lo + chunk]
         mult = np.where(d.train_model_row >= 0, c[:, np.maximum(d.train_model_row, 0)], 1.0)
         mult = np.where(d.gamed_model_row >= 0, c[:, np.maximum(d.gamed_model_row, 0)], mult)
-        W = fit_l1_logistic(d.X, d.p, d.s[None, :] * mult, np.full(len(c), fit.C))
+        w0 = np.array(list(fit.weights.values()))  # resamples stay close to the full-data fit
+        W = fit_l1_logistic(d.X, d.p, d.s[None, :] * mult, np.full(len(c), fit.C), w0=w0)
         pred = predict_lc(W, d.difficulty)
         out[lo:lo + chunk] = 100 * (pred * c).sum(1) / c.sum(1)
     return out

@@ -1,0 +1,124 @@
+"""Command line: parses arguments and calls the Python API, nothing more."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .io import InputError
+
+
+def _cmd_leaderboard(args) -> int:
+    from .leaderboard import format_table, make_leaderboard, read_difficulty, read_leaderboard, write_leaderboard
+
+    paths = args.annotations or [str(_default_annotations())]
+    existing = read_leaderboard(args.out) if args.update and args.out and Path(args.out).exists() else None
+    difficulty = read_difficulty(args.difficulty) if args.difficulty else None
+    board, info = make_leaderboard(paths, difficulty=difficulty, gamed=args.gamed, n_boot=args.n_boot,
+                                   seed=args.seed, workers=args.workers, existing=existing)
+    if args.out:
+        write_leaderboard(board, args.out)
+    print(format_table(board))
+    print(f"\nLC difficulty: {info['lc_difficulty']}")
+    if info["missing_preferences"]:
+        print("rows without a preference (excluded from the rates, counted here): "
+              + ", ".join(f"{m} {n}" for m, n in info["missing_preferences"].items()))
+    if args.out:
+        print(f"wrote {args.out} ({info['n_models']} models, {info['n_fitted']} fitted now)")
+    return 0
+
+
+def _cmd_compare(args) -> int:
+    from .io import load_annotations
+    from .leaderboard import read_difficulty
+    from .stats.paired import paired_comparison
+
+    df = load_annotations(args.annotations, keep_extra=False)
+    difficulty = read_difficulty(args.difficulty) if args.difficulty else None
+    result = paired_comparison(df, args.a, args.b, difficulty=difficulty, n_boot=args.n_boot, seed=args.seed)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for metric in ("win_rate", "length_controlled_winrate"):
+            r = result.get(metric)
+            if r:
+                print(f"{metric}: {args.b} - {args.a} = {r['difference']:+.2f} points "
+                      f"(95% CI {r['ci_low']:+.2f} to {r['ci_high']:+.2f}, p = {r['p_value']:.3g}, "
+                      f"{r['method']})")
+        print(f"on {result['n_common']} instructions judged for both")
+    return 0
+
+
+def _cmd_difficulty(args) -> int:
+    from .io import load_annotations
+    from .stats.alpacaeval_lc import read_official_weights
+    from .stats.difficulty import estimate_difficulty, marginal_from_official
+
+    df = load_annotations(args.annotations, keep_extra=False)
+    weights = read_official_weights(args.official_weights) if args.official_weights else None
+    prior = (0.0, 1.0)
+    if weights is not None and args.official_leaderboard:
+        import pandas as pd
+
+        board = pd.read_csv(args.official_leaderboard, index_col=0)
+        prior = marginal_from_official(weights, board["length_controlled_winrate"])[:2]
+    d = estimate_difficulty(df, weights=weights, prior=prior)
+    d.rename_axis("instruction").reset_index().to_csv(args.out, index=False)
+    print(f"wrote {args.out}: {len(d)} instructions, mean {d.mean():.3f}, sd {d.std():.3f}")
+    return 0
+
+
+def _default_annotations() -> Path:
+    from .config import data_dir
+
+    return data_dir() / "alpacaeval" / "annotations"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="judgebench", description=__doc__)
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    lb = sub.add_parser("leaderboard", help="leaderboard CSV (AlpacaEval columns + CIs) from annotation files")
+    lb.add_argument("--annotations", nargs="+", metavar="PATH",
+                    help="annotation files, folders or globs (default: $JUDGEBENCH_DATA/alpacaeval/annotations)")
+    lb.add_argument("--out", metavar="CSV", help="where to write the leaderboard")
+    lb.add_argument("--difficulty", metavar="CSV", help="instruction,instruction_difficulty for the LC GLM")
+    lb.add_argument("--gamed", nargs="+", metavar="PATH", help="annotation files of the gamed (verbose/concise) baselines")
+    lb.add_argument("--update", action="store_true", help="keep the rows already in --out; fit only new models")
+    lb.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
+    lb.add_argument("--seed", type=int, default=0)
+    lb.add_argument("--workers", type=int, default=None, help="processes (default: up to 4, one per core)")
+    lb.set_defaults(func=_cmd_leaderboard)
+
+    cp = sub.add_parser("compare", help="is model B better than model A? paired difference with CI and p-value")
+    cp.add_argument("--annotations", nargs="+", required=True, metavar="PATH")
+    cp.add_argument("a", help="model A (generator_2 name)")
+    cp.add_argument("b", help="model B (generator_2 name)")
+    cp.add_argument("--difficulty", metavar="CSV")
+    cp.add_argument("--n-boot", type=int, default=2000)
+    cp.add_argument("--seed", type=int, default=0)
+    cp.add_argument("--json", action="store_true")
+    cp.set_defaults(func=_cmd_compare)
+
+    df = sub.add_parser("difficulty", help="estimate per-instruction difficulty for the LC GLM")
+    df.add_argument("--annotations", nargs="+", required=True, metavar="PATH")
+    df.add_argument("--official-weights", metavar="CSV", help="hold these per-model GLM weights fixed")
+    df.add_argument("--official-leaderboard", metavar="CSV", help="published LC values that set the prior")
+    df.add_argument("--out", required=True, metavar="CSV")
+    df.set_defaults(func=_cmd_difficulty)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as err:
+        print(f"judgebench: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""Leaderboard from annotations: AlpacaEval's columns, plus bootstrap CIs and missing counts.
+
+    board, info = make_leaderboard(["results/"], n_boot=1000)
+    write_leaderboard(board, "leaderboards/alpaca_eval_2.csv")
+
+LC inputs are resolved in this order: the difficulty (and gamed annotations) the caller gives;
+the AlpacaEval 2.0 estimates shipped with judgebench when every instruction belongs to that set;
+a joint fit over the given models (any eval set, at least two models); else none, and the LC
+column is left empty with the reason in `info`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .io import InputError, load_annotations, read_records
+from .stats import alpacaeval_lc
+from .stats.difficulty import estimate_difficulty, instruction_key
+from .stats.lc import (bootstrap_lc, bootstrap_winrate, fit_lc, gamed_rows_from_annotations, percentile_ci,
+                       resample_counts)
+from .stats.winrate import winrate_metrics
+
+ALPACAEVAL_COLUMNS = ["win_rate", "standard_error", "n_wins", "n_wins_base", "n_draws", "n_total",
+                      "discrete_win_rate", "mode", "avg_length", "length_controlled_winrate", "lc_standard_error"]
+EXTRA_COLUMNS = ["win_rate_ci_low", "win_rate_ci_high", "lc_ci_low", "lc_ci_high", "n_missing", "n_bootstrap"]
+
+
+@dataclass
+class LCInputs:
+    difficulty: pd.Series | None  # indexed by instruction text
+    gamed: pd.DataFrame | None  # generator, instruction, std_delta_len, preference
+    source: str  # how the difficulty was obtained, for the report
+
+
+def read_difficulty(path: str | Path) -> pd.Series:
+    """CSV with columns instruction, instruction_difficulty (or instruction_key, as judgebench ships)."""
+    rows = pd.DataFrame(read_records(path))
+    key = "instruction" if "instruction" in rows else "instruction_key" if "instruction_key" in rows else None
+    if key is None or "instruction_difficulty" not in rows:
+        raise InputError("needs the columns instruction, instruction_difficulty", path=path,
+                         hint="one row per instruction of the eval set")
+    values = pd.to_numeric(rows["instruction_difficulty"], errors="coerce")
+    if values.isna().any():
+        i = int(np.flatnonzero(values.isna().to_numpy())[0])
+        raise InputError("not a number", path=path, row=i, field="instruction_difficulty")
+    return pd.Series(values.to_numpy(float), index=rows[key].to_numpy())
+
+
+def resolve_lc_inputs(annotations: pd.DataFrame, difficulty: pd.Series | None = None,
+                      gamed: pd.DataFrame | None = None) -> LCInputs:
+    instructions = annotations["instruction"]
+    shipped = alpacaeval_lc.inputs_for(instructions)
+    if difficulty is not None:
+        text_of = {instruction_key(t): t for t in pd.unique(instructions)}
+        difficulty = difficulty.rename(index=lambda k: text_of.get(k, k))  # keyed files, as judgebench ships
+        source = "given"
+    elif shipped is not None:
+        difficulty, source = shipped[0], "judgebench's AlpacaEval 2.0 estimate"
+    else:
+        n_models = (annotations["generator_1"] != annotations["generator_2"]).groupby(annotations["generator_2"]).any()
+        if n_models.sum() < 2:
+            return LCInputs(None, None, "none: not the AlpacaEval set and fewer than 2 models to estimate from "
+                                        "(pass --difficulty)")
+        difficulty = estimate_difficulty(annotations)
+        source = f"joint fit over the {int(n_models.sum())} given models"
+    if gamed is None and shipped is not None:
+        gamed = shipped[1]
+        source += "; gamed baselines: judgebench's stand-ins"
+    return LCInputs(difficulty, gamed, source)
+
+
+def _seed_for(model: str, seed: int) -> int:
+    digest = hashlib.sha256(f"{seed}:{model}".encode()).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+def model_row(model: pd.DataFrame, lc: LCInputs, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
+    """One leaderboard row for one candidate's annotations (len_1/len_2 columns, preference in [1, 2])."""
+    name = model["generator_2"].iloc[0]
+    row = winrate_metrics(model["preference"])
+    row["avg_length"] = int(model["len_2"].mean())
+    row["mode"] = "community"
+    fit = None
+    if lc.difficulty is not None:
+        fit = fit_lc(model, lc.difficulty, lc.gamed)
+        row["length_controlled_winrate"] = fit.length_controlled_winrate
+        row["lc_standard_error"] = fit.lc_standard_error
+    row["n_bootstrap"] = n_boot
+    if n_boot > 0:
+        counts = resample_counts(len(model), n_boot, np.random.default_rng(_seed_for(name, seed)))
+        row["win_rate_ci_low"], row["win_rate_ci_high"] = percentile_ci(
+            bootstrap_winrate(model["preference"].to_numpy(float), counts), level)
+        if fit is not None:
+            row["lc_ci_low"], row["lc_ci_high"] = percentile_ci(bootstrap_lc(fit, counts), level)
+    return {"model": name, **row}
+
+
+def _rows_for(models: list[pd.DataFrame], lc: LCInputs, n_boot: int, seed: int) -> list[dict]:
+    return [model_row(m, lc, n_boot, seed) for m in models]
+
+
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def make_leaderboard(annotations: Iterable[str | Path] | pd.DataFrame, difficulty: pd.Series | None = None,
+                     gamed: Iterable[str | Path] | pd.DataFrame | None = None, n_boot: int = 1000, seed: int = 0,
+                     workers: int | None = None, existing: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
+    """Leaderboard (index = model) sorted by LC, and info about the LC inputs and missing data.
+
+    existing: a leaderboard already computed; its rows are kept as they are and only models not
+    in it are fitted (adding a model never refits the others)."""
+    workers = default_workers() if workers is None else workers
+    if isinstance(annotations, pd.DataFrame):
+        df = annotations
+    else:
+        df = load_annotations(annotations, keep_extra=False, workers=workers)
+    if gamed is not None and not isinstance(gamed, pd.DataFrame):
+        gamed = gamed_rows_from_annotations(load_annotations(gamed, keep_extra=False))
+    lc = resolve_lc_inputs(df, difficulty, gamed)
+    groups = [part.reset_index(drop=True) for _, part in df.groupby("generator_2", sort=False)]
+    if existing is not None:
+        groups = [g for g in groups if g["generator_2"].iloc[0] not in existing.index]
+    if workers > 1 and len(groups) > 1:
+        chunks = [groups[i::workers] for i in range(workers)]
+        with ProcessPoolExecutor(workers) as pool:
+            rows = [r for part in pool.map(_rows_for, chunks, [lc] * workers, [n_boot] * workers,
+                                           [seed] * workers) for r in part]
+    else:
+        rows = _rows_for(groups, lc, n_boot, seed)
+    board = pd.DataFrame(rows).set_index("model") if rows else pd.DataFrame(columns=ALPACAEVAL_COLUMNS)
+    for col in ALPACAEVAL_COLUMNS + EXTRA_COLUMNS:
+        if col not in board:
+            board[col] = np.nan
+    board = board[ALPACAEVAL_COLUMNS + EXTRA_COLUMNS]
+    if existing is not None:
+        board = pd.concat([existing.reindex(columns=board.columns), board]) if len(board) else existing
+    sort_key = "length_controlled_winrate" if board["length_controlled_winrate"].notna().any() else "win_rate"
+    board = board.sort_values(sort_key, ascending=False)
+    info = {"lc_difficulty": lc.source, "n_models": len(board), "n_fitted": len(rows),
+            "missing_preferences": {m: int(n) for m, n in board["n_missing"].items() if n and n > 0}}
+    return board, info
+
+
+def read_leaderboard(path: str | Path) -> pd.DataFrame:
+    return pd.read_csv(path, index_col=0)
+
+
+def write_leaderboard(board: pd.DataFrame, path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    board.to_csv(tmp)
+    tmp.replace(path)  # never leave a half-written leaderboard behind
+
+
+def format_table(board: pd.DataFrame, limit: int | None = None) -> str:
+    """A fixed-width table for terminals."""
+    shown = board if limit is None else board.head(limit)
+    has_ci = shown["lc_ci_low"].notna().any() or shown["win_rate_ci_low"].notna().any()
+    width = max([len("model")] + [len(str(m)) for m in shown.index])
+    head = f"{'model':<{width}}  {'LC':>6}  {'LC 95% CI':>13}  {'WR':>6}  {'WR 95% CI':>13}  {'n':>4}  {'miss':>4}  {'len':>5}"
+    lines = [head, "-" * len(head)]
+
+    def ci(lo, hi):
+        return f"[{lo:5.1f},{hi:5.1f}]" if has_ci and pd.notna(lo) else ""
+
+    def num(x):
+        return f"{x:6.2f}" if pd.notna(x) else f"{'-':>6}"
+
+    for m, r in shown.iterrows():
+        lines.append(f"{m:<{width}}  {num(r['length_controlled_winrate'])}  {ci(r['lc_ci_low'], r['lc_ci_high']):>13}  "
+                     f"{num(r['win_rate'])}  {ci(r['win_rate_ci_low'], r['win_rate_ci_high']):>13}  "
+                     f"{int(r['n_total']):>4}  {int(r['n_missing']) if pd.notna(r['n_missing']) else 0:>4}  "
+                     f"{int(r['avg_length']):>5}")
+    return "\n".join(lines)

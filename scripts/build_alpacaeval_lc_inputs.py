@@ -1,0 +1,25 @@
+"""Rebuild judgebench/data/alpacaeval2_{difficulty,gamed_standin}.csv from a data folder.
+
+    python scripts/build_alpacaeval_lc_inputs.py [DATA_DIR]     (default: $JUDGEBENCH_DATA)
+
+How the estimate is made: judgebench/stats/alpacaeval_lc.py. Deterministic: same inputs, same bytes.
+"""
+
+import json
+import sys
+
+from judgebench.config import data_dir
+from judgebench.stats import alpacaeval_lc
+
+
+def main() -> None:
+    root = sys.argv[1] if len(sys.argv) > 1 else data_dir()
+    difficulty, gamed, facts = alpacaeval_lc.build(root)
+    alpacaeval_lc.PACKAGE_DATA.mkdir(exist_ok=True)
+    difficulty.to_csv(alpacaeval_lc.DIFFICULTY_FILE, index=False, float_format="%.10f")
+    gamed.to_csv(alpacaeval_lc.GAMED_FILE, index=False, float_format="%.10f")
+    print(json.dumps({k: v for k, v in facts.items() if k != "models_used"} | {"n_models": len(facts["models_used"])}))
+
+
+if __name__ == "__main__":
+    main()
