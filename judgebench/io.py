@@ -242,17 +242,20 @@ def annotations_frame(rows: list[dict], path=None, keep_extra: bool = True) -> p
     return df
 
 
-def load_annotations(paths: Iterable[str | Path], keep_extra: bool = True, workers: int = 1) -> pd.DataFrame:
+def load_annotations(paths: Iterable[str | Path], keep_extra: bool = True, workers: int = 1,
+                     executor=None) -> pd.DataFrame:
     """Read and validate annotation files (folders and globs expanded); one frame, all models.
-    workers > 1 reads files in parallel processes (worth it from about ten files)."""
+    Files are read in parallel on `executor` (a concurrent.futures pool) or on `workers` processes."""
     files = expand_paths(paths)
-    if workers > 1 and len(files) > 1:
+    if executor is None and workers > 1 and len(files) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(min(workers, len(files))) as pool:
-            frames = list(pool.map(_load_one, files, [keep_extra] * len(files)))
+            return load_annotations(files, keep_extra, executor=pool)
+    if executor is not None:
+        frames = list(executor.map(load_annotation_file, files, [keep_extra] * len(files)))
     else:
-        frames = [_load_one(f, keep_extra) for f in files]
+        frames = [load_annotation_file(f, keep_extra) for f in files]
     df = pd.concat(frames, ignore_index=True)
     dup = df.duplicated(["generator_2", "instruction"], keep=False)
     if dup.any():
@@ -262,7 +265,7 @@ def load_annotations(paths: Iterable[str | Path], keep_extra: bool = True, worke
     return df
 
 
-def _load_one(path: Path, keep_extra: bool) -> pd.DataFrame:
+def load_annotation_file(path: Path, keep_extra: bool = True) -> pd.DataFrame:
     return annotations_frame(read_records(path), path, keep_extra=keep_extra)
 
 

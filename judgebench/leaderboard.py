@@ -119,23 +119,28 @@ def make_leaderboard(annotations: Iterable[str | Path] | pd.DataFrame, difficult
     existing: a leaderboard already computed; its rows are kept as they are and only models not
     in it are fitted (adding a model never refits the others)."""
     workers = default_workers() if workers is None else workers
-    if isinstance(annotations, pd.DataFrame):
-        df = annotations
-    else:
-        df = load_annotations(annotations, keep_extra=False, workers=workers)
-    if gamed is not None and not isinstance(gamed, pd.DataFrame):
-        gamed = gamed_rows_from_annotations(load_annotations(gamed, keep_extra=False))
-    lc = resolve_lc_inputs(df, difficulty, gamed)
-    groups = [part.reset_index(drop=True) for _, part in df.groupby("generator_2", sort=False)]
-    if existing is not None:
-        groups = [g for g in groups if g["generator_2"].iloc[0] not in existing.index]
-    if workers > 1 and len(groups) > 1:
-        chunks = [groups[i::workers] for i in range(workers)]
-        with ProcessPoolExecutor(workers) as pool:
+    # One pool serves both the reading and the fitting: each costs about a second on one core.
+    pool = ProcessPoolExecutor(workers) if workers > 1 else None
+    try:
+        if isinstance(annotations, pd.DataFrame):
+            df = annotations
+        else:
+            df = load_annotations(annotations, keep_extra=False, executor=pool)
+        if gamed is not None and not isinstance(gamed, pd.DataFrame):
+            gamed = gamed_rows_from_annotations(load_annotations(gamed, keep_extra=False))
+        lc = resolve_lc_inputs(df, difficulty, gamed)
+        groups = [part.reset_index(drop=True) for _, part in df.groupby("generator_2", sort=False)]
+        if existing is not None:
+            groups = [g for g in groups if g["generator_2"].iloc[0] not in existing.index]
+        if pool is not None and len(groups) > 1:
+            chunks = [groups[i::workers] for i in range(workers)]
             rows = [r for part in pool.map(_rows_for, chunks, [lc] * workers, [n_boot] * workers,
                                            [seed] * workers) for r in part]
-    else:
-        rows = _rows_for(groups, lc, n_boot, seed)
+        else:
+            rows = _rows_for(groups, lc, n_boot, seed)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     board = pd.DataFrame(rows).set_index("model") if rows else pd.DataFrame(columns=ALPACAEVAL_COLUMNS)
     for col in ALPACAEVAL_COLUMNS + EXTRA_COLUMNS:
         if col not in board:

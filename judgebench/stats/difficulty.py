@@ -23,9 +23,7 @@ import hashlib
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 from scipy.special import expit
-from scipy.stats import norm
 
 from ..io import InputError
 from .lc import standardized_delta_len
@@ -90,6 +88,9 @@ def _w_step(P, T, d, w0, ridge=1e-4, n_iter=30):
 def marginal_from_official(weights: pd.DataFrame, official_lc: pd.Series) -> tuple[float, float, float]:
     """(mu, tau, rms residual) of a normal d such that mean_i sigmoid(w_diff d_i + w_ng) matches the
     published LC of every model that has both weights and an LC value."""
+    from scipy.optimize import minimize  # imported here: scipy.optimize/stats cost 0.6 s at start-up
+    from scipy.stats import norm
+
     common = weights.index.intersection(official_lc.dropna().index)
     if len(common) < 3:
         raise InputError("fewer than 3 models have both published weights and a published LC",
