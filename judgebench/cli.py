@@ -17,7 +17,8 @@ def _cmd_leaderboard(args) -> int:
     existing = read_leaderboard(args.out) if args.update and args.out and Path(args.out).exists() else None
     difficulty = read_difficulty(args.difficulty) if args.difficulty else None
     board, info = make_leaderboard(paths, difficulty=difficulty, gamed=args.gamed, n_boot=args.n_boot,
-                                   seed=args.seed, workers=args.workers, existing=existing)
+                                   seed=args.seed, workers=args.workers, existing=existing,
+                                   lc_solver=args.lc_solver)
     if args.out:
         write_leaderboard(board, args.out)
     print(format_table(board))
@@ -90,12 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
     lb.add_argument("--seed", type=int, default=0)
     lb.add_argument("--workers", type=int, default=None, help="processes (default: up to 4, one per core)")
+    lb.add_argument("--lc-solver", choices=["fast", "liblinear"], default="fast",
+                    help="fast: exact optimum (default); liblinear: AlpacaEval's own solver, bit for bit, ~10x slower")
     lb.set_defaults(func=_cmd_leaderboard)
 
     cp = sub.add_parser("compare", help="is model B better than model A? paired difference with CI and p-value")
     cp.add_argument("--annotations", nargs="+", required=True, metavar="PATH")
-    cp.add_argument("a", help="model A (generator_2 name)")
-    cp.add_argument("b", help="model B (generator_2 name)")
+    cp.add_argument("--a", required=True, metavar="MODEL", help="model A (its generator_2 name)")
+    cp.add_argument("--b", required=True, metavar="MODEL", help="model B, compared with A")
     cp.add_argument("--difficulty", metavar="CSV")
     cp.add_argument("--n-boot", type=int, default=2000)
     cp.add_argument("--seed", type=int, default=0)

@@ -82,7 +82,8 @@ def _seed_for(model: str, seed: int) -> int:
     return int.from_bytes(digest[:8], "little")
 
 
-def model_row(model: pd.DataFrame, lc: LCInputs, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
+def model_row(model: pd.DataFrame, lc: LCInputs, n_boot: int = 1000, seed: int = 0, level: float = 0.95,
+              lc_solver: str = "fast") -> dict:
     """One leaderboard row for one candidate's annotations (len_1/len_2 columns, preference in [1, 2])."""
     name = model["generator_2"].iloc[0]
     row = winrate_metrics(model["preference"])
@@ -90,7 +91,7 @@ def model_row(model: pd.DataFrame, lc: LCInputs, n_boot: int = 1000, seed: int =
     row["mode"] = "community"
     fit = None
     if lc.difficulty is not None:
-        fit = fit_lc(model, lc.difficulty, lc.gamed)
+        fit = fit_lc(model, lc.difficulty, lc.gamed, solver=lc_solver)
         row["length_controlled_winrate"] = fit.length_controlled_winrate
         row["lc_standard_error"] = fit.lc_standard_error
     row["n_bootstrap"] = n_boot
@@ -103,8 +104,8 @@ def model_row(model: pd.DataFrame, lc: LCInputs, n_boot: int = 1000, seed: int =
     return {"model": name, **row}
 
 
-def _rows_for(models: list[pd.DataFrame], lc: LCInputs, n_boot: int, seed: int) -> list[dict]:
-    return [model_row(m, lc, n_boot, seed) for m in models]
+def _rows_for(models: list[pd.DataFrame], lc: LCInputs, n_boot: int, seed: int, lc_solver: str) -> list[dict]:
+    return [model_row(m, lc, n_boot, seed, lc_solver=lc_solver) for m in models]
 
 
 def default_workers() -> int:
@@ -113,7 +114,8 @@ def default_workers() -> int:
 
 def make_leaderboard(annotations: Iterable[str | Path] | pd.DataFrame, difficulty: pd.Series | None = None,
                      gamed: Iterable[str | Path] | pd.DataFrame | None = None, n_boot: int = 1000, seed: int = 0,
-                     workers: int | None = None, existing: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
+                     workers: int | None = None, existing: pd.DataFrame | None = None,
+                     lc_solver: str = "fast") -> tuple[pd.DataFrame, dict]:
     """Leaderboard (index = model) sorted by LC, and info about the LC inputs and missing data.
 
     existing: a leaderboard already computed; its rows are kept as they are and only models not
@@ -135,9 +137,9 @@ def make_leaderboard(annotations: Iterable[str | Path] | pd.DataFrame, difficult
         if pool is not None and len(groups) > 1:
             chunks = [groups[i::workers] for i in range(workers)]
             rows = [r for part in pool.map(_rows_for, chunks, [lc] * workers, [n_boot] * workers,
-                                           [seed] * workers) for r in part]
+                                           [seed] * workers, [lc_solver] * workers) for r in part]
         else:
-            rows = _rows_for(groups, lc, n_boot, seed)
+            rows = _rows_for(groups, lc, n_boot, seed, lc_solver)
     finally:
         if pool is not None:
             pool.shutdown()

@@ -24,7 +24,7 @@ import pandas as pd
 from scipy.special import expit
 
 from ..io import InputError
-from .glm import cv_select_C, fit_l1_logistic
+from .glm import cv_select_C, fit_l1_logistic, liblinear_cv_fit
 
 GAMED_WEIGHT = 0.1  # AlpacaEval: lambda 0.2 split over the two gamed baselines
 N_FOLDS = 5
@@ -125,13 +125,22 @@ def predict_lc(w: np.ndarray, difficulty: np.ndarray) -> np.ndarray:
     return expit(w[:, 1:2] * difficulty[None, :] + w[:, 2:3])
 
 
-def fit_lc(model: pd.DataFrame, difficulty: pd.Series, gamed: pd.DataFrame | None) -> LCFit:
-    """AlpacaEval's LC for one candidate; the baseline against itself is 50 by construction."""
+def fit_lc(model: pd.DataFrame, difficulty: pd.Series, gamed: pd.DataFrame | None, solver: str = "fast") -> LCFit:
+    """AlpacaEval's LC for one candidate; the baseline against itself is 50 by construction.
+
+    solver "fast": the exact optimum of each penalised fit (judgebench's default);
+    "liblinear": scikit-learn's liblinear exactly as AlpacaEval calls it (slow; same C choice
+    where AlpacaEval's cross-validation scores two penalties within its solver's noise)."""
     if (model["generator_1"] == model["generator_2"]).all():
         return LCFit(50.0, 0.0, dict.fromkeys(FEATURES, 0.0))
     design = build_design(model, difficulty, gamed)
-    C, _ = cv_select_C(design.X, design.p, design.s, design.folds)
-    w = fit_l1_logistic(design.X, design.p, design.s[None, :], np.array([C]))[0]
+    if solver == "liblinear":
+        C, w = liblinear_cv_fit(design.X, design.p, design.s, design.folds)
+    elif solver == "fast":
+        C, _ = cv_select_C(design.X, design.p, design.s, design.folds)
+        w = fit_l1_logistic(design.X, design.p, design.s[None, :], np.array([C]))[0]
+    else:
+        raise ValueError(f"unknown LC solver {solver!r}: use 'fast' or 'liblinear'")
     pred = predict_lc(w, design.difficulty)[0]
     sem = pred.std(ddof=1) / np.sqrt(len(pred)) if len(pred) > 1 else np.nan
     return LCFit(100 * pred.mean(), 100 * sem, dict(zip(FEATURES, w)), C, design)

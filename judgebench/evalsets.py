@@ -1,0 +1,84 @@
+"""Eval sets: a local file, a name looked up in the data folder, or a Hugging Face hub dataset.
+
+    load_eval_set("alpaca_eval")                     # $JUDGEBENCH_DATA/alpacaeval/eval_set.json.gz, else the hub
+    load_eval_set("my_prompts.jsonl")                # any local file with an `instruction` field
+    load_eval_set("hf:tatsu-lab/alpaca_eval:alpaca_eval_gpt4_baseline:eval")
+
+Every eval set comes back as a frame with `instruction` (unique) and, where the source has them,
+the baseline's `output`, its `generator` and the `dataset` subset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .config import data_dir
+from .io import InputError, read_records
+
+
+@dataclass(frozen=True)
+class NamedEvalSet:
+    local: str  # path under the data folder
+    hub: tuple[str, str | None, str]  # (repo, config, split) on the Hugging Face hub
+
+
+NAMED = {
+    "alpaca_eval": NamedEvalSet("alpacaeval/eval_set.json.gz",
+                                ("tatsu-lab/alpaca_eval", "alpaca_eval_gpt4_baseline", "eval")),
+}
+
+
+def _frame(rows: list[dict], source) -> pd.DataFrame:
+    if not rows:
+        raise InputError("eval set has no rows", path=source)
+    for i, r in enumerate(rows):
+        text = r.get("instruction")
+        if not isinstance(text, str) or not text.strip():
+            hint = "rename the prompt field to 'instruction'" if "prompt" in r or "question" in r else \
+                "every row needs a non-empty 'instruction'"
+            raise InputError("missing or empty", path=source, row=i, field="instruction", hint=hint)
+    df = pd.DataFrame(rows)
+    dup = df["instruction"].duplicated(keep=False)
+    if dup.any():
+        rows_dup = df.index[dup].tolist()
+        raise InputError(f"duplicate instructions in rows {rows_dup[:10]}", path=source, row=rows_dup[0],
+                         field="instruction", hint="an eval set lists each instruction once")
+    return df
+
+
+def load_hub(repo: str, config: str | None = None, split: str = "eval") -> pd.DataFrame:
+    """Through `datasets` (the `hf` extra); `repo` may also be a local folder in hub layout."""
+    try:
+        import datasets
+    except ImportError:
+        raise InputError("loading from the Hugging Face hub needs the 'datasets' package",
+                         hint="pip install 'judgebench[hf]'") from None
+    try:
+        ds = datasets.load_dataset(repo, config, split=split)
+    except Exception as err:  # network, unknown repo/config/split: all end the same way for the user
+        raise InputError(f"cannot load {repo} (config {config}, split {split}): {err}",
+                         hint="check the name, or download the set and pass the file") from None
+    return _frame(ds.to_list(), f"hf:{repo}")
+
+
+def load_eval_set(spec: str | Path) -> pd.DataFrame:
+    path = Path(spec)
+    if path.exists():
+        return _frame(read_records(path), path)
+    spec = str(spec)
+    if spec.startswith("hf:"):
+        repo, *rest = spec[3:].split(":")
+        config = rest[0] if rest and rest[0] else None
+        split = rest[1] if len(rest) > 1 else "eval"
+        return load_hub(repo, config, split)
+    if spec in NAMED:
+        named = NAMED[spec]
+        local = data_dir() / named.local
+        if local.exists():
+            return _frame(read_records(local), local)
+        return load_hub(*named.hub)
+    raise InputError(f"'{spec}' is neither a file nor a known eval set",
+                     hint=f"known names: {', '.join(NAMED)}; or hf:REPO[:CONFIG[:SPLIT]]")

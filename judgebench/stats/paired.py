@@ -1,0 +1,71 @@
+"""Is checkpoint B better than A? Paired comparison of two candidates against the same baseline.
+
+Both are judged on the same instructions, so the question is about the per-instruction
+differences, not two separate intervals (which overlap long after the difference is clear).
+- raw win rate: paired t-interval and t-test on d_i = p_B,i - p_A,i;
+- LC win rate: both GLMs refitted on the same bootstrap resamples of the shared instructions;
+  percentile interval of LC_B - LC_A and the p-value that inverts it (p < 0.05 exactly when the
+  95% interval excludes 0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..io import InputError
+from .lc import bootstrap_lc, fit_lc, percentile_ci, resample_counts
+
+
+def _model(annotations: pd.DataFrame, name: str) -> pd.DataFrame:
+    part = annotations[annotations["generator_2"] == name]
+    if part.empty:
+        known = ", ".join(sorted(annotations["generator_2"].unique())[:10])
+        raise InputError(f"no annotations for model '{name}'", field="generator_2", hint=f"known models: {known}")
+    return part
+
+
+def paired_comparison(annotations: pd.DataFrame, model_a: str, model_b: str, difficulty: pd.Series | None = None,
+                      gamed: pd.DataFrame | None = None, n_boot: int = 2000, seed: int = 0,
+                      level: float = 0.95) -> dict:
+    from ..leaderboard import resolve_lc_inputs
+
+    a, b = _model(annotations, model_a), _model(annotations, model_b)
+    if a["generator_1"].iloc[0] != b["generator_1"].iloc[0]:
+        raise InputError(f"'{model_a}' and '{model_b}' were judged against different baselines",
+                         field="generator_1", hint="a paired comparison needs the same baseline")
+    both = a.dropna(subset=["preference"]).merge(b.dropna(subset=["preference"]), on="instruction",
+                                                 suffixes=("_a", "_b"))
+    n = len(both)
+    if n < 2:
+        raise InputError(f"only {n} instructions are judged for both models", hint="annotate the same instructions")
+    delta = both["preference_b"].to_numpy() - both["preference_a"].to_numpy()
+    se = delta.std(ddof=1) / np.sqrt(n)
+    t = stats.t.ppf(0.5 + level / 2, n - 1)
+    p_value = float(stats.ttest_rel(both["preference_b"], both["preference_a"]).pvalue) if se > 0 else 1.0
+    out = {"model_a": model_a, "model_b": model_b, "n_common": n, "level": level,
+           "win_rate": {"a": 100 * (both["preference_a"].mean() - 1), "b": 100 * (both["preference_b"].mean() - 1),
+                        "difference": 100 * delta.mean(), "ci_low": 100 * (delta.mean() - t * se),
+                        "ci_high": 100 * (delta.mean() + t * se), "p_value": p_value, "method": "paired t-test"}}
+
+    common = both["instruction"]
+    a_c = a.set_index("instruction").loc[common].reset_index()
+    b_c = b.set_index("instruction").loc[common].reset_index()
+    lc = resolve_lc_inputs(pd.concat([a_c, b_c]), difficulty, gamed)
+    if lc.difficulty is None:
+        out["length_controlled_winrate"] = None
+        out["lc_note"] = lc.source
+        return out
+    fit_a, fit_b = fit_lc(a_c, lc.difficulty, lc.gamed), fit_lc(b_c, lc.difficulty, lc.gamed)
+    counts = resample_counts(n, n_boot, np.random.default_rng(seed))
+    diff = bootstrap_lc(fit_b, counts) - bootstrap_lc(fit_a, counts)
+    lo, hi = percentile_ci(diff, level)
+    p_boot = min(1.0, 2 * min((diff <= 0).mean(), (diff >= 0).mean()))
+    out["length_controlled_winrate"] = {
+        "a": fit_a.length_controlled_winrate, "b": fit_b.length_controlled_winrate,
+        "difference": fit_b.length_controlled_winrate - fit_a.length_controlled_winrate,
+        "ci_low": lo, "ci_high": hi, "p_value": max(p_boot, 1 / n_boot),
+        "method": f"paired bootstrap over instructions ({n_boot} resamples, GLM refitted)"}
+    out["lc_difficulty"] = lc.source
+    return out
