@@ -11,7 +11,13 @@ from .io import InputError
 
 
 def _cmd_leaderboard(args) -> int:
-    from .leaderboard import format_table, make_leaderboard, read_difficulty, read_leaderboard, write_leaderboard
+    from .leaderboard import (
+        format_table,
+        make_leaderboard,
+        read_difficulty,
+        read_leaderboard,
+        write_leaderboard,
+    )
 
     paths = args.annotations or [str(_default_annotations())]
     existing = read_leaderboard(args.out) if args.update and args.out and Path(args.out).exists() else None

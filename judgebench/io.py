@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import orjson
 import pandas as pd
@@ -82,6 +83,9 @@ def read_records(path: str | Path) -> list[dict]:
     """Rows of a JSON array, JSON Lines, CSV or Parquet file, gzipped or not (detected by content)."""
     path = Path(path)
     fmt = _format_of(path)
+    if fmt not in ("json", "jsonl", "csv", "parquet"):
+        raise InputError(f"unknown file type '{fmt or path.name}'", path=path,
+                         hint="use .json, .jsonl, .csv or .parquet (optionally .gz)")
     if fmt == "parquet":
         if not path.exists():
             _read_bytes(path)
@@ -99,7 +103,7 @@ def read_records(path: str | Path) -> list[dict]:
             try:
                 data = json.loads(_decode(raw, path))
             except json.JSONDecodeError as err:
-                truncated = err.pos >= len(err.doc.rstrip()) - 1
+                truncated = not err.doc.rstrip().endswith(("]", "}"))
                 raise InputError(
                     f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}", path=path,
                     hint="the file looks truncated; regenerate it" if truncated else "fix the JSON syntax",
@@ -122,10 +126,7 @@ def read_records(path: str | Path) -> list[dict]:
                                  hint="the last line is cut off: regenerate the file" if i == text.count("\n")
                                  else "fix that line") from None
         return rows
-    if fmt == "csv":
-        return list(csv.DictReader(io.StringIO(text)))
-    raise InputError(f"unknown file type '{fmt or path.name}'", path=path,
-                     hint="use .json, .jsonl, .csv or .parquet (optionally .gz)")
+    return list(csv.DictReader(io.StringIO(text)))
 
 
 def expand_paths(paths: Iterable[str | Path], patterns: Sequence[str] = ("*.json", "*.json.gz", "*.jsonl",
@@ -265,8 +266,40 @@ def load_annotations(paths: Iterable[str | Path], keep_extra: bool = True, worke
     return df
 
 
+class _AnnotationRow(msgspec.Struct):
+    """The fields the statistics read; decoding skips the rest (raw completions: most of the bytes)."""
+
+    instruction: object = msgspec.UNSET  # UNSET = absent, None = null: a missing field is an error,
+    output_1: object = msgspec.UNSET  # a null preference is a missing judgment to count
+    generator_1: object = msgspec.UNSET
+    output_2: object = msgspec.UNSET
+    generator_2: object = msgspec.UNSET
+    preference: object = msgspec.UNSET
+    dataset: object = None
+
+
+_ANNOTATION_DECODER = msgspec.json.Decoder(list[_AnnotationRow])
+
+
+def _fast_annotation_rows(path: Path) -> list[dict] | None:
+    """Rows of a JSON annotation file with only the needed fields, or None to take the general path
+    (which also produces the precise error messages). About 3x faster than a full parse."""
+    if _format_of(path) != "json":
+        return None
+    try:
+        rows = _ANNOTATION_DECODER.decode(_read_bytes(path))
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    required = ANNOTATION_FIELDS
+    if any(getattr(r, f) is msgspec.UNSET for r in rows for f in required):
+        return None  # a field is missing or misspelt: the general path names it
+    names = _AnnotationRow.__struct_fields__
+    return [dict(zip(names, msgspec.structs.astuple(r), strict=True)) for r in rows]
+
+
 def load_annotation_file(path: Path, keep_extra: bool = True) -> pd.DataFrame:
-    return annotations_frame(read_records(path), path, keep_extra=keep_extra)
+    rows = None if keep_extra else _fast_annotation_rows(Path(path))
+    return annotations_frame(rows if rows is not None else read_records(path), path, keep_extra=keep_extra)
 
 
 def outputs_frame(rows: list[dict], path=None, allow_empty: bool = False) -> pd.DataFrame:

@@ -24,8 +24,14 @@ import pandas as pd
 from .io import InputError, load_annotations, read_records
 from .stats import alpacaeval_lc
 from .stats.difficulty import estimate_difficulty, instruction_key
-from .stats.lc import (bootstrap_lc, bootstrap_winrate, fit_lc, gamed_rows_from_annotations, percentile_ci,
-                       resample_counts)
+from .stats.lc import (
+    bootstrap_lc,
+    bootstrap_winrate,
+    fit_lc,
+    gamed_rows_from_annotations,
+    percentile_ci,
+    resample_counts,
+)
 from .stats.winrate import winrate_metrics
 
 ALPACAEVAL_COLUMNS = ["win_rate", "standard_error", "n_wins", "n_wins_base", "n_draws", "n_total",

@@ -17,24 +17,11 @@ import pytest
 
 from judgebench.io import load_outputs
 from judgebench.leaderboard import resolve_lc_inputs
+from judgebench.stats.alpacaeval_lc import to_hub_layout
 from judgebench.stats.lc import fit_lc
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.reference
-
-
-def _df_gamed(order: list[str], difficulty: pd.Series, gamed: pd.DataFrame) -> pd.DataFrame:
-    """AlpacaEval's hub layout; the first gamed block follows `order` (instruction texts)."""
-    pos = {t: i for i, t in enumerate(order)}
-    blocks = []
-    for _, g in gamed.groupby("generator", sort=False):
-        g = g.assign(rank=g["instruction"].map(pos)).sort_values("rank", kind="stable")
-        blocks.append(pd.DataFrame({"model": g["generator"], "index": g["rank"].to_numpy(),
-                                    "preference": g["preference"].to_numpy() - 1,
-                                    "std_delta_len": g["std_delta_len"].to_numpy(),
-                                    "instruction_difficulty": g["instruction"].map(difficulty).to_numpy(),
-                                    "not_gamed_baseline": False}))
-    return pd.concat(blocks, ignore_index=True)
 
 
 def _run_reference(py, files, df_gamed, tmp_path, tag) -> pd.DataFrame:
@@ -58,7 +45,7 @@ def side_by_side(reference_python, all_annotations, alpaca_dir, tmp_path_factory
     assert len(full) == 40 and len(short) == 5
 
     result = {}
-    gamed_full = _df_gamed(canonical, lc.difficulty, lc.gamed)
+    gamed_full = to_hub_layout(canonical, lc.difficulty, lc.gamed)
     ref = _run_reference(reference_python, full, gamed_full, tmp_path, "full")
     ours_gamed = lc.gamed.assign(rank=lc.gamed["instruction"].map({t: i for i, t in enumerate(canonical)}))
     ours_gamed = ours_gamed.sort_values(["generator", "rank"], ascending=[False, True], kind="stable")
@@ -73,7 +60,7 @@ def side_by_side(reference_python, all_annotations, alpaca_dir, tmp_path_factory
         model = f.name.removesuffix(".json.gz")
         part = all_annotations[all_annotations["generator_2"] == model].reset_index(drop=True)
         order = part["instruction"].tolist() + [t for t in canonical if t not in set(part["instruction"])]
-        df_gamed = _df_gamed(order, lc.difficulty, lc.gamed)
+        df_gamed = to_hub_layout(order, lc.difficulty, lc.gamed)
         ref = _run_reference(reference_python, [f], df_gamed, tmp_path, model)
         gamed_rows = pd.DataFrame({"generator": df_gamed["model"], "instruction": [order[i] for i in df_gamed["index"]],
                                    "std_delta_len": df_gamed["std_delta_len"],

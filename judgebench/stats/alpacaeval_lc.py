@@ -91,3 +91,19 @@ def inputs_for(instructions: pd.Series | list[str]) -> tuple[pd.Series, pd.DataF
     difficulty = pd.Series(diff["instruction_difficulty"].to_numpy(), index=name(diff["instruction_key"]))
     gamed = gamed.assign(instruction=name(gamed["instruction_key"])).drop(columns="instruction_key")
     return difficulty, gamed
+
+
+def to_hub_layout(order: list[str], difficulty: pd.Series, gamed: pd.DataFrame) -> pd.DataFrame:
+    """Difficulty and gamed rows as AlpacaEval's hub file `df_gamed.csv` (for running the reference
+    package on the same inputs). AlpacaEval reads the difficulty of its j-th annotation row from
+    row j of this file, so the first gamed block follows `order`: the annotations' instructions."""
+    pos = {t: i for i, t in enumerate(order)}
+    blocks = []
+    for _, g in gamed.groupby("generator", sort=False):
+        g = g.assign(rank=g["instruction"].map(pos)).sort_values("rank", kind="stable")
+        blocks.append(pd.DataFrame({"model": g["generator"].to_numpy(), "index": g["rank"].to_numpy(),
+                                    "preference": g["preference"].to_numpy() - 1,
+                                    "std_delta_len": g["std_delta_len"].to_numpy(),
+                                    "instruction_difficulty": g["instruction"].map(difficulty).to_numpy(),
+                                    "not_gamed_baseline": False}))
+    return pd.concat(blocks, ignore_index=True)

@@ -42,7 +42,9 @@ def response_matrices(annotations: pd.DataFrame, instructions: pd.Index | None =
         instructions = pd.Index(annotations["instruction"].drop_duplicates())
     P = np.full((len(models), len(instructions)), np.nan)
     T = np.zeros_like(P)
-    for k, (m, part) in enumerate((m, annotations[annotations["generator_2"] == m]) for m in models):
+    by_model = dict(tuple(annotations.groupby("generator_2", sort=False)))
+    for k, m in enumerate(models):
+        part = by_model[m]
         cols = instructions.get_indexer(part["instruction"])
         keep = cols >= 0
         P[k, cols[keep]] = part["preference"].to_numpy(float)[keep] - 1

@@ -143,7 +143,7 @@ def fit_lc(model: pd.DataFrame, difficulty: pd.Series, gamed: pd.DataFrame | Non
         raise ValueError(f"unknown LC solver {solver!r}: use 'fast' or 'liblinear'")
     pred = predict_lc(w, design.difficulty)[0]
     sem = pred.std(ddof=1) / np.sqrt(len(pred)) if len(pred) > 1 else np.nan
-    return LCFit(100 * pred.mean(), 100 * sem, dict(zip(FEATURES, w)), C, design)
+    return LCFit(100 * pred.mean(), 100 * sem, dict(zip(FEATURES, w, strict=True)), C, design)
 
 
 def resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:

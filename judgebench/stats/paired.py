@@ -28,7 +28,7 @@ def _model(annotations: pd.DataFrame, name: str) -> pd.DataFrame:
 
 def paired_comparison(annotations: pd.DataFrame, model_a: str, model_b: str, difficulty: pd.Series | None = None,
                       gamed: pd.DataFrame | None = None, n_boot: int = 2000, seed: int = 0,
-                      level: float = 0.95) -> dict:
+                      level: float = 0.95, length_controlled: bool = True) -> dict:
     from ..leaderboard import resolve_lc_inputs
 
     a, b = _model(annotations, model_a), _model(annotations, model_b)
@@ -49,6 +49,8 @@ def paired_comparison(annotations: pd.DataFrame, model_a: str, model_b: str, dif
                         "difference": 100 * delta.mean(), "ci_low": 100 * (delta.mean() - t * se),
                         "ci_high": 100 * (delta.mean() + t * se), "p_value": p_value, "method": "paired t-test"}}
 
+    if not length_controlled:
+        return out
     common = both["instruction"]
     a_c = a.set_index("instruction").loc[common].reset_index()
     b_c = b.set_index("instruction").loc[common].reset_index()
