@@ -171,7 +171,7 @@ def write_leaderboard(board: pd.DataFrame, path: str | Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    board.to_csv(tmp)
+    board.rename_axis(None).to_csv(tmp)  # AlpacaEval leaves the index column unnamed
     tmp.replace(path)  # never leave a half-written leaderboard behind
 
 
