@@ -80,3 +80,33 @@ def test_compare_json(alpaca_dir, cli_env):
     assert r["n_common"] == 805
     assert r["win_rate"]["difference"] > 0 and r["win_rate"]["p_value"] < 1e-6
     assert r["length_controlled_winrate"]["ci_low"] > 0
+
+
+def test_gamed_annotations_replace_the_shipped_stand_ins(tmp_path, alpaca_dir, cli_env):
+    """--gamed takes annotation files of the verbose/concise baselines; their length difference is
+    standardised per file (hand-checked here) and they change the LC, not the win rate."""
+    rows = json.loads(gzip.decompress((alpaca_dir / "annotations" / "claude.json.gz").read_bytes()))
+    gamed_files = []
+    for name, factor, pref in (("verbose", 3, 1.7), ("concise", 0.5, 1.2)):
+        g = [{"instruction": r["instruction"], "output_1": r["output_1"], "generator_1": r["generator_1"],
+              "output_2": r["output_1"] * factor if factor > 1 else r["output_1"][: len(r["output_1"]) // 2],
+              "generator_2": f"base_{name}", "preference": pref} for r in rows]
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(g))
+        gamed_files.append(str(path))
+    claude = str(alpaca_dir / "annotations" / "claude.json.gz")
+    out_default, out_gamed = tmp_path / "a.csv", tmp_path / "b.csv"
+    run(["leaderboard", "--annotations", claude, "--out", str(out_default), "--n-boot", "0"], cli_env)
+    run(["leaderboard", "--annotations", claude, "--out", str(out_gamed), "--n-boot", "0", "--gamed", *gamed_files],
+        cli_env)
+    a, b = pd.read_csv(out_default, index_col=0), pd.read_csv(out_gamed, index_col=0)
+    assert a.loc["claude", "win_rate"] == b.loc["claude", "win_rate"]
+    assert abs(a.loc["claude", "length_controlled_winrate"] - b.loc["claude", "length_controlled_winrate"]) > 0.5
+
+    from judgebench.io import load_annotations
+    from judgebench.stats.lc import gamed_rows_from_annotations
+
+    g = gamed_rows_from_annotations(load_annotations(gamed_files[:1], keep_extra=False))
+    delta = [len(r["output_1"]) - 3 * len(r["output_1"]) for r in rows]
+    sd = pd.Series(delta).std()
+    assert g["std_delta_len"].tolist() == pytest.approx([d / sd for d in delta])
