@@ -18,7 +18,6 @@ from pathlib import Path
 
 import msgspec
 import numpy as np
-import orjson
 import pandas as pd
 from isal import igzip
 
@@ -96,8 +95,8 @@ def read_records(path: str | Path) -> list[dict]:
     raw = _read_bytes(path)
     if fmt == "json":
         try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError:
+            data = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
             data = None  # slower path below, for its precise message (and BOMs orjson refuses)
         if data is None:
             try:
