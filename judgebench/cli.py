@@ -77,6 +77,39 @@ def _cmd_difficulty(args) -> int:
     return 0
 
 
+def _cmd_annotate(args) -> int:
+    from .annotate import annotate_files
+    from .backends import FatalBackendError
+
+    try:
+        run = annotate_files(args.outputs, args.baseline, args.judge, args.store, base_url=args.base_url,
+                             model=args.model, backend=args.backend, concurrency=args.concurrency,
+                             requests_per_minute=args.rpm, tokens_per_minute=args.tpm, timeout=args.timeout,
+                             max_retries=args.max_retries, api_key_env=args.api_key_env,
+                             progress=not args.no_progress, reparse=args.reparse,
+                             max_parse_retries=args.max_parse_retries)
+    except FatalBackendError as err:
+        print(f"judgebench: stopped: {err}", file=sys.stderr)
+        return 3
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    tmp.write_text(json.dumps(run.records, indent=1, ensure_ascii=False))
+    tmp.replace(out)
+    manifest_path = out.with_name(out.name.split(".")[0] + ".manifest.json")
+    manifest_path.write_text(json.dumps(run.manifest, indent=1))
+    s = run.summary
+    print(f"{s['pairs']} pairs, {s['calls']} judge calls: {s['cached']} cached, {s['succeeded']} made, "
+          f"{s['failed']} failed" + (f" ({', '.join(f'{k} {v}' for k, v in s['failed_reasons'].items())})"
+                                      if s["failed_reasons"] else "")
+          + f"; {s['requests']} requests ({s['retries']} retried), {s['prompt_tokens'] + s['completion_tokens']} "
+          f"tokens, ${s['cost']:.4f}")
+    if s["missing_preferences"]:
+        print(f"{s['missing_preferences']} pairs have no verdict (see their 'failure' field); rerun to retry them")
+    print(f"wrote {out} and {manifest_path}")
+    return 0
+
+
 def _default_annotations() -> Path:
     from .config import data_dir
 
@@ -110,6 +143,26 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--seed", type=int, default=0)
     cp.add_argument("--json", action="store_true")
     cp.set_defaults(func=_cmd_compare)
+
+    an = sub.add_parser("annotate", help="judge a candidate's outputs against a baseline's (cached, resumable)")
+    an.add_argument("--outputs", required=True, metavar="FILE", help="candidate outputs (AlpacaEval model_outputs format)")
+    an.add_argument("--baseline", required=True, metavar="FILE", help="baseline outputs, same instructions")
+    an.add_argument("--judge", default="alpacaeval2", help="judge spec: a name in prompts/, a .yaml, or alpaca_eval:CONFIG")
+    an.add_argument("--base-url", help="OpenAI-compatible endpoint (vllm serve, llama.cpp server, OpenAI)")
+    an.add_argument("--model", help="judge model name (default: the spec's)")
+    an.add_argument("--backend", choices=["openai", "llamacpp", "vllm"], help="default: the spec's")
+    an.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
+    an.add_argument("--store", required=True, metavar="DB", help="SQLite store of judge calls (created if absent)")
+    an.add_argument("--out", required=True, metavar="JSON", help="annotations, AlpacaEval format")
+    an.add_argument("--concurrency", type=int, default=16)
+    an.add_argument("--rpm", type=float, help="requests per minute limit")
+    an.add_argument("--tpm", type=float, help="tokens per minute limit")
+    an.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
+    an.add_argument("--max-retries", type=int, default=6, help="retries on 429/5xx/timeouts/dropped connections")
+    an.add_argument("--max-parse-retries", type=int, help="asks again when a reply cannot be parsed (default: spec)")
+    an.add_argument("--reparse", action="store_true", help="re-derive verdicts from stored raw outputs first")
+    an.add_argument("--no-progress", action="store_true")
+    an.set_defaults(func=_cmd_annotate)
 
     df = sub.add_parser("difficulty", help="estimate per-instruction difficulty for the LC GLM")
     df.add_argument("--annotations", nargs="+", required=True, metavar="PATH")

@@ -1,0 +1,277 @@
+"""Annotation: judge each (baseline, candidate) pair, paying for each judge call once.
+
+    result = annotate_files("outputs.json", "baseline.json", judge="alpacaeval2", store="judge.sqlite")
+
+For every pair the protocol lists its calls; each call's key (judge, model, decoding, rendered
+messages) is looked up in the store; only missing ones are sent, at most `concurrency` at a time,
+each committed as it arrives. An unparsable reply is asked again up to `max_parse_retries` times
+and then recorded as failed with its reason; a failed call is never a tie and never vanishes: its
+pair's preference is None and the summary counts it. A rerun retries failed calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .backends import (
+    Backend,
+    BackendError,
+    CompletionRequest,
+    CompletionResponse,
+    FatalBackendError,
+    make_backend,
+)
+from .io import InputError, check_same_instructions, load_outputs, read_records
+from .judges.parsers import PARSERS
+from .judges.protocols import PROTOCOLS, Pair
+from .judges.spec import JudgeSpec, load_judge
+from .store import Judgment, Store, call_key
+
+
+@dataclass
+class AnnotationRun:
+    records: list[dict]
+    summary: dict
+    manifest: dict = field(default_factory=dict)
+
+
+def request_for(spec: JudgeSpec, messages: list[dict]) -> CompletionRequest:
+    d = spec.decoding
+    if "max_tokens" not in d:
+        raise InputError("judge spec sets no max_tokens", path=spec.source, field="decoding.max_tokens",
+                         hint="set it explicitly: engines' defaults (vLLM: 16) silently truncate")
+    return CompletionRequest(messages=tuple(messages), max_tokens=int(d["max_tokens"]),
+                             temperature=float(d.get("temperature", 0.0)), top_p=float(d.get("top_p", 1.0)),
+                             logprobs=bool(d.get("logprobs", False)), top_logprobs=int(d.get("top_logprobs", 0)),
+                             seed=d.get("seed"))
+
+
+def parse(spec: JudgeSpec, response: CompletionResponse) -> tuple[float | None, str | None]:
+    return PARSERS[spec.parser](response, labels=spec.labels, **spec.parser_kwargs)
+
+
+class _Progress:
+    def __init__(self, total: int, enabled: bool):
+        self.bar = None
+        if enabled and total:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="call", file=sys.stderr, dynamic_ncols=True)
+        self.cost = 0.0
+
+    def step(self, cost: float) -> None:
+        self.cost += cost
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(f"${self.cost:.4f}", refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+async def _judge_one(spec: JudgeSpec, backend: Backend, store: Store, key: str, instruction: str, slot: str,
+                     messages: list[dict], progress: _Progress, counts: dict) -> None:
+    request = request_for(spec, messages)
+    raws, reason, verdict = [], None, None
+    prompt_tokens = completion_tokens = 0
+    for attempt in range(1 + spec.max_parse_retries):
+        try:
+            response = await backend.complete(request)
+        except FatalBackendError:
+            raise
+        except BackendError as err:
+            reason = f"backend: {err}"
+            break
+        raws.append(response.to_raw())
+        prompt_tokens += response.prompt_tokens
+        completion_tokens += response.completion_tokens
+        verdict, reason = parse(spec, response)
+        if verdict is not None:
+            break
+        counts["parse_retries"] += attempt < spec.max_parse_retries
+    cost = spec.cost(prompt_tokens, completion_tokens)
+    status = "ok" if verdict is not None else "failed"
+    store.put(Judgment(key, spec.name, spec.hash, backend.model, instruction, slot, status, verdict, reason, raws,
+                       len(raws), prompt_tokens, completion_tokens, cost))
+    counts["succeeded" if status == "ok" else "failed"] += 1
+    if status == "failed":
+        kind = reason.split(":")[0] if reason else "unknown"
+        counts["failed_reasons"][kind] = counts["failed_reasons"].get(kind, 0) + 1
+    counts["prompt_tokens"] += prompt_tokens
+    counts["completion_tokens"] += completion_tokens
+    counts["cost"] += cost
+    progress.step(cost)
+
+
+async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, store: Store, progress: bool = True,
+                         reparse: bool = False, poll_seconds: float = 0.5) -> AnnotationRun:
+    protocol = PROTOCOLS[spec.protocol]
+    decoding = dict(sorted(spec.decoding.items()))
+    plan = []  # (pair, [(slot, key)])
+    todo: dict[str, tuple[str, str, list[dict]]] = {}
+    for pair in pairs:
+        entries = []
+        for call in protocol.calls(spec, pair):
+            key = call_key(spec.hash, backend.model, decoding, call.messages)
+            entries.append((call.slot, key))
+            todo.setdefault(key, (pair.instruction, call.slot, call.messages))
+        plan.append((pair, entries))
+
+    counts = {"pairs": len(pairs), "calls": len(todo), "cached": 0, "succeeded": 0, "failed": 0, "reparsed": 0,
+              "parse_retries": 0, "failed_reasons": {}, "prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0,
+              "requests": 0, "retries": 0}
+    known = store.get_many(list(todo))
+    if reparse:
+        for key, j in known.items():
+            verdict, reason = None, "no response stored"
+            for raw in reversed(j.raw):
+                verdict, reason = parse(spec, CompletionResponse.from_raw(raw))
+                if verdict is not None:
+                    break
+            store.update_verdict(key, "ok" if verdict is not None else "failed", verdict, reason)
+            counts["reparsed"] += 1
+        known = store.get_many(list(todo))
+    missing = [k for k in todo if k not in known or known[k].status != "ok"]
+    counts["cached"] = len(todo) - len(missing)
+    counts["retried_failed"] = sum(1 for k in missing if k in known)
+
+    bar = _Progress(len(missing), progress)
+    t0 = time.perf_counter()
+    try:
+        pending = set(missing)
+        while pending:
+            mine = store.try_lease(sorted(pending))
+            tasks = [asyncio.ensure_future(_judge_one(spec, backend, store, k, *todo[k], bar, counts)) for k in mine]
+            try:
+                if tasks:
+                    await asyncio.gather(*tasks)
+            except BaseException:
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                store.release(mine)
+                raise
+            pending -= set(mine)
+            if pending:  # leased by another process: wait for its results, or for its lease to lapse
+                await asyncio.sleep(poll_seconds)
+                now = store.get_many(sorted(pending))
+                pending = {k for k in pending if not _settled(now.get(k), known.get(k))}
+    finally:
+        bar.close()
+        counts["requests"], counts["retries"] = backend.stats["requests"], backend.stats["retries"]
+    elapsed = time.perf_counter() - t0
+
+    results = store.get_many(list(todo))
+    records = []
+    for pair, entries in plan:
+        verdicts = {slot: (results[key].verdict if key in results and results[key].status == "ok" else None)
+                    for slot, key in entries}
+        combined = protocol.combine(pair, verdicts)
+        js = [results[key] for _, key in entries if key in results]
+        record = {"instruction": pair.instruction, "output_1": pair.baseline, "generator_1": pair.generator_1,
+                  "dataset": pair.dataset, "output_2": pair.candidate, "generator_2": pair.generator_2,
+                  "annotator": spec.name, **combined,
+                  "price_per_example": sum(j.cost for j in js) if js else None,
+                  "raw_completion": {slot: results[key].raw[-1] if key in results and results[key].raw else None
+                                     for slot, key in entries} or None}
+        failures = [results[key].reason for _, key in entries if key in results and results[key].status != "ok"]
+        if failures or (entries and combined.get("preference") is None and "score" not in combined):
+            record["failure"] = "; ".join(r or "not judged" for r in failures) or "not judged"
+        records.append(record)
+    counts["missing_preferences"] = sum(1 for r in records if r.get("preference") is None and "score" not in r)
+    counts["seconds"] = elapsed
+    return AnnotationRun(records, counts)
+
+
+def _settled(now: Judgment | None, before: Judgment | None) -> bool:
+    """Another process finished this call: it is ok now, or it failed again after we looked."""
+    return now is not None and (now.status == "ok" or before is None or now.attempts > before.attempts)
+
+
+def _pairs_from_files(outputs: str | Path, baseline: str | Path, multi_turn: bool) -> list[Pair]:
+    if multi_turn:
+        return _multi_turn_pairs(outputs, baseline)
+    cand, base = load_outputs(outputs), load_outputs(baseline)
+    check_same_instructions(cand, base, str(outputs), str(baseline))
+    base_by = base.set_index("instruction")
+    pairs = []
+    for _, r in cand.iterrows():
+        b = base_by.loc[r["instruction"]]
+        pairs.append(Pair(r["instruction"], b["output"], r["output"], b["generator"], r["generator"],
+                          r.get("dataset") if isinstance(r.get("dataset"), str) else b.get("dataset")))
+    return pairs
+
+
+def _multi_turn_pairs(outputs, baseline) -> list[Pair]:
+    """Records with `turns` (the user's turns) and `output` as a list, one answer per turn."""
+    def load(path):
+        rows = read_records(path)
+        for i, r in enumerate(rows):
+            if not isinstance(r.get("turns"), list) or not isinstance(r.get("output"), list) \
+                    or len(r["turns"]) != len(r["output"]):
+                raise InputError("multi-turn records need `turns` and `output` as lists of equal length", path=path,
+                                 row=i, field="output")
+        return {r["turns"][0]: r for r in rows}
+    cand, base = load(outputs), load(baseline)
+    missing = sorted(set(base) - set(cand))
+    if missing:
+        raise InputError(f"{len(missing)} questions of {baseline} have no answer in {outputs}: {missing[:3]}")
+    return [Pair(q, "\n".join(base[q]["output"]), "\n".join(c["output"]), base[q].get("generator", "baseline"),
+                 c.get("generator", "candidate"), c.get("category"), turns=c["turns"], baseline_turns=base[q]["output"],
+                 candidate_turns=c["output"], reference=c.get("reference"))
+            for q, c in cand.items()]
+
+
+def manifest(spec: JudgeSpec, backend: Backend, base_url: str | None, run: AnnotationRun) -> dict:
+    import aiohttp
+
+    return {"judge": spec.name, "judge_hash": spec.hash, "judge_source": spec.source, "protocol": spec.protocol,
+            "parser": spec.parser, "model": backend.model, "backend": backend.name, "base_url": base_url,
+            "decoding": spec.decoding, "price": spec.price, "limits": vars(backend.limits),
+            "versions": {"judgebench": __version__, "python": platform.python_version(),
+                         "aiohttp": aiohttp.__version__},
+            "counts": run.summary, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
+def annotate_files(outputs: str | Path, baseline: str | Path, judge: str | JudgeSpec, store: str | Path,
+                   base_url: str | None = None, model: str | None = None, backend: str | None = None,
+                   concurrency: int = 16, requests_per_minute: float | None = None,
+                   tokens_per_minute: float | None = None, timeout: float = 120.0, max_retries: int = 6,
+                   api_key_env: str = "OPENAI_API_KEY", progress: bool = True, reparse: bool = False,
+                   max_parse_retries: int | None = None) -> AnnotationRun:
+    from .backends import Limits
+
+    spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
+    if max_parse_retries is not None:
+        spec.max_parse_retries = max_parse_retries
+    pairs = _pairs_from_files(outputs, baseline, multi_turn=spec.protocol.startswith("mtbench"))
+    limits = Limits(concurrency=concurrency, requests_per_minute=requests_per_minute,
+                    tokens_per_minute=tokens_per_minute, timeout=timeout, max_retries=max_retries)
+    name = backend or spec.backend
+    kwargs = {"model": model or spec.model, "limits": limits}
+    if name == "openai":
+        kwargs.update(base_url=base_url or spec.base_url or "https://api.openai.com/v1", api_key_env=api_key_env)
+    elif name == "llamacpp" and not (model and Path(model).exists()):
+        kwargs["model"] = model if model and Path(model).exists() else None
+    be = make_backend(name, **kwargs)
+    db = Store(store)
+
+    async def run() -> AnnotationRun:
+        try:
+            return await annotate_pairs(pairs, spec, be, db, progress=progress, reparse=reparse)
+        finally:
+            await be.close()
+
+    try:
+        result = asyncio.run(run())
+    finally:
+        db.close()
+    result.manifest = manifest(spec, be, kwargs.get("base_url"), result)
+    return result

@@ -1,0 +1,146 @@
+"""The one contract every model backend meets: chat messages in, text and log-probs out.
+
+Judging and generation are the same act, so one layer serves both. A backend implements
+`_complete(request)`; `Backend.complete` wraps it with the machinery that lives here and nowhere
+else: bounded concurrency, a requests- and tokens-per-minute limit, and retries with exponential
+backoff and jitter on 429, 5xx, timeouts and dropped connections (honouring Retry-After). A 400,
+401, 403 or 404 raises `FatalBackendError` at once: retrying cannot fix a wrong key or model name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    messages: tuple[dict, ...]  # [{"role": ..., "content": ...}, ...]
+    max_tokens: int
+    temperature: float = 0.0
+    top_p: float = 1.0
+    logprobs: bool = False
+    top_logprobs: int = 0
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+
+    def estimated_tokens(self) -> int:
+        """A cheap upper-bound guess for the tokens-per-minute limit (4 characters a token)."""
+        return sum(len(m["content"]) for m in self.messages) // 4 + self.max_tokens
+
+
+@dataclass
+class CompletionResponse:
+    text: str
+    # per generated token: {token: logprob} of its top alternatives (empty when not asked for)
+    top_logprobs: list[dict[str, float]] = field(default_factory=list)
+    finish_reason: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def to_raw(self) -> dict:
+        return {"text": self.text, "top_logprobs": self.top_logprobs, "finish_reason": self.finish_reason,
+                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
+
+    @classmethod
+    def from_raw(cls, raw: dict) -> CompletionResponse:
+        return cls(raw.get("text", ""), raw.get("top_logprobs") or [], raw.get("finish_reason"),
+                   raw.get("prompt_tokens", 0), raw.get("completion_tokens", 0))
+
+
+class BackendError(Exception):
+    """A call that failed; `retryable` says whether trying again can help."""
+
+    def __init__(self, message: str, retryable: bool, retry_after: float | None = None):
+        super().__init__(message)
+        self.retryable, self.retry_after = retryable, retry_after
+
+
+class FatalBackendError(BackendError):
+    """Stops the whole run: bad request, bad key, unknown model or endpoint."""
+
+    def __init__(self, message: str):
+        super().__init__(message, retryable=False)
+
+
+@dataclass
+class Limits:
+    concurrency: int = 16
+    requests_per_minute: float | None = None
+    tokens_per_minute: float | None = None
+    max_retries: int = 6
+    backoff_base: float = 0.5  # seconds; doubles per attempt, with full jitter
+    backoff_max: float = 60.0
+    timeout: float = 120.0  # seconds per request
+
+
+class _Bucket:
+    """Token bucket refilled continuously at `rate_per_minute`; `take(n)` waits until n are free."""
+
+    def __init__(self, rate_per_minute: float):
+        self.rate = rate_per_minute / 60.0
+        self.capacity = max(rate_per_minute / 60.0, 1.0)  # at most one second's worth in a burst
+        self.level = self.capacity
+        self.stamp = time.monotonic()
+        self.lock = asyncio.Lock()
+
+    async def take(self, n: float) -> None:
+        n = min(n, self.capacity)  # a request larger than a burst waits for a full bucket
+        async with self.lock:
+            while True:
+                now = time.monotonic()
+                self.level = min(self.capacity, self.level + (now - self.stamp) * self.rate)
+                self.stamp = now
+                if self.level >= n:
+                    self.level -= n
+                    return
+                await asyncio.sleep((n - self.level) / self.rate)
+
+
+class Backend:
+    """Subclasses set `name` and implement `_complete`; callers use `complete`."""
+
+    name = "abstract"
+
+    def __init__(self, model: str, limits: Limits | None = None):
+        self.model = model
+        self.limits = limits or Limits()
+        self._semaphore: asyncio.Semaphore | None = None
+        self._requests = _Bucket(self.limits.requests_per_minute) if self.limits.requests_per_minute else None
+        self._tokens = _Bucket(self.limits.tokens_per_minute) if self.limits.tokens_per_minute else None
+        self.stats = {"requests": 0, "retries": 0}
+
+    async def _complete(self, request: CompletionRequest) -> CompletionResponse:
+        raise NotImplementedError
+
+    async def complete(self, request: CompletionRequest) -> CompletionResponse:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.limits.concurrency)
+        attempt = 0
+        while True:
+            async with self._semaphore:
+                if self._requests:
+                    await self._requests.take(1)
+                if self._tokens:
+                    await self._tokens.take(request.estimated_tokens())
+                self.stats["requests"] += 1
+                try:
+                    return await asyncio.wait_for(self._complete(request), self.limits.timeout)
+                except FatalBackendError:
+                    raise
+                except (asyncio.TimeoutError, BackendError, ConnectionError, OSError) as err:
+                    retryable = getattr(err, "retryable", True)
+                    retry_after = getattr(err, "retry_after", None)
+                    if not retryable or attempt >= self.limits.max_retries:
+                        raise BackendError(f"{type(err).__name__}: {err}" if str(err) else type(err).__name__,
+                                           retryable=False) from err
+            # Sleep outside the semaphore so a waiting retry does not block other requests.
+            attempt += 1
+            self.stats["retries"] += 1
+            backoff = random.uniform(0, min(self.limits.backoff_max, self.limits.backoff_base * 2 ** attempt))
+            await asyncio.sleep(max(backoff, retry_after or 0.0))
+
+    async def close(self) -> None:
+        """Release connections or models; a no-op where there are none."""

