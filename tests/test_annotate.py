@@ -1,0 +1,140 @@
+"""Annotation against loopback servers: faults injected on demand, kill -9, two processes at once."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+
+import pytest
+from conftest import judgebench_exe
+from servers import FaultInjectingServer
+
+from judgebench.annotate import annotate_files
+
+SCRIPT = {  # instruction marker -> what the stand-in server does on attempt 1, 2, ...
+    "Q3": ["429"], "Q4": ["500", "500"], "Q5": ["hang"], "Q6": ["garbage"],
+    "Q7": ["nologprobs"] * 10, "Q8": ["offlabel"] * 10, "Q9": ["500"] * 10,
+}
+
+
+def script(marker, attempt):
+    plan = SCRIPT.get(marker, [])
+    return plan[attempt - 1] if attempt <= len(plan) else "ok"
+
+
+def _files(tmp_path, n, prefix="Q"):
+    cand = [{"instruction": f"Task {prefix}{i}: say something", "output": f"candidate answer {i}", "generator": "cand"}
+            for i in range(1, n + 1)]
+    base = [{"instruction": r["instruction"], "output": f"baseline answer {i}", "generator": "base"}
+            for i, r in enumerate(cand, 1)]
+    (tmp_path / "cand.json").write_text(json.dumps(cand))
+    (tmp_path / "base.json").write_text(json.dumps(base))
+    return tmp_path / "cand.json", tmp_path / "base.json"
+
+
+def test_faults_end_with_every_judgment_done_or_failed_with_a_reason(tmp_path):
+    cand, base = _files(tmp_path, 12)
+    with FaultInjectingServer(script, hang_seconds=5) as server:
+        run = annotate_files(cand, base, "alpacaeval2", tmp_path / "s.sqlite", base_url=server.base_url,
+                             concurrency=4, timeout=1.0, max_retries=2, progress=False)
+        by = {r["instruction"].split()[1].rstrip(":"): r for r in run.records}
+        assert len(by) == 12
+        done = {k for k, r in by.items() if r["preference"] is not None}
+        assert done == {f"Q{i}" for i in (1, 2, 3, 4, 5, 6, 10, 11, 12)}
+        assert "no log-probs" in by["Q7"]["failure"]
+        assert "neither label" in by["Q8"]["failure"]
+        assert by["Q9"]["failure"].startswith("backend: ")
+        for k in ("Q7", "Q8", "Q9"):
+            assert by[k]["preference"] is None  # never a tie
+        s = run.summary
+        assert (s["succeeded"], s["failed"], s["cached"]) == (9, 3, 0)
+        assert sum(s["failed_reasons"].values()) == 3 and s["failed_reasons"]["backend"] == 1
+        # requests the server saw: one per transient fault plus the success; parse failures asked 3 times
+        seen = server.by_marker
+        assert (seen["Q1"], seen["Q3"], seen["Q4"], seen["Q5"], seen["Q6"]) == (1, 2, 3, 2, 2)
+        assert (seen["Q7"], seen["Q8"], seen["Q9"]) == (3, 3, 3)
+        assert server.retry_after_respected and min(server.retry_after_respected) >= 0.29
+        # a rerun pays only for the failed ones, and records them failed again
+        before = server.total
+        again = annotate_files(cand, base, "alpacaeval2", tmp_path / "s.sqlite", base_url=server.base_url,
+                               concurrency=4, timeout=1.0, max_retries=2, progress=False)
+        assert again.summary["cached"] == 9 and again.summary["failed"] == 3
+        assert server.total - before == 3 + 3 + 3
+
+
+def test_401_stops_the_run_at_once_with_a_clear_message(tmp_path):
+    cand, base = _files(tmp_path, 40)
+    with FaultInjectingServer(lambda m, a: "401") as server:
+        res = subprocess.run([judgebench_exe(), "annotate", "--outputs", str(cand), "--baseline", str(base),
+                              "--base-url", server.base_url, "--store", str(tmp_path / "s.sqlite"),
+                              "--out", str(tmp_path / "a.json"), "--concurrency", "2", "--no-progress"],
+                             capture_output=True, text=True)
+        assert res.returncode == 3
+        assert "401 unauthorised" in res.stderr and "invalid api key" in res.stderr
+        assert server.total <= 2
+        assert not (tmp_path / "a.json").exists()
+
+
+def test_a_remote_judge_without_a_key_names_the_offline_choice(tmp_path, monkeypatch):
+    cand, base = _files(tmp_path, 2)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    from judgebench.backends import FatalBackendError
+
+    with pytest.raises(FatalBackendError, match="--judge local"):
+        annotate_files(cand, base, "alpacaeval2", tmp_path / "s.sqlite", progress=False)
+
+
+def _rows(db):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM judgments WHERE status='ok'").fetchone()
+    finally:
+        con.close()
+
+
+def _annotate_cmd(cand, base, server, tmp_path, out="a.json", concurrency=4):
+    return [judgebench_exe(), "annotate", "--outputs", str(cand), "--baseline", str(base), "--base-url",
+            server.base_url, "--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / out),
+            "--concurrency", str(concurrency), "--no-progress"]
+
+
+def test_kill_9_loses_only_calls_in_flight_and_the_rerun_makes_only_the_missing_ones(tmp_path):
+    n = 200
+    cand, base = _files(tmp_path, n)
+    with FaultInjectingServer(lambda m, a: "ok", delay=0.05) as server:
+        proc = subprocess.Popen(_annotate_cmd(cand, base, server, tmp_path), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if (tmp_path / "s.sqlite").exists() and _rows(tmp_path / "s.sqlite")[0] >= 40:
+                break
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        committed, distinct = _rows(tmp_path / "s.sqlite")
+        received = server.total
+        assert 40 <= committed < n and committed == distinct
+        assert received - committed <= 4 + 1  # at most the calls in flight were lost
+        subprocess.run(_annotate_cmd(cand, base, server, tmp_path), check=True, capture_output=True)
+        assert server.total - received == n - committed  # only the missing calls were made
+        assert _rows(tmp_path / "s.sqlite") == (n, n)
+        records = json.loads((tmp_path / "a.json").read_text())
+        assert len(records) == n and all(r["preference"] is not None for r in records)
+
+
+def test_two_processes_on_one_store_neither_duplicate_nor_lose_work(tmp_path):
+    n = 150
+    cand, base = _files(tmp_path, n)
+    with FaultInjectingServer(lambda m, a: "ok", delay=0.03) as server:
+        procs = [subprocess.Popen(_annotate_cmd(cand, base, server, tmp_path, out=f"a{i}.json"),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(2)]
+        outs = [p.communicate(timeout=120) for p in procs]
+        assert all(p.returncode == 0 for p in procs), outs
+        assert server.total == n  # each call made once, by one of the two
+        assert max(server.requests.values()) == 1
+        assert _rows(tmp_path / "s.sqlite") == (n, n)
+        for i in range(2):
+            records = json.loads((tmp_path / f"a{i}.json").read_text())
+            assert len(records) == n and all(r["preference"] is not None for r in records)
