@@ -259,12 +259,14 @@ def annotate_files(outputs: str | Path, baseline: str | Path, judge: str | Judge
                    concurrency: int = 16, requests_per_minute: float | None = None,
                    tokens_per_minute: float | None = None, timeout: float = 120.0, max_retries: int = 6,
                    api_key_env: str = "OPENAI_API_KEY", progress: bool = True, reparse: bool = False,
-                   max_parse_retries: int | None = None) -> AnnotationRun:
+                   max_parse_retries: int | None = None, max_tokens: int | None = None) -> AnnotationRun:
     from .backends import Limits
 
     spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
     if max_parse_retries is not None:
         spec.max_parse_retries = max_parse_retries
+    if max_tokens is not None:
+        spec.decoding = {**spec.decoding, "max_tokens": max_tokens}
     pairs = _pairs_from_files(outputs, baseline, multi_turn=spec.protocol.startswith("mtbench"))
     limits = Limits(concurrency=concurrency, requests_per_minute=requests_per_minute,
                     tokens_per_minute=tokens_per_minute, timeout=timeout, max_retries=max_retries)

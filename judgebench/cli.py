@@ -87,7 +87,7 @@ def _cmd_annotate(args) -> int:
                              requests_per_minute=args.rpm, tokens_per_minute=args.tpm, timeout=args.timeout,
                              max_retries=args.max_retries, api_key_env=args.api_key_env,
                              progress=not args.no_progress, reparse=args.reparse,
-                             max_parse_retries=args.max_parse_retries)
+                             max_parse_retries=args.max_parse_retries, max_tokens=args.max_tokens)
     except FatalBackendError as err:
         print(f"judgebench: stopped: {err}", file=sys.stderr)
         return 3
@@ -160,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
     an.add_argument("--max-retries", type=int, default=6, help="retries on 429/5xx/timeouts/dropped connections")
     an.add_argument("--max-parse-retries", type=int, help="asks again when a reply cannot be parsed (default: spec)")
+    an.add_argument("--max-tokens", type=int, help="override the spec's max_tokens (part of each call's key)")
     an.add_argument("--reparse", action="store_true", help="re-derive verdicts from stored raw outputs first")
     an.add_argument("--no-progress", action="store_true")
     an.set_defaults(func=_cmd_annotate)

@@ -48,15 +48,20 @@ def llama_server(n_ctx: int = 2048):
     port = free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", gguf, "--model_alias", "smollm2", "--host",
            "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", "2", "--logits_all", "true"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
+    import tempfile
+
+    log = tempfile.TemporaryFile()  # not a pipe: the server writes more than a pipe buffer holds
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
     base = f"http://127.0.0.1:{port}/v1"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
     try:
         deadline = time.time() + 120
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"llama.cpp server exited: {proc.stderr.read().decode()[-2000:]}")
+                log.seek(0)
+                raise RuntimeError(f"llama.cpp server exited: {log.read().decode(errors='replace')[-2000:]}")
             try:
-                urllib.request.urlopen(f"{base}/models", timeout=1).read()
+                opener.open(f"{base}/models", timeout=1).read()
                 break
             except OSError:
                 if time.time() > deadline:
@@ -69,6 +74,7 @@ def llama_server(n_ctx: int = 2048):
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 def _answer(label: str = "M", logprobs: bool = True, text: str | None = None) -> dict:
