@@ -112,7 +112,8 @@ async def _judge_one(spec: JudgeSpec, backend: Backend, store: Store, key: str, 
 
 
 async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, store: Store, progress: bool = True,
-                         reparse: bool = False, poll_seconds: float = 0.5) -> AnnotationRun:
+                         reparse: bool = False, poll_seconds: float = 0.5, offline: bool = False) -> AnnotationRun:
+    """offline: make no call; what the store lacks is reported as failed ("not in the store")."""
     protocol = PROTOCOLS[spec.protocol]
     decoding = dict(sorted(spec.decoding.items()))
     plan = []  # (pair, [(slot, key)])
@@ -143,9 +144,9 @@ async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, s
     counts["cached"] = len(todo) - len(missing)
     counts["retried_failed"] = sum(1 for k in missing if k in known)
 
-    bar = _Progress(len(missing), progress)
+    bar = _Progress(0 if offline else len(missing), progress)
     t0 = time.perf_counter()
-    pending = list(missing)
+    pending = [] if offline else list(missing)
     try:
         while pending:
             queue = collections.deque(pending)
@@ -196,12 +197,68 @@ async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, s
                   "raw_completion": {slot: results[key].raw[-1] if key in results and results[key].raw else None
                                      for slot, key in entries} or None}
         failures = [results[key].reason for _, key in entries if key in results and results[key].status != "ok"]
+        failures += ["not in the store" for _, key in entries if offline and key not in results]
         if failures or (entries and combined.get("preference") is None and "score" not in combined):
             record["failure"] = "; ".join(r or "not judged" for r in failures) or "not judged"
         records.append(record)
     counts["missing_preferences"] = sum(1 for r in records if r.get("preference") is None and "score" not in r)
     counts["seconds"] = elapsed
     return AnnotationRun(records, counts)
+
+
+class _OfflineBackend(Backend):
+    """Stands in for a backend that is not loaded because no call will be made (offline export)."""
+
+    name = "offline"
+
+    def __init__(self, model: str | None):
+        super().__init__(model or "smollm2")
+
+
+def import_annotations(paths, judge: str | JudgeSpec, store: str | Path, model: str | None = None) -> dict:
+    """AlpacaEval annotation files (with `raw_completion`) -> judge calls in the store, so that
+    annotating the same pairs with the same judge finds them cached. Each record's stored
+    preference must come back from its raw completion under this judge, else nothing is imported."""
+    from .io import load_annotations
+
+    spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
+    protocol = PROTOCOLS[spec.protocol]
+    df = load_annotations(paths, keep_extra=True)
+    decoding = dict(sorted(spec.decoding.items()))
+    model = model or spec.model
+    rows, skipped, mismatched = [], 0, []
+    for i, r in enumerate(df.to_dict("records")):
+        raw = r.get("raw_completion")
+        pair = Pair(r["instruction"], r["output_1"], r["output_2"], r["generator_1"], r["generator_2"], r.get("dataset"))
+        calls = protocol.calls(spec, pair)
+        if not calls:
+            continue
+        if not isinstance(raw, dict) or "logprobs" not in raw and "message" not in raw:
+            skipped += 1
+            continue
+        top = [{t["token"]: t["logprob"] for t in c.get("top_logprobs") or []}
+               for c in ((raw.get("logprobs") or {}).get("content") or [])]
+        response = CompletionResponse((raw.get("message") or {}).get("content") or "", top, raw.get("finish_reason"))
+        verdict, reason = parse(spec, response)
+        combined = protocol.combine(pair, {calls[0].slot: verdict})
+        if combined["preference"] is None or abs(combined["preference"] - r["preference"]) > 1e-6:
+            mismatched.append(i)
+            continue
+        price = r.get("price_per_example")
+        rows.append(Judgment(call_key(spec.hash, model, decoding, calls[0].messages), spec.name, spec.hash, model,
+                             r["instruction"], calls[0].slot, "ok", verdict, None, [response.to_raw()], 1,
+                             cost=float(price) if isinstance(price, int | float) and price == price else 0.0))
+    if mismatched:
+        raise InputError(f"{len(mismatched)} records' preferences do not follow from their raw completions under "
+                         f"judge {spec.name} (rows {mismatched[:10]})", field="raw_completion",
+                         hint="import them under the judge that made them (e.g. alpaca_eval:CONFIG)")
+    db = Store(store)
+    try:
+        for j in rows:
+            db.put(j)
+    finally:
+        db.close()
+    return {"imported": len(rows), "skipped_no_raw_completion": skipped, "records": len(df)}
 
 
 def _settled(now: Judgment | None, before: Judgment | None) -> bool:
@@ -259,7 +316,8 @@ def annotate_files(outputs: str | Path, baseline: str | Path, judge: str | Judge
                    concurrency: int = 16, requests_per_minute: float | None = None,
                    tokens_per_minute: float | None = None, timeout: float = 120.0, max_retries: int = 6,
                    api_key_env: str = "OPENAI_API_KEY", progress: bool = True, reparse: bool = False,
-                   max_parse_retries: int | None = None, max_tokens: int | None = None) -> AnnotationRun:
+                   max_parse_retries: int | None = None, max_tokens: int | None = None,
+                   offline: bool = False) -> AnnotationRun:
     from .backends import Limits
 
     spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
@@ -276,12 +334,14 @@ def annotate_files(outputs: str | Path, baseline: str | Path, judge: str | Judge
         kwargs.update(base_url=base_url or spec.base_url or "https://api.openai.com/v1", api_key_env=api_key_env)
     elif name == "llamacpp" and not (model and Path(model).exists()):
         kwargs["model"] = model if model and Path(model).exists() else None
-    be = make_backend(name, **kwargs)
+    if offline and name == "openai":
+        kwargs["require_key"] = False  # no call will be made
+    be = make_backend(name, **kwargs) if not (offline and name != "openai") else _OfflineBackend(kwargs["model"])
     db = Store(store)
 
     async def run() -> AnnotationRun:
         try:
-            return await annotate_pairs(pairs, spec, be, db, progress=progress, reparse=reparse)
+            return await annotate_pairs(pairs, spec, be, db, progress=progress, reparse=reparse, offline=offline)
         finally:
             await be.close()
 

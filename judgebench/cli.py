@@ -87,7 +87,8 @@ def _cmd_annotate(args) -> int:
                              requests_per_minute=args.rpm, tokens_per_minute=args.tpm, timeout=args.timeout,
                              max_retries=args.max_retries, api_key_env=args.api_key_env,
                              progress=not args.no_progress, reparse=args.reparse,
-                             max_parse_retries=args.max_parse_retries, max_tokens=args.max_tokens)
+                             max_parse_retries=args.max_parse_retries, max_tokens=args.max_tokens,
+                             offline=args.offline)
     except FatalBackendError as err:
         print(f"judgebench: stopped: {err}", file=sys.stderr)
         return 3
@@ -107,6 +108,16 @@ def _cmd_annotate(args) -> int:
     if s["missing_preferences"]:
         print(f"{s['missing_preferences']} pairs have no verdict (see their 'failure' field); rerun to retry them")
     print(f"wrote {out} and {manifest_path}")
+    return 0
+
+
+def _cmd_import(args) -> int:
+    from .annotate import import_annotations
+
+    counts = import_annotations(args.annotations, args.judge, args.store, model=args.model)
+    print(f"imported {counts['imported']} judge calls from {counts['records']} records into {args.store}"
+          + (f"; {counts['skipped_no_raw_completion']} records have no raw completion and were not imported"
+             if counts["skipped_no_raw_completion"] else ""))
     return 0
 
 
@@ -162,8 +173,17 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--max-parse-retries", type=int, help="asks again when a reply cannot be parsed (default: spec)")
     an.add_argument("--max-tokens", type=int, help="override the spec's max_tokens (part of each call's key)")
     an.add_argument("--reparse", action="store_true", help="re-derive verdicts from stored raw outputs first")
+    an.add_argument("--offline", action="store_true",
+                    help="make no call: export what the store holds (missing judgments are listed as failed)")
     an.add_argument("--no-progress", action="store_true")
     an.set_defaults(func=_cmd_annotate)
+
+    im = sub.add_parser("import-annotations", help="put AlpacaEval annotation files' judge calls into a store")
+    im.add_argument("--annotations", nargs="+", required=True, metavar="PATH")
+    im.add_argument("--judge", required=True, help="the judge that made them (its template decides the keys)")
+    im.add_argument("--model", help="the judge model, if not the spec's")
+    im.add_argument("--store", required=True, metavar="DB")
+    im.set_defaults(func=_cmd_import)
 
     df = sub.add_parser("difficulty", help="estimate per-instruction difficulty for the LC GLM")
     df.add_argument("--annotations", nargs="+", required=True, metavar="PATH")

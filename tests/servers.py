@@ -50,7 +50,7 @@ def llama_server(n_ctx: int = 2048):
            "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", "2", "--logits_all", "true"]
     import tempfile
 
-    log = tempfile.TemporaryFile()  # not a pipe: the server writes more than a pipe buffer holds
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in finally) not a pipe: the server writes more than a pipe buffer holds
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ})
     base = f"http://127.0.0.1:{port}/v1"
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy

@@ -138,3 +138,42 @@ def test_two_processes_on_one_store_neither_duplicate_nor_lose_work(tmp_path):
         for i in range(2):
             records = json.loads((tmp_path / f"a{i}.json").read_text())
             assert len(records) == n and all(r["preference"] is not None for r in records)
+
+
+def test_import_alpacaeval_annotations_then_export_offline_and_annotate_for_free(tmp_path, alpaca_dir,
+                                                                                reference_python, monkeypatch):
+    """Stored GPT-4-Turbo judgments of `claude` go into the store under AlpacaEval's own judge; an
+    offline export gives back every stored preference; annotating the same pairs makes no request."""
+    import glob
+    import gzip
+
+    from judgebench.annotate import import_annotations
+    from judgebench.io import InputError
+
+    found = glob.glob(str(reference_python.parent.parent / "lib" / "python*" / "site-packages" / "alpaca_eval"))
+    if not found:
+        pytest.skip("alpaca-eval not found in the reference environment")
+    monkeypatch.setenv("JUDGEBENCH_ALPACA_EVAL_DIR", found[0])
+    judge = "alpaca_eval:weighted_alpaca_eval_gpt4_turbo"
+    rows = json.loads(gzip.decompress((alpaca_dir / "annotations" / "claude.json.gz").read_bytes()))
+    bad = [dict(r) for r in rows[:5]]
+    bad[3]["preference"] = 3 - bad[3]["preference"]
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    with pytest.raises(InputError, match=r"rows \[3\]"):
+        import_annotations([tmp_path / "bad.json"], judge, tmp_path / "s.sqlite")
+
+    counts = import_annotations([alpaca_dir / "annotations" / "claude.json.gz"], judge, tmp_path / "s.sqlite")
+    assert counts == {"imported": 805, "skipped_no_raw_completion": 0, "records": 805}
+    (tmp_path / "cand.json").write_text(json.dumps([{"instruction": r["instruction"], "output": r["output_2"],
+                                                     "generator": "claude"} for r in rows]))
+    (tmp_path / "base.json").write_text(json.dumps([{"instruction": r["instruction"], "output": r["output_1"],
+                                                     "generator": r["generator_1"]} for r in rows]))
+    exported = annotate_files(tmp_path / "cand.json", tmp_path / "base.json", judge, tmp_path / "s.sqlite",
+                              offline=True, progress=False)
+    assert exported.summary["cached"] == 805
+    for mine, theirs in zip(exported.records, rows, strict=True):
+        assert mine["preference"] == pytest.approx(theirs["preference"], abs=1e-9)
+    with FaultInjectingServer(lambda m, a: "ok") as server:
+        run = annotate_files(tmp_path / "cand.json", tmp_path / "base.json", judge, tmp_path / "s.sqlite",
+                             base_url=server.base_url, progress=False)
+        assert server.total == 0 and run.summary["cached"] == 805

@@ -113,3 +113,26 @@ def test_protocols_combine_as_documented():
     ae = PROTOCOLS["alpacaeval"]
     assert ae.calls(load_judge("alpacaeval2"), Pair("q", "same", "same")) == []
     assert ae.combine(Pair("q", "same", "same"), {})["preference"] == 1.5
+
+
+def test_official_alpaca_eval_judge_loads_from_the_installed_package(reference_python, monkeypatch):
+    """`alpaca_eval:weighted_alpaca_eval_gpt4_turbo` read from the reference environment's package:
+    its prompt renders into chat messages with the pair inside, its decoding and labels match the
+    protocol facts (DESIGN.md §1), and its parser reproduces stored preferences like ours."""
+    import glob
+
+    found = glob.glob(str(reference_python.parent.parent / "lib" / "python*" / "site-packages" / "alpaca_eval"))
+    if not found:
+        pytest.skip("alpaca-eval not found in the reference environment")
+    monkeypatch.setenv("JUDGEBENCH_ALPACA_EVAL_DIR", found[0])
+    spec = load_judge("alpaca_eval:weighted_alpaca_eval_gpt4_turbo")
+    assert spec.model == "gpt-4-1106-preview" and spec.labels == ("m", "M") and spec.parser == "logprob_labels"
+    assert spec.decoding == {"max_tokens": 1, "temperature": 1, "logprobs": True, "top_logprobs": 5}
+    messages = spec.render(instruction="What is 2+2? {output_2}", output_first="FIRST <|im_start|>user",
+                           output_second="SECOND")
+    assert [m["role"] for m in messages] == ["system", "user"]
+    user = messages[1]["content"]
+    assert "What is 2+2? {output_2}" in user and user.index("FIRST") < user.index("SECOND")
+    assert "<|im_start|>" not in messages[0]["content"]
+    with pytest.raises(InputError, match="no AlpacaEval evaluator config"):
+        load_judge("alpaca_eval:no_such_config")

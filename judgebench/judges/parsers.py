@@ -43,6 +43,16 @@ def logprob_labels(response: CompletionResponse, labels=("m", "M"), **_) -> tupl
     return float(2.0 - p_first), None
 
 
+@register("logprob_binary")
+def logprob_binary(response: CompletionResponse, labels=("m", "M"), **_) -> tuple[float | None, str | None]:
+    """1 if the first label's log-prob beats the second's, else 2 (AlpacaEval's is_binarize)."""
+    verdict, reason = logprob_labels(response, labels)
+    if verdict is None:
+        return None, reason
+    first = response.top_logprobs[0]
+    return (1.0 if first.get(labels[0], -math.inf) > first.get(labels[1], -math.inf) else 2.0), None
+
+
 @register("text_label")
 def text_label(response: CompletionResponse, labels=("m", "M"), **_) -> tuple[float | None, str | None]:
     """For endpoints without log-probs: the reply must be exactly one label (surrounding blanks allowed)."""
