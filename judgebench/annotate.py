@@ -35,6 +35,9 @@ from .judges.spec import JudgeSpec, load_judge
 from .store import Judgment, Store, call_key
 
 
+LEASE_BATCH = 4
+
+
 @dataclass
 class AnnotationRun:
     records: list[dict]
@@ -145,7 +148,7 @@ async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, s
     counts["retried_failed"] = sum(1 for k in missing if k in known)
 
     bar = _Progress(0 if offline else len(missing), progress)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     pending = [] if offline else list(missing)
     try:
         while pending:
@@ -153,13 +156,13 @@ async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, s
             held_elsewhere = []
 
             async def worker(queue=queue, held_elsewhere=held_elsewhere):
-                # Lease one call at a time, so that processes sharing a store interleave their work.
+                # Lease a few calls at a time, so that processes sharing a store interleave their work.
                 while queue:
-                    key = queue.popleft()
-                    if not store.try_lease([key]):
-                        held_elsewhere.append(key)
-                        continue
-                    await _judge_one(spec, backend, store, key, *todo[key], bar, counts)
+                    keys = [queue.popleft() for _ in range(min(LEASE_BATCH, len(queue)))]
+                    mine = store.try_lease(keys)
+                    held_elsewhere.extend(k for k in keys if k not in set(mine))
+                    for key in mine:
+                        await _judge_one(spec, backend, store, key, *todo[key], bar, counts)
 
             workers = [asyncio.ensure_future(worker()) for _ in range(max(1, backend.limits.concurrency))]
             try:
@@ -181,7 +184,7 @@ async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, s
         store.release_all()
         bar.close()
         counts["requests"], counts["retries"] = backend.stats["requests"], backend.stats["retries"]
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
 
     results = store.get_many(list(todo))
     records = []
@@ -203,6 +206,7 @@ async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, s
         records.append(record)
     counts["missing_preferences"] = sum(1 for r in records if r.get("preference") is None and "score" not in r)
     counts["seconds"] = elapsed
+    counts["cpu_seconds"] = cpu  # this process's CPU while calling: the client's own cost
     return AnnotationRun(records, counts)
 
 
@@ -271,12 +275,12 @@ def _pairs_from_files(outputs: str | Path, baseline: str | Path, multi_turn: boo
         return _multi_turn_pairs(outputs, baseline)
     cand, base = load_outputs(outputs), load_outputs(baseline)
     check_same_instructions(cand, base, str(outputs), str(baseline))
-    base_by = base.set_index("instruction")
+    base_by = {r["instruction"]: r for r in base.to_dict("records")}
     pairs = []
-    for _, r in cand.iterrows():
-        b = base_by.loc[r["instruction"]]
-        pairs.append(Pair(r["instruction"], b["output"], r["output"], b["generator"], r["generator"],
-                          r.get("dataset") if isinstance(r.get("dataset"), str) else b.get("dataset")))
+    for r in cand.to_dict("records"):
+        b = base_by[r["instruction"]]
+        dataset = r.get("dataset") if isinstance(r.get("dataset"), str) else b.get("dataset")
+        pairs.append(Pair(r["instruction"], b["output"], r["output"], b["generator"], r["generator"], dataset))
     return pairs
 
 

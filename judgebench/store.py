@@ -133,7 +133,7 @@ class Store:
                 (j.key, j.judge, j.judge_hash, j.model, j.instruction, j.slot, j.status, j.verdict, j.reason,
                  json.dumps(j.raw, ensure_ascii=False), j.attempts, j.prompt_tokens, j.completion_tokens, j.cost,
                  time.time()))
-            self.db.execute("DELETE FROM leases WHERE key = ?", (j.key,))
+        # The lease row stays until release_all(): a waiting process checks results first.
 
     def update_verdict(self, key: str, status: str, verdict: float | None, reason: str | None) -> None:
         """Re-parsed from the stored raw output: no new call, so counts and cost stay."""

@@ -98,6 +98,7 @@ class FaultInjectingServer:
         self.requests = Counter()  # per request body hash
         self.by_marker = Counter()
         self.total = 0
+        self.authorization = []
         self.retry_after_respected = []
         self._last_429 = {}
         self.port = free_port()
@@ -118,6 +119,7 @@ class FaultInjectingServer:
         raw = await request.read()
         body = json.loads(raw)
         self.total += 1
+        self.authorization.append(request.headers.get("Authorization"))
         self.requests[hashlib.sha256(raw).hexdigest()] += 1
         marker = self._marker(body)
         self.by_marker[marker] += 1

@@ -90,6 +90,8 @@ def _rows(db):
     con = sqlite3.connect(db)
     try:
         return con.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM judgments WHERE status='ok'").fetchone()
+    except sqlite3.OperationalError:  # the annotating process has opened the file but not made its tables yet
+        return (0, 0)
     finally:
         con.close()
 
@@ -177,3 +179,57 @@ def test_import_alpacaeval_annotations_then_export_offline_and_annotate_for_free
         run = annotate_files(tmp_path / "cand.json", tmp_path / "base.json", judge, tmp_path / "s.sqlite",
                              base_url=server.base_url, progress=False)
         assert server.total == 0 and run.summary["cached"] == 805
+
+
+def test_reparse_rederives_verdicts_without_calls(tmp_path, monkeypatch):
+    """A parser bug fixed after a run: --reparse re-derives every verdict from the stored raw replies,
+    making no call (the judge's identity, and so each call's key, is unchanged)."""
+    from judgebench.judges import parsers
+
+    cand, base = _files(tmp_path, 6)
+    with FaultInjectingServer(lambda m, a: "ok") as server:
+        with monkeypatch.context() as m:
+            m.setitem(parsers.PARSERS, "logprob_labels", lambda response, **kw: (None, "buggy parser"))
+            run = annotate_files(cand, base, "alpacaeval2", tmp_path / "s.sqlite", base_url=server.base_url,
+                                 progress=False, max_parse_retries=0)
+        assert run.summary["failed"] == 6 and server.total == 6
+        assert all(r["failure"] == "buggy parser" for r in run.records)
+        again = annotate_files(cand, base, "alpacaeval2", tmp_path / "s.sqlite", base_url=server.base_url,
+                               progress=False, reparse=True)
+        assert again.summary["reparsed"] == 6 and again.summary["cached"] == 6 and server.total == 6
+        assert all(r["preference"] is not None and "failure" not in r for r in again.records)
+
+
+def test_api_key_reaches_the_server_but_never_the_store_records_or_manifest(tmp_path, monkeypatch):
+    secret = "sk-test-" + "7" * 24
+    monkeypatch.setenv("JB_TEST_KEY", secret)
+    cand, base = _files(tmp_path, 3)
+    with FaultInjectingServer(lambda m, a: "ok") as server:
+        run = annotate_files(cand, base, "alpacaeval2", tmp_path / "s.sqlite", base_url=server.base_url,
+                             api_key_env="JB_TEST_KEY", progress=False)
+        assert server.authorization == [f"Bearer {secret}"] * 3
+    blob = (tmp_path / "s.sqlite").read_bytes() + json.dumps(run.records).encode() + json.dumps(run.manifest).encode()
+    for wal in tmp_path.glob("s.sqlite-*"):
+        blob += wal.read_bytes()
+    assert secret.encode() not in blob
+
+
+def test_requests_per_minute_limit_is_kept():
+    import asyncio
+
+    from judgebench.backends.base import Backend, CompletionRequest, CompletionResponse, Limits
+
+    class Instant(Backend):
+        async def _complete(self, request):
+            return CompletionResponse("m")
+
+    backend = Instant("x", Limits(concurrency=50, requests_per_minute=600))  # 10/s, bursts of 10
+    req = CompletionRequest(({"role": "user", "content": "q"},), max_tokens=1)
+
+    async def go():
+        t = time.perf_counter()
+        await asyncio.gather(*(backend.complete(req) for _ in range(30)))
+        return time.perf_counter() - t
+
+    elapsed = asyncio.run(go())
+    assert 1.8 <= elapsed <= 3.5  # 10 at once, then 20 more at 10/s

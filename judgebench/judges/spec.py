@@ -18,6 +18,7 @@ rendered once: a candidate's text can never change the template (it is never tem
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -64,9 +65,7 @@ class JudgeSpec:
     def render(self, **variables) -> list[dict]:
         if self.render_fn is not None:
             return self.render_fn(**variables)
-        env = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined, trim_blocks=True,
-                                                  lstrip_blocks=True, autoescape=False)
-        template = env.from_string(self.template_source)
+        template = _compiled(self.template_source)
         context = template.new_context({"labels": self.labels, **variables})
         messages = []
         for block, render_block in template.blocks.items():
@@ -81,6 +80,14 @@ class JudgeSpec:
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         return (prompt_tokens * self.price.get("input_per_mtok", 0.0)
                 + completion_tokens * self.price.get("output_per_mtok", 0.0)) / 1e6
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str) -> jinja2.Template:
+    """Compiling costs ~6 ms; rendering ~0.05 ms. One compile per template source."""
+    env = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined, trim_blocks=True,
+                                              lstrip_blocks=True, autoescape=False)
+    return env.from_string(source)
 
 
 def load_spec(path: str | Path) -> JudgeSpec:
