@@ -34,7 +34,6 @@ from .judges.protocols import PROTOCOLS, Pair
 from .judges.spec import JudgeSpec, load_judge
 from .store import Judgment, Store, call_key
 
-
 LEASE_BATCH = 4
 
 

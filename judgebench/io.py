@@ -97,7 +97,7 @@ def read_records(path: str | Path) -> list[dict]:
         try:
             data = msgspec.json.decode(raw)
         except msgspec.DecodeError:
-            data = None  # slower path below, for its precise message (and BOMs orjson refuses)
+            data = None  # slower path below, for its precise message (and BOMs the fast decoder refuses)
         if data is None:
             try:
                 data = json.loads(_decode(raw, path))
