@@ -121,6 +121,41 @@ def _cmd_import(args) -> int:
     return 0
 
 
+def _cmd_evaluate(args) -> int:
+    from .backends import FatalBackendError
+    from .evaluate import evaluate
+    from .generate import Sampling
+
+    sampling = Sampling(max_tokens=args.max_tokens, temperature=args.temperature, top_p=args.top_p, seed=args.seed,
+                        system_prompt=args.system_prompt)
+    try:
+        s = evaluate(model=args.model, outputs=args.outputs, eval_set=args.eval_set, baseline=args.baseline,
+                     judge=args.judge, judge_base_url=args.judge_base_url, judge_model=args.judge_model,
+                     engine=args.engine, base_url=args.base_url, name=args.name, max_instances=args.max_instances,
+                     store=args.store, out=args.out, leaderboard=args.leaderboard, sampling=sampling,
+                     concurrency=args.concurrency, n_boot=args.n_boot, progress=not args.no_progress)
+    except FatalBackendError as err:
+        print(f"judgebench: stopped: {err}", file=sys.stderr)
+        return 3
+    g, a = s.get("generation") or {}, s["annotation"]
+    print(f"{s['generator']} on {s['eval_set']} ({s['n']} instructions), judge {s['judge']}")
+    if g:
+        print(f"  generation: {g['generated']} generated, {g['cached']} cached, {g['failed']} failed, "
+              f"{g['empty']} empty, {g['truncated']} truncated (max_tokens {args.max_tokens})")
+    print(f"  judging: {a['succeeded']} judged, {a['cached']} cached, {a['failed']} failed; "
+          f"{a['prompt_tokens'] + a['completion_tokens']} tokens, ${a['cost']:.4f}")
+    if "mt_bench_score" in s:
+        print(f"  MT-Bench score: {s['mt_bench_score']} over {s['n_scored']} questions")
+    else:
+        def ci(lo, hi):
+            return f"[{lo:.1f}, {hi:.1f}]" if lo == lo and lo is not None else ""
+        print(f"  win rate {s['win_rate']:.2f} {ci(s['win_rate_ci_low'], s['win_rate_ci_high'])}; "
+              f"LC {s['length_controlled_winrate']:.2f} {ci(s['lc_ci_low'], s['lc_ci_high'])} "
+              f"(difficulty: {s['lc_difficulty']}); {s['n_missing']} without a verdict")
+    print(f"wrote {args.out}/ (model_outputs, annotations, leaderboard.csv, summary.json)")
+    return 0
+
+
 def _default_annotations() -> Path:
     from .config import data_dir
 
@@ -177,6 +212,32 @@ def build_parser() -> argparse.ArgumentParser:
                     help="make no call: export what the store holds (missing judgments are listed as failed)")
     an.add_argument("--no-progress", action="store_true")
     an.set_defaults(func=_cmd_annotate)
+
+    ev = sub.add_parser("evaluate", help="generate, judge and score a model against a baseline (resumable)")
+    ev.add_argument("--model", help="a .gguf file (llama.cpp), a served model name (with --base-url), or a "
+                                    "vLLM model; default: the embedded SmolLM2")
+    ev.add_argument("--outputs", metavar="FILE", help="skip generation: judge these outputs")
+    ev.add_argument("--engine", choices=["llamacpp", "openai", "vllm"], help="default: from --model/--base-url")
+    ev.add_argument("--base-url", help="OpenAI-compatible endpoint serving --model")
+    ev.add_argument("--name", help="generator name in the outputs and leaderboard")
+    ev.add_argument("--eval-set", default="alpaca_eval", help="alpaca_eval, arena-hard-v0.1, mt-bench, a file, hf:...")
+    ev.add_argument("--baseline", help="baseline outputs file (default: the eval set's own)")
+    ev.add_argument("--judge", default="local", help="judge spec (default: local, needs no key)")
+    ev.add_argument("--judge-base-url")
+    ev.add_argument("--judge-model")
+    ev.add_argument("--max-instances", type=int, help="only the first N instructions")
+    ev.add_argument("--store", metavar="DB", help="default: OUT/store.sqlite")
+    ev.add_argument("--out", default="runs/latest", metavar="DIR")
+    ev.add_argument("--leaderboard", metavar="CSV", help="merge this model's row into a leaderboard CSV")
+    ev.add_argument("--max-tokens", type=int, default=512)
+    ev.add_argument("--temperature", type=float, default=0.0)
+    ev.add_argument("--top-p", type=float, default=1.0)
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--system-prompt")
+    ev.add_argument("--concurrency", type=int, default=8)
+    ev.add_argument("--n-boot", type=int, default=1000)
+    ev.add_argument("--no-progress", action="store_true")
+    ev.set_defaults(func=_cmd_evaluate)
 
     im = sub.add_parser("import-annotations", help="put AlpacaEval annotation files' judge calls into a store")
     im.add_argument("--annotations", nargs="+", required=True, metavar="PATH")

@@ -31,6 +31,40 @@ NAMED = {
 }
 
 
+def _jsonl(path) -> list[dict]:
+    return read_records(path)
+
+
+def load_arena_hard(root) -> pd.DataFrame:
+    """Arena-Hard-Auto v0.1: 500 prompts; baseline = gpt-4-0314's answers (joined by uid)."""
+    folder = root / "arenahard" / "arena-hard-v0.1"
+    questions = _jsonl(folder / "question.jsonl.gz")
+    answers = {a["uid"]: a for a in _jsonl(folder / "model_answer" / "gpt-4-0314.jsonl.gz")}
+    rows = []
+    for i, q in enumerate(questions):
+        a = answers.get(q["uid"])
+        if a is None:
+            raise InputError("question has no baseline answer", path=folder / "model_answer" / "gpt-4-0314.jsonl.gz",
+                             row=i, field="uid", hint="the baseline file must answer every question")
+        content = a["messages"][-1]["content"]
+        rows.append({"instruction": q["prompt"], "output": content["answer"] if isinstance(content, dict) else content,
+                     "generator": a["model"], "dataset": q.get("cluster"), "uid": q["uid"]})
+    return _frame(rows, folder)
+
+
+def load_mt_bench(root) -> pd.DataFrame:
+    """MT-Bench: 80 two-turn questions (`turns`), GPT-4 reference answers where published; no baseline."""
+    folder = root / "mtbench"
+    refs = {r["question_id"]: r["choices"][0]["turns"] for r in _jsonl(folder / "reference_answer" / "gpt-4.jsonl.gz")}
+    rows = [{"instruction": q["turns"][0], "turns": q["turns"], "dataset": q["category"],
+             "question_id": q["question_id"], "reference": refs.get(q["question_id"])}
+            for q in _jsonl(folder / "question.jsonl.gz")]
+    return _frame(rows, folder)
+
+
+LOCAL_LOADERS = {"arena-hard-v0.1": load_arena_hard, "mt-bench": load_mt_bench}
+
+
 def _frame(rows: list[dict], source) -> pd.DataFrame:
     if not rows:
         raise InputError("eval set has no rows", path=source)
@@ -74,6 +108,13 @@ def load_eval_set(spec: str | Path) -> pd.DataFrame:
         config = rest[0] if rest and rest[0] else None
         split = rest[1] if len(rest) > 1 else "eval"
         return load_hub(repo, config, split)
+    if spec in LOCAL_LOADERS:
+        root = data_dir()
+        try:
+            return LOCAL_LOADERS[spec](root)
+        except FileNotFoundError as err:
+            raise InputError(f"{spec} is not in the data folder {root}: {err}",
+                             hint="set JUDGEBENCH_DATA to a folder laid out like shared/data") from None
     if spec in NAMED:
         named = NAMED[spec]
         local = data_dir() / named.local
@@ -81,4 +122,4 @@ def load_eval_set(spec: str | Path) -> pd.DataFrame:
             return _frame(read_records(local), local)
         return load_hub(*named.hub)
     raise InputError(f"'{spec}' is neither a file nor a known eval set",
-                     hint=f"known names: {', '.join(NAMED)}; or hf:REPO[:CONFIG[:SPLIT]]")
+                     hint=f"known names: {', '.join([*NAMED, *LOCAL_LOADERS])}; or hf:REPO[:CONFIG[:SPLIT]]")

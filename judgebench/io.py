@@ -214,7 +214,7 @@ def parse_preference(values: pd.Series, path=None) -> pd.Series:
 # public loaders
 
 
-def annotations_frame(rows: list[dict], path=None, keep_extra: bool = True) -> pd.DataFrame:
+def annotations_frame(rows: list[dict], path=None, keep_extra: bool = True, allow_empty: bool = False) -> pd.DataFrame:
     """Validate AlpacaEval-format annotation records (output_1 = baseline, output_2 = candidate).
 
     Adds `len_1`, `len_2` (characters, as Python counts them: what the LC GLM uses). With
@@ -225,8 +225,10 @@ def annotations_frame(rows: list[dict], path=None, keep_extra: bool = True) -> p
     _require_fields(rows, ANNOTATION_FIELDS, path)
     columns = list(dict.fromkeys([*ANNOTATION_FIELDS, "dataset", *(rows[0] if keep_extra else ())]))
     df = pd.DataFrame({c: [r.get(c) for r in rows] for c in columns}, dtype=object)
-    for col in ("instruction", "generator_1", "generator_2", "output_1", "output_2"):
+    for col in ("instruction", "generator_1", "generator_2"):
         _require_text(df, col, path)
+    for col in ("output_1", "output_2"):
+        _require_text(df, col, path, allow_empty=allow_empty)
     df["preference"] = parse_preference(df["preference"], path)
     _require_unique(df, ["generator_2", "instruction"], path)
     for gen, part in df.groupby("generator_2", sort=False):

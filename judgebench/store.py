@@ -39,6 +39,19 @@ CREATE TABLE IF NOT EXISTS judgments (
     created REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS judgments_by_judge ON judgments (judge_hash);
+CREATE TABLE IF NOT EXISTS generations (
+    key TEXT PRIMARY KEY,          -- hash of model, sampling settings and the messages sent
+    model TEXT NOT NULL,
+    instruction TEXT NOT NULL,
+    turn INTEGER NOT NULL,
+    status TEXT NOT NULL,          -- 'ok' or 'failed'
+    output TEXT,
+    finish_reason TEXT,
+    reason TEXT,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    created REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS leases (
     key TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
@@ -134,6 +147,30 @@ class Store:
                  json.dumps(j.raw, ensure_ascii=False), j.attempts, j.prompt_tokens, j.completion_tokens, j.cost,
                  time.time()))
         # The lease row stays until release_all(): a waiting process checks results first.
+
+    def get_generations(self, keys: list[str]) -> dict[str, dict]:
+        out = {}
+        cols = ("key", "model", "instruction", "turn", "status", "output", "finish_reason", "reason",
+                "prompt_tokens", "completion_tokens")
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            for r in self.db.execute(f"SELECT {', '.join(cols)} FROM generations WHERE key IN "
+                                     f"({','.join('?' * len(chunk))})", chunk):
+                out[r[0]] = dict(zip(cols, r, strict=True))
+        return out
+
+    def put_generation(self, g: dict) -> None:
+        """Commit one generation now; a failure never replaces an output."""
+        with self.db:
+            self.db.execute(
+                "INSERT INTO generations VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET "
+                "status=excluded.status, output=excluded.output, finish_reason=excluded.finish_reason, "
+                "reason=excluded.reason, prompt_tokens=excluded.prompt_tokens, "
+                "completion_tokens=excluded.completion_tokens, created=excluded.created "
+                "WHERE generations.status != 'ok'",
+                (g["key"], g["model"], g["instruction"], g["turn"], g["status"], g.get("output"),
+                 g.get("finish_reason"), g.get("reason"), g.get("prompt_tokens", 0), g.get("completion_tokens", 0),
+                 time.time()))
 
     def update_verdict(self, key: str, status: str, verdict: float | None, reason: str | None) -> None:
         """Re-parsed from the stored raw output: no new call, so counts and cost stay."""

@@ -10,7 +10,7 @@ import asyncio
 import threading
 from pathlib import Path
 
-from .base import Backend, CompletionRequest, CompletionResponse, FatalBackendError, Limits
+from .base import Backend, BackendError, CompletionRequest, CompletionResponse, FatalBackendError, Limits
 from .openai_compat import parse_chat_completion
 
 
@@ -46,6 +46,10 @@ class LlamaCppBackend(Backend):
         self._llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, logits_all=True, seed=seed,
                           verbose=False)
         self._lock = threading.Lock()
+        self.chat_template = self._llm.metadata.get("tokenizer.chat_template")
+        if not self.chat_template:
+            raise FatalBackendError(f"{path} has no chat template in its metadata; judgebench needs one to "
+                                    "format conversations (convert the model with its tokenizer's template)")
 
     def _call(self, request: CompletionRequest) -> CompletionResponse:
         kwargs = {"messages": list(request.messages), "max_tokens": request.max_tokens,
@@ -55,7 +59,10 @@ class LlamaCppBackend(Backend):
         if request.logprobs:
             kwargs.update(logprobs=True, top_logprobs=request.top_logprobs)
         with self._lock:
-            return parse_chat_completion(self._llm.create_chat_completion(**kwargs))
+            try:
+                return parse_chat_completion(self._llm.create_chat_completion(**kwargs))
+            except ValueError as err:  # e.g. the prompt does not fit the context: this request only
+                raise BackendError(f"refused by llama.cpp: {err}", retryable=False) from None
 
     async def _complete(self, request: CompletionRequest) -> CompletionResponse:
         return await asyncio.to_thread(self._call, request)

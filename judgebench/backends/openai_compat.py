@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import os
+import re
 import time
 
 import aiohttp
@@ -19,6 +20,10 @@ from .base import Backend, BackendError, CompletionRequest, CompletionResponse, 
 
 FATAL_STATUS = {400: "bad request", 401: "unauthorised (check the API key)", 403: "forbidden",
                 404: "not found (check --base-url and --model)", 422: "unprocessable request"}
+
+
+CONTEXT_TOO_LONG = re.compile(r"context length|context_length|maximum context|too long|exceeds the context",
+                              re.IGNORECASE)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -90,6 +95,10 @@ class OpenAICompatBackend(Backend):
             async with self._session.post(f"{self.base_url}/chat/completions", data=msgspec.json.encode(
                     self.payload(request)), headers=self._headers()) as resp:
                 raw = await resp.read()
+                if resp.status == 400 and CONTEXT_TOO_LONG.search(raw[:2000].decode("utf-8", "replace")):
+                    # one prompt too long for the model: that request fails, the run goes on
+                    raise BackendError(f"prompt too long for the model: {raw[:300].decode('utf-8', 'replace')}",
+                                       retryable=False)
                 if resp.status in FATAL_STATUS:
                     raise FatalBackendError(f"{resp.status} {FATAL_STATUS[resp.status]} from {self.base_url}: "
                                             f"{raw[:300].decode('utf-8', 'replace')}")

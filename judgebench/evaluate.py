@@ -1,0 +1,217 @@
+"""Evaluate a checkpoint against a baseline: generate, judge, score; resumable at every step.
+
+    summary = evaluate(model=None, eval_set="alpaca_eval", judge="local", out="runs/smollm2", max_instances=20)
+
+With no model and no outputs file, the embedded SmolLM2 generates (llama.cpp in-process) and the
+`local` judge (the same model, AlpacaEval 2.0's protocol) judges: the whole pipeline runs offline.
+Writes to `out`: model_outputs.json (+ .manifest.json), annotations.json (+ .manifest.json),
+leaderboard.csv (one row) and summary.json; generations and judgments live in the store, so a rerun
+makes no call that was already made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import platform
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .annotate import annotate_pairs
+from .annotate import manifest as annotation_manifest
+from .backends import Limits, make_backend
+from .evalsets import load_eval_set
+from .generate import Sampling, generate_async
+from .io import InputError, annotations_frame, load_outputs
+from .judges.protocols import Pair
+from .judges.spec import load_judge
+from .leaderboard import make_leaderboard, read_leaderboard, write_leaderboard
+from .store import Store
+
+
+def _write_json(path: Path, data) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False, default=str))
+    tmp.replace(path)
+
+
+def _generation_backend(model: str | None, engine: str | None, base_url: str | None, concurrency: int,
+                        api_key_env: str):
+    if engine is None:
+        engine = "openai" if base_url else "vllm" if model and not model.endswith(".gguf") and Path(model).is_dir() \
+            else "llamacpp"
+    limits = Limits(concurrency=concurrency)
+    if engine == "openai":
+        if not model:
+            raise InputError("--base-url needs --model: the model name the endpoint serves")
+        return make_backend("openai", model=model, base_url=base_url or "https://api.openai.com/v1",
+                            api_key_env=api_key_env, limits=limits)
+    if engine == "llamacpp":
+        if model and not Path(model).exists():
+            raise InputError(f"model file not found: {model}", field="--model",
+                             hint="a .gguf path for llama.cpp; a served model needs --base-url; "
+                                  "with no --model the embedded SmolLM2 is used")
+        return make_backend("llamacpp", model=model)
+    return make_backend(engine, model=model, limits=limits)
+
+
+def _pairs(cand: pd.DataFrame, base: pd.DataFrame | None, multi_turn: bool) -> list[Pair]:
+    base_by = {} if base is None else {r["instruction"]: r for r in base.to_dict("records")}
+    pairs = []
+    for r in cand.to_dict("records"):
+        b = base_by.get(r["instruction"], {})
+        out = r["output"] if r["output"] is not None else ""
+        if multi_turn:
+            turns = r.get("turns") or [r["instruction"]]
+            b_out = b.get("output") or []
+            pairs.append(Pair(r["instruction"], "\n".join(b_out), "\n".join(out or []), b.get("generator", "none"),
+                              r["generator"], r.get("dataset"), turns=turns, baseline_turns=list(b_out),
+                              candidate_turns=list(out or []), reference=r.get("reference")))
+        else:
+            pairs.append(Pair(r["instruction"], b["output"], out, b["generator"], r["generator"], r.get("dataset")))
+    return pairs
+
+
+def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_set: str = "alpaca_eval",
+             baseline: str | Path | None = None, judge: str = "local", judge_base_url: str | None = None,
+             judge_model: str | None = None, engine: str | None = None, base_url: str | None = None,
+             name: str | None = None, max_instances: int | None = None, store: str | Path | None = None,
+             out: str | Path = "runs/latest", leaderboard: str | Path | None = None,
+             sampling: Sampling | None = None, concurrency: int = 8, judge_concurrency: int = 16,
+             n_boot: int = 1000, api_key_env: str = "OPENAI_API_KEY", progress: bool = True) -> dict:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    store = Store(store or out / "store.sqlite")
+    spec = load_judge(judge)
+    data = load_eval_set(eval_set)
+    if max_instances is not None:
+        data = data.head(max_instances)
+    multi_turn = "turns" in data.columns
+    if multi_turn != spec.protocol.startswith("mtbench"):
+        raise InputError(f"judge {spec.name} ({spec.protocol}) does not fit eval set {eval_set}",
+                         hint="multi-turn sets (mt-bench) need mtbench-single or mtbench-pair, and only they do")
+
+    # The baseline: the eval set's own outputs unless a file is given.
+    if baseline is not None and Path(baseline).exists():
+        base = load_outputs(baseline)
+    elif baseline is None and "output" in data.columns:
+        base = data[["instruction", "output", "generator", "dataset"]]
+    elif baseline is None and spec.protocol == "mtbench-single":
+        base = None
+    else:
+        raise InputError(f"baseline {baseline!r} is neither a file nor available in eval set {eval_set}",
+                         hint="pass --baseline FILE with outputs for the same instructions")
+    if base is not None:
+        missing = sorted(set(data["instruction"]) - set(base["instruction"]))
+        if missing:
+            raise InputError(f"{len(missing)} instructions of {eval_set} have no baseline output: {missing[:3]}",
+                             hint="the baseline must answer every instruction evaluated")
+
+    sampling = sampling or Sampling(max_tokens=512)
+    gen_summary, gen_manifest = None, None
+    if outputs is not None:
+        cand = load_outputs(outputs, allow_empty=True)
+        missing = sorted(set(data["instruction"]) - set(cand["instruction"]))
+        if missing:
+            raise InputError(f"{len(missing)} instructions of {eval_set} have no output in {outputs}: "
+                             f"{[m[:50] for m in missing[:3]]}", hint="generate them, or lower --max-instances")
+        cand = cand.set_index("instruction").loc[data["instruction"]].reset_index()
+    else:
+        backend = _generation_backend(model, engine, base_url, concurrency, api_key_env)
+        generator = name or (Path(model).stem if model else "SmolLM2-135M-Instruct")
+
+        async def run_generation():
+            try:
+                return await generate_async(data, backend, store, sampling, generator, progress)
+            finally:
+                await backend.close()
+
+        cand, gen_summary = asyncio.run(run_generation())
+        gen_manifest = {"engine": backend.name, "engine_version": _engine_version(backend.name),
+                        "model": backend.model, "generator": generator, "sampling": vars(sampling),
+                        "chat_template": getattr(backend, "chat_template", None),
+                        "eval_set": eval_set, "eval_set_hash": _hash_frame(data), "n": len(data),
+                        "counts": gen_summary, "versions": {"judgebench": __version__,
+                                                            "python": platform.python_version()}}
+        _write_json(out / "model_outputs.json", cand.to_dict("records"))
+        _write_json(out / "model_outputs.manifest.json", gen_manifest)
+
+    # Judge.
+    judge_backend_name = spec.backend
+    jkwargs = {"model": judge_model or spec.model, "limits": Limits(concurrency=judge_concurrency)}
+    if judge_backend_name == "openai":
+        jkwargs.update(base_url=judge_base_url or spec.base_url or "https://api.openai.com/v1",
+                       api_key_env=api_key_env)
+    elif judge_backend_name == "llamacpp":
+        jkwargs["model"] = judge_model
+        jkwargs["limits"] = Limits(concurrency=1)
+    judge_backend = make_backend(judge_backend_name, **jkwargs)
+    judged = cand[cand["output"].notna()]
+    failed_generation = cand[cand["output"].isna()]
+
+    async def run_annotation():
+        try:
+            return await annotate_pairs(_pairs(judged, base, multi_turn), spec, judge_backend, store, progress)
+        finally:
+            await judge_backend.close()
+
+    run = asyncio.run(run_annotation())
+    records = run.records + [
+        {"instruction": r["instruction"], "output_1": "" if base is None else
+         base.set_index("instruction").loc[r["instruction"], "output"], "generator_1": "baseline",
+         "output_2": "", "generator_2": r["generator"], "annotator": spec.name, "preference": None,
+         "failure": f"generation failed: {r.get('failure')}"} for r in failed_generation.to_dict("records")]
+    run.manifest = annotation_manifest(spec, judge_backend, jkwargs.get("base_url"), run)
+    _write_json(out / "annotations.json", records)
+    _write_json(out / "annotations.manifest.json", run.manifest)
+
+    summary = {"eval_set": eval_set, "n": len(data), "generator": cand["generator"].iloc[0] if len(cand) else None,
+               "judge": spec.name, "generation": gen_summary, "annotation": run.summary}
+    if spec.protocol == "mtbench-single":
+        scores = [r["score"] for r in run.records if r.get("score") is not None]
+        summary["mt_bench_score"] = sum(scores) / len(scores) if scores else None
+        summary["n_scored"] = len(scores)
+    else:
+        frame = annotations_frame([r for r in records if not isinstance(r["output_1"], list)], out / "annotations.json",
+                                  keep_extra=False, allow_empty=True)
+        board, info = make_leaderboard(frame, n_boot=n_boot, workers=1)
+        write_leaderboard(board, out / "leaderboard.csv")
+        row = board.iloc[0].to_dict()
+        summary.update({k: _plain(v) for k, v in row.items()})
+        summary["lc_difficulty"] = info["lc_difficulty"]
+        if leaderboard is not None:
+            existing = read_leaderboard(leaderboard) if Path(leaderboard).exists() else None
+            merged = board if existing is None else pd.concat([existing.drop(board.index, errors="ignore"), board])
+            write_leaderboard(merged.sort_values("length_controlled_winrate" if merged[
+                "length_controlled_winrate"].notna().any() else "win_rate", ascending=False), leaderboard)
+    summary["cost"] = run.summary["cost"]
+    summary["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    _write_json(out / "summary.json", summary)
+    store.close()
+    return summary
+
+
+def _plain(v):
+    try:
+        return v.item()
+    except AttributeError:
+        return v
+
+
+def _hash_frame(df: pd.DataFrame) -> str:
+    import hashlib
+
+    return hashlib.sha256("\x00".join(df["instruction"]).encode()).hexdigest()[:16]
+
+
+def _engine_version(name: str) -> str | None:
+    import importlib.metadata
+
+    package = {"llamacpp": "llama-cpp-python", "vllm": "vllm", "openai": "aiohttp"}.get(name)
+    try:
+        return importlib.metadata.version(package) if package else None
+    except importlib.metadata.PackageNotFoundError:
+        return None

