@@ -217,7 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--model", help="a .gguf file (llama.cpp), a served model name (with --base-url), or a "
                                     "vLLM model; default: the embedded SmolLM2")
     ev.add_argument("--outputs", metavar="FILE", help="skip generation: judge these outputs")
-    ev.add_argument("--engine", choices=["llamacpp", "openai", "vllm"], help="default: from --model/--base-url")
+    ev.add_argument("--engine", choices=["llamacpp", "openai", "vllm", "transformers"],
+                    help="default: openai with --base-url, transformers for a model folder, else llama.cpp (GGUF)")
     ev.add_argument("--base-url", help="OpenAI-compatible endpoint serving --model")
     ev.add_argument("--name", help="generator name in the outputs and leaderboard")
     ev.add_argument("--eval-set", default="alpaca_eval", help="alpaca_eval, arena-hard-v0.1, mt-bench, a file, hf:...")

@@ -40,8 +40,8 @@ def _write_json(path: Path, data) -> None:
 
 def _generation_backend(model: str | None, engine: str | None, base_url: str | None, concurrency: int,
                         api_key_env: str):
-    if engine is None:
-        engine = "openai" if base_url else "vllm" if model and not model.endswith(".gguf") and Path(model).is_dir() \
+    if engine is None:  # a served name -> openai; a transformers folder -> transformers; else a GGUF
+        engine = "openai" if base_url else "transformers" if model and (Path(model) / "config.json").exists() \
             else "llamacpp"
     limits = Limits(concurrency=concurrency)
     if engine == "openai":

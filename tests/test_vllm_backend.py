@@ -49,6 +49,12 @@ def _fake_vllm(calls):
                                       enable_prefix_caching=enable_prefix_caching, seed=seed,
                                       max_model_len=max_model_len, **kw)))
 
+        def get_tokenizer(self):
+            class Tokenizer:  # one token per word, enough to check the length guard
+                def apply_chat_template(self, conversation, tokenize=True, add_generation_prompt=False):
+                    return " ".join(m["content"] for m in conversation).split()
+            return Tokenizer()
+
         def chat(self, messages, sampling_params=None, use_tqdm=True, **kw):
             assert isinstance(messages, list) and all(isinstance(c, list) for c in messages)
             assert isinstance(sampling_params, list) and len(sampling_params) == len(messages)
@@ -83,6 +89,24 @@ def test_requests_are_batched_into_llm_chat_with_explicit_sampling(monkeypatch):
     assert params["max_tokens"] == 1 and params["logprobs"] == 5 and params["temperature"] == 1.0
     assert responses[0].text == "M" and responses[0].top_logprobs == [{"M": -0.2, "m": -1.8}]
     assert responses[0].completion_tokens == 1
+
+
+def test_a_prompt_too_long_fails_alone(monkeypatch):
+    from judgebench.backends import BackendError
+
+    calls = []
+    monkeypatch.setitem(sys.modules, "vllm", _fake_vllm(calls))
+    backend = make_backend("vllm", model="m", max_model_len=50)
+    short = CompletionRequest(({"role": "user", "content": "hello there"},), max_tokens=8)
+    long = CompletionRequest(({"role": "user", "content": "word " * 60},), max_tokens=8)
+
+    async def go():
+        return await asyncio.gather(backend.complete(short), backend.complete(long), return_exceptions=True)
+
+    ok, failed = asyncio.run(go())
+    assert ok.text == "M"
+    assert isinstance(failed, BackendError) and "exceeds max_model_len 50" in str(failed)
+    assert [c[1] for c in calls if c[0] == "chat"] == [1]  # only the short one reached the engine
 
 
 def test_missing_vllm_is_a_clear_error(monkeypatch):

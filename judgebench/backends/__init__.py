@@ -14,6 +14,7 @@ REGISTRY = {
     "openai": ("judgebench.backends.openai_compat", "OpenAICompatBackend", None),
     "llamacpp": ("judgebench.backends.llamacpp", "LlamaCppBackend", "llama-cpp"),
     "vllm": ("judgebench.backends.vllm_backend", "VLLMBackend", "vllm"),
+    "transformers": ("judgebench.backends.transformers_backend", "TransformersBackend", "hf"),
 }
 
 

@@ -144,3 +144,42 @@ class Backend:
 
     async def close(self) -> None:
         """Release connections or models; a no-op where there are none."""
+
+
+class BatchingBackend(Backend):
+    """For in-process engines that are fastest on many prompts at once (vLLM, transformers):
+    requests arriving within `batch_window` seconds are gathered, up to `max_batch`, and handed to
+    `run_batch` in a worker thread. A subclass implements `run_batch(requests) -> responses`, where a
+    response may also be a BackendError instance for a request that failed on its own."""
+
+    def __init__(self, model: str, limits: Limits | None = None, batch_window: float = 0.01, max_batch: int = 64):
+        super().__init__(model, limits or Limits(concurrency=max_batch))
+        self.batch_window, self.max_batch = batch_window, max_batch
+        self._queue: list[tuple[CompletionRequest, asyncio.Future]] = []
+        self._flusher: asyncio.Task | None = None
+
+    def run_batch(self, requests: list[CompletionRequest]) -> list[CompletionResponse | BackendError]:
+        raise NotImplementedError
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(self.batch_window)
+        batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch:]
+        self._flusher = asyncio.ensure_future(self._flush()) if self._queue else None
+        try:
+            responses = await asyncio.to_thread(self.run_batch, [r for r, _ in batch])
+        except Exception as err:  # the engine failed the whole batch: every caller sees it
+            for _, fut in batch:
+                fut.set_exception(err)
+            return
+        for (_, fut), resp in zip(batch, responses, strict=True):
+            if isinstance(resp, BackendError):
+                fut.set_exception(resp)
+            else:
+                fut.set_result(resp)
+
+    async def _complete(self, request: CompletionRequest) -> CompletionResponse:
+        fut = asyncio.get_running_loop().create_future()
+        self._queue.append((request, fut))
+        if self._flusher is None:
+            self._flusher = asyncio.ensure_future(self._flush())
+        return await fut

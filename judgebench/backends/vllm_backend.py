@@ -15,18 +15,23 @@ max_model_len), LLM.chat(messages, sampling_params), RequestOutput.outputs[0].te
 
 from __future__ import annotations
 
-import asyncio
+from .base import (
+    BackendError,
+    BatchingBackend,
+    CompletionRequest,
+    CompletionResponse,
+    FatalBackendError,
+    Limits,
+)
 
-from .base import Backend, CompletionRequest, CompletionResponse, FatalBackendError, Limits
 
-
-class VLLMBackend(Backend):
+class VLLMBackend(BatchingBackend):
     name = "vllm"
 
     def __init__(self, model: str, limits: Limits | None = None, tensor_parallel_size: int = 1,
                  enable_prefix_caching: bool = True, max_model_len: int | None = None, seed: int = 0,
                  batch_window: float = 0.01, max_batch: int = 256, **llm_kwargs):
-        super().__init__(model, limits or Limits(concurrency=max_batch))
+        super().__init__(model, limits, batch_window, max_batch)
         try:
             import vllm
         except ImportError:
@@ -38,9 +43,7 @@ class VLLMBackend(Backend):
         if max_model_len is not None:
             kwargs["max_model_len"] = max_model_len
         self.llm = vllm.LLM(**kwargs)
-        self.batch_window, self.max_batch = batch_window, max_batch
-        self._queue: list[tuple[CompletionRequest, asyncio.Future]] = []
-        self._flusher: asyncio.Task | None = None
+        self.max_model_len = max_model_len
 
     def sampling_params(self, request: CompletionRequest):
         return self._vllm.SamplingParams(max_tokens=request.max_tokens, temperature=request.temperature,
@@ -48,33 +51,29 @@ class VLLMBackend(Backend):
                                          logprobs=request.top_logprobs if request.logprobs else None,
                                          stop=list(request.stop) or None)
 
-    def run_batch(self, requests: list[CompletionRequest]) -> list[CompletionResponse]:
-        outputs = self.llm.chat([list(r.messages) for r in requests], [self.sampling_params(r) for r in requests],
-                                use_tqdm=False)
-        responses = []
-        for out in outputs:
-            gen = out.outputs[0]
-            tops = [{lp.decoded_token: float(lp.logprob) for lp in step.values()} for step in (gen.logprobs or [])]
-            responses.append(CompletionResponse(gen.text, tops, gen.finish_reason, len(out.prompt_token_ids or []),
-                                                len(gen.token_ids or [])))
-        return responses
+    def _too_long(self, requests: list[CompletionRequest]) -> list[str | None]:
+        """Per request, why it cannot fit the context (checked first: vLLM rejects a whole batch)."""
+        if not self.max_model_len:
+            return [None] * len(requests)
+        tok = self.llm.get_tokenizer()
+        out = []
+        for r in requests:
+            n = len(tok.apply_chat_template(list(r.messages), tokenize=True, add_generation_prompt=True))
+            out.append(f"prompt of {n} tokens + max_tokens {r.max_tokens} exceeds max_model_len "
+                       f"{self.max_model_len}" if n + r.max_tokens > self.max_model_len else None)
+        return out
 
-    async def _flush(self) -> None:
-        await asyncio.sleep(self.batch_window)
-        batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch:]
-        self._flusher = asyncio.ensure_future(self._flush()) if self._queue else None
-        try:
-            responses = await asyncio.to_thread(self.run_batch, [r for r, _ in batch])
-        except Exception as err:  # one failure fails the whole batch: each caller sees it
-            for _, fut in batch:
-                fut.set_exception(err)
-            return
-        for (_, fut), resp in zip(batch, responses, strict=True):
-            fut.set_result(resp)
+    def run_batch(self, requests: list[CompletionRequest]) -> list[CompletionResponse | BackendError]:
+        reasons = self._too_long(requests)
+        ok = [r for r, why in zip(requests, reasons, strict=True) if why is None]
+        outputs = iter(self.llm.chat([list(r.messages) for r in ok], [self.sampling_params(r) for r in ok],
+                                     use_tqdm=False) if ok else [])
+        return [self._response(next(outputs)) if why is None else BackendError(why, retryable=False)
+                for why in reasons]
 
-    async def _complete(self, request: CompletionRequest) -> CompletionResponse:
-        fut = asyncio.get_running_loop().create_future()
-        self._queue.append((request, fut))
-        if self._flusher is None:
-            self._flusher = asyncio.ensure_future(self._flush())
-        return await fut
+    @staticmethod
+    def _response(out) -> CompletionResponse:
+        gen = out.outputs[0]
+        tops = [{lp.decoded_token: float(lp.logprob) for lp in step.values()} for step in (gen.logprobs or [])]
+        return CompletionResponse(gen.text, tops, gen.finish_reason, len(out.prompt_token_ids or []),
+                                  len(gen.token_ids or []))
