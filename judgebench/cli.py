@@ -133,7 +133,8 @@ def _cmd_evaluate(args) -> int:
                      judge=args.judge, judge_base_url=args.judge_base_url, judge_model=args.judge_model,
                      engine=args.engine, base_url=args.base_url, name=args.name, max_instances=args.max_instances,
                      store=args.store, out=args.out, leaderboard=args.leaderboard, sampling=sampling,
-                     concurrency=args.concurrency, n_boot=args.n_boot, progress=not args.no_progress)
+                     concurrency=args.concurrency, n_boot=args.n_boot, progress=not args.no_progress,
+                     ray_replicas=args.ray_replicas, ray_address=args.ray_address)
     except FatalBackendError as err:
         print(f"judgebench: stopped: {err}", file=sys.stderr)
         return 3
@@ -237,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--system-prompt")
     ev.add_argument("--concurrency", type=int, default=8)
     ev.add_argument("--n-boot", type=int, default=1000)
+    ev.add_argument("--ray-replicas", type=int, help="generate as a Ray Data job over N engine replicas")
+    ev.add_argument("--ray-address", help="Ray cluster address (default: a local cluster; 'auto' inside one)")
     ev.add_argument("--no-progress", action="store_true")
     ev.set_defaults(func=_cmd_evaluate)
 

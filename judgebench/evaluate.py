@@ -81,7 +81,8 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
              name: str | None = None, max_instances: int | None = None, store: str | Path | None = None,
              out: str | Path = "runs/latest", leaderboard: str | Path | None = None,
              sampling: Sampling | None = None, concurrency: int = 8, judge_concurrency: int = 16,
-             n_boot: int = 1000, api_key_env: str = "OPENAI_API_KEY", progress: bool = True) -> dict:
+             n_boot: int = 1000, api_key_env: str = "OPENAI_API_KEY", progress: bool = True,
+             ray_replicas: int | None = None, ray_address: str | None = None) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     store = Store(store or out / "store.sqlite")
@@ -119,6 +120,19 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
             raise InputError(f"{len(missing)} instructions of {eval_set} have no output in {outputs}: "
                              f"{[m[:50] for m in missing[:3]]}", hint="generate them, or lower --max-instances")
         cand = cand.set_index("instruction").loc[data["instruction"]].reset_index()
+    elif ray_replicas:
+        from .distributed import generate_with_ray
+
+        ray_engine = engine or ("llamacpp" if model is None or model.endswith(".gguf") else "vllm")
+        generator = name or (Path(model).stem if model else "SmolLM2-135M-Instruct")
+        cand = generate_with_ray(data, ray_engine, model, sampling, generator, replicas=ray_replicas,
+                                 ray_address=ray_address, store=store)
+        gen_summary = {"instructions": len(data), "generated": int(cand["output"].notna().sum()), "cached": 0,
+                       "failed": int(cand["output"].isna().sum()), "empty": 0, "truncated": 0, "problems": []}
+        _write_json(out / "model_outputs.json", cand.to_dict("records"))
+        _write_json(out / "model_outputs.manifest.json", {"engine": f"ray+{ray_engine}", "model": model,
+                                                          "replicas": ray_replicas, "sampling": vars(sampling),
+                                                          "eval_set": eval_set, "eval_set_hash": _hash_frame(data)})
     else:
         backend = _generation_backend(model, engine, base_url, concurrency, api_key_env)
         generator = name or (Path(model).stem if model else "SmolLM2-135M-Instruct")

@@ -1,0 +1,112 @@
+"""Generation past one machine: a Ray Data job over engine replicas (the `ray` extra).
+
+    outputs = generate_with_ray(eval_set, engine="vllm", model="meta-llama/...", sampling=Sampling(max_tokens=1024),
+                                generator="ckpt-42", replicas=8, ray_address="auto", store=store)
+
+- engine "vllm": Ray Data's LLM API (`ray.data.llm.vLLMEngineProcessorConfig` + `build_llm_processor`),
+  one vLLM replica per `replicas`, each with `tensor_parallel_size` GPUs; chat templates applied by
+  Ray's own stage; per-row sampling parameters.
+- engine "llamacpp": `map_batches` over actors that each hold a llama.cpp model: the same pipeline on
+  CPUs, which is how it is tested here on a local Ray cluster.
+
+Results go into the store with the same keys as in-process generation, so `evaluate` and later runs
+find them cached. Single-turn sets only (a multi-turn set needs each turn's answer before the next).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from .generate import Sampling, _messages, generation_key
+from .io import InputError
+from .store import Store
+
+
+class _LlamaCppReplica:
+    """A Ray actor holding one llama.cpp model; generates a batch of rows one by one."""
+
+    def __init__(self, model: str | None, sampling: dict):
+        from .backends.base import CompletionRequest
+        from .backends.llamacpp import LlamaCppBackend
+
+        self.backend = LlamaCppBackend(model)
+        self.sampling = sampling
+        self.request = CompletionRequest
+
+    def __call__(self, batch: dict) -> dict:
+        texts, reasons, finish, prompt_tokens, completion_tokens = [], [], [], [], []
+        s = self.sampling
+        for messages in batch["messages_json"]:
+            req = self.request(tuple(json.loads(messages)), s["max_tokens"], s["temperature"], s["top_p"],
+                               seed=s["seed"])
+            try:
+                r = self.backend._call(req)
+                texts.append(r.text)
+                finish.append(r.finish_reason or "")
+                prompt_tokens.append(r.prompt_tokens)
+                completion_tokens.append(r.completion_tokens)
+                reasons.append("")
+            except Exception as err:  # recorded per row, like the in-process path
+                texts.append("")
+                finish.append("")
+                prompt_tokens.append(0)
+                completion_tokens.append(0)
+                reasons.append(str(err) or type(err).__name__)
+        return {"instruction": batch["instruction"], "messages_json": batch["messages_json"], "output": texts,
+                "finish_reason": finish, "reason": reasons, "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens, "model_id": [self.backend.model] * len(texts)}
+
+
+def generate_with_ray(eval_set: pd.DataFrame, engine: str, model: str | None, sampling: Sampling, generator: str,
+                      replicas: int = 1, batch_size: int = 16, ray_address: str | None = None,
+                      store: Store | None = None, tensor_parallel_size: int = 1,
+                      engine_kwargs: dict | None = None) -> pd.DataFrame:
+    if "turns" in eval_set.columns:
+        raise InputError("Ray generation takes single-turn eval sets", hint="generate multi-turn sets in-process")
+    try:
+        import ray
+    except ImportError:
+        raise InputError("Ray generation needs ray: pip install 'judgebench[ray]'") from None
+    ray.init(address=ray_address, ignore_reinit_error=True, log_to_driver=False, include_dashboard=False)
+    rows = [{"instruction": i, "messages_json": json.dumps(_messages(sampling, [i], []))}
+            for i in eval_set["instruction"]]
+    ds = ray.data.from_items(rows)
+    if engine == "llamacpp":
+        out = ds.map_batches(_LlamaCppReplica, fn_constructor_kwargs={"model": model, "sampling": vars(sampling)},
+                             batch_size=batch_size, concurrency=replicas, num_cpus=1)
+    elif engine == "vllm":
+        from ray.data.llm import build_llm_processor, vLLMEngineProcessorConfig
+
+        config = vLLMEngineProcessorConfig(
+            model_source=model, concurrency=replicas, batch_size=batch_size,
+            engine_kwargs={"tensor_parallel_size": tensor_parallel_size, "enable_prefix_caching": True,
+                           **(engine_kwargs or {})})
+        params = {"max_tokens": sampling.max_tokens, "temperature": sampling.temperature, "top_p": sampling.top_p,
+                  "seed": sampling.seed}
+        processor = build_llm_processor(
+            config,
+            preprocess=lambda row: {**row, "messages": json.loads(row["messages_json"]), "sampling_params": params},
+            postprocess=lambda row: {"instruction": row["instruction"], "messages_json": row["messages_json"],
+                                     "output": row["generated_text"], "finish_reason": "", "reason": "",
+                                     "prompt_tokens": 0, "completion_tokens": len(row.get("generated_tokens") or []),
+                                     "model_id": model})
+        out = processor(ds)
+    else:
+        raise InputError(f"engine {engine!r} has no Ray path", hint="use vllm (GPUs) or llamacpp (CPUs)")
+    results = {r["instruction"]: r for r in out.take_all()}
+    records = []
+    for inst in eval_set["instruction"]:
+        r = results[inst]
+        if store is not None:
+            messages = json.loads(r["messages_json"])
+            key = generation_key(r["model_id"], sampling, messages)
+            store.put_generation({"key": key, "model": r["model_id"], "instruction": inst, "turn": 1,
+                                  "status": "failed" if r["reason"] else "ok",
+                                  "output": None if r["reason"] else r["output"], "reason": r["reason"] or None,
+                                  "finish_reason": r["finish_reason"] or None, "prompt_tokens": int(r["prompt_tokens"]),
+                                  "completion_tokens": int(r["completion_tokens"])})
+        records.append({"instruction": inst, "output": None if r["reason"] else r["output"], "generator": generator,
+                        **({"failure": r["reason"]} if r["reason"] else {})})
+    return pd.DataFrame(records)
