@@ -127,14 +127,15 @@ def _cmd_evaluate(args) -> int:
     from .generate import Sampling
 
     sampling = Sampling(max_tokens=args.max_tokens, temperature=args.temperature, top_p=args.top_p, seed=args.seed,
-                        system_prompt=args.system_prompt)
+                        system_prompt=args.system_prompt, n=args.n)
+    chat_template = Path(args.chat_template).read_text() if args.chat_template else None
     try:
         s = evaluate(model=args.model, outputs=args.outputs, eval_set=args.eval_set, baseline=args.baseline,
                      judge=args.judge, judge_base_url=args.judge_base_url, judge_model=args.judge_model,
                      engine=args.engine, base_url=args.base_url, name=args.name, max_instances=args.max_instances,
                      store=args.store, out=args.out, leaderboard=args.leaderboard, sampling=sampling,
                      concurrency=args.concurrency, n_boot=args.n_boot, progress=not args.no_progress,
-                     ray_replicas=args.ray_replicas, ray_address=args.ray_address)
+                     ray_replicas=args.ray_replicas, ray_address=args.ray_address, chat_template=chat_template)
     except FatalBackendError as err:
         print(f"judgebench: stopped: {err}", file=sys.stderr)
         return 3
@@ -236,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--top-p", type=float, default=1.0)
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--system-prompt")
+    ev.add_argument("--n", type=int, default=1, help="samples per instruction (seeds seed..seed+n-1); "
+                                                    "the first is judged, all are kept in the outputs")
+    ev.add_argument("--chat-template", metavar="FILE", help="Jinja2 chat template replacing the model's own")
     ev.add_argument("--concurrency", type=int, default=8)
     ev.add_argument("--n-boot", type=int, default=1000)
     ev.add_argument("--ray-replicas", type=int, help="generate as a Ray Data job over N engine replicas")

@@ -39,7 +39,7 @@ def _write_json(path: Path, data) -> None:
 
 
 def _generation_backend(model: str | None, engine: str | None, base_url: str | None, concurrency: int,
-                        api_key_env: str):
+                        api_key_env: str, chat_template: str | None = None):
     if engine is None:  # a served name -> openai; a transformers folder -> transformers; else a GGUF
         engine = "openai" if base_url else "transformers" if model and (Path(model) / "config.json").exists() \
             else "llamacpp"
@@ -54,8 +54,8 @@ def _generation_backend(model: str | None, engine: str | None, base_url: str | N
             raise InputError(f"model file not found: {model}", field="--model",
                              hint="a .gguf path for llama.cpp; a served model needs --base-url; "
                                   "with no --model the embedded SmolLM2 is used")
-        return make_backend("llamacpp", model=model)
-    return make_backend(engine, model=model, limits=limits)
+        return make_backend("llamacpp", model=model, chat_template=chat_template)
+    return make_backend(engine, model=model, limits=limits, chat_template=chat_template)
 
 
 def _pairs(cand: pd.DataFrame, base: pd.DataFrame | None, multi_turn: bool) -> list[Pair]:
@@ -82,7 +82,8 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
              out: str | Path = "runs/latest", leaderboard: str | Path | None = None,
              sampling: Sampling | None = None, concurrency: int = 8, judge_concurrency: int = 16,
              n_boot: int = 1000, api_key_env: str = "OPENAI_API_KEY", progress: bool = True,
-             ray_replicas: int | None = None, ray_address: str | None = None) -> dict:
+             ray_replicas: int | None = None, ray_address: str | None = None,
+             chat_template: str | None = None) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     store = Store(store or out / "store.sqlite")
@@ -134,7 +135,7 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
                                                           "replicas": ray_replicas, "sampling": vars(sampling),
                                                           "eval_set": eval_set, "eval_set_hash": _hash_frame(data)})
     else:
-        backend = _generation_backend(model, engine, base_url, concurrency, api_key_env)
+        backend = _generation_backend(model, engine, base_url, concurrency, api_key_env, chat_template)
         generator = name or (Path(model).stem if model else "SmolLM2-135M-Instruct")
 
         async def run_generation():

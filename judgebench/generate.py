@@ -15,7 +15,7 @@ import asyncio
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import pandas as pd
 
@@ -30,10 +30,13 @@ class Sampling:
     top_p: float = 1.0
     seed: int | None = 0
     system_prompt: str | None = None
+    n: int = 1  # samples per instruction; sample k uses seed + k (and its own store key)
 
 
 def generation_key(model: str, sampling: Sampling, messages: list[dict]) -> str:
-    blob = json.dumps([model, asdict(sampling), messages], sort_keys=True, ensure_ascii=False)
+    settings = asdict(sampling)
+    settings.pop("n")  # a sample is keyed by its own seed: sample 0 of n=4 is the n=1 generation
+    blob = json.dumps([model, settings, messages], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -93,20 +96,25 @@ async def generate_async(eval_set: pd.DataFrame, backend: Backend, store: Store,
 
         from tqdm import tqdm
 
-        bar = tqdm(total=sum(map(len, turns_of)), unit="gen", file=sys.stderr, dynamic_ncols=True)
+        bar = tqdm(total=sampling.n * sum(map(len, turns_of)), unit="gen", file=sys.stderr, dynamic_ncols=True)
     t0 = time.perf_counter()
+    samples = [sampling] + [replace(sampling, seed=(sampling.seed or 0) + k) for k in range(1, sampling.n)]
     try:
-        results = await asyncio.gather(*(_one(backend, store, sampling, r["instruction"], turns, counts, bar)
-                                         for r, turns in zip(rows, turns_of, strict=True)))
+        per_sample = [await asyncio.gather(*(_one(backend, store, s, r["instruction"], turns, counts, bar)
+                                             for r, turns in zip(rows, turns_of, strict=True))) for s in samples]
     finally:
         if bar is not None:
             bar.close()
+    results = per_sample[0]  # sample 0 is the output that is judged
     out, problems = [], []
-    for r, turns, res in zip(rows, turns_of, results, strict=True):
+    for i, (r, turns, res) in enumerate(zip(rows, turns_of, results, strict=True)):
         ok = len(res) == len(turns) and all(g["status"] == "ok" for g in res)
         texts = [g.get("output") for g in res]
         record = {"instruction": r["instruction"], "output": (texts if len(turns) > 1 else texts[0]) if ok else None,
                   "generator": generator, "dataset": r.get("dataset")}
+        if sampling.n > 1:  # every sample, for best-of-n or pass@k downstream
+            record["samples"] = [[g.get("output") for g in extra[i]] if len(turns) > 1 else extra[i][0].get("output")
+                                 for extra in per_sample]
         if len(turns) > 1:
             record["turns"] = turns
             if r.get("reference"):

@@ -51,9 +51,9 @@ def test_embedded_pipeline_writes_documented_files_and_resumes(tmp_path, data_di
 def test_through_the_llama_cpp_server_and_multi_turn_mt_bench(tmp_path, data_dir, monkeypatch):
     monkeypatch.setenv("JUDGEBENCH_DATA", str(data_dir))
     with llama_server() as base_url:
-        s = evaluate(model="smollm2", base_url=base_url, max_instances=3, out=tmp_path / "a", judge="local",
-                     sampling=Sampling(max_tokens=24), n_boot=100, progress=False)
-        assert s["generation"]["generated"] == 3
+        s = evaluate(model="smollm2", base_url=base_url, max_instances=10, out=tmp_path / "a", judge="local",
+                     sampling=Sampling(max_tokens=16), n_boot=100, progress=False)
+        assert s["generation"]["generated"] == 10 and s["annotation"]["calls"] == 10
         s = evaluate(model="smollm2", base_url=base_url, eval_set="mt-bench", judge="mtbench-single", max_instances=2,
                      judge_base_url=base_url, judge_model="smollm2", out=tmp_path / "mt",
                      sampling=Sampling(max_tokens=16), progress=False)
@@ -91,3 +91,30 @@ def test_bad_inputs_are_clear_errors_and_write_nothing_half_way(tmp_path, data_d
         evaluate(baseline=short, max_instances=3, out=tmp_path / "c", progress=False)
     with pytest.raises(InputError, match="does not fit eval set"):
         evaluate(eval_set="mt-bench", judge="local", max_instances=1, out=tmp_path / "d", progress=False)
+
+
+def test_n_samples_and_a_given_chat_template(tmp_path, alpaca_dir):
+    import asyncio
+
+    from judgebench.backends import CompletionRequest, make_backend
+    from judgebench.generate import generate_async
+    from judgebench.store import Store
+
+    data = pd.read_json(alpaca_dir / "eval_set.json.gz").head(2)
+    backend = make_backend("llamacpp")
+    store = Store(tmp_path / "s.sqlite")
+    three, counts = asyncio.run(generate_async(data, backend, store, Sampling(max_tokens=8, temperature=0.9, n=3),
+                                               "smollm2"))
+    assert counts["generated"] == 6 and all(len(r) == 3 for r in three["samples"])
+    assert three["output"].tolist() == [r[0] for r in three["samples"]]
+    one, counts = asyncio.run(generate_async(data, backend, store, Sampling(max_tokens=8, temperature=0.9), "smollm2"))
+    assert counts["cached"] == 2 and one["output"].tolist() == three["output"].tolist()  # sample 0 = the n=1 run
+    store.close()
+
+    template = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\nPLEASE ANSWER BRIEFLY. {{ m['content'] }}"
+                "<|im_end|>\n{% endfor %}<|im_start|>assistant\n")
+    custom = make_backend("llamacpp", chat_template=template)
+    req = CompletionRequest(({"role": "user", "content": "Hi"},), max_tokens=1)
+    default_tokens = asyncio.run(backend.complete(req)).prompt_tokens
+    custom_tokens = asyncio.run(custom.complete(req)).prompt_tokens
+    assert custom.chat_template == template and custom_tokens != default_tokens

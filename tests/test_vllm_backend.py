@@ -51,11 +51,15 @@ def _fake_vllm(calls):
 
         def get_tokenizer(self):
             class Tokenizer:  # one token per word, enough to check the length guard
-                def apply_chat_template(self, conversation, tokenize=True, add_generation_prompt=False):
-                    return " ".join(m["content"] for m in conversation).split()
+                def apply_chat_template(self, conversation, tokenize=True, add_generation_prompt=False,
+                                        chat_template=None):
+                    return " ".join(m["content"] for m in conversation)
+
+                def encode(self, text, add_special_tokens=True):
+                    return text.split()
             return Tokenizer()
 
-        def chat(self, messages, sampling_params=None, use_tqdm=True, **kw):
+        def chat(self, messages, sampling_params=None, use_tqdm=True, chat_template=None, **kw):
             assert isinstance(messages, list) and all(isinstance(c, list) for c in messages)
             assert isinstance(sampling_params, list) and len(sampling_params) == len(messages)
             calls.append(("chat", len(messages), [p.kwargs for p in sampling_params]))

@@ -33,7 +33,7 @@ class LlamaCppBackend(Backend):
     name = "llamacpp"
 
     def __init__(self, model: str | None = None, n_ctx: int = 2048, n_threads: int | None = None,
-                 limits: Limits | None = None, seed: int = 0):
+                 limits: Limits | None = None, seed: int = 0, chat_template: str | None = None):
         path = Path(model) if model else default_gguf()
         super().__init__(str(path), limits or Limits(concurrency=1))
         if not path.is_file():
@@ -46,10 +46,17 @@ class LlamaCppBackend(Backend):
         self._llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, logits_all=True, seed=seed,
                           verbose=False)
         self._lock = threading.Lock()
-        self.chat_template = self._llm.metadata.get("tokenizer.chat_template")
+        self.chat_template = chat_template or self._llm.metadata.get("tokenizer.chat_template")
         if not self.chat_template:
-            raise FatalBackendError(f"{path} has no chat template in its metadata; judgebench needs one to "
-                                    "format conversations (convert the model with its tokenizer's template)")
+            raise FatalBackendError(f"{path} has no chat template in its metadata and none was given "
+                                    "(--chat-template FILE): judgebench will not feed a chat model unformatted text")
+        if chat_template:  # the given template replaces the file's own
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            vocab = self._llm
+            formatter = Jinja2ChatFormatter(chat_template, eos_token=vocab.detokenize([vocab.token_eos()]).decode(
+                errors="replace"), bos_token=vocab.detokenize([vocab.token_bos()]).decode(errors="replace"))
+            self._llm.chat_handler = formatter.to_chat_handler()
 
     def _call(self, request: CompletionRequest) -> CompletionResponse:
         kwargs = {"messages": list(request.messages), "max_tokens": request.max_tokens,

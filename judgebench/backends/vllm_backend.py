@@ -30,7 +30,7 @@ class VLLMBackend(BatchingBackend):
 
     def __init__(self, model: str, limits: Limits | None = None, tensor_parallel_size: int = 1,
                  enable_prefix_caching: bool = True, max_model_len: int | None = None, seed: int = 0,
-                 batch_window: float = 0.01, max_batch: int = 256, **llm_kwargs):
+                 batch_window: float = 0.01, max_batch: int = 256, chat_template: str | None = None, **llm_kwargs):
         super().__init__(model, limits, batch_window, max_batch)
         try:
             import vllm
@@ -44,6 +44,7 @@ class VLLMBackend(BatchingBackend):
             kwargs["max_model_len"] = max_model_len
         self.llm = vllm.LLM(**kwargs)
         self.max_model_len = max_model_len
+        self.chat_template = chat_template  # None: the model's own
 
     def sampling_params(self, request: CompletionRequest):
         return self._vllm.SamplingParams(max_tokens=request.max_tokens, temperature=request.temperature,
@@ -58,7 +59,9 @@ class VLLMBackend(BatchingBackend):
         tok = self.llm.get_tokenizer()
         out = []
         for r in requests:
-            n = len(tok.apply_chat_template(list(r.messages), tokenize=True, add_generation_prompt=True))
+            text = tok.apply_chat_template(list(r.messages), tokenize=False, add_generation_prompt=True,
+                                           chat_template=self.chat_template)
+            n = len(tok.encode(text, add_special_tokens=False))
             out.append(f"prompt of {n} tokens + max_tokens {r.max_tokens} exceeds max_model_len "
                        f"{self.max_model_len}" if n + r.max_tokens > self.max_model_len else None)
         return out
@@ -67,7 +70,7 @@ class VLLMBackend(BatchingBackend):
         reasons = self._too_long(requests)
         ok = [r for r, why in zip(requests, reasons, strict=True) if why is None]
         outputs = iter(self.llm.chat([list(r.messages) for r in ok], [self.sampling_params(r) for r in ok],
-                                     use_tqdm=False) if ok else [])
+                                     use_tqdm=False, chat_template=self.chat_template) if ok else [])
         return [self._response(next(outputs)) if why is None else BackendError(why, retryable=False)
                 for why in reasons]
 
