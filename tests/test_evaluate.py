@@ -89,6 +89,11 @@ def test_bad_inputs_are_clear_errors_and_write_nothing_half_way(tmp_path, data_d
     short.write_text(json.dumps(rows[:2]))
     with pytest.raises(InputError, match="1 instructions of alpaca_eval have no baseline output"):
         evaluate(baseline=short, max_instances=3, out=tmp_path / "c", progress=False)
+    outputs = tmp_path / "outs.json"
+    outputs.write_text(json.dumps([{"instruction": r["instruction"], "output": "x", "generator": "g"}
+                                   for r in rows[:2]]))
+    with pytest.raises(InputError, match="1 instructions of alpaca_eval have no output in"):
+        evaluate(outputs=outputs, max_instances=3, out=tmp_path / "e", progress=False)
     with pytest.raises(InputError, match="does not fit eval set"):
         evaluate(eval_set="mt-bench", judge="local", max_instances=1, out=tmp_path / "d", progress=False)
 
