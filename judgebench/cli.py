@@ -158,6 +158,48 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _cmd_tiny(args) -> int:
+    from .io import load_annotations
+    from .stats.irt import TinyModel, estimate_from_annotations, fit_tiny
+
+    if args.tiny_command == "fit":
+        tiny = fit_tiny(load_annotations(args.annotations, keep_extra=False), n_anchors=args.n_anchors, seed=args.seed,
+                        dim=args.dim)
+        tiny.save(args.out)
+        q = tiny.cv_abs_error_q95
+        print(f"wrote {args.out}: {len(tiny.anchors)} anchors of {len(tiny.item_keys)} instructions, dimension "
+              f"{tiny.dim}, fitted on {len(tiny.fitted_on)} models; cross-validated 95th-percentile error: "
+              + ", ".join(f"{k} {100 * v:.1f}" for k, v in q.items()) + " points")
+        return 0
+    tiny = TinyModel.load(args.tiny)
+    if args.tiny_command == "anchors":
+        from .evalsets import load_eval_set
+        from .stats.difficulty import instruction_key
+
+        data = load_eval_set(args.eval_set)
+        keep = set(tiny.anchor_keys)
+        subset = data[data["instruction"].map(instruction_key).isin(keep)]
+        if len(subset) != len(keep):
+            print(f"judgebench: error: {len(keep) - len(subset)} anchors are not in {args.eval_set}", file=sys.stderr)
+            return 2
+        subset.to_json(args.out, orient="records", indent=1, force_ascii=False)
+        print(f"wrote {args.out}: the {len(subset)} anchor instructions (use as --eval-set FILE)")
+        return 0
+    result = estimate_from_annotations(tiny, load_annotations(args.annotations, keep_extra=False))
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        print(f"{result['model']}: ESTIMATED win rate {result['estimate']:.1f} "
+              f"[{result['ci_low']:.1f}, {result['ci_high']:.1f}] ({result['recommended']}, from "
+              f"{result['n_anchors']} anchors)")
+        for k in ("anchor", "p-irt", "gp-irt"):
+            r = result[k]
+            print(f"  {k:7s} {r['estimate']:5.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}]")
+        if "warning" in result:
+            print(f"  warning: {result['warning']}")
+    return 0
+
+
 def _default_annotations() -> Path:
     from .config import data_dir
 
@@ -253,6 +295,24 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--model", help="the judge model, if not the spec's")
     im.add_argument("--store", required=True, metavar="DB")
     im.set_defaults(func=_cmd_import)
+
+    ti = sub.add_parser("tiny", help="tinyBenchmarks: estimate the full win rate from ~100 anchor judgments")
+    tsub = ti.add_subparsers(dest="tiny_command", required=True)
+    tf = tsub.add_parser("fit", help="fit the IRT model and pick anchors from many models' annotations")
+    tf.add_argument("--annotations", nargs="+", required=True, metavar="PATH")
+    tf.add_argument("--out", required=True, metavar="JSON")
+    tf.add_argument("--n-anchors", type=int, default=100)
+    tf.add_argument("--dim", type=int, help="IRT dimension (default: chosen by held-out log-loss)")
+    tf.add_argument("--seed", type=int, default=0)
+    ta = tsub.add_parser("anchors", help="write the anchor instructions as an eval-set file")
+    ta.add_argument("--tiny", required=True, metavar="JSON")
+    ta.add_argument("--eval-set", default="alpaca_eval")
+    ta.add_argument("--out", required=True, metavar="JSON")
+    te = tsub.add_parser("estimate", help="estimate a model's full win rate from its anchor annotations")
+    te.add_argument("--tiny", required=True, metavar="JSON")
+    te.add_argument("--annotations", nargs="+", required=True, metavar="PATH")
+    te.add_argument("--json", action="store_true")
+    ti.set_defaults(func=_cmd_tiny)
 
     df = sub.add_parser("difficulty", help="estimate per-instruction difficulty for the LC GLM")
     df.add_argument("--annotations", nargs="+", required=True, metavar="PATH")

@@ -1,0 +1,267 @@
+"""tinyBenchmarks for pairwise judges: a win rate from ~100 judgments instead of 805 (arXiv 2402.14992).
+
+Model (multidimensional 2PL on the models x instructions matrix of p = preference - 1 in [0, 1]):
+    P(candidate i wins item j) = sigmoid(theta_i . a_j - b_j),   theta_i, a_j in R^D
+fitted on the continuous scores (fractional Bernoulli likelihood) with Gaussian priors, by L-BFGS,
+D chosen by held-out log-loss. Anchors: KMeans on the items' (a_j, b_j); the item nearest each
+centroid, weighted by its cluster's share of items.
+
+Estimators of a new model's full win rate from its anchor scores y_k:
+- anchor:  sum_k w_k y_k (stratified sampling; its standard error from the training models'
+           within-cluster spread);
+- p-IRT:   theta fitted to the anchors; (n/N) mean(y_k) + (1 - n/N) mean of predictions on the rest;
+- gp-IRT:  lambda * anchor + (1 - lambda) * p-IRT, lambda = b^2 / (b^2 + v / (4n)), b the IRT
+           estimator's cross-validated error, v the mean per-item variance of the scores.
+Intervals: the anchor's from its standard error; the IRT ones from the 95th percentile of their
+cross-validated absolute errors on the training models. Where the anchors' own mean and the IRT
+prediction disagree beyond what the anchor's standard error allows (a model whose wins do not
+follow item difficulty: a null model that wins regardless of the instruction), the recommended
+estimate falls back to the anchor estimator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+from scipy.special import expit
+
+from ..io import InputError
+from .difficulty import instruction_key
+
+FORMAT_VERSION = 1
+
+
+def score_matrix(annotations: pd.DataFrame) -> pd.DataFrame:
+    """Models x instructions frame of p = preference - 1 (NaN where absent); the baseline's self-
+    comparison is left out."""
+    df = annotations[annotations["generator_1"] != annotations["generator_2"]]
+    return df.pivot_table(index="generator_2", columns="instruction", values="preference", aggfunc="first") - 1
+
+
+def _unpack(x, n_models, n_items, dim):
+    theta = x[: n_models * dim].reshape(n_models, dim)
+    rest = x[n_models * dim:]
+    a = rest[: n_items * dim].reshape(n_items, dim)
+    b = rest[n_items * dim:]
+    return theta, a, b
+
+
+def fit_2pl(Y: np.ndarray, dim: int, seed: int = 0, prior: float = 1.0, max_iter: int = 500):
+    """(theta, a, b) maximising the fractional-Bernoulli likelihood of Y (NaN = missing) under
+    N(0, prior^-1) priors. Deterministic for a seed."""
+    n_models, n_items = Y.shape
+    has = ~np.isnan(Y)
+    Yz = np.where(has, Y, 0.0)
+    rng = np.random.default_rng(seed)
+    mean = np.clip(np.nanmean(Y, axis=0), 0.01, 0.99)
+    x0 = np.concatenate([0.1 * rng.standard_normal(n_models * dim), 0.1 * rng.standard_normal(n_items * dim),
+                         -np.log(mean / (1 - mean))])
+
+    def loss(x):
+        theta, a, b = _unpack(x, n_models, n_items, dim)
+        eta = theta @ a.T - b[None, :]
+        q = expit(eta)
+        ll = np.where(has, Yz * eta - np.logaddexp(0, eta), 0.0).sum()
+        r = np.where(has, q - Yz, 0.0)  # d(-ll)/d eta
+        g_theta = r @ a + prior * theta
+        g_a = r.T @ theta + prior * a
+        g_b = -r.sum(0) + prior * 0.1 * b
+        f = -ll + 0.5 * prior * ((theta ** 2).sum() + (a ** 2).sum() + 0.1 * (b ** 2).sum())
+        return f, np.concatenate([g_theta.ravel(), g_a.ravel(), g_b])
+
+    res = minimize(loss, x0, jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
+    return _unpack(res.x, n_models, n_items, dim)
+
+
+def fit_theta(y: np.ndarray, a: np.ndarray, b: np.ndarray, prior: float = 1.0) -> np.ndarray:
+    """A new model's theta from its scores y on items (a, b): MAP by Newton's method."""
+    theta = np.zeros(a.shape[1])
+    for _ in range(50):
+        q = expit(a @ theta - b)
+        g = a.T @ (y - q) - prior * theta
+        H = (a * (q * (1 - q))[:, None]).T @ a + prior * np.eye(len(theta))
+        step = np.linalg.solve(H, g)
+        theta += step
+        if np.abs(step).max() < 1e-10:
+            break
+    return theta
+
+
+@dataclass
+class TinyModel:
+    """What `tiny fit` writes: everything `tiny estimate` needs, as plain JSON."""
+
+    version: int
+    eval_set_hash: str
+    item_keys: list[str]  # instruction_key of every item, in order
+    dim: int
+    a: list[list[float]]
+    b: list[float]
+    anchors: list[int]  # item indices
+    anchor_keys: list[str]
+    weights: list[float]
+    anchor_se_per_model: float  # typical standard error of the anchor estimator (win-rate units, 0-1)
+    irt_bias: float  # b in lambda: cross-validated RMS error of p-IRT
+    item_variance: float  # v in lambda
+    cv_abs_error_q95: dict = field(default_factory=dict)  # estimator -> 95th pct of CV |error| (0-1 units)
+    fitted_on: list[str] = field(default_factory=list)
+    seed: int = 0
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps({"format": "judgebench-tiny", **asdict(self)}, indent=1))
+
+    @classmethod
+    def load(cls, path: str | Path) -> TinyModel:
+        data = json.loads(Path(path).read_text())
+        if data.pop("format", None) != "judgebench-tiny" or data.get("version") != FORMAT_VERSION:
+            raise InputError("not a judgebench tiny file of this version", path=path,
+                             hint="refit with `judgebench tiny fit`")
+        return cls(**data)
+
+
+def _eval_set_hash(keys: list[str]) -> str:
+    return hashlib.sha256("".join(sorted(keys)).encode()).hexdigest()[:16]
+
+
+def choose_dim(Y: np.ndarray, dims=(1, 2, 3, 5), seed: int = 0) -> int:
+    """The dimension with the lowest log-loss on 10% of the cells held out."""
+    rng = np.random.default_rng(seed)
+    cells = np.argwhere(~np.isnan(Y))
+    held = cells[rng.random(len(cells)) < 0.1]
+    train = Y.copy()
+    train[held[:, 0], held[:, 1]] = np.nan
+    losses = {}
+    for d in dims:
+        theta, a, b = fit_2pl(train, d, seed)
+        q = np.clip(expit((theta @ a.T - b[None, :])[held[:, 0], held[:, 1]]), 1e-6, 1 - 1e-6)
+        y = Y[held[:, 0], held[:, 1]]
+        losses[d] = -np.mean(y * np.log(q) + (1 - y) * np.log(1 - q))
+    return min(losses, key=losses.get)
+
+
+def pick_anchors(a: np.ndarray, b: np.ndarray, n_anchors: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(anchor item indices, weights, cluster label of every item)."""
+    from sklearn.cluster import KMeans
+
+    X = np.column_stack([a, b])
+    km = KMeans(n_clusters=n_anchors, n_init=10, random_state=seed).fit(X)
+    anchors, weights = [], []
+    for c in range(n_anchors):
+        members = np.flatnonzero(km.labels_ == c)
+        nearest = members[np.argmin(((X[members] - km.cluster_centers_[c]) ** 2).sum(1))]
+        anchors.append(int(nearest))
+        weights.append(len(members) / len(X))
+    return np.array(anchors), np.array(weights), km.labels_
+
+
+def estimates(tiny: TinyModel, y_anchor: np.ndarray) -> dict:
+    """Each estimator's win rate (0-1) from the anchor scores (in the order of tiny.anchors)."""
+    a, b = np.array(tiny.a), np.array(tiny.b)
+    anchors = np.array(tiny.anchors)
+    w = np.array(tiny.weights)
+    n, N = len(anchors), len(b)
+    anchor_est = float(w @ y_anchor)
+    theta = fit_theta(y_anchor, a[anchors], b[anchors])
+    rest = np.setdiff1d(np.arange(N), anchors)
+    pred_rest = expit(a[rest] @ theta - b[rest])
+    pirt = float(n / N * y_anchor.mean() + (1 - n / N) * pred_rest.mean())
+    lam = tiny.irt_bias ** 2 / (tiny.irt_bias ** 2 + tiny.item_variance / (4 * n))
+    gpirt = float(lam * anchor_est + (1 - lam) * pirt)
+    return {"anchor": anchor_est, "p-irt": pirt, "gp-irt": gpirt, "lambda": lam}
+
+
+def fit_tiny(annotations: pd.DataFrame, n_anchors: int = 100, seed: int = 0, dim: int | None = None,
+             cv_folds: int = 5) -> TinyModel:
+    M = score_matrix(annotations)
+    complete = M.notna().all(axis=1)
+    M = M[complete]  # models missing items would bias the item parameters; they are reported
+    if len(M) < 8:
+        raise InputError(f"only {len(M)} models have every instruction annotated: too few to fit an IRT model",
+                         hint="annotate at least 8 models on the full eval set (the shared set has 40)")
+    if n_anchors >= M.shape[1]:
+        raise InputError(f"{n_anchors} anchors for {M.shape[1]} instructions", hint="use fewer anchors")
+    Y = M.to_numpy(float)
+    dim = dim or choose_dim(Y, seed=seed)
+    theta, a, b = fit_2pl(Y, dim, seed)
+    anchors, weights, labels = pick_anchors(a, b, n_anchors, seed)
+
+    # Anchor estimator's standard error: stratified sampling with one item per cluster.
+    se2 = []
+    for i in range(len(Y)):
+        var = 0.0
+        for c in range(n_anchors):
+            members = labels == c
+            if members.sum() > 1:
+                var += weights[c] ** 2 * Y[i, members].var(ddof=1)
+        se2.append(var)
+    anchor_se = float(np.sqrt(np.mean(se2)))
+    item_variance = float(np.mean(Y.var(axis=0)))
+
+    # Cross-validate over models: refit without a fold, estimate its models from anchors only.
+    rng = np.random.default_rng(seed)
+    folds = rng.permutation(len(Y)) % cv_folds
+    errors = {"anchor": [], "p-irt": [], "gp-irt": []}
+    for f in range(cv_folds):
+        tr, te = folds != f, folds == f
+        th_f, a_f, b_f = fit_2pl(Y[tr], dim, seed)
+        anc_f, w_f, _ = pick_anchors(a_f, b_f, n_anchors, seed)
+        partial = TinyModel(FORMAT_VERSION, "", [], dim, a_f.tolist(), b_f.tolist(), anc_f.tolist(), [],
+                            w_f.tolist(), anchor_se, 0.0, item_variance)
+        for i in np.flatnonzero(te):
+            est = estimates(partial, Y[i, anc_f])
+            truth = Y[i].mean()
+            errors["anchor"].append(est["anchor"] - truth)
+            errors["p-irt"].append(est["p-irt"] - truth)
+    irt_bias = float(np.sqrt(np.mean(np.square(errors["p-irt"]))))
+    keys = [instruction_key(t) for t in M.columns]
+    tiny = TinyModel(FORMAT_VERSION, _eval_set_hash(keys), keys, dim, a.tolist(), b.tolist(), anchors.tolist(),
+                     [keys[j] for j in anchors], weights.tolist(), anchor_se, irt_bias, item_variance,
+                     fitted_on=list(M.index), seed=seed)
+    lam = irt_bias ** 2 / (irt_bias ** 2 + item_variance / (4 * n_anchors))
+    errors["gp-irt"] = list(lam * np.array(errors["anchor"]) + (1 - lam) * np.array(errors["p-irt"]))
+    tiny.cv_abs_error_q95 = {k: float(np.quantile(np.abs(v), 0.95)) for k, v in errors.items()}
+    return tiny
+
+
+def estimate_from_annotations(tiny: TinyModel, annotations: pd.DataFrame, level_z: float = 1.96) -> dict:
+    """Estimates in percent, each with an interval, and the recommended one as `estimate`."""
+    M = score_matrix(annotations)
+    if len(M) != 1:
+        raise InputError(f"annotations hold {len(M)} models; estimate takes one", hint="pass one model's file")
+    row = M.iloc[0]
+    by_key = {instruction_key(t): v for t, v in row.items()}
+    missing = [k for k in tiny.anchor_keys if k not in by_key or np.isnan(by_key[k])]
+    if missing:
+        raise InputError(f"{len(missing)} of the {len(tiny.anchor_keys)} anchors have no judgment",
+                         hint="annotate the anchor instructions listed by `judgebench tiny anchors` "
+                              "(or the whole eval set)")
+    foreign = [k for k in by_key if k not in set(tiny.item_keys)]
+    if foreign:
+        raise InputError(f"{len(foreign)} instructions are not in the eval set this tiny model was fitted on",
+                         hint="use a tiny file fitted on the same eval set")
+    y = np.array([by_key[k] for k in tiny.anchor_keys])
+    est = estimates(tiny, y)
+    out = {"model": M.index[0], "n_anchors": len(y), "lambda": est["lambda"]}
+    half = {"anchor": level_z * tiny.anchor_se_per_model, **{k: tiny.cv_abs_error_q95[k] for k in ("p-irt", "gp-irt")}}
+    for k in ("anchor", "p-irt", "gp-irt"):
+        out[k] = {"estimate": 100 * est[k], "ci_low": 100 * (est[k] - half[k]), "ci_high": 100 * (est[k] + half[k])}
+    # Wins that do not follow item difficulty: the IRT prediction and the anchors' own mean disagree.
+    disagreement = abs(est["anchor"] - est["p-irt"])
+    out["disagreement"] = 100 * disagreement
+    flagged = disagreement > 3 * tiny.anchor_se_per_model
+    recommended = "anchor" if flagged else "gp-irt"
+    out["recommended"] = recommended
+    out["estimate"] = out[recommended]["estimate"]
+    out["ci_low"], out["ci_high"] = out[recommended]["ci_low"], out[recommended]["ci_high"]
+    if flagged:
+        out["warning"] = ("the anchors' scores do not follow the items' difficulty as fitted models' do; the IRT "
+                          "estimators are unreliable for this model, so the anchor estimator is recommended")
+    if len(by_key) == len(tiny.item_keys):
+        out["full_win_rate"] = 100 * float(np.nanmean(list(by_key.values())))
+    return out
