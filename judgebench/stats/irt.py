@@ -3,7 +3,7 @@
 Model (multidimensional 2PL on the models x instructions matrix of p = preference - 1 in [0, 1]):
     P(candidate i wins item j) = sigmoid(theta_i . a_j - b_j),   theta_i, a_j in R^D
 fitted on the continuous scores (fractional Bernoulli likelihood) with Gaussian priors, by L-BFGS,
-D chosen by held-out log-loss. Anchors: KMeans on the items' (a_j, b_j); the item nearest each
+D in {1, 2, 3} chosen by the estimates' error on held-out models (K-fold over models). Anchors: KMeans on the items' (a_j, b_j); the item nearest each
 centroid, weighted by its cluster's share of items.
 
 Estimators of a new model's full win rate from its anchor scores y_k:
@@ -129,22 +129,6 @@ def _eval_set_hash(keys: list[str]) -> str:
     return hashlib.sha256("".join(sorted(keys)).encode()).hexdigest()[:16]
 
 
-def choose_dim(Y: np.ndarray, dims=(1, 2, 3, 5), seed: int = 0) -> int:
-    """The dimension with the lowest log-loss on 10% of the cells held out."""
-    rng = np.random.default_rng(seed)
-    cells = np.argwhere(~np.isnan(Y))
-    held = cells[rng.random(len(cells)) < 0.1]
-    train = Y.copy()
-    train[held[:, 0], held[:, 1]] = np.nan
-    losses = {}
-    for d in dims:
-        theta, a, b = fit_2pl(train, d, seed)
-        q = np.clip(expit((theta @ a.T - b[None, :])[held[:, 0], held[:, 1]]), 1e-6, 1 - 1e-6)
-        y = Y[held[:, 0], held[:, 1]]
-        losses[d] = -np.mean(y * np.log(q) + (1 - y) * np.log(1 - q))
-    return min(losses, key=losses.get)
-
-
 def pick_anchors(a: np.ndarray, b: np.ndarray, n_anchors: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(anchor item indices, weights, cluster label of every item)."""
     from sklearn.cluster import KMeans
@@ -187,11 +171,10 @@ def fit_tiny(annotations: pd.DataFrame, n_anchors: int = 100, seed: int = 0, dim
     if n_anchors >= M.shape[1]:
         raise InputError(f"{n_anchors} anchors for {M.shape[1]} instructions", hint="use fewer anchors")
     Y = M.to_numpy(float)
-    dim = dim or choose_dim(Y, seed=seed)
-    theta, a, b = fit_2pl(Y, dim, seed)
-    anchors, weights, labels = pick_anchors(a, b, n_anchors, seed)
-
-    # Anchor estimator's standard error: stratified sampling with one item per cluster.
+    # Anchor estimator's standard error: stratified sampling with one item per cluster (clusters of a
+    # one-dimensional fit; the spread hardly depends on the dimension).
+    _, a1, b1 = fit_2pl(Y, 1, seed)
+    _, weights, labels = pick_anchors(a1, b1, n_anchors, seed)
     se2 = []
     for i in range(len(Y)):
         var = 0.0
@@ -203,30 +186,42 @@ def fit_tiny(annotations: pd.DataFrame, n_anchors: int = 100, seed: int = 0, dim
     anchor_se = float(np.sqrt(np.mean(se2)))
     item_variance = float(np.mean(Y.var(axis=0)))
 
-    # Cross-validate over models: refit without a fold, estimate its models from anchors only.
-    rng = np.random.default_rng(seed)
-    folds = rng.permutation(len(Y)) % cv_folds
-    errors = {"anchor": [], "p-irt": [], "gp-irt": []}
-    for f in range(cv_folds):
-        tr, te = folds != f, folds == f
-        th_f, a_f, b_f = fit_2pl(Y[tr], dim, seed)
-        anc_f, w_f, _ = pick_anchors(a_f, b_f, n_anchors, seed)
-        partial = TinyModel(FORMAT_VERSION, "", [], dim, a_f.tolist(), b_f.tolist(), anc_f.tolist(), [],
-                            w_f.tolist(), anchor_se, 0.0, item_variance)
-        for i in np.flatnonzero(te):
-            est = estimates(partial, Y[i, anc_f])
-            truth = Y[i].mean()
-            errors["anchor"].append(est["anchor"] - truth)
-            errors["p-irt"].append(est["p-irt"] - truth)
+    if dim is None:  # the dimension whose estimates are best on held-out models
+        trials = {d: _cross_validate(Y, d, n_anchors, seed, cv_folds, anchor_se, item_variance) for d in (1, 2, 3)}
+        dim = min(trials, key=lambda d: np.mean(np.abs(trials[d]["gp-irt"])))
+        errors = trials[dim]
+    else:
+        errors = _cross_validate(Y, dim, n_anchors, seed, cv_folds, anchor_se, item_variance)
+    theta, a, b = fit_2pl(Y, dim, seed)
+    anchors, weights, labels = pick_anchors(a, b, n_anchors, seed)
     irt_bias = float(np.sqrt(np.mean(np.square(errors["p-irt"]))))
     keys = [instruction_key(t) for t in M.columns]
     tiny = TinyModel(FORMAT_VERSION, _eval_set_hash(keys), keys, dim, a.tolist(), b.tolist(), anchors.tolist(),
                      [keys[j] for j in anchors], weights.tolist(), anchor_se, irt_bias, item_variance,
                      fitted_on=list(M.index), seed=seed)
-    lam = irt_bias ** 2 / (irt_bias ** 2 + item_variance / (4 * n_anchors))
-    errors["gp-irt"] = list(lam * np.array(errors["anchor"]) + (1 - lam) * np.array(errors["p-irt"]))
     tiny.cv_abs_error_q95 = {k: float(np.quantile(np.abs(v), 0.95)) for k, v in errors.items()}
     return tiny
+
+
+def _cross_validate(Y, dim, n_anchors, seed, folds, anchor_se, item_variance) -> dict:
+    """Signed errors (estimate - full win rate, 0-1 units) of each estimator on held-out models:
+    refit without a fold of models, estimate each of its models from the anchors alone."""
+    fold_of = np.random.default_rng(seed).permutation(len(Y)) % folds
+    errors = {"anchor": [], "p-irt": []}
+    for f in range(folds):
+        tr, te = fold_of != f, fold_of == f
+        _, a_f, b_f = fit_2pl(Y[tr], dim, seed)
+        anc, w, _ = pick_anchors(a_f, b_f, n_anchors, seed)
+        partial = TinyModel(FORMAT_VERSION, "", [], dim, a_f.tolist(), b_f.tolist(), anc.tolist(), [], w.tolist(),
+                            anchor_se, 0.0, item_variance)
+        for i in np.flatnonzero(te):
+            est = estimates(partial, Y[i, anc])
+            errors["anchor"].append(est["anchor"] - Y[i].mean())
+            errors["p-irt"].append(est["p-irt"] - Y[i].mean())
+    bias = np.sqrt(np.mean(np.square(errors["p-irt"])))
+    lam = bias ** 2 / (bias ** 2 + item_variance / (4 * n_anchors))
+    errors["gp-irt"] = list(lam * np.array(errors["anchor"]) + (1 - lam) * np.array(errors["p-irt"]))
+    return errors
 
 
 def estimate_from_annotations(tiny: TinyModel, annotations: pd.DataFrame, level_z: float = 1.96) -> dict:
