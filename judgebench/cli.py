@@ -170,6 +170,8 @@ def _cmd_tiny(args) -> int:
         print(f"wrote {args.out}: {len(tiny.anchors)} anchors of {len(tiny.item_keys)} instructions, dimension "
               f"{tiny.dim}, fitted on {len(tiny.fitted_on)} models; cross-validated 95th-percentile error: "
               + ", ".join(f"{k} {100 * v:.1f}" for k, v in q.items()) + " points")
+        if tiny.excluded:
+            print("left out of the fit: " + "; ".join(f"{m} ({why})" for m, why in tiny.excluded.items()))
         return 0
     tiny = TinyModel.load(args.tiny)
     if args.tiny_command == "anchors":

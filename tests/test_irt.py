@@ -71,6 +71,12 @@ def test_bad_input_is_clear():
     partial = partial[~partial["instruction"].map(instruction_key).isin(tiny.anchor_keys[:3])]
     with pytest.raises(InputError, match="3 of the 10 anchors have no judgment"):
         estimate_from_annotations(tiny, partial)
+    a2, b2, theta2 = _world(rng, n_models=12, n_items=60)
+    mixed = pd.concat([_annotations(theta, a, b, rng, [f"m{i}" for i in range(12)]),
+                       _annotations(theta2, a2, b2, rng, [f"n{i}" for i in range(12)]).assign(
+                           instruction=lambda d: "set2 " + d["instruction"])])
+    with pytest.raises(InputError, match="different eval sets are mixed"):
+        fit_tiny(mixed, n_anchors=10, dim=1)
     other = partial.assign(instruction=lambda d: "other " + d["instruction"])
     with pytest.raises(InputError):
         estimate_from_annotations(tiny, other)

@@ -111,6 +111,7 @@ class TinyModel:
     item_variance: float  # v in lambda
     cv_abs_error_q95: dict = field(default_factory=dict)  # estimator -> 95th pct of CV |error| (0-1 units)
     fitted_on: list[str] = field(default_factory=list)
+    excluded: dict = field(default_factory=dict)  # model -> why it was left out of the fit
     seed: int = 0
 
     def save(self, path: str | Path) -> None:
@@ -163,8 +164,14 @@ def estimates(tiny: TinyModel, y_anchor: np.ndarray) -> dict:
 def fit_tiny(annotations: pd.DataFrame, n_anchors: int = 100, seed: int = 0, dim: int | None = None,
              cv_folds: int = 5) -> TinyModel:
     M = score_matrix(annotations)
+    per_model = M.notna().sum(axis=1)
+    if per_model.median() < 0.67 * M.shape[1]:
+        raise InputError(f"the models cover {M.shape[1]} instructions between them but each only about "
+                         f"{int(per_model.median())}: annotation files of different eval sets are mixed",
+                         hint="fit one tiny model per eval set")
     complete = M.notna().all(axis=1)
-    M = M[complete]  # models missing items would bias the item parameters; they are reported
+    excluded = {m: f"{int(M.shape[1] - n)} instructions not annotated" for m, n in per_model[~complete].items()}
+    M = M[complete]  # a model missing items would bias the item parameters: left out, and listed
     if len(M) < 8:
         raise InputError(f"only {len(M)} models have every instruction annotated: too few to fit an IRT model",
                          hint="annotate at least 8 models on the full eval set (the shared set has 40)")
@@ -198,7 +205,7 @@ def fit_tiny(annotations: pd.DataFrame, n_anchors: int = 100, seed: int = 0, dim
     keys = [instruction_key(t) for t in M.columns]
     tiny = TinyModel(FORMAT_VERSION, _eval_set_hash(keys), keys, dim, a.tolist(), b.tolist(), anchors.tolist(),
                      [keys[j] for j in anchors], weights.tolist(), anchor_se, irt_bias, item_variance,
-                     fitted_on=list(M.index), seed=seed)
+                     fitted_on=list(M.index), excluded=excluded, seed=seed)
     tiny.cv_abs_error_q95 = {k: float(np.quantile(np.abs(v), 0.95)) for k, v in errors.items()}
     return tiny
 
