@@ -135,7 +135,8 @@ def _cmd_evaluate(args) -> int:
                      engine=args.engine, base_url=args.base_url, name=args.name, max_instances=args.max_instances,
                      store=args.store, out=args.out, leaderboard=args.leaderboard, sampling=sampling,
                      concurrency=args.concurrency, n_boot=args.n_boot, progress=not args.no_progress,
-                     ray_replicas=args.ray_replicas, ray_address=args.ray_address, chat_template=chat_template)
+                     ray_replicas=args.ray_replicas, ray_address=args.ray_address, chat_template=chat_template,
+                     tiny=args.tiny)
     except FatalBackendError as err:
         print(f"judgebench: stopped: {err}", file=sys.stderr)
         return 3
@@ -146,7 +147,13 @@ def _cmd_evaluate(args) -> int:
               f"{g['empty']} empty, {g['truncated']} truncated (max_tokens {args.max_tokens})")
     print(f"  judging: {a['succeeded']} judged, {a['cached']} cached, {a['failed']} failed; "
           f"{a['prompt_tokens'] + a['completion_tokens']} tokens, ${a['cost']:.4f}")
-    if "mt_bench_score" in s:
+    if "tiny_estimate" in s:
+        e = s["tiny_estimate"]
+        print(f"  ESTIMATED win rate {e['estimate']:.1f} [{e['ci_low']:.1f}, {e['ci_high']:.1f}] from "
+              f"{e['n_anchors']} anchors ({e['recommended']}): an estimate, not a measured win rate")
+        if "warning" in e:
+            print(f"  warning: {e['warning']}")
+    elif "mt_bench_score" in s:
         print(f"  MT-Bench score: {s['mt_bench_score']} over {s['n_scored']} questions")
     else:
         def ci(lo, hi):
@@ -154,7 +161,8 @@ def _cmd_evaluate(args) -> int:
         print(f"  win rate {s['win_rate']:.2f} {ci(s['win_rate_ci_low'], s['win_rate_ci_high'])}; "
               f"LC {s['length_controlled_winrate']:.2f} {ci(s['lc_ci_low'], s['lc_ci_high'])} "
               f"(difficulty: {s['lc_difficulty']}); {s['n_missing']} without a verdict")
-    print(f"wrote {args.out}/ (model_outputs, annotations, leaderboard.csv, summary.json)")
+    written = "annotations, summary.json" if "tiny_estimate" in s else "annotations, leaderboard.csv, summary.json"
+    print(f"wrote {args.out}/ ({'model_outputs, ' if s.get('generation') else ''}{written})")
     return 0
 
 
@@ -286,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--chat-template", metavar="FILE", help="Jinja2 chat template replacing the model's own")
     ev.add_argument("--concurrency", type=int, default=8)
     ev.add_argument("--n-boot", type=int, default=1000)
+    ev.add_argument("--tiny", metavar="JSON", help="judge only this tiny file's anchors and report the "
+                                                  "estimated full win rate (judgebench tiny fit)")
     ev.add_argument("--ray-replicas", type=int, help="generate as a Ray Data job over N engine replicas")
     ev.add_argument("--ray-address", help="Ray cluster address (default: a local cluster; 'auto' inside one)")
     ev.add_argument("--no-progress", action="store_true")

@@ -83,12 +83,24 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
              sampling: Sampling | None = None, concurrency: int = 8, judge_concurrency: int = 16,
              n_boot: int = 1000, api_key_env: str = "OPENAI_API_KEY", progress: bool = True,
              ray_replicas: int | None = None, ray_address: str | None = None,
-             chat_template: str | None = None) -> dict:
+             chat_template: str | None = None, tiny: str | Path | None = None) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     store = Store(store or out / "store.sqlite")
     spec = load_judge(judge)
     data = load_eval_set(eval_set)
+    tiny_model = None
+    if tiny is not None:  # judge only the anchors; the result is an estimate, and labelled so
+        from .stats.difficulty import instruction_key
+        from .stats.irt import TinyModel
+
+        tiny_model = TinyModel.load(tiny)
+        keys = data["instruction"].map(instruction_key)
+        missing = set(tiny_model.anchor_keys) - set(keys)
+        if missing:
+            raise InputError(f"{len(missing)} anchors of {tiny} are not in eval set {eval_set}",
+                             hint="use the eval set the tiny file was fitted on")
+        data = data[keys.isin(set(tiny_model.anchor_keys))]
     if max_instances is not None:
         data = data.head(max_instances)
     multi_turn = "turns" in data.columns
@@ -185,7 +197,16 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
 
     summary = {"eval_set": eval_set, "n": len(data), "generator": cand["generator"].iloc[0] if len(cand) else None,
                "judge": spec.name, "generation": gen_summary, "annotation": run.summary}
-    if spec.protocol == "mtbench-single":
+    if tiny_model is not None:
+        from .stats.irt import estimate_from_annotations
+
+        frame = annotations_frame(records, out / "annotations.json", keep_extra=False, allow_empty=True)
+        est = estimate_from_annotations(tiny_model, frame)
+        summary["tiny_estimate"] = est
+        summary["estimated_win_rate"] = est["estimate"]
+        summary["note"] = (f"ESTIMATE of the full {eval_set} win rate from {est['n_anchors']} anchor judgments "
+                           f"({est['recommended']}); not a measured win rate")
+    elif spec.protocol == "mtbench-single":
         scores = [r["score"] for r in run.records if r.get("score") is not None]
         summary["mt_bench_score"] = sum(scores) / len(scores) if scores else None
         summary["n_scored"] = len(scores)

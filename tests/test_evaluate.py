@@ -123,3 +123,18 @@ def test_n_samples_and_a_given_chat_template(tmp_path, alpaca_dir):
     default_tokens = asyncio.run(backend.complete(req)).prompt_tokens
     custom_tokens = asyncio.run(custom.complete(req)).prompt_tokens
     assert custom.chat_template == template and custom_tokens != default_tokens
+
+
+def test_evaluate_with_tiny_judges_only_the_anchors_and_labels_an_estimate(tmp_path, data_dir, all_annotations,
+                                                                          monkeypatch):
+    from judgebench.stats.irt import fit_tiny
+
+    monkeypatch.setenv("JUDGEBENCH_DATA", str(data_dir))
+    tiny = fit_tiny(all_annotations, n_anchors=8, dim=1, cv_folds=3)
+    tiny.save(tmp_path / "tiny.json")
+    s = evaluate(outputs=data_dir / "alpacaeval" / "model_outputs" / "Mistral-7B-Instruct-v0.2.json.gz",
+                 tiny=tmp_path / "tiny.json", out=tmp_path / "run", progress=False)
+    assert s["n"] == 8 and s["annotation"]["calls"] == 8
+    assert "ESTIMATE" in s["note"] and s["estimated_win_rate"] == s["tiny_estimate"]["estimate"]
+    assert s["tiny_estimate"]["ci_low"] <= s["estimated_win_rate"] <= s["tiny_estimate"]["ci_high"]
+    assert "win_rate" not in s  # no measured win rate is claimed from 8 judgments
