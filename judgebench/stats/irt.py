@@ -12,8 +12,9 @@ Estimators of a new model's full win rate from its anchor scores y_k:
 - p-IRT:   theta fitted to the anchors; (n/N) mean(y_k) + (1 - n/N) mean of predictions on the rest;
 - gp-IRT:  lambda * anchor + (1 - lambda) * p-IRT, lambda = b^2 / (b^2 + v / (4n)), b the IRT
            estimator's cross-validated error, v the mean per-item variance of the scores.
-Intervals: the anchor's from its standard error; the IRT ones from the 95th percentile of their
-cross-validated absolute errors on the training models. Where the anchors' own mean and the IRT
+Intervals: from the 95th percentile of each estimator's cross-validated absolute errors on the
+training models, scaled by sqrt(e(1 - e)) of the estimate e (errors grow with a win rate's spread);
+the anchor's never narrower than 1.96 times its stratified-sampling standard error. Where the anchors' own mean and the IRT
 prediction disagree beyond what the anchor's standard error allows (a model whose wins do not
 follow item difficulty: a null model that wins regardless of the instruction), the recommended
 estimate falls back to the anchor estimator.
@@ -110,6 +111,8 @@ class TinyModel:
     irt_bias: float  # b in lambda: cross-validated RMS error of p-IRT
     item_variance: float  # v in lambda
     cv_abs_error_q95: dict = field(default_factory=dict)  # estimator -> 95th pct of CV |error| (0-1 units)
+    # 95th pct of CV |error| / sqrt(e(1-e)), e the estimate: errors grow with the win rate's spread
+    cv_scaled_error_q95: dict = field(default_factory=dict)
     fitted_on: list[str] = field(default_factory=list)
     excluded: dict = field(default_factory=dict)  # model -> why it was left out of the fit
     seed: int = 0
@@ -206,7 +209,9 @@ def fit_tiny(annotations: pd.DataFrame, n_anchors: int = 100, seed: int = 0, dim
     tiny = TinyModel(FORMAT_VERSION, _eval_set_hash(keys), keys, dim, a.tolist(), b.tolist(), anchors.tolist(),
                      [keys[j] for j in anchors], weights.tolist(), anchor_se, irt_bias, item_variance,
                      fitted_on=list(M.index), excluded=excluded, seed=seed)
-    tiny.cv_abs_error_q95 = {k: float(np.quantile(np.abs(v), 0.95)) for k, v in errors.items()}
+    tiny.cv_abs_error_q95 = {k: float(np.quantile(np.abs(v), 0.95)) for k, v in errors.items() if k != "scale"}
+    tiny.cv_scaled_error_q95 = {k: float(np.quantile(np.abs(np.array(v)) / np.array(errors["scale"][k]), 0.95))
+                                for k, v in errors.items() if k != "scale"}
     return tiny
 
 
@@ -215,6 +220,7 @@ def _cross_validate(Y, dim, n_anchors, seed, folds, anchor_se, item_variance) ->
     refit without a fold of models, estimate each of its models from the anchors alone."""
     fold_of = np.random.default_rng(seed).permutation(len(Y)) % folds
     errors = {"anchor": [], "p-irt": []}
+    estimates_made = {"anchor": [], "p-irt": []}
     for f in range(folds):
         tr, te = fold_of != f, fold_of == f
         _, a_f, b_f = fit_2pl(Y[tr], dim, seed)
@@ -223,12 +229,22 @@ def _cross_validate(Y, dim, n_anchors, seed, folds, anchor_se, item_variance) ->
                             anchor_se, 0.0, item_variance)
         for i in np.flatnonzero(te):
             est = estimates(partial, Y[i, anc])
-            errors["anchor"].append(est["anchor"] - Y[i].mean())
-            errors["p-irt"].append(est["p-irt"] - Y[i].mean())
+            for k in ("anchor", "p-irt"):
+                errors[k].append(est[k] - Y[i].mean())
+                estimates_made[k].append(est[k])
     bias = np.sqrt(np.mean(np.square(errors["p-irt"])))
     lam = bias ** 2 / (bias ** 2 + item_variance / (4 * n_anchors))
     errors["gp-irt"] = list(lam * np.array(errors["anchor"]) + (1 - lam) * np.array(errors["p-irt"]))
+    estimates_made["gp-irt"] = list(lam * np.array(estimates_made["anchor"]) + (1 - lam) * np.array(
+        estimates_made["p-irt"]))
+    errors["scale"] = {k: [_spread(e) for e in v] for k, v in estimates_made.items()}
     return errors
+
+
+def _spread(p: float) -> float:
+    """sqrt(p (1 - p)), kept away from 0 so a near-zero estimate still gets an interval."""
+    p = min(max(p, 0.02), 0.98)
+    return float(np.sqrt(p * (1 - p)))
 
 
 def estimate_from_annotations(tiny: TinyModel, annotations: pd.DataFrame, level_z: float = 1.96) -> dict:
@@ -250,7 +266,8 @@ def estimate_from_annotations(tiny: TinyModel, annotations: pd.DataFrame, level_
     y = np.array([by_key[k] for k in tiny.anchor_keys])
     est = estimates(tiny, y)
     out = {"model": M.index[0], "n_anchors": len(y), "lambda": est["lambda"]}
-    half = {"anchor": level_z * tiny.anchor_se_per_model, **{k: tiny.cv_abs_error_q95[k] for k in ("p-irt", "gp-irt")}}
+    half = {"anchor": max(level_z * tiny.anchor_se_per_model, tiny.cv_scaled_error_q95["anchor"] * _spread(est["anchor"])),
+            **{k: tiny.cv_scaled_error_q95[k] * _spread(est[k]) for k in ("p-irt", "gp-irt")}}
     for k in ("anchor", "p-irt", "gp-irt"):
         out[k] = {"estimate": 100 * est[k], "ci_low": 100 * (est[k] - half[k]), "ci_high": 100 * (est[k] + half[k])}
     # Wins that do not follow item difficulty: the IRT prediction and the anchors' own mean disagree.
