@@ -269,38 +269,63 @@ def _settled(now: Judgment | None, before: Judgment | None) -> bool:
     return now is not None and (now.status == "ok" or before is None or now.attempts > before.attempts)
 
 
-def _pairs_from_files(outputs: str | Path, baseline: str | Path, multi_turn: bool) -> list[Pair]:
-    if multi_turn:
-        return _multi_turn_pairs(outputs, baseline)
-    cand, base = load_outputs(outputs), load_outputs(baseline)
-    check_same_instructions(cand, base, str(outputs), str(baseline))
-    base_by = {r["instruction"]: r for r in base.to_dict("records")}
+def pairs_from_records(cand: list[dict], base_by: dict[str, dict] | None, multi_turn: bool) -> list[Pair]:
+    """Pairs from candidate records and the baseline's records by instruction (None: no baseline,
+    for single-answer grading). Multi-turn records carry `turns` and one answer per turn in `output`."""
     pairs = []
-    for r in cand.to_dict("records"):
-        b = base_by[r["instruction"]]
-        dataset = r.get("dataset") if isinstance(r.get("dataset"), str) else b.get("dataset")
-        pairs.append(Pair(r["instruction"], b["output"], r["output"], b["generator"], r["generator"], dataset))
+    for r in cand:
+        b = (base_by or {}).get(r["instruction"], {})
+        if multi_turn:
+            c_out, b_out = list(r["output"] or []), list(b.get("output") or [])
+            pairs.append(Pair(r["instruction"], "\n".join(b_out), "\n".join(c_out), b.get("generator", "none"),
+                              r.get("generator", "candidate"), r.get("dataset") or r.get("category"),
+                              turns=r.get("turns") or [r["instruction"]], baseline_turns=b_out, candidate_turns=c_out,
+                              reference=r.get("reference")))
+        else:
+            dataset = r.get("dataset") if isinstance(r.get("dataset"), str) else b.get("dataset")
+            pairs.append(Pair(r["instruction"], b["output"], r["output"] or "", b["generator"], r["generator"], dataset))
     return pairs
 
 
-def _multi_turn_pairs(outputs, baseline) -> list[Pair]:
-    """Records with `turns` (the user's turns) and `output` as a list, one answer per turn."""
-    def load(path):
-        rows = read_records(path)
-        for i, r in enumerate(rows):
-            if not isinstance(r.get("turns"), list) or not isinstance(r.get("output"), list) \
-                    or len(r["turns"]) != len(r["output"]):
-                raise InputError("multi-turn records need `turns` and `output` as lists of equal length", path=path,
-                                 row=i, field="output")
-        return {r["turns"][0]: r for r in rows}
-    cand, base = load(outputs), load(baseline)
-    missing = sorted(set(base) - set(cand))
-    if missing:
-        raise InputError(f"{len(missing)} questions of {baseline} have no answer in {outputs}: {missing[:3]}")
-    return [Pair(q, "\n".join(base[q]["output"]), "\n".join(c["output"]), base[q].get("generator", "baseline"),
-                 c.get("generator", "candidate"), c.get("category"), turns=c["turns"], baseline_turns=base[q]["output"],
-                 candidate_turns=c["output"], reference=c.get("reference"))
-            for q, c in cand.items()]
+def _pairs_from_files(outputs: str | Path, baseline: str | Path, multi_turn: bool) -> list[Pair]:
+    if multi_turn:
+        cand, base = _multi_turn_records(outputs), _multi_turn_records(baseline)
+        missing = sorted(set(base) - set(cand))
+        if missing:
+            raise InputError(f"{len(missing)} questions of {baseline} have no answer in {outputs}: {missing[:3]}")
+        return pairs_from_records(list(cand.values()), base, multi_turn=True)
+    cand, base = load_outputs(outputs), load_outputs(baseline)
+    check_same_instructions(cand, base, str(outputs), str(baseline))
+    return pairs_from_records(cand.to_dict("records"), {r["instruction"]: r for r in base.to_dict("records")},
+                              multi_turn=False)
+
+
+def _multi_turn_records(path) -> dict[str, dict]:
+    """Records with `turns` (the user's turns) and `output` as a list, one answer per turn; by first turn."""
+    rows = read_records(path)
+    for i, r in enumerate(rows):
+        if not isinstance(r.get("turns"), list) or not isinstance(r.get("output"), list) \
+                or len(r["turns"]) != len(r["output"]):
+            raise InputError("multi-turn records need `turns` and `output` as lists of equal length", path=path,
+                             row=i, field="output")
+    return {r["turns"][0]: {**r, "instruction": r["turns"][0]} for r in rows}
+
+
+def judge_backend(spec: JudgeSpec, limits, model: str | None = None, backend: str | None = None,
+                  base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
+                  offline: bool = False) -> tuple[Backend, str | None]:
+    """The backend a judge spec runs on, with the caller's overrides; (backend, base_url or None)."""
+    name = backend or spec.backend
+    if offline and name != "openai":
+        return _OfflineBackend(model or spec.model), None
+    if name == "openai":
+        url = base_url or spec.base_url or "https://api.openai.com/v1"
+        # offline: no call will be made, so no key is needed
+        return make_backend(name, model=model or spec.model, limits=limits, base_url=url, api_key_env=api_key_env,
+                            **({"require_key": False} if offline else {})), url
+    if name == "llamacpp":  # the spec's model name is a label; a path given here is a GGUF file
+        return make_backend(name, model=model, limits=limits), None
+    return make_backend(name, model=model or spec.model, limits=limits), None
 
 
 def manifest(spec: JudgeSpec, backend: Backend, base_url: str | None, run: AnnotationRun) -> dict:
@@ -331,15 +356,7 @@ def annotate_files(outputs: str | Path, baseline: str | Path, judge: str | Judge
     pairs = _pairs_from_files(outputs, baseline, multi_turn=spec.protocol.startswith("mtbench"))
     limits = Limits(concurrency=concurrency, requests_per_minute=requests_per_minute,
                     tokens_per_minute=tokens_per_minute, timeout=timeout, max_retries=max_retries)
-    name = backend or spec.backend
-    kwargs = {"model": model or spec.model, "limits": limits}
-    if name == "openai":
-        kwargs.update(base_url=base_url or spec.base_url or "https://api.openai.com/v1", api_key_env=api_key_env)
-    elif name == "llamacpp" and not (model and Path(model).exists()):
-        kwargs["model"] = model if model and Path(model).exists() else None
-    if offline and name == "openai":
-        kwargs["require_key"] = False  # no call will be made
-    be = make_backend(name, **kwargs) if not (offline and name != "openai") else _OfflineBackend(kwargs["model"])
+    be, url = judge_backend(spec, limits, model, backend, base_url, api_key_env, offline)
     db = Store(store)
 
     async def run() -> AnnotationRun:
@@ -352,5 +369,5 @@ def annotate_files(outputs: str | Path, baseline: str | Path, judge: str | Judge
         result = asyncio.run(run())
     finally:
         db.close()
-    result.manifest = manifest(spec, be, kwargs.get("base_url"), result)
+    result.manifest = manifest(spec, be, url, result)
     return result

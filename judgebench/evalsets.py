@@ -31,15 +31,11 @@ NAMED = {
 }
 
 
-def _jsonl(path) -> list[dict]:
-    return read_records(path)
-
-
 def load_arena_hard(root) -> pd.DataFrame:
     """Arena-Hard-Auto v0.1: 500 prompts; baseline = gpt-4-0314's answers (joined by uid)."""
     folder = root / "arenahard" / "arena-hard-v0.1"
-    questions = _jsonl(folder / "question.jsonl.gz")
-    answers = {a["uid"]: a for a in _jsonl(folder / "model_answer" / "gpt-4-0314.jsonl.gz")}
+    questions = read_records(folder / "question.jsonl.gz")
+    answers = {a["uid"]: a for a in read_records(folder / "model_answer" / "gpt-4-0314.jsonl.gz")}
     rows = []
     for i, q in enumerate(questions):
         a = answers.get(q["uid"])
@@ -55,10 +51,10 @@ def load_arena_hard(root) -> pd.DataFrame:
 def load_mt_bench(root) -> pd.DataFrame:
     """MT-Bench: 80 two-turn questions (`turns`), GPT-4 reference answers where published; no baseline."""
     folder = root / "mtbench"
-    refs = {r["question_id"]: r["choices"][0]["turns"] for r in _jsonl(folder / "reference_answer" / "gpt-4.jsonl.gz")}
+    refs = {r["question_id"]: r["choices"][0]["turns"] for r in read_records(folder / "reference_answer" / "gpt-4.jsonl.gz")}
     rows = [{"instruction": q["turns"][0], "turns": q["turns"], "dataset": q["category"],
              "question_id": q["question_id"], "reference": refs.get(q["question_id"])}
-            for q in _jsonl(folder / "question.jsonl.gz")]
+            for q in read_records(folder / "question.jsonl.gz")]
     return _frame(rows, folder)
 
 

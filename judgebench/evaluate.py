@@ -20,13 +20,12 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .annotate import annotate_pairs
+from .annotate import annotate_pairs, judge_backend, pairs_from_records
 from .annotate import manifest as annotation_manifest
 from .backends import Limits, make_backend
 from .evalsets import load_eval_set
 from .generate import Sampling, generate_async
 from .io import InputError, annotations_frame, load_outputs
-from .judges.protocols import Pair
 from .judges.spec import load_judge
 from .leaderboard import make_leaderboard, read_leaderboard, write_leaderboard
 from .store import Store
@@ -56,23 +55,6 @@ def _generation_backend(model: str | None, engine: str | None, base_url: str | N
                                   "with no --model the embedded SmolLM2 is used")
         return make_backend("llamacpp", model=model, chat_template=chat_template)
     return make_backend(engine, model=model, limits=limits, chat_template=chat_template)
-
-
-def _pairs(cand: pd.DataFrame, base: pd.DataFrame | None, multi_turn: bool) -> list[Pair]:
-    base_by = {} if base is None else {r["instruction"]: r for r in base.to_dict("records")}
-    pairs = []
-    for r in cand.to_dict("records"):
-        b = base_by.get(r["instruction"], {})
-        out = r["output"] if r["output"] is not None else ""
-        if multi_turn:
-            turns = r.get("turns") or [r["instruction"]]
-            b_out = b.get("output") or []
-            pairs.append(Pair(r["instruction"], "\n".join(b_out), "\n".join(out or []), b.get("generator", "none"),
-                              r["generator"], r.get("dataset"), turns=turns, baseline_turns=list(b_out),
-                              candidate_turns=list(out or []), reference=r.get("reference")))
-        else:
-            pairs.append(Pair(r["instruction"], b["output"], out, b["generator"], r["generator"], r.get("dataset")))
-    return pairs
 
 
 def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_set: str = "alpaca_eval",
@@ -125,7 +107,7 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
                              hint="the baseline must answer every instruction evaluated")
 
     sampling = sampling or Sampling(max_tokens=512)
-    gen_summary, gen_manifest = None, None
+    gen_summary, gen_manifest, reusable_llama = None, None, None
     if outputs is not None:
         cand = load_outputs(outputs, allow_empty=True)
         missing = sorted(set(data["instruction"]) - set(cand["instruction"]))
@@ -149,6 +131,8 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
     else:
         backend = _generation_backend(model, engine, base_url, concurrency, api_key_env, chat_template)
         generator = name or (Path(model).stem if model else "SmolLM2-135M-Instruct")
+        if backend.name == "llamacpp" and model is None and chat_template is None:
+            reusable_llama = backend  # the embedded model: the local judge can use it as it is
 
         async def run_generation():
             try:
@@ -166,32 +150,30 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
         _write_json(out / "model_outputs.json", cand.to_dict("records"))
         _write_json(out / "model_outputs.manifest.json", gen_manifest)
 
-    # Judge.
-    judge_backend_name = spec.backend
-    jkwargs = {"model": judge_model or spec.model, "limits": Limits(concurrency=judge_concurrency)}
-    if judge_backend_name == "openai":
-        jkwargs.update(base_url=judge_base_url or spec.base_url or "https://api.openai.com/v1",
-                       api_key_env=api_key_env)
-    elif judge_backend_name == "llamacpp":
-        jkwargs["model"] = judge_model
-        jkwargs["limits"] = Limits(concurrency=1)
-    judge_backend = make_backend(judge_backend_name, **jkwargs)
+    # Judge. The embedded judge reuses the embedded generator's model when both are SmolLM2.
+    if spec.backend == "llamacpp" and judge_model is None and reusable_llama is not None:
+        judge_be, judge_url = reusable_llama, None
+    else:
+        judge_be, judge_url = judge_backend(spec, Limits(concurrency=judge_concurrency), judge_model,
+                                            base_url=judge_base_url, api_key_env=api_key_env)
     judged = cand[cand["output"].notna()]
     failed_generation = cand[cand["output"].isna()]
+    base_by = None if base is None else {r["instruction"]: r for r in base.to_dict("records")}
 
     async def run_annotation():
         try:
-            return await annotate_pairs(_pairs(judged, base, multi_turn), spec, judge_backend, store, progress)
+            pairs = pairs_from_records(judged.to_dict("records"), base_by, multi_turn)
+            return await annotate_pairs(pairs, spec, judge_be, store, progress)
         finally:
-            await judge_backend.close()
+            await judge_be.close()
 
     run = asyncio.run(run_annotation())
     records = run.records + [
-        {"instruction": r["instruction"], "output_1": "" if base is None else
-         base.set_index("instruction").loc[r["instruction"], "output"], "generator_1": "baseline",
+        {"instruction": r["instruction"], "output_1": "" if base_by is None else
+         base_by[r["instruction"]]["output"], "generator_1": "baseline",
          "output_2": "", "generator_2": r["generator"], "annotator": spec.name, "preference": None,
          "failure": f"generation failed: {r.get('failure')}"} for r in failed_generation.to_dict("records")]
-    run.manifest = annotation_manifest(spec, judge_backend, jkwargs.get("base_url"), run)
+    run.manifest = annotation_manifest(spec, judge_be, judge_url, run)
     _write_json(out / "annotations.json", records)
     _write_json(out / "annotations.manifest.json", run.manifest)
 

@@ -123,16 +123,18 @@ class Store:
         self.db.execute("DELETE FROM leases WHERE owner = ?", (self.owner,))
         self.db.close()
 
-    def get_many(self, keys: list[str]) -> dict[str, Judgment]:
-        out = {}
+    def _select_in(self, sql: str, keys: list[str], *params) -> list[tuple]:
+        """Rows of `sql ... key IN (...)` for many keys, in chunks SQLite accepts."""
+        rows = []
         for i in range(0, len(keys), 500):
             chunk = keys[i:i + 500]
-            rows = self.db.execute(f"SELECT key, judge, judge_hash, model, instruction, slot, status, verdict, reason, "
-                                   f"raw, attempts, prompt_tokens, completion_tokens, cost FROM judgments "
-                                   f"WHERE key IN ({','.join('?' * len(chunk))})", chunk).fetchall()
-            for r in rows:
-                out[r[0]] = Judgment(*r[:9], json.loads(r[9]), *r[10:])
-        return out
+            rows += self.db.execute(f"{sql} IN ({','.join('?' * len(chunk))})", [*params, *chunk]).fetchall()
+        return rows
+
+    def get_many(self, keys: list[str]) -> dict[str, Judgment]:
+        rows = self._select_in("SELECT key, judge, judge_hash, model, instruction, slot, status, verdict, reason, "
+                               "raw, attempts, prompt_tokens, completion_tokens, cost FROM judgments WHERE key", keys)
+        return {r[0]: Judgment(*r[:9], json.loads(r[9]), *r[10:]) for r in rows}
 
     def put(self, j: Judgment) -> None:
         """Commit one judgment now. A failed judgment never replaces a successful one."""
@@ -149,15 +151,10 @@ class Store:
         # The lease row stays until release_all(): a waiting process checks results first.
 
     def get_generations(self, keys: list[str]) -> dict[str, dict]:
-        out = {}
         cols = ("key", "model", "instruction", "turn", "status", "output", "finish_reason", "reason",
                 "prompt_tokens", "completion_tokens")
-        for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
-            for r in self.db.execute(f"SELECT {', '.join(cols)} FROM generations WHERE key IN "
-                                     f"({','.join('?' * len(chunk))})", chunk):
-                out[r[0]] = dict(zip(cols, r, strict=True))
-        return out
+        rows = self._select_in(f"SELECT {', '.join(cols)} FROM generations WHERE key", keys)
+        return {r[0]: dict(zip(cols, r, strict=True)) for r in rows}
 
     def put_generation(self, g: dict) -> None:
         """Commit one generation now; a failure never replaces an output."""
@@ -199,14 +196,9 @@ class Store:
 
     def leased_by_others(self, keys: list[str]) -> set[str]:
         self.reap_dead_leases()
-        now = time.time()
-        held = set()
-        for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
-            held |= {r[0] for r in self.db.execute(
-                f"SELECT key FROM leases WHERE owner != ? AND expires >= ? AND key IN ({','.join('?' * len(chunk))})",
-                [self.owner, now, *chunk])}
-        return held
+        rows = self._select_in("SELECT key FROM leases WHERE owner != ? AND expires >= ? AND key", keys,
+                               self.owner, time.time())
+        return {r[0] for r in rows}
 
     def count(self, status: str | None = None) -> int:
         if status is None:

@@ -71,8 +71,19 @@ def test_templates_take_outputs_as_variables_never_as_source():
     user = messages[-1]["content"]
     assert attack in user and "q {{ 7 * 7 }}" in user and "49" not in user and "INJECTED}" not in user
     assert [m["role"] for m in messages] == ["system", "user"]
+    # every shipped spec loads, and its protocol's calls render with the pair inside the messages
+    single = Pair("QUESTION", "BASELINE", "CANDIDATE")
+    multi = Pair("T1", "B1\nB2", "C1\nC2", turns=["T1", "T2"], baseline_turns=["B1", "B2"],
+                 candidate_turns=["C1", "C2"])
     for name in ("alpacaeval2", "alpacaeval2-labels", "arenahard", "mtbench-pair", "mtbench-single", "local"):
-        assert load_judge(name).hash  # every shipped spec loads and its template renders
+        spec = load_judge(name)
+        pair = multi if spec.protocol.startswith("mtbench") else single
+        calls = PROTOCOLS[spec.protocol].calls(spec, pair)
+        assert calls and all(c.messages[-1]["role"] == "user" for c in calls)
+        text = " ".join(m["content"] for c in calls for m in c.messages)
+        expected = ["C1", "T1"] + (["B1"] if name == "mtbench-pair" else []) if pair is multi else \
+            ["QUESTION", "BASELINE", "CANDIDATE"]
+        assert all(x in text for x in expected), name
     with pytest.raises(InputError, match="unknown judge"):
         load_judge("nope")
 
