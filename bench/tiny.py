@@ -18,7 +18,7 @@ import pandas as pd
 
 from judgebench.config import data_dir
 from judgebench.io import load_annotations
-from judgebench.stats.irt import estimate_from_annotations, fit_tiny, score_matrix
+from judgebench.stats.irt import ANCHOR_METHODS, estimate_from_annotations, fit_tiny, score_matrix
 
 
 def main() -> None:
@@ -26,11 +26,17 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--n-anchors", type=int, default=100)
+    ap.add_argument("--anchor-methods", nargs="+", default=list(ANCHOR_METHODS))
     args = ap.parse_args()
     ann = load_annotations([data_dir() / "alpacaeval" / "annotations"], keep_extra=False, workers=2)
     M = score_matrix(ann)
     models = list(M.index[M.notna().all(axis=1)])
     truth = (M.loc[models].mean(axis=1) * 100).to_dict()
+    for method in args.anchor_methods:
+        run(ann, M, models, truth, args, method)
+
+
+def run(ann, M, models, truth, args, method) -> None:
     rows = []
     t0 = time.time()
     for seed in args.seeds:
@@ -38,7 +44,8 @@ def main() -> None:
         for f in range(args.folds):
             train = [m for m, k in zip(models, order, strict=True) if k != f]
             test = [m for m, k in zip(models, order, strict=True) if k == f]
-            tiny = fit_tiny(ann[ann["generator_2"].isin(train)], n_anchors=args.n_anchors, seed=seed)
+            tiny = fit_tiny(ann[ann["generator_2"].isin(train)], n_anchors=args.n_anchors, seed=seed,
+                            anchor_method=method)
             rng = np.random.default_rng(1000 + seed)
             for m in test:
                 est = estimate_from_annotations(tiny, ann[ann["generator_2"] == m])
@@ -51,15 +58,15 @@ def main() -> None:
                              "covered": est["ci_low"] <= truth[m] <= est["ci_high"]})
     df = pd.DataFrame(rows)
     cols = ["anchor", "p-irt", "gp-irt", "recommended", "random"]
-    print(f"{len(models)} models, {args.folds}-fold x {len(args.seeds)} seeds, {args.n_anchors} anchors "
-          f"({time.time() - t0:.0f} s)")
+    print(f"\n{method} anchors: {len(models)} models, {args.folds}-fold x {len(args.seeds)} seeds, "
+          f"{args.n_anchors} anchors ({time.time() - t0:.0f} s)")
     for name, part in (("all", df), ("strong (raw WR > 15%)", df[df.strong]), ("weak", df[~df.strong])):
         n_models = part["model"].nunique()
         print(f"{name:22s} n={n_models:2d}  mean |error|: " + "  ".join(f"{c} {part[c].mean():.2f}" for c in cols)
               + "   worst: " + "  ".join(f"{c} {part[c].max():.1f}" for c in cols))
     print(f"coverage of the recommended 95% interval: {df['covered'].mean():.3f}")
 
-    tiny = fit_tiny(ann[ann["generator_2"].isin(models)], n_anchors=args.n_anchors, seed=0)
+    tiny = fit_tiny(ann[ann["generator_2"].isin(models)], n_anchors=args.n_anchors, seed=0, anchor_method=method)
     instructions = M.columns
     null = pd.DataFrame({"instruction": instructions, "generator_1": "gpt4_1106_preview", "generator_2": "null",
                          "preference": 1.769})

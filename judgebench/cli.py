@@ -147,6 +147,10 @@ def _cmd_evaluate(args) -> int:
               f"{g['empty']} empty, {g['truncated']} truncated (max_tokens {args.max_tokens})")
     print(f"  judging: {a['succeeded']} judged, {a['cached']} cached, {a['failed']} failed; "
           f"{a['prompt_tokens'] + a['completion_tokens']} tokens, ${a['cost']:.4f}")
+    if "tiny_error" in s:
+        print(f"judgebench: error: no estimate: {s['tiny_error']}\n(judgments saved in {args.out}/annotations.json)",
+              file=sys.stderr)
+        return 1
     if "tiny_estimate" in s:
         e = s["tiny_estimate"]
         print(f"  ESTIMATED win rate {e['estimate']:.1f} [{e['ci_low']:.1f}, {e['ci_high']:.1f}] from "
@@ -172,7 +176,7 @@ def _cmd_tiny(args) -> int:
 
     if args.tiny_command == "fit":
         tiny = fit_tiny(load_annotations(args.annotations, keep_extra=False), n_anchors=args.n_anchors, seed=args.seed,
-                        dim=args.dim)
+                        dim=args.dim, anchor_method=args.anchor_method)
         tiny.save(args.out)
         q = tiny.cv_abs_error_q95
         print(f"wrote {args.out}: {len(tiny.anchors)} anchors of {len(tiny.item_keys)} instructions, dimension "
@@ -314,7 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     tf.add_argument("--annotations", nargs="+", required=True, metavar="PATH")
     tf.add_argument("--out", required=True, metavar="JSON")
     tf.add_argument("--n-anchors", type=int, default=100)
-    tf.add_argument("--dim", type=int, help="IRT dimension (default: chosen by held-out log-loss)")
+    tf.add_argument("--dim", type=int, help="IRT dimension (default: chosen by cross-validated estimation error)")
+    tf.add_argument("--anchor-method", choices=["strata", "kmeans"], default="strata",
+                    help="strata: equal strata of items by mean score (default); kmeans: tinyBenchmarks' clusters")
     tf.add_argument("--seed", type=int, default=0)
     ta = tsub.add_parser("anchors", help="write the anchor instructions as an eval-set file")
     ta.add_argument("--tiny", required=True, metavar="JSON")

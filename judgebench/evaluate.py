@@ -183,11 +183,15 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
         from .stats.irt import estimate_from_annotations
 
         frame = annotations_frame(records, out / "annotations.json", keep_extra=False, allow_empty=True)
-        est = estimate_from_annotations(tiny_model, frame)
-        summary["tiny_estimate"] = est
-        summary["estimated_win_rate"] = est["estimate"]
-        summary["note"] = (f"ESTIMATE of the full {eval_set} win rate from {est['n_anchors']} anchor judgments "
-                           f"({est['recommended']}); not a measured win rate")
+        try:
+            est = estimate_from_annotations(tiny_model, frame)
+        except InputError as e:  # too many failed anchors: the judgments are saved; say so, claim nothing
+            summary["tiny_error"] = str(e)
+        else:
+            summary["tiny_estimate"] = est
+            summary["estimated_win_rate"] = est["estimate"]
+            summary["note"] = (f"ESTIMATE of the full {eval_set} win rate from {est['n_anchors']} anchor judgments "
+                               f"({est['recommended']}); not a measured win rate")
     elif spec.protocol == "mtbench-single":
         scores = [r["score"] for r in run.records if r.get("score") is not None]
         summary["mt_bench_score"] = sum(scores) / len(scores) if scores else None

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from servers import llama_server, smollm2_gguf
 
+from judgebench.evalsets import load_eval_set
 from judgebench.evaluate import evaluate
 from judgebench.generate import Sampling, generation_key
-from judgebench.io import InputError
+from judgebench.io import InputError, load_outputs
 from judgebench.leaderboard import ALPACAEVAL_COLUMNS
 
 pytestmark = pytest.mark.slow
@@ -130,10 +131,13 @@ def test_evaluate_with_tiny_judges_only_the_anchors_and_labels_an_estimate(tmp_p
     from judgebench.stats.irt import fit_tiny
 
     monkeypatch.setenv("JUDGEBENCH_DATA", str(data_dir))
-    tiny = fit_tiny(all_annotations, n_anchors=8, dim=1, cv_folds=3)
+    # fitted on the instructions whose pairs fit SmolLM2's 2,048-token window, so every anchor gets a verdict
+    mistral = data_dir / "alpacaeval" / "model_outputs" / "Mistral-7B-Instruct-v0.2.json.gz"
+    pair = load_outputs(mistral).merge(load_eval_set("alpaca_eval"), on="instruction")
+    short = pair["instruction"][pair["output_x"].str.len() + pair["output_y"].str.len() < 3000]
+    tiny = fit_tiny(all_annotations[all_annotations["instruction"].isin(short)], n_anchors=8, dim=1, cv_folds=3)
     tiny.save(tmp_path / "tiny.json")
-    s = evaluate(outputs=data_dir / "alpacaeval" / "model_outputs" / "Mistral-7B-Instruct-v0.2.json.gz",
-                 tiny=tmp_path / "tiny.json", out=tmp_path / "run", progress=False)
+    s = evaluate(outputs=mistral, tiny=tmp_path / "tiny.json", out=tmp_path / "run", progress=False)
     assert s["n"] == 8 and s["annotation"]["calls"] == 8
     assert "ESTIMATE" in s["note"] and s["estimated_win_rate"] == s["tiny_estimate"]["estimate"]
     assert s["tiny_estimate"]["ci_low"] <= s["estimated_win_rate"] <= s["tiny_estimate"]["ci_high"]

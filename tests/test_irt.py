@@ -6,6 +6,7 @@ import pytest
 from scipy.special import expit
 
 from judgebench.io import InputError
+from judgebench.stats.difficulty import instruction_key
 from judgebench.stats.irt import estimate_from_annotations, fit_tiny
 
 pytestmark = pytest.mark.slow
@@ -69,7 +70,7 @@ def test_bad_input_is_clear():
     from judgebench.stats.difficulty import instruction_key
 
     partial = partial[~partial["instruction"].map(instruction_key).isin(tiny.anchor_keys[:3])]
-    with pytest.raises(InputError, match="3 of the 10 anchors have no judgment"):
+    with pytest.raises(InputError, match="3 of the 10 anchors are not in the annotations"):
         estimate_from_annotations(tiny, partial)
     a2, b2, theta2 = _world(rng, n_models=12, n_items=60)
     mixed = pd.concat([_annotations(theta, a, b, rng, [f"m{i}" for i in range(12)]),
@@ -80,3 +81,26 @@ def test_bad_input_is_clear():
     other = partial.assign(instruction=lambda d: "other " + d["instruction"])
     with pytest.raises(InputError):
         estimate_from_annotations(tiny, other)
+
+
+def test_failed_anchor_judgments_are_left_out_counted_and_bounded():
+    rng = np.random.default_rng(11)
+    a, b, theta = _world(rng, n_models=16, n_items=200, dim=1)
+    tiny = fit_tiny(_annotations(theta, a, b, rng, [f"m{i}" for i in range(16)]), n_anchors=20, dim=1, cv_folds=3)
+    new = _annotations(rng.normal(0, 1, (1, 1)), a, b, rng, ["new"])
+    by_key = {instruction_key(t): t for t in new["instruction"]}
+    anchor_items = [by_key[k] for k in tiny.anchor_keys]
+    y = new.set_index("instruction").loc[anchor_items, "preference"].to_numpy() - 1
+    w = np.array(tiny.weights)
+
+    one_failed = new.copy()
+    one_failed.loc[one_failed["instruction"] == anchor_items[0], "preference"] = np.nan
+    est = estimate_from_annotations(tiny, one_failed)
+    # hand calculation: the anchor estimator renormalises the weights over the 19 judged anchors
+    assert est["n_anchors"] == 19 and est["n_anchors_failed"] == 1 and "failed" in est["warning"]
+    assert est["anchor"]["estimate"] == pytest.approx(100 * (w[1:] @ y[1:]) / w[1:].sum())
+
+    many_failed = new.copy()
+    many_failed.loc[many_failed["instruction"].isin(anchor_items[:3]), "preference"] = np.nan
+    with pytest.raises(InputError, match="3 of the 20 anchor judgments have no verdict"):
+        estimate_from_annotations(tiny, many_failed)

@@ -3,8 +3,10 @@
 Model (multidimensional 2PL on the models x instructions matrix of p = preference - 1 in [0, 1]):
     P(candidate i wins item j) = sigmoid(theta_i . a_j - b_j),   theta_i, a_j in R^D
 fitted on the continuous scores (fractional Bernoulli likelihood) with Gaussian priors, by L-BFGS,
-D in {1, 2, 3} chosen by the estimates' error on held-out models (K-fold over models). Anchors: KMeans on the items' (a_j, b_j); the item nearest each
-centroid, weighted by its cluster's share of items.
+D in {1, 2, 3} chosen by the estimates' error on held-out models (K-fold over models). Anchors: by
+default the median item of each of n equal strata of items sorted by the fitted models' mean score;
+or tinyBenchmarks' KMeans on the items' (a_j, b_j), the item nearest each centroid weighted by its
+cluster's share of items (see pick_anchors for why the default differs).
 
 Estimators of a new model's full win rate from its anchor scores y_k:
 - anchor:  sum_k w_k y_k (stratified sampling; its standard error from the training models'
@@ -36,6 +38,7 @@ from ..io import InputError
 from .difficulty import instruction_key
 
 FORMAT_VERSION = 1
+MAX_FAILED_ANCHORS = 0.1  # share of anchors that may lack a verdict before estimate refuses
 
 
 def score_matrix(annotations: pd.DataFrame) -> pd.DataFrame:
@@ -116,6 +119,7 @@ class TinyModel:
     fitted_on: list[str] = field(default_factory=list)
     excluded: dict = field(default_factory=dict)  # model -> why it was left out of the fit
     seed: int = 0
+    anchor_method: str = "kmeans"  # files written before the strata method existed used KMeans
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps({"format": "judgebench-tiny", **asdict(self)}, indent=1))
@@ -133,8 +137,30 @@ def _eval_set_hash(keys: list[str]) -> str:
     return hashlib.sha256("".join(sorted(keys)).encode()).hexdigest()[:16]
 
 
-def pick_anchors(a: np.ndarray, b: np.ndarray, n_anchors: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(anchor item indices, weights, cluster label of every item)."""
+ANCHOR_METHODS = ("strata", "kmeans")
+
+
+def pick_anchors(Y: np.ndarray, a: np.ndarray, b: np.ndarray, n_anchors: int, seed: int,
+                 method: str = "strata") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(anchor item indices, weights, stratum of every item).
+
+    strata: items sorted by the fitted models' mean score, cut into n_anchors strata of equal size,
+            the median item of each; weights = stratum shares (all equal up to rounding).
+    kmeans: tinyBenchmarks' choice, KMeans on the items' (a, b), the item nearest each centroid,
+            weighted by its cluster's share.
+    Equal strata keep the estimator's variance near stratified sampling's for every model; KMeans
+    clusters fitted on mostly weak models give strong models a few heavy, unrepresentative anchors
+    (bench/tiny.py shows both)."""
+    if method == "strata":
+        order = np.argsort(Y.mean(axis=0), kind="stable")
+        strata = np.array_split(order, n_anchors)
+        labels = np.empty(Y.shape[1], dtype=int)
+        for c, members in enumerate(strata):
+            labels[members] = c
+        anchors = np.array([members[len(members) // 2] for members in strata])
+        return anchors, np.array([len(m) / Y.shape[1] for m in strata]), labels
+    if method != "kmeans":
+        raise InputError(f"unknown anchor method {method!r}", hint=f"use one of {', '.join(ANCHOR_METHODS)}")
     from sklearn.cluster import KMeans
 
     X = np.column_stack([a, b])
@@ -149,23 +175,25 @@ def pick_anchors(a: np.ndarray, b: np.ndarray, n_anchors: int, seed: int) -> tup
 
 
 def estimates(tiny: TinyModel, y_anchor: np.ndarray) -> dict:
-    """Each estimator's win rate (0-1) from the anchor scores (in the order of tiny.anchors)."""
+    """Each estimator's win rate (0-1) from the anchor scores (in the order of tiny.anchors; NaN = an
+    anchor without a judgment, left out: the anchor weights are renormalised over the rest)."""
     a, b = np.array(tiny.a), np.array(tiny.b)
-    anchors = np.array(tiny.anchors)
-    w = np.array(tiny.weights)
+    have = ~np.isnan(y_anchor)
+    anchors, y = np.array(tiny.anchors)[have], y_anchor[have]
+    w = np.array(tiny.weights)[have]
     n, N = len(anchors), len(b)
-    anchor_est = float(w @ y_anchor)
-    theta = fit_theta(y_anchor, a[anchors], b[anchors])
+    anchor_est = float(w @ y / w.sum())
+    theta = fit_theta(y, a[anchors], b[anchors])
     rest = np.setdiff1d(np.arange(N), anchors)
     pred_rest = expit(a[rest] @ theta - b[rest])
-    pirt = float(n / N * y_anchor.mean() + (1 - n / N) * pred_rest.mean())
+    pirt = float(n / N * y.mean() + (1 - n / N) * pred_rest.mean())
     lam = tiny.irt_bias ** 2 / (tiny.irt_bias ** 2 + tiny.item_variance / (4 * n))
     gpirt = float(lam * anchor_est + (1 - lam) * pirt)
     return {"anchor": anchor_est, "p-irt": pirt, "gp-irt": gpirt, "lambda": lam}
 
 
 def fit_tiny(annotations: pd.DataFrame, n_anchors: int = 100, seed: int = 0, dim: int | None = None,
-             cv_folds: int = 5) -> TinyModel:
+             cv_folds: int = 5, anchor_method: str = "strata") -> TinyModel:
     M = score_matrix(annotations)
     per_model = M.notna().sum(axis=1)
     if per_model.median() < 0.67 * M.shape[1]:
@@ -181,10 +209,12 @@ def fit_tiny(annotations: pd.DataFrame, n_anchors: int = 100, seed: int = 0, dim
     if n_anchors >= M.shape[1]:
         raise InputError(f"{n_anchors} anchors for {M.shape[1]} instructions", hint="use fewer anchors")
     Y = M.to_numpy(float)
-    # Anchor estimator's standard error: stratified sampling with one item per cluster (clusters of a
-    # one-dimensional fit; the spread hardly depends on the dimension).
-    _, a1, b1 = fit_2pl(Y, 1, seed)
-    _, weights, labels = pick_anchors(a1, b1, n_anchors, seed)
+    # Anchor estimator's standard error: stratified sampling with one item per stratum (KMeans clusters
+    # of a one-dimensional fit; the spread hardly depends on the dimension).
+    a1 = b1 = None
+    if anchor_method == "kmeans":
+        _, a1, b1 = fit_2pl(Y, 1, seed)
+    _, weights, labels = pick_anchors(Y, a1, b1, n_anchors, seed, anchor_method)
     se2 = []
     for i in range(len(Y)):
         var = 0.0
@@ -197,25 +227,26 @@ def fit_tiny(annotations: pd.DataFrame, n_anchors: int = 100, seed: int = 0, dim
     item_variance = float(np.mean(Y.var(axis=0)))
 
     if dim is None:  # the dimension whose estimates are best on held-out models
-        trials = {d: _cross_validate(Y, d, n_anchors, seed, cv_folds, anchor_se, item_variance) for d in (1, 2, 3)}
+        trials = {d: _cross_validate(Y, d, n_anchors, seed, cv_folds, anchor_se, item_variance, anchor_method)
+                  for d in (1, 2, 3)}
         dim = min(trials, key=lambda d: np.mean(np.abs(trials[d]["gp-irt"])))
         errors = trials[dim]
     else:
-        errors = _cross_validate(Y, dim, n_anchors, seed, cv_folds, anchor_se, item_variance)
+        errors = _cross_validate(Y, dim, n_anchors, seed, cv_folds, anchor_se, item_variance, anchor_method)
     theta, a, b = fit_2pl(Y, dim, seed)
-    anchors, weights, labels = pick_anchors(a, b, n_anchors, seed)
+    anchors, weights, _ = pick_anchors(Y, a, b, n_anchors, seed, anchor_method)
     irt_bias = float(np.sqrt(np.mean(np.square(errors["p-irt"]))))
     keys = [instruction_key(t) for t in M.columns]
     tiny = TinyModel(FORMAT_VERSION, _eval_set_hash(keys), keys, dim, a.tolist(), b.tolist(), anchors.tolist(),
                      [keys[j] for j in anchors], weights.tolist(), anchor_se, irt_bias, item_variance,
-                     fitted_on=list(M.index), excluded=excluded, seed=seed)
+                     fitted_on=list(M.index), excluded=excluded, seed=seed, anchor_method=anchor_method)
     tiny.cv_abs_error_q95 = {k: float(np.quantile(np.abs(v), 0.95)) for k, v in errors.items() if k != "scale"}
     tiny.cv_scaled_error_q95 = {k: float(np.quantile(np.abs(np.array(v)) / np.array(errors["scale"][k]), 0.95))
                                 for k, v in errors.items() if k != "scale"}
     return tiny
 
 
-def _cross_validate(Y, dim, n_anchors, seed, folds, anchor_se, item_variance) -> dict:
+def _cross_validate(Y, dim, n_anchors, seed, folds, anchor_se, item_variance, anchor_method) -> dict:
     """Signed errors (estimate - full win rate, 0-1 units) of each estimator on held-out models:
     refit without a fold of models, estimate each of its models from the anchors alone."""
     fold_of = np.random.default_rng(seed).permutation(len(Y)) % folds
@@ -224,7 +255,7 @@ def _cross_validate(Y, dim, n_anchors, seed, folds, anchor_se, item_variance) ->
     for f in range(folds):
         tr, te = fold_of != f, fold_of == f
         _, a_f, b_f = fit_2pl(Y[tr], dim, seed)
-        anc, w, _ = pick_anchors(a_f, b_f, n_anchors, seed)
+        anc, w, _ = pick_anchors(Y[tr], a_f, b_f, n_anchors, seed, anchor_method)
         partial = TinyModel(FORMAT_VERSION, "", [], dim, a_f.tolist(), b_f.tolist(), anc.tolist(), [], w.tolist(),
                             anchor_se, 0.0, item_variance)
         for i in np.flatnonzero(te):
@@ -249,14 +280,16 @@ def _spread(p: float) -> float:
 
 def estimate_from_annotations(tiny: TinyModel, annotations: pd.DataFrame, level_z: float = 1.96) -> dict:
     """Estimates in percent, each with an interval, and the recommended one as `estimate`."""
-    M = score_matrix(annotations)
-    if len(M) != 1:
-        raise InputError(f"annotations hold {len(M)} models; estimate takes one", hint="pass one model's file")
-    row = M.iloc[0]
-    by_key = {instruction_key(t): v for t, v in row.items()}
-    missing = [k for k in tiny.anchor_keys if k not in by_key or np.isnan(by_key[k])]
-    if missing:
-        raise InputError(f"{len(missing)} of the {len(tiny.anchor_keys)} anchors have no judgment",
+    rows = annotations[annotations["generator_1"] != annotations["generator_2"]]
+    models = rows["generator_2"].unique()
+    if len(models) != 1:
+        raise InputError(f"annotations hold {len(models)} models; estimate takes one", hint="pass one model's file")
+    # rows without a verdict stay in (NaN): a failed anchor judgment is not a missing anchor
+    by_key = {instruction_key(t): v - 1 for t, v in zip(rows["instruction"], rows["preference"].astype(float),
+                                                        strict=True)}
+    unjudged = [k for k in tiny.anchor_keys if k not in by_key]
+    if unjudged:
+        raise InputError(f"{len(unjudged)} of the {len(tiny.anchor_keys)} anchors are not in the annotations",
                          hint="annotate the anchor instructions listed by `judgebench tiny anchors` "
                               "(or the whole eval set)")
     foreign = [k for k in by_key if k not in set(tiny.item_keys)]
@@ -264,8 +297,12 @@ def estimate_from_annotations(tiny: TinyModel, annotations: pd.DataFrame, level_
         raise InputError(f"{len(foreign)} instructions are not in the eval set this tiny model was fitted on",
                          hint="use a tiny file fitted on the same eval set")
     y = np.array([by_key[k] for k in tiny.anchor_keys])
+    failed = int(np.isnan(y).sum())  # judged, but no verdict: estimated from the others, and said so
+    if failed > MAX_FAILED_ANCHORS * len(y):
+        raise InputError(f"{failed} of the {len(y)} anchor judgments have no verdict: too few left for an estimate",
+                         hint="look at the failures in the annotation file, fix the judge and re-annotate them")
     est = estimates(tiny, y)
-    out = {"model": M.index[0], "n_anchors": len(y), "lambda": est["lambda"]}
+    out = {"model": models[0], "n_anchors": len(y) - failed, "n_anchors_failed": failed, "lambda": est["lambda"]}
     half = {"anchor": max(level_z * tiny.anchor_se_per_model, tiny.cv_scaled_error_q95["anchor"] * _spread(est["anchor"])),
             **{k: tiny.cv_scaled_error_q95[k] * _spread(est[k]) for k in ("p-irt", "gp-irt")}}
     for k in ("anchor", "p-irt", "gp-irt"):
@@ -281,6 +318,9 @@ def estimate_from_annotations(tiny: TinyModel, annotations: pd.DataFrame, level_
     if flagged:
         out["warning"] = ("the anchors' scores do not follow the items' difficulty as fitted models' do; the IRT "
                           "estimators are unreliable for this model, so the anchor estimator is recommended")
+    if failed:
+        out["warning"] = (out.get("warning", "") + f"; {failed} anchor judgments failed and were left out "
+                          "(anchor weights renormalised)").lstrip("; ")
     if len(by_key) == len(tiny.item_keys):
         out["full_win_rate"] = 100 * float(np.nanmean(list(by_key.values())))
     return out
