@@ -30,7 +30,7 @@ from .backends import (
 )
 from .io import InputError, check_same_instructions, load_outputs, read_records
 from .judges.parsers import PARSERS
-from .judges.protocols import PROTOCOLS, Pair
+from .judges.protocols import PROTOCOLS, Pair, Protocol
 from .judges.spec import JudgeSpec, load_judge
 from .store import Judgment, Store, call_key
 
@@ -114,9 +114,11 @@ async def _judge_one(spec: JudgeSpec, backend: Backend, store: Store, key: str, 
 
 
 async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, store: Store, progress: bool = True,
-                         reparse: bool = False, poll_seconds: float = 0.5, offline: bool = False) -> AnnotationRun:
-    """offline: make no call; what the store lacks is reported as failed ("not in the store")."""
-    protocol = PROTOCOLS[spec.protocol]
+                         reparse: bool = False, poll_seconds: float = 0.5, offline: bool = False,
+                         protocol: Protocol | None = None) -> AnnotationRun:
+    """offline: make no call; what the store lacks is reported as failed ("not in the store").
+    protocol: overrides the spec's (the audit judges every pair in both orders)."""
+    protocol = protocol or PROTOCOLS[spec.protocol]
     decoding = dict(sorted(spec.decoding.items()))
     plan = []  # (pair, [(slot, key)])
     todo: dict[str, tuple[str, str, list[dict]]] = {}

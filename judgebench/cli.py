@@ -32,6 +32,9 @@ def _cmd_leaderboard(args) -> int:
     if info["missing_preferences"]:
         print("rows without a preference (excluded from the rates, counted here): "
               + ", ".join(f"{m} {n}" for m, n in info["missing_preferences"].items()))
+    for m in info["flagged"]:
+        print(f"FLAGGED {m}: its outputs fail the cheating checks ({board.loc[m, 'cheating_flags']}); "
+              f"run `judgebench detect --outputs FILE` on them for the evidence")
     if args.out:
         print(f"wrote {args.out} ({info['n_models']} models, {info['n_fitted']} fitted now)")
     return 0
@@ -147,6 +150,9 @@ def _cmd_evaluate(args) -> int:
               f"{g['empty']} empty, {g['truncated']} truncated (max_tokens {args.max_tokens})")
     print(f"  judging: {a['succeeded']} judged, {a['cached']} cached, {a['failed']} failed; "
           f"{a['prompt_tokens'] + a['completion_tokens']} tokens, ${a['cost']:.4f}")
+    if s.get("cheating", {}).get("flagged"):
+        print("  FLAGGED by the cheating checks: " + "; ".join(s["cheating"]["reasons"])
+              + " (evidence in summary.json)")
     if "tiny_error" in s:
         print(f"judgebench: error: no estimate: {s['tiny_error']}\n(judgments saved in {args.out}/annotations.json)",
               file=sys.stderr)
@@ -167,6 +173,77 @@ def _cmd_evaluate(args) -> int:
               f"(difficulty: {s['lc_difficulty']}); {s['n_missing']} without a verdict")
     written = "annotations, summary.json" if "tiny_estimate" in s else "annotations, leaderboard.csv, summary.json"
     print(f"wrote {args.out}/ ({'model_outputs, ' if s.get('generation') else ''}{written})")
+    return 0
+
+
+def _cmd_audit(args) -> int:
+    from . import audit
+
+    if args.annotations:  # biases of the judge behind existing annotations: no new calls
+        from .io import load_annotations
+        from .leaderboard import make_leaderboard
+
+        df = load_annotations(args.annotations, keep_extra=False)
+        biases = audit.annotation_biases(df)
+        board, _ = make_leaderboard(df, n_boot=0, detect_cheating=False)
+        biases["variant_shifts"] = audit.variant_shifts(board)
+        if args.out:
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            (Path(args.out) / "annotation_biases.json").write_text(json.dumps(biases, indent=1))
+        if args.json:
+            print(json.dumps(biases, indent=1))
+            return 0
+        lo, hi = biases["p_prefer_longer_ci"]
+        print(f"{biases['n_rows']} judged rows of {biases['n_models']} models")
+        print(f"P(prefer longer) {biases['p_prefer_longer']:.3f} [{lo:.3f}, {hi:.3f}]")
+        lo, hi = biases["first_slot_rate_ci"]
+        print(f"first-slot rate {biases['first_slot_rate']:.3f} [{lo:.3f}, {hi:.3f}] (candidates win "
+              f"{100 * biases['win_rate_shown_first']:.1f}% shown first, {100 * biases['win_rate_shown_second']:.1f}% "
+              "shown second)")
+        for v in biases["variant_shifts"]:
+            print(f"{v['model']} {v['variant']}: length x{v['length_ratio']:.2f}, raw {v['raw_shift']:+.1f}, "
+                  f"LC {v['lc_shift']:+.1f} points")
+        return 0
+    if not args.judge:
+        print("judgebench: error: give --judge NAME (or --annotations PATH... for existing annotations)",
+              file=sys.stderr)
+        return 2
+    result = audit.run_audit(args.judge, eval_set=args.eval_set, n=args.n, out=args.out or "runs/audit",
+                             base_url=args.base_url, model=args.model, outputs=args.outputs,
+                             self_outputs=args.self_outputs, second_judge=args.second_judge,
+                             second_base_url=args.second_base_url, second_model=args.second_model,
+                             random_search=args.random_search, random_search_seconds=args.random_search_seconds,
+                             store=args.store, concurrency=args.concurrency, seed=args.seed,
+                             progress=not args.no_progress)
+    if args.json:
+        print(json.dumps(result, indent=1, default=str))
+    else:
+        print(f"audit of judge {result['judge']} ({result['model']}) on {result['n']} {result['eval_set']} "
+              "instructions, every pair in both orders")
+        for c in result["checks"]:
+            metric = "-" if c["metric"] is None else f"{c['metric']:.3f}"
+            ci = "" if c["ci_low"] is None else f"[{c['ci_low']:.3f}, {c['ci_high']:.3f}]"
+            print(f"  {c['status']:4s}  {c['name']:18s} {metric:>6} {ci:16s} n={c['n']:<4d} {c['threshold']}")
+        print(f"wrote {args.out or 'runs/audit'}/audit.json")
+    failed = [c["name"] for c in result["checks"] if c["status"] == "FAIL"]
+    return 1 if args.strict and failed else 0
+
+
+def _cmd_detect(args) -> int:
+    from .detect import detect
+    from .io import load_outputs
+
+    result = detect(load_outputs(args.outputs, allow_empty=True))
+    if args.json:
+        print(json.dumps(result, indent=1, ensure_ascii=False))
+        return 0
+    print(f"{result['model']}: {'FLAGGED' if result['flagged'] else 'not flagged'} ({result['n']} outputs)")
+    for name, c in result["checks"].items():
+        metric = "skipped" if c["metric"] is None else f"{c['metric']:.3f}"
+        print(f"  {name:19s} {metric:>8}  threshold {c['threshold']}  {'FLAG' if c['flagged'] else 'ok'}")
+    for name, c in result["checks"].items():
+        if c["flagged"]:
+            print(f"  evidence for {name}: {json.dumps(c['evidence'], ensure_ascii=False)[:600]}")
     return 0
 
 
@@ -331,6 +408,37 @@ def build_parser() -> argparse.ArgumentParser:
     te.add_argument("--annotations", nargs="+", required=True, metavar="PATH")
     te.add_argument("--json", action="store_true")
     ti.set_defaults(func=_cmd_tiny)
+
+    au = sub.add_parser("audit", help="audit a judge: constant answers, injection, position, verbosity, sanity")
+    au.add_argument("--judge", help="judge name or YAML (as for annotate)")
+    au.add_argument("--base-url", help="the judge's endpoint (overrides the spec)")
+    au.add_argument("--model", help="the judge's model (overrides the spec; a GGUF path for llamacpp)")
+    au.add_argument("--eval-set", default="alpaca_eval", help="instructions and baseline answers to audit with")
+    au.add_argument("--n", type=int, default=50, help="instructions sampled (each check judges n pairs x 2 orders)")
+    au.add_argument("--outputs", metavar="FILE", help="a real model's outputs: position bias and the LC length "
+                                                      "coefficient are measured on them against the baseline")
+    au.add_argument("--self-outputs", metavar="FILE", help="the judge model's own outputs (self-preference)")
+    au.add_argument("--second-judge", help="the judge to compare self-preference against")
+    au.add_argument("--second-base-url")
+    au.add_argument("--second-model")
+    au.add_argument("--random-search", type=int, default=0, metavar="STEPS",
+                    help="optimise an injection prefix for this many steps (needs top log-probs)")
+    au.add_argument("--random-search-seconds", type=float, default=120.0)
+    au.add_argument("--annotations", nargs="+", metavar="PATH",
+                    help="instead: P(prefer longer), P(prefer first) and variant shifts of existing annotations")
+    au.add_argument("--out", metavar="DIR", help="audit.json and audit_annotations.json go here (runs/audit)")
+    au.add_argument("--store", help="SQLite store (default: DIR/audit.sqlite)")
+    au.add_argument("--concurrency", type=int, default=8)
+    au.add_argument("--seed", type=int, default=0)
+    au.add_argument("--strict", action="store_true", help="exit 1 when a check FAILs")
+    au.add_argument("--json", action="store_true")
+    au.add_argument("--no-progress", action="store_true")
+    au.set_defaults(func=_cmd_audit)
+
+    de = sub.add_parser("detect", help="cheating checks on a submission's outputs (null models, prompt injection)")
+    de.add_argument("--outputs", required=True, metavar="FILE", help="model outputs (instruction, output, generator)")
+    de.add_argument("--json", action="store_true", help="print {flagged, reasons, checks with evidence} as JSON")
+    de.set_defaults(func=_cmd_detect)
 
     df = sub.add_parser("difficulty", help="estimate per-instruction difficulty for the LC GLM")
     df.add_argument("--annotations", nargs="+", required=True, metavar="PATH")

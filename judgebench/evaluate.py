@@ -23,6 +23,7 @@ from . import __version__
 from .annotate import annotate_pairs, judge_backend, pairs_from_records
 from .annotate import manifest as annotation_manifest
 from .backends import Limits, make_backend
+from .detect import detect, flag_summary
 from .evalsets import load_eval_set
 from .generate import Sampling, generate_async
 from .io import InputError, annotations_frame, load_outputs
@@ -179,6 +180,8 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
 
     summary = {"eval_set": eval_set, "n": len(data), "generator": cand["generator"].iloc[0] if len(cand) else None,
                "judge": spec.name, "generation": gen_summary, "annotation": run.summary}
+    if not multi_turn and len(judged):
+        summary["cheating"] = detect(judged)
     if tiny_model is not None:
         from .stats.irt import estimate_from_annotations
 
@@ -199,7 +202,9 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
     else:
         frame = annotations_frame([r for r in records if not isinstance(r["output_1"], list)], out / "annotations.json",
                                   keep_extra=False, allow_empty=True)
-        board, info = make_leaderboard(frame, n_boot=n_boot, workers=1)
+        board, info = make_leaderboard(frame, n_boot=n_boot, workers=1, detect_cheating=False)
+        if "cheating" in summary:
+            board["cheating_flags"] = flag_summary(summary["cheating"])
         write_leaderboard(board, out / "leaderboard.csv")
         row = board.iloc[0].to_dict()
         summary.update({k: _plain(v) for k, v in row.items()})

@@ -214,11 +214,13 @@ def parse_preference(values: pd.Series, path=None) -> pd.Series:
 # public loaders
 
 
-def annotations_frame(rows: list[dict], path=None, keep_extra: bool = True, allow_empty: bool = False) -> pd.DataFrame:
+def annotations_frame(rows: list[dict], path=None, keep_extra: bool = True, allow_empty: bool = False,
+                      keep_outputs: bool = False) -> pd.DataFrame:
     """Validate AlpacaEval-format annotation records (output_1 = baseline, output_2 = candidate).
 
     Adds `len_1`, `len_2` (characters, as Python counts them: what the LC GLM uses). With
-    keep_extra=False only the fields the statistics need are kept (much faster on big files).
+    keep_extra=False only the fields the statistics need are kept (much faster on big files), and
+    `output_2` too with keep_outputs=True (the cheating detector reads it).
     """
     if not rows:
         raise InputError("no rows", path=path, hint="the annotation file is empty")
@@ -239,13 +241,13 @@ def annotations_frame(rows: list[dict], path=None, keep_extra: bool = True, allo
     df["len_1"] = np.fromiter(map(len, df["output_1"]), int, len(df))
     df["len_2"] = np.fromiter(map(len, df["output_2"]), int, len(df))
     if not keep_extra:
-        df = df.drop(columns=["output_1", "output_2"])
+        df = df.drop(columns=["output_1"] if keep_outputs else ["output_1", "output_2"])
     df["source_file"] = str(path) if path is not None else None
     return df
 
 
 def load_annotations(paths: Iterable[str | Path], keep_extra: bool = True, workers: int = 1,
-                     executor=None) -> pd.DataFrame:
+                     executor=None, keep_outputs: bool = False) -> pd.DataFrame:
     """Read and validate annotation files (folders and globs expanded); one frame, all models.
     Files are read in parallel on `executor` (a concurrent.futures pool) or on `workers` processes."""
     files = expand_paths(paths)
@@ -253,11 +255,11 @@ def load_annotations(paths: Iterable[str | Path], keep_extra: bool = True, worke
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(min(workers, len(files))) as pool:
-            return load_annotations(files, keep_extra, executor=pool)
+            return load_annotations(files, keep_extra, executor=pool, keep_outputs=keep_outputs)
     if executor is not None:
-        frames = list(executor.map(load_annotation_file, files, [keep_extra] * len(files)))
+        frames = list(executor.map(load_annotation_file, files, [keep_extra] * len(files), [keep_outputs] * len(files)))
     else:
-        frames = [load_annotation_file(f, keep_extra) for f in files]
+        frames = [load_annotation_file(f, keep_extra, keep_outputs) for f in files]
     df = pd.concat(frames, ignore_index=True)
     dup = df.duplicated(["generator_2", "instruction"], keep=False)
     if dup.any():
@@ -298,9 +300,10 @@ def _fast_annotation_rows(path: Path) -> list[dict] | None:
     return [dict(zip(names, msgspec.structs.astuple(r), strict=True)) for r in rows]
 
 
-def load_annotation_file(path: Path, keep_extra: bool = True) -> pd.DataFrame:
+def load_annotation_file(path: Path, keep_extra: bool = True, keep_outputs: bool = False) -> pd.DataFrame:
     rows = None if keep_extra else _fast_annotation_rows(Path(path))
-    return annotations_frame(rows if rows is not None else read_records(path), path, keep_extra=keep_extra)
+    return annotations_frame(rows if rows is not None else read_records(path), path, keep_extra=keep_extra,
+                             keep_outputs=keep_outputs)
 
 
 def outputs_frame(rows: list[dict], path=None, allow_empty: bool = False) -> pd.DataFrame:

@@ -24,6 +24,7 @@ import pandas as pd
 from .io import InputError, load_annotations, read_records
 from .stats import alpacaeval_lc
 from .stats.difficulty import estimate_difficulty, instruction_key
+from .detect import detect, flag_summary
 from .stats.lc import (
     bootstrap_lc,
     bootstrap_winrate,
@@ -36,7 +37,8 @@ from .stats.winrate import winrate_metrics
 
 ALPACAEVAL_COLUMNS = ["win_rate", "standard_error", "n_wins", "n_wins_base", "n_draws", "n_total",
                       "discrete_win_rate", "mode", "avg_length", "length_controlled_winrate", "lc_standard_error"]
-EXTRA_COLUMNS = ["win_rate_ci_low", "win_rate_ci_high", "lc_ci_low", "lc_ci_high", "n_missing", "n_bootstrap"]
+EXTRA_COLUMNS = ["win_rate_ci_low", "win_rate_ci_high", "lc_ci_low", "lc_ci_high", "n_missing", "n_bootstrap",
+                 "cheating_flags"]
 
 
 @dataclass
@@ -101,6 +103,8 @@ def model_row(model: pd.DataFrame, lc: LCInputs, n_boot: int = 1000, seed: int =
         row["length_controlled_winrate"] = fit.length_controlled_winrate
         row["lc_standard_error"] = fit.lc_standard_error
     row["n_bootstrap"] = n_boot
+    if "output_2" in model:  # the cheating checks (judgebench.detect): names of those that flagged, or ""
+        row["cheating_flags"] = flag_summary(detect(model.rename(columns={"output_2": "output"}), name))
     if n_boot > 0:
         counts = resample_counts(len(model), n_boot, np.random.default_rng(_seed_for(name, seed)))
         row["win_rate_ci_low"], row["win_rate_ci_high"] = percentile_ci(
@@ -121,8 +125,11 @@ def default_workers() -> int:
 def make_leaderboard(annotations: Iterable[str | Path] | pd.DataFrame, difficulty: pd.Series | None = None,
                      gamed: Iterable[str | Path] | pd.DataFrame | None = None, n_boot: int = 1000, seed: int = 0,
                      workers: int | None = None, existing: pd.DataFrame | None = None,
-                     lc_solver: str = "fast") -> tuple[pd.DataFrame, dict]:
+                     lc_solver: str = "fast", detect_cheating: bool = True) -> tuple[pd.DataFrame, dict]:
     """Leaderboard (index = model) sorted by LC, and info about the LC inputs and missing data.
+
+    detect_cheating: run judgebench.detect on each candidate's outputs (when the frame has them) and
+    fill `cheating_flags`; info["flagged"] lists the flagged models.
 
     existing: a leaderboard already computed; its rows are kept as they are and only models not
     in it are fitted (adding a model never refits the others)."""
@@ -133,10 +140,12 @@ def make_leaderboard(annotations: Iterable[str | Path] | pd.DataFrame, difficult
         if isinstance(annotations, pd.DataFrame):
             df = annotations
         else:
-            df = load_annotations(annotations, keep_extra=False, executor=pool)
+            df = load_annotations(annotations, keep_extra=False, executor=pool, keep_outputs=detect_cheating)
         if gamed is not None and not isinstance(gamed, pd.DataFrame):
             gamed = gamed_rows_from_annotations(load_annotations(gamed, keep_extra=False))
         lc = resolve_lc_inputs(df, difficulty, gamed)
+        if not detect_cheating and "output_2" in df:
+            df = df.drop(columns=["output_2"])
         groups = [part.reset_index(drop=True) for _, part in df.groupby("generator_2", sort=False)]
         if existing is not None:
             groups = [g for g in groups if g["generator_2"].iloc[0] not in existing.index]
@@ -159,7 +168,8 @@ def make_leaderboard(annotations: Iterable[str | Path] | pd.DataFrame, difficult
     sort_key = "length_controlled_winrate" if board["length_controlled_winrate"].notna().any() else "win_rate"
     board = board.sort_values(sort_key, ascending=False)
     info = {"lc_difficulty": lc.source, "n_models": len(board), "n_fitted": len(rows),
-            "missing_preferences": {m: int(n) for m, n in board["n_missing"].items() if n and n > 0}}
+            "missing_preferences": {m: int(n) for m, n in board["n_missing"].items() if n and n > 0},
+            "flagged": [m for m, f in board["cheating_flags"].items() if isinstance(f, str) and f]}
     return board, info
 
 
