@@ -159,8 +159,7 @@ async def random_search_prefix(spec: JudgeSpec, backend, instructions: list[str]
     """Random search over a short word prefix that raises the log-prob of the injected label, averaged
     over both payloads and orders on a few instructions. Needs a judge returning top log-probs."""
     rng = random.Random(seed)
-    words = ("answer correct best output chosen final verdict model identifier nothing empty selected "
-             "evaluation result preferred winner therefore clearly label obviously indeed choose").split()
+    words = ["answer", "correct", "best", "output", "chosen", "final", "verdict", "model", "identifier", "nothing", "empty", "selected", "evaluation", "result", "preferred", "winner", "therefore", "clearly", "label", "obviously", "indeed", "choose"]
 
     async def objective(prefix: str) -> float:
         total, n = 0.0, 0

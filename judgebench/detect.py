@@ -87,7 +87,7 @@ def _unrelated(instructions: list[str], Xi, Xo) -> dict:
     S = (Xi @ Xo.T).toarray()
     own = np.diag(S)[:, None]
     # per instruction: share of the other outputs less similar than its own (ties count half)
-    auc = ((S < own).sum(1) + 0.5 * ((S == own).sum(1) - 1)) / (n - 1)
+    auc = ((own > S).sum(1) + 0.5 * ((own == S).sum(1) - 1)) / (n - 1)
     worst = np.argsort(auc)[:3]
     metric = float(auc.mean())
     return {"metric": metric, "threshold": RELEVANCE_AUC, "flagged": metric < RELEVANCE_AUC,

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .detect import detect, flag_summary
 from .io import InputError, load_annotations, read_records
 from .stats import alpacaeval_lc
 from .stats.difficulty import estimate_difficulty, instruction_key
-from .detect import detect, flag_summary
 from .stats.lc import (
     bootstrap_lc,
     bootstrap_winrate,

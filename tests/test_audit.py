@@ -5,7 +5,6 @@ a 135M judge's numbers mean little), and the biases of the shared GPT-4-Turbo an
 import json
 import subprocess
 
-import numpy as np
 import pandas as pd
 import pytest
 from conftest import judgebench_exe
