@@ -27,7 +27,19 @@ def _cmd_leaderboard(args) -> int:
                                    lc_solver=args.lc_solver)
     if args.out:
         write_leaderboard(board, args.out)
-    print(format_table(board))
+    if args.format == "markdown":
+        from .report import render_markdown
+
+        print(render_markdown(board))
+    else:
+        print(format_table(board))
+    if args.report:
+        from .io import load_annotations
+        from .report import write_report
+
+        write_report(args.report, board=board, annotations=load_annotations(paths, keep_extra=False),
+                     inputs=[args.out] if args.out else None, title="judgebench leaderboard")
+        print(f"wrote {args.report}")
     print(f"\nLC difficulty: {info['lc_difficulty']}")
     if info["missing_preferences"]:
         print("rows without a preference (excluded from the rates, counted here): "
@@ -171,6 +183,18 @@ def _cmd_evaluate(args) -> int:
         print(f"  win rate {s['win_rate']:.2f} {ci(s['win_rate_ci_low'], s['win_rate_ci_high'])}; "
               f"LC {s['length_controlled_winrate']:.2f} {ci(s['lc_ci_low'], s['lc_ci_high'])} "
               f"(difficulty: {s['lc_difficulty']}); {s['n_missing']} without a verdict")
+    if args.report and "length_controlled_winrate" in s:
+        from .io import annotations_frame, read_records
+        from .leaderboard import read_leaderboard
+        from .report import write_report
+
+        out = Path(args.out)
+        frame = annotations_frame(read_records(out / "annotations.json"), out / "annotations.json", keep_extra=False,
+                                  allow_empty=True)
+        write_report(args.report, board=read_leaderboard(args.leaderboard or out / "leaderboard.csv"),
+                     annotations=frame, manifests=[json.loads((out / "annotations.manifest.json").read_text())],
+                     title=f"judgebench evaluation of {s['generator']}", inputs=[str(out / "annotations.json")])
+        print(f"wrote {args.report}")
     written = "annotations, summary.json" if "tiny_estimate" in s else "annotations, leaderboard.csv, summary.json"
     print(f"wrote {args.out}/ ({'model_outputs, ' if s.get('generation') else ''}{written})")
     return 0
@@ -225,8 +249,45 @@ def _cmd_audit(args) -> int:
             ci = "" if c["ci_low"] is None else f"[{c['ci_low']:.3f}, {c['ci_high']:.3f}]"
             print(f"  {c['status']:4s}  {c['name']:18s} {metric:>6} {ci:16s} n={c['n']:<4d} {c['threshold']}")
         print(f"wrote {args.out or 'runs/audit'}/audit.json")
+    if args.report:
+        from .report import write_report
+
+        write_report(args.report, audit=result, title=f"judgebench audit of {result['judge']}")
+        print(f"wrote {args.report}")
     failed = [c["name"] for c in result["checks"] if c["status"] == "FAIL"]
     return 1 if args.strict and failed else 0
+
+
+def _cmd_report(args) -> int:
+    from .leaderboard import read_leaderboard
+    from .report import render_markdown, render_text, write_report
+
+    board = read_leaderboard(args.leaderboard) if args.leaderboard else None
+    if args.format != "html":
+        if board is None:
+            print("judgebench: error: --format text/markdown needs --leaderboard", file=sys.stderr)
+            return 2
+        text = render_markdown(board) if args.format == "markdown" else render_text(board) + "\n"
+        if args.out:
+            Path(args.out).write_text(text)
+        else:
+            print(text, end="")
+        return 0
+    annotations = None
+    if args.annotations:
+        from .io import load_annotations
+
+        annotations = load_annotations(args.annotations, keep_extra=False)
+    audit = json.loads((Path(args.audit) / "audit.json").read_text()) if args.audit else None
+    manifests = [json.loads(Path(m).read_text()) for m in args.manifest or []]
+    if board is None and audit is None:
+        print("judgebench: error: give --leaderboard and/or --audit", file=sys.stderr)
+        return 2
+    out = write_report(args.out or "report.html", board=board, annotations=annotations, audit=audit,
+                       manifests=manifests, model=args.model, compare=tuple(args.compare) if args.compare else None,
+                       title=args.title, inputs=[p for p in [args.leaderboard, *(args.manifest or [])] if p])
+    print(f"wrote {out}")
+    return 0
 
 
 def _cmd_detect(args) -> int:
@@ -313,6 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--workers", type=int, default=None, help="processes (default: up to 4, one per core)")
     lb.add_argument("--lc-solver", choices=["fast", "liblinear"], default="fast",
                     help="fast: exact optimum (default); liblinear: AlpacaEval's own solver, bit for bit, ~10x slower")
+    lb.add_argument("--format", choices=["text", "markdown"], default="text", help="how to print the table")
+    lb.add_argument("--report", metavar="HTML", help="also write the HTML report (leaderboard, charts, breakdowns)")
     lb.set_defaults(func=_cmd_leaderboard)
 
     cp = sub.add_parser("compare", help="is model B better than model A? paired difference with CI and p-value")
@@ -375,6 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--chat-template", metavar="FILE", help="Jinja2 chat template replacing the model's own")
     ev.add_argument("--concurrency", type=int, default=8)
     ev.add_argument("--n-boot", type=int, default=1000)
+    ev.add_argument("--report", metavar="HTML", help="also write the HTML report of this run")
     ev.add_argument("--tiny", metavar="JSON", help="judge only this tiny file's anchors and report the "
                                                   "estimated full win rate (judgebench tiny fit)")
     ev.add_argument("--ray-replicas", type=int, help="generate as a Ray Data job over N engine replicas")
@@ -433,7 +497,21 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument("--strict", action="store_true", help="exit 1 when a check FAILs")
     au.add_argument("--json", action="store_true")
     au.add_argument("--no-progress", action="store_true")
+    au.add_argument("--report", metavar="HTML", help="also write the audit as an HTML page")
     au.set_defaults(func=_cmd_audit)
+
+    rp = sub.add_parser("report", help="the HTML report (or a text/Markdown table) of a leaderboard and/or an audit")
+    rp.add_argument("--leaderboard", metavar="CSV")
+    rp.add_argument("--annotations", nargs="+", metavar="PATH", help="for the per-dataset breakdown and the paired "
+                                                                     "comparison")
+    rp.add_argument("--audit", metavar="DIR", help="a `judgebench audit` output folder")
+    rp.add_argument("--manifest", nargs="+", metavar="JSON", help="run manifests to show (annotations.manifest.json)")
+    rp.add_argument("--model", help="the model for the breakdown (default: the top annotated one)")
+    rp.add_argument("--compare", nargs=2, metavar=("A", "B"), help="paired comparison B - A (default: the top two)")
+    rp.add_argument("--format", choices=["html", "markdown", "text"], default="html")
+    rp.add_argument("--title", default="judgebench report")
+    rp.add_argument("--out", metavar="PATH", help="default: report.html (html) or stdout")
+    rp.set_defaults(func=_cmd_report)
 
     de = sub.add_parser("detect", help="cheating checks on a submission's outputs (null models, prompt injection)")
     de.add_argument("--outputs", required=True, metavar="FILE", help="model outputs (instruction, output, generator)")

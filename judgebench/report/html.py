@@ -1,0 +1,153 @@
+"""One self-contained HTML page: leaderboard, charts, breakdowns, a paired comparison, the audit and
+the manifest. No network: CSS, the sorting script and the SVG charts are all inline."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import platform
+import time
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from . import charts
+
+COLUMNS = [  # (key, heading, board column or None for computed)
+    ("rank", "#"), ("model", "model"), ("lc", "LC win rate"), ("lc_ci", "LC 95% CI"), ("wr", "win rate"),
+    ("wr_ci", "WR 95% CI"), ("discrete", "discrete"), ("n", "n"), ("missing", "failures"), ("length", "avg length"),
+    ("flags", "cheating flags"),
+]
+
+
+def _num(x, fmt="{:.1f}") -> str:
+    return "–" if x is None or pd.isna(x) else fmt.format(x)
+
+
+def ci_bar(x, lo, hi, width: int = 90) -> str:
+    """A tiny inline SVG: the interval as a line, the estimate as a dot, on a 0-100 scale."""
+    if pd.isna(x):
+        return ""
+
+    def px(v):
+        return 2 + (width - 4) * min(max(float(v), 0.0), 100.0) / 100
+
+    line = "" if pd.isna(lo) else (f'<line x1="{px(lo):.1f}" x2="{px(hi):.1f}" y1="6" y2="6" stroke="#1f5f99" '
+                                   'stroke-width="1.6"/>')
+    return (f'<svg class="cibar" width="{width}" height="12" role="img" aria-label="interval">'
+            f'<line x1="2" x2="{width - 2}" y1="6" y2="6" stroke="#e3e3e3"/>'
+            f'<line x1="{px(50):.1f}" x2="{px(50):.1f}" y1="1" y2="11" stroke="#c8c8c8" stroke-dasharray="1,1"/>'
+            f'{line}<circle cx="{px(x):.1f}" cy="6" r="2.4" fill="#1f5f99"/></svg>')
+
+
+def leaderboard_rows(board: pd.DataFrame) -> list[dict]:
+    rows = []
+    for rank, (m, r) in enumerate(board.iterrows(), 1):
+        flags = r.get("cheating_flags")
+        flags = flags if isinstance(flags, str) else ""
+        missing = int(r["n_missing"]) if pd.notna(r.get("n_missing")) else 0
+        cells = {
+            "rank": (rank, str(rank)), "model": (str(m), html.escape(str(m))),
+            "lc": (r["length_controlled_winrate"], _num(r["length_controlled_winrate"], "{:.2f}")),
+            "lc_ci": (r["lc_ci_low"], f'<span class="ci">[{_num(r["lc_ci_low"])}, {_num(r["lc_ci_high"])}]</span> '
+                      + ci_bar(r["length_controlled_winrate"], r["lc_ci_low"], r["lc_ci_high"])
+                      if pd.notna(r["lc_ci_low"]) else "–"),
+            "wr": (r["win_rate"], _num(r["win_rate"], "{:.2f}")),
+            "wr_ci": (r["win_rate_ci_low"], f'<span class="ci">[{_num(r["win_rate_ci_low"])}, '
+                      f'{_num(r["win_rate_ci_high"])}]</span> '
+                      + ci_bar(r["win_rate"], r["win_rate_ci_low"], r["win_rate_ci_high"])
+                      if pd.notna(r["win_rate_ci_low"]) else "–"),
+            "discrete": (r["discrete_win_rate"], _num(r["discrete_win_rate"])),
+            "n": (r["n_total"], str(int(r["n_total"]))), "missing": (missing, str(missing)),
+            "length": (r["avg_length"], str(int(r["avg_length"]))),
+            "flags": (flags, f'<span class="flag">{html.escape(flags)}</span>' if flags else ""),
+        }
+        rows.append({"model": str(m), "flagged": bool(flags), "cells": [
+            {"key": k, "sort": _sort_value(cells[k][0]), "html": cells[k][1]} for k, _ in COLUMNS]})
+    return rows
+
+
+def _sort_value(v) -> str:
+    if isinstance(v, str):
+        return v
+    return "" if v is None or pd.isna(v) else repr(float(v))
+
+
+def dataset_breakdown(annotations: pd.DataFrame, model: str, column: str = "dataset") -> pd.DataFrame | None:
+    """Win rate per dataset (or category) for one model, with a normal 95% interval."""
+    part = annotations[(annotations["generator_2"] == model) & annotations["preference"].notna()]
+    if column not in part or part[column].isna().all():
+        return None
+    rows = []
+    for group, g in part.groupby(column):
+        p = g["preference"].to_numpy(float) - 1
+        se = p.std(ddof=1) / np.sqrt(len(p)) if len(p) > 1 else np.nan
+        rows.append({"group": group, "n": len(p), "win_rate": 100 * p.mean(),
+                     "ci_low": 100 * (p.mean() - 1.96 * se), "ci_high": 100 * (p.mean() + 1.96 * se)})
+    return pd.DataFrame(rows).sort_values("win_rate", ascending=False)
+
+
+def _file_entry(path) -> dict:
+    p = Path(path)
+    if not p.is_file():
+        return {"path": str(p)}
+    return {"path": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()[:16], "bytes": p.stat().st_size}
+
+
+def build_report(board: pd.DataFrame | None = None, annotations: pd.DataFrame | None = None,
+                 audit: dict | None = None, manifests: list[dict] | None = None, model: str | None = None,
+                 compare: tuple[str, str] | None = None, title: str = "judgebench report",
+                 inputs: list[str] | None = None, n_boot: int = 1000) -> str:
+    import jinja2
+    import matplotlib
+
+    ctx: dict = {"title": title, "columns": COLUMNS, "generated": time.strftime("%Y-%m-%d %H:%M %Z")}
+    annotated = [] if annotations is None else [
+        m for m in (board.index if board is not None else annotations["generator_2"].unique())
+        if m in set(annotations["generator_2"]) and not (annotations.loc[annotations["generator_2"] == m,
+                                                                          "generator_1"] == m).all()]
+    if board is not None and len(board):
+        ctx["rows"] = leaderboard_rows(board)
+        ctx["n_models"] = len(board)
+        ctx["flagged"] = [r["model"] for r in ctx["rows"] if r["flagged"]]
+        ctx["chart_intervals"] = charts.win_rate_intervals(board)
+        ctx["chart_length"] = charts.length_versus_win_rate(board)
+    if annotated:
+        model = model or annotated[0]
+        if model not in annotated:
+            raise ValueError(f"model {model!r} has no annotations here; annotated: {', '.join(annotated[:10])}")
+        bd = dataset_breakdown(annotations, model)
+        if bd is not None:
+            ctx["breakdown"] = {"model": model, "chart": charts.breakdown(bd, model),
+                                "rows": bd.to_dict("records")}
+        if compare is None and len(annotated) >= 2:
+            compare = (annotated[1], annotated[0])
+        if compare is not None:
+            from ..stats.paired import paired_comparison
+
+            result = paired_comparison(annotations, compare[0], compare[1], n_boot=n_boot)
+            ctx["comparison"] = {**result, "chart": charts.differences(result)}
+    if audit is not None:
+        ctx["audit"] = audit
+        ctx["audit_json"] = {c["name"]: json.dumps(c["details"], indent=1, default=str) for c in audit["checks"]}
+    ctx["manifests"] = [json.dumps(m, indent=1, default=str) for m in (manifests or [])]
+    ctx["environment"] = {"judgebench": __version__, "python": platform.python_version(), "pandas": pd.__version__,
+                          "numpy": np.__version__, "matplotlib": matplotlib.__version__}
+    ctx["inputs"] = [_file_entry(p) for p in (inputs or [])]
+    source = resources.files("judgebench.report").joinpath("page.html.j2").read_text(encoding="utf-8")
+    env = jinja2.Environment(autoescape=jinja2.select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = _num
+    return env.from_string(source).render(**ctx)
+
+
+def write_report(path: str | Path, **kwargs) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(build_report(**kwargs), encoding="utf-8")
+    tmp.replace(path)
+    return path
