@@ -2,9 +2,12 @@
 server), the same model judges, files come out in the documented formats, reruns call nothing."""
 
 import json
+import os
+import subprocess
 
 import pandas as pd
 import pytest
+from conftest import judgebench_exe
 from servers import llama_server, smollm2_gguf
 
 from judgebench.evalsets import load_eval_set
@@ -47,6 +50,15 @@ def test_embedded_pipeline_writes_documented_files_and_resumes(tmp_path, data_di
     assert again["generation"]["generated"] == 0 and again["generation"]["cached"] == 10
     assert again["annotation"]["requests"] == 0
     assert again["win_rate"] == s["win_rate"]
+    assert s["cheating"]["n"] == 10 and "flagged" in s["cheating"]  # the detector ran on the candidate
+
+    # the CLI, served from the store, writes the run's HTML report when asked
+    cli = subprocess.run([judgebench_exe(), "evaluate", "--max-instances", "10", "--max-tokens", "32", "--n-boot", "200",
+                          "--out", str(out), "--report", str(tmp_path / "run.html"), "--no-progress"],
+                         capture_output=True, text=True, env={**os.environ, "JUDGEBENCH_DATA": str(data_dir)})
+    assert cli.returncode == 0, cli.stderr
+    page = (tmp_path / "run.html").read_text()
+    assert 'data-model="SmolLM2-135M-Instruct"' in page and summary["judge"] in page  # row and manifest
 
 
 def test_through_the_llama_cpp_server_and_multi_turn_mt_bench(tmp_path, data_dir, monkeypatch):

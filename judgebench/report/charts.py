@@ -110,7 +110,7 @@ def differences(result: dict) -> str:
     """A paired comparison's differences (B - A) with intervals, win rate and LC."""
     items = [(k, result[k]) for k in ("win_rate", "length_controlled_winrate") if result.get(k)]
     fig, ax = _figure(6.0, 0.7 + 0.45 * len(items))
-    for i, (name, r) in enumerate(items):
+    for i, (_, r) in enumerate(items):
         y = len(items) - 1 - i
         ax.errorbar([r["difference"]], [y], xerr=[[r["difference"] - r["ci_low"]], [r["ci_high"] - r["difference"]]],
                     fmt="o", color=ACCENT, ms=4, capsize=3, elinewidth=1)
