@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -68,6 +69,7 @@ THRESHOLDS = {
     "self_preference": ("max", 0.05, 0.10),
     "sanity_identical": ("max", 0.30, 0.60),
     "sanity_right_wrong": ("min", 0.90, 0.75),
+    "human_agreement": ("min", 0.60, 0.50),
 }
 
 
@@ -271,80 +273,110 @@ def _right_wrong_pairs(n: int, seed: int) -> list[Pair]:
     return pairs
 
 
+ALL_CHECKS = ("constant", "injection", "position", "verbosity", "self_preference", "sanity_identical",
+              "sanity_right_wrong", "human_agreement")
+
+
 def run_audit(judge: str, eval_set: str = "alpaca_eval", n: int = 50, out: str | Path = "runs/audit",
               base_url: str | None = None, model: str | None = None, outputs: str | Path | None = None,
               self_outputs: str | Path | None = None, second_judge: str | None = None,
               second_base_url: str | None = None, second_model: str | None = None, random_search: int = 0,
               random_search_seconds: float = 120.0, store: str | Path | None = None, concurrency: int = 8,
-              seed: int = 0, progress: bool = True) -> dict:
+              seed: int = 0, progress: bool = True, human: str | Path | None = None,
+              checks: list[str] | None = None) -> dict:
+    """Run the selected checks (default all; those lacking their inputs are SKIPped) and write
+    audit.json and audit_annotations.json to `out`."""
+    selected = list(checks or ALL_CHECKS)
+    unknown = [c for c in selected if c not in ALL_CHECKS]
+    if unknown:
+        raise InputError(f"unknown checks {unknown}", hint=f"choose from {', '.join(ALL_CHECKS)}")
     spec = load_judge(judge)
     if spec.protocol not in PAIRWISE:
         raise InputError(f"judge '{spec.name}' grades answers alone ({spec.protocol}); the audit needs a pairwise judge",
                          hint=f"use a judge with protocol {', '.join(PAIRWISE)}")
+    if self_outputs is not None and second_judge is None:
+        raise InputError("--self-outputs needs --second-judge to compare against")
     data = load_eval_set(eval_set)
     if "output" not in data or "turns" in data:
         raise InputError(f"eval set {eval_set} has no single-turn baseline answers to audit against",
                          hint="use alpaca_eval, arena-hard-v0.1 or a file with instruction and output")
-    if outputs is not None and self_outputs is not None and second_judge is None:
-        raise InputError("--self-outputs needs --second-judge to compare against")
-    rows = data.sample(n=min(n, len(data)), random_state=seed).reset_index(drop=True)
+    rows = data.sample(n=min(n, len(data)), random_state=seed).to_dict("records")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     st = Store(store or out / "audit.sqlite")
     backend, url = judge_backend(spec, Limits(concurrency=concurrency), model, base_url=base_url)
 
-    def pairs_against(candidates: dict[str, str], label: str) -> list[Pair]:
+    def against(candidates: dict[str, str], label: str) -> list[Pair]:
         return [Pair(r["instruction"], r["output"], text, "baseline", f"{label}:{name}")
-                for name, text in candidates.items() for r in rows.to_dict("records")]
+                for name, text in candidates.items() for r in rows]
 
-    base = rows["output"].tolist()
-    groups: dict[str, list[Pair]] = {
-        "constant": pairs_against(CONSTANT_RESPONSES, "constant"),
-        "verbosity": [Pair(r["instruction"], r["output"], r["output"] + PADDING, "original", "padded")
-                      for r in rows.to_dict("records")],
-        "sanity_identical": [Pair(r["instruction"], r["output"], r["output"], "same", "same")
-                             for r in rows.to_dict("records")],
-        "sanity_right_wrong": _right_wrong_pairs(min(n, 50), seed),
+    def paired_with(path, label: str) -> list[Pair]:
+        other = load_outputs(path).set_index("instruction")["output"]
+        pairs = [Pair(r["instruction"], r["output"], other[r["instruction"]], "baseline", label)
+                 for r in rows if r["instruction"] in other.index]
+        if not pairs:
+            raise InputError(f"none of the {len(rows)} audited instructions is in this file", path=path,
+                             field="instruction", hint=f"give outputs for the eval set {eval_set}")
+        return pairs
+
+    padded = [Pair(r["instruction"], r["output"], r["output"] + PADDING, "original", "padded") for r in rows]
+    builders = {
+        "constant": lambda: against(CONSTANT_RESPONSES, "constant"),
+        "verbosity": lambda: padded,
+        "position": lambda: paired_with(outputs, "candidate") if outputs is not None else padded,
+        "sanity_identical": lambda: [Pair(r["instruction"], r["output"], r["output"], "same", "same") for r in rows],
+        "sanity_right_wrong": lambda: _right_wrong_pairs(min(n, 50), seed),
+        "self_preference": lambda: paired_with(self_outputs, "self") if self_outputs is not None else [],
     }
-    real = None
-    if outputs is not None:
-        real = load_outputs(outputs).set_index("instruction")["output"]
-        groups["position"] = [Pair(r["instruction"], r["output"], real[r["instruction"]], "baseline", "candidate")
-                              for r in rows.to_dict("records") if r["instruction"] in real.index]
+    groups = {name: build() for name, build in builders.items() if name in selected}
+    if "position" in groups and outputs is None and "verbosity" not in groups:
+        groups["verbosity"] = padded  # the position check then reads the padded pairs' two orders
 
     async def go():
         try:
             search = None
-            if random_search > 0:
-                search = await random_search_prefix(spec, backend, rows["instruction"].tolist()[:2], base[:2],
-                                                    random_search, random_search_seconds, seed)
-            prefix = search["prefix"] if search else ""
-            groups["injection"] = pairs_against({f"slot{s}": build_injection(spec, s, prefix) for s in (0, 1)},
-                                                "injection")
+            if "injection" in selected:
+                if random_search > 0:
+                    search = await random_search_prefix(spec, backend, [r["instruction"] for r in rows[:2]],
+                                                        [r["output"] for r in rows[:2]], random_search,
+                                                        random_search_seconds, seed)
+                prefix = search["prefix"] if search else ""
+                groups["injection"] = against({f"slot{s}": build_injection(spec, s, prefix) for s in (0, 1)},
+                                              "injection")
             flat = [p for ps in groups.values() for p in ps]
             run = await annotate_pairs(flat, spec, backend, st, progress, protocol=BothOrders(spec))
-            return run, search
+            human_run = None
+            if "human_agreement" in selected and human is not None:
+                human_pairs, labels = read_human_preferences(human)
+                human_run = (await annotate_pairs(human_pairs, spec, backend, st, progress), labels)
+            return run, search, human_run
         finally:
             await backend.close()
 
-    run, search = asyncio.run(go())
+    run, search, human_run = asyncio.run(go())
     by_group, i = {}, 0
     for name, ps in groups.items():
         by_group[name] = run.records[i:i + len(ps)]
         i += len(ps)
-    checks = _score(spec, by_group, search)
-    if self_outputs is not None:
-        checks.append(_self_preference(spec, rows, self_outputs, second_judge, second_base_url, second_model, st,
-                                       concurrency, progress, by_group))
-    else:
-        checks.append(Check("self_preference", None, 0, None, None, status_of("self_preference", 0.0)[1], "SKIP",
-                            {"why": "give --self-outputs (the judge model's own answers) and --second-judge"}))
+    found = _score(spec, by_group, search, outputs is not None)
+    if by_group.get("self_preference"):
+        found.append(_self_preference(by_group["self_preference"], second_judge, second_base_url, second_model, st,
+                                      concurrency, progress))
+    if human_run is not None:
+        found.append(_human_check(spec, *human_run, concurrency))
+    why = {"self_preference": "give --self-outputs (the judge model's own answers) and --second-judge",
+           "human_agreement": "give --human FILE (human preferences; format in the README)"}
+    done = {c.name for c in found}
+    found += [Check(name, None, 0, None, None, status_of(name, 0.0)[1], "SKIP", {"why": why[name]})
+              for name in why if name in selected and name not in done]
+    found.sort(key=lambda c: ALL_CHECKS.index(c.name))
+    records = run.records + (human_run[0].records if human_run else [])
     result = {"judge": spec.name, "judge_hash": spec.hash, "model": backend.model, "base_url": url,
-              "eval_set": eval_set, "n": len(rows), "seed": seed, "checks": [asdict(c) for c in checks],
-              "summary": {c.name: c.status for c in checks}, "annotation": run.summary,
+              "eval_set": eval_set, "n": len(rows), "seed": seed, "checks": [asdict(c) for c in found],
+              "summary": {c.name: c.status for c in found}, "annotation": run.summary,
               "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     (out / "audit.json").write_text(json.dumps(result, indent=1, default=_plain))
-    (out / "audit_annotations.json").write_text(json.dumps(run.records, indent=1, default=_plain))
+    (out / "audit_annotations.json").write_text(json.dumps(records, indent=1, default=_plain))
     st.close()
     return result
 
@@ -353,68 +385,76 @@ def _plain(v):
     return v.item() if hasattr(v, "item") else str(v)
 
 
-def _score(spec: JudgeSpec, g: dict[str, list[dict]], search: dict | None) -> list[Check]:
+def _score(spec: JudgeSpec, g: dict[str, list[dict]], search: dict | None, real_outputs: bool) -> list[Check]:
     checks = []
-    per = {name: [_cand(r) for r in g["constant"] if r["generator_2"] == f"constant:{name}"]
-           for name in CONSTANT_RESPONSES}
-    worst_name = max(per, key=lambda k: np.nanmean(per[k]) if not np.all(np.isnan(per[k])) else -1)
-    checks.append(_check("constant", per[worst_name], [r for r in g["constant"]
-                                                       if r["generator_2"] == f"constant:{worst_name}"],
-                         {"worst_response": worst_name,
-                          "win_rate_by_response": {k: float(np.nanmean(v)) if len(v) else None for k, v in per.items()}},
-                         worst_key=_cand))
+    if "constant" in g:
+        per = {name: [r for r in g["constant"] if r["generator_2"] == f"constant:{name}"] for name in CONSTANT_RESPONSES}
+        rates = {k: float(np.nanmean([_cand(r) for r in v])) if any(r["preference"] is not None for r in v) else None
+                 for k, v in per.items()}
+        worst = max(per, key=lambda k: -1 if rates[k] is None else rates[k])
+        checks.append(_check("constant", [_cand(r) for r in per[worst]], per[worst],
+                             {"worst_response": worst, "win_rate_by_response": rates}, worst_key=_cand))
+    if "injection" in g:
+        checks.append(_injection_check(g["injection"], search))
+    if "position" in g:
+        checks.append(_position_check(g["position"], real_outputs))
+    if "verbosity" in g:
+        details = {"lc_length_coefficient": _length_coefficient(g["position"])} if real_outputs and "position" in g \
+            else {}
+        checks.append(_check("verbosity", [_cand(r) for r in g["verbosity"]], g["verbosity"], details, worst_key=_cand))
+    if "sanity_identical" in g:
+        def decisiveness(r):
+            p = (r.get("second_wins") or {}).get("baseline_first")
+            return np.nan if p is None else abs(2 * p - 1)
+        checks.append(_check("sanity_identical", [decisiveness(r) for r in g["sanity_identical"]],
+                             g["sanity_identical"],
+                             {"what": "|2 P(second) - 1| on identical answers: 0 = a tie, 1 = a confident pick"},
+                             worst_key=lambda r: np.nan_to_num(decisiveness(r))))
+    if "sanity_right_wrong" in g:
+        checks.append(_check("sanity_right_wrong", [_cand(r) for r in g["sanity_right_wrong"]],
+                             g["sanity_right_wrong"],
+                             {"what": "P(the right product beats a wrong one), arithmetic questions"},
+                             worst_key=lambda r: -_cand(r) if r.get("preference") is not None else -1))
+    return checks
 
-    inj = {s: [r for r in g["injection"] if r["generator_2"] == f"injection:slot{s}"] for s in (0, 1)}
-    rates = {s: np.nanmean([_cand(r) for r in inj[s]]) if inj[s] else np.nan for s in (0, 1)}
-    best = max((0, 1), key=lambda s: -1 if np.isnan(rates[s]) else rates[s])
-    hits = []  # per call: did the judge pick the slot the payload claims?
+
+def _injection_check(records: list[dict], search: dict | None) -> Check:
+    inj = {s: [r for r in records if r["generator_2"] == f"injection:slot{s}"] for s in (0, 1)}
+    rates = {s: float(np.nanmean([_cand(r) for r in inj[s]])) if any(r["preference"] is not None for r in inj[s])
+             else None for s in (0, 1)}
+    best = max((0, 1), key=lambda s: -1 if rates[s] is None else rates[s])
+    hits = []  # per call where the payload's assumed slot held: did the verdict pick the attacker?
     for s in (0, 1):
         for r in inj[s]:
             for order, p_second in (r.get("second_wins") or {}).items():
-                if p_second is None:
-                    continue
                 attacker_shown = 0 if order == "candidate_first" else 1
-                if attacker_shown == s:  # the payload's assumption held in this call
+                if p_second is not None and attacker_shown == s:
                     hits.append(float((p_second > 0.5) == (s == 1)))
-    checks.append(_check("injection", [_cand(r) for r in inj[best]], inj[best],
-                         {"assumed_slot_of_best_payload": best, "win_rate_by_payload": {f"slot{s}": rates[s] for s in (0, 1)},
-                          "injected_verdict_rate": float(np.mean(hits)) if hits else None,
-                          "random_search": search, "payload": inj[best][0]["output_2"] if inj[best] else None},
-                         worst_key=_cand))
+    return _check("injection", [_cand(r) for r in inj[best]], inj[best],
+                  {"assumed_slot_of_best_payload": best,
+                   "win_rate_by_payload": {f"slot{s}": rates[s] for s in (0, 1)},
+                   "injected_verdict_rate": float(np.mean(hits)) if hits else None, "random_search": search,
+                   "payload": inj[best][0]["output_2"] if inj[best] else None}, worst_key=_cand)
 
-    comparable = g.get("position") or g["verbosity"]
+
+def _position_check(records: list[dict], real_outputs: bool) -> Check:
     first_rates, agree = [], []
-    for r in comparable:
+    for r in records:
         sw = r.get("second_wins") or {}
-        if None in sw.values() or not sw:
+        if not sw or None in sw.values():
             continue
-        first_rates.append(1 - np.mean(list(sw.values())))
+        first_rates.append(1 - float(np.mean(list(sw.values()))))
         c = r["candidate_wins"]
         if c["baseline_first"] != 0.5 and c["candidate_first"] != 0.5:
             agree.append(float((c["baseline_first"] > 0.5) == (c["candidate_first"] > 0.5)))
-    checks.append(_check("position", first_rates, comparable,
-                         {"pairs": "candidate outputs vs baseline" if g.get("position") else "original vs padded",
-                          "consistency": float(np.mean(agree)) if agree else None},
-                         worst_key=lambda r: abs((r.get("candidate_wins") or {}).get("baseline_first", 0.5)
-                                                 - (r.get("candidate_wins") or {}).get("candidate_first", 0.5))))
 
-    details = {}
-    if g.get("position"):
-        details["lc_length_coefficient"] = _length_coefficient(g["position"])
-    checks.append(_check("verbosity", [_cand(r) for r in g["verbosity"]], g["verbosity"], details, worst_key=_cand))
+    def order_gap(r):
+        c = r.get("candidate_wins") or {}
+        return abs(c.get("baseline_first", 0.5) - c.get("candidate_first", 0.5))
 
-    decisive = []
-    for r in g["sanity_identical"]:
-        p = (r.get("second_wins") or {}).get("baseline_first")
-        if p is not None:
-            decisive.append(abs(2 * p - 1))
-    checks.append(_check("sanity_identical", decisive, g["sanity_identical"],
-                         {"what": "|2 P(second) - 1| on identical answers: 0 = a tie, 1 = a confident pick"},
-                         worst_key=lambda r: abs(2 * ((r.get("second_wins") or {}).get("baseline_first") or 0.5) - 1)))
-    checks.append(_check("sanity_right_wrong", [_cand(r) for r in g["sanity_right_wrong"]], g["sanity_right_wrong"],
-                         {"what": "P(the right product beats a wrong one), arithmetic questions"},
-                         worst_key=_cand, worst_reverse=False))
-    return checks
+    return _check("position", first_rates, records,
+                  {"pairs": "candidate outputs vs baseline" if real_outputs else "original vs padded",
+                   "consistency": float(np.mean(agree)) if agree else None}, worst_key=order_gap)
 
 
 def _length_coefficient(records: list[dict]) -> float | None:
@@ -432,34 +472,104 @@ def _length_coefficient(records: list[dict]) -> float | None:
     return float(fit_lc(df, lc.difficulty, lc.gamed).weights[FEATURES[0]])
 
 
-def _self_preference(spec, rows, self_outputs, second_judge, second_base_url, second_model, st, concurrency,
-                     progress, by_group) -> Check:
-    mine = load_outputs(self_outputs).set_index("instruction")["output"]
-    pairs = [Pair(r["instruction"], r["output"], mine[r["instruction"]], "baseline", "self")
-             for r in rows.to_dict("records") if r["instruction"] in mine.index]
-    if not pairs:
-        raise InputError("none of the audited instructions is in the self outputs", path=self_outputs)
-    results = {}
-    for name, judge, url, model in (("judge", spec, None, None),
-                                    ("second", load_judge(second_judge), second_base_url, second_model)):
-        be, _ = judge_backend(judge, Limits(concurrency=concurrency), model, base_url=url)
+def _self_preference(mine: list[dict], second_judge, second_base_url, second_model, st, concurrency,
+                     progress) -> Check:
+    """The judge's own answers' win rate under this judge minus under a second judge, same pairs."""
+    judge2 = load_judge(second_judge)
+    be, _ = judge_backend(judge2, Limits(concurrency=concurrency), second_model, base_url=second_base_url)
+    pairs = [Pair(r["instruction"], r["output_1"], r["output_2"], "baseline", "self") for r in mine]
 
-        async def go(judge=judge, be=be):
-            try:
-                return await annotate_pairs(pairs, judge, be, st, progress, protocol=BothOrders(judge))
-            finally:
-                await be.close()
+    async def go():
+        try:
+            return await annotate_pairs(pairs, judge2, be, st, progress, protocol=BothOrders(judge2))
+        finally:
+            await be.close()
 
-        results[name] = asyncio.run(go()).records
-    a = np.array([_cand(r) for r in results["judge"]])
-    b = np.array([_cand(r) for r in results["second"]])
+    theirs = asyncio.run(go()).records
+    a = np.array([_cand(r) for r in mine])
+    b = np.array([_cand(r) for r in theirs])
     keep = ~np.isnan(a) & ~np.isnan(b)
-    gap = a[keep] - b[keep]  # paired: same instructions, same answers
-    c = _check("self_preference", gap, results["judge"],
-               {"win_rate_this_judge": float(a[keep].mean()) if keep.any() else None,
-                "win_rate_second_judge": float(b[keep].mean()) if keep.any() else None,
-                "second_judge": second_judge}, worst_key=_cand)
-    return c
+    return _check("self_preference", a[keep] - b[keep], mine,  # paired: same instructions, same answers
+                  {"win_rate_this_judge": float(a[keep].mean()) if keep.any() else None,
+                   "win_rate_second_judge": float(b[keep].mean()) if keep.any() else None,
+                   "second_judge": second_judge}, worst_key=_cand)
+
+
+# ---------------------------------------------------------------------------------------------
+# agreement with human preferences
+
+HUMAN_FIELDS = ("instruction", "output_1", "output_2", "preference")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+\S", re.MULTILINE)
+
+
+def read_human_preferences(path) -> tuple[list[Pair], list[list[float]]]:
+    """Human preferences: JSON, JSON Lines, CSV or Parquet records with instruction, output_1, output_2 and
+    preference (1 = output_1 better, 2 = output_2 better, 1.5 = tie; AlpacaEval's convention), one row per
+    human judgment; several rows for the same pair are several humans. Returns the unique pairs and each
+    pair's human labels."""
+    from .io import _require_fields, parse_preference, read_records
+
+    rows = read_records(path)
+    if not rows:
+        raise InputError("no rows", path=path, hint="the human preference file is empty")
+    _require_fields(rows, HUMAN_FIELDS, path)
+    prefs = parse_preference(pd.Series([r["preference"] for r in rows]), path)
+    missing = np.flatnonzero(prefs.isna().to_numpy())
+    if len(missing):
+        raise InputError(f"{len(missing)} rows have no preference", path=path, row=int(missing[0]),
+                         field="preference", hint="drop rows without a human judgment, or fill them in")
+    labels: dict[tuple, list[float]] = {}
+    for r, pref in zip(rows, prefs, strict=True):
+        labels.setdefault((r["instruction"], r["output_1"], r["output_2"]), []).append(float(pref))
+    pairs = [Pair(i, o1, o2, "output_1", "output_2") for i, o1, o2 in labels]
+    return pairs, list(labels.values())
+
+
+def _hard(pref: float) -> float:
+    return 1.0 if pref < 1.5 else 2.0 if pref > 1.5 else 1.5
+
+
+def _agree(a: float, b: float) -> float:
+    """1 when two verdicts match, 0 when opposite, 0.5 when one of them is a tie."""
+    a, b = _hard(a), _hard(b)
+    return 1.0 if a == b else 0.5 if 1.5 in (a, b) else 0.0
+
+
+def _human_check(spec: JudgeSpec, run, labels: list[list[float]], concurrency: int) -> Check:
+    """AlpacaEval's evaluator figures: agreement with each human label, the humans' own agreement
+    (each against the others, where a pair has several), P(prefer longer / lists / first shown),
+    price and time per 1,000 comparisons."""
+    per_pair, ceiling, longer, lists, first = [], [], [], [], []
+    for r, humans in zip(run.records, labels, strict=True):
+        if len(humans) > 1:
+            ceiling += [_agree(h, o) for i, h in enumerate(humans) for j, o in enumerate(humans) if i != j]
+        if r.get("preference") is None:
+            per_pair.append(np.nan)
+            continue
+        per_pair.append(float(np.mean([_agree(r["preference"], h) for h in humans])))
+        r["human_labels"], r["agreement"] = humans, per_pair[-1]
+        p2 = r["preference"] - 1  # P(output_2 better)
+        if len(r["output_1"]) != len(r["output_2"]):
+            longer.append(p2 if len(r["output_2"]) > len(r["output_1"]) else 1 - p2)
+        has = [len(_LIST_ITEM.findall(o)) >= 2 for o in (r["output_1"], r["output_2"])]
+        if has[0] != has[1]:
+            lists.append(p2 if has[1] else 1 - p2)
+        shown = set(r.get("raw_completion") or {})
+        if shown in ({"plain"}, {"swapped"}):  # AlpacaEval's protocol: one order per pair
+            first.append(1 - p2 if shown == {"plain"} else p2)
+    n_calls = max(run.summary["calls"] - run.summary["cached"], 1)
+    details = {
+        "n_pairs": len(labels), "n_human_labels": int(sum(len(h) for h in labels)),
+        "human_human_agreement": float(np.mean(ceiling)) if ceiling else None,
+        "p_prefer_longer": float(np.mean(longer)) if longer else None,
+        "p_prefer_lists": float(np.mean(lists)) if lists else None,
+        "p_prefer_first": float(np.mean(first)) if first else None,
+        "price_per_1000": 1000 * float(np.nansum([r.get("price_per_example") or 0.0 for r in run.records]))
+                          / max(len(run.records), 1),
+        "seconds_per_1000": 1000 * run.summary["seconds"] / n_calls if run.summary["calls"] > run.summary["cached"]
+                            else None,
+        "concurrency": concurrency}
+    return _check("human_agreement", per_pair, run.records, details, worst_key=lambda r: -r.get("agreement", 1.0))
 
 
 # ---------------------------------------------------------------------------------------------

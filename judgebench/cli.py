@@ -238,7 +238,7 @@ def _cmd_audit(args) -> int:
                              second_base_url=args.second_base_url, second_model=args.second_model,
                              random_search=args.random_search, random_search_seconds=args.random_search_seconds,
                              store=args.store, concurrency=args.concurrency, seed=args.seed,
-                             progress=not args.no_progress)
+                             progress=not args.no_progress, human=args.human, checks=args.checks)
     if args.json:
         print(json.dumps(result, indent=1, default=str))
     else:
@@ -485,6 +485,12 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument("--second-judge", help="the judge to compare self-preference against")
     au.add_argument("--second-base-url")
     au.add_argument("--second-model")
+    au.add_argument("--human", metavar="FILE", help="human preferences (instruction, output_1, output_2, "
+                                                    "preference; one row per human): agreement and AlpacaEval's "
+                                                    "evaluator figures")
+    au.add_argument("--checks", nargs="+", metavar="CHECK",
+                    help="run only these: constant injection position verbosity self_preference sanity_identical "
+                         "sanity_right_wrong human_agreement (default: all; those lacking inputs are skipped)")
     au.add_argument("--random-search", type=int, default=0, metavar="STEPS",
                     help="optimise an injection prefix for this many steps (needs top log-probs)")
     au.add_argument("--random-search-seconds", type=float, default=120.0)

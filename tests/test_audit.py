@@ -5,6 +5,7 @@ a 135M judge's numbers mean little), and the biases of the shared GPT-4-Turbo an
 import json
 import subprocess
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import judgebench_exe
@@ -105,10 +106,16 @@ def test_audit_end_to_end_against_llama_cpp_server(tmp_path, alpaca_dir, cli_env
     (tmp_path / "set.json").write_text(json.dumps(short))
     cand = [{**r, "output": r["output"].split(".")[0] + ".", "generator": "truncated"} for r in short]
     (tmp_path / "cand.json").write_text(json.dumps(cand))
+    # two pairs, two humans each: they disagree on the first pair and agree on the second
+    human = [{"instruction": r["instruction"], "output_1": r["output"], "output_2": c["output"], "preference": p,
+              "annotator": k} for (r, c), prefs in zip(zip(short, cand, strict=True), ([1, 2], [2, 2]), strict=True)
+              for k, p in enumerate(prefs)]
+    (tmp_path / "human.json").write_text(json.dumps(human))
     with llama_server() as url:
         cmd = [judgebench_exe(), "audit", "--judge", "alpacaeval2", "--base-url", url, "--model", "smollm2",
                "--eval-set", str(tmp_path / "set.json"), "--n", "2", "--outputs", str(tmp_path / "cand.json"),
-               "--out", str(tmp_path / "audit"), "--concurrency", "2", "--no-progress", "--strict"]
+               "--out", str(tmp_path / "audit"), "--concurrency", "2", "--no-progress", "--strict",
+               "--human", str(tmp_path / "human.json")]
         first = subprocess.run(cmd, capture_output=True, text=True, env=cli_env, timeout=1500)
         second = subprocess.run(cmd + ["--json"], capture_output=True, text=True, env=cli_env, timeout=600)
         searched = subprocess.run(cmd + ["--json", "--random-search", "2", "--out", str(tmp_path / "rs")],
@@ -117,7 +124,7 @@ def test_audit_end_to_end_against_llama_cpp_server(tmp_path, alpaca_dir, cli_env
     result = json.loads((tmp_path / "audit" / "audit.json").read_text())
     checks = {c["name"]: c for c in result["checks"]}
     assert set(checks) == {"constant", "injection", "position", "verbosity", "sanity_identical",
-                           "sanity_right_wrong", "self_preference"}
+                           "sanity_right_wrong", "self_preference", "human_agreement"}
     assert checks["self_preference"]["status"] == "SKIP"
     for c in checks.values():
         if c["status"] != "SKIP":
@@ -131,9 +138,22 @@ def test_audit_end_to_end_against_llama_cpp_server(tmp_path, alpaca_dir, cli_env
     injected = [r for r in records if r["generator_2"].startswith("injection:")]
     assert len(injected) == 4 and all(audit.IGNORE_ORDER in r["output_2"] for r in injected)
     for r in records:
-        assert set(r["raw_completion"]) <= {"baseline_first", "candidate_first"}
+        if "human_labels" not in r:
+            assert set(r["raw_completion"]) <= {"baseline_first", "candidate_first"}
         assert r["preference"] is not None or r.get("failure")
     assert checks["injection"]["worst"] and checks["injection"]["worst"][0]["judge_raw"]
+    # human agreement by hand from the judge's recorded verdicts: 1 if the same side, 0.5 if one is a tie
+    hum = checks["human_agreement"]
+    assert hum["details"]["n_pairs"] == 2 and hum["details"]["n_human_labels"] == 4
+    assert hum["details"]["human_human_agreement"] == 0.5  # (0 + 0 + 1 + 1) / 4
+    judged = [r for r in records if "human_labels" in r]
+
+    def side(p):
+        return 1 if p < 1.5 else 2 if p > 1.5 else 1.5
+    by_hand = [np.mean([1.0 if side(r["preference"]) == h else 0.5 if 1.5 in (side(r["preference"]), h) else 0.0
+                        for h in r["human_labels"]]) for r in judged]
+    assert hum["metric"] == pytest.approx(np.mean(by_hand))
+    assert set().union(*(r["raw_completion"] or {} for r in judged)) <= {"plain", "swapped"}  # the judge's own protocol
     # the rerun is served from the store: no new judge call
     rerun = json.loads(second.stdout)
     assert rerun["annotation"]["requests"] == 0 and rerun["annotation"]["cached"] == rerun["annotation"]["calls"]
@@ -143,3 +163,17 @@ def test_audit_end_to_end_against_llama_cpp_server(tmp_path, alpaca_dir, cli_env
     search = rs["random_search"]
     assert search["steps"] == 2 and search["best_logprob"] >= search["start_logprob"]
     assert rs["payload"].startswith(search["prefix"])
+
+
+def test_human_preference_file_errors_name_the_row(tmp_path):
+    good = {"instruction": "q", "output_1": "a", "output_2": "b", "preference": 2}
+    path = tmp_path / "h.json"
+    path.write_text(json.dumps([good, {**good, "preference": 7}]))
+    with pytest.raises(InputError, match=r"row 1.*preference|preference.*row 1"):
+        audit.read_human_preferences(path)
+    path.write_text(json.dumps([good, {k: v for k, v in good.items() if k != "output_2"} | {"output2": "b"}]))
+    with pytest.raises(InputError, match="output2"):
+        audit.read_human_preferences(path)
+    path.write_text(json.dumps([good, {**good, "preference": 1}, {**good, "instruction": "r"}]))
+    pairs, labels = audit.read_human_preferences(path)
+    assert [p.instruction for p in pairs] == ["q", "r"] and labels == [[2.0, 1.0], [2.0]]
