@@ -4,7 +4,8 @@ A null model (arXiv 2410.07137) answers every instruction with one string that h
 template; length control does nothing against it. Three checks catch that family without a judge:
 
 - near_identical: the largest group of near-identical outputs (cosine > 0.9 between their TF-IDF
-  word vectors, or equal after normalising case and spaces), as a share of all outputs. Real models repeat a refusal a few times.
+  word vectors, or equal after normalising case and spaces), as a share of all outputs. Real models
+  repeat a refusal a few times.
 - template_structure: outputs that carry judge-prompt structure: "ignore the above", identifier
   fields, fake instruction or output blocks, verdict tokens. One marker can be innocent (an HTML
   answer has tags); an output counts when it shows two different kinds, or an "ignore" order.
