@@ -262,6 +262,9 @@ def _cmd_report(args) -> int:
     from .leaderboard import read_leaderboard
     from .report import render_markdown, render_text, write_report
 
+    for path in [args.leaderboard, args.audit and str(Path(args.audit) / "audit.json"), *(args.manifest or [])]:
+        if path and not Path(path).is_file():
+            raise InputError("file not found", path=path, hint="check the path (--audit takes the audit's --out folder)")
     board = read_leaderboard(args.leaderboard) if args.leaderboard else None
     if args.format != "html":
         if board is None:

@@ -148,3 +148,17 @@ def test_audit_and_evaluate_pages_are_written_when_asked(tmp_path):
     assert 'id="audit-table"' in text and 'id="board"' not in text
     assert re.search(r"<title>judgebench report</title>", text)
     assert json.loads(json.dumps(_audit_result()))  # the page takes run_audit's JSON as it is written
+
+
+def test_report_cli_errors_name_the_file_or_field(tmp_path, alpaca_dir, cli_env):
+    missing = subprocess.run([judgebench_exe(), "report", "--audit", str(tmp_path / "nothing")], capture_output=True,
+                             text=True, env=cli_env)
+    assert missing.returncode == 2 and "nothing/audit.json: file not found" in missing.stderr
+    board = tmp_path / "b.csv"
+    subprocess.run([judgebench_exe(), "leaderboard", "--annotations", str(alpaca_dir / "annotations" / "claude.json.gz"),
+                    "--n-boot", "0", "--out", str(board)], check=True, env=cli_env, capture_output=True)
+    wrong = subprocess.run([judgebench_exe(), "report", "--leaderboard", str(board), "--annotations",
+                            str(alpaca_dir / "annotations" / "claude.json.gz"), "--model", "nope", "--out",
+                            str(tmp_path / "r.html")], capture_output=True, text=True, env=cli_env)
+    assert wrong.returncode == 2 and "'nope' has no annotations" in wrong.stderr and "claude" in wrong.stderr
+    assert not (tmp_path / "r.html").exists()

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..io import InputError
 from . import charts
 
 COLUMNS = [  # (key, heading, board column or None for computed)
@@ -119,7 +120,8 @@ def build_report(board: pd.DataFrame | None = None, annotations: pd.DataFrame | 
     if annotated:
         model = model or annotated[0]
         if model not in annotated:
-            raise ValueError(f"model {model!r} has no annotations here; annotated: {', '.join(annotated[:10])}")
+            raise InputError(f"model {model!r} has no annotations here", field="model",
+                             hint=f"choose one of: {', '.join(annotated[:10])}")
         bd = dataset_breakdown(annotations, model)
         if bd is not None:
             ctx["breakdown"] = {"model": model, "chart": charts.breakdown(bd, model),
