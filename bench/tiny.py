@@ -4,7 +4,8 @@
 
 For each fold and seed: `fit_tiny` on the other models (its own inner cross-validation sets the
 intervals), then every held-out model is estimated from its anchors alone and compared with its
-full 805-instruction win rate. Prints mean and worst absolute error per estimator, side by side
+full 805-instruction win rate (and the LC estimate with the full LC). Prints mean and worst absolute error
+per estimator, side by side
 with 100 instructions drawn at random (50 draws per model), apart for strong models (raw win rate
 above 15%), the coverage of the recommended interval, and a simulated null model (the same score on
 every instruction). Asserts nothing.
@@ -18,7 +19,15 @@ import pandas as pd
 
 from judgebench.config import data_dir
 from judgebench.io import load_annotations
-from judgebench.stats.irt import ANCHOR_METHODS, estimate_from_annotations, fit_tiny, score_matrix
+from judgebench.leaderboard import resolve_lc_inputs
+from judgebench.stats.irt import (
+    ANCHOR_METHODS,
+    estimate_from_annotations,
+    fit_tiny,
+    lc_from_anchors,
+    score_matrix,
+)
+from judgebench.stats.lc import fit_lc
 
 
 def main() -> None:
@@ -32,6 +41,10 @@ def main() -> None:
     M = score_matrix(ann)
     models = list(M.index[M.notna().all(axis=1)])
     truth = (M.loc[models].mean(axis=1) * 100).to_dict()
+    lc_inputs = resolve_lc_inputs(ann)
+    full_lc = {m: fit_lc(ann[ann["generator_2"] == m], lc_inputs.difficulty, lc_inputs.gamed).length_controlled_winrate
+               for m in models}
+    args.full_lc = full_lc
     for method in args.anchor_methods:
         run(ann, M, models, truth, args, method)
 
@@ -52,7 +65,13 @@ def run(ann, M, models, truth, args, method) -> None:
                 p = M.loc[m].to_numpy()
                 rand = np.mean([abs(100 * p[rng.choice(len(p), args.n_anchors, replace=False)].mean() - truth[m])
                                 for _ in range(50)])
+                mine = ann[ann["generator_2"] == m]
+                lc_truth = args.full_lc[m]
+                lc_rand = np.mean([abs(lc_from_anchors(mine.sample(args.n_anchors, random_state=int(rng.integers(2**31))),
+                                                       n_boot=0)["estimate"] - lc_truth) for _ in range(5)])
                 rows.append({"model": m, "seed": seed, "strong": truth[m] > 15, "random": rand,
+                             "lc": abs(est["lc"]["estimate"] - lc_truth), "lc random": lc_rand,
+                             "lc covered": est["lc"]["ci_low"] <= lc_truth <= est["lc"]["ci_high"],
                              **{k: abs(est[k]["estimate"] - truth[m]) for k in ("anchor", "p-irt", "gp-irt")},
                              "recommended": abs(est["estimate"] - truth[m]),
                              "covered": est["ci_low"] <= truth[m] <= est["ci_high"]})
@@ -65,6 +84,10 @@ def run(ann, M, models, truth, args, method) -> None:
         print(f"{name:22s} n={n_models:2d}  mean |error|: " + "  ".join(f"{c} {part[c].mean():.2f}" for c in cols)
               + "   worst: " + "  ".join(f"{c} {part[c].max():.1f}" for c in cols))
     print(f"coverage of the recommended 95% interval: {df['covered'].mean():.3f}")
+    for name, part in (("all", df), ("strong (raw WR > 15%)", df[df.strong])):
+        print(f"LC from the anchors, {name:22s} mean |error| {part['lc'].mean():.2f} (100 at random "
+              f"{part['lc random'].mean():.2f}), worst {part['lc'].max():.1f}")
+    print(f"coverage of the LC estimate's 95% interval: {df['lc covered'].mean():.3f}")
 
     tiny = fit_tiny(ann[ann["generator_2"].isin(models)], n_anchors=args.n_anchors, seed=0, anchor_method=method)
     instructions = M.columns

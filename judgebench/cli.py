@@ -173,6 +173,9 @@ def _cmd_evaluate(args) -> int:
         e = s["tiny_estimate"]
         print(f"  ESTIMATED win rate {e['estimate']:.1f} [{e['ci_low']:.1f}, {e['ci_high']:.1f}] from "
               f"{e['n_anchors']} anchors ({e['recommended']}): an estimate, not a measured win rate")
+        if "lc" in e:
+            print(f"  ESTIMATED LC win rate {e['lc']['estimate']:.1f} [{e['lc']['ci_low']:.1f}, "
+                  f"{e['lc']['ci_high']:.1f}] from the same anchors")
         if "warning" in e:
             print(f"  warning: {e['warning']}")
     elif "mt_bench_score" in s:
@@ -347,9 +350,11 @@ def _cmd_tiny(args) -> int:
         print(f"{result['model']}: ESTIMATED win rate {result['estimate']:.1f} "
               f"[{result['ci_low']:.1f}, {result['ci_high']:.1f}] ({result['recommended']}, from "
               f"{result['n_anchors']} anchors)")
-        for k in ("anchor", "p-irt", "gp-irt"):
-            r = result[k]
-            print(f"  {k:7s} {r['estimate']:5.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}]")
+        for k in ("anchor", "p-irt", "gp-irt", "lc"):
+            if k in result:
+                r = result[k]
+                print(f"  {k:7s} {r['estimate']:5.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}]"
+                      + ("  (length-controlled)" if k == "lc" else ""))
         if "warning" in result:
             print(f"  warning: {result['warning']}")
     return 0

@@ -104,3 +104,18 @@ def test_failed_anchor_judgments_are_left_out_counted_and_bounded():
     many_failed.loc[many_failed["instruction"].isin(anchor_items[:3]), "preference"] = np.nan
     with pytest.raises(InputError, match="3 of the 20 anchor judgments have no verdict"):
         estimate_from_annotations(tiny, many_failed)
+
+
+def test_lc_from_anchors_equals_the_full_fit_when_every_instruction_is_an_anchor(all_annotations, official_board):
+    """With all 805 rows the anchor LC must be the leaderboard's LC (itself checked against the official
+    figures), and its interval must hold it; off the AlpacaEval set there is no LC estimate."""
+    from judgebench.leaderboard import make_leaderboard
+    from judgebench.stats.irt import lc_from_anchors
+
+    claude = all_annotations[all_annotations["generator_2"] == "claude"]
+    lc = lc_from_anchors(claude, n_boot=200)
+    board, _ = make_leaderboard(claude, n_boot=0, workers=1, detect_cheating=False)
+    assert lc["estimate"] == pytest.approx(board.loc["claude", "length_controlled_winrate"], abs=1e-6)
+    assert abs(lc["estimate"] - official_board.loc["claude", "length_controlled_winrate"]) < 1.5
+    assert lc["ci_low"] < lc["estimate"] < lc["ci_high"] and lc["ci_high"] - lc["ci_low"] < 8
+    assert lc_from_anchors(claude.assign(instruction=claude["instruction"] + " (edited)"), n_boot=0) is None

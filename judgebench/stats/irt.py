@@ -278,6 +278,29 @@ def _spread(p: float) -> float:
     return float(np.sqrt(p * (1 - p)))
 
 
+def lc_from_anchors(rows: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> dict | None:
+    """LC win rate (percent) from the anchors' judgments alone: AlpacaEval's GLM fitted on the anchor
+    rows (with the shipped gamed-baseline rows, as for a full fit), its length-free prediction
+    averaged over every instruction of the eval set; 95% interval from refitting on resampled anchor
+    rows. AlpacaEval 2.0 only (it needs the difficulty of all 805 instructions); None elsewhere."""
+    from . import alpacaeval_lc
+    from .lc import bootstrap_lc, fit_lc, percentile_ci, predict_lc, resample_counts
+
+    rows = rows[rows["preference"].notna()].reset_index(drop=True)
+    shipped = alpacaeval_lc.inputs_for(rows["instruction"]) if {"len_1", "len_2"} <= set(rows) and len(rows) else None
+    if shipped is None:
+        return None
+    difficulty, gamed = shipped
+    every = difficulty.to_numpy(float)
+    fit = fit_lc(rows, difficulty, gamed)
+    estimate = 100 * float(predict_lc(np.array(list(fit.weights.values())), every)[0].mean())
+    if n_boot == 0:
+        return {"estimate": estimate, "ci_low": None, "ci_high": None}
+    counts = resample_counts(len(rows), n_boot, np.random.default_rng(seed))
+    low, high = percentile_ci(bootstrap_lc(fit, counts, predict_on=every))
+    return {"estimate": estimate, "ci_low": float(low), "ci_high": float(high)}
+
+
 def estimate_from_annotations(tiny: TinyModel, annotations: pd.DataFrame, level_z: float = 1.96) -> dict:
     """Estimates in percent, each with an interval, and the recommended one as `estimate`."""
     rows = annotations[annotations["generator_1"] != annotations["generator_2"]]
@@ -321,6 +344,9 @@ def estimate_from_annotations(tiny: TinyModel, annotations: pd.DataFrame, level_
     if failed:
         out["warning"] = (out.get("warning", "") + f"; {failed} anchor judgments failed and were left out "
                           "(anchor weights renormalised)").lstrip("; ")
+    lc = lc_from_anchors(rows[rows["instruction"].map(instruction_key).isin(set(tiny.anchor_keys))])
+    if lc is not None:
+        out["lc"] = lc
     if len(by_key) == len(tiny.item_keys):
         out["full_win_rate"] = 100 * float(np.nanmean(list(by_key.values())))
     return out

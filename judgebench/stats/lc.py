@@ -151,9 +151,10 @@ def resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray
     return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)
 
 
-def bootstrap_lc(fit: LCFit, counts: np.ndarray, chunk: int = 250) -> np.ndarray:
+def bootstrap_lc(fit: LCFit, counts: np.ndarray, chunk: int = 250, predict_on: np.ndarray | None = None) -> np.ndarray:
     """LC (percent) refitted on each resample. counts: (B, n_model_rows) draws per candidate row;
-    the gamed rows of a drawn instruction come along with it."""
+    the gamed rows of a drawn instruction come along with it. predict_on: difficulties to average the
+    length-free prediction over (default: the drawn rows'; tinyBenchmarks passes the whole eval set)."""
     if fit.design is None:  # baseline vs itself
         return np.full(len(counts), fit.length_controlled_winrate)
     d = fit.design
@@ -164,6 +165,9 @@ def bootstrap_lc(fit: LCFit, counts: np.ndarray, chunk: int = 250) -> np.ndarray
         mult = np.where(d.gamed_model_row >= 0, c[:, np.maximum(d.gamed_model_row, 0)], mult)
         w0 = np.array(list(fit.weights.values()))  # resamples stay close to the full-data fit
         W = fit_l1_logistic(d.X, d.p, d.s[None, :] * mult, np.full(len(c), fit.C), w0=w0)
+        if predict_on is not None:
+            out[lo:lo + chunk] = 100 * predict_lc(W, predict_on).mean(1)
+            continue
         pred = predict_lc(W, d.difficulty)
         out[lo:lo + chunk] = 100 * (pred * c).sum(1) / c.sum(1)
     return out
