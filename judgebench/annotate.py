@@ -176,9 +176,12 @@ async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, s
             pending = []
             while held_elsewhere:  # another process holds these: wait for its results or its lease to lapse
                 await asyncio.sleep(poll_seconds)
+                # Leases first, results second: a holder commits its result before it releases the
+                # lease, so a key whose lease is gone has its result visible by now (read the other
+                # way round, a result committed between the two reads would be called again).
+                lapsed = set(held_elsewhere) - store.leased_by_others(held_elsewhere)
                 now = store.get_many(held_elsewhere)
                 held_elsewhere = [k for k in held_elsewhere if not _settled(now.get(k), known.get(k))]
-                lapsed = set(held_elsewhere) - store.leased_by_others(held_elsewhere)
                 pending += [k for k in held_elsewhere if k in lapsed]
                 held_elsewhere = [k for k in held_elsewhere if k not in lapsed]
     finally:

@@ -23,6 +23,7 @@ from isal import igzip
 
 ANNOTATION_FIELDS = ("instruction", "output_1", "generator_1", "output_2", "generator_2", "preference")
 OUTPUT_FIELDS = ("instruction", "output", "generator")
+SUMMARY_FIELDS = ("dataset", "annotator", "price_per_example")  # optional; kept even with keep_extra=False
 GZIP_MAGIC = b"\x1f\x8b"
 
 
@@ -225,7 +226,7 @@ def annotations_frame(rows: list[dict], path=None, keep_extra: bool = True, allo
     if not rows:
         raise InputError("no rows", path=path, hint="the annotation file is empty")
     _require_fields(rows, ANNOTATION_FIELDS, path)
-    columns = list(dict.fromkeys([*ANNOTATION_FIELDS, "dataset", *(rows[0] if keep_extra else ())]))
+    columns = list(dict.fromkeys([*ANNOTATION_FIELDS, *SUMMARY_FIELDS, *(rows[0] if keep_extra else ())]))
     df = pd.DataFrame({c: [r.get(c) for r in rows] for c in columns}, dtype=object)
     for col in ("instruction", "generator_1", "generator_2"):
         _require_text(df, col, path)
@@ -279,6 +280,8 @@ class _AnnotationRow(msgspec.Struct):
     generator_2: object = msgspec.UNSET
     preference: object = msgspec.UNSET
     dataset: object = None
+    annotator: object = None
+    price_per_example: object = None
 
 
 _ANNOTATION_DECODER = msgspec.json.Decoder(list[_AnnotationRow])

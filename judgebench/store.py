@@ -176,11 +176,14 @@ class Store:
                             (status, verdict, reason, key))
 
     def try_lease(self, keys: list[str]) -> list[str]:
-        """Take leases on the keys nobody else holds (or whose holder's lease expired)."""
+        """Take leases on the keys nobody else holds (or whose holder's lease expired) and nobody has
+        judged since this process looked (another process may have finished them and let go)."""
         now = time.time()
         taken = []
         with self.db:
             for key in keys:
+                if self.db.execute("SELECT 1 FROM judgments WHERE key = ? AND status = 'ok'", (key,)).fetchone():
+                    continue
                 cur = self.db.execute(
                     "INSERT INTO leases VALUES (?,?,?) ON CONFLICT(key) DO UPDATE SET owner=excluded.owner, "
                     "expires=excluded.expires WHERE leases.expires < ? OR leases.owner = excluded.owner",

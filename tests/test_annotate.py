@@ -233,3 +233,21 @@ def test_requests_per_minute_limit_is_kept():
 
     elapsed = asyncio.run(go())
     assert 1.8 <= elapsed <= 3.5  # 10 at once, then 20 more at 10/s
+
+
+def test_a_call_finished_and_released_by_another_process_is_not_leased_again(tmp_path):
+    """The race behind a once-seen duplicate call: process B decided a key was missing, process A then
+    judged it and released its lease; B must find the result instead of leasing the key again."""
+    from judgebench.store import Judgment, Store
+
+    a, b = Store(tmp_path / "s.sqlite"), Store(tmp_path / "s.sqlite")
+    assert b.get_many(["k1", "k2"]) == {}  # B looks: both missing
+    assert a.try_lease(["k1"]) == ["k1"]
+    assert b.try_lease(["k1"]) == []  # held by A
+    a.put(Judgment("k1", "j", "h", "m", "q", "plain", "ok", 1.7, None, [], 1))
+    a.release_all()
+    assert b.try_lease(["k1", "k2"]) == ["k2"]  # k1 is done: not B's to call
+    a.put(Judgment("k3", "j", "h", "m", "q", "plain", "failed", None, "timeout", [], 1))
+    assert b.try_lease(["k3"]) == ["k3"]  # a failed call may be retried
+    a.close()
+    b.close()

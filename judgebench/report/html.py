@@ -92,6 +92,20 @@ def dataset_breakdown(annotations: pd.DataFrame, model: str, column: str = "data
     return pd.DataFrame(rows).sort_values("win_rate", ascending=False)
 
 
+def judging_summary(annotations: pd.DataFrame) -> dict:
+    """Who judged the annotations shown and what their judgments cost, as the files record it."""
+    out = {"annotation rows": int(len(annotations)), "models": int(annotations["generator_2"].nunique()),
+           "rows without a verdict": int(annotations["preference"].isna().sum())}
+    if "annotator" in annotations and annotations["annotator"].notna().any():
+        out["judges (annotator field)"] = {str(k): int(v) for k, v in annotations["annotator"].value_counts().items()}
+    if "price_per_example" in annotations:
+        price = pd.to_numeric(annotations["price_per_example"], errors="coerce")
+        if price.notna().any():
+            out["judging cost recorded (USD)"] = round(float(price.sum()), 2)
+            out["rows with a recorded price"] = int(price.notna().sum())
+    return out
+
+
 def _file_entry(path) -> dict:
     p = Path(path)
     if not p.is_file():
@@ -136,7 +150,11 @@ def build_report(board: pd.DataFrame | None = None, annotations: pd.DataFrame | 
     if audit is not None:
         ctx["audit"] = audit
         ctx["audit_json"] = {c["name"]: json.dumps(c["details"], indent=1, default=str) for c in audit["checks"]}
-    ctx["manifests"] = [json.dumps(m, indent=1, default=str) for m in (manifests or [])]
+    manifests = list(manifests or [])
+    if annotations is not None:
+        manifests.insert(0, judging_summary(annotations))
+    ctx["manifests"] = [json.dumps(m, indent=1, default=str) for m in manifests]
+    ctx["has_judging_summary"] = annotations is not None
     ctx["environment"] = {"judgebench": __version__, "python": platform.python_version(), "pandas": pd.__version__,
                           "numpy": np.__version__, "matplotlib": matplotlib.__version__}
     ctx["inputs"] = [_file_entry(p) for p in (inputs or [])]
