@@ -177,3 +177,11 @@ def test_human_preference_file_errors_name_the_row(tmp_path):
     path.write_text(json.dumps([good, {**good, "preference": 1}, {**good, "instruction": "r"}]))
     pairs, labels = audit.read_human_preferences(path)
     assert [p.instruction for p in pairs] == ["q", "r"] and labels == [[2.0, 1.0], [2.0]]
+
+
+def test_a_check_whose_judgments_all_failed_fails_and_says_why():
+    failed = [{"instruction": "q", "output_1": "a", "output_2": "b", "preference": None, "failure": "parse"}] * 3
+    c = audit.checks.make_check("constant", [np.nan] * 3, failed)
+    assert c.status == "FAIL" and c.metric is None and "all 3 judgments failed" in c.details["why"]
+    assert audit.status_of("verbosity", None)[0] == "SKIP" and audit.status_of("verbosity", 0.9)[0] == "FAIL"
+    assert audit.status_of("position", 0.53)[0] == "PASS" and audit.status_of("sanity_right_wrong", 0.8)[0] == "WARN"

@@ -80,7 +80,13 @@ def mean_ci(values: np.ndarray, seed: int = 0, n_boot: int = 2000) -> tuple[floa
 
 
 def status_of(name: str, metric: float | None) -> tuple[str, str]:
+    """(status, threshold text); SKIP when there is no metric to judge."""
     kind, ok, warn = THRESHOLDS[name]
+    if metric is None or metric != metric:
+        metric = 0.5  # only the threshold text is used below
+        no_metric = True
+    else:
+        no_metric = False
     if kind == "max":
         text = f"PASS <= {ok}, WARN <= {warn}"
         status = "PASS" if metric <= ok else "WARN" if metric <= warn else "FAIL"
@@ -90,7 +96,7 @@ def status_of(name: str, metric: float | None) -> tuple[str, str]:
     else:
         text = f"PASS within 0.5 +- {ok}, WARN within 0.5 +- {warn}"
         status = "PASS" if abs(metric - 0.5) <= ok else "WARN" if abs(metric - 0.5) <= warn else "FAIL"
-    return (status if metric is not None and metric == metric else "SKIP"), text
+    return ("SKIP" if no_metric else status), text
 
 
 def make_check(name: str, values, records: list[dict], details: dict | None = None, worst_key=None,
@@ -108,8 +114,10 @@ def make_check(name: str, values, records: list[dict], details: dict | None = No
                           "candidate": r["output_2"][:600], "candidate_wins": r.get("candidate_wins"),
                           "judge_raw": {k: _raw_text(v) for k, v in (r.get("raw_completion") or {}).items()}})
     missing = sum(1 for r in records if r.get("preference") is None)
-    return Check(name, metric, len(values), lo, hi, text, status, {**(details or {}), "n_failed_judgments": missing},
-                 worst)
+    details = {**(details or {}), "n_failed_judgments": missing}
+    if metric is None and records:  # pairs were judged and not one verdict came back: the judge fails
+        status, details["why"] = "FAIL", f"no verdicts: all {missing} judgments failed (see audit_annotations.json)"
+    return Check(name, metric, len(values), lo, hi, text, status, details, worst)
 
 
 def _raw_text(raw) -> str | None:
