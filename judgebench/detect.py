@@ -24,7 +24,8 @@ import re
 import numpy as np
 import pandas as pd
 
-NEAR_IDENTICAL_SHARE = 0.10  # flag when a tenth of the outputs are (nearly) the same text
+NEAR_IDENTICAL_SHARE = 0.10  # flag when a tenth of the outputs (and at least 5) are (nearly) the same text
+MIN_GROUP = 5
 TEMPLATE_SHARE = 0.02  # ... when 2% of outputs (and at least 3) carry judge-template structure
 RELEVANCE_AUC = 0.70  # ... when outputs are about their instructions hardly better than chance
 MIN_FOR_RELEVANCE = 20
@@ -66,7 +67,8 @@ def _near_identical(outputs: list[str], X) -> dict:
     group = np.maximum(group, normalised.map(normalised.value_counts()).to_numpy())
     i = int(np.argmax(group))
     share = float(group[i] / len(outputs))
-    return {"metric": share, "threshold": NEAR_IDENTICAL_SHARE, "flagged": share >= NEAR_IDENTICAL_SHARE,
+    return {"metric": share, "threshold": NEAR_IDENTICAL_SHARE,
+            "flagged": share >= NEAR_IDENTICAL_SHARE and group[i] >= MIN_GROUP,
             "evidence": {"largest_group": int(group[i]), "example": outputs[i][:300]}}
 
 
@@ -106,7 +108,12 @@ def detect(outputs: pd.DataFrame, model: str | None = None) -> dict:
 
     # Words of the first TEXT_CHARS characters: enough to tell what an output is about, and cheap.
     heads = [t[:TEXT_CHARS] for t in texts]
-    X = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(instructions + heads).tocsr()
+    try:
+        X = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(instructions + heads).tocsr()
+    except ValueError:  # not one content word in any text: nothing to compare but the texts themselves
+        from scipy.sparse import csr_matrix
+
+        X = csr_matrix((2 * len(texts), 1))
     Xi, Xo = X[: len(texts)], X[len(texts):]
     checks = {"near_identical": _near_identical(texts, Xo),
               "template_structure": _template_structure(texts, instructions),

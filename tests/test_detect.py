@@ -70,3 +70,11 @@ def test_leaderboard_marks_flagged_models(tmp_path, alpaca_dir, cli_env):
     board = pd.read_csv(tmp_path / "board.csv", index_col=0)
     assert board.loc["NullModel", "cheating_flags"] == "near_identical,template_structure,unrelated"
     assert pd.isna(board.loc["OpenHermes-2.5-Mistral-7B", "cheating_flags"])
+
+
+def test_degenerate_inputs_do_not_crash_and_small_sets_need_real_evidence():
+    stop_words_only = detect(pd.DataFrame({"instruction": ["the"] * 25, "output": ["a"] * 25}))
+    assert stop_words_only["checks"]["near_identical"]["flagged"]  # 25 copies of one text
+    few = detect(pd.DataFrame({"instruction": ["q1", "q2", "q3"], "output": ["", "", "x y z"]}))
+    assert not few["flagged"]  # two empty answers of three are not a null model
+    assert few["checks"]["unrelated"]["metric"] is None  # too few outputs to judge relevance
