@@ -68,7 +68,7 @@ def _near_identical(outputs: list[str], X) -> dict:
     i = int(np.argmax(group))
     share = float(group[i] / len(outputs))
     return {"metric": share, "threshold": NEAR_IDENTICAL_SHARE,
-            "flagged": share >= NEAR_IDENTICAL_SHARE and group[i] >= MIN_GROUP,
+            "flagged": bool(share >= NEAR_IDENTICAL_SHARE and group[i] >= MIN_GROUP),
             "evidence": {"largest_group": int(group[i]), "example": outputs[i][:300]}}
 
 
