@@ -22,7 +22,14 @@ def _cmd_leaderboard(args) -> int:
     paths = args.annotations or [str(_default_annotations())]
     existing = read_leaderboard(args.out) if args.update and args.out and Path(args.out).exists() else None
     difficulty = read_difficulty(args.difficulty) if args.difficulty else None
-    board, info = make_leaderboard(paths, difficulty=difficulty, gamed=args.gamed, n_boot=args.n_boot,
+    source = paths
+    if args.report:  # read once: the report's breakdowns need the same rows
+        from .io import load_annotations
+        from .leaderboard import default_workers
+
+        source = load_annotations(paths, keep_extra=False, workers=args.workers or default_workers(),
+                                  keep_outputs=not args.no_detect)
+    board, info = make_leaderboard(source, difficulty=difficulty, gamed=args.gamed, n_boot=args.n_boot,
                                    seed=args.seed, workers=args.workers, existing=existing,
                                    lc_solver=args.lc_solver, detect_cheating=not args.no_detect)
     if args.out:
@@ -34,10 +41,9 @@ def _cmd_leaderboard(args) -> int:
     else:
         print(format_table(board))
     if args.report:
-        from .io import load_annotations
         from .report import write_report
 
-        write_report(args.report, board=board, annotations=load_annotations(paths, keep_extra=False),
+        write_report(args.report, board=board, annotations=source,
                      inputs=[args.out] if args.out else None, title="judgebench leaderboard")
         print(f"wrote {args.report}")
     print(f"\nLC difficulty: {info['lc_difficulty']}")

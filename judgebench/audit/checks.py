@@ -80,23 +80,16 @@ def mean_ci(values: np.ndarray, seed: int = 0, n_boot: int = 2000) -> tuple[floa
 
 
 def status_of(name: str, metric: float | None) -> tuple[str, str]:
-    """(status, threshold text); SKIP when there is no metric to judge."""
+    """(PASS / WARN / FAIL, or SKIP without a metric; the threshold as text)."""
     kind, ok, warn = THRESHOLDS[name]
+    text = {"max": f"PASS <= {ok}, WARN <= {warn}", "min": f"PASS >= {ok}, WARN >= {warn}",
+            "abs": f"PASS within 0.5 +- {ok}, WARN within 0.5 +- {warn}"}[kind]
     if metric is None or metric != metric:
-        metric = 0.5  # only the threshold text is used below
-        no_metric = True
-    else:
-        no_metric = False
-    if kind == "max":
-        text = f"PASS <= {ok}, WARN <= {warn}"
-        status = "PASS" if metric <= ok else "WARN" if metric <= warn else "FAIL"
-    elif kind == "min":
-        text = f"PASS >= {ok}, WARN >= {warn}"
-        status = "PASS" if metric >= ok else "WARN" if metric >= warn else "FAIL"
-    else:
-        text = f"PASS within 0.5 +- {ok}, WARN within 0.5 +- {warn}"
-        status = "PASS" if abs(metric - 0.5) <= ok else "WARN" if abs(metric - 0.5) <= warn else "FAIL"
-    return ("SKIP" if no_metric else status), text
+        return "SKIP", text
+    if kind == "min":
+        return ("PASS" if metric >= ok else "WARN" if metric >= warn else "FAIL"), text
+    distance = abs(metric - 0.5) if kind == "abs" else metric
+    return ("PASS" if distance <= ok else "WARN" if distance <= warn else "FAIL"), text
 
 
 def make_check(name: str, values, records: list[dict], details: dict | None = None, worst_key=None,

@@ -88,8 +88,8 @@ def run_audit(judge: str, eval_set: str = "alpaca_eval", n: int = 50, out: str |
         "self_preference": lambda: paired_with(self_outputs, "self") if self_outputs is not None else [],
     }
     groups = {name: build() for name, build in builders.items() if name in selected}
-    if "position" in groups and outputs is None and "verbosity" not in groups:
-        groups["verbosity"] = padded  # the position check then reads the padded pairs' two orders
+    # read before any call is made: a bad file should cost nothing
+    human_pairs, labels = read_human_preferences(human) if "human_agreement" in selected and human else ([], [])
 
     async def go():
         try:
@@ -105,8 +105,7 @@ def run_audit(judge: str, eval_set: str = "alpaca_eval", n: int = 50, out: str |
             flat = [p for ps in groups.values() for p in ps]
             run = await annotate_pairs(flat, spec, backend, st, progress, protocol=BothOrders(spec))
             human_run = None
-            if "human_agreement" in selected and human is not None:
-                human_pairs, labels = read_human_preferences(human)
+            if human_pairs:
                 human_run = (await annotate_pairs(human_pairs, spec, backend, st, progress), labels)
             return run, search, human_run
         finally:
@@ -126,13 +125,14 @@ def run_audit(judge: str, eval_set: str = "alpaca_eval", n: int = 50, out: str |
     why = {"self_preference": "give --self-outputs (the judge model's own answers) and --second-judge",
            "human_agreement": "give --human FILE (human preferences; format in the README)"}
     done = {c.name for c in found}
-    found += [Check(name, None, 0, None, None, status_of(name, 0.0)[1], "SKIP", {"why": why[name]})
+    found += [Check(name, None, 0, None, None, status_of(name, None)[1], "SKIP", {"why": why[name]})
               for name in why if name in selected and name not in done]
     found.sort(key=lambda c: ALL_CHECKS.index(c.name))
     records = run.records + (human_run[0].records if human_run else [])
     result = {"judge": spec.name, "judge_hash": spec.hash, "model": backend.model, "base_url": url,
               "eval_set": eval_set, "n": len(rows), "seed": seed, "checks": [asdict(c) for c in found],
               "summary": {c.name: c.status for c in found}, "annotation": run.summary,
+              "annotation_human": human_run[0].summary if human_run else None,
               "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     (out / "audit.json").write_text(json.dumps(result, indent=1, default=_plain))
     (out / "audit_annotations.json").write_text(json.dumps(records, indent=1, default=_plain))

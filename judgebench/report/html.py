@@ -121,10 +121,11 @@ def build_report(board: pd.DataFrame | None = None, annotations: pd.DataFrame | 
     import matplotlib
 
     ctx: dict = {"title": title, "columns": COLUMNS, "generated": time.strftime("%Y-%m-%d %H:%M %Z")}
-    annotated = [] if annotations is None else [
-        m for m in (board.index if board is not None else annotations["generator_2"].unique())
-        if m in set(annotations["generator_2"]) and not (annotations.loc[annotations["generator_2"] == m,
-                                                                          "generator_1"] == m).all()]
+    annotated = []
+    if annotations is not None:  # candidates with judged rows (the baseline against itself is not one)
+        judged = set(annotations.loc[annotations["generator_1"] != annotations["generator_2"], "generator_2"])
+        order = board.index if board is not None else pd.unique(annotations["generator_2"])
+        annotated = [m for m in order if m in judged]
     if board is not None and len(board):
         ctx["rows"] = leaderboard_rows(board)
         ctx["n_models"] = len(board)

@@ -308,8 +308,8 @@ def estimate_from_annotations(tiny: TinyModel, annotations: pd.DataFrame, level_
     if len(models) != 1:
         raise InputError(f"annotations hold {len(models)} models; estimate takes one", hint="pass one model's file")
     # rows without a verdict stay in (NaN): a failed anchor judgment is not a missing anchor
-    by_key = {instruction_key(t): v - 1 for t, v in zip(rows["instruction"], rows["preference"].astype(float),
-                                                        strict=True)}
+    keys = rows["instruction"].map(instruction_key)
+    by_key = dict(zip(keys, rows["preference"].astype(float) - 1, strict=True))
     unjudged = [k for k in tiny.anchor_keys if k not in by_key]
     if unjudged:
         raise InputError(f"{len(unjudged)} of the {len(tiny.anchor_keys)} anchors are not in the annotations",
@@ -344,7 +344,7 @@ def estimate_from_annotations(tiny: TinyModel, annotations: pd.DataFrame, level_
     if failed:
         out["warning"] = (out.get("warning", "") + f"; {failed} anchor judgments failed and were left out "
                           "(anchor weights renormalised)").lstrip("; ")
-    lc = lc_from_anchors(rows[rows["instruction"].map(instruction_key).isin(set(tiny.anchor_keys))])
+    lc = lc_from_anchors(rows[keys.isin(set(tiny.anchor_keys))])
     if lc is not None:
         out["lc"] = lc
     if len(by_key) == len(tiny.item_keys):
