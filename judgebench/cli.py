@@ -1,4 +1,4 @@
-"""Command line: parses arguments and calls the Python API, nothing more."""
+"""Command line: parses arguments, calls the Python API, and is the one error boundary."""
 
 from __future__ import annotations
 
@@ -372,9 +372,23 @@ def _default_annotations() -> Path:
     return data_dir() / "alpacaeval" / "annotations"
 
 
+DESCRIPTION = """judgebench: an LLM-judge evaluation harness in the style of AlpacaEval 2.0.
+
+Generate a model's answers, have a judge compare them with a baseline's (every call cached in a store),
+and report win rates, length-controlled win rates and honest intervals; regenerate leaderboards from
+stored annotations; audit judges for length, position and adversarial bias."""
+
+EPILOG = """exit codes: 0 success, 1 a check asked for failed (--strict, flagged), 2 bad input or setting,
+3 a model or judge server failed, 4 store, disk or output folder unusable, 70 internal error (a bug),
+130 interrupted (judge calls already made are kept)."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="judgebench", description=__doc__)
-    sub = ap.add_subparsers(dest="command", required=True)
+    ap = _Parser(prog="judgebench", description=DESCRIPTION, epilog=EPILOG,
+                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--debug", action="store_true",
+                    help="show the traceback behind an error (also JUDGEBENCH_DEBUG=1; accepted anywhere)")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     lb = sub.add_parser("leaderboard", help="leaderboard CSV (AlpacaEval columns + CIs) from annotation files")
     lb.add_argument("--annotations", nargs="+", metavar="PATH",
@@ -548,13 +562,52 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the tool's one-line error format (argparse's own prints the whole usage first)."""
+
+    def error(self, message: str):
+        self.exit(2, f"judgebench: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _one_line(text: str) -> str:
+    """A message as one printable line: control characters (terminal escapes) shown escaped."""
+    text = " | ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """The error boundary: a user's error is one line and a documented exit code, never a traceback."""
+    import os
+    import traceback
+
+    from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, JudgebenchError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("JUDGEBENCH_DEBUG", "") not in ("", "0")
+    args = build_parser().parse_args([a for a in argv if a != "--debug"])
     try:
         return args.func(args)
-    except InputError as err:
-        print(f"judgebench: error: {err}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print("judgebench: interrupted (judge calls already made are kept in the store; rerun to go on)",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except JudgebenchError as err:
+        code, message = err.exit_code, str(err)
+    except OSError as err:  # the user's environment: a path that is missing, unreadable, full or read-only
+        where = f"{err.filename}: " if err.filename else ""
+        code, message = 4, f"{where}{err.strerror or err} -> check the path, its permissions and free disk space"
+    except MemoryError:
+        code, message = 4, "out of memory -> use fewer workers or a smaller input (see --help for limits)"
+    except Exception as err:  # a bug in judgebench, not the user's doing
+        if debug:
+            traceback.print_exc()
+        print(f"judgebench: internal error: {type(err).__name__}: {_one_line(err)} -> this is a bug; rerun with "
+              "--debug (or JUDGEBENCH_DEBUG=1) and report the traceback", file=sys.stderr)
+        return EXIT_INTERNAL
+    if debug:
+        traceback.print_exc()
+    print(f"judgebench: error: {_one_line(message)}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

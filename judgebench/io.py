@@ -21,26 +21,12 @@ import numpy as np
 import pandas as pd
 from isal import igzip
 
+from .errors import InputError
+
 ANNOTATION_FIELDS = ("instruction", "output_1", "generator_1", "output_2", "generator_2", "preference")
 OUTPUT_FIELDS = ("instruction", "output", "generator")
 SUMMARY_FIELDS = ("dataset", "annotator", "price_per_example")  # optional; kept even with keep_extra=False
 GZIP_MAGIC = b"\x1f\x8b"
-
-
-class InputError(ValueError):
-    """Bad input, located precisely: which file, which row (0-based), which field, and what to do."""
-
-    def __init__(self, message: str, *, path=None, row=None, field=None, hint: str | None = None):
-        self.path, self.row, self.field, self.hint = path, row, field, hint
-        where = [str(p) for p in (path,) if p is not None]
-        if row is not None:
-            where.append(f"row {row}")
-        if field is not None:
-            where.append(f"field '{field}'")
-        text = (": ".join([", ".join(where), message]) if where else message)
-        if hint:
-            text += f" -> {hint}"
-        super().__init__(text)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,6 +14,9 @@ import random
 import time
 from dataclasses import dataclass, field
 
+from ..errors import BackendError, FatalBackendError
+
+
 
 @dataclass(frozen=True)
 class CompletionRequest:
@@ -48,21 +51,6 @@ class CompletionResponse:
     def from_raw(cls, raw: dict) -> CompletionResponse:
         return cls(raw.get("text", ""), raw.get("top_logprobs") or [], raw.get("finish_reason"),
                    raw.get("prompt_tokens", 0), raw.get("completion_tokens", 0))
-
-
-class BackendError(Exception):
-    """A call that failed; `retryable` says whether trying again can help."""
-
-    def __init__(self, message: str, retryable: bool, retry_after: float | None = None):
-        super().__init__(message)
-        self.retryable, self.retry_after = retryable, retry_after
-
-
-class FatalBackendError(BackendError):
-    """Stops the whole run: bad request, bad key, unknown model or endpoint."""
-
-    def __init__(self, message: str):
-        super().__init__(message, retryable=False)
 
 
 @dataclass
