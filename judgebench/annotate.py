@@ -375,4 +375,7 @@ def annotate_files(outputs: str | Path, baseline: str | Path, judge: str | Judge
     finally:
         db.close()
     result.manifest = manifest(spec, be, url, result)
+    # empty answers are judged as they are (a model may say nothing); the manifest says how many there were
+    result.manifest["empty_outputs"] = {"candidate": sum(not p.candidate.strip() for p in pairs),
+                                        "baseline": sum(not p.baseline.strip() for p in pairs)}
     return result

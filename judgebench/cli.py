@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from .io import InputError
+from .errors import ConfigError, InputError
 
 
 def _cmd_leaderboard(args) -> int:
@@ -50,6 +50,9 @@ def _cmd_leaderboard(args) -> int:
     if info["missing_preferences"]:
         print("rows without a preference (excluded from the rates, counted here): "
               + ", ".join(f"{m} {n}" for m, n in info["missing_preferences"].items()))
+    if info["empty_outputs"]:
+        print("empty outputs (judged as they are, counted in the rates): "
+              + ", ".join(f"{m} {n}" for m, n in info["empty_outputs"].items()))
     for m in info["flagged"]:
         print(f"FLAGGED {m}: its outputs fail the cheating checks ({board.loc[m, 'cheating_flags']}); "
               f"run `judgebench detect --outputs FILE` on them for the evidence")
@@ -100,19 +103,14 @@ def _cmd_difficulty(args) -> int:
 
 def _cmd_annotate(args) -> int:
     from .annotate import annotate_files
-    from .backends import FatalBackendError
 
-    try:
-        run = annotate_files(args.outputs, args.baseline, args.judge, args.store, base_url=args.base_url,
+    run = annotate_files(args.outputs, args.baseline, args.judge, args.store, base_url=args.base_url,
                              model=args.model, backend=args.backend, concurrency=args.concurrency,
                              requests_per_minute=args.rpm, tokens_per_minute=args.tpm, timeout=args.timeout,
                              max_retries=args.max_retries, api_key_env=args.api_key_env,
                              progress=not args.no_progress, reparse=args.reparse,
                              max_parse_retries=args.max_parse_retries, max_tokens=args.max_tokens,
                              offline=args.offline)
-    except FatalBackendError as err:
-        print(f"judgebench: stopped: {err}", file=sys.stderr)
-        return 3
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".tmp")
@@ -143,24 +141,19 @@ def _cmd_import(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from .backends import FatalBackendError
     from .evaluate import evaluate
     from .generate import Sampling
 
     sampling = Sampling(max_tokens=args.max_tokens, temperature=args.temperature, top_p=args.top_p, seed=args.seed,
                         system_prompt=args.system_prompt, n=args.n)
     chat_template = Path(args.chat_template).read_text() if args.chat_template else None
-    try:
-        s = evaluate(model=args.model, outputs=args.outputs, eval_set=args.eval_set, baseline=args.baseline,
+    s = evaluate(model=args.model, outputs=args.outputs, eval_set=args.eval_set, baseline=args.baseline,
                      judge=args.judge, judge_base_url=args.judge_base_url, judge_model=args.judge_model,
                      engine=args.engine, base_url=args.base_url, name=args.name, max_instances=args.max_instances,
                      store=args.store, out=args.out, leaderboard=args.leaderboard, sampling=sampling,
                      concurrency=args.concurrency, n_boot=args.n_boot, progress=not args.no_progress,
                      ray_replicas=args.ray_replicas, ray_address=args.ray_address, chat_template=chat_template,
                      tiny=args.tiny)
-    except FatalBackendError as err:
-        print(f"judgebench: stopped: {err}", file=sys.stderr)
-        return 3
     g, a = s.get("generation") or {}, s["annotation"]
     print(f"{s['generator']} on {s['eval_set']} ({s['n']} instructions), judge {s['judge']}")
     if g:
@@ -198,8 +191,7 @@ def _cmd_evaluate(args) -> int:
         from .report import write_report
 
         out = Path(args.out)
-        frame = annotations_frame(read_records(out / "annotations.json"), out / "annotations.json", keep_extra=False,
-                                  allow_empty=True)
+        frame = annotations_frame(read_records(out / "annotations.json"), out / "annotations.json", keep_extra=False)
         write_report(args.report, board=read_leaderboard(args.leaderboard or out / "leaderboard.csv"),
                      annotations=frame, manifests=[json.loads((out / "annotations.manifest.json").read_text())],
                      title=f"judgebench evaluation of {s['generator']}", inputs=[str(out / "annotations.json")])
@@ -238,9 +230,7 @@ def _cmd_audit(args) -> int:
                   f"LC {v['lc_shift']:+.1f} points")
         return 0
     if not args.judge:
-        print("judgebench: error: give --judge NAME (or --annotations PATH... for existing annotations)",
-              file=sys.stderr)
-        return 2
+        raise ConfigError("give --judge NAME (or --annotations PATH... for existing annotations)")
     result = audit.run_audit(args.judge, eval_set=args.eval_set, n=args.n, out=args.out or "runs/audit",
                              base_url=args.base_url, model=args.model, outputs=args.outputs,
                              self_outputs=args.self_outputs, second_judge=args.second_judge,
@@ -277,8 +267,7 @@ def _cmd_report(args) -> int:
     board = read_leaderboard(args.leaderboard) if args.leaderboard else None
     if args.format != "html":
         if board is None:
-            print("judgebench: error: --format text/markdown needs --leaderboard", file=sys.stderr)
-            return 2
+            raise ConfigError("--format text/markdown needs --leaderboard")
         text = render_markdown(board) if args.format == "markdown" else render_text(board) + "\n"
         if args.out:
             Path(args.out).write_text(text)
@@ -293,8 +282,7 @@ def _cmd_report(args) -> int:
     audit = json.loads((Path(args.audit) / "audit.json").read_text()) if args.audit else None
     manifests = [json.loads(Path(m).read_text()) for m in args.manifest or []]
     if board is None and audit is None:
-        print("judgebench: error: give --leaderboard and/or --audit", file=sys.stderr)
-        return 2
+        raise ConfigError("give --leaderboard and/or --audit")
     out = write_report(args.out or "report.html", board=board, annotations=annotations, audit=audit,
                        manifests=manifests, model=args.model, compare=tuple(args.compare) if args.compare else None,
                        title=args.title, inputs=[p for p in [args.leaderboard, *(args.manifest or [])] if p])
@@ -306,7 +294,7 @@ def _cmd_detect(args) -> int:
     from .detect import detect
     from .io import load_outputs
 
-    result = detect(load_outputs(args.outputs, allow_empty=True))
+    result = detect(load_outputs(args.outputs))
     if args.json:
         print(json.dumps(result, indent=1, ensure_ascii=False))
         return 0
@@ -388,6 +376,9 @@ def build_parser() -> argparse.ArgumentParser:
                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--debug", action="store_true",
                     help="show the traceback behind an error (also JUDGEBENCH_DEBUG=1; accepted anywhere)")
+    ap.add_argument("--max-input-size", metavar="SIZE",
+                    help="largest (decompressed) input file read, e.g. 8G (default 2G; a gzip bomb stops there; "
+                         "also JUDGEBENCH_MAX_INPUT_BYTES)")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     lb = sub.add_parser("leaderboard", help="leaderboard CSV (AlpacaEval columns + CIs) from annotation files")
@@ -586,18 +577,24 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv or os.environ.get("JUDGEBENCH_DEBUG", "") not in ("", "0")
     args = build_parser().parse_args([a for a in argv if a != "--debug"])
     try:
+        if args.max_input_size:
+            from .io import parse_size
+
+            os.environ["JUDGEBENCH_MAX_INPUT_BYTES"] = str(parse_size(args.max_input_size))
         return args.func(args)
     except KeyboardInterrupt:
         print("judgebench: interrupted (judge calls already made are kept in the store; rerun to go on)",
               file=sys.stderr)
         return EXIT_INTERRUPTED
     except JudgebenchError as err:
-        code, message = err.exit_code, str(err)
+        code, message, trace = err.exit_code, str(err), traceback.format_exc()
     except OSError as err:  # the user's environment: a path that is missing, unreadable, full or read-only
         where = f"{err.filename}: " if err.filename else ""
         code, message = 4, f"{where}{err.strerror or err} -> check the path, its permissions and free disk space"
+        trace = traceback.format_exc()
     except MemoryError:
         code, message = 4, "out of memory -> use fewer workers or a smaller input (see --help for limits)"
+        trace = traceback.format_exc()
     except Exception as err:  # a bug in judgebench, not the user's doing
         if debug:
             traceback.print_exc()
@@ -605,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
               "--debug (or JUDGEBENCH_DEBUG=1) and report the traceback", file=sys.stderr)
         return EXIT_INTERNAL
     if debug:
-        traceback.print_exc()
+        print(trace, end="", file=sys.stderr)
     print(f"judgebench: error: {_one_line(message)}", file=sys.stderr)
     return code
 

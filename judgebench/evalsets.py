@@ -10,6 +10,7 @@ the baseline's `output`, its `generator` and the `dataset` subset.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,11 +87,19 @@ def load_hub(repo: str, config: str | None = None, split: str = "eval") -> pd.Da
     except ImportError:
         raise InputError("loading from the Hugging Face hub needs the 'datasets' package",
                          hint="pip install 'judgebench[hf]'") from None
+    # the hub libraries log each failed request as a warning; the one error below says it all
+    quiet = [logging.getLogger(name) for name in ("huggingface_hub", "datasets")]
+    levels = [log.level for log in quiet]
     try:
+        for log in quiet:
+            log.setLevel(logging.ERROR)
         ds = datasets.load_dataset(repo, config, split=split)
     except Exception as err:  # network, unknown repo/config/split: all end the same way for the user
         raise InputError(f"cannot load {repo} (config {config}, split {split}): {err}",
                          hint="check the name, or download the set and pass the file") from None
+    finally:
+        for log, level in zip(quiet, levels, strict=True):
+            log.setLevel(level)
     return _frame(ds.to_list(), f"hf:{repo}")
 
 

@@ -110,7 +110,7 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
     sampling = sampling or Sampling(max_tokens=512)
     gen_summary, gen_manifest, reusable_llama = None, None, None
     if outputs is not None:
-        cand = load_outputs(outputs, allow_empty=True)
+        cand = load_outputs(outputs)
         missing = sorted(set(data["instruction"]) - set(cand["instruction"]))
         if missing:
             raise InputError(f"{len(missing)} instructions of {eval_set} have no output in {outputs}: "
@@ -185,7 +185,7 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
     if tiny_model is not None:
         from .stats.irt import estimate_from_annotations
 
-        frame = annotations_frame(records, out / "annotations.json", keep_extra=False, allow_empty=True)
+        frame = annotations_frame(records, out / "annotations.json", keep_extra=False)
         try:
             est = estimate_from_annotations(tiny_model, frame)
         except InputError as e:  # too many failed anchors: the judgments are saved; say so, claim nothing
@@ -201,7 +201,7 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
         summary["n_scored"] = len(scores)
     else:
         frame = annotations_frame([r for r in records if not isinstance(r["output_1"], list)], out / "annotations.json",
-                                  keep_extra=False, allow_empty=True)
+                                  keep_extra=False)
         board, info = make_leaderboard(frame, n_boot=n_boot, workers=1, detect_cheating=False)
         if "cheating" in summary:
             board["cheating_flags"] = flag_summary(summary["cheating"])

@@ -12,6 +12,8 @@ import difflib
 import gzip
 import io
 import json
+import os
+import sys
 import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -39,19 +41,59 @@ def _format_of(path: Path) -> str:
     return {"jsonl": "jsonl", "ndjson": "jsonl", "json": "json", "csv": "csv", "parquet": "parquet"}.get(fmt, fmt)
 
 
+DEFAULT_MAX_INPUT_BYTES = 2 << 30  # 2 GiB of (decompressed) input a file; a gzip bomb stops here
+
+
+def max_input_bytes() -> int:
+    """The per-file cap on (decompressed) bytes: JUDGEBENCH_MAX_INPUT_BYTES (`--max-input-size`) or 2 GiB."""
+    return parse_size(os.environ.get("JUDGEBENCH_MAX_INPUT_BYTES", "")) or DEFAULT_MAX_INPUT_BYTES
+
+
+def parse_size(given: str) -> int | None:
+    text = given.strip().upper().removesuffix("B")
+    if not text:
+        return None
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}.get(text[-1], 1)
+    try:
+        return int(float(text[:-1] if scale > 1 else text) * scale)
+    except ValueError:
+        raise InputError(f"not a size: {given!r}", field="max input size", hint="e.g. 500M or 8G") from None
+
+
+def _too_big(path: Path, what: str, cap: int) -> InputError:
+    return InputError(f"{what} more than {cap / (1 << 20):,.0f} MiB", path=path,
+                      hint="if the file is genuine, raise the cap with --max-input-size (or "
+                           "JUDGEBENCH_MAX_INPUT_BYTES), e.g. --max-input-size 8G")
+
+
 def _read_bytes(path: Path) -> bytes:
     if not path.exists():
         raise InputError("file not found", path=path, hint="check the path (globs are expanded by the CLI)")
-    raw = path.read_bytes()
-    if raw[:2] != GZIP_MAGIC:
-        return raw
+    if path.is_dir():
+        raise InputError("is a folder, not a file", path=path, hint="name a file, or pass the folder where "
+                                                                    "folders are accepted (--annotations)")
+    cap = max_input_bytes()
+    with open(path, "rb") as f:
+        magic = f.read(2)
+        if magic != GZIP_MAGIC:
+            if path.stat().st_size > cap:
+                raise _too_big(path, "file holds", cap)
+            return magic + f.read()
+    # decompressed in bounded steps: a small file can expand to any size (gzip bomb)
+    out, total = [], 0
     try:
-        return igzip.decompress(raw)
+        with igzip.open(path, "rb") as z:
+            while chunk := z.read(16 << 20):
+                total += len(chunk)
+                if total > cap:
+                    raise _too_big(path, "decompresses to", cap)
+                out.append(chunk)
     except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as err:
         raise InputError(
             f"gzip stream is truncated or corrupt ({err})", path=path,
             hint="the file was probably cut off while copying; fetch or regenerate it",
         ) from None
+    return b"".join(out)
 
 
 def _decode(data: bytes, path: Path) -> str:
@@ -81,23 +123,13 @@ def read_records(path: str | Path) -> list[dict]:
             raise InputError(f"cannot read Parquet ({err})", path=path, hint="is the file complete?") from None
     raw = _read_bytes(path)
     if fmt == "json":
-        try:
-            data = msgspec.json.decode(raw)
-        except msgspec.DecodeError:
-            data = None  # slower path below, for its precise message (and BOMs the fast decoder refuses)
-        if data is None:
-            try:
-                data = json.loads(_decode(raw, path))
-            except json.JSONDecodeError as err:
-                truncated = not err.doc.rstrip().endswith(("]", "}"))
-                raise InputError(
-                    f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}", path=path,
-                    hint="the file looks truncated; regenerate it" if truncated else "fix the JSON syntax",
-                ) from None
+        data = _parse_json(raw, path)
         if isinstance(data, dict):  # column-oriented JSON, as pandas writes with orient="columns"
-            data = pd.DataFrame(data).to_dict("records")
-        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-            raise InputError("expected a JSON array of objects", path=path)
+            data = _columns_to_rows(data, path)
+        if not isinstance(data, list):
+            raise InputError(f"expected a JSON array of objects, found {_json_kind(data)}", path=path,
+                             hint="one object per row: [{\"instruction\": ..., ...}, ...]")
+        _require_objects(data, path)
         return data
     text = _decode(raw, path)
     if fmt == "jsonl":
@@ -111,8 +143,68 @@ def read_records(path: str | Path) -> list[dict]:
                 raise InputError(f"line {i + 1} is not valid JSON ({err.msg})", path=path, row=len(rows),
                                  hint="the last line is cut off: regenerate the file" if i == text.count("\n")
                                  else "fix that line") from None
+            except RecursionError:
+                raise InputError(f"line {i + 1} is nested too deeply", path=path, row=len(rows)) from None
+        _require_objects(rows, path)
         return rows
-    return list(csv.DictReader(io.StringIO(text)))
+    return _read_csv(text, path)
+
+
+def _parse_json(raw: bytes, path: Path):
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        pass  # slower path below, for its precise message (and BOMs the fast decoder refuses)
+    try:
+        return json.loads(_decode(raw, path))
+    except json.JSONDecodeError as err:
+        truncated = not err.doc.rstrip().endswith(("]", "}"))
+        raise InputError(
+            f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}", path=path,
+            hint="the file looks truncated; regenerate it" if truncated else "fix the JSON syntax",
+        ) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply", path=path, hint="rows are flat objects of text fields") from None
+
+
+def _json_kind(value) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "true/false", type(None): "null"}.get(
+        type(value), "a number")
+
+
+def _columns_to_rows(data: dict, path: Path) -> list[dict]:
+    """{"column": {"0": value, ...}, ...} (pandas' orient="columns") as rows; anything else is refused."""
+    if not data or not all(isinstance(v, (dict, list)) for v in data.values()):
+        raise InputError("expected a JSON array of objects, found an object", path=path,
+                         hint="one object per row: [{\"instruction\": ..., ...}, ...]")
+    try:
+        return pd.DataFrame(data).to_dict("records")
+    except ValueError as err:
+        raise InputError(f"a column-oriented JSON object whose columns do not line up ({err})", path=path,
+                         hint="write rows: [{\"instruction\": ..., ...}, ...]") from None
+
+
+def _require_objects(rows: list, path) -> None:
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise InputError(f"expected an object, found {_json_kind(row)}", path=path, row=i,
+                             hint="each row is an object with the fields named in the README")
+
+
+def _read_csv(text: str, path: Path) -> list[dict]:
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long model outputs are legitimate
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)  # malformed quoting is an error
+    rows = []
+    try:
+        for row in reader:
+            if None in row:  # more cells than header fields
+                raise InputError(f"{len(row[None])} more cells than the header has", path=path, row=len(rows),
+                                 hint="quote fields that contain commas or newlines")
+            rows.append(row)
+    except csv.Error as err:
+        raise InputError(f"CSV cannot be parsed at line {reader.line_num} ({err})", path=path, row=len(rows),
+                         hint="quote fields that contain commas, quotes or newlines") from None
+    return rows
 
 
 def expand_paths(paths: Iterable[str | Path], patterns: Sequence[str] = ("*.json", "*.json.gz", "*.jsonl",
@@ -150,18 +242,24 @@ def _require_fields(rows: list[dict], fields: Sequence[str], path, optional: Seq
             raise InputError("missing field", path=path, row=i, field=f, hint=hint)
 
 
-def _require_text(df: pd.DataFrame, column: str, path, allow_empty: bool = False) -> None:
+def _require_text(df: pd.DataFrame, column: str, path) -> None:
+    """Every value a string. Empty strings are data (a model may answer nothing, and the judge judged it):
+    kept and counted by the callers, never refused."""
     values = df[column].tolist()
     bad = [i for i, v in enumerate(values) if not isinstance(v, str)]
     if bad:
         v = values[bad[0]]
         raise InputError(f"expected text, got {'nothing' if v is None else type(v).__name__}", path=path,
                          row=bad[0], field=column, hint="every row needs this field as a string")
-    if not allow_empty:
-        empty = [i for i, v in enumerate(values) if not v.strip()]
-        if empty:
-            raise InputError(f"empty text ({len(empty)} rows: {empty[:10]})", path=path, row=empty[0],
-                             field=column, hint="regenerate those outputs, or allow empty outputs explicitly")
+
+
+def _require_name(df: pd.DataFrame, column: str, path) -> None:
+    """Names (instructions, generators) are text and not blank: a blank one cannot be told apart."""
+    _require_text(df, column, path)
+    empty = [i for i, v in enumerate(df[column].tolist()) if not v.strip()]
+    if empty:
+        raise InputError(f"empty text ({len(empty)} rows: {empty[:10]})", path=path, row=empty[0], field=column,
+                         hint="give every row this field")
 
 
 def _require_unique(df: pd.DataFrame, columns: Sequence[str], path) -> None:
@@ -180,6 +278,9 @@ def parse_preference(values: pd.Series, path=None) -> pd.Series:
     def one(i, v):
         if type(v) is float and 1.0 <= v <= 2.0:  # the common case, kept fast
             return v
+        if isinstance(v, bool):
+            raise InputError(f"not a number: {v!r}", path=path, row=i, field="preference",
+                             hint="use 1 (baseline better), 2 (candidate better), 1.5 (tie) or a value between")
         if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and v.strip() == ""):
             return np.nan
         try:
@@ -201,11 +302,12 @@ def parse_preference(values: pd.Series, path=None) -> pd.Series:
 # public loaders
 
 
-def annotations_frame(rows: list[dict], path=None, keep_extra: bool = True, allow_empty: bool = False,
+def annotations_frame(rows: list[dict], path=None, keep_extra: bool = True,
                       keep_outputs: bool = False) -> pd.DataFrame:
     """Validate AlpacaEval-format annotation records (output_1 = baseline, output_2 = candidate).
 
-    Adds `len_1`, `len_2` (characters, as Python counts them: what the LC GLM uses). With
+    Empty outputs are kept (AlpacaEval's own files hold judged empty answers); `empty_2` marks the
+    candidate's. Adds `len_1`, `len_2` (characters, as Python counts them: what the LC GLM uses). With
     keep_extra=False only the fields the statistics need are kept (much faster on big files), and
     `output_2` too with keep_outputs=True (the cheating detector reads it).
     """
@@ -215,9 +317,9 @@ def annotations_frame(rows: list[dict], path=None, keep_extra: bool = True, allo
     columns = list(dict.fromkeys([*ANNOTATION_FIELDS, *SUMMARY_FIELDS, *(rows[0] if keep_extra else ())]))
     df = pd.DataFrame({c: [r.get(c) for r in rows] for c in columns}, dtype=object)
     for col in ("instruction", "generator_1", "generator_2"):
-        _require_text(df, col, path)
+        _require_name(df, col, path)
     for col in ("output_1", "output_2"):
-        _require_text(df, col, path, allow_empty=allow_empty)
+        _require_text(df, col, path)
     df["preference"] = parse_preference(df["preference"], path)
     _require_unique(df, ["generator_2", "instruction"], path)
     for gen, part in df.groupby("generator_2", sort=False):
@@ -227,6 +329,7 @@ def annotations_frame(rows: list[dict], path=None, keep_extra: bool = True, allo
                              field="generator_1", hint="split the file by baseline: a win rate needs one baseline")
     df["len_1"] = np.fromiter(map(len, df["output_1"]), int, len(df))
     df["len_2"] = np.fromiter(map(len, df["output_2"]), int, len(df))
+    df["empty_2"] = np.fromiter((not o.strip() for o in df["output_2"]), bool, len(df))
     if not keep_extra:
         df = df.drop(columns=["output_1"] if keep_outputs else ["output_1", "output_2"])
     df["source_file"] = str(path) if path is not None else None
@@ -290,27 +393,40 @@ def _fast_annotation_rows(path: Path) -> list[dict] | None:
 
 
 def load_annotation_file(path: Path, keep_extra: bool = True, keep_outputs: bool = False) -> pd.DataFrame:
-    rows = None if keep_extra else _fast_annotation_rows(Path(path))
-    return annotations_frame(rows if rows is not None else read_records(path), path, keep_extra=keep_extra,
-                             keep_outputs=keep_outputs)
+    try:
+        rows = None if keep_extra else _fast_annotation_rows(Path(path))
+        return annotations_frame(rows if rows is not None else read_records(path), path, keep_extra=keep_extra,
+                                 keep_outputs=keep_outputs)
+    except InputError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as err:
+        # a shape no check above foresaw; still the file's fault, so name it (this runs in worker processes)
+        raise InputError(f"cannot be interpreted ({type(err).__name__}: {err})", path=path,
+                         hint="check it against the annotation format in the README") from None
 
 
-def outputs_frame(rows: list[dict], path=None, allow_empty: bool = False) -> pd.DataFrame:
-    """Validate AlpacaEval `model_outputs.json` records: instruction, output, generator (dataset optional)."""
+def outputs_frame(rows: list[dict], path=None) -> pd.DataFrame:
+    """Validate AlpacaEval `model_outputs.json` records: instruction, output, generator (dataset optional).
+    Empty outputs are kept: they are judged as they are and counted (`count_empty`)."""
     if not rows:
         raise InputError("no rows", path=path, hint="the outputs file is empty")
     _require_fields(rows, OUTPUT_FIELDS, path)
     columns = list(dict.fromkeys([*OUTPUT_FIELDS, "dataset", *rows[0]]))
     df = pd.DataFrame({c: [r.get(c) for r in rows] for c in columns}, dtype=object)
-    _require_text(df, "instruction", path)
-    _require_text(df, "generator", path)
-    _require_text(df, "output", path, allow_empty=allow_empty)
+    _require_name(df, "instruction", path)
+    _require_name(df, "generator", path)
+    _require_text(df, "output", path)
     _require_unique(df, ["instruction"], path)
     return df
 
 
-def load_outputs(path: str | Path, allow_empty: bool = False) -> pd.DataFrame:
-    return outputs_frame(read_records(path), path, allow_empty=allow_empty)
+def load_outputs(path: str | Path) -> pd.DataFrame:
+    return outputs_frame(read_records(path), path)
+
+
+def count_empty(texts: Iterable[str]) -> int:
+    """Outputs that are empty or whitespace only."""
+    return sum(1 for t in texts if not t.strip())
 
 
 def check_same_instructions(candidate: pd.DataFrame, baseline: pd.DataFrame, candidate_name="candidate",

@@ -37,8 +37,11 @@ from .stats.winrate import winrate_metrics
 
 ALPACAEVAL_COLUMNS = ["win_rate", "standard_error", "n_wins", "n_wins_base", "n_draws", "n_total",
                       "discrete_win_rate", "mode", "avg_length", "length_controlled_winrate", "lc_standard_error"]
-EXTRA_COLUMNS = ["win_rate_ci_low", "win_rate_ci_high", "lc_ci_low", "lc_ci_high", "n_missing", "n_bootstrap",
-                 "cheating_flags"]
+EXTRA_COLUMNS = ["win_rate_ci_low", "win_rate_ci_high", "lc_ci_low", "lc_ci_high", "n_missing", "n_empty_outputs",
+                 "n_bootstrap", "cheating_flags"]
+
+
+MIN_ROWS_FOR_LC = 2  # with fewer judged rows there is no length effect to fit: LC is left empty
 
 
 @dataclass
@@ -96,9 +99,10 @@ def model_row(model: pd.DataFrame, lc: LCInputs, n_boot: int = 1000, seed: int =
     name = model["generator_2"].iloc[0]
     row = winrate_metrics(model["preference"])
     row["avg_length"] = int(model["len_2"].mean())
+    row["n_empty_outputs"] = int(model["empty_2"].sum()) if "empty_2" in model else 0  # judged, and counted
     row["mode"] = "community"
     fit = None
-    if lc.difficulty is not None:
+    if lc.difficulty is not None and model["preference"].notna().sum() >= MIN_ROWS_FOR_LC:
         fit = fit_lc(model, lc.difficulty, lc.gamed, solver=lc_solver)
         row["length_controlled_winrate"] = fit.length_controlled_winrate
         row["lc_standard_error"] = fit.lc_standard_error
@@ -169,6 +173,7 @@ def make_leaderboard(annotations: Iterable[str | Path] | pd.DataFrame, difficult
     board = board.sort_values(sort_key, ascending=False)
     info = {"lc_difficulty": lc.source, "n_models": len(board), "n_fitted": len(rows),
             "missing_preferences": {m: int(n) for m, n in board["n_missing"].items() if n and n > 0},
+            "empty_outputs": {m: int(n) for m, n in board["n_empty_outputs"].items() if n and n > 0},
             "flagged": [m for m, f in board["cheating_flags"].items() if isinstance(f, str) and f]}
     return board, info
 

@@ -58,3 +58,27 @@ def cli_env(data_dir):
 
 def judgebench_exe() -> str:
     return shutil.which("judgebench") or str(REPO / ".venv" / "bin" / "judgebench")
+
+
+# Tests that load a native engine (llama.cpp) in this process carry the `engine` marker. The engine is first
+# tried once in a child process: if it crashes there (a build for another CPU), each such test fails with
+# the diagnosis instead of the whole run dying with it, and pytest still prints its summary.
+_engine_check: tuple[bool, str] | None = None
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "engine: loads llama.cpp in-process; gated by a child-process smoke check")
+
+
+def pytest_runtest_setup(item):
+    global _engine_check
+    if item.get_closest_marker("engine") is None:
+        return
+    pytest.importorskip("llama_cpp")
+    if _engine_check is None:
+        from judgebench.backends.smoke import check
+
+        _engine_check = check()
+    ok, message = _engine_check
+    if not ok:
+        pytest.fail(message, pytrace=False)

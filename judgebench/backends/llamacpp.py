@@ -43,8 +43,12 @@ class LlamaCppBackend(Backend):
                 raise FatalBackendError(f"{path} is not a GGUF file (llama.cpp needs one)")
         from llama_cpp import Llama
 
-        self._llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, logits_all=True, seed=seed,
-                          verbose=False)
+        try:
+            self._llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, logits_all=True, seed=seed,
+                              verbose=False)
+        except (ValueError, RuntimeError) as err:  # llama.cpp's word for a file it cannot load
+            raise FatalBackendError(f"llama.cpp could not load {path} ({err}): is it a complete GGUF model "
+                                    "file (not cut off while downloading)?") from None
         self._lock = threading.Lock()
         self.chat_template = chat_template or self._llm.metadata.get("tokenizer.chat_template")
         if not self.chat_template:
