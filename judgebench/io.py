@@ -319,6 +319,8 @@ def annotations_frame(rows: list[dict], path=None, keep_extra: bool = True,
     for col in ("instruction", "generator_1", "generator_2"):
         _require_name(df, col, path)
     for col in ("output_1", "output_2"):
+        # a null answer in an annotation file is an answer of nothing that the judge saw: empty, and counted
+        df[col] = [("" if v is None or (isinstance(v, float) and np.isnan(v)) else v) for v in df[col]]
         _require_text(df, col, path)
     df["preference"] = parse_preference(df["preference"], path)
     _require_unique(df, ["generator_2", "instruction"], path)

@@ -88,16 +88,20 @@ def test_missing_preferences_are_kept_and_legacy_zero_is_a_tie(tmp_path, keep_ex
     assert df["preference"].iloc[1] == 1.5
 
 
-def test_empty_output(tmp_path, keep_extra):
-    with pytest.raises(InputError, match=r"row 1, field 'output_2': empty text"):
-        load_annotations([_write(tmp_path / "a.json", [_ann(0), _ann(1, output_2="  ")])], keep_extra=keep_extra)
+def test_empty_outputs_are_data_and_blank_names_are_not(tmp_path, keep_extra):
+    df = load_annotations([_write(tmp_path / "a.json", [_ann(0), _ann(1, output_2="  "), _ann(2, output_2=None)])],
+                          keep_extra=keep_extra)
+    assert df["empty_2"].tolist() == [False, True, True] and df["len_2"].tolist()[2] == 0
     with pytest.raises(InputError, match=r"row 1, field 'output_2': expected text, got int"):
         load_annotations([_write(tmp_path / "b.json", [_ann(0), _ann(1, output_2=3)])], keep_extra=keep_extra)
+    with pytest.raises(InputError, match=r"row 1, field 'generator_2': empty text"):
+        load_annotations([_write(tmp_path / "c.json", [_ann(0), _ann(1, generator_2=" ")])], keep_extra=keep_extra)
     out = tmp_path / "o.json"
     out.write_text(json.dumps([{"instruction": "q", "output": "", "generator": "g"}]))
-    with pytest.raises(InputError, match="field 'output': empty text"):
+    assert load_outputs(out)["output"].tolist() == [""]
+    out.write_text(json.dumps([{"instruction": "", "output": "a", "generator": "g"}]))
+    with pytest.raises(InputError, match="field 'instruction': empty text"):
         load_outputs(out)
-    assert load_outputs(out, allow_empty=True)["output"].tolist() == [""]
 
 
 def test_undecodable_bytes(tmp_path):
