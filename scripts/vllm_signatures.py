@@ -32,13 +32,17 @@ WANTED = [
     ("vllm/logprobs.py", "Logprob", {"fields": True}),
     ("vllm/config/model.py", "ModelConfig", {"fields": True}),
     ("vllm/engine/arg_utils.py", "EngineArgs", {"fields": True}),
+    ("vllm/engine/arg_utils.py", "AsyncEngineArgs", {"fields": True}),  # EngineArgs' fields and these
+    # the engine Ray Data's vLLM stage drives (vllm.AsyncLLMEngine is an alias of it)
+    ("vllm/v1/engine/async_llm.py", "AsyncLLM", {"methods": ["from_engine_args", "generate", "do_log_stats",
+                                                           "shutdown"]}),
 ]
 CONSTANTS = [("vllm/sampling_params.py", "MAX_LOGPROB_TOKEN_IDS")]
 # Only these ModelConfig fields are kept (the class has ~100); the backend reads them from llm.model_config.
 MODEL_CONFIG_FIELDS = {"max_model_len", "max_logprobs", "seed"}
 
 
-def _signature(fn: ast.FunctionDef) -> list[dict]:
+def _signature(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[dict]:
     a = fn.args
     params = []
     positional = a.posonlyargs + a.args
@@ -74,13 +78,13 @@ def read_sources(read) -> dict:
         cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name)
         entry: dict = {"source": path, "bases": [ast.unparse(b) for b in cls.bases]}
         if "methods" in what:
-            fns = {n.name: n for n in cls.body if isinstance(n, ast.FunctionDef)}
+            fns = {n.name: n for n in cls.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
             entry["methods"] = {m: _signature(fns[m]) for m in what["methods"]}
         if what.get("fields"):
             fields = _fields(cls)
             if name == "ModelConfig":
                 fields = {k: v for k, v in fields.items() if k in MODEL_CONFIG_FIELDS}
-            if name == "EngineArgs":  # only which keywords LLM(**kwargs) accepts; defaults live in ModelConfig
+            if name in ("EngineArgs", "AsyncEngineArgs"):  # only which keywords LLM(**kwargs) accepts; defaults live in ModelConfig
                 fields = dict.fromkeys(fields)
             entry["fields"] = fields
         snapshot["classes"][name] = entry

@@ -6,6 +6,7 @@ stand-in and the backend's own calls against it, so neither can drift from the r
 
 import asyncio
 import dataclasses
+import enum
 import gc
 import inspect
 import json
@@ -67,7 +68,9 @@ def _check_signature(fake_fn, cls: str, method: str):
         assert name in real, f"stand-in {cls}.{method} takes {name!r}, which vLLM {SNAPSHOT['vllm_version']} lacks"
         assert kinds[p.kind] == real[name]["kind"], f"{cls}.{method}({name}) is {real[name]['kind']} in vLLM"
         if p.default is not inspect.Parameter.empty:
-            assert repr(p.default) == real[name].get("default"), f"{cls}.{method}({name}) default differs"
+            d = p.default
+            source = f"{type(d).__name__}.{d.name}" if isinstance(d, enum.Enum) else repr(d)
+            assert source == real[name].get("default"), f"{cls}.{method}({name}) default differs"
         else:
             assert "default" not in real[name] or p.kind == inspect.Parameter.VAR_KEYWORD
 
@@ -83,6 +86,14 @@ def test_stand_in_matches_the_real_vllm_api(vllm):
     _check_signature(vllm.outputs.RequestOutput.__init__, "RequestOutput", "__init__")
     # LLM(**kwargs) goes to EngineArgs: the stand-in accepts only real EngineArgs fields
     assert vllm.ENGINE_KWARGS <= set(REAL["EngineArgs"]["fields"])
+    # the async engine Ray Data's vLLM stage drives
+    from vllm.v1.engine.async_llm import AsyncLLM
+
+    for method in ("from_engine_args", "generate", "do_log_stats", "shutdown"):
+        _check_signature(getattr(AsyncLLM, method), "AsyncLLM", method)
+    assert vllm.AsyncLLMEngine is AsyncLLM
+    assert vllm.engine.arg_utils.ASYNC_ENGINE_KWARGS <= set(REAL["EngineArgs"]["fields"]) | set(
+        REAL["AsyncEngineArgs"]["fields"])
     # SamplingParams: every keyword the stand-in takes is a real field, with the real default
     fields = REAL["SamplingParams"]["fields"]
     for name, p in inspect.signature(vllm.SamplingParams).parameters.items():

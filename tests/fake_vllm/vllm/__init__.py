@@ -6,6 +6,7 @@ import threading
 import time
 
 from . import exceptions, inputs, logprobs, outputs, sampling_params  # noqa: F401
+from .engine.arg_utils import ENGINE_KWARGS, NATIVE_CONTEXT, AsyncEngineArgs, EngineArgs  # noqa: F401
 from ._model import CONTINUATION, EOS, FIRST_LOGPROBS, VOCAB, Tokenizer, decode_one
 from .exceptions import VLLMValidationError
 from .logprobs import Logprob
@@ -13,9 +14,6 @@ from .outputs import CompletionOutput, RequestOutput
 from .sampling_params import SamplingParams
 
 __version__ = "0.29.0+stand-in"
-# keywords of LLM(**kwargs) that the stand-in understands; each must be an EngineArgs field of the real one
-ENGINE_KWARGS = {"max_model_len", "enable_prefix_caching", "max_logprobs", "max_num_seqs", "distributed_executor_backend"}
-NATIVE_CONTEXT = 64  # the stand-in model's own context, used when max_model_len is not given
 STEP_SECONDS = 0.0  # how long one engine call takes (tests widen it to make overlapping calls likely)
 
 
@@ -119,3 +117,6 @@ class LLM:
         if len(sampling_params) != n:
             raise ValueError("The lengths of prompts and sampling_params must be the same.")
         return list(sampling_params)
+
+
+from .v1.engine.async_llm import AsyncLLM as AsyncLLMEngine  # noqa: E402  (vLLM: an alias of AsyncLLM)
