@@ -34,8 +34,11 @@ WANTED = [
     ("vllm/engine/arg_utils.py", "EngineArgs", {"fields": True}),
     ("vllm/engine/arg_utils.py", "AsyncEngineArgs", {"fields": True}),  # EngineArgs' fields and these
     # the engine Ray Data's vLLM stage drives (vllm.AsyncLLMEngine is an alias of it)
-    ("vllm/v1/engine/async_llm.py", "AsyncLLM", {"methods": ["from_engine_args", "generate", "do_log_stats",
-                                                           "shutdown"]}),
+    (
+        "vllm/v1/engine/async_llm.py",
+        "AsyncLLM",
+        {"methods": ["from_engine_args", "generate", "do_log_stats", "shutdown"]},
+    ),
 ]
 CONSTANTS = [("vllm/sampling_params.py", "MAX_LOGPROB_TOKEN_IDS")]
 # Only these ModelConfig fields are kept (the class has ~100); the backend reads them from llm.model_config.
@@ -49,13 +52,23 @@ def _signature(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[dict]:
     defaults = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
     for arg, default in zip(positional, defaults, strict=True):
         kind = "positional_only" if arg in a.posonlyargs else "positional_or_keyword"
-        params.append({"name": arg.arg, "kind": kind,
-                       **({"default": ast.unparse(default)} if default is not None else {})})
+        params.append(
+            {
+                "name": arg.arg,
+                "kind": kind,
+                **({"default": ast.unparse(default)} if default is not None else {}),
+            }
+        )
     if a.vararg:
         params.append({"name": a.vararg.arg, "kind": "var_positional"})
     for arg, default in zip(a.kwonlyargs, a.kw_defaults, strict=True):
-        params.append({"name": arg.arg, "kind": "keyword_only",
-                       **({"default": ast.unparse(default)} if default is not None else {})})
+        params.append(
+            {
+                "name": arg.arg,
+                "kind": "keyword_only",
+                **({"default": ast.unparse(default)} if default is not None else {}),
+            }
+        )
     if a.kwarg:
         params.append({"name": a.kwarg.arg, "kind": "var_keyword"})
     return params
@@ -84,15 +97,24 @@ def read_sources(read) -> dict:
             fields = _fields(cls)
             if name == "ModelConfig":
                 fields = {k: v for k, v in fields.items() if k in MODEL_CONFIG_FIELDS}
-            if name in ("EngineArgs", "AsyncEngineArgs"):  # only which keywords LLM(**kwargs) accepts; defaults live in ModelConfig
+            if name in (
+                "EngineArgs",
+                "AsyncEngineArgs",
+            ):  # only which keywords LLM(**kwargs) accepts; defaults live in ModelConfig
                 fields = dict.fromkeys(fields)
             entry["fields"] = fields
         snapshot["classes"][name] = entry
     for path, name in CONSTANTS:
         tree = trees.setdefault(path, ast.parse(read(path)))
-        node = next(n for n in tree.body if isinstance(n, ast.Assign | ast.AnnAssign)
-                    and any(isinstance(t, ast.Name) and t.id == name
-                            for t in (n.targets if isinstance(n, ast.Assign) else [n.target])))
+        node = next(
+            n
+            for n in tree.body
+            if isinstance(n, ast.Assign | ast.AnnAssign)
+            and any(
+                isinstance(t, ast.Name) and t.id == name
+                for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+            )
+        )
         snapshot["constants"][name] = ast.literal_eval(node.value)
     return snapshot
 
@@ -100,8 +122,11 @@ def read_sources(read) -> dict:
 def from_wheel(wheel: Path) -> dict:
     with zipfile.ZipFile(wheel) as z:
         meta = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
-        version = next(line.split(":", 1)[1].strip() for line in z.read(meta).decode().splitlines()
-                       if line.startswith("Version:"))
+        version = next(
+            line.split(":", 1)[1].strip()
+            for line in z.read(meta).decode().splitlines()
+            if line.startswith("Version:")
+        )
         snapshot = read_sources(lambda p: z.read(p).decode())
     return {"vllm_version": version, "wheel": wheel.name, **snapshot}
 
@@ -115,8 +140,20 @@ def main() -> None:
     wheel = args.wheel
     if wheel is None:
         folder = Path(tempfile.mkdtemp(prefix="vllm-wheel-"))
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", f"vllm=={args.version}",
-                        "-d", str(folder)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                f"vllm=={args.version}",
+                "-d",
+                str(folder),
+            ],
+            check=True,
+        )
         wheel = next(folder.glob("vllm-*.whl"))
     snapshot = from_wheel(wheel)
     if snapshot["vllm_version"] != args.version:

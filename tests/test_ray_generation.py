@@ -34,8 +34,9 @@ def test_ray_data_generation_equals_in_process_and_fills_the_store(tmp_path, alp
     sampling = Sampling(max_tokens=16, temperature=0.0, seed=0)
     store = Store(tmp_path / "ray.sqlite")
     try:
-        via_ray = generate_with_ray(data, "llamacpp", None, sampling, "smollm2", replicas=2, batch_size=2,
-                                    store=store)
+        via_ray = generate_with_ray(
+            data, "llamacpp", None, sampling, "smollm2", replicas=2, batch_size=2, store=store
+        )
     finally:
         ray.shutdown()
     backend = make_backend("llamacpp")
@@ -51,8 +52,10 @@ def test_ray_data_generation_equals_in_process_and_fills_the_store(tmp_path, alp
     local.close()
 
 
-TEMPLATE = ("{% for m in messages %}### {{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
-            "{% if add_generation_prompt %}### assistant:{% endif %}")
+TEMPLATE = (
+    "{% for m in messages %}### {{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}### assistant:{% endif %}"
+)
 
 
 def test_ray_vllm_path_through_rays_processor_with_the_stand_in_engine(tmp_path, monkeypatch):
@@ -76,9 +79,18 @@ def test_ray_vllm_path_through_rays_processor_with_the_stand_in_engine(tmp_path,
     store = Store(tmp_path / "ray.sqlite")
     ray.init(num_cpus=8, num_gpus=1, include_dashboard=False, log_to_driver=False)
     try:
-        result = generate_with_ray(pd.DataFrame({"instruction": instructions}), "vllm", str(folder), sampling, "tiny",
-                                   replicas=1, batch_size=2, store=store, engine_kwargs={"max_model_len": 120},
-                                   chat_template=TEMPLATE)
+        result = generate_with_ray(
+            pd.DataFrame({"instruction": instructions}),
+            "vllm",
+            str(folder),
+            sampling,
+            "tiny",
+            replicas=1,
+            batch_size=2,
+            store=store,
+            engine_kwargs={"max_model_len": 120},
+            chat_template=TEMPLATE,
+        )
     finally:
         ray.shutdown()
         for name in [m for m in list(__import__("sys").modules) if m == "vllm" or m.startswith("vllm.")]:
@@ -91,14 +103,19 @@ def test_ray_vllm_path_through_rays_processor_with_the_stand_in_engine(tmp_path,
     # the over-long prompt failed alone, with the engine's reason
     assert result["output"].isna().tolist() == [False, False, True, False]
     assert "longer than the maximum model length of 120" in result.loc[2, "failure"]
-    rows = store.get_generations([generation_key(str(folder), sampling, _messages(sampling, [i], []))
-                                  for i in instructions])
+    rows = store.get_generations(
+        [generation_key(str(folder), sampling, _messages(sampling, [i], [])) for i in instructions]
+    )
     assert len(rows) == 4
     for inst in instructions[:2] + instructions[3:]:
         row = rows[generation_key(str(folder), sampling, _messages(sampling, [inst], []))]
         # Ray's stage applied the given template (not the model's own) before counting the prompt's tokens
-        prompt = tok.apply_chat_template(_messages(sampling, [inst], []), tokenize=False, add_generation_prompt=True,
-                                         chat_template=TEMPLATE)
+        prompt = tok.apply_chat_template(
+            _messages(sampling, [inst], []),
+            tokenize=False,
+            add_generation_prompt=True,
+            chat_template=TEMPLATE,
+        )
         assert row["status"] == "ok" and row["finish_reason"] == "stop"
         assert row["prompt_tokens"] == len(tok(prompt)["input_ids"]) and row["completion_tokens"] == 6
     failed = rows[generation_key(str(folder), sampling, _messages(sampling, [instructions[2]], []))]

@@ -14,10 +14,10 @@ import logging
 import math
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from judgebench.backends import BackendError, CompletionRequest, Limits, make_backend
 from judgebench.judges.parsers import logprob_labels
@@ -61,11 +61,17 @@ def _real_params(cls: str, method: str) -> dict[str, dict]:
 
 def _check_signature(fake_fn, cls: str, method: str):
     real = _real_params(cls, method)
-    kinds = {inspect.Parameter.POSITIONAL_OR_KEYWORD: "positional_or_keyword",
-             inspect.Parameter.KEYWORD_ONLY: "keyword_only", inspect.Parameter.VAR_KEYWORD: "var_keyword",
-             inspect.Parameter.VAR_POSITIONAL: "var_positional", inspect.Parameter.POSITIONAL_ONLY: "positional_only"}
+    kinds = {
+        inspect.Parameter.POSITIONAL_OR_KEYWORD: "positional_or_keyword",
+        inspect.Parameter.KEYWORD_ONLY: "keyword_only",
+        inspect.Parameter.VAR_KEYWORD: "var_keyword",
+        inspect.Parameter.VAR_POSITIONAL: "var_positional",
+        inspect.Parameter.POSITIONAL_ONLY: "positional_only",
+    }
     for name, p in inspect.signature(fake_fn).parameters.items():
-        assert name in real, f"stand-in {cls}.{method} takes {name!r}, which vLLM {SNAPSHOT['vllm_version']} lacks"
+        assert name in real, (
+            f"stand-in {cls}.{method} takes {name!r}, which vLLM {SNAPSHOT['vllm_version']} lacks"
+        )
         assert kinds[p.kind] == real[name]["kind"], f"{cls}.{method}({name}) is {real[name]['kind']} in vLLM"
         if p.default is not inspect.Parameter.empty:
             d = p.default
@@ -85,29 +91,36 @@ def test_stand_in_matches_the_real_vllm_api(vllm):
         _check_signature(getattr(vllm.LLM, method), "LLM", method)
     _check_signature(vllm.outputs.RequestOutput.__init__, "RequestOutput", "__init__")
     # LLM(**kwargs) goes to EngineArgs: the stand-in accepts only real EngineArgs fields
-    assert vllm.ENGINE_KWARGS <= set(REAL["EngineArgs"]["fields"])
+    assert set(REAL["EngineArgs"]["fields"]) >= vllm.ENGINE_KWARGS
     # the async engine Ray Data's vLLM stage drives
     from vllm.v1.engine.async_llm import AsyncLLM
 
     for method in ("from_engine_args", "generate", "do_log_stats", "shutdown"):
         _check_signature(getattr(AsyncLLM, method), "AsyncLLM", method)
     assert vllm.AsyncLLMEngine is AsyncLLM
-    assert vllm.engine.arg_utils.ASYNC_ENGINE_KWARGS <= set(REAL["EngineArgs"]["fields"]) | set(
-        REAL["AsyncEngineArgs"]["fields"])
+    assert (
+        set(REAL["EngineArgs"]["fields"]) | set(REAL["AsyncEngineArgs"]["fields"])
+        >= vllm.engine.arg_utils.ASYNC_ENGINE_KWARGS
+    )
     # SamplingParams: every keyword the stand-in takes is a real field, with the real default
     fields = REAL["SamplingParams"]["fields"]
     for name, p in inspect.signature(vllm.SamplingParams).parameters.items():
         assert name in fields and repr(p.default) == fields[name], name
     # result types: the same fields (so reading one vLLM lacks fails here too), the same defaults
-    for fake, cls in ((vllm.outputs.CompletionOutput, "CompletionOutput"), (vllm.logprobs.Logprob, "Logprob")):
-        ours = {f.name: (None if f.default is dataclasses.MISSING else repr(f.default))
-                for f in dataclasses.fields(fake)}
+    for fake, cls in (
+        (vllm.outputs.CompletionOutput, "CompletionOutput"),
+        (vllm.logprobs.Logprob, "Logprob"),
+    ):
+        ours = {
+            f.name: (None if f.default is dataclasses.MISSING else repr(f.default))
+            for f in dataclasses.fields(fake)
+        }
         assert ours == REAL[cls]["fields"], cls
     # the limits the backend reads from llm.model_config, with vLLM's defaults
     assert {"max_model_len", "max_logprobs"} <= set(REAL["ModelConfig"]["fields"])
     assert "default=20" in REAL["ModelConfig"]["fields"]["max_logprobs"]
     assert vllm.LLM("m").model_config.max_logprobs == 20
-    assert vllm.sampling_params.MAX_LOGPROB_TOKEN_IDS == SNAPSHOT["constants"]["MAX_LOGPROB_TOKEN_IDS"]
+    assert SNAPSHOT["constants"]["MAX_LOGPROB_TOKEN_IDS"] == vllm.sampling_params.MAX_LOGPROB_TOKEN_IDS
 
 
 def test_the_backend_calls_only_what_vllm_has(vllm, monkeypatch):
@@ -131,8 +144,14 @@ def test_the_backend_calls_only_what_vllm_has(vllm, monkeypatch):
     monkeypatch.setattr(vllm, "SamplingParams", params)
     monkeypatch.setattr(real_llm, "chat", chat)
     backend = make_backend("vllm", model="/models/judge", max_model_len=60, tensor_parallel_size=2)
-    run_all(backend, [ask("hi", logprobs=True, top_logprobs=3), ask("hi", logprobs=True, labels=("m", "M")),
-                      ask("hi", temperature=0.7, seed=3, stop=("yes",))])
+    run_all(
+        backend,
+        [
+            ask("hi", logprobs=True, top_logprobs=3),
+            ask("hi", logprobs=True, labels=("m", "M")),
+            ask("hi", temperature=0.7, seed=3, stop=("yes",)),
+        ],
+    )
     assert seen["LLM"] <= set(_real_params("LLM", "__init__")) | set(REAL["EngineArgs"]["fields"])
     assert seen["SamplingParams"] <= set(REAL["SamplingParams"]["fields"])
     assert {"max_tokens", "logprobs", "logprob_token_ids", "top_k"} <= seen["SamplingParams"]
@@ -165,7 +184,9 @@ def test_context_comes_from_the_engine_and_a_too_long_prompt_fails_alone(vllm):
 def test_an_engine_refusal_fails_only_the_request_it_concerns(vllm, monkeypatch):
     """If vLLM refuses a whole batch for one request, the others are still answered."""
     backend = make_backend("vllm", model="m")
-    monkeypatch.setattr(backend, "prompt_length", lambda r: 1)  # the length guard misses it: the engine refuses
+    monkeypatch.setattr(
+        backend, "prompt_length", lambda r: 1
+    )  # the length guard misses it: the engine refuses
     results = run_all(backend, [ask("a"), ask("word " * 80), ask("b")])
     assert [r.text for r in (results[0], results[2])] == ["M the answer is yes"] * 2
     assert isinstance(results[1], BackendError) and "longer than the maximum model length" in str(results[1])
@@ -173,11 +194,14 @@ def test_an_engine_refusal_fails_only_the_request_it_concerns(vllm, monkeypatch)
 
 def test_label_logprobs_are_exact_and_tokens_that_decode_alike_are_combined(vllm):
     backend = make_backend("vllm", model="m")
-    labelled, top5, top1 = run_all(backend, [ask("judge", max_tokens=1, temperature=1.0, logprobs=True,
-                                                  top_logprobs=5, labels=("m", "M")),
-                                              ask("judge", max_tokens=1, logprobs=True, top_logprobs=5),
-                                              ask("judge", max_tokens=1, logprobs=True, top_logprobs=1,
-                                                  labels=("m", "M"))])
+    labelled, top5, top1 = run_all(
+        backend,
+        [
+            ask("judge", max_tokens=1, temperature=1.0, logprobs=True, top_logprobs=5, labels=("m", "M")),
+            ask("judge", max_tokens=1, logprobs=True, top_logprobs=5),
+            ask("judge", max_tokens=1, logprobs=True, top_logprobs=1, labels=("m", "M")),
+        ],
+    )
     # the stand-in model: P(▁M)=.40, P(M)=.25, P(▁m)=.15, P(m)=.10; ▁M and M both read "M"
     assert labelled.top_logprobs[0]["M"] == pytest.approx(math.log(0.65))
     assert labelled.top_logprobs[0]["m"] == pytest.approx(math.log(0.25))
@@ -211,7 +235,9 @@ def test_a_request_timeout_leaves_the_batch_and_the_next_requests_intact(vllm):
 
     async def go():
         asyncio.get_running_loop().set_exception_handler(lambda loop, ctx: errors.append(ctx))
-        first = await asyncio.gather(*(backend.complete(ask(f"q{i}")) for i in range(3)), return_exceptions=True)
+        first = await asyncio.gather(
+            *(backend.complete(ask(f"q{i}")) for i in range(3)), return_exceptions=True
+        )
         await asyncio.sleep(0.4)  # the timed-out batch finishes on the engine meanwhile
         backend.limits.timeout = 5.0
         after = await backend.complete(ask("again"))

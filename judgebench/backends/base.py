@@ -18,7 +18,6 @@ from dataclasses import dataclass, field, replace
 from ..errors import BackendError, FatalBackendError
 
 
-
 @dataclass(frozen=True)
 class CompletionRequest:
     messages: tuple[dict, ...]  # [{"role": ..., "content": ...}, ...]
@@ -151,12 +150,14 @@ class BatchingBackend(Backend):
     raises, each request of the batch is run alone so that only the bad one fails.
 
     `max_batch`, not the HTTP-style `limits.concurrency`, sizes the batches: the concurrency is raised
-    to `max_batch` so that a command's default concurrency (8 or 16) does not cap a 256-prompt batch.
+    to 2 x `max_batch` so that a command's default concurrency (8 or 16) does not cap a 256-prompt batch
+    and the next batch is already waiting when the engine finishes one.
     """
 
     def __init__(self, model: str, limits: Limits | None = None, batch_window: float = 0.01, max_batch: int = 64):
         limits = limits or Limits(concurrency=max_batch)
-        super().__init__(model, replace(limits, concurrency=max(limits.concurrency, max_batch)))
+        # twice max_batch in flight: the next batch is gathered while the engine runs this one
+        super().__init__(model, replace(limits, concurrency=max(limits.concurrency, 2 * max_batch)))
         self.batch_window, self.max_batch = batch_window, max_batch
         self._engine = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-engine")
         self._loop: asyncio.AbstractEventLoop | None = None

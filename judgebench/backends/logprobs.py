@@ -28,7 +28,9 @@ def by_decoded_string(pairs: Iterable[tuple[str, float]]) -> dict[str, float]:
     return dict(sorted(merged.items(), key=lambda kv: kv[1], reverse=True))
 
 
-def label_token_ids(labels: Iterable[str], vocab: dict[str, int], decode: Callable[[int], str]) -> dict[str, list[int]]:
+def label_token_ids(
+    labels: Iterable[str], vocab: dict[str, int], decode: Callable[[int], str]
+) -> dict[str, list[int]]:
     """Every token id that decodes to exactly one of `labels` (for exact label log-probs).
 
     Only vocabulary pieces containing a label's characters are decoded, so a 150k vocabulary costs

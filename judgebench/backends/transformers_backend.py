@@ -62,9 +62,10 @@ class TransformersBackend(BatchingBackend):
         self._eos = self.eos_ids()
         self._label_ids: dict[tuple[str, ...], dict[str, list[int]]] = {}
 
-    def encode(self, requests: list[CompletionRequest]):
-        texts = [self.tokenizer.apply_chat_template(list(r.messages), tokenize=False, add_generation_prompt=True)
-                 for r in requests]
+    def prompt_text(self, r: CompletionRequest) -> str:
+        return self.tokenizer.apply_chat_template(list(r.messages), tokenize=False, add_generation_prompt=True)
+
+    def encode(self, texts: list[str]):
         return self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
 
     def eos_ids(self) -> set[int]:
@@ -101,18 +102,18 @@ class TransformersBackend(BatchingBackend):
 
         for _, group in itertools.groupby(sorted(range(len(requests)), key=settings), key=settings):
             idx = list(group)
-            fits = []
+            fits, texts = [], []
             for i in idx:
-                text = self.tokenizer.apply_chat_template(list(requests[i].messages), tokenize=False,
-                                                          add_generation_prompt=True)
+                text = self.prompt_text(requests[i])
                 n = len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
                 if self.context and n + requests[i].max_tokens > self.context:
                     results[i] = BackendError(f"prompt of {n} tokens + max_tokens {requests[i].max_tokens} exceeds "
                                               f"the model's context of {self.context}", retryable=False)
                 else:
                     fits.append(i)
+                    texts.append(text)
             if fits:
-                for i, resp in zip(fits, self.run_group([requests[i] for i in fits]), strict=True):
+                for i, resp in zip(fits, self.run_group([requests[i] for i in fits], texts), strict=True):
                     results[i] = resp
         return results
 
@@ -137,11 +138,11 @@ class TransformersBackend(BatchingBackend):
             tops[label] = logsumexp(lp[ids].tolist())
         return dict(sorted(tops.items(), key=lambda kv: kv[1], reverse=True))
 
-    def run_group(self, requests: list[CompletionRequest]) -> list[CompletionResponse]:
+    def run_group(self, requests: list[CompletionRequest], texts: list[str]) -> list[CompletionResponse]:
         """One `generate` call for requests that share sampling settings."""
         torch = self.torch
         r0 = requests[0]
-        enc = self.encode(requests)
+        enc = self.encode(texts)
         if r0.seed is not None:
             torch.manual_seed(r0.seed)
         with torch.inference_mode():

@@ -42,18 +42,33 @@ log = logging.getLogger(__name__)
 class VLLMBackend(BatchingBackend):
     name = "vllm"
 
-    def __init__(self, model: str, limits: Limits | None = None, tensor_parallel_size: int = 1,
-                 enable_prefix_caching: bool = True, max_model_len: int | None = None, seed: int = 0,
-                 batch_window: float = 0.01, max_batch: int = 256, chat_template: str | None = None, **llm_kwargs):
+    def __init__(
+        self,
+        model: str,
+        limits: Limits | None = None,
+        tensor_parallel_size: int = 1,
+        enable_prefix_caching: bool = True,
+        max_model_len: int | None = None,
+        seed: int = 0,
+        batch_window: float = 0.01,
+        max_batch: int = 256,
+        chat_template: str | None = None,
+        **llm_kwargs,
+    ):
         super().__init__(model, limits, batch_window, max_batch)
         try:
             import vllm
         except ImportError:
-            raise FatalBackendError("the vllm backend needs vLLM on a GPU machine: pip install 'judgebench[vllm]'") \
-                from None
+            raise FatalBackendError(
+                "the vllm backend needs vLLM on a GPU machine: pip install 'judgebench[vllm]'"
+            ) from None
         self._vllm = vllm
-        kwargs = {"tensor_parallel_size": tensor_parallel_size, "enable_prefix_caching": enable_prefix_caching,
-                  "seed": seed, **llm_kwargs}
+        kwargs = {
+            "tensor_parallel_size": tensor_parallel_size,
+            "enable_prefix_caching": enable_prefix_caching,
+            "seed": seed,
+            **llm_kwargs,
+        }
         if max_model_len is not None:
             kwargs["max_model_len"] = max_model_len
         self.llm = vllm.LLM(model, **kwargs)
@@ -70,30 +85,49 @@ class VLLMBackend(BatchingBackend):
             found = label_token_ids(labels, self.tokenizer.get_vocab(), lambda i: self.tokenizer.decode([i]))
             missing = [label for label, ids in found.items() if not ids]
             if missing:
-                raise BackendError(f"no token of {self.model} decodes to the label(s) {missing}", retryable=False)
+                raise BackendError(
+                    f"no token of {self.model} decodes to the label(s) {missing}", retryable=False
+                )
             self._label_ids[labels] = found
         return self._label_ids[labels]
 
     def sampling_params(self, request: CompletionRequest):
-        kwargs = {"max_tokens": request.max_tokens, "temperature": request.temperature, "top_p": request.top_p,
-                  "top_k": 0, "seed": request.seed, "stop": list(request.stop) or None}
+        kwargs = {
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "top_k": 0,
+            "seed": request.seed,
+            "stop": list(request.stop) or None,
+        }
         if request.logprobs and request.labels:
-            kwargs["logprob_token_ids"] = sorted({i for ids in self.label_ids(request.labels).values() for i in ids})
+            kwargs["logprob_token_ids"] = sorted(
+                {i for ids in self.label_ids(request.labels).values() for i in ids}
+            )
         elif request.logprobs:
             k = request.top_logprobs
             if k > self.max_logprobs:
                 if not self._warned_top_k:
-                    log.warning("top_logprobs %d is above this vLLM engine's max_logprobs %d: reporting the top %d "
-                                "(start it with max_logprobs=%d to get more)", k, self.max_logprobs,
-                                self.max_logprobs, k)
+                    log.warning(
+                        "top_logprobs %d is above this vLLM engine's max_logprobs %d: reporting the top %d "
+                        "(start it with max_logprobs=%d to get more)",
+                        k,
+                        self.max_logprobs,
+                        self.max_logprobs,
+                        k,
+                    )
                     self._warned_top_k = True
                 k = self.max_logprobs
             kwargs["logprobs"] = k
         return self._vllm.SamplingParams(**kwargs)
 
     def prompt_length(self, request: CompletionRequest) -> int:
-        text = self.tokenizer.apply_chat_template(list(request.messages), tokenize=False, add_generation_prompt=True,
-                                                  chat_template=self.chat_template)
+        text = self.tokenizer.apply_chat_template(
+            list(request.messages),
+            tokenize=False,
+            add_generation_prompt=True,
+            chat_template=self.chat_template,
+        )
         return len(self.tokenizer.encode(text, add_special_tokens=False))
 
     def run_batch(self, requests: list[CompletionRequest]) -> list[CompletionResponse | BackendError]:
@@ -103,17 +137,26 @@ class VLLMBackend(BatchingBackend):
             try:
                 n = self.prompt_length(r)
                 if n >= self.max_model_len:  # what vLLM refuses, for the whole call
-                    raise BackendError(f"prompt of {n} tokens leaves no room to generate within the engine's "
-                                       f"max_model_len {self.max_model_len}", retryable=False)
+                    raise BackendError(
+                        f"prompt of {n} tokens leaves no room to generate within the engine's "
+                        f"max_model_len {self.max_model_len}",
+                        retryable=False,
+                    )
                 params.append(self.sampling_params(r))
                 ready.append(i)
             except BackendError as err:
                 results[i] = err
             except Exception as err:  # e.g. vLLM's validation of these sampling settings
-                results[i] = BackendError(f"vLLM refused the request: {type(err).__name__}: {err}", retryable=False)
+                results[i] = BackendError(
+                    f"vLLM refused the request: {type(err).__name__}: {err}", retryable=False
+                )
         if ready:
-            outputs = self.llm.chat([list(requests[i].messages) for i in ready], params, use_tqdm=False,
-                                    chat_template=self.chat_template)
+            outputs = self.llm.chat(
+                [list(requests[i].messages) for i in ready],
+                params,
+                use_tqdm=False,
+                chat_template=self.chat_template,
+            )
             for i, out in zip(ready, outputs, strict=True):
                 results[i] = self._response(out, requests[i])
         return results
@@ -122,7 +165,10 @@ class VLLMBackend(BatchingBackend):
         gen = out.outputs[0]
         # keyed by the tokenizer's decoding of each id, as label_ids() found them (vLLM's decoded_token is an
         # incremental detokenization that may keep a SentencePiece word-start space)
-        tops = [by_decoded_string((self.tokenizer.decode([tid]), lp.logprob) for tid, lp in step.items())
-                for step in (gen.logprobs or [])]
-        return CompletionResponse(gen.text, tops, gen.finish_reason, len(out.prompt_token_ids or []),
-                                  len(gen.token_ids or []))
+        tops = [
+            by_decoded_string((self.tokenizer.decode([tid]), lp.logprob) for tid, lp in step.items())
+            for step in (gen.logprobs or [])
+        ]
+        return CompletionResponse(
+            gen.text, tops, gen.finish_reason, len(out.prompt_token_ids or []), len(gen.token_ids or [])
+        )

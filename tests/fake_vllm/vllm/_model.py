@@ -27,8 +27,9 @@ class Tokenizer:
 
     eos_token_id = EOS
 
-    def apply_chat_template(self, conversation, tokenize=True, add_generation_prompt=False, chat_template=None,
-                            **kwargs):
+    def apply_chat_template(
+        self, conversation, tokenize=True, add_generation_prompt=False, chat_template=None, **kwargs
+    ):
         text = "".join(f"<{m['role']}> {m['content']} " for m in conversation)
         text += "<assistant>" if add_generation_prompt else ""
         return self.encode(text) if tokenize else text
@@ -38,8 +39,11 @@ class Tokenizer:
         return [VOCAB.index("▁" + w) if "▁" + w in VOCAB else len(VOCAB) + len(w) for w in text.split()]
 
     def decode(self, token_ids, skip_special_tokens=False):
-        return "".join((" " if VOCAB[t].startswith("▁") else "") + decode_one(t) for t in token_ids
-                       if t < len(VOCAB) and not (skip_special_tokens and t == EOS)).lstrip()
+        return "".join(
+            (" " if VOCAB[t].startswith("▁") else "") + decode_one(t)
+            for t in token_ids
+            if t < len(VOCAB) and not (skip_special_tokens and t == EOS)
+        ).lstrip()
 
     def get_vocab(self):
         return {piece: i for i, piece in enumerate(VOCAB)}

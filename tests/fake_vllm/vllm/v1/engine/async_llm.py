@@ -10,15 +10,29 @@ class AsyncLLM:
         self.engine = engine
 
     @classmethod
-    def from_engine_args(cls, engine_args, start_engine_loop=True,
-                         usage_context=UsageContext.ENGINE_CONTEXT, stat_loggers=None):
+    def from_engine_args(
+        cls, engine_args, start_engine_loop=True, usage_context=UsageContext.ENGINE_CONTEXT, stat_loggers=None
+    ):
         from ... import STEP_SECONDS, Engine
 
         return cls(Engine(engine_args.create_engine_config().model_config, step_seconds=STEP_SECONDS))
 
-    async def generate(self, prompt, sampling_params, request_id, *, prompt_text=None, lora_request=None,
-                       tokenization_kwargs=None, trace_headers=None, priority=0, data_parallel_rank=None,
-                       session_id=None, reasoning_ended=None, reasoning_parser_kwargs=None):
+    async def generate(
+        self,
+        prompt,
+        sampling_params,
+        request_id,
+        *,
+        prompt_text=None,
+        lora_request=None,
+        tokenization_kwargs=None,
+        trace_headers=None,
+        priority=0,
+        data_parallel_rank=None,
+        session_id=None,
+        reasoning_ended=None,
+        reasoning_parser_kwargs=None,
+    ):
         from ..._model import Tokenizer
 
         if "prompt_token_ids" in prompt:
