@@ -188,7 +188,10 @@ class BatchingBackend(Backend):
             batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
             if not batch:
                 continue
-            responses = await loop.run_in_executor(self._engine, self._run_each_alone, [r for r, _ in batch])
+            try:
+                responses = await loop.run_in_executor(self._engine, self._run_each_alone, [r for r, _ in batch])
+            except RuntimeError as err:  # the engine thread is gone (closed): nobody is left waiting in vain
+                responses = [FatalBackendError(f"{self.name} engine is closed: {err}")] * len(batch)
             for (_, fut), resp in zip(batch, responses, strict=True):
                 if fut.done():  # timed out (cancelled) while the engine ran: nobody waits for it
                     continue
