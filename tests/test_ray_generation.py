@@ -10,6 +10,7 @@
 
 import asyncio
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,8 +94,8 @@ def test_ray_vllm_path_through_rays_processor_with_the_stand_in_engine(tmp_path,
         )
     finally:
         ray.shutdown()
-        for name in [m for m in list(__import__("sys").modules) if m == "vllm" or m.startswith("vllm.")]:
-            del __import__("sys").modules[name]
+        for name in [m for m in list(sys.modules) if m == "vllm" or m.startswith("vllm.")]:
+            del sys.modules[name]
 
     # the stand-in engine answers every prompt with token ids [1, 5, 6, 7, 8] and its end id 0 (6 tokens);
     # Ray's detokenize stage turns them into text with the model's tokenizer

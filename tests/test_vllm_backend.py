@@ -288,3 +288,38 @@ def test_stand_in_engine_refuses_concurrent_use(vllm):
     for t in threads:
         t.join()
     assert len(errors) == 1 and "two threads" in str(errors[0])
+
+
+def test_the_signature_reader_reads_kinds_defaults_and_fields():
+    """scripts/vllm_signatures.py on a snippet whose answer is known by reading it."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "vllm_signatures", TESTS.parent / "scripts" / "vllm_signatures.py"
+    )
+    reader = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reader)
+    tree = ast.parse(
+        "class A:\n"
+        "    x: int\n"
+        "    y: str | None = None\n"
+        "    def f(self, a, b=1, *args, c, d='z', **kw): ...\n"
+        "    async def g(self, /, e=2.5): ...\n"
+    )
+    cls = tree.body[0]
+    assert reader._fields(cls) == {"x": None, "y": "None"}
+    f, g = cls.body[2], cls.body[3]
+    assert reader._signature(f) == [
+        {"name": "self", "kind": "positional_or_keyword"},
+        {"name": "a", "kind": "positional_or_keyword"},
+        {"name": "b", "kind": "positional_or_keyword", "default": "1"},
+        {"name": "args", "kind": "var_positional"},
+        {"name": "c", "kind": "keyword_only"},
+        {"name": "d", "kind": "keyword_only", "default": "'z'"},
+        {"name": "kw", "kind": "var_keyword"},
+    ]
+    assert reader._signature(g) == [
+        {"name": "self", "kind": "positional_only"},
+        {"name": "e", "kind": "positional_or_keyword", "default": "2.5"},
+    ]
