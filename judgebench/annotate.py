@@ -52,7 +52,8 @@ def request_for(spec: JudgeSpec, messages: list[dict]) -> CompletionRequest:
     return CompletionRequest(messages=tuple(messages), max_tokens=int(d["max_tokens"]),
                              temperature=float(d.get("temperature", 0.0)), top_p=float(d.get("top_p", 1.0)),
                              logprobs=bool(d.get("logprobs", False)), top_logprobs=int(d.get("top_logprobs", 0)),
-                             seed=d.get("seed"))
+                             seed=d.get("seed"),
+                             labels=tuple(spec.labels) if spec.parser.startswith("logprob") else ())
 
 
 def parse(spec: JudgeSpec, response: CompletionResponse) -> tuple[float | None, str | None]:

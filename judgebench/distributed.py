@@ -3,9 +3,12 @@
     outputs = generate_with_ray(eval_set, engine="vllm", model="meta-llama/...", sampling=Sampling(max_tokens=1024),
                                 generator="ckpt-42", replicas=8, ray_address="auto", store=store)
 
-- engine "vllm": Ray Data's LLM API (`ray.data.llm.vLLMEngineProcessorConfig` + `build_llm_processor`),
-  one vLLM replica per `replicas`, each with `tensor_parallel_size` GPUs; chat templates applied by
-  Ray's own stage; per-row sampling parameters.
+- engine "vllm": Ray Data's LLM API (`ray.data.llm.vLLMEngineProcessorConfig` + `build_processor`; Ray
+  2.60 with the vLLM its `llm` extra pins, 0.29.0), one vLLM replica per `replicas`, each with
+  `tensor_parallel_size` GPUs; chat templates applied by Ray's own stage (the model's, or the one
+  given); per-row sampling parameters; a row the engine refuses (e.g. a prompt over max_model_len)
+  fails alone and is recorded as failed, as in-process. tests/test_ray_generation.py runs this path
+  through Ray's real processor and stages with the stand-in vllm package as the engine.
 - engine "llamacpp": `map_batches` over actors that each hold a llama.cpp model: the same pipeline on
   CPUs, which is how it is tested here on a local Ray cluster.
 
@@ -16,6 +19,7 @@ find them cached. Single-turn sets only (a multi-turn set needs each turn's answ
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pandas as pd
 
@@ -27,11 +31,11 @@ from .store import Store
 class _LlamaCppReplica:
     """A Ray actor holding one llama.cpp model; generates a batch of rows one by one."""
 
-    def __init__(self, model: str | None, sampling: dict):
+    def __init__(self, model: str | None, sampling: dict, chat_template: str | None = None):
         from .backends.base import CompletionRequest
         from .backends.llamacpp import LlamaCppBackend
 
-        self.backend = LlamaCppBackend(model)
+        self.backend = LlamaCppBackend(model, chat_template=chat_template)
         self.sampling = sampling
         self.request = CompletionRequest
 
@@ -59,10 +63,46 @@ class _LlamaCppReplica:
                 "completion_tokens": completion_tokens, "model_id": [self.backend.model] * len(texts)}
 
 
+def _vllm_processor(model: str, sampling: Sampling, replicas: int, batch_size: int, tensor_parallel_size: int,
+                    engine_kwargs: dict | None, chat_template: str | None):
+    """Ray Data's vLLM processor (chat template, tokenize, vLLM engine, detokenize stages), with each
+    row's failure kept in its row (should_continue_on_error) rather than failing the job."""
+    from ray.data.llm import build_processor, vLLMEngineProcessorConfig
+
+    config = vLLMEngineProcessorConfig(
+        model_source=model, concurrency=replicas, batch_size=batch_size, should_continue_on_error=True,
+        engine_kwargs={"tensor_parallel_size": tensor_parallel_size, "enable_prefix_caching": True,
+                       **(engine_kwargs or {})},
+        chat_template_stage={"enabled": True, "chat_template": chat_template})
+    # the in-process engines' semantics: no top-k, greedy at temperature 0, an explicit max_tokens
+    params = {"max_tokens": sampling.max_tokens, "temperature": sampling.temperature, "top_p": sampling.top_p,
+              "top_k": 0, "seed": sampling.seed}
+    return build_processor(config, preprocess=partial(_vllm_row_in, params=params),
+                           postprocess=partial(_vllm_row_out, model=model, max_tokens=sampling.max_tokens))
+
+
+def _vllm_row_in(row: dict, params: dict) -> dict:
+    return {**row, "messages": json.loads(row["messages_json"]), "sampling_params": params}
+
+
+def _vllm_row_out(row: dict, model: str, max_tokens: int) -> dict:
+    """A processed row (or one the engine failed, with its `__inference_error__`) in the shape the llama.cpp
+    replicas return. Ray's vLLM stage reports no finish reason,
+    so it is told from the count: fewer tokens than max_tokens means the model stopped (an end token
+    or a stop string); exactly max_tokens reads as "length", even if the last one was an end token."""
+    error = row.get("__inference_error__") or ""
+    n = int(row.get("num_generated_tokens") or 0)
+    return {"instruction": row["instruction"], "messages_json": row["messages_json"],
+            "output": "" if error else row.get("generated_text") or "",
+            "finish_reason": "" if error else ("length" if n >= max_tokens else "stop"), "reason": error,
+            "prompt_tokens": 0 if error else int(row.get("num_input_tokens") or 0),
+            "completion_tokens": 0 if error else n, "model_id": model}
+
+
 def generate_with_ray(eval_set: pd.DataFrame, engine: str, model: str | None, sampling: Sampling, generator: str,
                       replicas: int = 1, batch_size: int = 16, ray_address: str | None = None,
                       store: Store | None = None, tensor_parallel_size: int = 1,
-                      engine_kwargs: dict | None = None) -> pd.DataFrame:
+                      engine_kwargs: dict | None = None, chat_template: str | None = None) -> pd.DataFrame:
     if "turns" in eval_set.columns:
         raise InputError("Ray generation takes single-turn eval sets", hint="generate multi-turn sets in-process")
     try:
@@ -74,28 +114,18 @@ def generate_with_ray(eval_set: pd.DataFrame, engine: str, model: str | None, sa
             for i in eval_set["instruction"]]
     ds = ray.data.from_items(rows)
     if engine == "llamacpp":
-        out = ds.map_batches(_LlamaCppReplica, fn_constructor_kwargs={"model": model, "sampling": vars(sampling)},
+        out = ds.map_batches(_LlamaCppReplica, fn_constructor_kwargs={"model": model, "sampling": vars(sampling),
+                                                                      "chat_template": chat_template},
                              batch_size=batch_size, concurrency=replicas, num_cpus=1)
     elif engine == "vllm":
-        from ray.data.llm import build_llm_processor, vLLMEngineProcessorConfig
-
-        config = vLLMEngineProcessorConfig(
-            model_source=model, concurrency=replicas, batch_size=batch_size,
-            engine_kwargs={"tensor_parallel_size": tensor_parallel_size, "enable_prefix_caching": True,
-                           **(engine_kwargs or {})})
-        params = {"max_tokens": sampling.max_tokens, "temperature": sampling.temperature, "top_p": sampling.top_p,
-                  "seed": sampling.seed}
-        processor = build_llm_processor(
-            config,
-            preprocess=lambda row: {**row, "messages": json.loads(row["messages_json"]), "sampling_params": params},
-            postprocess=lambda row: {"instruction": row["instruction"], "messages_json": row["messages_json"],
-                                     "output": row["generated_text"], "finish_reason": "", "reason": "",
-                                     "prompt_tokens": 0, "completion_tokens": len(row.get("generated_tokens") or []),
-                                     "model_id": model})
-        out = processor(ds)
+        out = _vllm_processor(model, sampling, replicas, batch_size, tensor_parallel_size, engine_kwargs,
+                              chat_template)(ds)
     else:
         raise InputError(f"engine {engine!r} has no Ray path", hint="use vllm (GPUs) or llamacpp (CPUs)")
     results = {r["instruction"]: r for r in out.take_all()}
+    if engine == "vllm":  # Ray hands a row its engine failed back as it was, bypassing the postprocess
+        results = {i: _vllm_row_out(r, model, sampling.max_tokens) if r.get("__inference_error__") else r
+                   for i, r in results.items()}
     records = []
     for inst in eval_set["instruction"]:
         r = results[inst]

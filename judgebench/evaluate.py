@@ -122,7 +122,7 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
         ray_engine = engine or ("llamacpp" if model is None or model.endswith(".gguf") else "vllm")
         generator = name or (Path(model).stem if model else "SmolLM2-135M-Instruct")
         cand = generate_with_ray(data, ray_engine, model, sampling, generator, replicas=ray_replicas,
-                                 ray_address=ray_address, store=store)
+                                 ray_address=ray_address, store=store, chat_template=chat_template)
         gen_summary = {"instructions": len(data), "generated": int(cand["output"].notna().sum()), "cached": 0,
                        "failed": int(cand["output"].isna().sum()), "empty": 0, "truncated": 0, "problems": []}
         _write_json(out / "model_outputs.json", cand.to_dict("records"))

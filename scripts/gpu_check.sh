@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# One prepared run for the lent GPU machine (torch + transformers there; no vllm, no network).
-# Carry the eval set into an ignored folder first:  mkdir -p .device && cp ../shared/data/alpacaeval/eval_set.json.gz .device/
+# The prepared run for a lent GPU machine: torch and transformers are there; no vLLM, no network, nothing
+# to install (judgebench is used from this checkout). Finishes in well under 5 minutes from a bare machine.
+#   run: scripts/gpu_check.sh            (prints one table; $OUT/gpu_check.json when $OUT is set)
+#   here, on CPU: scripts/gpu_check.sh --small
+# The AlpacaEval eval set is used if $JUDGEBENCH_DATA (or .device/) has it, else instructions are synthesised.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pip install -q --no-deps -e . 2>/dev/null || true
-pip install -q msgspec isal aiohttp tqdm 2>/dev/null || true
-JUDGEBENCH_DATA="${JUDGEBENCH_DATA:-.device}" python scripts/gpu_check.py | tee "${OUT:-.}/gpu_check.json"
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" TOKENIZERS_PARALLELISM=false
+exec timeout 290 python scripts/gpu_check.py "$@"

@@ -24,7 +24,7 @@ def train_tokenizer(texts: list[str], vocab_size: int = 4000):
 
 
 def random_llama(tokenizer, hidden: int = 64, layers: int = 2, heads: int = 4, intermediate: int = 128,
-                 max_positions: int = 2048, seed: int = 0, dtype=None):
+                 max_positions: int = 2048, seed: int = 0, dtype=None, device=None):
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -33,5 +33,6 @@ def random_llama(tokenizer, hidden: int = 64, layers: int = 2, heads: int = 4, i
                          num_attention_heads=heads, num_key_value_heads=heads, intermediate_size=intermediate,
                          max_position_embeddings=max_positions, pad_token_id=tokenizer.pad_token_id,
                          eos_token_id=tokenizer.eos_token_id, bos_token_id=tokenizer.bos_token_id)
-    model = LlamaForCausalLM(config)
+    with torch.device(device or "cpu"):  # built where it will run: a 1B model initialises in seconds on a GPU
+        model = LlamaForCausalLM(config)
     return model.to(dtype) if dtype is not None else model

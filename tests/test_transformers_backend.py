@@ -70,3 +70,87 @@ def test_no_chat_template_is_refused(tiny):
     bare = tok.__class__(tokenizer_object=tok.backend_tokenizer, eos_token="<|im_end|>", pad_token="<pad>")
     with pytest.raises(FatalBackendError, match="no chat template"):
         make_backend("transformers", model="tiny", model_object=model, tokenizer_object=bare, device="cpu")
+
+
+def _first_step_logprobs(model, tok, instruction):
+    """Raw next-token log-probs after the chat prompt, from a plain forward pass (no generate, no padding)."""
+    text = tok.apply_chat_template([{"role": "user", "content": instruction}], tokenize=False,
+                                   add_generation_prompt=True)
+    ids = tok(text, return_tensors="pt", add_special_tokens=False)["input_ids"]
+    with torch.inference_mode():
+        return torch.log_softmax(model(ids).logits[0, -1].float(), dim=-1)
+
+
+def test_logprobs_are_raw_not_after_temperature_or_top_k(tiny):
+    tok, model, instructions = tiny
+    backend = make_backend("transformers", model="tiny", model_object=model, tokenizer_object=tok, device="cpu")
+    r = asyncio.run(backend.complete(CompletionRequest(({"role": "user", "content": instructions[1]},),
+                                                          max_tokens=1, temperature=0.3, logprobs=True,
+                                                          top_logprobs=5, seed=1)))
+    raw = _first_step_logprobs(model, tok, instructions[1])
+    values, ids = raw.topk(5)
+    expected = {}
+    for v, t in zip(values.tolist(), ids.tolist(), strict=True):  # tokens that decode alike: probabilities add
+        text = tok.decode([t])
+        expected[text] = float(torch.logaddexp(torch.tensor(expected.get(text, -float("inf"))), torch.tensor(v)))
+    assert r.top_logprobs[0] == pytest.approx(expected, abs=1e-4)
+
+
+def test_sampling_has_no_hidden_top_k(tiny):
+    """transformers fills an unset top_k with 50; vLLM applies none. A random model's next-token distribution
+    is nearly flat over 1500 tokens, so sampling without top-k picks tokens ranked past 50 almost always."""
+    tok, model, instructions = tiny
+    backend = make_backend("transformers", model="tiny", model_object=model, tokenizer_object=tok, device="cpu")
+    reqs = [CompletionRequest(({"role": "user", "content": i},), max_tokens=1, temperature=1.0, seed=3)
+            for i in instructions]
+
+    async def go():
+        return await asyncio.gather(*(backend.complete(r) for r in reqs))
+
+    decoded = [tok.decode([i], skip_special_tokens=True) for i in range(len(tok))]
+    ranks = []
+    for instruction, r in zip(instructions, asyncio.run(go()), strict=True):
+        raw = _first_step_logprobs(model, tok, instruction)
+        order = raw.argsort(descending=True).tolist()
+        # the sampled token's rank (the best rank among the ids that read as the reply)
+        ranks.append(min(order.index(i) for i, text in enumerate(decoded) if text == r.text))
+    assert max(ranks) > 50, ranks
+
+
+def test_a_reply_ends_at_any_end_id_and_padding_is_not_counted(tiny):
+    """Like Gemma (<eos> and <end_of_turn>): the generation config lists two end ids; a row that ends on the
+    second one finishes with "stop", and the padding after it is not counted as generated tokens."""
+    import copy
+
+    tok, model, instructions = tiny
+    model = copy.deepcopy(model)
+    backend0 = make_backend("transformers", model="tiny", model_object=model, tokenizer_object=tok, device="cpu")
+    reqs = [CompletionRequest(({"role": "user", "content": i},), max_tokens=8) for i in instructions[:4]]
+
+    async def go(backend):
+        return await asyncio.gather(*(backend.complete(r) for r in reqs))
+
+    before = asyncio.run(go(backend0))
+    # greedy replies: make the third token of the first reply an end-of-turn id
+    first_ids = tok(before[0].text, add_special_tokens=False)["input_ids"]
+    end_of_turn = first_ids[2]
+    model.generation_config.eos_token_id = [tok.eos_token_id, end_of_turn]
+    backend = make_backend("transformers", model="tiny", model_object=model, tokenizer_object=tok, device="cpu")
+    after = asyncio.run(go(backend))
+    assert after[0].finish_reason == "stop" and after[0].completion_tokens == 2
+    assert after[0].text == tok.decode(first_ids[:2], skip_special_tokens=True)
+    longest = max(after, key=lambda r: r.completion_tokens)
+    assert longest.completion_tokens > 2  # the batch ran on past the first row's end: that row was padded
+
+
+def test_exact_label_logprobs(tiny):
+    tok, model, instructions = tiny
+    backend = make_backend("transformers", model="tiny", model_object=model, tokenizer_object=tok, device="cpu")
+    labels = ("m", "M")
+    r = asyncio.run(backend.complete(CompletionRequest(({"role": "user", "content": instructions[2]},),
+                                                          max_tokens=1, logprobs=True, top_logprobs=2,
+                                                          labels=labels)))
+    raw = _first_step_logprobs(model, tok, instructions[2])
+    for label in labels:  # every vocabulary id whose decoding is exactly the label
+        ids = [i for i in range(len(tok)) if tok.decode([i]) == label]
+        assert ids and r.top_logprobs[0][label] == pytest.approx(float(torch.logsumexp(raw[ids], 0)), abs=1e-4)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 
 from ..errors import BackendError, FatalBackendError
 
@@ -27,6 +28,10 @@ class CompletionRequest:
     top_logprobs: int = 0
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    # The verdict labels (e.g. ("m", "M")) when the parser reads their first-token log-probs: an in-process
+    # engine then reports each label's exact log-prob (summed over the tokens that decode to it), in or out
+    # of the top k; an HTTP endpoint ignores it and the top k decide, as in AlpacaEval.
+    labels: tuple[str, ...] = ()
 
     def estimated_tokens(self) -> int:
         """A cheap upper-bound guess for the tokens-per-minute limit (4 characters a token)."""
@@ -134,39 +139,76 @@ class Backend:
 
 
 class BatchingBackend(Backend):
-    """For in-process engines that are fastest on many prompts at once (vLLM, transformers):
-    requests arriving within `batch_window` seconds are gathered, up to `max_batch`, and handed to
-    `run_batch` in a worker thread. A subclass implements `run_batch(requests) -> responses`, where a
-    response may also be a BackendError instance for a request that failed on its own."""
+    """For in-process engines that are fastest on many prompts at once (vLLM, transformers).
+
+    Requests arriving within `batch_window` seconds are gathered, up to `max_batch`, and handed to
+    `run_batch` on the backend's one engine thread: the next batch is gathered while the engine
+    runs, but never started until it returns, because these engines are not safe to call from two
+    threads (vLLM's `_run_engine` collects whichever requests finish, so two overlapping `chat`
+    calls can swap each other's outputs). A subclass implements `run_batch(requests) -> responses`,
+    where a response may be a BackendError for a request that failed on its own; if `run_batch`
+    raises, each request of the batch is run alone so that only the bad one fails.
+
+    `max_batch`, not the HTTP-style `limits.concurrency`, sizes the batches: the concurrency is raised
+    to 2 x `max_batch` so that a command's default concurrency (8 or 16) does not cap a 256-prompt batch
+    and the next batch is already waiting when the engine finishes one.
+    """
 
     def __init__(self, model: str, limits: Limits | None = None, batch_window: float = 0.01, max_batch: int = 64):
-        super().__init__(model, limits or Limits(concurrency=max_batch))
+        limits = limits or Limits(concurrency=max_batch)
+        # twice max_batch in flight: the next batch is gathered while the engine runs this one
+        super().__init__(model, replace(limits, concurrency=max(limits.concurrency, 2 * max_batch)))
         self.batch_window, self.max_batch = batch_window, max_batch
-        self._queue: list[tuple[CompletionRequest, asyncio.Future]] = []
-        self._flusher: asyncio.Task | None = None
+        self._engine = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-engine")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: list[tuple[CompletionRequest, asyncio.Future]] = []
+        self._feeder: asyncio.Task | None = None
 
     def run_batch(self, requests: list[CompletionRequest]) -> list[CompletionResponse | BackendError]:
         raise NotImplementedError
 
-    async def _flush(self) -> None:
-        await asyncio.sleep(self.batch_window)
-        batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch:]
-        self._flusher = asyncio.ensure_future(self._flush()) if self._queue else None
+    def _run_each_alone(self, requests: list[CompletionRequest]) -> list[CompletionResponse | BackendError]:
+        """On the engine thread: the batch; if the engine refuses it whole, each request on its own."""
         try:
-            responses = await asyncio.to_thread(self.run_batch, [r for r, _ in batch])
-        except Exception as err:  # the engine failed the whole batch: every caller sees it
-            for _, fut in batch:
-                fut.set_exception(err)
-            return
-        for (_, fut), resp in zip(batch, responses, strict=True):
-            if isinstance(resp, BackendError):
-                fut.set_exception(resp)
-            else:
-                fut.set_result(resp)
+            return self.run_batch(requests)
+        except Exception as err:
+            if len(requests) == 1:
+                return [BackendError(f"{self.name} engine refused the request: {type(err).__name__}: {err}",
+                                     retryable=False)]
+        return [self._run_each_alone([r])[0] for r in requests]
+
+    async def _feed(self) -> None:
+        """The one consumer of the queue: gathers a batch, waits for the engine, repeats."""
+        loop = asyncio.get_running_loop()
+        while self._pending:
+            if len(self._pending) < self.max_batch:
+                await asyncio.sleep(self.batch_window)
+            # a caller whose timeout fired has a cancelled future: its request is not run
+            self._pending = [(r, f) for r, f in self._pending if not f.done()]
+            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
+            if not batch:
+                continue
+            try:
+                responses = await loop.run_in_executor(self._engine, self._run_each_alone, [r for r, _ in batch])
+            except RuntimeError as err:  # the engine thread is gone (closed): nobody is left waiting in vain
+                responses = [FatalBackendError(f"{self.name} engine is closed: {err}")] * len(batch)
+            for (_, fut), resp in zip(batch, responses, strict=True):
+                if fut.done():  # timed out (cancelled) while the engine ran: nobody waits for it
+                    continue
+                if isinstance(resp, BaseException):
+                    fut.set_exception(resp)
+                else:
+                    fut.set_result(resp)
 
     async def _complete(self, request: CompletionRequest) -> CompletionResponse:
-        fut = asyncio.get_running_loop().create_future()
-        self._queue.append((request, fut))
-        if self._flusher is None:
-            self._flusher = asyncio.ensure_future(self._flush())
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new event loop (asyncio.run again): the old queue died with the old loop
+            self._loop, self._pending, self._feeder = loop, [], None
+        fut = loop.create_future()
+        self._pending.append((request, fut))
+        if self._feeder is None or self._feeder.done():
+            self._feeder = loop.create_task(self._feed())
         return await fut
+
+    async def close(self) -> None:
+        self._engine.shutdown(wait=False)

@@ -4,6 +4,14 @@ Prompts are formatted with the tokenizer's chat template (or one given), left-pa
 through `model.generate` in batches of requests that share their sampling settings. A prompt that
 cannot fit the model's context fails alone; a model with no chat template and none given is refused
 at load time rather than fed unformatted text.
+
+Sampling follows vLLM's semantics so both engines judge alike: only the request's settings apply
+(no top-k, no repetition penalty or other defaults from the checkpoint's generation_config or from
+transformers), log-probs are raw (log-softmax of the logits, before temperature/top-p), a reply ends at
+any of the generation config's end ids (Gemma's <end_of_turn> too) or at a stop string. Where they
+cannot match: sampled tokens differ between engines for the same seed (different RNG streams), and
+requests in one `generate` call share one seed (they are grouped by their settings, seed included).
+Label log-probs are exact for every token that decodes to a label, as with vLLM's logprob_token_ids.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from .base import (
     FatalBackendError,
     Limits,
 )
+from .logprobs import by_decoded_string, label_token_ids, logsumexp
 
 
 class TransformersBackend(BatchingBackend):
@@ -50,19 +59,37 @@ class TransformersBackend(BatchingBackend):
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.context = getattr(self.lm.config, "max_position_embeddings", None)
+        self._eos = self.eos_ids()
+        self._label_ids: dict[tuple[str, ...], dict[str, list[int]]] = {}
 
-    def encode(self, requests: list[CompletionRequest]):
-        texts = [self.tokenizer.apply_chat_template(list(r.messages), tokenize=False, add_generation_prompt=True)
-                 for r in requests]
+    def prompt_text(self, r: CompletionRequest) -> str:
+        return self.tokenizer.apply_chat_template(list(r.messages), tokenize=False, add_generation_prompt=True)
+
+    def encode(self, texts: list[str]):
         return self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
 
+    def eos_ids(self) -> set[int]:
+        """Every id that ends a reply: the generation config's (Gemma: <eos> and <end_of_turn>) and the tokenizer's."""
+        configured = getattr(getattr(self.lm, "generation_config", None), "eos_token_id", None)
+        ids = set(configured if isinstance(configured, list) else [configured] if configured is not None else [])
+        if self.tokenizer.eos_token_id is not None:
+            ids.add(self.tokenizer.eos_token_id)
+        return ids
+
     def generate_kwargs(self, r: CompletionRequest) -> dict:
+        """The request's settings and nothing from the model's generation_config or transformers' defaults,
+        which would otherwise fill every setting left unset (top_k=50, a checkpoint's repetition_penalty...):
+        the same semantics as vLLM given explicit SamplingParams. Log-probs are the raw logits' (vLLM's
+        default), never the scores after temperature and top-p."""
         sample = r.temperature > 0
-        kwargs = {"max_new_tokens": r.max_tokens, "do_sample": sample, "pad_token_id": self.tokenizer.pad_token_id}
+        kwargs = {"max_new_tokens": r.max_tokens, "do_sample": sample, "pad_token_id": self.tokenizer.pad_token_id,
+                  "eos_token_id": sorted(self._eos), "repetition_penalty": 1.0}
         if sample:
-            kwargs.update(temperature=r.temperature, top_p=r.top_p)
+            kwargs.update(temperature=r.temperature, top_p=r.top_p, top_k=0, min_p=0.0)
+        if r.stop:
+            kwargs.update(stop_strings=list(r.stop), tokenizer=self.tokenizer)
         if r.logprobs:
-            kwargs.update(output_scores=True, return_dict_in_generate=True)
+            kwargs.update(output_logits=True, return_dict_in_generate=True)
         return kwargs
 
     def run_batch(self, requests: list[CompletionRequest]) -> list[CompletionResponse | BackendError]:
@@ -70,30 +97,52 @@ class TransformersBackend(BatchingBackend):
 
         def settings(i):
             r = requests[i]
-            return (r.max_tokens, r.temperature, r.top_p, r.seed, r.logprobs, r.top_logprobs)
+            return (r.max_tokens, r.temperature, r.top_p, r.seed is None, r.seed or 0, r.logprobs, r.top_logprobs,
+                    r.stop, r.labels)
 
         for _, group in itertools.groupby(sorted(range(len(requests)), key=settings), key=settings):
             idx = list(group)
-            fits = []
+            fits, texts = [], []
             for i in idx:
-                text = self.tokenizer.apply_chat_template(list(requests[i].messages), tokenize=False,
-                                                          add_generation_prompt=True)
+                text = self.prompt_text(requests[i])
                 n = len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
                 if self.context and n + requests[i].max_tokens > self.context:
                     results[i] = BackendError(f"prompt of {n} tokens + max_tokens {requests[i].max_tokens} exceeds "
                                               f"the model's context of {self.context}", retryable=False)
                 else:
                     fits.append(i)
+                    texts.append(text)
             if fits:
-                for i, resp in zip(fits, self.run_group([requests[i] for i in fits]), strict=True):
+                for i, resp in zip(fits, self.run_group([requests[i] for i in fits], texts), strict=True):
                     results[i] = resp
         return results
 
-    def run_group(self, requests: list[CompletionRequest]) -> list[CompletionResponse]:
+    def label_ids(self, labels: tuple[str, ...]) -> dict[str, list[int]]:
+        if labels not in self._label_ids:
+            found = label_token_ids(labels, self.tokenizer.get_vocab(), lambda i: self.tokenizer.decode([i]))
+            missing = [label for label, ids in found.items() if not ids]
+            if missing:
+                raise BackendError(f"no token of {self.model} decodes to the label(s) {missing}", retryable=False)
+            self._label_ids[labels] = found
+        return self._label_ids[labels]
+
+    def step_logprobs(self, logits, r: CompletionRequest) -> dict[str, float]:
+        """One generated position: the top k (combined by decoded string) and, if asked, each label's exact log-prob."""
+        lp = self.torch.log_softmax(logits.float(), dim=-1)
+        tops = {}
+        if r.top_logprobs:
+            values, tokens = lp.topk(r.top_logprobs)
+            tops = by_decoded_string((self.tokenizer.decode([t]), v) for v, t in zip(values.tolist(), tokens.tolist(),
+                                                                                   strict=True))
+        for label, ids in (self.label_ids(r.labels) if r.labels else {}).items():
+            tops[label] = logsumexp(lp[ids].tolist())
+        return dict(sorted(tops.items(), key=lambda kv: kv[1], reverse=True))
+
+    def run_group(self, requests: list[CompletionRequest], texts: list[str]) -> list[CompletionResponse]:
         """One `generate` call for requests that share sampling settings."""
         torch = self.torch
         r0 = requests[0]
-        enc = self.encode(requests)
+        enc = self.encode(texts)
         if r0.seed is not None:
             torch.manual_seed(r0.seed)
         with torch.inference_mode():
@@ -101,19 +150,17 @@ class TransformersBackend(BatchingBackend):
         sequences = out.sequences if r0.logprobs else out
         new = sequences[:, enc["input_ids"].shape[1]:]
         responses = []
-        eos = self.tokenizer.eos_token_id
-        for b, row in enumerate(new):
-            ids = row.tolist()
-            ended = eos in ids
-            if ended:  # what follows the end is padding
-                ids = ids[: ids.index(eos)]
+        for b, row in enumerate(new.tolist()):
+            # the reply ends at the first end-of-reply id; what follows in the row is padding
+            end = next((k for k, t in enumerate(row) if t in self._eos), None)
+            ids = row if end is None else row[:end]
+            text = self.tokenizer.decode(ids, skip_special_tokens=True)
+            finish = "stop" if end is not None else "length"
+            cut = [text.index(s) for s in r0.stop if s in text]
+            if cut:  # a stop string: the text ends before it, as vLLM and the OpenAI API return it
+                text, finish = text[: min(cut)], "stop"
             tops = []
-            if r0.logprobs and r0.top_logprobs:
-                for step in out.scores[: max(1, len(ids))]:
-                    lp = torch.log_softmax(step[b].float(), dim=-1)
-                    values, tokens = lp.topk(r0.top_logprobs)
-                    tops.append({self.tokenizer.decode([t]): float(v) for v, t in zip(values, tokens, strict=True)})
-            responses.append(CompletionResponse(self.tokenizer.decode(ids, skip_special_tokens=True), tops,
-                                                "stop" if ended else "length", int(enc["attention_mask"][b].sum()),
-                                                len(ids)))
+            if r0.logprobs and (r0.top_logprobs or r0.labels):
+                tops = [self.step_logprobs(step[b], r0) for step in out.logits[: max(1, len(ids))]]
+            responses.append(CompletionResponse(text, tops, finish, int(enc["attention_mask"][b].sum()), len(ids)))
         return responses

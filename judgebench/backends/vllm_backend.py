@@ -1,19 +1,30 @@
-"""vLLM in-process on GPUs (the `vllm` extra): `vllm.LLM` with requests gathered into batches.
+"""vLLM in-process on GPUs (the `vllm` extra, pinned to the version Ray's `llm` extra uses): `vllm.LLM`.
 
 vLLM is fastest given many prompts at once, while the annotator sends one request per call; so
-requests arriving within `batch_window` seconds are gathered (up to `max_batch`) and run as one
-`LLM.chat` call in a worker thread, each with its own `SamplingParams`. Label log-probs come from
-the top-k log-probs of the first generated token (k = the request's top_logprobs); a label outside
-the top k counts as probability 0, as in AlpacaEval. max_tokens is always passed explicitly:
-vLLM's default of 16 would silently truncate generations.
+requests arriving within `batch_window` seconds are gathered (up to `max_batch`, independent of the
+command's --concurrency) and run as one `LLM.chat` call, each with its own `SamplingParams`, on the
+backend's one engine thread (BatchingBackend): vLLM's engine is not thread-safe.
 
-vLLM cannot run on the machines this project is tested on (no GPU, no CPU wheel); the calls here
-follow its documented API (LLM(model, tensor_parallel_size, enable_prefix_caching, seed,
-max_model_len), LLM.chat(messages, sampling_params), RequestOutput.outputs[0].text / .logprobs /
-.token_ids, .prompt_token_ids) and are checked against a stand-in module in tests/test_vllm_backend.py.
+- Context: read from the engine (`llm.model_config.max_model_len`, whatever set it). vLLM refuses a
+  whole `chat` call if one prompt leaves no room for a token, so such prompts are failed alone before
+  the call; a prompt that fits but leaves fewer than max_tokens is generated up to the context and
+  finishes with "length", as vLLM does. Any other refusal of a batch is retried request by request.
+- Label log-probs: when a request names its labels, `SamplingParams.logprob_token_ids` asks for the
+  exact log-prob of every token that decodes to a label (in or out of the top k); tokens that decode
+  alike are combined by log-sum-exp. Otherwise the top `top_logprobs` (at most the engine's
+  `max_logprobs`, 20 unless set) are reported, also combined by decoded string.
+- Sampling: vLLM's own semantics, which the other in-process engine follows (see
+  transformers_backend): no top-k (top_k=0 passed explicitly), temperature 0 is greedy, raw
+  (unprocessed) log-probs. max_tokens is always passed: vLLM's default of 16 would truncate.
+
+The calls here are checked against vLLM's real signatures: scripts/vllm_signatures.py reads them from
+the pinned wheel into tests/data/vllm_api_snapshot.json, and tests/test_vllm_backend.py holds both
+this backend's calls and the stand-in module (tests/fake_vllm) against that snapshot.
 """
 
 from __future__ import annotations
+
+import logging
 
 from .base import (
     BackendError,
@@ -23,60 +34,141 @@ from .base import (
     FatalBackendError,
     Limits,
 )
+from .logprobs import by_decoded_string, label_token_ids
+
+log = logging.getLogger(__name__)
 
 
 class VLLMBackend(BatchingBackend):
     name = "vllm"
 
-    def __init__(self, model: str, limits: Limits | None = None, tensor_parallel_size: int = 1,
-                 enable_prefix_caching: bool = True, max_model_len: int | None = None, seed: int = 0,
-                 batch_window: float = 0.01, max_batch: int = 256, chat_template: str | None = None, **llm_kwargs):
+    def __init__(
+        self,
+        model: str,
+        limits: Limits | None = None,
+        tensor_parallel_size: int = 1,
+        enable_prefix_caching: bool = True,
+        max_model_len: int | None = None,
+        seed: int = 0,
+        batch_window: float = 0.01,
+        max_batch: int = 256,
+        chat_template: str | None = None,
+        **llm_kwargs,
+    ):
         super().__init__(model, limits, batch_window, max_batch)
         try:
             import vllm
         except ImportError:
-            raise FatalBackendError("the vllm backend needs vLLM on a GPU machine: pip install 'judgebench[vllm]'") \
-                from None
+            raise FatalBackendError(
+                "the vllm backend needs vLLM on a GPU machine: pip install 'judgebench[vllm]'"
+            ) from None
         self._vllm = vllm
-        kwargs = {"model": model, "tensor_parallel_size": tensor_parallel_size,
-                  "enable_prefix_caching": enable_prefix_caching, "seed": seed, **llm_kwargs}
+        kwargs = {
+            "tensor_parallel_size": tensor_parallel_size,
+            "enable_prefix_caching": enable_prefix_caching,
+            "seed": seed,
+            **llm_kwargs,
+        }
         if max_model_len is not None:
             kwargs["max_model_len"] = max_model_len
-        self.llm = vllm.LLM(**kwargs)
-        self.max_model_len = max_model_len
+        self.llm = vllm.LLM(model, **kwargs)
+        # The engine's limits, whatever decided them (the argument, the model's config, memory)
+        self.max_model_len = int(self.llm.model_config.max_model_len)
+        self.max_logprobs = int(self.llm.model_config.max_logprobs)
+        self.tokenizer = self.llm.get_tokenizer()
         self.chat_template = chat_template  # None: the model's own
+        self._label_ids: dict[tuple[str, ...], dict[str, list[int]]] = {}
+        self._warned_top_k = False
+
+    def label_ids(self, labels: tuple[str, ...]) -> dict[str, list[int]]:
+        if labels not in self._label_ids:
+            found = label_token_ids(labels, self.tokenizer.get_vocab(), lambda i: self.tokenizer.decode([i]))
+            missing = [label for label, ids in found.items() if not ids]
+            if missing:
+                raise BackendError(
+                    f"no token of {self.model} decodes to the label(s) {missing}", retryable=False
+                )
+            self._label_ids[labels] = found
+        return self._label_ids[labels]
 
     def sampling_params(self, request: CompletionRequest):
-        return self._vllm.SamplingParams(max_tokens=request.max_tokens, temperature=request.temperature,
-                                         top_p=request.top_p, seed=request.seed,
-                                         logprobs=request.top_logprobs if request.logprobs else None,
-                                         stop=list(request.stop) or None)
+        kwargs = {
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "top_k": 0,
+            "seed": request.seed,
+            "stop": list(request.stop) or None,
+        }
+        if request.logprobs and request.labels:
+            kwargs["logprob_token_ids"] = sorted(
+                {i for ids in self.label_ids(request.labels).values() for i in ids}
+            )
+        elif request.logprobs:
+            k = request.top_logprobs
+            if k > self.max_logprobs:
+                if not self._warned_top_k:
+                    log.warning(
+                        "top_logprobs %d is above this vLLM engine's max_logprobs %d: reporting the top %d "
+                        "(start it with max_logprobs=%d to get more)",
+                        k,
+                        self.max_logprobs,
+                        self.max_logprobs,
+                        k,
+                    )
+                    self._warned_top_k = True
+                k = self.max_logprobs
+            kwargs["logprobs"] = k
+        return self._vllm.SamplingParams(**kwargs)
 
-    def _too_long(self, requests: list[CompletionRequest]) -> list[str | None]:
-        """Per request, why it cannot fit the context (checked first: vLLM rejects a whole batch)."""
-        if not self.max_model_len:
-            return [None] * len(requests)
-        tok = self.llm.get_tokenizer()
-        out = []
-        for r in requests:
-            text = tok.apply_chat_template(list(r.messages), tokenize=False, add_generation_prompt=True,
-                                           chat_template=self.chat_template)
-            n = len(tok.encode(text, add_special_tokens=False))
-            out.append(f"prompt of {n} tokens + max_tokens {r.max_tokens} exceeds max_model_len "
-                       f"{self.max_model_len}" if n + r.max_tokens > self.max_model_len else None)
-        return out
+    def prompt_length(self, request: CompletionRequest) -> int:
+        text = self.tokenizer.apply_chat_template(
+            list(request.messages),
+            tokenize=False,
+            add_generation_prompt=True,
+            chat_template=self.chat_template,
+        )
+        return len(self.tokenizer.encode(text, add_special_tokens=False))
 
     def run_batch(self, requests: list[CompletionRequest]) -> list[CompletionResponse | BackendError]:
-        reasons = self._too_long(requests)
-        ok = [r for r, why in zip(requests, reasons, strict=True) if why is None]
-        outputs = iter(self.llm.chat([list(r.messages) for r in ok], [self.sampling_params(r) for r in ok],
-                                     use_tqdm=False, chat_template=self.chat_template) if ok else [])
-        return [self._response(next(outputs)) if why is None else BackendError(why, retryable=False)
-                for why in reasons]
+        results: list[CompletionResponse | BackendError | None] = [None] * len(requests)
+        ready, params = [], []
+        for i, r in enumerate(requests):
+            try:
+                n = self.prompt_length(r)
+                if n >= self.max_model_len:  # what vLLM refuses, for the whole call
+                    raise BackendError(
+                        f"prompt of {n} tokens leaves no room to generate within the engine's "
+                        f"max_model_len {self.max_model_len}",
+                        retryable=False,
+                    )
+                params.append(self.sampling_params(r))
+                ready.append(i)
+            except BackendError as err:
+                results[i] = err
+            except Exception as err:  # e.g. vLLM's validation of these sampling settings
+                results[i] = BackendError(
+                    f"vLLM refused the request: {type(err).__name__}: {err}", retryable=False
+                )
+        if ready:
+            outputs = self.llm.chat(
+                [list(requests[i].messages) for i in ready],
+                params,
+                use_tqdm=False,
+                chat_template=self.chat_template,
+            )
+            for i, out in zip(ready, outputs, strict=True):
+                results[i] = self._response(out, requests[i])
+        return results
 
-    @staticmethod
-    def _response(out) -> CompletionResponse:
+    def _response(self, out, request: CompletionRequest) -> CompletionResponse:
         gen = out.outputs[0]
-        tops = [{lp.decoded_token: float(lp.logprob) for lp in step.values()} for step in (gen.logprobs or [])]
-        return CompletionResponse(gen.text, tops, gen.finish_reason, len(out.prompt_token_ids or []),
-                                  len(gen.token_ids or []))
+        # keyed by the tokenizer's decoding of each id, as label_ids() found them (vLLM's decoded_token is an
+        # incremental detokenization that may keep a SentencePiece word-start space)
+        tops = [
+            by_decoded_string((self.tokenizer.decode([tid]), lp.logprob) for tid, lp in step.items())
+            for step in (gen.logprobs or [])
+        ]
+        return CompletionResponse(
+            gen.text, tops, gen.finish_reason, len(out.prompt_token_ids or []), len(gen.token_ids or [])
+        )

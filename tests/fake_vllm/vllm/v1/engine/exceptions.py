@@ -1,0 +1,5 @@
+from ...exceptions import VLLMError
+
+
+class EngineDeadError(VLLMError):
+    pass
