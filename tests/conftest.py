@@ -66,8 +66,23 @@ def judgebench_exe() -> str:
 _engine_check: tuple[bool, str] | None = None
 
 
+def pytest_addoption(parser):
+    parser.addoption("--all", action="store_true",
+                     help="also run the slow and reference tests (CI and README's test command do)")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "engine: loads llama.cpp in-process; gated by a child-process smoke check")
+
+
+def pytest_collection_modifyitems(config, items):
+    """A plain `pytest` is the quick loop (no slow or reference tests); `pytest --all` runs everything."""
+    if config.getoption("--all") or config.option.markexpr or any("::" in a for a in config.args):
+        return
+    quick = [i for i in items if not (i.get_closest_marker("slow") or i.get_closest_marker("reference"))]
+    if len(quick) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in quick])
+        items[:] = quick
 
 
 def pytest_runtest_setup(item):
