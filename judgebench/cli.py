@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .errors import ConfigError, InputError
+from .io import read_json
 
 
 def _cmd_leaderboard(args) -> int:
@@ -193,7 +194,7 @@ def _cmd_evaluate(args) -> int:
         out = Path(args.out)
         frame = annotations_frame(read_records(out / "annotations.json"), out / "annotations.json", keep_extra=False)
         write_report(args.report, board=read_leaderboard(args.leaderboard or out / "leaderboard.csv"),
-                     annotations=frame, manifests=[json.loads((out / "annotations.manifest.json").read_text())],
+                     annotations=frame, manifests=[read_json(out / "annotations.manifest.json")],
                      title=f"judgebench evaluation of {s['generator']}", inputs=[str(out / "annotations.json")])
         print(f"wrote {args.report}")
     written = "annotations, summary.json" if "tiny_estimate" in s else "annotations, leaderboard.csv, summary.json"
@@ -279,8 +280,8 @@ def _cmd_report(args) -> int:
         from .io import load_annotations
 
         annotations = load_annotations(args.annotations, keep_extra=False)
-    audit = json.loads((Path(args.audit) / "audit.json").read_text()) if args.audit else None
-    manifests = [json.loads(Path(m).read_text()) for m in args.manifest or []]
+    audit = read_json(Path(args.audit) / "audit.json") if args.audit else None
+    manifests = [read_json(m) for m in args.manifest or []]
     if board is None and audit is None:
         raise ConfigError("give --leaderboard and/or --audit")
     out = write_report(args.out or "report.html", board=board, annotations=annotations, audit=audit,
@@ -560,6 +561,32 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"judgebench: error: {message} (see `{self.prog} --help`)\n")
 
 
+# Smallest sensible value of each numeric option, by its name on any command (checked once, after parsing):
+# a negative bootstrap count or zero concurrency is a typo, not a request.
+_AT_LEAST = {"n_boot": 0, "workers": 1, "concurrency": 1, "max_instances": 1, "n": 1, "max_tokens": 1,
+             "n_anchors": 1, "dim": 1, "max_retries": 0, "max_parse_retries": 0, "ray_replicas": 1,
+             "random_search": 0, "max_cost": 0}
+_ABOVE_ZERO = ("rpm", "tpm", "timeout", "random_search_seconds")
+
+
+def _check_ranges(args: argparse.Namespace) -> None:
+    def flag(name: str) -> str:
+        return "--" + name.replace("_", "-")
+
+    for name, low in _AT_LEAST.items():
+        value = getattr(args, name, None)
+        if isinstance(value, (int, float)) and value < low:
+            raise ConfigError(f"argument {flag(name)}: must be at least {low}, got {value}")
+    for name in _ABOVE_ZERO:
+        value = getattr(args, name, None)
+        if isinstance(value, (int, float)) and not value > 0:
+            raise ConfigError(f"argument {flag(name)}: must be above 0, got {value}")
+    for name in ("temperature", "top_p"):
+        value = getattr(args, name, None)
+        if isinstance(value, float) and (value < 0 or value != value):
+            raise ConfigError(f"argument {flag(name)}: must be at least 0, got {value}")
+
+
 def _one_line(text: str) -> str:
     """A message as one printable line: control characters (terminal escapes) shown escaped."""
     text = " | ".join(part.strip() for part in str(text).splitlines() if part.strip())
@@ -577,6 +604,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv or os.environ.get("JUDGEBENCH_DEBUG", "") not in ("", "0")
     args = build_parser().parse_args([a for a in argv if a != "--debug"])
     try:
+        _check_ranges(args)
         if args.max_input_size:
             from .io import parse_size
 

@@ -150,6 +150,16 @@ def read_records(path: str | Path) -> list[dict]:
     return _read_csv(text, path)
 
 
+def read_json(path: str | Path, expect: type = dict, what: str = "a JSON object"):
+    """A JSON document (a manifest, an audit, a tiny model): parsed, or one InputError naming the file."""
+    path = Path(path)
+    data = _parse_json(_read_bytes(path), path)
+    if not isinstance(data, expect):
+        raise InputError(f"expected {what}, found {_json_kind(data)}", path=path,
+                         hint="is this the file judgebench wrote?")
+    return data
+
+
 def _parse_json(raw: bytes, path: Path):
     try:
         return msgspec.json.decode(raw)

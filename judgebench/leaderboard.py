@@ -179,7 +179,21 @@ def make_leaderboard(annotations: Iterable[str | Path] | pd.DataFrame, difficult
 
 
 def read_leaderboard(path: str | Path) -> pd.DataFrame:
-    return pd.read_csv(path, index_col=0)
+    """A leaderboard CSV as written by write_leaderboard (or AlpacaEval): model index, at least win_rate."""
+    rows = read_records(path)
+    if not rows or "win_rate" not in rows[0]:
+        raise InputError("not a leaderboard CSV (no win_rate column)", path=path,
+                         hint="pass a CSV written by `judgebench leaderboard --out` or AlpacaEval")
+    board = pd.read_csv(path, index_col=0)
+    numeric = [c for c in ALPACAEVAL_COLUMNS + EXTRA_COLUMNS if c in board and c not in ("mode", "cheating_flags")]
+    for col in numeric:
+        values = pd.to_numeric(board[col], errors="coerce")
+        bad = values.isna() & board[col].notna()
+        if bad.any():
+            raise InputError(f"not a number: {board[col][bad].iloc[0]!r}", path=path,
+                             row=int(np.flatnonzero(bad.to_numpy())[0]), field=col)
+        board[col] = values
+    return board
 
 
 def write_leaderboard(board: pd.DataFrame, path: str | Path) -> None:
