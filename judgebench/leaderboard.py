@@ -178,11 +178,10 @@ def read_leaderboard(path: str | Path) -> pd.DataFrame:
 
 
 def write_leaderboard(board: pd.DataFrame, path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    board.rename_axis(None).to_csv(tmp)  # AlpacaEval leaves the index column unnamed
-    tmp.replace(path)  # never leave a half-written leaderboard behind
+    from .fsutil import atomic_writer
+
+    with atomic_writer(path, newline="") as f:  # never leave a half-written leaderboard behind
+        board.rename_axis(None).to_csv(f)  # AlpacaEval leaves the index column unnamed
 
 
 def format_table(board: pd.DataFrame, limit: int | None = None) -> str:
