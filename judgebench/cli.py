@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .io import InputError
+from .safetext import printable
 
 
 def _cmd_leaderboard(args) -> int:
@@ -49,9 +50,9 @@ def _cmd_leaderboard(args) -> int:
     print(f"\nLC difficulty: {info['lc_difficulty']}")
     if info["missing_preferences"]:
         print("rows without a preference (excluded from the rates, counted here): "
-              + ", ".join(f"{m} {n}" for m, n in info["missing_preferences"].items()))
+              + ", ".join(f"{printable(m)} {n}" for m, n in info["missing_preferences"].items()))
     for m in info["flagged"]:
-        print(f"FLAGGED {m}: its outputs fail the cheating checks ({board.loc[m, 'cheating_flags']}); "
+        print(f"FLAGGED {printable(m)}: its outputs fail the cheating checks ({board.loc[m, 'cheating_flags']}); "
               f"run `judgebench detect --outputs FILE` on them for the evidence")
     if args.out:
         print(f"wrote {args.out} ({info['n_models']} models, {info['n_fitted']} fitted now)")
@@ -164,7 +165,7 @@ def _cmd_evaluate(args) -> int:
         print(f"judgebench: stopped: {_one_line(err)}", file=sys.stderr)
         return 3
     g, a = s.get("generation") or {}, s["annotation"]
-    print(f"{s['generator']} on {s['eval_set']} ({s['n']} instructions), judge {s['judge']}")
+    print(f"{printable(s['generator'])} on {s['eval_set']} ({s['n']} instructions), judge {s['judge']}")
     if g:
         print(f"  generation: {g['generated']} generated, {g['cached']} cached, {g['failed']} failed, "
               f"{g['empty']} empty, {g['truncated']} truncated (max_tokens {args.max_tokens})")
@@ -237,7 +238,7 @@ def _cmd_audit(args) -> int:
               f"{100 * biases['win_rate_shown_first']:.1f}% shown first, {100 * biases['win_rate_shown_second']:.1f}% "
               "shown second)")
         for v in biases["variant_shifts"]:
-            print(f"{v['model']} {v['variant']}: length x{v['length_ratio']:.2f}, raw {v['raw_shift']:+.1f}, "
+            print(f"{printable(v['model'])} {printable(v['variant'])}: length x{v['length_ratio']:.2f}, raw {v['raw_shift']:+.1f}, "
                   f"LC {v['lc_shift']:+.1f} points")
         return 0
     if not args.judge:
@@ -316,13 +317,13 @@ def _cmd_detect(args) -> int:
     if args.json:
         print(json.dumps(result, indent=1, ensure_ascii=False))
         return 0
-    print(f"{result['model']}: {'FLAGGED' if result['flagged'] else 'not flagged'} ({result['n']} outputs)")
+    print(f"{printable(result['model'])}: {'FLAGGED' if result['flagged'] else 'not flagged'} ({result['n']} outputs)")
     for name, c in result["checks"].items():
         metric = "skipped" if c["metric"] is None else f"{c['metric']:.3f}"
         print(f"  {name:19s} {metric:>8}  threshold {c['threshold']}  {'FLAG' if c['flagged'] else 'ok'}")
     for name, c in result["checks"].items():
         if c["flagged"]:
-            print(f"  evidence for {name}: {json.dumps(c['evidence'], ensure_ascii=False)[:600]}")
+            print(f"  evidence for {name}: {printable(json.dumps(c['evidence'], ensure_ascii=False)[:600])}")
     return 0
 
 
@@ -361,7 +362,7 @@ def _cmd_tiny(args) -> int:
     if args.json:
         print(json.dumps(result, indent=1))
     else:
-        print(f"{result['model']}: ESTIMATED win rate {result['estimate']:.1f} "
+        print(f"{printable(result['model'])}: ESTIMATED win rate {result['estimate']:.1f} "
               f"[{result['ci_low']:.1f}, {result['ci_high']:.1f}] ({result['recommended']}, from "
               f"{result['n_anchors']} anchors)")
         for k in ("anchor", "p-irt", "gp-irt", "lc"):
