@@ -29,9 +29,16 @@ def build(rows: int, path: Path) -> None:
     records = []
     for k in range(rows):
         r = source[k % len(source)]
-        records.append({"instruction": f"{r['instruction'][:200]} (#{k})", "output_1": r["output_1"][:200],
-                        "generator_1": "gpt4_1106_preview", "output_2": r["output_2"][:200],
-                        "generator_2": "big-candidate", "preference": r["preference"]})
+        records.append(
+            {
+                "instruction": f"{r['instruction'][:200]} (#{k})",
+                "output_1": r["output_1"][:200],
+                "generator_1": "gpt4_1106_preview",
+                "output_2": r["output_2"][:200],
+                "generator_2": "big-candidate",
+                "preference": r["preference"],
+            }
+        )
     path.write_text(json.dumps(records))
 
 
@@ -43,8 +50,8 @@ def measure(args: list[str]) -> tuple[float, float]:
         raise SystemExit(f"failed: {' '.join(args)}\n{done.stderr[-2000:]}")
     rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
     wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", done.stderr).group(1)
-    seconds = sum(float(p) * 60 ** i for i, p in enumerate(reversed(wall.split(":"))))
-    return rss_kb / 1024 ** 2, seconds
+    seconds = sum(float(p) * 60**i for i, p in enumerate(reversed(wall.split(":"))))
+    return rss_kb / 1024**2, seconds
 
 
 def main() -> None:

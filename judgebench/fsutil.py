@@ -28,20 +28,26 @@ def _umask() -> int:
 
 def _refuse_link(path: Path) -> None:
     if path.is_symlink():
-        raise StoreError(f"{path}: is a symbolic link; refusing to write through it -> remove the link or "
-                         "choose another output path")
+        raise StoreError(
+            f"{path}: is a symbolic link; refusing to write through it -> remove the link or "
+            "choose another output path"
+        )
     if path.is_dir():
         raise StoreError(f"{path}: is a folder, a file is expected here -> choose a file name")
 
 
 @contextlib.contextmanager
-def atomic_writer(path: str | Path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = None):
+def atomic_writer(
+    path: str | Path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = None
+):
     """A file object whose contents replace `path` atomically when the block ends without error."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise StoreError(f"{path.parent}: is a file, a folder is expected here -> choose another path") from None
+        raise StoreError(
+            f"{path.parent}: is a file, a folder is expected here -> choose another path"
+        ) from None
     _refuse_link(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -93,24 +99,34 @@ def _check_writable_folder(folder: Path, what: str) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise StoreError(f"{folder}: is a file, but {what} needs a folder here -> choose another path") from None
+        raise StoreError(
+            f"{folder}: is a file, but {what} needs a folder here -> choose another path"
+        ) from None
     except OSError as err:
-        raise StoreError(f"{folder}: cannot create the folder ({err.strerror}) -> choose a writable path") from None
+        raise StoreError(
+            f"{folder}: cannot create the folder ({err.strerror}) -> choose a writable path"
+        ) from None
     try:  # the real test: can a file be created here (permissions, read-only mounts, ACLs)?
         fd, probe = tempfile.mkstemp(dir=folder, prefix=".judgebench-probe.")
         os.close(fd)
         os.unlink(probe)
     except OSError as err:
-        raise StoreError(f"{folder}: cannot write here ({err.strerror}) -> choose a writable folder") from None
+        raise StoreError(
+            f"{folder}: cannot write here ({err.strerror}) -> choose a writable folder"
+        ) from None
 
 
 def check_output_file(path: str | Path, what: str = "--out") -> Path:
     """Fail now (before any paid call) if `path` cannot receive a file."""
     path = Path(path)
     if path.is_symlink():
-        raise StoreError(f"{what} {path}: is a symbolic link; refusing to write through it -> choose another path")
+        raise StoreError(
+            f"{what} {path}: is a symbolic link; refusing to write through it -> choose another path"
+        )
     if path.is_dir():
-        raise StoreError(f"{what} {path}: is an existing folder, a file name is expected -> e.g. {path / 'annotations.json'}")
+        raise StoreError(
+            f"{what} {path}: is an existing folder, a file name is expected -> e.g. {path / 'annotations.json'}"
+        )
     if path.exists() and not stat.S_ISREG(path.stat().st_mode):
         raise StoreError(f"{what} {path}: is not a regular file -> choose another path")
     _check_writable_folder(path.parent if str(path.parent) else Path("."), what)

@@ -21,4 +21,3 @@ def printable(text: object) -> str:
 def markdown_cell(text: object) -> str:
     """One table cell of GitHub Markdown: printable, pipes and markup characters escaped."""
     return re.sub(r"([\\|`*_\[\]<>#])", r"\\\1", printable(text))
-

@@ -49,15 +49,30 @@ class RecordingServer:
         auth = request.headers.get("Authorization")
         self.seen.append((request.path, auth))
         if self.mode == "echo401":
-            return web.json_response({"error": {"message": f"Incorrect API key provided: {auth}"}}, status=401)
+            return web.json_response(
+                {"error": {"message": f"Incorrect API key provided: {auth}"}}, status=401
+            )
         if self.mode == "redirect":
             raise web.HTTPTemporaryRedirect(self.redirect_to)
         if self.mode == "same_origin" and request.path == "/v1/chat/completions":
             raise web.HTTPTemporaryRedirect("/v2/chat/completions")
-        choice = {"index": 0, "message": {"role": "assistant", "content": "m"}, "finish_reason": "length",
-                  "logprobs": {"content": [{"token": "m", "logprob": -0.1, "top_logprobs": [
-                      {"token": "m", "logprob": -0.1}, {"token": "M", "logprob": -2.4}]}]}}
-        return web.json_response({"choices": [choice], "usage": {"prompt_tokens": 10, "completion_tokens": 1}})
+        choice = {
+            "index": 0,
+            "message": {"role": "assistant", "content": "m"},
+            "finish_reason": "length",
+            "logprobs": {
+                "content": [
+                    {
+                        "token": "m",
+                        "logprob": -0.1,
+                        "top_logprobs": [{"token": "m", "logprob": -0.1}, {"token": "M", "logprob": -2.4}],
+                    }
+                ]
+            },
+        }
+        return web.json_response(
+            {"choices": [choice], "usage": {"prompt_tokens": 10, "completion_tokens": 1}}
+        )
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -91,8 +106,14 @@ def _files(tmp: Path, n: int = 2) -> tuple[Path, Path]:
 
 def _cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "judgebench.cli", *args], capture_output=True, text=True,
-                          env=full_env, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "judgebench.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 def _one_line_error(done: subprocess.CompletedProcess) -> str:
@@ -116,28 +137,47 @@ def _own_lan_address() -> str | None:
 # 1. Keys go only where the user meant ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("host, local", [
-    ("127.0.0.1", True), ("127.8.9.10", True), ("localhost", True), ("LOCALHOST.", True), ("api.localhost", True),
-    ("[::1]", True), ("::1", True), ("::ffff:127.0.0.1", True), ("[::ffff:127.0.0.1]", True),
-    ("[::ffff:7f00:1]", True), ("0.0.0.0", True), ("128.0.0.1", False), ("10.0.0.1", False),
-    ("[::ffff:10.0.0.1]", False), ("api.openai.com", False), ("127.0.0.1.evil.com", False), ("localhost.evil", False),
-])
+@pytest.mark.parametrize(
+    "host, local",
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("localhost", True),
+        ("LOCALHOST.", True),
+        ("api.localhost", True),
+        ("[::1]", True),
+        ("::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("[::ffff:127.0.0.1]", True),
+        ("[::ffff:7f00:1]", True),
+        ("0.0.0.0", True),
+        ("128.0.0.1", False),
+        ("10.0.0.1", False),
+        ("[::ffff:10.0.0.1]", False),
+        ("api.openai.com", False),
+        ("127.0.0.1.evil.com", False),
+        ("localhost.evil", False),
+    ],
+)
 def test_loopback_is_recognised_in_every_spelling_and_only_then(host, local):
     assert is_loopback(host) is local
 
 
-@pytest.mark.parametrize("url, env, allow, sent", [
-    ("https://api.openai.com/v1", None, (), True),  # the documented host, over https
-    ("http://api.openai.com/v1", None, (), False),  # plain http off this machine
-    ("https://api.openai.com.evil.io/v1", None, (), False),  # a look-alike host
-    ("https://collector.example/v1", None, (), False),  # a shared spec's host
-    ("https://collector.example/v1", None, ("collector.example",), True),
-    ("http://[::ffff:127.0.0.1]:18081/v1", None, (), False),  # local server, key not given for it
-    ("http://[::ffff:127.0.0.1]:18081/v1", "MY_LOCAL_KEY", (), True),  # ... given for it
-    ("http://localhost:8080/v1", None, ("localhost",), True),
-    ("https://api.together.xyz/v1", "TOGETHER_API_KEY", (), True),
-    ("https://api.openai.com/v1", "TOGETHER_API_KEY", (), False),  # a key is not sent to another provider
-])
+@pytest.mark.parametrize(
+    "url, env, allow, sent",
+    [
+        ("https://api.openai.com/v1", None, (), True),  # the documented host, over https
+        ("http://api.openai.com/v1", None, (), False),  # plain http off this machine
+        ("https://api.openai.com.evil.io/v1", None, (), False),  # a look-alike host
+        ("https://collector.example/v1", None, (), False),  # a shared spec's host
+        ("https://collector.example/v1", None, ("collector.example",), True),
+        ("http://[::ffff:127.0.0.1]:18081/v1", None, (), False),  # local server, key not given for it
+        ("http://[::ffff:127.0.0.1]:18081/v1", "MY_LOCAL_KEY", (), True),  # ... given for it
+        ("http://localhost:8080/v1", None, ("localhost",), True),
+        ("https://api.together.xyz/v1", "TOGETHER_API_KEY", (), True),
+        ("https://api.openai.com/v1", "TOGETHER_API_KEY", (), False),  # a key is not sent to another provider
+    ],
+)
 def test_key_decision(url, env, allow, sent):
     assert key_decision(url, env, allow)[0] is sent
 
@@ -148,7 +188,9 @@ def test_a_shared_specs_host_gets_no_key_and_is_named_in_a_warning(monkeypatch, 
     assert "Authorization" not in backend._headers()
     err = capsys.readouterr().err
     assert "collector.example" in err and "--allow-key-to collector.example" in err and SECRET not in err
-    allowed = OpenAICompatBackend("m", base_url="http://collector.example/v1", allow_key_to=("collector.example",))
+    allowed = OpenAICompatBackend(
+        "m", base_url="http://collector.example/v1", allow_key_to=("collector.example",)
+    )
     assert allowed._headers()["Authorization"] == f"Bearer {SECRET}"
     assert "plain http" in capsys.readouterr().err
 
@@ -161,11 +203,24 @@ def test_a_local_server_receives_the_key_only_when_given_for_it(tmp_path, monkey
     cand, base = _files(tmp_path)
     with RecordingServer() as server:
         for url in (server.base_url, server.base_url.replace("127.0.0.1", "localhost")):
-            annotate_files(cand, base, "alpacaeval2", tmp_path / f"s{len(server.seen)}.sqlite", base_url=url,
-                           progress=False)
+            annotate_files(
+                cand,
+                base,
+                "alpacaeval2",
+                tmp_path / f"s{len(server.seen)}.sqlite",
+                base_url=url,
+                progress=False,
+            )
         assert len(server.seen) == 4 and all(auth is None for _, auth in server.seen)
-        annotate_files(cand, base, "alpacaeval2", tmp_path / "explicit.sqlite", base_url=server.base_url,
-                       api_key_env="JB_LOCAL_KEY", progress=False)
+        annotate_files(
+            cand,
+            base,
+            "alpacaeval2",
+            tmp_path / "explicit.sqlite",
+            base_url=server.base_url,
+            api_key_env="JB_LOCAL_KEY",
+            progress=False,
+        )
         assert [auth for _, auth in server.seen[4:]] == [f"Bearer {SECRET}-local"] * 2
 
 
@@ -178,19 +233,42 @@ def test_plain_http_off_this_machine_gets_no_key_without_the_flag(tmp_path, monk
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     cand, base = _files(tmp_path)
     with RecordingServer(host=address) as server:
-        annotate_files(cand, base, "alpacaeval2", tmp_path / "a.sqlite", base_url=server.base_url, progress=False)
+        annotate_files(
+            cand, base, "alpacaeval2", tmp_path / "a.sqlite", base_url=server.base_url, progress=False
+        )
         assert [auth for _, auth in server.seen] == [None, None]
-        annotate_files(cand, base, "alpacaeval2", tmp_path / "b.sqlite", base_url=server.base_url, progress=False,
-                       allow_key_to=(address,))
+        annotate_files(
+            cand,
+            base,
+            "alpacaeval2",
+            tmp_path / "b.sqlite",
+            base_url=server.base_url,
+            progress=False,
+            allow_key_to=(address,),
+        )
         assert [auth for _, auth in server.seen[2:]] == [f"Bearer {SECRET}"] * 2
 
 
 def test_a_key_echoed_in_a_401_is_never_printed(tmp_path):
     cand, base = _files(tmp_path)
     with RecordingServer(mode="echo401") as server:
-        done = _cli("annotate", "--outputs", str(cand), "--baseline", str(base), "--store", str(tmp_path / "s.sqlite"),
-                    "--out", str(tmp_path / "a.json"), "--base-url", server.base_url, "--api-key-env", "JB_KEY",
-                    "--no-progress", env={"JB_KEY": SECRET})
+        done = _cli(
+            "annotate",
+            "--outputs",
+            str(cand),
+            "--baseline",
+            str(base),
+            "--store",
+            str(tmp_path / "s.sqlite"),
+            "--out",
+            str(tmp_path / "a.json"),
+            "--base-url",
+            server.base_url,
+            "--api-key-env",
+            "JB_KEY",
+            "--no-progress",
+            env={"JB_KEY": SECRET},
+        )
         assert server.seen and server.seen[0][1] == f"Bearer {SECRET}"  # the key did reach it ...
     assert done.returncode == 3 and "401" in done.stderr
     assert SECRET not in done.stderr + done.stdout and "[REDACTED]" in done.stderr  # ... and is not shown
@@ -202,11 +280,20 @@ def test_cross_origin_redirect_is_refused_and_nothing_reaches_the_other_origin(t
 
     monkeypatch.setenv("JB_KEY", SECRET)
     cand, base = _files(tmp_path)
-    with RecordingServer() as elsewhere, \
-            RecordingServer(mode="redirect", redirect_to=f"{elsewhere.base_url}/chat/completions") as server:
+    with (
+        RecordingServer() as elsewhere,
+        RecordingServer(mode="redirect", redirect_to=f"{elsewhere.base_url}/chat/completions") as server,
+    ):
         with pytest.raises(FatalBackendError, match="another origin"):
-            annotate_files(cand, base, "alpacaeval2", tmp_path / "s.sqlite", base_url=server.base_url,
-                           api_key_env="JB_KEY", progress=False)
+            annotate_files(
+                cand,
+                base,
+                "alpacaeval2",
+                tmp_path / "s.sqlite",
+                base_url=server.base_url,
+                api_key_env="JB_KEY",
+                progress=False,
+            )
         assert server.seen and elsewhere.seen == []
 
 
@@ -215,8 +302,9 @@ def test_same_origin_redirect_is_followed_and_the_manifest_names_the_url_used(tm
 
     cand, base = _files(tmp_path)
     with RecordingServer(mode="same_origin") as server:
-        run = annotate_files(cand, base, "alpacaeval2", tmp_path / "s.sqlite", base_url=server.base_url,
-                             progress=False)
+        run = annotate_files(
+            cand, base, "alpacaeval2", tmp_path / "s.sqlite", base_url=server.base_url, progress=False
+        )
         assert {path for path, _ in server.seen} == {"/v1/chat/completions", "/v2/chat/completions"}
     assert run.summary["succeeded"] == 2
     assert run.manifest["endpoint_used"] == f"http://127.0.0.1:{server.port}/v2/chat/completions"
@@ -226,7 +314,9 @@ def test_redaction_covers_key_shapes_and_the_environment(monkeypatch):
     from judgebench.redact import redact
 
     monkeypatch.setenv("SOME_SERVICE_TOKEN", "plain-words-but-secret-42")
-    text = redact("Bearer abc.def sk-proj-" + "x1" * 15 + " https://u:pw@h/x?api_key=zz token plain-words-but-secret-42")
+    text = redact(
+        "Bearer abc.def sk-proj-" + "x1" * 15 + " https://u:pw@h/x?api_key=zz token plain-words-but-secret-42"
+    )
     assert "abc.def" not in text and "x1x1" not in text and "pw@" not in text and "zz" not in text
     assert "plain-words-but-secret-42" not in text
     assert redact("skipping_the_ordinary_words_here") == "skipping_the_ordinary_words_here"
@@ -236,17 +326,32 @@ def test_redaction_covers_key_shapes_and_the_environment(monkeypatch):
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("body", [
-    "{{ 9**(9**9) }}", "{{ 'x' * 10**10 }}", "{{ [0] * 10**9 }}", "{{ 'x'|center(10**9) }}", "{{ 'x'.ljust(10**9) }}",
-    "{{ '%0999999999d' % 1 }}", "{{ '{:>999999999}'.format(1) }}", "{{ (10**3000) * (10**3000) * (10**3000) }}",
-    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
-    "{% for i in range(1000) %}{{ instruction }}{% endfor %}",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{{ 9**(9**9) }}",
+        "{{ 'x' * 10**10 }}",
+        "{{ [0] * 10**9 }}",
+        "{{ 'x'|center(10**9) }}",
+        "{{ 'x'.ljust(10**9) }}",
+        "{{ '%0999999999d' % 1 }}",
+        "{{ '{:>999999999}'.format(1) }}",
+        "{{ (10**3000) * (10**3000) * (10**3000) }}",
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        "{% for i in range(1000) %}{{ instruction }}{% endfor %}",
+    ],
+)
 def test_template_bombs_fail_at_once_with_one_line(body):
     from judgebench.judges.spec import JudgeSpec
 
-    spec = JudgeSpec("bomb", "alpacaeval", "logprob_labels", "{% block user %}" + body + "{% endblock %}", "m",
-                     source="bomb.yaml")
+    spec = JudgeSpec(
+        "bomb",
+        "alpacaeval",
+        "logprob_labels",
+        "{% block user %}" + body + "{% endblock %}",
+        "m",
+        source="bomb.yaml",
+    )
     with pytest.raises(ConfigError, match=r"bomb.yaml: field 'template'"):
         spec.render(instruction="x" * 5000, output_first="a", output_second="b")
 
@@ -254,8 +359,13 @@ def test_template_bombs_fail_at_once_with_one_line(body):
 def test_ordinary_template_arithmetic_still_works():
     from judgebench.judges.spec import JudgeSpec
 
-    spec = JudgeSpec("t", "alpacaeval", "logprob_labels",
-                     "{% block user %}{{ 2**10 }} {{ 'ab' * 3 }} {{ '%5d' % 7 }} {{ instruction|upper }}{% endblock %}", "m")
+    spec = JudgeSpec(
+        "t",
+        "alpacaeval",
+        "logprob_labels",
+        "{% block user %}{{ 2**10 }} {{ 'ab' * 3 }} {{ '%5d' % 7 }} {{ instruction|upper }}{% endblock %}",
+        "m",
+    )
     assert spec.render(instruction="q")[0]["content"] == "1024 ababab     7 Q"
 
 
@@ -267,19 +377,29 @@ def _spec_dir(tmp: Path, yaml_text: str) -> Path:
 
 GOOD = "name: t\ntemplate: t.jinja\nprotocol: alpacaeval\nparser: logprob_labels\nmodel: m\n"
 LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+    for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+)
 
 
-@pytest.mark.parametrize("text, field", [
-    ("just a string\n", "a YAML mapping"), ("- a\n- list\n", "a YAML mapping"), ("", "a YAML mapping"),
-    (GOOD + "labels: m\n", "field 'labels'"), (GOOD + "labels: [m, m]\n", "field 'labels'"),
-    (GOOD + "decoding: 3\n", "field 'decoding'"), (GOOD + "decoding: {max_tokens: many}\n", "decoding.max_tokens"),
-    (GOOD + "decoding: {temprature: 1}\n", "unknown setting"), (GOOD + "price: {input_per_mtok: free}\n", "price."),
-    (GOOD.replace("model: m", "model: [m]"), "field 'model'"), (GOOD.replace("template: t.jinja", "template: ../../x"),
-                                                                 "outside the spec's folder"),
-    (GOOD + LAUGHS.replace("\n", "\n  ").replace("a: &a", "decoding:\n  a: &a", 1), "alias"),
-    (GOOD + "parser_kwargs: " + "[" * 5000 + "]" * 5000 + "\n", "bad.yaml"),
-])
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        ("just a string\n", "a YAML mapping"),
+        ("- a\n- list\n", "a YAML mapping"),
+        ("", "a YAML mapping"),
+        (GOOD + "labels: m\n", "field 'labels'"),
+        (GOOD + "labels: [m, m]\n", "field 'labels'"),
+        (GOOD + "decoding: 3\n", "field 'decoding'"),
+        (GOOD + "decoding: {max_tokens: many}\n", "decoding.max_tokens"),
+        (GOOD + "decoding: {temprature: 1}\n", "unknown setting"),
+        (GOOD + "price: {input_per_mtok: free}\n", "price."),
+        (GOOD.replace("model: m", "model: [m]"), "field 'model'"),
+        (GOOD.replace("template: t.jinja", "template: ../../x"), "outside the spec's folder"),
+        (GOOD + LAUGHS.replace("\n", "\n  ").replace("a: &a", "decoding:\n  a: &a", 1), "alias"),
+        (GOOD + "parser_kwargs: " + "[" * 5000 + "]" * 5000 + "\n", "bad.yaml"),
+    ],
+)
 def test_bad_judge_specs_are_config_errors_naming_file_and_field(tmp_path, text, field):
     from judgebench.judges.spec import load_spec
 
@@ -291,8 +411,21 @@ def test_bad_judge_specs_are_config_errors_naming_file_and_field(tmp_path, text,
 def test_bad_spec_through_the_cli_is_one_line(tmp_path):
     cand, base = _files(tmp_path)
     spec = _spec_dir(tmp_path, GOOD + "decoding:\n  " + LAUGHS.replace("\n", "\n  "))
-    done = _cli("annotate", "--outputs", str(cand), "--baseline", str(base), "--judge", str(spec), "--store",
-                str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "a.json"), "--offline", "--no-progress")
+    done = _cli(
+        "annotate",
+        "--outputs",
+        str(cand),
+        "--baseline",
+        str(base),
+        "--judge",
+        str(spec),
+        "--store",
+        str(tmp_path / "s.sqlite"),
+        "--out",
+        str(tmp_path / "a.json"),
+        "--offline",
+        "--no-progress",
+    )
     assert done.returncode == 2 and "alias" in _one_line_error(done)
 
 
@@ -301,10 +434,14 @@ def test_alpaca_eval_config_with_a_missing_key_names_it(tmp_path, monkeypatch):
 
     folder = tmp_path / "evaluators_configs" / "mine"
     folder.mkdir(parents=True)
-    (folder / "configs.yaml").write_text("mine:\n  fn_completion_parser: logprob_parser\n  prompt_template: p.txt\n"
-                                         "  completion_parser_kwargs: {denominator_tokens: [m, M]}\n")
+    (folder / "configs.yaml").write_text(
+        "mine:\n  fn_completion_parser: logprob_parser\n  prompt_template: p.txt\n"
+        "  completion_parser_kwargs: {denominator_tokens: [m, M]}\n"
+    )
     monkeypatch.setenv("JUDGEBENCH_ALPACA_EVAL_DIR", str(tmp_path))
-    with pytest.raises(ConfigError, match=r"configs.yaml: field 'completion_parser_kwargs.numerator_token': missing"):
+    with pytest.raises(
+        ConfigError, match=r"configs.yaml: field 'completion_parser_kwargs.numerator_token': missing"
+    ):
         load_judge("alpaca_eval:mine")
 
 
@@ -342,7 +479,10 @@ def test_sampled_checks_agree_with_exact_ones_on_the_shared_data(alpaca_dir, mon
         sampled = d.detect(load_outputs(f))
         assert sampled["flagged"] == exact[f.name]["flagged"] == (f.name == "NullModel.json.gz")
         se = sampled["checks"]["unrelated"]["evidence"]["standard_error_at_most"]
-        assert abs(sampled["checks"]["unrelated"]["metric"] - exact[f.name]["checks"]["unrelated"]["metric"]) < 4 * se
+        assert (
+            abs(sampled["checks"]["unrelated"]["metric"] - exact[f.name]["checks"]["unrelated"]["metric"])
+            < 4 * se
+        )
 
 
 # 3. Safe names -------------------------------------------------------------------------------------
@@ -355,8 +495,14 @@ def _board() -> pd.DataFrame:
     from judgebench.leaderboard import ALPACAEVAL_COLUMNS, EXTRA_COLUMNS
 
     board = pd.DataFrame(index=HOSTILE, columns=ALPACAEVAL_COLUMNS + EXTRA_COLUMNS, dtype=float)
-    for col, value in (("length_controlled_winrate", 40.0), ("win_rate", 35.0), ("discrete_win_rate", 35.0),
-                       ("n_total", 805), ("n_missing", 0), ("avg_length", 1500)):
+    for col, value in (
+        ("length_controlled_winrate", 40.0),
+        ("win_rate", 35.0),
+        ("discrete_win_rate", 35.0),
+        ("n_total", 805),
+        ("n_missing", 0),
+        ("avg_length", 1500),
+    ):
         board[col] = value
     board["cheating_flags"] = ""
     return board
@@ -393,7 +539,12 @@ def test_atomic_write_never_follows_links_and_leaves_old_content_on_failure(tmp_
         f.write("half")
         raise RuntimeError("disk full")
     assert (tmp_path / "real.json").read_text() == "new"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json", "real.json", "real.json.tmp", "victim.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "out.json",
+        "real.json",
+        "real.json.tmp",
+        "victim.txt",
+    ]
     assert (tmp_path / "real.json").stat().st_mode & 0o777 == 0o666 & ~_umask()
 
 
@@ -416,9 +567,20 @@ def test_out_is_checked_before_any_call(tmp_path):
     with pytest.raises(StoreError, match="existing folder"):
         check_output_file(tmp_path / "folder")
     with RecordingServer() as server:
-        done = _cli("annotate", "--outputs", str(cand), "--baseline", str(base), "--store",
-                    str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "folder"), "--base-url", server.base_url,
-                    "--no-progress")
+        done = _cli(
+            "annotate",
+            "--outputs",
+            str(cand),
+            "--baseline",
+            str(base),
+            "--store",
+            str(tmp_path / "s.sqlite"),
+            "--out",
+            str(tmp_path / "folder"),
+            "--base-url",
+            server.base_url,
+            "--no-progress",
+        )
         assert done.returncode == 4 and "existing folder" in _one_line_error(done)
         assert server.seen == []
 
@@ -427,10 +589,23 @@ def test_annotate_outputs_and_manifests_are_distinct_files(tmp_path):
     cand, base = _files(tmp_path)
     with RecordingServer() as server:
         for out in ("x.manifest.json", "run.v1.json", "run.v2.json"):
-            done = _cli("annotate", "--outputs", str(cand), "--baseline", str(base), "--store",
-                        str(tmp_path / "s.sqlite"), "--out", str(tmp_path / out), "--base-url", server.base_url,
-                        "--no-progress")
+            done = _cli(
+                "annotate",
+                "--outputs",
+                str(cand),
+                "--baseline",
+                str(base),
+                "--store",
+                str(tmp_path / "s.sqlite"),
+                "--out",
+                str(tmp_path / out),
+                "--base-url",
+                server.base_url,
+                "--no-progress",
+            )
             assert done.returncode == 0, done.stderr
-    assert isinstance(json.loads((tmp_path / "x.manifest.json").read_text()), list)  # the annotations survived
+    assert isinstance(
+        json.loads((tmp_path / "x.manifest.json").read_text()), list
+    )  # the annotations survived
     for out in ("x.manifest", "run.v1", "run.v2"):
         assert "judge_hash" in json.loads((tmp_path / f"{out}.manifest.json").read_text())

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..safetext import markdown_cell
-
 from ..leaderboard import format_table as render_text  # noqa: F401  (the terminal rendering lives there)
+from ..safetext import markdown_cell
 
 
 def _rate(x, lo, hi) -> str:
