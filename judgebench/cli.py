@@ -150,6 +150,10 @@ def _cmd_evaluate(args) -> int:
     from .evaluate import evaluate
     from .generate import Sampling
 
+    if args.report:  # before the first paid call
+        from .fsutil import check_output_file
+
+        check_output_file(args.report, "--report")
     sampling = Sampling(max_tokens=args.max_tokens, temperature=args.temperature, top_p=args.top_p, seed=args.seed,
                         system_prompt=args.system_prompt, n=args.n)
     chat_template = Path(args.chat_template).read_text() if args.chat_template else None
@@ -245,6 +249,10 @@ def _cmd_audit(args) -> int:
         print("judgebench: error: give --judge NAME (or --annotations PATH... for existing annotations)",
               file=sys.stderr)
         return 2
+    if args.report:  # before the first paid call
+        from .fsutil import check_output_file
+
+        check_output_file(args.report, "--report")
     result = audit.run_audit(args.judge, eval_set=args.eval_set, n=args.n, out=args.out or "runs/audit",
                              base_url=args.base_url, model=args.model, outputs=args.outputs,
                              self_outputs=args.self_outputs, second_judge=args.second_judge,

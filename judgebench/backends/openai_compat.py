@@ -206,7 +206,8 @@ class OpenAICompatBackend(Backend):
         if status in FATAL_STATUS:
             hint = ""
             if status in (401, 403) and not self.send_key and os.environ.get(self.api_key_env):
-                hint = f" ({self.api_key_env} was not sent: add --allow-key-to {URL(self.base_url).host} if you trust it)"
+                hint = (f" ({self.api_key_env} was not sent; if you trust that server, name the key with --api-key-env "
+                        f"or add --allow-key-to {URL(self.base_url).host})")
             raise FatalBackendError(self._redact(f"{status} {FATAL_STATUS[status]} from {self.base_url}{hint}: "
                                                  f"{text[:300]}"))
         if status == 429 or status >= 500:
