@@ -110,6 +110,9 @@ def _cmd_annotate(args) -> int:
     out = check_output_file(args.out)  # before the first paid call
     manifest = manifest_path(out)
     check_output_file(manifest, "the manifest")
+    if Path(args.store).resolve() in (out.resolve(), manifest.resolve()):
+        raise InputError("--out (or its manifest) is the --store: writing it would destroy the judgments",
+                         field="--out", hint="give the annotations another file name")
     try:
         run = annotate_files(args.outputs, args.baseline, args.judge, args.store, base_url=args.base_url,
                              model=args.model, backend=args.backend, concurrency=args.concurrency,

@@ -609,3 +609,24 @@ def test_annotate_outputs_and_manifests_are_distinct_files(tmp_path):
     )  # the annotations survived
     for out in ("x.manifest", "run.v1", "run.v2"):
         assert "judge_hash" in json.loads((tmp_path / f"{out}.manifest.json").read_text())
+
+
+def test_out_that_is_the_store_is_refused_before_anything_is_written(tmp_path):
+    cand, base = _files(tmp_path)
+    store = tmp_path / "s.sqlite"
+    store.write_bytes(b"SQLite format 3\x00precious")
+    done = _cli(
+        "annotate",
+        "--outputs",
+        str(cand),
+        "--baseline",
+        str(base),
+        "--store",
+        str(store),
+        "--out",
+        str(store),
+        "--offline",
+        "--no-progress",
+    )
+    assert done.returncode == 2 and "is the --store" in _one_line_error(done)
+    assert store.read_bytes() == b"SQLite format 3\x00precious"

@@ -131,6 +131,7 @@ def run_audit(judge: str, eval_set: str = "alpaca_eval", n: int = 50, out: str |
     found.sort(key=lambda c: ALL_CHECKS.index(c.name))
     records = run.records + (human_run[0].records if human_run else [])
     result = {"judge": spec.name, "judge_hash": spec.hash, "model": backend.model, "base_url": url,
+              "endpoint_used": getattr(backend, "url_used", None),
               "eval_set": eval_set, "n": len(rows), "seed": seed, "checks": [asdict(c) for c in found],
               "summary": {c.name: c.status for c in found}, "annotation": run.summary,
               "annotation_human": human_run[0].summary if human_run else None,
