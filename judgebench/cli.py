@@ -267,7 +267,7 @@ def _cmd_audit(args) -> int:
     if args.json:
         print(json.dumps(result, indent=1, default=str))
     else:
-        print(f"audit of judge {result['judge']} ({result['model']}) on {result['n']} {result['eval_set']} "
+        print(f"audit of judge {printable(result['judge'])} ({printable(result['model'])}) on {result['n']} {result['eval_set']} "
               "instructions, every pair in both orders")
         for c in result["checks"]:
             metric = "-" if c["metric"] is None else f"{c['metric']:.3f}"
@@ -351,7 +351,7 @@ def _cmd_tiny(args) -> int:
               f"{tiny.dim}, fitted on {len(tiny.fitted_on)} models; cross-validated 95th-percentile error: "
               + ", ".join(f"{k} {100 * v:.1f}" for k, v in q.items()) + " points")
         if tiny.excluded:
-            print("left out of the fit: " + "; ".join(f"{m} ({why})" for m, why in tiny.excluded.items()))
+            print("left out of the fit: " + "; ".join(f"{printable(m)} ({why})" for m, why in tiny.excluded.items()))
         return 0
     tiny = TinyModel.load(args.tiny)
     if args.tiny_command == "anchors":

@@ -56,9 +56,10 @@ class RecordingServer:
             raise web.HTTPTemporaryRedirect(self.redirect_to)
         if self.mode == "same_origin" and request.path == "/v1/chat/completions":
             raise web.HTTPTemporaryRedirect("/v2/chat/completions")
+        content = f"m (you sent {auth})" if self.mode == "echo200" else "m"
         choice = {
             "index": 0,
-            "message": {"role": "assistant", "content": "m"},
+            "message": {"role": "assistant", "content": content},
             "finish_reason": "length",
             "logprobs": {
                 "content": [
@@ -643,3 +644,18 @@ def test_out_that_is_the_store_is_refused_before_anything_is_written(tmp_path):
     )
     assert done.returncode == 2 and "is the --store" in _one_line_error(done)
     assert store.read_bytes() == b"SQLite format 3\x00precious"
+
+
+def test_a_key_echoed_in_a_reply_never_reaches_a_file(tmp_path, monkeypatch):
+    from judgebench.annotate import annotate_files
+
+    monkeypatch.setenv("JB_KEY", SECRET)
+    cand, base = _files(tmp_path)
+    with RecordingServer(mode="echo200") as server:
+        run = annotate_files(cand, base, "alpacaeval2-labels", tmp_path / "s.sqlite", base_url=server.base_url,
+                             api_key_env="JB_KEY", progress=False)
+        assert server.seen[0][1] == f"Bearer {SECRET}"
+    blob = json.dumps(run.records) + json.dumps(run.manifest)
+    assert "you sent Bearer [REDACTED]" in blob and SECRET not in blob
+    for f in tmp_path.glob("s.sqlite*"):
+        assert SECRET.encode() not in f.read_bytes()

@@ -220,7 +220,11 @@ class OpenAICompatBackend(Backend):
             raise BackendError(self._redact(f"malformed JSON from server: {raw[:120]!r}"), retryable=True) from None
         if not isinstance(body, dict):
             raise BackendError(self._redact(f"unexpected response: {raw[:120]!r}"), retryable=True)
-        return parse_chat_completion(body)
+        response = parse_chat_completion(body)
+        key = os.environ.get(self.api_key_env)
+        if key and len(key) >= 8 and key in response.text:  # a server echoing the key: it never reaches a file
+            response.text = response.text.replace(key, "[REDACTED]")
+        return response
 
     async def close(self) -> None:
         if self._session is not None:
