@@ -318,8 +318,8 @@ def _multi_turn_records(path) -> dict[str, dict]:
 
 
 def judge_backend(spec: JudgeSpec, limits, model: str | None = None, backend: str | None = None,
-                  base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
-                  offline: bool = False) -> tuple[Backend, str | None]:
+                  base_url: str | None = None, api_key_env: str | None = None,
+                  offline: bool = False, allow_key_to: tuple[str, ...] = ()) -> tuple[Backend, str | None]:
     """The backend a judge spec runs on, with the caller's overrides; (backend, base_url or None)."""
     name = backend or spec.backend
     if offline and name != "openai":
@@ -328,7 +328,7 @@ def judge_backend(spec: JudgeSpec, limits, model: str | None = None, backend: st
         url = base_url or spec.base_url or "https://api.openai.com/v1"
         # offline: no call will be made, so no key is needed
         return make_backend(name, model=model or spec.model, limits=limits, base_url=url, api_key_env=api_key_env,
-                            **({"require_key": False} if offline else {})), url
+                            allow_key_to=tuple(allow_key_to), **({"require_key": False} if offline else {})), url
     if name == "llamacpp":  # the spec's model name is a label; a path given here is a GGUF file
         return make_backend(name, model=model, limits=limits), None
     return make_backend(name, model=model or spec.model, limits=limits), None
@@ -339,6 +339,7 @@ def manifest(spec: JudgeSpec, backend: Backend, base_url: str | None, run: Annot
 
     return {"judge": spec.name, "judge_hash": spec.hash, "judge_source": spec.source, "protocol": spec.protocol,
             "parser": spec.parser, "model": backend.model, "backend": backend.name, "base_url": base_url,
+            "endpoint_used": getattr(backend, "url_used", None),  # after any same-origin redirect
             "decoding": spec.decoding, "price": spec.price, "limits": vars(backend.limits),
             "versions": {"judgebench": __version__, "python": platform.python_version(),
                          "aiohttp": aiohttp.__version__},
@@ -349,9 +350,9 @@ def annotate_files(outputs: str | Path, baseline: str | Path, judge: str | Judge
                    base_url: str | None = None, model: str | None = None, backend: str | None = None,
                    concurrency: int = 16, requests_per_minute: float | None = None,
                    tokens_per_minute: float | None = None, timeout: float = 120.0, max_retries: int = 6,
-                   api_key_env: str = "OPENAI_API_KEY", progress: bool = True, reparse: bool = False,
+                   api_key_env: str | None = None, progress: bool = True, reparse: bool = False,
                    max_parse_retries: int | None = None, max_tokens: int | None = None,
-                   offline: bool = False) -> AnnotationRun:
+                   offline: bool = False, allow_key_to: tuple[str, ...] = ()) -> AnnotationRun:
     from .backends import Limits
 
     spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
@@ -362,7 +363,7 @@ def annotate_files(outputs: str | Path, baseline: str | Path, judge: str | Judge
     pairs = _pairs_from_files(outputs, baseline, multi_turn=spec.protocol.startswith("mtbench"))
     limits = Limits(concurrency=concurrency, requests_per_minute=requests_per_minute,
                     tokens_per_minute=tokens_per_minute, timeout=timeout, max_retries=max_retries)
-    be, url = judge_backend(spec, limits, model, backend, base_url, api_key_env, offline)
+    be, url = judge_backend(spec, limits, model, backend, base_url, api_key_env, offline, allow_key_to)
     db = Store(store)
 
     async def run() -> AnnotationRun:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .errors import ConfigError, InputError
 from .io import read_json
+from .safetext import printable
 
 
 def _cmd_leaderboard(args) -> int:
@@ -50,12 +51,12 @@ def _cmd_leaderboard(args) -> int:
     print(f"\nLC difficulty: {info['lc_difficulty']}")
     if info["missing_preferences"]:
         print("rows without a preference (excluded from the rates, counted here): "
-              + ", ".join(f"{m} {n}" for m, n in info["missing_preferences"].items()))
+              + ", ".join(f"{printable(m)} {n}" for m, n in info["missing_preferences"].items()))
     if info["empty_outputs"]:
         print("empty outputs (judged as they are, counted in the rates): "
-              + ", ".join(f"{m} {n}" for m, n in info["empty_outputs"].items()))
+              + ", ".join(f"{printable(m)} {n}" for m, n in info["empty_outputs"].items()))
     for m in info["flagged"]:
-        print(f"FLAGGED {m}: its outputs fail the cheating checks ({board.loc[m, 'cheating_flags']}); "
+        print(f"FLAGGED {printable(m)}: its outputs fail the cheating checks ({board.loc[m, 'cheating_flags']}); "
               f"run `judgebench detect --outputs FILE` on them for the evidence")
     if args.out:
         print(f"wrote {args.out} ({info['n_models']} models, {info['n_fitted']} fitted now)")
@@ -97,28 +98,33 @@ def _cmd_difficulty(args) -> int:
         board = pd.read_csv(args.official_leaderboard, index_col=0)
         prior = marginal_from_official(weights, board["length_controlled_winrate"])[:2]
     d = estimate_difficulty(df, weights=weights, prior=prior)
-    d.rename_axis("instruction").reset_index().to_csv(args.out, index=False)
+    from .fsutil import atomic_writer
+
+    with atomic_writer(args.out, newline="") as f:
+        d.rename_axis("instruction").reset_index().to_csv(f, index=False)
     print(f"wrote {args.out}: {len(d)} instructions, mean {d.mean():.3f}, sd {d.std():.3f}")
     return 0
 
 
 def _cmd_annotate(args) -> int:
     from .annotate import annotate_files
+    from .fsutil import atomic_write, check_output_file, manifest_path
 
+    out = check_output_file(args.out)  # before the first paid call
+    manifest = manifest_path(out)
+    check_output_file(manifest, "the manifest")
+    if Path(args.store).resolve() in (out.resolve(), manifest.resolve()):
+        raise InputError("--out (or its manifest) is the --store: writing it would destroy the judgments",
+                         field="--out", hint="give the annotations another file name")
     run = annotate_files(args.outputs, args.baseline, args.judge, args.store, base_url=args.base_url,
                              model=args.model, backend=args.backend, concurrency=args.concurrency,
                              requests_per_minute=args.rpm, tokens_per_minute=args.tpm, timeout=args.timeout,
                              max_retries=args.max_retries, api_key_env=args.api_key_env,
                              progress=not args.no_progress, reparse=args.reparse,
                              max_parse_retries=args.max_parse_retries, max_tokens=args.max_tokens,
-                             offline=args.offline)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_text(json.dumps(run.records, indent=1, ensure_ascii=False))
-    tmp.replace(out)
-    manifest_path = out.with_name(out.name.split(".")[0] + ".manifest.json")
-    manifest_path.write_text(json.dumps(run.manifest, indent=1))
+                             offline=args.offline, allow_key_to=tuple(args.allow_key_to or ()))
+    atomic_write(out, json.dumps(run.records, indent=1, ensure_ascii=False))
+    atomic_write(manifest, json.dumps(run.manifest, indent=1))
     s = run.summary
     print(f"{s['pairs']} pairs, {s['calls']} judge calls: {s['cached']} cached, {s['succeeded']} made, "
           f"{s['failed']} failed" + (f" ({', '.join(f'{k} {v}' for k, v in s['failed_reasons'].items())})"
@@ -127,7 +133,7 @@ def _cmd_annotate(args) -> int:
           f"tokens, ${s['cost']:.4f}")
     if s["missing_preferences"]:
         print(f"{s['missing_preferences']} pairs have no verdict (see their 'failure' field); rerun to retry them")
-    print(f"wrote {out} and {manifest_path}")
+    print(f"wrote {out} and {manifest}")
     return 0
 
 
@@ -145,6 +151,10 @@ def _cmd_evaluate(args) -> int:
     from .evaluate import evaluate
     from .generate import Sampling
 
+    if args.report:  # before the first paid call
+        from .fsutil import check_output_file
+
+        check_output_file(args.report, "--report")
     sampling = Sampling(max_tokens=args.max_tokens, temperature=args.temperature, top_p=args.top_p, seed=args.seed,
                         system_prompt=args.system_prompt, n=args.n)
     chat_template = Path(args.chat_template).read_text() if args.chat_template else None
@@ -154,9 +164,9 @@ def _cmd_evaluate(args) -> int:
                      store=args.store, out=args.out, leaderboard=args.leaderboard, sampling=sampling,
                      concurrency=args.concurrency, n_boot=args.n_boot, progress=not args.no_progress,
                      ray_replicas=args.ray_replicas, ray_address=args.ray_address, chat_template=chat_template,
-                     tiny=args.tiny)
+                     tiny=args.tiny, allow_key_to=tuple(args.allow_key_to or ()))
     g, a = s.get("generation") or {}, s["annotation"]
-    print(f"{s['generator']} on {s['eval_set']} ({s['n']} instructions), judge {s['judge']}")
+    print(f"{printable(s['generator'])} on {s['eval_set']} ({s['n']} instructions), judge {s['judge']}")
     if g:
         print(f"  generation: {g['generated']} generated, {g['cached']} cached, {g['failed']} failed, "
               f"{g['empty']} empty, {g['truncated']} truncated (max_tokens {args.max_tokens})")
@@ -214,8 +224,9 @@ def _cmd_audit(args) -> int:
         board, _ = make_leaderboard(df, n_boot=0, detect_cheating=False)
         biases["variant_shifts"] = audit.variant_shifts(board)
         if args.out:
-            Path(args.out).mkdir(parents=True, exist_ok=True)
-            (Path(args.out) / "annotation_biases.json").write_text(json.dumps(biases, indent=1))
+            from .fsutil import atomic_write
+
+            atomic_write(Path(args.out) / "annotation_biases.json", json.dumps(biases, indent=1))
         if args.json:
             print(json.dumps(biases, indent=1))
             return 0
@@ -227,22 +238,27 @@ def _cmd_audit(args) -> int:
               f"{100 * biases['win_rate_shown_first']:.1f}% shown first, {100 * biases['win_rate_shown_second']:.1f}% "
               "shown second)")
         for v in biases["variant_shifts"]:
-            print(f"{v['model']} {v['variant']}: length x{v['length_ratio']:.2f}, raw {v['raw_shift']:+.1f}, "
+            print(f"{printable(v['model'])} {printable(v['variant'])}: length x{v['length_ratio']:.2f}, raw {v['raw_shift']:+.1f}, "
                   f"LC {v['lc_shift']:+.1f} points")
         return 0
     if not args.judge:
         raise ConfigError("give --judge NAME (or --annotations PATH... for existing annotations)")
+    if args.report:  # before the first paid call
+        from .fsutil import check_output_file
+
+        check_output_file(args.report, "--report")
     result = audit.run_audit(args.judge, eval_set=args.eval_set, n=args.n, out=args.out or "runs/audit",
                              base_url=args.base_url, model=args.model, outputs=args.outputs,
                              self_outputs=args.self_outputs, second_judge=args.second_judge,
                              second_base_url=args.second_base_url, second_model=args.second_model,
                              random_search=args.random_search, random_search_seconds=args.random_search_seconds,
                              store=args.store, concurrency=args.concurrency, seed=args.seed,
-                             progress=not args.no_progress, human=args.human, checks=args.checks)
+                             progress=not args.no_progress, human=args.human, checks=args.checks,
+                             allow_key_to=tuple(args.allow_key_to or ()))
     if args.json:
         print(json.dumps(result, indent=1, default=str))
     else:
-        print(f"audit of judge {result['judge']} ({result['model']}) on {result['n']} {result['eval_set']} "
+        print(f"audit of judge {printable(result['judge'])} ({printable(result['model'])}) on {result['n']} {result['eval_set']} "
               "instructions, every pair in both orders")
         for c in result["checks"]:
             metric = "-" if c["metric"] is None else f"{c['metric']:.3f}"
@@ -271,7 +287,9 @@ def _cmd_report(args) -> int:
             raise ConfigError("--format text/markdown needs --leaderboard")
         text = render_markdown(board) if args.format == "markdown" else render_text(board) + "\n"
         if args.out:
-            Path(args.out).write_text(text)
+            from .fsutil import atomic_write
+
+            atomic_write(args.out, text)
         else:
             print(text, end="")
         return 0
@@ -299,13 +317,13 @@ def _cmd_detect(args) -> int:
     if args.json:
         print(json.dumps(result, indent=1, ensure_ascii=False))
         return 0
-    print(f"{result['model']}: {'FLAGGED' if result['flagged'] else 'not flagged'} ({result['n']} outputs)")
+    print(f"{printable(result['model'])}: {'FLAGGED' if result['flagged'] else 'not flagged'} ({result['n']} outputs)")
     for name, c in result["checks"].items():
         metric = "skipped" if c["metric"] is None else f"{c['metric']:.3f}"
         print(f"  {name:19s} {metric:>8}  threshold {c['threshold']}  {'FLAG' if c['flagged'] else 'ok'}")
     for name, c in result["checks"].items():
         if c["flagged"]:
-            print(f"  evidence for {name}: {json.dumps(c['evidence'], ensure_ascii=False)[:600]}")
+            print(f"  evidence for {name}: {printable(json.dumps(c['evidence'], ensure_ascii=False)[:600])}")
     return 0
 
 
@@ -322,7 +340,7 @@ def _cmd_tiny(args) -> int:
               f"{tiny.dim}, fitted on {len(tiny.fitted_on)} models; cross-validated 95th-percentile error: "
               + ", ".join(f"{k} {100 * v:.1f}" for k, v in q.items()) + " points")
         if tiny.excluded:
-            print("left out of the fit: " + "; ".join(f"{m} ({why})" for m, why in tiny.excluded.items()))
+            print("left out of the fit: " + "; ".join(f"{printable(m)} ({why})" for m, why in tiny.excluded.items()))
         return 0
     tiny = TinyModel.load(args.tiny)
     if args.tiny_command == "anchors":
@@ -335,14 +353,16 @@ def _cmd_tiny(args) -> int:
         if len(subset) != len(keep):
             print(f"judgebench: error: {len(keep) - len(subset)} anchors are not in {args.eval_set}", file=sys.stderr)
             return 2
-        subset.to_json(args.out, orient="records", indent=1, force_ascii=False)
+        from .fsutil import atomic_write
+
+        atomic_write(args.out, subset.to_json(orient="records", indent=1, force_ascii=False))
         print(f"wrote {args.out}: the {len(subset)} anchor instructions (use as --eval-set FILE)")
         return 0
     result = estimate_from_annotations(tiny, load_annotations(args.annotations, keep_extra=False))
     if args.json:
         print(json.dumps(result, indent=1))
     else:
-        print(f"{result['model']}: ESTIMATED win rate {result['estimate']:.1f} "
+        print(f"{printable(result['model'])}: ESTIMATED win rate {result['estimate']:.1f} "
               f"[{result['ci_low']:.1f}, {result['ci_high']:.1f}] ({result['recommended']}, from "
               f"{result['n_anchors']} anchors)")
         for k in ("anchor", "p-irt", "gp-irt", "lc"):
@@ -370,6 +390,10 @@ stored annotations; audit judges for length, position and adversarial bias."""
 EPILOG = """exit codes: 0 success, 1 a check asked for failed (--strict, flagged), 2 bad input or setting,
 3 a model or judge server failed, 4 store, disk or output folder unusable, 70 internal error (a bug),
 130 interrupted (judge calls already made are kept)."""
+
+
+ALLOW_KEY_HELP = ("send the API key to these hosts too (it goes, unasked, only over https to its provider's "
+                  "documented host, e.g. api.openai.com); a judge spec's base_url cannot do this for you")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -416,7 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--base-url", help="OpenAI-compatible endpoint (vllm serve, llama.cpp server, OpenAI)")
     an.add_argument("--model", help="judge model name (default: the spec's)")
     an.add_argument("--backend", choices=["openai", "llamacpp", "vllm"], help="default: the spec's")
-    an.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
+    an.add_argument("--api-key-env", help="environment variable holding the API key (default OPENAI_API_KEY, "
+                                          "which servers on this machine are not sent)")
+    an.add_argument("--allow-key-to", nargs="+", metavar="HOST", help=ALLOW_KEY_HELP)
     an.add_argument("--store", required=True, metavar="DB", help="SQLite store of judge calls (created if absent)")
     an.add_argument("--out", required=True, metavar="JSON", help="annotations, AlpacaEval format")
     an.add_argument("--concurrency", type=int, default=16)
@@ -444,6 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--baseline", help="baseline outputs file (default: the eval set's own)")
     ev.add_argument("--judge", default="local", help="judge spec (default: local, needs no key)")
     ev.add_argument("--judge-base-url")
+    ev.add_argument("--allow-key-to", nargs="+", metavar="HOST", help=ALLOW_KEY_HELP)
     ev.add_argument("--judge-model")
     ev.add_argument("--max-instances", type=int, help="only the first N instructions")
     ev.add_argument("--store", metavar="DB", help="default: OUT/store.sqlite")
@@ -505,6 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument("--self-outputs", metavar="FILE", help="the judge model's own outputs (self-preference)")
     au.add_argument("--second-judge", help="the judge to compare self-preference against")
     au.add_argument("--second-base-url")
+    au.add_argument("--allow-key-to", nargs="+", metavar="HOST", help=ALLOW_KEY_HELP)
     au.add_argument("--second-model")
     au.add_argument("--human", metavar="FILE", help="human preferences (instruction, output_1, output_2, "
                                                     "preference; one row per human): agreement and AlpacaEval's "
@@ -589,7 +617,9 @@ def _check_ranges(args: argparse.Namespace) -> None:
 
 def _one_line(text: str) -> str:
     """A message as one printable line: control characters (terminal escapes) shown escaped."""
-    text = " | ".join(part.strip() for part in str(text).splitlines() if part.strip())
+    from .redact import redact
+
+    text = " | ".join(part.strip() for part in redact(text).splitlines() if part.strip())
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 

@@ -30,6 +30,12 @@ TEMPLATE_SHARE = 0.02  # ... when 2% of outputs (and at least 3) carry judge-tem
 RELEVANCE_AUC = 0.70  # ... when outputs are about their instructions hardly better than chance
 MIN_FOR_RELEVANCE = 20
 TEXT_CHARS = 600
+# Bounded resources (a 100k-row file is a normal preference dataset): exact comparisons up to EXACT_UP_TO
+# outputs, a fixed-seed sample of SAMPLED beyond (errors stated in the checks' docstrings and evidence);
+# similarity blocks of about CELLS_PER_BLOCK cells at a time.
+EXACT_UP_TO = 5000
+SAMPLED = 2000
+CELLS_PER_BLOCK = 4_000_000
 
 # Kinds of judge-template structure: (words one of which must appear, lower-cased; the regex). The
 # words are a cheap filter: most outputs contain none of them, and the regexes then never run.
@@ -57,19 +63,44 @@ def _suspicious(kinds: list[str]) -> bool:
     return len(kinds) >= 2 or (len(kinds) == 1 and kinds[0] == "ignore order")
 
 
+def _chunks(n_rows: int, width: int):
+    """Row slices whose similarity block (rows x width) stays about CELLS_PER_BLOCK cells: memory is bounded."""
+    step = max(1, CELLS_PER_BLOCK // max(width, 1))
+    for start in range(0, n_rows, step):
+        yield slice(start, min(start + step, n_rows))
+
+
+def _anchors(n: int) -> np.ndarray:
+    """All rows up to EXACT_UP_TO (exact answers), else a fixed-seed sample of SAMPLED rows (linear time)."""
+    if n <= EXACT_UP_TO:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, SAMPLED, replace=False))
+
+
 def _near_identical(outputs: list[str], X) -> dict:
-    """X: the outputs' TF-IDF rows (l2-normalised); exact copies are caught even without words."""
-    S = (X @ X.T).tocsr()
-    S.data = (S.data > 0.9).astype(np.int8)
-    S.eliminate_zeros()
-    group = np.maximum(np.asarray(S.sum(axis=1)).ravel(), 1)  # each output with words counts itself
+    """X: the outputs' TF-IDF rows (l2-normalised); exact copies are caught even without words.
+
+    Each anchor's group is counted exactly against every output. Up to EXACT_UP_TO outputs every output is an
+    anchor; beyond, SAMPLED random anchors: a group holding a share s of the outputs has no member among them
+    with probability (1 - s)^SAMPLED (< 1e-90 at the 10% threshold), so time and memory grow linearly."""
+    n = len(outputs)
+    anchors = _anchors(n)
+    group = np.ones(n, dtype=np.int64)  # each output with words counts itself
+    XT = X.T.tocsc()
+    for part in _chunks(len(anchors), n):
+        S = (X[anchors[part]] @ XT).tocsr()
+        S.data = (S.data > 0.9).astype(np.int8)
+        S.eliminate_zeros()
+        group[anchors[part]] = np.maximum(np.diff(S.indptr), 1)
     normalised = pd.Series([" ".join(o.lower().split()) for o in outputs])
     group = np.maximum(group, normalised.map(normalised.value_counts()).to_numpy())
     i = int(np.argmax(group))
-    share = float(group[i] / len(outputs))
+    share = float(group[i] / n)
+    evidence = {"largest_group": int(group[i]), "example": outputs[i][:300]}
+    if len(anchors) < n:
+        evidence["sampled_anchors"] = len(anchors)
     return {"metric": share, "threshold": NEAR_IDENTICAL_SHARE,
-            "flagged": bool(share >= NEAR_IDENTICAL_SHARE and group[i] >= MIN_GROUP),
-            "evidence": {"largest_group": int(group[i]), "example": outputs[i][:300]}}
+            "flagged": bool(share >= NEAR_IDENTICAL_SHARE and group[i] >= MIN_GROUP), "evidence": evidence}
 
 
 def _template_structure(outputs: list[str], instructions: list[str]) -> dict:
@@ -83,19 +114,32 @@ def _template_structure(outputs: list[str], instructions: list[str]) -> dict:
 
 
 def _unrelated(instructions: list[str], Xi, Xo) -> dict:
+    """Up to EXACT_UP_TO outputs each instruction is compared with every other output (exact); beyond, with
+    the same SAMPLED random outputs: the mean AUC is then a mean of SAMPLED draws of values in [0, 1], so its
+    standard error is at most 0.5 / sqrt(SAMPLED) (0.011), reported with the metric."""
     n = Xo.shape[0]
     if n < MIN_FOR_RELEVANCE:
         return {"metric": None, "threshold": RELEVANCE_AUC, "flagged": False,
                 "evidence": {"skipped": f"needs at least {MIN_FOR_RELEVANCE} outputs"}}
-    S = (Xi @ Xo.T).toarray()
-    own = np.diag(S)[:, None]
-    # per instruction: share of the other outputs less similar than its own (ties count half)
-    auc = ((own > S).sum(1) + 0.5 * ((own == S).sum(1) - 1)) / (n - 1)
-    worst = np.argsort(auc)[:3]
+    ref = _anchors(n)
+    XoT = Xo[ref].T.tocsc()
+    auc = np.empty(n)
+    for part in _chunks(n, len(ref)):
+        S = (Xi[part] @ XoT).toarray()
+        own = np.asarray(Xi[part].multiply(Xo[part]).sum(axis=1))  # (rows, 1)
+        rows = np.arange(part.start, part.stop)
+        is_self = ref[None, :] == rows[:, None]  # an output is not compared with itself
+        others = len(ref) - is_self.sum(axis=1)
+        # per instruction: share of the other outputs less similar than its own (ties count half)
+        less = ((own > S) & ~is_self).sum(axis=1)
+        ties = ((np.isclose(own, S, rtol=0, atol=1e-12)) & ~is_self & ~(own > S)).sum(axis=1)
+        auc[part] = (less + 0.5 * ties) / others
+    worst = np.argsort(auc, kind="stable")[:3]
     metric = float(auc.mean())
-    return {"metric": metric, "threshold": RELEVANCE_AUC, "flagged": metric < RELEVANCE_AUC,
-            "evidence": {"least_related": [{"instruction": instructions[i][:120], "auc": float(auc[i])}
-                                           for i in worst]}}
+    evidence = {"least_related": [{"instruction": instructions[i][:120], "auc": float(auc[i])} for i in worst]}
+    if len(ref) < n:
+        evidence.update(sampled_outputs=len(ref), standard_error_at_most=round(0.5 / np.sqrt(len(ref)), 4))
+    return {"metric": metric, "threshold": RELEVANCE_AUC, "flagged": metric < RELEVANCE_AUC, "evidence": evidence}
 
 
 def detect(outputs: pd.DataFrame, model: str | None = None) -> dict:

@@ -25,6 +25,7 @@ from .annotate import manifest as annotation_manifest
 from .backends import Limits, make_backend
 from .detect import detect, flag_summary
 from .evalsets import load_eval_set
+from .fsutil import atomic_write, check_output_dir, check_output_file
 from .generate import Sampling, generate_async
 from .io import InputError, annotations_frame, load_outputs
 from .judges.spec import load_judge
@@ -33,13 +34,11 @@ from .store import Store
 
 
 def _write_json(path: Path, data) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False, default=str))
-    tmp.replace(path)
+    atomic_write(path, json.dumps(data, indent=1, ensure_ascii=False, default=str))
 
 
 def _generation_backend(model: str | None, engine: str | None, base_url: str | None, concurrency: int,
-                        api_key_env: str, chat_template: str | None = None):
+                        api_key_env: str | None, chat_template: str | None = None, allow_key_to: tuple = ()):
     if engine is None:  # a served name -> openai; a transformers folder -> transformers; else a GGUF
         engine = "openai" if base_url else "transformers" if model and (Path(model) / "config.json").exists() \
             else "llamacpp"
@@ -48,7 +47,7 @@ def _generation_backend(model: str | None, engine: str | None, base_url: str | N
         if not model:
             raise InputError("--base-url needs --model: the model name the endpoint serves")
         return make_backend("openai", model=model, base_url=base_url or "https://api.openai.com/v1",
-                            api_key_env=api_key_env, limits=limits)
+                            api_key_env=api_key_env, limits=limits, allow_key_to=tuple(allow_key_to))
     if engine == "llamacpp":
         if model and not Path(model).exists():
             raise InputError(f"model file not found: {model}", field="--model",
@@ -64,11 +63,13 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
              name: str | None = None, max_instances: int | None = None, store: str | Path | None = None,
              out: str | Path = "runs/latest", leaderboard: str | Path | None = None,
              sampling: Sampling | None = None, concurrency: int = 8, judge_concurrency: int = 16,
-             n_boot: int = 1000, api_key_env: str = "OPENAI_API_KEY", progress: bool = True,
+             n_boot: int = 1000, api_key_env: str | None = None, progress: bool = True,
              ray_replicas: int | None = None, ray_address: str | None = None,
-             chat_template: str | None = None, tiny: str | Path | None = None) -> dict:
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+             chat_template: str | None = None, tiny: str | Path | None = None,
+             allow_key_to: tuple[str, ...] = ()) -> dict:
+    out = check_output_dir(out)  # before any paid call
+    if leaderboard is not None:
+        check_output_file(leaderboard, "--leaderboard")
     store = Store(store or out / "store.sqlite")
     spec = load_judge(judge)
     data = load_eval_set(eval_set)
@@ -130,7 +131,7 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
                                                           "replicas": ray_replicas, "sampling": vars(sampling),
                                                           "eval_set": eval_set, "eval_set_hash": _hash_frame(data)})
     else:
-        backend = _generation_backend(model, engine, base_url, concurrency, api_key_env, chat_template)
+        backend = _generation_backend(model, engine, base_url, concurrency, api_key_env, chat_template, allow_key_to)
         generator = name or (Path(model).stem if model else "SmolLM2-135M-Instruct")
         if backend.name == "llamacpp" and model is None and chat_template is None:
             reusable_llama = backend  # the embedded model: the local judge can use it as it is
@@ -156,7 +157,8 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
         judge_be, judge_url = reusable_llama, None
     else:
         judge_be, judge_url = judge_backend(spec, Limits(concurrency=judge_concurrency), judge_model,
-                                            base_url=judge_base_url, api_key_env=api_key_env)
+                                            base_url=judge_base_url, api_key_env=api_key_env,
+                                            allow_key_to=allow_key_to)
     judged = cand[cand["output"].notna()]
     failed_generation = cand[cand["output"].isna()]
     base_by = None if base is None else {r["instruction"]: r for r in base.to_dict("records")}

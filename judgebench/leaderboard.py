@@ -197,18 +197,20 @@ def read_leaderboard(path: str | Path) -> pd.DataFrame:
 
 
 def write_leaderboard(board: pd.DataFrame, path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    board.rename_axis(None).to_csv(tmp)  # AlpacaEval leaves the index column unnamed
-    tmp.replace(path)  # never leave a half-written leaderboard behind
+    from .fsutil import atomic_writer
+
+    with atomic_writer(path, newline="") as f:  # never leave a half-written leaderboard behind
+        board.rename_axis(None).to_csv(f)  # AlpacaEval leaves the index column unnamed
 
 
 def format_table(board: pd.DataFrame, limit: int | None = None) -> str:
     """A fixed-width table for terminals."""
     shown = board if limit is None else board.head(limit)
     has_ci = shown["lc_ci_low"].notna().any() or shown["win_rate_ci_low"].notna().any()
-    width = max([len("model")] + [len(str(m)) for m in shown.index])
+    from .safetext import printable  # a model name must not rewrite the user's terminal
+
+    names = {m: printable(m) for m in shown.index}
+    width = max([len("model")] + [len(n) for n in names.values()])
     head = f"{'model':<{width}}  {'LC':>6}  {'LC 95% CI':>13}  {'WR':>6}  {'WR 95% CI':>13}  {'n':>4}  {'miss':>4}  {'len':>5}"
     lines = [head, "-" * len(head)]
 
@@ -219,7 +221,7 @@ def format_table(board: pd.DataFrame, limit: int | None = None) -> str:
         return f"{x:6.2f}" if pd.notna(x) else f"{'-':>6}"
 
     for m, r in shown.iterrows():
-        lines.append(f"{m:<{width}}  {num(r['length_controlled_winrate'])}  {ci(r['lc_ci_low'], r['lc_ci_high']):>13}  "
+        lines.append(f"{names[m]:<{width}}  {num(r['length_controlled_winrate'])}  {ci(r['lc_ci_low'], r['lc_ci_high']):>13}  "
                      f"{num(r['win_rate'])}  {ci(r['win_rate_ci_low'], r['win_rate_ci_high']):>13}  "
                      f"{int(r['n_total']):>4}  {int(r['n_missing']) if pd.notna(r['n_missing']) else 0:>4}  "
                      f"{int(r['avg_length']):>5}")

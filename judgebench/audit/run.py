@@ -13,6 +13,7 @@ import numpy as np
 from ..annotate import annotate_pairs, judge_backend
 from ..backends import Limits
 from ..evalsets import load_eval_set
+from ..fsutil import atomic_write, check_output_dir
 from ..io import InputError, load_outputs
 from ..judges.protocols import Pair
 from ..judges.spec import load_judge
@@ -41,7 +42,7 @@ def run_audit(judge: str, eval_set: str = "alpaca_eval", n: int = 50, out: str |
               second_base_url: str | None = None, second_model: str | None = None, random_search: int = 0,
               random_search_seconds: float = 120.0, store: str | Path | None = None, concurrency: int = 8,
               seed: int = 0, progress: bool = True, human: str | Path | None = None,
-              checks: list[str] | None = None) -> dict:
+              checks: list[str] | None = None, allow_key_to: tuple[str, ...] = ()) -> dict:
     """Run the selected checks (default all; those lacking their inputs are SKIPped) and write
     audit.json and audit_annotations.json to `out`."""
     selected = list(checks or ALL_CHECKS)
@@ -60,10 +61,10 @@ def run_audit(judge: str, eval_set: str = "alpaca_eval", n: int = 50, out: str |
         raise InputError(f"eval set {eval_set} has no single-turn baseline answers to audit against",
                          hint="use alpaca_eval, arena-hard-v0.1 or a file with instruction and output")
     rows = data.sample(n=min(n, len(data)), random_state=seed).to_dict("records")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_output_dir(out)  # before any paid call
     st = Store(store or out / "audit.sqlite")
-    backend, url = judge_backend(spec, Limits(concurrency=concurrency), model, base_url=base_url)
+    backend, url = judge_backend(spec, Limits(concurrency=concurrency), model, base_url=base_url,
+                                 allow_key_to=allow_key_to)
 
     def against(candidates: dict[str, str], label: str) -> list[Pair]:
         return [Pair(r["instruction"], r["output"], text, "baseline", f"{label}:{name}")
@@ -119,7 +120,7 @@ def run_audit(judge: str, eval_set: str = "alpaca_eval", n: int = 50, out: str |
     found = score_checks(spec, by_group, search, outputs is not None)
     if by_group.get("self_preference"):
         found.append(_self_preference(by_group["self_preference"], second_judge, second_base_url, second_model, st,
-                                      concurrency, progress))
+                                      concurrency, progress, allow_key_to))
     if human_run is not None:
         found.append(human_check(*human_run, concurrency))
     why = {"self_preference": "give --self-outputs (the judge model's own answers) and --second-judge",
@@ -130,12 +131,13 @@ def run_audit(judge: str, eval_set: str = "alpaca_eval", n: int = 50, out: str |
     found.sort(key=lambda c: ALL_CHECKS.index(c.name))
     records = run.records + (human_run[0].records if human_run else [])
     result = {"judge": spec.name, "judge_hash": spec.hash, "model": backend.model, "base_url": url,
+              "endpoint_used": getattr(backend, "url_used", None),
               "eval_set": eval_set, "n": len(rows), "seed": seed, "checks": [asdict(c) for c in found],
               "summary": {c.name: c.status for c in found}, "annotation": run.summary,
               "annotation_human": human_run[0].summary if human_run else None,
               "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    (out / "audit.json").write_text(json.dumps(result, indent=1, default=_plain))
-    (out / "audit_annotations.json").write_text(json.dumps(records, indent=1, default=_plain))
+    atomic_write(out / "audit.json", json.dumps(result, indent=1, default=_plain))
+    atomic_write(out / "audit_annotations.json", json.dumps(records, indent=1, default=_plain))
     st.close()
     return result
 
@@ -145,10 +147,11 @@ def _plain(v):
 
 
 def _self_preference(mine: list[dict], second_judge, second_base_url, second_model, st, concurrency,
-                     progress) -> Check:
+                     progress, allow_key_to=()) -> Check:
     """The judge's own answers' win rate under this judge minus under a second judge, same pairs."""
     judge2 = load_judge(second_judge)
-    be, _ = judge_backend(judge2, Limits(concurrency=concurrency), second_model, base_url=second_base_url)
+    be, _ = judge_backend(judge2, Limits(concurrency=concurrency), second_model, base_url=second_base_url,
+                          allow_key_to=allow_key_to)
     pairs = [Pair(r["instruction"], r["output_1"], r["output_2"], "baseline", "self") for r in mine]
 
     async def go():

@@ -18,10 +18,9 @@ import os
 import re
 from pathlib import Path
 
-import yaml
-
+from ..errors import ConfigError
 from ..io import InputError
-from .spec import JudgeSpec
+from .spec import JudgeSpec, safe_yaml_load
 
 PLACEHOLDER = re.compile(r"\{(instruction|output_1|output_2)\}")
 KNOWN_PRICES = {"gpt-4-1106-preview": {"input_per_mtok": 10.0, "output_per_mtok": 30.0}}
@@ -55,17 +54,41 @@ def load_alpaca_eval_judge(name: str) -> JudgeSpec:
         known = sorted(p.name for p in root.iterdir() if (p / "configs.yaml").exists())[:20]
         raise InputError(f"no AlpacaEval evaluator config {name!r}", path=config_file,
                          hint=f"some known: {', '.join(known)}")
-    cfg = yaml.safe_load(config_file.read_text())[name]
+    configs = safe_yaml_load(config_file)
+    cfg = configs.get(name) if isinstance(configs, dict) else None
+    if not isinstance(cfg, dict):
+        raise ConfigError(f"{config_file}: field '{name}': missing or not a mapping -> the config's top-level key "
+                          "must be its folder's name")
+
+    def need(mapping: dict, key: str, where: str):
+        if not isinstance(mapping, dict) or key not in mapping:
+            raise ConfigError(f"{config_file}: field '{where}{key}': missing -> an AlpacaEval pairwise config "
+                              "with logprob_parser needs it")
+        return mapping[key]
+
     parser = cfg.get("fn_completion_parser")
     if parser != "logprob_parser":
         raise InputError(f"AlpacaEval parser {parser!r} is not supported yet", path=config_file,
                          field="fn_completion_parser", hint="supported: logprob_parser")
-    kwargs = cfg.get("completion_parser_kwargs", {})
-    first = kwargs["numerator_token"]
-    second = [t for t in kwargs["denominator_tokens"] if t != first][0]
-    template_text = (root / cfg["prompt_template"]).read_text(encoding="utf-8")
+    kwargs = cfg.get("completion_parser_kwargs") or {}
+    first = need(kwargs, "numerator_token", "completion_parser_kwargs.")
+    denominators = need(kwargs, "denominator_tokens", "completion_parser_kwargs.")
+    others = [t for t in denominators if t != first] if isinstance(denominators, list) else []
+    if not others:
+        raise ConfigError(f"{config_file}: field 'completion_parser_kwargs.denominator_tokens': needs a token "
+                          "other than the numerator_token")
+    second = others[0]
+    prompt_template = need(cfg, "prompt_template", f"{name}.")
+    template_file = (root / str(prompt_template)).resolve()
+    if not template_file.is_relative_to(root.resolve()) or not template_file.is_file():
+        raise ConfigError(f"{config_file}: field '{name}.prompt_template': {prompt_template} is not a file "
+                          "under evaluators_configs")
+    template_text = template_file.read_text(encoding="utf-8")
     parts = chatml_messages(template_text)
-    completions = dict(cfg.get("completions_kwargs", {}))
+    completions = cfg.get("completions_kwargs") or {}
+    if not isinstance(completions, dict):
+        raise ConfigError(f"{config_file}: field '{name}.completions_kwargs': must be a mapping")
+    completions = dict(completions)
     model = completions.pop("model_name", "gpt-4-1106-preview")
     decoding = {k: completions[k] for k in ("max_tokens", "temperature", "logprobs", "top_logprobs", "top_p")
                 if k in completions}

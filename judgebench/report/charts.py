@@ -11,6 +11,8 @@ import io
 import numpy as np
 import pandas as pd
 
+from ..safetext import printable  # names are shown as written: no maths ($), no control characters
+
 INK, MUTED, ACCENT, WARN = "#222222", "#8a8a8a", "#1f5f99", "#b03a2e"
 
 
@@ -51,7 +53,7 @@ def win_rate_intervals(board: pd.DataFrame) -> str:
         err = np.vstack([x - board[lo].to_numpy(float), board[hi].to_numpy(float) - x])
         ax.errorbar(x, y + offset, xerr=np.nan_to_num(err), fmt="o", ms=3, color=color, ecolor=color, elinewidth=0.8,
                     capsize=1.5, label=label)
-    ax.set_yticks(y, [str(m) for m in board.index], fontsize=7.5)
+    ax.set_yticks(y, [printable(m) for m in board.index], fontsize=7.5, parse_math=False)
     ax.set_xlabel("% preferred over the baseline (95% interval)")
     ax.axvline(50, color=MUTED, lw=0.5, ls=":")
     ax.set_ylim(-0.7, n - 0.3)
@@ -81,9 +83,9 @@ def length_versus_win_rate(board: pd.DataFrame, label: int = 8) -> str:
     top = board.head(label).index
     for m in top:
         r = board.loc[m]
-        ax.annotate(str(m), (r["avg_length"], r["length_controlled_winrate"] if pd.notna(
+        ax.annotate(printable(m), (r["avg_length"], r["length_controlled_winrate"] if pd.notna(
             r["length_controlled_winrate"]) else r["win_rate"]), fontsize=6.5, xytext=(3, 2),
-                    textcoords="offset points", color=INK)
+                    textcoords="offset points", color=INK, parse_math=False)
     ax.set_xlabel("average output length (characters)")
     ax.set_ylabel("% preferred over the baseline")
     ax.legend(frameon=False, fontsize=8, loc="upper left")
@@ -100,8 +102,9 @@ def breakdown(rows: pd.DataFrame, title: str) -> str:
     err = np.vstack([x - rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float) - x])
     ax.barh(y, x, color="#dbe6f1", edgecolor=ACCENT, lw=0.6, height=0.6)
     ax.errorbar(x, y, xerr=err, fmt="none", ecolor=INK, elinewidth=0.8, capsize=2)
-    ax.set_yticks(y, [f"{g} (n={k})" for g, k in zip(rows["group"], rows["n"], strict=True)], fontsize=8)
-    ax.set_xlabel(f"% preferred over the baseline, {title} (95% interval)")
+    ax.set_yticks(y, [f"{printable(g)} (n={k})" for g, k in zip(rows["group"], rows["n"], strict=True)], fontsize=8,
+                  parse_math=False)
+    ax.set_xlabel(f"% preferred over the baseline, {printable(title)} (95% interval)", parse_math=False)
     ax.grid(axis="x", color="#e6e6e6", lw=0.5)
     return _svg(fig)
 
@@ -117,5 +120,6 @@ def differences(result: dict) -> str:
     ax.axvline(0, color=MUTED, lw=0.6, ls=":")
     ax.set_yticks(range(len(items))[::-1], ["win rate" if k == "win_rate" else "LC win rate" for k, _ in items])
     ax.set_ylim(-0.6, len(items) - 0.4)
-    ax.set_xlabel(f"{result['model_b']} minus {result['model_a']}, points (95% interval)")
+    ax.set_xlabel(f"{printable(result['model_b'])} minus {printable(result['model_a'])}, points (95% interval)",
+                  parse_math=False)
     return _svg(fig)

@@ -166,9 +166,6 @@ def build_report(board: pd.DataFrame | None = None, annotations: pd.DataFrame | 
 
 
 def write_report(path: str | Path, **kwargs) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(build_report(**kwargs), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    from ..fsutil import atomic_write
+
+    return atomic_write(path, build_report(**kwargs))

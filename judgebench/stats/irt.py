@@ -122,7 +122,9 @@ class TinyModel:
     anchor_method: str = "kmeans"  # files written before the strata method existed used KMeans
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps({"format": "judgebench-tiny", **asdict(self)}, indent=1))
+        from ..fsutil import atomic_write
+
+        atomic_write(path, json.dumps({"format": "judgebench-tiny", **asdict(self)}, indent=1))
 
     @classmethod
     def load(cls, path: str | Path) -> TinyModel:
