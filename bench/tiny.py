@@ -20,7 +20,13 @@ import pandas as pd
 
 from judgebench.config import data_dir
 from judgebench.io import load_annotations
-from judgebench.stats.irt import ESTIMATORS, estimate_from_annotations, fit_tiny, lc_from_anchors, score_matrix
+from judgebench.stats.irt import (
+    ESTIMATORS,
+    estimate_from_annotations,
+    fit_tiny,
+    lc_from_anchors,
+    score_matrix,
+)
 
 
 def main() -> None:
@@ -29,6 +35,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--n-anchors", type=int, default=100)
     ap.add_argument("--draws", type=int, default=200)
+    ap.add_argument("--save", metavar="CSV", help="write the per-model errors here")
     ap.add_argument("--lc", action="store_true", help="also the LC from the anchors (slow)")
     args = ap.parse_args()
     ann = load_annotations([data_dir() / "alpacaeval" / "annotations"], keep_extra=False, workers=2)
@@ -42,8 +49,10 @@ def main() -> None:
         from judgebench.stats.lc import fit_lc
 
         lc_inputs = resolve_lc_inputs(ann)
-        full_lc = {m: fit_lc(by_model[m], lc_inputs.difficulty, lc_inputs.gamed).length_controlled_winrate
-                   for m in models}
+        full_lc = {
+            m: fit_lc(by_model[m], lc_inputs.difficulty, lc_inputs.gamed).length_controlled_winrate
+            for m in models
+        }
 
     rows, t0 = [], time.time()
     for seed in args.seeds:
@@ -51,53 +60,98 @@ def main() -> None:
         for f in range(args.folds):
             train = [m for m, k in zip(models, fold_of, strict=True) if k != f]
             test = [m for m, k in zip(models, fold_of, strict=True) if k == f]
-            tiny = fit_tiny(ann[ann["generator_2"].isin(train)], n_anchors=args.n_anchors, seed=seed,
-                            n_draws=args.draws)
+            tiny = fit_tiny(
+                ann[ann["generator_2"].isin(train)], n_anchors=args.n_anchors, seed=seed, n_draws=args.draws
+            )
             rng = np.random.default_rng(1000 + seed)
             for m in test:
                 est = estimate_from_annotations(tiny, by_model[m])
                 p = M.loc[m].to_numpy()
-                rand = np.mean([abs(100 * p[rng.choice(len(p), args.n_anchors, replace=False)].mean() - truth[m])
-                                for _ in range(50)])
-                row = {"model": m, "seed": seed, "fold": f, "truth": truth[m], "strong": truth[m] > 15,
-                       "random": rand, "covered": est["ci_low"] <= truth[m] <= est["ci_high"],
-                       "width": est["ci_high"] - est["ci_low"],
-                       **{k: est[k]["estimate"] - truth[m] for k in ESTIMATORS}}
+                rand = np.mean(
+                    [
+                        abs(100 * p[rng.choice(len(p), args.n_anchors, replace=False)].mean() - truth[m])
+                        for _ in range(50)
+                    ]
+                )
+                row = {
+                    "model": m,
+                    "seed": seed,
+                    "fold": f,
+                    "truth": truth[m],
+                    "strong": truth[m] > 15,
+                    "random": rand,
+                    "covered": est["ci_low"] <= truth[m] <= est["ci_high"],
+                    "width": est["ci_high"] - est["ci_low"],
+                    "se": est["difference"]["standard_error"],
+                    "z": tiny.interval_z,
+                    **{k: est[k]["estimate"] - truth[m] for k in ESTIMATORS},
+                }
                 if args.lc:
                     anchors = by_model[m][by_model[m]["instruction"].isin(set(M.columns[tiny.anchors]))]
                     row["lc"] = lc_from_anchors(anchors, n_boot=0)["estimate"] - full_lc[m]
                 rows.append(row)
     df = pd.DataFrame(rows)
-    print(f"{len(models)} models (all 805 rows), {args.folds}-fold x {len(args.seeds)} seeds, {args.n_anchors} "
-          f"anchors, best of {args.draws} stratified random draws ({time.time() - t0:.0f} s)")
-    print("error = estimate - full win rate, points; held-out models only (outside the fit, the anchor choice "
-          "and the interval's calibration)")
+    if args.save:
+        df.to_csv(args.save, index=False)
+    print(
+        f"{len(models)} models (all 805 rows), {args.folds}-fold x {len(args.seeds)} seeds, {args.n_anchors} "
+        f"anchors, best of {args.draws} stratified random draws ({time.time() - t0:.0f} s)"
+    )
+    print(
+        "error = estimate - full win rate, points; held-out models only (outside the fit, the anchor choice "
+        "and the interval's calibration)"
+    )
     header = f"{'':24s} {'n':>4s} " + " ".join(f"{k:>22s}" for k in (*ESTIMATORS, "100 at random"))
     print(header + "\n" + " " * 30 + "  ".join(["MAE  bias  worst".rjust(21)] * 3 + ["MAE".rjust(21)]))
     for name, part in (("all", df), ("strong (raw WR > 15%)", df[df.strong]), ("weak", df[~df.strong])):
-        cells = [f"{part[k].abs().mean():6.2f} {part[k].mean():+5.2f} {part[k].abs().max():6.1f}" for k in ESTIMATORS]
-        print(f"{name:24s} {len(part):4d} " + " ".join(f"{c:>22s}" for c in cells)
-              + f" {part['random'].mean():22.2f}")
+        cells = [
+            f"{part[k].abs().mean():6.2f} {part[k].mean():+5.2f} {part[k].abs().max():6.1f}"
+            for k in ESTIMATORS
+        ]
+        print(
+            f"{name:24s} {len(part):4d} "
+            + " ".join(f"{c:>22s}" for c in cells)
+            + f" {part['random'].mean():22.2f}"
+        )
     gain = 1 - df["difference"].abs().mean() / df["random"].mean()
     print(f"recommended (difference): {100 * gain:.0f}% below 100 at random")
-    print(f"coverage of the recommended 95% interval: {df['covered'].mean():.3f} (strong: "
-          f"{df[df.strong]['covered'].mean():.3f}); mean width {df['width'].mean():.2f} points")
+    print(
+        f"coverage of the recommended 95% interval: {df['covered'].mean():.3f} (strong: "
+        f"{df[df.strong]['covered'].mean():.3f}); mean width {df['width'].mean():.2f} points"
+    )
     per_fold = df.groupby(["seed", "fold"])["difference"].apply(lambda e: e.abs().mean())
     per_seed = df.groupby("seed")["difference"].apply(lambda e: e.abs().mean())
-    print(f"MAE over the {len(per_fold)} folds: min {per_fold.min():.2f}, median {per_fold.median():.2f}, max "
-          f"{per_fold.max():.2f}; over seeds: " + ", ".join(f"{v:.2f}" for v in per_seed))
+    print(
+        f"MAE over the {len(per_fold)} folds: min {per_fold.min():.2f}, median {per_fold.median():.2f}, max "
+        f"{per_fold.max():.2f}; over seeds: " + ", ".join(f"{v:.2f}" for v in per_seed)
+    )
     worst = df.assign(err=df["difference"].abs()).groupby("model")["err"].mean().sort_values()
-    print("worst models (mean |error| over seeds): " + ", ".join(f"{m} {v:.2f}" for m, v in worst.tail(3).items()))
+    print(
+        "worst models (mean |error| over seeds): "
+        + ", ".join(f"{m} {v:.2f}" for m, v in worst.tail(3).items())
+    )
     if args.lc:
-        print(f"LC from the anchors: MAE {df['lc'].abs().mean():.2f}, bias {df['lc'].mean():+.2f}, "
-              f"worst {df['lc'].abs().max():.1f}")
+        print(
+            f"LC from the anchors: MAE {df['lc'].abs().mean():.2f}, bias {df['lc'].mean():+.2f}, "
+            f"worst {df['lc'].abs().max():.1f}"
+        )
 
-    tiny = fit_tiny(ann[ann["generator_2"].isin(models)], n_anchors=args.n_anchors, seed=0, n_draws=args.draws)
-    null = pd.DataFrame({"instruction": M.columns, "generator_1": "gpt4_1106_preview", "generator_2": "null",
-                         "preference": 1.769})
+    tiny = fit_tiny(
+        ann[ann["generator_2"].isin(models)], n_anchors=args.n_anchors, seed=0, n_draws=args.draws
+    )
+    null = pd.DataFrame(
+        {
+            "instruction": M.columns,
+            "generator_1": "gpt4_1106_preview",
+            "generator_2": "null",
+            "preference": 1.769,
+        }
+    )
     est = estimate_from_annotations(tiny, null)
-    print(f"simulated null model (76.9 on every instruction): {est['recommended']} {est['estimate']:.1f} "
-          f"[{est['ci_low']:.1f}, {est['ci_high']:.1f}]; p-IRT alone {est['p-irt']['estimate']:.1f}")
+    print(
+        f"simulated null model (76.9 on every instruction): {est['recommended']} {est['estimate']:.1f} "
+        f"[{est['ci_low']:.1f}, {est['ci_high']:.1f}]; p-IRT alone {est['p-irt']['estimate']:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -326,12 +326,12 @@ def _cmd_tiny(args) -> int:
 
     if args.tiny_command == "fit":
         tiny = fit_tiny(load_annotations(args.annotations, keep_extra=False), n_anchors=args.n_anchors, seed=args.seed,
-                        dim=args.dim, anchor_method=args.anchor_method)
+                        dim=args.dim, n_draws=args.draws)
         tiny.save(args.out)
-        q = tiny.cv_abs_error_q95
-        print(f"wrote {args.out}: {len(tiny.anchors)} anchors of {len(tiny.item_keys)} instructions, dimension "
-              f"{tiny.dim}, fitted on {len(tiny.fitted_on)} models; cross-validated 95th-percentile error: "
-              + ", ".join(f"{k} {100 * v:.1f}" for k, v in q.items()) + " points")
+        e = tiny.expected_error
+        print(f"wrote {args.out}: {len(tiny.anchors)} anchors of {len(tiny.item_keys)} instructions (one drawn at random "
+              f"per stratum, best of {tiny.n_draws} draws), fitted on {len(tiny.fitted_on)} models; expected error "
+              f"by leave-models-out: {e['chosen_draw']:.2f} points RMS (a typical draw {e['typical_draw']:.2f})")
         if tiny.excluded:
             print("left out of the fit: " + "; ".join(f"{m} ({why})" for m, why in tiny.excluded.items()))
         return 0
@@ -356,11 +356,11 @@ def _cmd_tiny(args) -> int:
         print(f"{result['model']}: ESTIMATED win rate {result['estimate']:.1f} "
               f"[{result['ci_low']:.1f}, {result['ci_high']:.1f}] ({result['recommended']}, from "
               f"{result['n_anchors']} anchors)")
-        for k in ("anchor", "p-irt", "gp-irt", "lc"):
+        for k in ("difference", "stratified", "p-irt", "lc"):
             if k in result:
                 r = result[k]
-                print(f"  {k:7s} {r['estimate']:5.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}]"
-                      + ("  (length-controlled)" if k == "lc" else ""))
+                ci = f" [{r['ci_low']:.1f}, {r['ci_high']:.1f}]" if r.get("ci_low") is not None else " (no interval)"
+                print(f"  {k:10s} {r['estimate']:5.1f}{ci}" + ("  (length-controlled)" if k == "lc" else ""))
         if "warning" in result:
             print(f"  warning: {result['warning']}")
     return 0
@@ -488,9 +488,9 @@ def build_parser() -> argparse.ArgumentParser:
     tf.add_argument("--annotations", nargs="+", required=True, metavar="PATH")
     tf.add_argument("--out", required=True, metavar="JSON")
     tf.add_argument("--n-anchors", type=int, default=100)
-    tf.add_argument("--dim", type=int, help="IRT dimension (default: chosen by cross-validated estimation error)")
-    tf.add_argument("--anchor-method", choices=["strata", "kmeans"], default="strata",
-                    help="strata: equal strata of items by mean score (default); kmeans: tinyBenchmarks' clusters")
+    tf.add_argument("--dim", type=int, default=1, help="IRT dimension of the control variate (default 1)")
+    tf.add_argument("--draws", type=int, default=200,
+                    help="stratified random anchor draws to choose from by leave-models-out expected error")
     tf.add_argument("--seed", type=int, default=0)
     ta = tsub.add_parser("anchors", help="write the anchor instructions as an eval-set file")
     ta.add_argument("--tiny", required=True, metavar="JSON")

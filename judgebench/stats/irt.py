@@ -1,7 +1,8 @@
 """tinyBenchmarks for pairwise judges: a win rate from ~100 judgments instead of 805 (arXiv 2402.14992),
 as a design-based estimate that holds for models the fit has never seen.
 
-Design. The items are sorted by the fitted models' mean score and cut into n equal strata; one anchor
+Design. The items are sorted by the fitted models' mean score and cut into n strata, smaller where the
+fitted models' residuals spread more (items everyone loses need few anchors); one anchor
 is drawn at random inside each stratum, so every item's inclusion probability (1 / stratum size) is
 known. Many such draws are made and the shipped one is the draw with the least expected error, that
 is the mean squared error of its estimate over the fitted models when each is predicted by an IRT
@@ -51,14 +52,16 @@ def score_matrix(annotations: pd.DataFrame) -> pd.DataFrame:
     """Models x instructions frame of p = preference - 1 (NaN where absent); the baseline's self-
     comparison is left out."""
     df = annotations[annotations["generator_1"] != annotations["generator_2"]]
-    return df.pivot_table(index="generator_2", columns="instruction", values="preference", aggfunc="first") - 1
+    return (
+        df.pivot_table(index="generator_2", columns="instruction", values="preference", aggfunc="first") - 1
+    )
 
 
 def _unpack(x, n_models, n_items, dim):
     theta = x[: n_models * dim].reshape(n_models, dim)
-    rest = x[n_models * dim:]
+    rest = x[n_models * dim :]
     a = rest[: n_items * dim].reshape(n_items, dim)
-    b = rest[n_items * dim:]
+    b = rest[n_items * dim :]
     return theta, a, b
 
 
@@ -70,8 +73,13 @@ def fit_2pl(Y: np.ndarray, dim: int, seed: int = 0, prior: float = 1.0, max_iter
     Yz = np.where(has, Y, 0.0)
     rng = np.random.default_rng(seed)
     mean = np.clip(np.nanmean(Y, axis=0), 0.01, 0.99)
-    x0 = np.concatenate([0.1 * rng.standard_normal(n_models * dim), 0.1 * rng.standard_normal(n_items * dim),
-                         -np.log(mean / (1 - mean))])
+    x0 = np.concatenate(
+        [
+            0.1 * rng.standard_normal(n_models * dim),
+            0.1 * rng.standard_normal(n_items * dim),
+            -np.log(mean / (1 - mean)),
+        ]
+    )
 
     def loss(x):
         theta, a, b = _unpack(x, n_models, n_items, dim)
@@ -82,7 +90,7 @@ def fit_2pl(Y: np.ndarray, dim: int, seed: int = 0, prior: float = 1.0, max_iter
         g_theta = r @ a + prior * theta
         g_a = r.T @ theta + prior * a
         g_b = -r.sum(0) + prior * 0.1 * b
-        f = -ll + 0.5 * prior * ((theta ** 2).sum() + (a ** 2).sum() + 0.1 * (b ** 2).sum())
+        f = -ll + 0.5 * prior * ((theta**2).sum() + (a**2).sum() + 0.1 * (b**2).sum())
         return f, np.concatenate([g_theta.ravel(), g_a.ravel(), g_b])
 
     res = minimize(loss, x0, jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
@@ -102,6 +110,7 @@ def fit_theta(y: np.ndarray, a: np.ndarray, b: np.ndarray, prior: float = 1.0) -
             break
     return theta
 
+
 @dataclass
 class TinyModel:
     """What `tiny fit` writes: everything `tiny estimate` needs, as plain JSON."""
@@ -115,8 +124,11 @@ class TinyModel:
     anchors: list[int]  # item index of each stratum's anchor, strata in order of mean score
     anchor_keys: list[str]
     weights: list[float]  # W_h = N_h / N of each anchor's stratum
+    stratum_of: list[int]  # every item's stratum: its inclusion probability is 1 / its stratum's size
     interval_z: float  # multiplier of the design standard error for a 95% interval (calibrated)
-    expected_error: dict = field(default_factory=dict)  # leave-models-out RMS error, points: chosen / typical draw
+    expected_error: dict = field(
+        default_factory=dict
+    )  # leave-models-out RMS error, points: chosen / typical draw
     fitted_on: list[str] = field(default_factory=list)
     excluded: dict = field(default_factory=dict)  # model -> why it was left out of the fit
     seed: int = 0
@@ -130,12 +142,19 @@ class TinyModel:
         try:
             data = json.loads(Path(path).read_text())
         except (OSError, ValueError) as e:
-            raise InputError(f"cannot read a tiny file: {e}", path=path, hint="write one with `judgebench tiny fit`") from None
+            raise InputError(
+                f"cannot read a tiny file: {e}", path=path, hint="write one with `judgebench tiny fit`"
+            ) from None
         if not isinstance(data, dict) or data.pop("format", None) != "judgebench-tiny":
-            raise InputError("not a judgebench tiny file", path=path, hint="write one with `judgebench tiny fit`")
+            raise InputError(
+                "not a judgebench tiny file", path=path, hint="write one with `judgebench tiny fit`"
+            )
         if data.get("version") != FORMAT_VERSION:
-            raise InputError(f"tiny file of version {data.get('version')}, this judgebench reads {FORMAT_VERSION}",
-                             path=path, hint="refit with `judgebench tiny fit`")
+            raise InputError(
+                f"tiny file of version {data.get('version')}, this judgebench reads {FORMAT_VERSION}",
+                path=path,
+                hint="refit with `judgebench tiny fit`",
+            )
         return cls(**data)
 
 
@@ -143,10 +162,31 @@ def _eval_set_hash(keys: list[str]) -> str:
     return hashlib.sha256("".join(sorted(keys)).encode()).hexdigest()[:16]
 
 
-def make_strata(Y: np.ndarray, n_strata: int) -> list[np.ndarray]:
-    """Item indices of n equal strata of the items sorted by the models' mean score (lowest first)."""
+def make_strata(Y: np.ndarray, n_strata: int, residuals: np.ndarray | None = None) -> list[np.ndarray]:
+    """Item indices of n strata of the items sorted by the models' mean score (lowest first).
+
+    Without residuals the strata are equal. With them (models x items, from fits that left each model
+    out), a stratum is smaller where the residuals spread more, so that W_h times the residual spread
+    is about the same in every stratum: with one draw per stratum that is what minimises
+    sum_h W_h^2 S_h^2 (Dalenius-Hodges' cumulative rule)."""
     order = np.argsort(Y.mean(axis=0), kind="stable")
-    return np.array_split(order, n_strata)
+    if residuals is None:
+        return np.array_split(order, n_strata)
+    spread = np.sqrt((residuals[:, order] ** 2).mean(axis=0))
+    window = max(3, len(order) // n_strata) | 1
+    smooth = np.convolve(np.pad(spread, window // 2, mode="edge"), np.ones(window) / window, mode="valid")
+    cum = np.cumsum(smooth)
+    cuts = np.searchsorted(cum, cum[-1] * np.arange(1, n_strata) / n_strata)
+    cuts = np.maximum(cuts, np.arange(1, n_strata))  # every stratum keeps at least one item
+    cuts = np.minimum(cuts, len(order) - n_strata + np.arange(1, n_strata))
+    cuts = np.maximum.accumulate(cuts)
+    return np.split(order, cuts)
+
+
+def strata_of(tiny: TinyModel) -> list[np.ndarray]:
+    """The tiny file's strata as item-index arrays, in order."""
+    labels = np.array(tiny.stratum_of)
+    return [np.flatnonzero(labels == h) for h in range(len(tiny.anchors))]
 
 
 def draw_anchors(strata: list[np.ndarray], rng: np.random.Generator, n_draws: int) -> np.ndarray:
@@ -193,9 +233,15 @@ def estimates(tiny: TinyModel, y_anchor: np.ndarray) -> dict:
     stratified = float(w @ y)
     rest = np.setdiff1d(np.arange(len(b)), anchors)
     pirt = float((y.sum() + f[rest].sum()) / len(b))
-    return {"difference": difference, "stratified": stratified, "p-irt": pirt,
-            "se": {"difference": float(np.sqrt(collapsed_variance(w * residual))),
-                   "stratified": float(np.sqrt(collapsed_variance(w * y)))}}
+    return {
+        "difference": difference,
+        "stratified": stratified,
+        "p-irt": pirt,
+        "se": {
+            "difference": float(np.sqrt(collapsed_variance(w * residual))),
+            "stratified": float(np.sqrt(collapsed_variance(w * y))),
+        },
+    }
 
 
 def _oof_residuals(Y: np.ndarray, dim: int, seed: int, folds: int) -> np.ndarray:
@@ -210,44 +256,77 @@ def _oof_residuals(Y: np.ndarray, dim: int, seed: int, folds: int) -> np.ndarray
     return R
 
 
-def fit_tiny(annotations: pd.DataFrame, n_anchors: int = 100, seed: int = 0, dim: int | None = None,
-             cv_folds: int = 5, n_draws: int = 200) -> TinyModel:
+def fit_tiny(
+    annotations: pd.DataFrame,
+    n_anchors: int = 100,
+    seed: int = 0,
+    dim: int | None = None,
+    cv_folds: int = 5,
+    n_draws: int = 200,
+) -> TinyModel:
     """IRT fit, strata, and the anchor draw with the least leave-models-out expected error."""
     M = score_matrix(annotations)
     per_model = M.notna().sum(axis=1)
     if per_model.median() < 0.67 * M.shape[1]:
-        raise InputError(f"the models cover {M.shape[1]} instructions between them but each only about "
-                         f"{int(per_model.median())}: annotation files of different eval sets are mixed",
-                         hint="fit one tiny model per eval set")
+        raise InputError(
+            f"the models cover {M.shape[1]} instructions between them but each only about "
+            f"{int(per_model.median())}: annotation files of different eval sets are mixed",
+            hint="fit one tiny model per eval set",
+        )
     complete = M.notna().all(axis=1)
-    excluded = {m: f"{int(M.shape[1] - n)} instructions not annotated" for m, n in per_model[~complete].items()}
+    excluded = {
+        m: f"{int(M.shape[1] - n)} instructions not annotated" for m, n in per_model[~complete].items()
+    }
     M = M[complete]  # a model missing items would bias the item parameters: left out, and listed
     if len(M) < 8:
-        raise InputError(f"only {len(M)} models have every instruction annotated: too few to fit an IRT model",
-                         hint="annotate at least 8 models on the full eval set (the shared set has 39)")
+        raise InputError(
+            f"only {len(M)} models have every instruction annotated: too few to fit an IRT model",
+            hint="annotate at least 8 models on the full eval set (the shared set has 39)",
+        )
     if not 2 <= n_anchors <= M.shape[1] // 2:
-        raise InputError(f"{n_anchors} anchors for {M.shape[1]} instructions",
-                         hint="use at least 2 anchors and at most half the instructions (two items per stratum)")
+        raise InputError(
+            f"{n_anchors} anchors for {M.shape[1]} instructions",
+            hint="use at least 2 anchors and at most half the instructions (two items per stratum)",
+        )
     dim = 1 if dim is None else dim
     Y = M.to_numpy(float)
     N = Y.shape[1]
-    strata = make_strata(Y, n_anchors)
-    W = np.array([len(s) for s in strata]) / N
-    draws = draw_anchors(strata, np.random.default_rng(seed), n_draws)
     R = _oof_residuals(Y, dim, seed, min(cv_folds, len(Y)))
+    strata = make_strata(Y, n_anchors, R)
+    W = np.array([len(s) for s in strata]) / N
+    labels = np.empty(N, dtype=int)
+    for h, members in enumerate(strata):
+        labels[members] = h
+    draws = draw_anchors(strata, np.random.default_rng(seed), n_draws)
     T = R[:, draws] * W  # (models, draws, strata)
     err = T.sum(-1) - R.mean(axis=1, keepdims=True)  # each draw's error on each model (0-1 units)
-    mse = (err ** 2).mean(axis=0)
+    mse = (err**2).mean(axis=0)
     best = int(np.argmin(mse))
     z = np.abs(err) / np.sqrt(np.maximum(collapsed_variance(T), 1e-12))
     _, a, b = fit_2pl(Y, dim, seed)
     anchors = draws[best]
     keys = [instruction_key(t) for t in M.columns]
-    return TinyModel(FORMAT_VERSION, _eval_set_hash(keys), keys, dim, a.tolist(), b.tolist(), anchors.tolist(),
-                     [keys[j] for j in anchors], W.tolist(), interval_z=float(max(np.quantile(z, 0.95), 1.96)),
-                     expected_error={"chosen_draw": float(100 * np.sqrt(mse[best])),
-                                     "typical_draw": float(100 * np.sqrt(np.median(mse)))},
-                     fitted_on=list(M.index), excluded=excluded, seed=seed, n_draws=n_draws)
+    return TinyModel(
+        FORMAT_VERSION,
+        _eval_set_hash(keys),
+        keys,
+        dim,
+        a.tolist(),
+        b.tolist(),
+        anchors.tolist(),
+        [keys[j] for j in anchors],
+        W.tolist(),
+        labels.tolist(),
+        interval_z=float(np.quantile(z, 0.95)),
+        expected_error={
+            "chosen_draw": float(100 * np.sqrt(mse[best])),
+            "typical_draw": float(100 * np.sqrt(np.median(mse))),
+        },
+        fitted_on=list(M.index),
+        excluded=excluded,
+        seed=seed,
+        n_draws=n_draws,
+    )
 
 
 def lc_from_anchors(rows: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> dict | None:
@@ -259,7 +338,11 @@ def lc_from_anchors(rows: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> di
     from .lc import bootstrap_lc, fit_lc, percentile_ci, predict_lc, resample_counts
 
     rows = rows[rows["preference"].notna()].reset_index(drop=True)
-    shipped = alpacaeval_lc.inputs_for(rows["instruction"]) if {"len_1", "len_2"} <= set(rows) and len(rows) else None
+    shipped = (
+        alpacaeval_lc.inputs_for(rows["instruction"])
+        if {"len_1", "len_2"} <= set(rows) and len(rows)
+        else None
+    )
     if shipped is None:
         return None
     difficulty, gamed = shipped
@@ -279,33 +362,48 @@ def estimate_from_annotations(tiny: TinyModel, annotations: pd.DataFrame) -> dic
     rows = annotations[annotations["generator_1"] != annotations["generator_2"]]
     models = rows["generator_2"].unique()
     if len(models) != 1:
-        raise InputError(f"annotations hold {len(models)} models; estimate takes one", hint="pass one model's file")
+        raise InputError(
+            f"annotations hold {len(models)} models; estimate takes one", hint="pass one model's file"
+        )
     # rows without a verdict stay in (NaN): a failed anchor judgment is not a missing anchor
     keys = rows["instruction"].map(instruction_key)
     by_key = dict(zip(keys, rows["preference"].astype(float) - 1, strict=True))
     unjudged = [k for k in tiny.anchor_keys if k not in by_key]
     if unjudged:
-        raise InputError(f"{len(unjudged)} of the {len(tiny.anchor_keys)} anchors are not in the annotations",
-                         hint="annotate the anchor instructions listed by `judgebench tiny anchors` "
-                              "(or the whole eval set)")
+        raise InputError(
+            f"{len(unjudged)} of the {len(tiny.anchor_keys)} anchors are not in the annotations",
+            hint="annotate the anchor instructions listed by `judgebench tiny anchors` "
+            "(or the whole eval set)",
+        )
     foreign = [k for k in by_key if k not in set(tiny.item_keys)]
     if foreign:
-        raise InputError(f"{len(foreign)} instructions are not in the eval set this tiny model was fitted on",
-                         hint="use a tiny file fitted on the same eval set")
+        raise InputError(
+            f"{len(foreign)} instructions are not in the eval set this tiny model was fitted on",
+            hint="use a tiny file fitted on the same eval set",
+        )
     y = np.array([by_key[k] for k in tiny.anchor_keys])
     failed = int(np.isnan(y).sum())  # judged, but no verdict: estimated from the others, and said so
     if failed > MAX_FAILED_ANCHORS * len(y):
-        raise InputError(f"{failed} of the {len(y)} anchor judgments have no verdict: too few left for an estimate",
-                         hint="look at the failures in the annotation file, fix the judge and re-annotate them")
+        raise InputError(
+            f"{failed} of the {len(y)} anchor judgments have no verdict: too few left for an estimate",
+            hint="look at the failures in the annotation file, fix the judge and re-annotate them",
+        )
     est = estimates(tiny, y)
-    out = {"model": models[0], "n_anchors": len(y) - failed, "n_anchors_failed": failed,
-           "expected_error": tiny.expected_error}
+    out = {
+        "model": models[0],
+        "n_anchors": len(y) - failed,
+        "n_anchors_failed": failed,
+        "expected_error": tiny.expected_error,
+    }
     for k in ESTIMATORS:
         out[k] = {"estimate": 100 * est[k]}
         if k in est["se"]:
             half = tiny.interval_z * est["se"][k]
-            out[k].update(ci_low=100 * max(est[k] - half, 0.0), ci_high=100 * min(est[k] + half, 1.0),
-                          standard_error=100 * est["se"][k])
+            out[k].update(
+                ci_low=100 * max(est[k] - half, 0.0),
+                ci_high=100 * min(est[k] + half, 1.0),
+                standard_error=100 * est["se"][k],
+            )
     out["recommended"] = RECOMMENDED
     out.update({k: out[RECOMMENDED][k] for k in ("estimate", "ci_low", "ci_high")})
     if failed:
