@@ -46,7 +46,7 @@ def _cmd_leaderboard(args) -> int:
         write_report(args.report, board=board, annotations=source,
                      inputs=[args.out] if args.out else None, title="judgebench leaderboard")
         print(f"wrote {args.report}")
-    print(f"\nLC difficulty: {info['lc_difficulty']}")
+    print(f"\nLC inputs: {info['lc_difficulty']}")
     if info["missing_preferences"]:
         print("rows without a preference (excluded from the rates, counted here): "
               + ", ".join(f"{m} {n}" for m, n in info["missing_preferences"].items()))
@@ -400,8 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
     lb.add_argument("--seed", type=int, default=0)
     lb.add_argument("--workers", type=int, default=None, help="processes (default: up to 4, one per core)")
-    lb.add_argument("--lc-solver", choices=["fast", "liblinear"], default="fast",
-                    help="fast: exact optimum (default); liblinear: AlpacaEval's own solver, bit for bit, ~10x slower")
+    lb.add_argument("--lc-solver", choices=["fast", "liblinear"], default=None,
+                    help="fast: exact optimum; liblinear: AlpacaEval's own solver, bit for bit, ~10x slower (default: "
+                         "liblinear with AlpacaEval's own LC inputs, else fast)")
     lb.add_argument("--no-detect", action="store_true", help="skip the cheating checks on the outputs (~0.14 s a model)")
     lb.add_argument("--format", choices=["text", "markdown"], default="text", help="how to print the table")
     lb.add_argument("--report", metavar="HTML", help="also write the HTML report (leaderboard, charts, breakdowns)")

@@ -17,14 +17,15 @@ writes them to `judgebench/data/`, where `load()` finds them.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ..io import load_annotations, load_outputs
-from .difficulty import estimate_difficulty, instruction_key, marginal_from_official
+from ..io import InputError, load_annotations, load_outputs
+from .difficulty import estimate_difficulty, instruction_key, marginal_from_official, recalibrate_to_official
 from .lc import standardized_delta_len
 
 PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data"
@@ -32,6 +33,13 @@ DIFFICULTY_FILE = PACKAGE_DATA / "alpacaeval2_difficulty.csv"
 GAMED_FILE = PACKAGE_DATA / "alpacaeval2_gamed_standin.csv"
 GAMED_MODELS = ("gpt4_1106_preview_verbose", "gpt4_1106_preview_concise")
 N_INSTRUCTIONS = 805
+# AlpacaEval's own LC inputs: files of this Hugging Face dataset, rows in the eval set's canonical order.
+HUB_REPO = "tatsu-lab/alpaca_eval"
+HUB_DIFFICULTY, HUB_GAMED = "instruction_difficulty.csv", "df_gamed.csv"
+LC_DIR_ENV = "JUDGEBENCH_ALPACAEVAL_LC_DIR"
+# Expected error of the LC with the shipped (estimated) inputs on a model they have never seen:
+# leave-one-model-out over the shared files, `python bench/lc_accuracy.py` (method "recalibrated").
+ESTIMATE_HELD_OUT = {"mae": None, "max": None, "n_models": None}
 
 
 def read_official_weights(path: str | Path) -> pd.DataFrame:
@@ -41,35 +49,61 @@ def read_official_weights(path: str | Path) -> pd.DataFrame:
     return w
 
 
+def fit_difficulty(annotations: pd.DataFrame, weights: pd.DataFrame, board: pd.DataFrame,
+                   exclude: frozenset | set = frozenset(), recalibrate: bool = True) -> tuple[pd.Series, dict]:
+    """Difficulty per instruction (indexed by text) from the annotations of models with published
+    weights, and facts about the fit. `exclude`: models whose annotations and published LC take no
+    part (leave-models-out)."""
+    rows = annotations.groupby("generator_2").size()
+    # Files with missing rows were fitted by AlpacaEval against row-shifted difficulties: leave them out.
+    used = [m for m in rows.index if rows[m] == N_INSTRUCTIONS and m in weights.index and m not in exclude]
+    on_board = [m for m in weights.index if m in board.index and board.loc[m, "n_total"] == N_INSTRUCTIONS
+                and m not in exclude]
+    official = board.loc[on_board, "length_controlled_winrate"]
+    mu, tau, rms = marginal_from_official(weights.loc[on_board], official)
+    difficulty = estimate_difficulty(annotations[annotations["generator_2"].isin(used)], weights, (mu, tau))
+    facts = {"models_used": used, "prior_mean": mu, "prior_sd": tau, "prior_rms_lc_residual": rms,
+             "models_for_prior": len(on_board)}
+    if recalibrate:
+        difficulty, facts["recalibrated_rms_lc_residual"] = recalibrate_to_official(
+            difficulty, weights.loc[on_board], official)
+    return difficulty, facts
+
+
+def gamed_lengths(root: str | Path) -> pd.DataFrame:
+    """(generator, instruction, std_delta_len) of the gamed baselines' outputs against the baseline's."""
+    root = Path(root)
+    eval_set = load_outputs(root / "eval_set.json.gz")
+    base_len = eval_set.set_index("instruction")["output"].str.len()
+    parts = []
+    for g in GAMED_MODELS:
+        out = load_outputs(root / "model_outputs" / f"{g}.json.gz").set_index("instruction")["output"]
+        inst = out.index.intersection(base_len.index)
+        parts.append(pd.DataFrame({"generator": g, "instruction": inst,
+                                   "std_delta_len": standardized_delta_len(base_len.loc[inst], out.loc[inst].str.len())}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def gamed_standin(lengths: pd.DataFrame, difficulty: pd.Series, weights: pd.DataFrame) -> pd.DataFrame:
+    """Gamed rows with, as preference, 1 + the probability their published weights give (a soft label)."""
+    w = weights.loc[lengths["generator"]].to_numpy(float)
+    x = np.column_stack([np.tanh(lengths["std_delta_len"].to_numpy(float)),
+                         lengths["instruction"].map(difficulty).to_numpy(float)])
+    return lengths.assign(preference=1 + expit(w[:, 0] * x[:, 0] + w[:, 1] * x[:, 1] + w[:, 2]))
+
+
 def build(data_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """(difficulty, gamed stand-in, facts about the fit) from `data_dir/alpacaeval/`."""
     root = Path(data_dir) / "alpacaeval"
     weights = read_official_weights(root / "lc_weights_official.csv")
     board = pd.read_csv(root / "leaderboard_official.csv", index_col=0)
     annotations = load_annotations([root / "annotations"], keep_extra=False, workers=2)
-    rows = annotations.groupby("generator_2").size()
-    # Files with missing rows were fitted by AlpacaEval against row-shifted difficulties: leave them out.
-    used = [m for m in rows.index if rows[m] == N_INSTRUCTIONS and m in weights.index]
-    on_board = [m for m in weights.index if m in board.index and board.loc[m, "n_total"] == N_INSTRUCTIONS]
-    mu, tau, rms = marginal_from_official(weights.loc[on_board], board.loc[on_board, "length_controlled_winrate"])
-    difficulty = estimate_difficulty(annotations[annotations["generator_2"].isin(used)], weights, (mu, tau))
-
-    eval_set = load_outputs(root / "eval_set.json.gz")
-    base_len = eval_set.set_index("instruction")["output"].str.len()
-    gamed = []
-    for g in GAMED_MODELS:
-        out = load_outputs(root / "model_outputs" / f"{g}.json.gz").set_index("instruction")["output"]
-        inst = out.index.intersection(base_len.index)
-        sdl = standardized_delta_len(base_len.loc[inst], out.loc[inst].str.len())
-        w = weights.loc[g]
-        p = expit(w["len"] * np.tanh(sdl) + w["diff"] * difficulty.loc[inst].to_numpy() + w["not_gamed"])
-        gamed.append(pd.DataFrame({"generator": g, "instruction_key": [instruction_key(i) for i in inst],
-                                   "std_delta_len": sdl, "preference": 1 + p}))
+    difficulty, facts = fit_difficulty(annotations, weights, board)
+    gamed = gamed_standin(gamed_lengths(root), difficulty, weights)
+    gamed = gamed.assign(instruction_key=gamed["instruction"].map(instruction_key))
     diff_frame = pd.DataFrame({"instruction_key": [instruction_key(i) for i in difficulty.index],
                                "instruction_difficulty": difficulty.to_numpy()})
-    facts = {"models_used": used, "prior_mean": mu, "prior_sd": tau, "prior_rms_lc_residual": rms,
-             "models_for_prior": len(on_board)}
-    return diff_frame, pd.concat(gamed, ignore_index=True), facts
+    return diff_frame, gamed[["generator", "instruction_key", "std_delta_len", "preference"]], facts
 
 
 def load() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -91,6 +125,63 @@ def inputs_for(instructions: pd.Series | list[str]) -> tuple[pd.Series, pd.DataF
     difficulty = pd.Series(diff["instruction_difficulty"].to_numpy(), index=name(diff["instruction_key"]))
     gamed = gamed.assign(instruction=name(gamed["instruction_key"])).drop(columns="instruction_key")
     return difficulty, gamed
+
+
+def find_official_files(folder: str | Path | None = None) -> tuple[Path, Path, str] | None:
+    """AlpacaEval's (instruction_difficulty.csv, df_gamed.csv) and where they were found: the folder
+    given (or named by $JUDGEBENCH_ALPACAEVAL_LC_DIR), else the local Hugging Face cache (hub layout,
+    $HF_HUB_CACHE / $HF_HOME honoured). Nothing is downloaded, so HF_HUB_OFFLINE always holds."""
+    folder = folder or os.environ.get(LC_DIR_ENV)
+    if folder:
+        paths = Path(folder) / HUB_DIFFICULTY, Path(folder) / HUB_GAMED
+        missing = [p.name for p in paths if not p.is_file()]
+        if missing:
+            raise InputError(f"{', '.join(missing)} not found", path=folder,
+                             hint=f"put AlpacaEval's {HUB_DIFFICULTY} and {HUB_GAMED} there, or unset {LC_DIR_ENV}")
+        return paths[0], paths[1], f"folder {folder}"
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return None
+    cache_dir = os.environ.get("HF_HUB_CACHE") or (
+        str(Path(os.environ["HF_HOME"]) / "hub") if os.environ.get("HF_HOME") else None)
+    found = [try_to_load_from_cache(HUB_REPO, name, cache_dir=cache_dir, repo_type="dataset")
+             for name in (HUB_DIFFICULTY, HUB_GAMED)]
+    if all(isinstance(f, str) for f in found):
+        return Path(found[0]), Path(found[1]), f"Hugging Face cache ({HUB_REPO})"
+    return None
+
+
+def official_inputs_for(instructions: pd.Series | list[str], folder: str | Path | None = None
+                        ) -> tuple[pd.Series, pd.DataFrame, str] | None:
+    """AlpacaEval's own difficulty (indexed by instruction text) and gamed rows, when its files are
+    found and every instruction is in the AlpacaEval 2.0 set; None otherwise. Row j of its files is
+    the j-th instruction of the canonical order, which the shipped difficulty file keeps (by key)."""
+    found = find_official_files(folder)
+    if found is None or not DIFFICULTY_FILE.exists():
+        return None
+    diff_path, gamed_path, where = found
+    order = pd.read_csv(DIFFICULTY_FILE)["instruction_key"].tolist()
+    text_of = {instruction_key(t): t for t in pd.unique(pd.Series(instructions))}
+    if not set(text_of) <= set(order):
+        return None
+    names = [text_of.get(k, k) for k in order]
+    try:
+        diff = pd.read_csv(diff_path, index_col=0).squeeze("columns")
+        gamed = pd.read_csv(gamed_path)
+        difficulty = pd.Series(diff.to_numpy(float), index=[names[int(i)] for i in diff.index])
+        rows = pd.DataFrame({"generator": gamed["model"].to_numpy(),
+                             "instruction": [names[int(i)] for i in gamed["index"]],
+                             "std_delta_len": gamed["std_delta_len"].to_numpy(float),
+                             "preference": gamed["preference"].to_numpy(float) + 1})
+    except (KeyError, ValueError, IndexError) as e:
+        raise InputError(f"not AlpacaEval's LC inputs ({type(e).__name__}: {e})", path=diff_path.parent,
+                         hint=f"{HUB_DIFFICULTY}: index, instruction_difficulty by canonical row; {HUB_GAMED}: "
+                              "model, index, preference, std_delta_len, ...") from None
+    if len(difficulty) != len(order):
+        raise InputError(f"{len(difficulty)} difficulties for the {len(order)} instructions", path=diff_path,
+                         hint="use AlpacaEval 2.0's instruction_difficulty.csv")
+    return difficulty, rows, f"AlpacaEval's official inputs ({where})"
 
 
 def to_hub_layout(order: list[str], difficulty: pd.Series, gamed: pd.DataFrame) -> pd.DataFrame:

@@ -145,3 +145,61 @@ def estimate_difficulty(annotations: pd.DataFrame, weights: pd.DataFrame | None 
         if not fixed.all():
             w[~fixed] = _w_step(P[~fixed], T[~fixed], d, w[~fixed])
     return pd.Series(d, index=instructions, name="instruction_difficulty")
+
+
+def recalibrate_to_official(difficulty: pd.Series, weights: pd.DataFrame, official_lc: pd.Series,
+                            n_knots: int = 9, smooth: float = 1e-3) -> tuple[pd.Series, float]:
+    """A monotone map of the difficulties such that the published weights reproduce the published LC.
+
+    A model's LC, mean_i sigmoid(w_diff d_i + w_ng), depends on the difficulties only through their
+    distribution; the published (w_diff, w_ng, LC) of many models therefore pin that distribution
+    down, while the annotations at hand give the order of the instructions. The map keeps the order
+    and sets the values to a quantile function Q(z) of the instructions' normal rank scores z:
+    piecewise linear through n_knots knots with positive increments, fitted by least squares on the
+    LC values (MAP estimates are shrunk unevenly toward the prior: this undoes it). Returns the new
+    difficulties and the RMS LC residual (points) of the fit."""
+    from scipy.optimize import minimize
+    from scipy.stats import norm
+
+    common = weights.index.intersection(official_lc.dropna().index)
+    if len(common) < n_knots:
+        raise InputError(f"{len(common)} models have both published weights and a published LC; the "
+                         f"recalibration needs at least {n_knots}",
+                         hint="pass the official weights file and leaderboard of the same judge")
+    a = weights.loc[common].iloc[:, 1].to_numpy(float)
+    b = weights.loc[common].iloc[:, 2].to_numpy(float)
+    lc = official_lc.loc[common].to_numpy(float)
+    n = len(difficulty)
+    rank = np.argsort(np.argsort(difficulty.to_numpy(float), kind="stable"), kind="stable")
+    z = norm.ppf((rank + 0.5) / n)
+    knots = np.linspace(z.min(), z.max(), n_knots)
+    mu, tau, _ = marginal_from_official(weights.loc[common], official_lc.loc[common])
+    step0 = np.log(tau * np.diff(knots))
+
+    # d = B @ v: linear interpolation between the knots (extrapolated flat beyond: z spans the knots)
+    pos = np.clip(np.searchsorted(knots, z, side="right") - 1, 0, n_knots - 2)
+    frac = (z - knots[pos]) / (knots[pos + 1] - knots[pos])
+    B = np.zeros((n, n_knots))
+    B[np.arange(n), pos] = 1 - frac
+    B[np.arange(n), pos + 1] = frac
+
+    def values(x):
+        return np.concatenate([[x[0]], x[0] + np.cumsum(np.exp(x[1:]))])
+
+    def loss(x):  # mean squared LC residual + a little smoothness of the increments; analytic gradient
+        d = B @ values(x)
+        q = expit(a[:, None] * d[None, :] + b[:, None])
+        resid = 100 * q.mean(1) - lc
+        g_d = ((2 * resid / len(lc) * a)[:, None] * q * (1 - q)).sum(0) * 100 / n
+        g_v = B.T @ g_d
+        tail = np.cumsum(g_v[::-1])[::-1]  # dL/dx_l = exp(x_l) * sum_{k >= l} dL/dv_k
+        grad = np.concatenate([[g_v.sum()], np.exp(x[1:]) * tail[1:]])
+        steps = x[1:]
+        grad[1:] += smooth * 2 * (np.concatenate([[0], np.diff(steps)]) - np.concatenate([np.diff(steps), [0]]))
+        return (resid ** 2).mean() + smooth * (np.diff(steps) ** 2).sum(), grad
+
+    x0 = np.concatenate([[mu + tau * knots[0]], step0])
+    res = minimize(loss, x0, jac=True, method="L-BFGS-B")
+    d = B @ values(res.x)
+    rms = float(np.sqrt(((100 * expit(a[:, None] * d[None, :] + b[:, None]).mean(1) - lc) ** 2).mean()))
+    return pd.Series(d, index=difficulty.index, name="instruction_difficulty"), rms
