@@ -1,22 +1,23 @@
 """How close judgebench's offline LC (its own difficulty estimate, no AlpacaEval hub files) comes to the
-official AlpacaEval 2.0 LC on models it has never seen: leave-one-model-out on the shared files.
+official AlpacaEval 2.0 LC on models it has never seen: leave-models-out on the shared files.
 
-    python bench/lc_accuracy.py [--methods prior recalibrated]     (reads $JUDGEBENCH_DATA)
+    python bench/lc_accuracy.py [--folds 5] [--seeds 0]      (reads $JUDGEBENCH_DATA)
 
-For each shared model whose file holds all 805 rows and that has an official LC: the difficulty is
-re-estimated without that model's annotations AND without its official LC/weights (prior and monotone
-recalibration fitted on the other leaderboard models), the gamed stand-ins are rebuilt from that
-difficulty, and the model's LC is fitted and compared with the official figure. Methods:
-- prior: MAP difficulty under a normal prior fitted to the official LC values (judgebench <= 0.x);
-- recalibrated: the same MAP, then the monotone map that makes the official weights reproduce the
-  official LC of the other leaderboard models (what ships).
-Also the five files with missing rows (official LC carries AlpacaEval's row-position lookup there).
+The shared models whose files hold all 805 rows and that have official weights and LC are split
+into folds. For each fold, its models' annotations AND official LC take no part: the difficulty is
+estimated from the other models (prior fitted on the other leaderboard models), the gamed
+stand-ins are rebuilt from it, the LC correction is fitted on the other models (its own inner
+K-fold), and each held-out model's LC is fitted and compared with its official figure:
+- estimate: the LC with the estimated inputs as they are;
+- estimate + correction: the same, through the logit-linear correction (what ships).
+The five files with missing rows are shown apart (their official LC used row-shifted difficulties).
 Asserts nothing.
 """
 
 import argparse
 import time
 
+import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
@@ -26,16 +27,18 @@ from judgebench.stats import alpacaeval_lc
 from judgebench.stats.lc import fit_lc
 
 
-def summary(errors: pd.Series, ours: pd.Series, official: pd.Series) -> str:
-    worst = errors.abs().sort_values().tail(3)
-    return (f"n {len(errors):2d}  MAE {errors.abs().mean():.3f}  max {errors.abs().max():.2f}  bias {errors.mean():+.3f}"
-            f"  spearman {spearmanr(ours, official)[0]:.4f}  worst: "
-            + ", ".join(f"{m} {errors[m]:+.2f}" for m in worst.index[::-1]))
+def summary(name: str, errors: pd.Series, ours: pd.Series, official: pd.Series) -> str:
+    per_model = errors.groupby(level=0).mean()
+    worst = per_model.abs().sort_values().tail(3)
+    return (f"{name:24s} n {len(errors):3d}  MAE {errors.abs().mean():.3f}  max {errors.abs().max():.2f}  bias "
+            f"{errors.mean():+.3f}  spearman {spearmanr(ours, official)[0]:.4f}  worst: "
+            + ", ".join(f"{m} {per_model[m]:+.2f}" for m in worst.index[::-1]))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--methods", nargs="+", default=["prior", "recalibrated"])
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     args = ap.parse_args()
     root = data_dir() / "alpacaeval"
     board = pd.read_csv(root / "leaderboard_official.csv", index_col=0)
@@ -43,29 +46,40 @@ def main() -> None:
     ann = load_annotations([root / "annotations"], keep_extra=False, workers=2)
     lengths = alpacaeval_lc.gamed_lengths(root)
     sizes = ann.groupby("generator_2").size()
-    models = [m for m in sizes.index if m != "gpt4_1106_preview" and sizes[m] == 805 and m in board.index]
+    models = [m for m in sizes.index if sizes[m] == 805 and m in board.index and m in weights.index
+              and weights.loc[m].abs().sum() > 0]
     official = board["length_controlled_winrate"]
     by_model = {m: part.reset_index(drop=True) for m, part in ann.groupby("generator_2")}
 
-    for method in args.methods:
-        recal = method == "recalibrated"
-        t = time.time()
-        held_out = {}
-        for m in models:
-            d, _ = alpacaeval_lc.fit_difficulty(ann, weights, board, exclude={m}, recalibrate=recal)
+    t = time.time()
+    rows = []
+    for seed in args.seeds:
+        fold_of = np.random.default_rng(100 + seed).permutation(len(models)) % args.folds
+        for k in range(args.folds):
+            held_out = {m for m, f in zip(models, fold_of, strict=True) if f == k}
+            d, _ = alpacaeval_lc.fit_difficulty(ann, weights, board, exclude=held_out)
             gamed = alpacaeval_lc.gamed_standin(lengths, d, weights)
-            held_out[m] = fit_lc(by_model[m], d, gamed).length_controlled_winrate
-        held_out = pd.Series(held_out)
-        print(f"{method:13s} leave-one-model-out  {summary(held_out - official[models], held_out, official[models])}"
-              f"  ({time.time() - t:.0f} s)")
-        d, facts = alpacaeval_lc.fit_difficulty(ann, weights, board, recalibrate=recal)
-        gamed = alpacaeval_lc.gamed_standin(lengths, d, weights)
-        ins = pd.Series({m: fit_lc(by_model[m], d, gamed).length_controlled_winrate for m in models})
-        print(f"{method:13s} in-sample (reference) {summary(ins - official[models], ins, official[models])}")
-        short = [m for m in sizes.index if sizes[m] < 805 and m in board.index]
-        err = pd.Series({m: fit_lc(by_model[m], d, gamed).length_controlled_winrate - official[m] for m in short})
-        print(f"{'':13s} files with missing rows (official LC used row-shifted difficulties): "
-              + ", ".join(f"{m} {e:+.2f}" for m, e in err.items()))
+            corr = alpacaeval_lc.lc_correction(ann, weights, board, lengths, exclude=held_out, seed=seed)
+            for m in held_out:
+                raw = fit_lc(by_model[m], d, gamed).length_controlled_winrate
+                rows.append({"model": m, "seed": seed, "official": official[m], "estimate": raw,
+                             "estimate + correction": float(alpacaeval_lc.correct_lc(raw, corr)),
+                             "beta": corr["beta"]})
+    df = pd.DataFrame(rows).set_index("model")
+    print(f"{len(models)} shared models, {args.folds}-fold leave-models-out x {len(args.seeds)} seeds "
+          f"({time.time() - t:.0f} s); error = judgebench LC - official LC, points")
+    for name in ("estimate", "estimate + correction"):
+        print(summary(name, df[name] - df["official"], df[name], df["official"]))
+    print(f"correction slope beta over folds: {df['beta'].min():.3f} - {df['beta'].max():.3f}")
+
+    d, _ = alpacaeval_lc.fit_difficulty(ann, weights, board)
+    gamed = alpacaeval_lc.gamed_standin(lengths, d, weights)
+    corr = alpacaeval_lc.lc_correction(ann, weights, board, lengths)
+    short = [m for m in sizes.index if sizes[m] < 805 and m in board.index]
+    err = {m: float(alpacaeval_lc.correct_lc(fit_lc(by_model[m], d, gamed).length_controlled_winrate, corr))
+           - official[m] for m in short}
+    print("files with missing rows (shipped inputs; official LC used row-shifted difficulties): "
+          + ", ".join(f"{m} {e:+.2f}" for m, e in err.items()))
 
 
 if __name__ == "__main__":

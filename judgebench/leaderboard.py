@@ -48,6 +48,7 @@ class LCInputs:
     source: str  # how the difficulty was obtained, for the report
     kind: str = "estimated"  # the `lc_inputs` column: official, given, judgebench estimate (held-out error), ...
     official: bool = False  # AlpacaEval's own files: the LC is exact with the liblinear solver
+    correction: dict | None = None  # shipped estimate only: alpacaeval_lc.correct_lc undoes its attenuation
 
 
 def read_difficulty(path: str | Path) -> pd.Series:
@@ -94,10 +95,13 @@ def resolve_lc_inputs(annotations: pd.DataFrame, difficulty: pd.Series | None = 
         difficulty = estimate_difficulty(annotations)
         source = f"joint fit over the {int(n_models.sum())} given models"
         kind = "joint fit over the given models"
+    correction = None
+    if kind.startswith("judgebench estimate") and gamed is None:
+        correction = alpacaeval_lc.load_correction()
     if gamed is None and shipped is not None:
         gamed = shipped[1]
         source += "; gamed baselines: judgebench's stand-ins"
-    return LCInputs(difficulty, gamed, source, kind)
+    return LCInputs(difficulty, gamed, source, kind, correction=correction)
 
 
 def _seed_for(model: str, seed: int) -> int:
@@ -119,6 +123,11 @@ def model_row(model: pd.DataFrame, lc: LCInputs, n_boot: int = 1000, seed: int =
         row["lc_inputs"] = lc.kind
         row["length_controlled_winrate"] = fit.length_controlled_winrate
         row["lc_standard_error"] = fit.lc_standard_error
+        if lc.correction is not None:  # a monotone map: the interval's ends map through it too
+            lc_value = fit.length_controlled_winrate
+            row["length_controlled_winrate"] = float(alpacaeval_lc.correct_lc(lc_value, lc.correction))
+            slope = (alpacaeval_lc.correct_lc(lc_value + 1e-4, lc.correction) - row["length_controlled_winrate"]) / 1e-4
+            row["lc_standard_error"] = float(fit.lc_standard_error * slope)
     row["n_bootstrap"] = n_boot
     if "output_2" in model:  # the cheating checks (judgebench.detect): names of those that flagged, or ""
         row["cheating_flags"] = flag_summary(detect(model.rename(columns={"output_2": "output"}), name))
@@ -127,7 +136,10 @@ def model_row(model: pd.DataFrame, lc: LCInputs, n_boot: int = 1000, seed: int =
         row["win_rate_ci_low"], row["win_rate_ci_high"] = percentile_ci(
             bootstrap_winrate(model["preference"].to_numpy(float), counts), level)
         if fit is not None:
-            row["lc_ci_low"], row["lc_ci_high"] = percentile_ci(bootstrap_lc(fit, counts), level)
+            samples = bootstrap_lc(fit, counts)
+            if lc.correction is not None:
+                samples = alpacaeval_lc.correct_lc(samples, lc.correction)
+            row["lc_ci_low"], row["lc_ci_high"] = percentile_ci(samples, level)
     return {"model": name, **row}
 
 

