@@ -9,7 +9,7 @@ estimated from the other models (prior fitted on the other leaderboard models), 
 stand-ins are rebuilt from it, the LC correction is fitted on the other models (its own inner
 K-fold), and each held-out model's LC is fitted and compared with its official figure:
 - estimate: the LC with the estimated inputs as they are;
-- estimate + correction: the same, through the logit-linear correction (what ships).
+- estimate + correction: the same, through the correction of `alpacaeval_lc.lc_correction` (what ships).
 The five files with missing rows are shown apart (their official LC used row-shifted difficulties).
 Asserts nothing.
 """
@@ -62,21 +62,24 @@ def main() -> None:
             corr = alpacaeval_lc.lc_correction(ann, weights, board, lengths, exclude=held_out, seed=seed)
             for m in held_out:
                 raw = fit_lc(by_model[m], d, gamed).length_controlled_winrate
+                wr = 100 * float(np.nanmean(by_model[m]["preference"] - 1))
                 rows.append({"model": m, "seed": seed, "official": official[m], "estimate": raw,
-                             "estimate + correction": float(alpacaeval_lc.correct_lc(raw, corr)),
-                             "beta": corr["beta"]})
+                             "estimate + correction": float(alpacaeval_lc.correct_lc(raw, wr, corr)),
+                             "alpha": corr["alpha"], "gamma": corr["gamma"]})
     df = pd.DataFrame(rows).set_index("model")
     print(f"{len(models)} shared models, {args.folds}-fold leave-models-out x {len(args.seeds)} seeds "
           f"({time.time() - t:.0f} s); error = judgebench LC - official LC, points")
     for name in ("estimate", "estimate + correction"):
         print(summary(name, df[name] - df["official"], df[name], df["official"]))
-    print(f"correction slope beta over folds: {df['beta'].min():.3f} - {df['beta'].max():.3f}")
+    print(f"correction over folds: alpha {df['alpha'].min():+.3f} to {df['alpha'].max():+.3f}, gamma "
+          f"{df['gamma'].min():+.3f} to {df['gamma'].max():+.3f}")
 
     d, _ = alpacaeval_lc.fit_difficulty(ann, weights, board)
     gamed = alpacaeval_lc.gamed_standin(lengths, d, weights)
     corr = alpacaeval_lc.lc_correction(ann, weights, board, lengths)
     short = [m for m in sizes.index if sizes[m] < 805 and m in board.index]
-    err = {m: float(alpacaeval_lc.correct_lc(fit_lc(by_model[m], d, gamed).length_controlled_winrate, corr))
+    err = {m: float(alpacaeval_lc.correct_lc(fit_lc(by_model[m], d, gamed).length_controlled_winrate,
+                                             100 * np.nanmean(by_model[m]["preference"] - 1), corr))
            - official[m] for m in short}
     print("files with missing rows (shipped inputs; official LC used row-shifted difficulties): "
           + ", ".join(f"{m} {e:+.2f}" for m, e in err.items()))

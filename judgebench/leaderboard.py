@@ -85,7 +85,7 @@ def resolve_lc_inputs(annotations: pd.DataFrame, difficulty: pd.Series | None = 
         held_out = alpacaeval_lc.ESTIMATE_HELD_OUT
         kind = f"judgebench estimate (held-out MAE {held_out['mae']:.2f}, max {held_out['max']:.2f})"
         source = (f"judgebench's AlpacaEval 2.0 estimate (AlpacaEval's own files not found; expected error on a "
-                  f"new model by leave-one-model-out: MAE {held_out['mae']:.2f}, max {held_out['max']:.2f} LC "
+                  f"new model by leave-models-out: MAE {held_out['mae']:.2f}, max {held_out['max']:.2f} LC "
                   f"points; set {alpacaeval_lc.LC_DIR_ENV} for exact LC)")
     else:
         n_models = (annotations["generator_1"] != annotations["generator_2"]).groupby(annotations["generator_2"]).any()
@@ -124,9 +124,9 @@ def model_row(model: pd.DataFrame, lc: LCInputs, n_boot: int = 1000, seed: int =
         row["length_controlled_winrate"] = fit.length_controlled_winrate
         row["lc_standard_error"] = fit.lc_standard_error
         if lc.correction is not None:  # a monotone map: the interval's ends map through it too
-            lc_value = fit.length_controlled_winrate
-            row["length_controlled_winrate"] = float(alpacaeval_lc.correct_lc(lc_value, lc.correction))
-            slope = (alpacaeval_lc.correct_lc(lc_value + 1e-4, lc.correction) - row["length_controlled_winrate"]) / 1e-4
+            lc_value, wr = fit.length_controlled_winrate, row["win_rate"]
+            row["length_controlled_winrate"] = float(alpacaeval_lc.correct_lc(lc_value, wr, lc.correction))
+            slope = (alpacaeval_lc.correct_lc(lc_value + 1e-4, wr, lc.correction) - row["length_controlled_winrate"]) / 1e-4
             row["lc_standard_error"] = float(fit.lc_standard_error * slope)
     row["n_bootstrap"] = n_boot
     if "output_2" in model:  # the cheating checks (judgebench.detect): names of those that flagged, or ""
@@ -138,7 +138,7 @@ def model_row(model: pd.DataFrame, lc: LCInputs, n_boot: int = 1000, seed: int =
         if fit is not None:
             samples = bootstrap_lc(fit, counts)
             if lc.correction is not None:
-                samples = alpacaeval_lc.correct_lc(samples, lc.correction)
+                samples = alpacaeval_lc.correct_lc(samples, row["win_rate"], lc.correction)
             row["lc_ci_low"], row["lc_ci_high"] = percentile_ci(samples, level)
     return {"model": name, **row}
 
