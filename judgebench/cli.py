@@ -330,8 +330,9 @@ def _cmd_tiny(args) -> int:
         tiny.save(args.out)
         e = tiny.expected_error
         print(f"wrote {args.out}: {len(tiny.anchors)} anchors of {len(tiny.item_keys)} instructions (one drawn at random "
-              f"per stratum, best of {tiny.n_draws} draws), fitted on {len(tiny.fitted_on)} models; expected error "
-              f"by leave-models-out: {e['chosen_draw']:.2f} points RMS (a typical draw {e['typical_draw']:.2f})")
+              f"per stratum, best of {tiny.n_draws} draws), fitted on {len(tiny.fitted_on)} models; this draw's error "
+              f"on the fitted models, each left out of the IRT fit: {e['chosen_draw']:.2f} points RMS (a typical draw "
+              f"{e['typical_draw']:.2f}; bench/tiny.py measures it on models outside the fit)")
         if tiny.excluded:
             print("left out of the fit: " + "; ".join(f"{m} ({why})" for m, why in tiny.excluded.items()))
         return 0

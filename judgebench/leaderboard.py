@@ -123,7 +123,7 @@ def model_row(model: pd.DataFrame, lc: LCInputs, n_boot: int = 1000, seed: int =
         row["lc_inputs"] = lc.kind
         row["length_controlled_winrate"] = fit.length_controlled_winrate
         row["lc_standard_error"] = fit.lc_standard_error
-        if lc.correction is not None:  # a monotone map: the interval's ends map through it too
+        if lc.correction is not None and fit.design is not None:  # not the baseline's 50; monotone, so CIs map too
             lc_value, wr = fit.length_controlled_winrate, row["win_rate"]
             row["length_controlled_winrate"] = float(alpacaeval_lc.correct_lc(lc_value, wr, lc.correction))
             slope = (alpacaeval_lc.correct_lc(lc_value + 1e-4, wr, lc.correction) - row["length_controlled_winrate"]) / 1e-4
@@ -137,7 +137,7 @@ def model_row(model: pd.DataFrame, lc: LCInputs, n_boot: int = 1000, seed: int =
             bootstrap_winrate(model["preference"].to_numpy(float), counts), level)
         if fit is not None:
             samples = bootstrap_lc(fit, counts)
-            if lc.correction is not None:
+            if lc.correction is not None and fit.design is not None:
                 samples = alpacaeval_lc.correct_lc(samples, row["win_rate"], lc.correction)
             row["lc_ci_low"], row["lc_ci_high"] = percentile_ci(samples, level)
     return {"model": name, **row}
