@@ -96,8 +96,11 @@ def resolve_lc_inputs(annotations: pd.DataFrame, difficulty: pd.Series | None = 
         source = f"joint fit over the {int(n_models.sum())} given models"
         kind = "joint fit over the given models"
     correction = None
-    if kind.startswith("judgebench estimate") and gamed is None:
-        correction = alpacaeval_lc.load_correction()
+    if kind.startswith("judgebench estimate"):
+        if gamed is None:
+            correction = alpacaeval_lc.load_correction()
+        else:  # the held-out figure is for the shipped stand-ins with the correction
+            kind = "judgebench difficulty estimate, given gamed rows (no held-out figure)"
     if gamed is None and shipped is not None:
         gamed = shipped[1]
         source += "; gamed baselines: judgebench's stand-ins"
