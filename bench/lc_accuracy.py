@@ -30,9 +30,11 @@ from judgebench.stats.lc import fit_lc
 def summary(name: str, errors: pd.Series, ours: pd.Series, official: pd.Series) -> str:
     per_model = errors.groupby(level=0).mean()
     worst = per_model.abs().sort_values().tail(3)
-    return (f"{name:24s} n {len(errors):3d}  MAE {errors.abs().mean():.3f}  max {errors.abs().max():.2f}  bias "
-            f"{errors.mean():+.3f}  spearman {spearmanr(ours, official)[0]:.4f}  worst: "
-            + ", ".join(f"{m} {per_model[m]:+.2f}" for m in worst.index[::-1]))
+    return (
+        f"{name:24s} n {len(errors):3d}  MAE {errors.abs().mean():.3f}  max {errors.abs().max():.2f}  bias "
+        f"{errors.mean():+.3f}  spearman {spearmanr(ours, official)[0]:.4f}  worst: "
+        + ", ".join(f"{m} {per_model[m]:+.2f}" for m in worst.index[::-1])
+    )
 
 
 def main() -> None:
@@ -46,8 +48,11 @@ def main() -> None:
     ann = load_annotations([root / "annotations"], keep_extra=False, workers=2)
     lengths = alpacaeval_lc.gamed_lengths(root)
     sizes = ann.groupby("generator_2").size()
-    models = [m for m in sizes.index if sizes[m] == 805 and m in board.index and m in weights.index
-              and weights.loc[m].abs().sum() > 0]
+    models = [
+        m
+        for m in sizes.index
+        if sizes[m] == 805 and m in board.index and m in weights.index and weights.loc[m].abs().sum() > 0
+    ]
     official = board["length_controlled_winrate"]
     by_model = {m: part.reset_index(drop=True) for m, part in ann.groupby("generator_2")}
 
@@ -63,26 +68,48 @@ def main() -> None:
             for m in held_out:
                 raw = fit_lc(by_model[m], d, gamed).length_controlled_winrate
                 wr = 100 * float(np.nanmean(by_model[m]["preference"] - 1))
-                rows.append({"model": m, "seed": seed, "official": official[m], "estimate": raw,
-                             "estimate + correction": float(alpacaeval_lc.correct_lc(raw, wr, corr)),
-                             "alpha": corr["alpha"], "gamma": corr["gamma"]})
+                rows.append(
+                    {
+                        "model": m,
+                        "seed": seed,
+                        "official": official[m],
+                        "estimate": raw,
+                        "estimate + correction": float(alpacaeval_lc.correct_lc(raw, wr, corr)),
+                        "alpha": corr["alpha"],
+                        "gamma": corr["gamma"],
+                    }
+                )
     df = pd.DataFrame(rows).set_index("model")
-    print(f"{len(models)} shared models, {args.folds}-fold leave-models-out x {len(args.seeds)} seeds "
-          f"({time.time() - t:.0f} s); error = judgebench LC - official LC, points")
+    print(
+        f"{len(models)} shared models, {args.folds}-fold leave-models-out x {len(args.seeds)} seeds "
+        f"({time.time() - t:.0f} s); error = judgebench LC - official LC, points"
+    )
     for name in ("estimate", "estimate + correction"):
         print(summary(name, df[name] - df["official"], df[name], df["official"]))
-    print(f"correction over folds: alpha {df['alpha'].min():+.3f} to {df['alpha'].max():+.3f}, gamma "
-          f"{df['gamma'].min():+.3f} to {df['gamma'].max():+.3f}")
+    print(
+        f"correction over folds: alpha {df['alpha'].min():+.3f} to {df['alpha'].max():+.3f}, gamma "
+        f"{df['gamma'].min():+.3f} to {df['gamma'].max():+.3f}"
+    )
 
     d, _ = alpacaeval_lc.fit_difficulty(ann, weights, board)
     gamed = alpacaeval_lc.gamed_standin(lengths, d, weights)
     corr = alpacaeval_lc.lc_correction(ann, weights, board, lengths)
     short = [m for m in sizes.index if sizes[m] < 805 and m in board.index]
-    err = {m: float(alpacaeval_lc.correct_lc(fit_lc(by_model[m], d, gamed).length_controlled_winrate,
-                                             100 * np.nanmean(by_model[m]["preference"] - 1), corr))
-           - official[m] for m in short}
-    print("files with missing rows (shipped inputs; official LC used row-shifted difficulties): "
-          + ", ".join(f"{m} {e:+.2f}" for m, e in err.items()))
+    err = {
+        m: float(
+            alpacaeval_lc.correct_lc(
+                fit_lc(by_model[m], d, gamed).length_controlled_winrate,
+                100 * np.nanmean(by_model[m]["preference"] - 1),
+                corr,
+            )
+        )
+        - official[m]
+        for m in short
+    }
+    print(
+        "files with missing rows (shipped inputs; official LC used row-shifted difficulties): "
+        + ", ".join(f"{m} {e:+.2f}" for m, e in err.items())
+    )
 
 
 if __name__ == "__main__":

@@ -20,7 +20,11 @@ def main() -> None:
     gamed.to_csv(alpacaeval_lc.GAMED_FILE, index=False, float_format="%.10f")
     correction = {k: round(v, 10) if isinstance(v, float) else v for k, v in facts["lc_correction"].items()}
     alpacaeval_lc.CORRECTION_FILE.write_text(json.dumps(correction, indent=1) + "\n")
-    print(json.dumps({k: v for k, v in facts.items() if k != "models_used"} | {"n_models": len(facts["models_used"])}))
+    print(
+        json.dumps(
+            {k: v for k, v in facts.items() if k != "models_used"} | {"n_models": len(facts["models_used"])}
+        )
+    )
 
 
 if __name__ == "__main__":

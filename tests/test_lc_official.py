@@ -10,7 +10,9 @@ from judgebench.stats.lc import fit_lc
 
 
 def _lc(ann, model, difficulty, gamed):
-    return fit_lc(ann[ann.generator_2 == model].reset_index(drop=True), difficulty, gamed).length_controlled_winrate
+    return fit_lc(
+        ann[ann.generator_2 == model].reset_index(drop=True), difficulty, gamed
+    ).length_controlled_winrate
 
 
 def test_shipped_difficulty_reproduces_official_lc(all_annotations, official_board):
@@ -27,7 +29,9 @@ def test_shipped_difficulty_reproduces_official_lc(all_annotations, official_boa
     assert spearmanr(ours, official)[0] >= 0.99
 
 
-def test_official_figures_of_short_files_carry_the_row_position_lookup(all_annotations, official_board, alpaca_dir):
+def test_official_figures_of_short_files_carry_the_row_position_lookup(
+    all_annotations, official_board, alpaca_dir
+):
     """AlpacaEval looks difficulty up by row position; in a file with missing rows every row after
     the first gap gets the difficulty of another instruction. Imitating that lookup brings our LC
     closer to the official figure than the correct join does: the official figures carry the bug."""
@@ -62,8 +66,9 @@ def _hub_cache(root, files: dict) -> None:
 
 
 @pytest.mark.reference
-def test_official_inputs_in_a_hub_cache_give_the_reference_packages_lc(all_annotations, alpaca_dir, reference_python,
-                                                                       tmp_path, monkeypatch):
+def test_official_inputs_in_a_hub_cache_give_the_reference_packages_lc(
+    all_annotations, alpaca_dir, reference_python, tmp_path, monkeypatch
+):
     """AlpacaEval's own LC inputs found in a local Hugging Face cache: the leaderboard uses them (and
     says so), with the liblinear solver, and its LC is alpaca-eval 0.6.6's on the same hub files. The
     inputs are a known stand-in unlike judgebench's shipped estimate, so the estimate cannot pass."""
@@ -76,10 +81,17 @@ def test_official_inputs_in_a_hub_cache_give_the_reference_packages_lc(all_annot
     canonical = load_outputs(alpaca_dir / "eval_set.json.gz")["instruction"].tolist()
     shipped = resolve_lc_inputs(all_annotations)
     rng = np.random.default_rng(3)
-    d_star = pd.Series(1.2 * shipped.difficulty.loc[canonical].to_numpy() + rng.normal(0, 0.3, 805), index=canonical)
+    d_star = pd.Series(
+        1.2 * shipped.difficulty.loc[canonical].to_numpy() + rng.normal(0, 0.3, 805), index=canonical
+    )
     df_gamed = to_hub_layout(canonical, d_star, shipped.gamed)
-    _hub_cache(tmp_path / "hub", {"df_gamed.csv": df_gamed,
-                                  "instruction_difficulty.csv": pd.DataFrame({"instruction_difficulty": d_star.values})})
+    _hub_cache(
+        tmp_path / "hub",
+        {
+            "df_gamed.csv": df_gamed,
+            "instruction_difficulty.csv": pd.DataFrame({"instruction_difficulty": d_star.values}),
+        },
+    )
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("JUDGEBENCH_ALPACAEVAL_LC_DIR", raising=False)
@@ -88,14 +100,24 @@ def test_official_inputs_in_a_hub_cache_give_the_reference_packages_lc(all_annot
     part = all_annotations[all_annotations.generator_2 == model].reset_index(drop=True)
     board, info = make_leaderboard(part, n_boot=0, workers=1, detect_cheating=False)
     assert board.loc[model, "lc_inputs"] == "official" and "Hugging Face cache" in info["lc_difficulty"]
-    ref = _run_reference(reference_python, [alpaca_dir / "annotations" / f"{model}.json.gz"], df_gamed, tmp_path, "hub")
-    assert board.loc[model, "length_controlled_winrate"] == pytest.approx(ref.loc[model, "length_controlled_winrate"],
-                                                                          abs=0.01)
-    assert abs(board.loc[model, "length_controlled_winrate"] - _lc(all_annotations, model, shipped.difficulty,
-                                                                   shipped.gamed)) > 0.05
+    ref = _run_reference(
+        reference_python, [alpaca_dir / "annotations" / f"{model}.json.gz"], df_gamed, tmp_path, "hub"
+    )
+    assert board.loc[model, "length_controlled_winrate"] == pytest.approx(
+        ref.loc[model, "length_controlled_winrate"], abs=0.01
+    )
+    assert (
+        abs(
+            board.loc[model, "length_controlled_winrate"]
+            - _lc(all_annotations, model, shipped.difficulty, shipped.gamed)
+        )
+        > 0.05
+    )
 
 
-def test_lc_dir_setting_and_fallback_to_the_estimate_say_what_they_used(all_annotations, tmp_path, monkeypatch):
+def test_lc_dir_setting_and_fallback_to_the_estimate_say_what_they_used(
+    all_annotations, tmp_path, monkeypatch
+):
     from judgebench.io import InputError
 
     part = all_annotations[all_annotations.generator_2 == "alpaca-7b"]
@@ -105,12 +127,16 @@ def test_lc_dir_setting_and_fallback_to_the_estimate_say_what_they_used(all_anno
     with pytest.raises(InputError, match="instruction_difficulty.csv not found"):
         resolve_lc_inputs(part)
     monkeypatch.delenv("JUDGEBENCH_ALPACAEVAL_LC_DIR")
-    lc = resolve_lc_inputs(part)  # nothing in the (empty) cache: the shipped estimate, with its held-out error
+    lc = resolve_lc_inputs(
+        part
+    )  # nothing in the (empty) cache: the shipped estimate, with its held-out error
     assert lc.kind.startswith("judgebench estimate (held-out MAE") and "leave-models-out" in lc.source
 
 
 @pytest.mark.slow
-def test_estimated_inputs_hold_on_models_left_out_of_the_estimate(all_annotations, official_board, alpaca_dir):
+def test_estimated_inputs_hold_on_models_left_out_of_the_estimate(
+    all_annotations, official_board, alpaca_dir
+):
     """Leave-models-out, as a user's new model meets it: three models' annotations and official LC take
     no part in the difficulty fit or the LC correction; their LC is then compared with the official."""
     from judgebench.stats import alpacaeval_lc
@@ -121,7 +147,9 @@ def test_estimated_inputs_hold_on_models_left_out_of_the_estimate(all_annotation
     assert not held_out & set(facts["models_used"])
     lengths = alpacaeval_lc.gamed_lengths(alpaca_dir)
     gamed = alpacaeval_lc.gamed_standin(lengths, d, weights)
-    corr = alpacaeval_lc.lc_correction(all_annotations, weights, official_board, lengths, exclude=held_out, folds=3)
+    corr = alpacaeval_lc.lc_correction(
+        all_annotations, weights, official_board, lengths, exclude=held_out, folds=3
+    )
     raw, corrected = {}, {}
     for m in held_out:
         raw[m] = _lc(all_annotations, m, d, gamed)

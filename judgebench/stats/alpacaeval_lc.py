@@ -55,8 +55,12 @@ def read_official_weights(path: str | Path) -> pd.DataFrame:
     return w
 
 
-def fit_difficulty(annotations: pd.DataFrame, weights: pd.DataFrame, board: pd.DataFrame,
-                   exclude: frozenset | set = frozenset()) -> tuple[pd.Series, dict]:
+def fit_difficulty(
+    annotations: pd.DataFrame,
+    weights: pd.DataFrame,
+    board: pd.DataFrame,
+    exclude: frozenset | set = frozenset(),
+) -> tuple[pd.Series, dict]:
     """Difficulty per instruction (indexed by text) from the annotations of models with published
     weights, and facts about the fit. `exclude`: models whose annotations and published LC take no
     part (leave-models-out). (A monotone recalibration of these difficulties so that the official
@@ -65,18 +69,33 @@ def fit_difficulty(annotations: pd.DataFrame, weights: pd.DataFrame, board: pd.D
     rows = annotations.groupby("generator_2").size()
     # Files with missing rows were fitted by AlpacaEval against row-shifted difficulties: leave them out.
     used = [m for m in rows.index if rows[m] == N_INSTRUCTIONS and m in weights.index and m not in exclude]
-    on_board = [m for m in weights.index if m in board.index and board.loc[m, "n_total"] == N_INSTRUCTIONS
-                and m not in exclude]
+    on_board = [
+        m
+        for m in weights.index
+        if m in board.index and board.loc[m, "n_total"] == N_INSTRUCTIONS and m not in exclude
+    ]
     official = board.loc[on_board, "length_controlled_winrate"]
     mu, tau, rms = marginal_from_official(weights.loc[on_board], official)
     difficulty = estimate_difficulty(annotations[annotations["generator_2"].isin(used)], weights, (mu, tau))
-    facts = {"models_used": used, "prior_mean": mu, "prior_sd": tau, "prior_rms_lc_residual": rms,
-             "models_for_prior": len(on_board)}
+    facts = {
+        "models_used": used,
+        "prior_mean": mu,
+        "prior_sd": tau,
+        "prior_rms_lc_residual": rms,
+        "models_for_prior": len(on_board),
+    }
     return difficulty, facts
 
 
-def lc_correction(annotations: pd.DataFrame, weights: pd.DataFrame, board: pd.DataFrame, lengths: pd.DataFrame,
-                  exclude: frozenset | set = frozenset(), folds: int = 5, seed: int = 0) -> dict:
+def lc_correction(
+    annotations: pd.DataFrame,
+    weights: pd.DataFrame,
+    board: pd.DataFrame,
+    lengths: pd.DataFrame,
+    exclude: frozenset | set = frozenset(),
+    folds: int = 5,
+    seed: int = 0,
+) -> dict:
     """(alpha, gamma) of logit(official LC) = logit(LC) + alpha + gamma (logit(LC) - logit(WR)), LC the
     LC with estimated inputs and WR the raw win rate, fitted by least squares on the shared models'
     LC from difficulties that left them out (K-fold over models).
@@ -89,8 +108,15 @@ def lc_correction(annotations: pd.DataFrame, weights: pd.DataFrame, board: pd.Da
     from .lc import fit_lc
 
     sizes = annotations.groupby("generator_2").size()
-    models = [m for m in sizes.index if sizes[m] == N_INSTRUCTIONS and m in board.index and m not in exclude
-              and m in weights.index and weights.loc[m].abs().sum() > 0]
+    models = [
+        m
+        for m in sizes.index
+        if sizes[m] == N_INSTRUCTIONS
+        and m in board.index
+        and m not in exclude
+        and m in weights.index
+        and weights.loc[m].abs().sum() > 0
+    ]
     fold_of = dict(zip(models, np.random.default_rng(seed).permutation(len(models)) % folds, strict=True))
     ours, raw = {}, {}
     for k in range(folds):
@@ -129,16 +155,27 @@ def gamed_lengths(root: str | Path) -> pd.DataFrame:
     for g in GAMED_MODELS:
         out = load_outputs(root / "model_outputs" / f"{g}.json.gz").set_index("instruction")["output"]
         inst = out.index.intersection(base_len.index)
-        parts.append(pd.DataFrame({"generator": g, "instruction": inst,
-                                   "std_delta_len": standardized_delta_len(base_len.loc[inst], out.loc[inst].str.len())}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "generator": g,
+                    "instruction": inst,
+                    "std_delta_len": standardized_delta_len(base_len.loc[inst], out.loc[inst].str.len()),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
 def gamed_standin(lengths: pd.DataFrame, difficulty: pd.Series, weights: pd.DataFrame) -> pd.DataFrame:
     """Gamed rows with, as preference, 1 + the probability their published weights give (a soft label)."""
     w = weights.loc[lengths["generator"]].to_numpy(float)
-    x = np.column_stack([np.tanh(lengths["std_delta_len"].to_numpy(float)),
-                         lengths["instruction"].map(difficulty).to_numpy(float)])
+    x = np.column_stack(
+        [
+            np.tanh(lengths["std_delta_len"].to_numpy(float)),
+            lengths["instruction"].map(difficulty).to_numpy(float),
+        ]
+    )
     return lengths.assign(preference=1 + expit(w[:, 0] * x[:, 0] + w[:, 1] * x[:, 1] + w[:, 2]))
 
 
@@ -153,8 +190,12 @@ def build(data_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     gamed = gamed_standin(lengths, difficulty, weights)
     facts["lc_correction"] = lc_correction(annotations, weights, board, lengths)
     gamed = gamed.assign(instruction_key=gamed["instruction"].map(instruction_key))
-    diff_frame = pd.DataFrame({"instruction_key": [instruction_key(i) for i in difficulty.index],
-                               "instruction_difficulty": difficulty.to_numpy()})
+    diff_frame = pd.DataFrame(
+        {
+            "instruction_key": [instruction_key(i) for i in difficulty.index],
+            "instruction_difficulty": difficulty.to_numpy(),
+        }
+    )
     return diff_frame, gamed[["generator", "instruction_key", "std_delta_len", "preference"]], facts
 
 
@@ -195,24 +236,31 @@ def find_official_files(folder: str | Path | None = None) -> tuple[Path, Path, s
         paths = Path(folder) / HUB_DIFFICULTY, Path(folder) / HUB_GAMED
         missing = [p.name for p in paths if not p.is_file()]
         if missing:
-            raise InputError(f"{', '.join(missing)} not found", path=folder,
-                             hint=f"put AlpacaEval's {HUB_DIFFICULTY} and {HUB_GAMED} there, or unset {LC_DIR_ENV}")
+            raise InputError(
+                f"{', '.join(missing)} not found",
+                path=folder,
+                hint=f"put AlpacaEval's {HUB_DIFFICULTY} and {HUB_GAMED} there, or unset {LC_DIR_ENV}",
+            )
         return paths[0], paths[1], f"folder {folder}"
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:
         return None
     cache_dir = os.environ.get("HF_HUB_CACHE") or (
-        str(Path(os.environ["HF_HOME"]) / "hub") if os.environ.get("HF_HOME") else None)
-    found = [try_to_load_from_cache(HUB_REPO, name, cache_dir=cache_dir, repo_type="dataset")
-             for name in (HUB_DIFFICULTY, HUB_GAMED)]
+        str(Path(os.environ["HF_HOME"]) / "hub") if os.environ.get("HF_HOME") else None
+    )
+    found = [
+        try_to_load_from_cache(HUB_REPO, name, cache_dir=cache_dir, repo_type="dataset")
+        for name in (HUB_DIFFICULTY, HUB_GAMED)
+    ]
     if all(isinstance(f, str) for f in found):
         return Path(found[0]), Path(found[1]), f"Hugging Face cache ({HUB_REPO})"
     return None
 
 
-def official_inputs_for(instructions: pd.Series | list[str], folder: str | Path | None = None
-                        ) -> tuple[pd.Series, pd.DataFrame, str] | None:
+def official_inputs_for(
+    instructions: pd.Series | list[str], folder: str | Path | None = None
+) -> tuple[pd.Series, pd.DataFrame, str] | None:
     """AlpacaEval's own difficulty (indexed by instruction text) and gamed rows, when its files are
     found and every instruction is in the AlpacaEval 2.0 set; None otherwise. Row j of its files is
     the j-th instruction of the canonical order, which the shipped difficulty file keeps (by key)."""
@@ -229,17 +277,27 @@ def official_inputs_for(instructions: pd.Series | list[str], folder: str | Path 
         diff = pd.read_csv(diff_path, index_col=0).squeeze("columns")
         gamed = pd.read_csv(gamed_path)
         difficulty = pd.Series(diff.to_numpy(float), index=[names[int(i)] for i in diff.index])
-        rows = pd.DataFrame({"generator": gamed["model"].to_numpy(),
-                             "instruction": [names[int(i)] for i in gamed["index"]],
-                             "std_delta_len": gamed["std_delta_len"].to_numpy(float),
-                             "preference": gamed["preference"].to_numpy(float) + 1})
+        rows = pd.DataFrame(
+            {
+                "generator": gamed["model"].to_numpy(),
+                "instruction": [names[int(i)] for i in gamed["index"]],
+                "std_delta_len": gamed["std_delta_len"].to_numpy(float),
+                "preference": gamed["preference"].to_numpy(float) + 1,
+            }
+        )
     except (KeyError, ValueError, IndexError) as e:
-        raise InputError(f"not AlpacaEval's LC inputs ({type(e).__name__}: {e})", path=diff_path.parent,
-                         hint=f"{HUB_DIFFICULTY}: index, instruction_difficulty by canonical row; {HUB_GAMED}: "
-                              "model, index, preference, std_delta_len, ...") from None
+        raise InputError(
+            f"not AlpacaEval's LC inputs ({type(e).__name__}: {e})",
+            path=diff_path.parent,
+            hint=f"{HUB_DIFFICULTY}: index, instruction_difficulty by canonical row; {HUB_GAMED}: "
+            "model, index, preference, std_delta_len, ...",
+        ) from None
     if len(difficulty) != len(order):
-        raise InputError(f"{len(difficulty)} difficulties for the {len(order)} instructions", path=diff_path,
-                         hint="use AlpacaEval 2.0's instruction_difficulty.csv")
+        raise InputError(
+            f"{len(difficulty)} difficulties for the {len(order)} instructions",
+            path=diff_path,
+            hint="use AlpacaEval 2.0's instruction_difficulty.csv",
+        )
     return difficulty, rows, f"AlpacaEval's official inputs ({where})"
 
 
@@ -251,9 +309,16 @@ def to_hub_layout(order: list[str], difficulty: pd.Series, gamed: pd.DataFrame) 
     blocks = []
     for _, g in gamed.groupby("generator", sort=False):
         g = g.assign(rank=g["instruction"].map(pos)).sort_values("rank", kind="stable")
-        blocks.append(pd.DataFrame({"model": g["generator"].to_numpy(), "index": g["rank"].to_numpy(),
-                                    "preference": g["preference"].to_numpy() - 1,
-                                    "std_delta_len": g["std_delta_len"].to_numpy(),
-                                    "instruction_difficulty": g["instruction"].map(difficulty).to_numpy(),
-                                    "not_gamed_baseline": False}))
+        blocks.append(
+            pd.DataFrame(
+                {
+                    "model": g["generator"].to_numpy(),
+                    "index": g["rank"].to_numpy(),
+                    "preference": g["preference"].to_numpy() - 1,
+                    "std_delta_len": g["std_delta_len"].to_numpy(),
+                    "instruction_difficulty": g["instruction"].map(difficulty).to_numpy(),
+                    "not_gamed_baseline": False,
+                }
+            )
+        )
     return pd.concat(blocks, ignore_index=True)

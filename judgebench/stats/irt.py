@@ -333,7 +333,9 @@ def lc_from_anchors(rows: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> di
     """LC win rate (percent) from the anchors' judgments alone: AlpacaEval's GLM fitted on the anchor
     rows (with the shipped gamed-baseline rows, as for a full fit), its length-free prediction
     averaged over every instruction of the eval set; 95% interval from refitting on resampled anchor
-    rows. AlpacaEval 2.0 only (it needs the difficulty of all 805 instructions); None elsewhere."""
+    rows; with the shipped inputs' correction (`alpacaeval_lc.correct_lc`, the anchors' raw win rate as WR),
+    as the leaderboard applies it. AlpacaEval 2.0 only (it needs the difficulty of all 805 instructions);
+    None elsewhere."""
     from . import alpacaeval_lc
     from .lc import bootstrap_lc, fit_lc, percentile_ci, predict_lc, resample_counts
 
@@ -348,11 +350,19 @@ def lc_from_anchors(rows: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> di
     difficulty, gamed = shipped
     every = difficulty.to_numpy(float)
     fit = fit_lc(rows, difficulty, gamed)
-    estimate = 100 * float(predict_lc(np.array(list(fit.weights.values())), every)[0].mean())
+    correction = alpacaeval_lc.load_correction()
+    win_rate = 100 * float((rows["preference"] - 1).mean())
+
+    def corrected(lc):
+        return alpacaeval_lc.correct_lc(lc, win_rate, correction) if correction is not None else lc
+
+    estimate = float(
+        corrected(100 * float(predict_lc(np.array(list(fit.weights.values())), every)[0].mean()))
+    )
     if n_boot == 0:
         return {"estimate": estimate, "ci_low": None, "ci_high": None}
     counts = resample_counts(len(rows), n_boot, np.random.default_rng(seed))
-    low, high = percentile_ci(bootstrap_lc(fit, counts, predict_on=every))
+    low, high = percentile_ci(corrected(bootstrap_lc(fit, counts, predict_on=every)))
     return {"estimate": estimate, "ci_low": float(low), "ci_high": float(high)}
 
 
