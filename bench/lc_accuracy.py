@@ -41,6 +41,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--save", metavar="CSV", help="write the per-model held-out figures here")
     args = ap.parse_args()
     root = data_dir() / "alpacaeval"
     board = pd.read_csv(root / "leaderboard_official.csv", index_col=0)
@@ -70,6 +71,7 @@ def main() -> None:
                 wr = 100 * float(np.nanmean(by_model[m]["preference"] - 1))
                 rows.append(
                     {
+                        "wr": wr,
                         "model": m,
                         "seed": seed,
                         "official": official[m],
@@ -80,6 +82,8 @@ def main() -> None:
                     }
                 )
     df = pd.DataFrame(rows).set_index("model")
+    if args.save:
+        df.to_csv(args.save)
     print(
         f"{len(models)} shared models, {args.folds}-fold leave-models-out x {len(args.seeds)} seeds "
         f"({time.time() - t:.0f} s); error = judgebench LC - official LC, points"
