@@ -1,77 +1,119 @@
-"""How close judgebench's LC comes to the official AlpacaEval 2.0 LC, without AlpacaEval's hub files.
+"""How close judgebench's offline LC (its own difficulty estimate, no AlpacaEval hub files) comes to the
+official AlpacaEval 2.0 LC on models it has never seen: leave-models-out on the shared files.
 
-    python bench/lc_accuracy.py            (reads $JUDGEBENCH_DATA, default ../shared/data)
+    python bench/lc_accuracy.py [--folds 5] [--seeds 0]      (reads $JUDGEBENCH_DATA)
 
-Prints, over the shared models whose annotation files hold all 805 rows:
-- in-sample: the shipped difficulty (estimated with those same models' annotations) -> LC;
-- leave-one-out: difficulty re-estimated without the model, then its LC (the honest figure for a
-  model the estimate has never seen);
-and, apart, the five files with missing rows: official LC, judgebench's LC (difficulty joined by
-instruction) and judgebench's LC with AlpacaEval's row-position lookup imitated.
+The shared models whose files hold all 805 rows and that have official weights and LC are split
+into folds. For each fold, its models' annotations AND official LC take no part: the difficulty is
+estimated from the other models (prior fitted on the other leaderboard models), the gamed
+stand-ins are rebuilt from it, the LC correction is fitted on the other models (its own inner
+K-fold), and each held-out model's LC is fitted and compared with its official figure:
+- estimate: the LC with the estimated inputs as they are;
+- estimate + correction: the same, through the correction of `alpacaeval_lc.lc_correction` (what ships).
+The five files with missing rows are shown apart (their official LC used row-shifted difficulties).
+Asserts nothing.
 """
 
+import argparse
 import time
 
+import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
 from judgebench.config import data_dir
 from judgebench.io import load_annotations
-from judgebench.leaderboard import resolve_lc_inputs
 from judgebench.stats import alpacaeval_lc
-from judgebench.stats.difficulty import estimate_difficulty, marginal_from_official
 from judgebench.stats.lc import fit_lc
 
 
-def summary(ours: pd.Series, official: pd.Series) -> dict:
-    err = ours - official
-    return {"n": len(err), "mae": err.abs().mean(), "max_abs": err.abs().max(), "bias": err.mean(),
-            "spearman": spearmanr(ours, official)[0]}
+def summary(name: str, errors: pd.Series, ours: pd.Series, official: pd.Series) -> str:
+    per_model = errors.groupby(level=0).mean()
+    worst = per_model.abs().sort_values().tail(3)
+    return (
+        f"{name:24s} n {len(errors):3d}  MAE {errors.abs().mean():.3f}  max {errors.abs().max():.2f}  bias "
+        f"{errors.mean():+.3f}  spearman {spearmanr(ours, official)[0]:.4f}  worst: "
+        + ", ".join(f"{m} {per_model[m]:+.2f}" for m in worst.index[::-1])
+    )
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--save", metavar="CSV", help="write the per-model held-out figures here")
+    args = ap.parse_args()
     root = data_dir() / "alpacaeval"
     board = pd.read_csv(root / "leaderboard_official.csv", index_col=0)
     weights = alpacaeval_lc.read_official_weights(root / "lc_weights_official.csv")
     ann = load_annotations([root / "annotations"], keep_extra=False, workers=2)
-    lc = resolve_lc_inputs(ann)
-    canonical = pd.read_json(root / "eval_set.json.gz")["instruction"].tolist()
+    lengths = alpacaeval_lc.gamed_lengths(root)
     sizes = ann.groupby("generator_2").size()
-    models = [m for m in sizes.index if m != "gpt4_1106_preview"]
-    full = [m for m in models if sizes[m] == 805]
-    short = [m for m in models if sizes[m] < 805]
+    models = [
+        m
+        for m in sizes.index
+        if sizes[m] == 805 and m in board.index and m in weights.index and weights.loc[m].abs().sum() > 0
+    ]
     official = board["length_controlled_winrate"]
+    by_model = {m: part.reset_index(drop=True) for m, part in ann.groupby("generator_2")}
 
     t = time.time()
-    ins = pd.Series({m: fit_lc(ann[ann.generator_2 == m].reset_index(drop=True), lc.difficulty,
-                               lc.gamed).length_controlled_winrate for m in full})
-    print("in-sample      ", {k: round(v, 3) for k, v in summary(ins, official[full]).items()},
-          f"({time.time() - t:.1f} s)")
+    rows = []
+    for seed in args.seeds:
+        fold_of = np.random.default_rng(100 + seed).permutation(len(models)) % args.folds
+        for k in range(args.folds):
+            held_out = {m for m, f in zip(models, fold_of, strict=True) if f == k}
+            d, _ = alpacaeval_lc.fit_difficulty(ann, weights, board, exclude=held_out)
+            gamed = alpacaeval_lc.gamed_standin(lengths, d, weights)
+            corr = alpacaeval_lc.lc_correction(ann, weights, board, lengths, exclude=held_out, seed=seed)
+            for m in held_out:
+                raw = fit_lc(by_model[m], d, gamed).length_controlled_winrate
+                wr = 100 * float(np.nanmean(by_model[m]["preference"] - 1))
+                rows.append(
+                    {
+                        "wr": wr,
+                        "model": m,
+                        "seed": seed,
+                        "official": official[m],
+                        "estimate": raw,
+                        "estimate + correction": float(alpacaeval_lc.correct_lc(raw, wr, corr)),
+                        "alpha": corr["alpha"],
+                        "gamma": corr["gamma"],
+                    }
+                )
+    df = pd.DataFrame(rows).set_index("model")
+    if args.save:
+        df.to_csv(args.save)
+    print(
+        f"{len(models)} shared models, {args.folds}-fold leave-models-out x {len(args.seeds)} seeds "
+        f"({time.time() - t:.0f} s); error = judgebench LC - official LC, points"
+    )
+    for name in ("estimate", "estimate + correction"):
+        print(summary(name, df[name] - df["official"], df[name], df["official"]))
+    print(
+        f"correction over folds: alpha {df['alpha'].min():+.3f} to {df['alpha'].max():+.3f}, gamma "
+        f"{df['gamma'].min():+.3f} to {df['gamma'].max():+.3f}"
+    )
 
-    on_board = [m for m in weights.index if m in board.index and board.loc[m, "n_total"] == 805]
-    prior = marginal_from_official(weights.loc[on_board], official[on_board])[:2]
-    fitted_with = [m for m in full if m in weights.index]
-    loo = {}
-    t = time.time()
-    for m in full:
-        others = ann[ann.generator_2.isin([x for x in fitted_with if x != m])]
-        d = estimate_difficulty(others, weights, prior)
-        loo[m] = fit_lc(ann[ann.generator_2 == m].reset_index(drop=True), d, lc.gamed).length_controlled_winrate
-    loo = pd.Series(loo)
-    print("leave-one-out  ", {k: round(v, 3) for k, v in summary(loo, official[full]).items()},
-          f"({time.time() - t:.1f} s)")
-    print("(the gamed stand-ins keep the full-data difficulty in both figures)")
-
-    print("\nfiles with missing rows: official | judgebench (by instruction) | imitating row-position lookup")
-    by_position = pd.Series(lc.difficulty.loc[canonical].to_numpy())
-    for m in short:
-        part = ann[ann.generator_2 == m].reset_index(drop=True)
-        ours = fit_lc(part, lc.difficulty, lc.gamed).length_controlled_winrate
-        shifted = pd.Series(by_position.iloc[: len(part)].to_numpy(), index=part["instruction"])
-        gamed_shifted = lc.gamed.copy()
-        imitated = fit_lc(part, pd.concat([shifted, lc.difficulty[~lc.difficulty.index.isin(shifted.index)]]),
-                          gamed_shifted).length_controlled_winrate
-        print(f"  {m:24s} {official[m]:6.2f} | {ours:6.2f} | {imitated:6.2f}   ({sizes[m]} rows)")
+    d, _ = alpacaeval_lc.fit_difficulty(ann, weights, board)
+    gamed = alpacaeval_lc.gamed_standin(lengths, d, weights)
+    corr = alpacaeval_lc.lc_correction(ann, weights, board, lengths)
+    short = [m for m in sizes.index if sizes[m] < 805 and m in board.index]
+    err = {
+        m: float(
+            alpacaeval_lc.correct_lc(
+                fit_lc(by_model[m], d, gamed).length_controlled_winrate,
+                100 * np.nanmean(by_model[m]["preference"] - 1),
+                corr,
+            )
+        )
+        - official[m]
+        for m in short
+    }
+    print(
+        "files with missing rows (shipped inputs; official LC used row-shifted difficulties): "
+        + ", ".join(f"{m} {e:+.2f}" for m, e in err.items())
+    )
 
 
 if __name__ == "__main__":

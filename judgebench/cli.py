@@ -48,7 +48,7 @@ def _cmd_leaderboard(args) -> int:
         write_report(args.report, board=board, annotations=source,
                      inputs=[args.out] if args.out else None, title="judgebench leaderboard")
         print(f"wrote {args.report}")
-    print(f"\nLC difficulty: {info['lc_difficulty']}")
+    print(f"\nLC inputs: {info['lc_difficulty']}")
     if info["missing_preferences"]:
         print("rows without a preference (excluded from the rates, counted here): "
               + ", ".join(f"{printable(m)} {n}" for m, n in info["missing_preferences"].items()))
@@ -333,12 +333,13 @@ def _cmd_tiny(args) -> int:
 
     if args.tiny_command == "fit":
         tiny = fit_tiny(load_annotations(args.annotations, keep_extra=False), n_anchors=args.n_anchors, seed=args.seed,
-                        dim=args.dim, anchor_method=args.anchor_method)
+                        dim=args.dim, n_draws=args.draws)
         tiny.save(args.out)
-        q = tiny.cv_abs_error_q95
-        print(f"wrote {args.out}: {len(tiny.anchors)} anchors of {len(tiny.item_keys)} instructions, dimension "
-              f"{tiny.dim}, fitted on {len(tiny.fitted_on)} models; cross-validated 95th-percentile error: "
-              + ", ".join(f"{k} {100 * v:.1f}" for k, v in q.items()) + " points")
+        e = tiny.expected_error
+        print(f"wrote {args.out}: {len(tiny.anchors)} anchors of {len(tiny.item_keys)} instructions (one drawn at random "
+              f"per stratum, best of {tiny.n_draws} draws), fitted on {len(tiny.fitted_on)} models; this draw's error "
+              f"on the fitted models, each left out of the IRT fit: {e['chosen_draw']:.2f} points RMS (a typical draw "
+              f"{e['typical_draw']:.2f}; bench/tiny.py measures it on models outside the fit)")
         if tiny.excluded:
             print("left out of the fit: " + "; ".join(f"{printable(m)} ({why})" for m, why in tiny.excluded.items()))
         return 0
@@ -365,11 +366,11 @@ def _cmd_tiny(args) -> int:
         print(f"{printable(result['model'])}: ESTIMATED win rate {result['estimate']:.1f} "
               f"[{result['ci_low']:.1f}, {result['ci_high']:.1f}] ({result['recommended']}, from "
               f"{result['n_anchors']} anchors)")
-        for k in ("anchor", "p-irt", "gp-irt", "lc"):
+        for k in ("difference", "stratified", "p-irt", "lc"):
             if k in result:
                 r = result[k]
-                print(f"  {k:7s} {r['estimate']:5.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}]"
-                      + ("  (length-controlled)" if k == "lc" else ""))
+                ci = f" [{r['ci_low']:.1f}, {r['ci_high']:.1f}]" if r.get("ci_low") is not None else " (no interval)"
+                print(f"  {k:10s} {r['estimate']:5.1f}{ci}" + ("  (length-controlled)" if k == "lc" else ""))
         if "warning" in result:
             print(f"  warning: {result['warning']}")
     return 0
@@ -416,8 +417,9 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the CIs (0: none)")
     lb.add_argument("--seed", type=int, default=0)
     lb.add_argument("--workers", type=int, default=None, help="processes (default: up to 4, one per core)")
-    lb.add_argument("--lc-solver", choices=["fast", "liblinear"], default="fast",
-                    help="fast: exact optimum (default); liblinear: AlpacaEval's own solver, bit for bit, ~10x slower")
+    lb.add_argument("--lc-solver", choices=["fast", "liblinear"], default=None,
+                    help="fast: exact optimum; liblinear: AlpacaEval's own solver, bit for bit, ~10x slower (default: "
+                         "liblinear with AlpacaEval's own LC inputs, else fast)")
     lb.add_argument("--no-detect", action="store_true", help="skip the cheating checks on the outputs (~0.14 s a model)")
     lb.add_argument("--format", choices=["text", "markdown"], default="text", help="how to print the table")
     lb.add_argument("--report", metavar="HTML", help="also write the HTML report (leaderboard, charts, breakdowns)")
@@ -507,9 +509,9 @@ def build_parser() -> argparse.ArgumentParser:
     tf.add_argument("--annotations", nargs="+", required=True, metavar="PATH")
     tf.add_argument("--out", required=True, metavar="JSON")
     tf.add_argument("--n-anchors", type=int, default=100)
-    tf.add_argument("--dim", type=int, help="IRT dimension (default: chosen by cross-validated estimation error)")
-    tf.add_argument("--anchor-method", choices=["strata", "kmeans"], default="strata",
-                    help="strata: equal strata of items by mean score (default); kmeans: tinyBenchmarks' clusters")
+    tf.add_argument("--dim", type=int, default=1, help="IRT dimension of the control variate (default 1)")
+    tf.add_argument("--draws", type=int, default=200,
+                    help="stratified random anchor draws to choose from by leave-models-out expected error")
     tf.add_argument("--seed", type=int, default=0)
     ta = tsub.add_parser("anchors", help="write the anchor instructions as an eval-set file")
     ta.add_argument("--tiny", required=True, metavar="JSON")

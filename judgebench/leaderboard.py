@@ -38,9 +38,7 @@ from .stats.winrate import winrate_metrics
 ALPACAEVAL_COLUMNS = ["win_rate", "standard_error", "n_wins", "n_wins_base", "n_draws", "n_total",
                       "discrete_win_rate", "mode", "avg_length", "length_controlled_winrate", "lc_standard_error"]
 EXTRA_COLUMNS = ["win_rate_ci_low", "win_rate_ci_high", "lc_ci_low", "lc_ci_high", "n_missing", "n_empty_outputs",
-                 "n_bootstrap", "cheating_flags"]
-
-
+                 "n_bootstrap", "cheating_flags", "lc_inputs"]
 MIN_ROWS_FOR_LC = 2  # with fewer judged rows there is no length effect to fit: LC is left empty
 
 
@@ -49,6 +47,9 @@ class LCInputs:
     difficulty: pd.Series | None  # indexed by instruction text
     gamed: pd.DataFrame | None  # generator, instruction, std_delta_len, preference
     source: str  # how the difficulty was obtained, for the report
+    kind: str = "estimated"  # the `lc_inputs` column: official, given, judgebench estimate (held-out error), ...
+    official: bool = False  # AlpacaEval's own files: the LC is exact with the liblinear solver
+    correction: dict | None = None  # shipped estimate only: alpacaeval_lc.correct_lc undoes its attenuation
 
 
 def read_difficulty(path: str | Path) -> pd.Series:
@@ -67,25 +68,44 @@ def read_difficulty(path: str | Path) -> pd.Series:
 
 def resolve_lc_inputs(annotations: pd.DataFrame, difficulty: pd.Series | None = None,
                       gamed: pd.DataFrame | None = None) -> LCInputs:
+    """The LC inputs, in this order: the difficulty the caller gives; AlpacaEval's own files (a folder
+    named by $JUDGEBENCH_ALPACAEVAL_LC_DIR, or the local Hugging Face cache); judgebench's shipped
+    AlpacaEval 2.0 estimate; a joint fit over the given models."""
     instructions = annotations["instruction"]
+    official = alpacaeval_lc.official_inputs_for(instructions) if difficulty is None else None
+    if official is not None:
+        return LCInputs(official[0], official[1] if gamed is None else gamed, official[2], "official", True)
     shipped = alpacaeval_lc.inputs_for(instructions)
+    kind = "estimated"
     if difficulty is not None:
         text_of = {instruction_key(t): t for t in pd.unique(instructions)}
         difficulty = difficulty.rename(index=lambda k: text_of.get(k, k))  # keyed files, as judgebench ships
-        source = "given"
+        source, kind = "given", "given"
     elif shipped is not None:
-        difficulty, source = shipped[0], "judgebench's AlpacaEval 2.0 estimate"
+        difficulty = shipped[0]
+        held_out = alpacaeval_lc.ESTIMATE_HELD_OUT
+        kind = f"judgebench estimate (held-out MAE {held_out['mae']:.2f}, max {held_out['max']:.2f})"
+        source = (f"judgebench's AlpacaEval 2.0 estimate (AlpacaEval's own files not found; expected error on a "
+                  f"new model by leave-models-out: MAE {held_out['mae']:.2f}, max {held_out['max']:.2f} LC "
+                  f"points; set {alpacaeval_lc.LC_DIR_ENV} for exact LC)")
     else:
         n_models = (annotations["generator_1"] != annotations["generator_2"]).groupby(annotations["generator_2"]).any()
         if n_models.sum() < 2:
             return LCInputs(None, None, "none: not the AlpacaEval set and fewer than 2 models to estimate from "
-                                        "(pass --difficulty)")
+                                        "(pass --difficulty)", "none")
         difficulty = estimate_difficulty(annotations)
         source = f"joint fit over the {int(n_models.sum())} given models"
+        kind = "joint fit over the given models"
+    correction = None
+    if kind.startswith("judgebench estimate"):
+        if gamed is None:
+            correction = alpacaeval_lc.load_correction()
+        else:  # the held-out figure is for the shipped stand-ins with the correction
+            kind = "judgebench difficulty estimate, given gamed rows (no held-out figure)"
     if gamed is None and shipped is not None:
         gamed = shipped[1]
         source += "; gamed baselines: judgebench's stand-ins"
-    return LCInputs(difficulty, gamed, source)
+    return LCInputs(difficulty, gamed, source, kind, correction=correction)
 
 
 def _seed_for(model: str, seed: int) -> int:
@@ -94,7 +114,7 @@ def _seed_for(model: str, seed: int) -> int:
 
 
 def model_row(model: pd.DataFrame, lc: LCInputs, n_boot: int = 1000, seed: int = 0, level: float = 0.95,
-              lc_solver: str = "fast") -> dict:
+              lc_solver: str | None = None) -> dict:
     """One leaderboard row for one candidate's annotations (len_1/len_2 columns, preference in [1, 2])."""
     name = model["generator_2"].iloc[0]
     row = winrate_metrics(model["preference"])
@@ -103,9 +123,16 @@ def model_row(model: pd.DataFrame, lc: LCInputs, n_boot: int = 1000, seed: int =
     row["mode"] = "community"
     fit = None
     if lc.difficulty is not None and model["preference"].notna().sum() >= MIN_ROWS_FOR_LC:
-        fit = fit_lc(model, lc.difficulty, lc.gamed, solver=lc_solver)
+        solver = lc_solver or ("liblinear" if lc.official else "fast")  # exact where the inputs are AlpacaEval's
+        fit = fit_lc(model, lc.difficulty, lc.gamed, solver=solver)
+        row["lc_inputs"] = lc.kind
         row["length_controlled_winrate"] = fit.length_controlled_winrate
         row["lc_standard_error"] = fit.lc_standard_error
+        if lc.correction is not None and fit.design is not None:  # not the baseline's 50; monotone, so CIs map too
+            lc_value, wr = fit.length_controlled_winrate, row["win_rate"]
+            row["length_controlled_winrate"] = float(alpacaeval_lc.correct_lc(lc_value, wr, lc.correction))
+            slope = (alpacaeval_lc.correct_lc(lc_value + 1e-4, wr, lc.correction) - row["length_controlled_winrate"]) / 1e-4
+            row["lc_standard_error"] = float(fit.lc_standard_error * slope)
     row["n_bootstrap"] = n_boot
     if "output_2" in model:  # the cheating checks (judgebench.detect): names of those that flagged, or ""
         row["cheating_flags"] = flag_summary(detect(model.rename(columns={"output_2": "output"}), name))
@@ -114,11 +141,14 @@ def model_row(model: pd.DataFrame, lc: LCInputs, n_boot: int = 1000, seed: int =
         row["win_rate_ci_low"], row["win_rate_ci_high"] = percentile_ci(
             bootstrap_winrate(model["preference"].to_numpy(float), counts), level)
         if fit is not None:
-            row["lc_ci_low"], row["lc_ci_high"] = percentile_ci(bootstrap_lc(fit, counts), level)
+            samples = bootstrap_lc(fit, counts)
+            if lc.correction is not None and fit.design is not None:
+                samples = alpacaeval_lc.correct_lc(samples, row["win_rate"], lc.correction)
+            row["lc_ci_low"], row["lc_ci_high"] = percentile_ci(samples, level)
     return {"model": name, **row}
 
 
-def _rows_for(models: list[pd.DataFrame], lc: LCInputs, n_boot: int, seed: int, lc_solver: str) -> list[dict]:
+def _rows_for(models: list[pd.DataFrame], lc: LCInputs, n_boot: int, seed: int, lc_solver: str | None) -> list[dict]:
     return [model_row(m, lc, n_boot, seed, lc_solver=lc_solver) for m in models]
 
 
@@ -129,7 +159,7 @@ def default_workers() -> int:
 def make_leaderboard(annotations: Iterable[str | Path] | pd.DataFrame, difficulty: pd.Series | None = None,
                      gamed: Iterable[str | Path] | pd.DataFrame | None = None, n_boot: int = 1000, seed: int = 0,
                      workers: int | None = None, existing: pd.DataFrame | None = None,
-                     lc_solver: str = "fast", detect_cheating: bool = True) -> tuple[pd.DataFrame, dict]:
+                     lc_solver: str | None = None, detect_cheating: bool = True) -> tuple[pd.DataFrame, dict]:
     """Leaderboard (index = model) sorted by LC, and info about the LC inputs and missing data.
 
     detect_cheating: run judgebench.detect on each candidate's outputs (when the frame has them) and
@@ -171,7 +201,7 @@ def make_leaderboard(annotations: Iterable[str | Path] | pd.DataFrame, difficult
         board = pd.concat([existing.reindex(columns=board.columns), board]) if len(board) else existing
     sort_key = "length_controlled_winrate" if board["length_controlled_winrate"].notna().any() else "win_rate"
     board = board.sort_values(sort_key, ascending=False)
-    info = {"lc_difficulty": lc.source, "n_models": len(board), "n_fitted": len(rows),
+    info = {"lc_difficulty": lc.source, "lc_inputs": lc.kind, "n_models": len(board), "n_fitted": len(rows),
             "missing_preferences": {m: int(n) for m, n in board["n_missing"].items() if n and n > 0},
             "empty_outputs": {m: int(n) for m, n in board["n_empty_outputs"].items() if n and n > 0},
             "flagged": [m for m, f in board["cheating_flags"].items() if isinstance(f, str) and f]}

@@ -1,4 +1,4 @@
-"""Rebuild judgebench/data/alpacaeval2_{difficulty,gamed_standin}.csv from a data folder.
+"""Rebuild judgebench/data/alpacaeval2_{difficulty,gamed_standin}.csv and _lc_correction.json from a data folder.
 
     python scripts/build_alpacaeval_lc_inputs.py [DATA_DIR]     (default: $JUDGEBENCH_DATA)
 
@@ -18,7 +18,13 @@ def main() -> None:
     alpacaeval_lc.PACKAGE_DATA.mkdir(exist_ok=True)
     difficulty.to_csv(alpacaeval_lc.DIFFICULTY_FILE, index=False, float_format="%.10f")
     gamed.to_csv(alpacaeval_lc.GAMED_FILE, index=False, float_format="%.10f")
-    print(json.dumps({k: v for k, v in facts.items() if k != "models_used"} | {"n_models": len(facts["models_used"])}))
+    correction = {k: round(v, 10) if isinstance(v, float) else v for k, v in facts["lc_correction"].items()}
+    alpacaeval_lc.CORRECTION_FILE.write_text(json.dumps(correction, indent=1) + "\n")
+    print(
+        json.dumps(
+            {k: v for k, v in facts.items() if k != "models_used"} | {"n_models": len(facts["models_used"])}
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -101,7 +101,9 @@ def test_gamed_annotations_replace_the_shipped_stand_ins(tmp_path, alpaca_dir, c
         cli_env)
     a, b = pd.read_csv(out_default, index_col=0), pd.read_csv(out_gamed, index_col=0)
     assert a.loc["claude", "win_rate"] == b.loc["claude", "win_rate"]
-    assert abs(a.loc["claude", "length_controlled_winrate"] - b.loc["claude", "length_controlled_winrate"]) > 0.5
+    # (the default LC also carries the shipped-inputs correction, which given gamed rows do not get)
+    assert abs(a.loc["claude", "length_controlled_winrate"] - b.loc["claude", "length_controlled_winrate"]) > 0.2
+    assert a.loc["claude", "lc_inputs"].startswith("judgebench estimate") and "given gamed" in b.loc["claude", "lc_inputs"]
 
     from judgebench.io import load_annotations
     from judgebench.stats.lc import gamed_rows_from_annotations

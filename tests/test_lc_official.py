@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 from scipy.stats import spearmanr
 
 from judgebench.leaderboard import resolve_lc_inputs
@@ -9,7 +10,9 @@ from judgebench.stats.lc import fit_lc
 
 
 def _lc(ann, model, difficulty, gamed):
-    return fit_lc(ann[ann.generator_2 == model].reset_index(drop=True), difficulty, gamed).length_controlled_winrate
+    return fit_lc(
+        ann[ann.generator_2 == model].reset_index(drop=True), difficulty, gamed
+    ).length_controlled_winrate
 
 
 def test_shipped_difficulty_reproduces_official_lc(all_annotations, official_board):
@@ -26,7 +29,9 @@ def test_shipped_difficulty_reproduces_official_lc(all_annotations, official_boa
     assert spearmanr(ours, official)[0] >= 0.99
 
 
-def test_official_figures_of_short_files_carry_the_row_position_lookup(all_annotations, official_board, alpaca_dir):
+def test_official_figures_of_short_files_carry_the_row_position_lookup(
+    all_annotations, official_board, alpaca_dir
+):
     """AlpacaEval looks difficulty up by row position; in a file with missing rows every row after
     the first gap gets the difficulty of another instruction. Imitating that lookup brings our LC
     closer to the official figure than the correct join does: the official figures carry the bug."""
@@ -47,3 +52,111 @@ def test_official_figures_of_short_files_carry_the_row_position_lookup(all_annot
         closer += abs(bugged - official) < abs(aligned - official)
     assert closer >= 4
     assert np.isfinite(by_position).all()
+
+
+def _hub_cache(root, files: dict) -> None:
+    """A Hugging Face cache in hub layout holding the dataset tatsu-lab/alpaca_eval at one revision."""
+    repo = root / "datasets--tatsu-lab--alpaca_eval"
+    snap = repo / "snapshots" / "0123456789abcdef0123456789abcdef01234567"
+    snap.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(snap.name)
+    for name, frame in files.items():
+        frame.to_csv(snap / name, index=name == "instruction_difficulty.csv")
+
+
+@pytest.mark.reference
+def test_official_inputs_in_a_hub_cache_give_the_reference_packages_lc(
+    all_annotations, alpaca_dir, reference_python, tmp_path, monkeypatch
+):
+    """AlpacaEval's own LC inputs found in a local Hugging Face cache: the leaderboard uses them (and
+    says so), with the liblinear solver, and its LC is alpaca-eval 0.6.6's on the same hub files. The
+    inputs are a known stand-in unlike judgebench's shipped estimate, so the estimate cannot pass."""
+    from test_lc_reference import _run_reference
+
+    from judgebench.io import load_outputs
+    from judgebench.leaderboard import make_leaderboard
+    from judgebench.stats.alpacaeval_lc import to_hub_layout
+
+    canonical = load_outputs(alpaca_dir / "eval_set.json.gz")["instruction"].tolist()
+    shipped = resolve_lc_inputs(all_annotations)
+    rng = np.random.default_rng(3)
+    d_star = pd.Series(
+        1.2 * shipped.difficulty.loc[canonical].to_numpy() + rng.normal(0, 0.3, 805), index=canonical
+    )
+    df_gamed = to_hub_layout(canonical, d_star, shipped.gamed)
+    _hub_cache(
+        tmp_path / "hub",
+        {
+            "df_gamed.csv": df_gamed,
+            "instruction_difficulty.csv": pd.DataFrame({"instruction_difficulty": d_star.values}),
+        },
+    )
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("JUDGEBENCH_ALPACAEVAL_LC_DIR", raising=False)
+
+    model = "alpaca-7b"
+    part = all_annotations[all_annotations.generator_2 == model].reset_index(drop=True)
+    board, info = make_leaderboard(part, n_boot=0, workers=1, detect_cheating=False)
+    assert board.loc[model, "lc_inputs"] == "official" and "Hugging Face cache" in info["lc_difficulty"]
+    ref = _run_reference(
+        reference_python, [alpaca_dir / "annotations" / f"{model}.json.gz"], df_gamed, tmp_path, "hub"
+    )
+    assert board.loc[model, "length_controlled_winrate"] == pytest.approx(
+        ref.loc[model, "length_controlled_winrate"], abs=0.01
+    )
+    assert (
+        abs(
+            board.loc[model, "length_controlled_winrate"]
+            - _lc(all_annotations, model, shipped.difficulty, shipped.gamed)
+        )
+        > 0.05
+    )
+
+
+def test_lc_dir_setting_and_fallback_to_the_estimate_say_what_they_used(
+    all_annotations, tmp_path, monkeypatch
+):
+    from judgebench.io import InputError
+
+    part = all_annotations[all_annotations.generator_2 == "alpaca-7b"]
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("JUDGEBENCH_ALPACAEVAL_LC_DIR", str(tmp_path))
+    (tmp_path / "df_gamed.csv").write_text("model,index,preference,std_delta_len,instruction_difficulty\n")
+    with pytest.raises(InputError, match="instruction_difficulty.csv not found"):
+        resolve_lc_inputs(part)
+    monkeypatch.delenv("JUDGEBENCH_ALPACAEVAL_LC_DIR")
+    lc = resolve_lc_inputs(
+        part
+    )  # nothing in the (empty) cache: the shipped estimate, with its held-out error
+    assert lc.kind.startswith("judgebench estimate (held-out MAE") and "leave-models-out" in lc.source
+
+
+@pytest.mark.slow
+def test_estimated_inputs_hold_on_models_left_out_of_the_estimate(
+    all_annotations, official_board, alpaca_dir
+):
+    """Leave-models-out, as a user's new model meets it: three models' annotations and official LC take
+    no part in the difficulty fit or the LC correction; their LC is then compared with the official."""
+    from judgebench.stats import alpacaeval_lc
+
+    weights = alpacaeval_lc.read_official_weights(alpaca_dir / "lc_weights_official.csv")
+    held_out = {"claude", "vicuna-7b", "gpt-3.5-turbo-1106"}
+    d, facts = alpacaeval_lc.fit_difficulty(all_annotations, weights, official_board, exclude=held_out)
+    assert not held_out & set(facts["models_used"])
+    lengths = alpacaeval_lc.gamed_lengths(alpaca_dir)
+    gamed = alpacaeval_lc.gamed_standin(lengths, d, weights)
+    corr = alpacaeval_lc.lc_correction(
+        all_annotations, weights, official_board, lengths, exclude=held_out, folds=3
+    )
+    raw, corrected = {}, {}
+    for m in held_out:
+        raw[m] = _lc(all_annotations, m, d, gamed)
+        wr = 100 * (all_annotations.loc[all_annotations.generator_2 == m, "preference"] - 1).mean()
+        corrected[m] = float(alpacaeval_lc.correct_lc(raw[m], wr, corr))
+    official = official_board["length_controlled_winrate"]
+    err = pd.Series({m: corrected[m] - official[m] for m in held_out})
+    raw_err = pd.Series({m: raw[m] - official[m] for m in held_out})
+    assert err.abs().max() <= 1.5, err
+    assert err.abs().mean() <= 0.6 and err.abs().mean() < raw_err.abs().mean(), (err, raw_err)

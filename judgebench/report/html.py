@@ -21,7 +21,7 @@ from . import charts
 COLUMNS = [  # (key, heading, board column or None for computed)
     ("rank", "#"), ("model", "model"), ("lc", "LC win rate"), ("lc_ci", "LC 95% CI"), ("wr", "win rate"),
     ("wr_ci", "WR 95% CI"), ("discrete", "discrete"), ("n", "n"), ("missing", "failures"), ("length", "avg length"),
-    ("flags", "cheating flags"),
+    ("flags", "cheating flags"), ("lc_inputs", "LC inputs"),
 ]
 
 
@@ -51,6 +51,8 @@ def leaderboard_rows(board: pd.DataFrame) -> list[dict]:
         flags = r.get("cheating_flags")
         flags = flags if isinstance(flags, str) else ""
         missing = int(r["n_missing"]) if pd.notna(r.get("n_missing")) else 0
+        lc_inputs = r.get("lc_inputs")
+        lc_inputs = lc_inputs if isinstance(lc_inputs, str) else ""
         cells = {
             "rank": (rank, str(rank)), "model": (str(m), html.escape(str(m))),
             "lc": (r["length_controlled_winrate"], _num(r["length_controlled_winrate"], "{:.2f}")),
@@ -66,6 +68,7 @@ def leaderboard_rows(board: pd.DataFrame) -> list[dict]:
             "n": (r["n_total"], str(int(r["n_total"]))), "missing": (missing, str(missing)),
             "length": (r["avg_length"], str(int(r["avg_length"]))),
             "flags": (flags, f'<span class="flag">{html.escape(flags)}</span>' if flags else ""),
+            "lc_inputs": (lc_inputs, html.escape(lc_inputs)),
         }
         rows.append({"model": str(m), "flagged": bool(flags), "cells": [
             {"key": k, "sort": _sort_value(cells[k][0]), "html": cells[k][1]} for k, _ in COLUMNS]})

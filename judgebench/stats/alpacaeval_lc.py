@@ -9,29 +9,43 @@ judgebench ships estimates, keyed by a hash of the instruction (no eval-set text
   the published weights reproduce the published LC of every leaderboard model (`difficulty.py`);
 - gamed stand-ins: for each gamed variant, the real length difference of its outputs against the
   baseline's, and as preference the probability its published weights give at that length and
-  difficulty (a soft label, which is what the GLM consumes).
+  difficulty (a soft label, which is what the GLM consumes);
+- an LC correction for these estimated inputs (`lc_correction`), fitted leave-models-out against the
+  official LC: the leaderboard applies it to LC made with the shipped inputs.
 
-`build()` makes both from a data folder laid out like `shared/data/`; `scripts/build_alpacaeval_lc_inputs.py`
-writes them to `judgebench/data/`, where `load()` finds them.
+`build()` makes all three from a data folder laid out like `shared/data/`;
+`scripts/build_alpacaeval_lc_inputs.py` writes them to `judgebench/data/`, where `load()` finds them.
+When AlpacaEval's own files are at hand (`find_official_files`: a folder named by
+$JUDGEBENCH_ALPACAEVAL_LC_DIR, or the local Hugging Face cache), they are used instead and the LC is
+exact (`official_inputs_for`).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ..io import load_annotations, load_outputs
+from ..io import InputError, load_annotations, load_outputs
 from .difficulty import estimate_difficulty, instruction_key, marginal_from_official
 from .lc import standardized_delta_len
 
 PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data"
 DIFFICULTY_FILE = PACKAGE_DATA / "alpacaeval2_difficulty.csv"
 GAMED_FILE = PACKAGE_DATA / "alpacaeval2_gamed_standin.csv"
+CORRECTION_FILE = PACKAGE_DATA / "alpacaeval2_lc_correction.json"
 GAMED_MODELS = ("gpt4_1106_preview_verbose", "gpt4_1106_preview_concise")
 N_INSTRUCTIONS = 805
+# AlpacaEval's own LC inputs: files of this Hugging Face dataset, rows in the eval set's canonical order.
+HUB_REPO = "tatsu-lab/alpaca_eval"
+HUB_DIFFICULTY, HUB_GAMED = "instruction_difficulty.csv", "df_gamed.csv"
+LC_DIR_ENV = "JUDGEBENCH_ALPACAEVAL_LC_DIR"
+# Expected error of the LC with the shipped (estimated) inputs on a model they have never seen:
+# leave-models-out over the shared files (5-fold x 3 seeds), `python bench/lc_accuracy.py --seeds 0 1 2`.
+ESTIMATE_HELD_OUT = {"mae": 0.24, "max": 1.70, "n_models": 39}  # 5-fold x 3 seeds, estimate + correction
 
 
 def read_official_weights(path: str | Path) -> pd.DataFrame:
@@ -41,35 +55,155 @@ def read_official_weights(path: str | Path) -> pd.DataFrame:
     return w
 
 
+def fit_difficulty(
+    annotations: pd.DataFrame,
+    weights: pd.DataFrame,
+    board: pd.DataFrame,
+    exclude: frozenset | set = frozenset(),
+) -> tuple[pd.Series, dict]:
+    """Difficulty per instruction (indexed by text) from the annotations of models with published
+    weights, and facts about the fit. `exclude`: models whose annotations and published LC take no
+    part (leave-models-out). (A monotone recalibration of these difficulties so that the official
+    weights reproduce the official LC of all 188 leaderboard models was tried: it fits that marginal
+    to 0.02 points RMS, but a left-out model's refitted LC got worse, MAE 0.67 against 0.48.)"""
+    rows = annotations.groupby("generator_2").size()
+    # Files with missing rows were fitted by AlpacaEval against row-shifted difficulties: leave them out.
+    used = [m for m in rows.index if rows[m] == N_INSTRUCTIONS and m in weights.index and m not in exclude]
+    on_board = [
+        m
+        for m in weights.index
+        if m in board.index and board.loc[m, "n_total"] == N_INSTRUCTIONS and m not in exclude
+    ]
+    official = board.loc[on_board, "length_controlled_winrate"]
+    mu, tau, rms = marginal_from_official(weights.loc[on_board], official)
+    difficulty = estimate_difficulty(annotations[annotations["generator_2"].isin(used)], weights, (mu, tau))
+    facts = {
+        "models_used": used,
+        "prior_mean": mu,
+        "prior_sd": tau,
+        "prior_rms_lc_residual": rms,
+        "models_for_prior": len(on_board),
+    }
+    return difficulty, facts
+
+
+def lc_correction(
+    annotations: pd.DataFrame,
+    weights: pd.DataFrame,
+    board: pd.DataFrame,
+    lengths: pd.DataFrame,
+    exclude: frozenset | set = frozenset(),
+    folds: int = 5,
+    seed: int = 0,
+) -> dict:
+    """(alpha, gamma) of logit(official LC) = logit(LC) + alpha + gamma (logit(LC) - logit(WR)), LC the
+    LC with estimated inputs and WR the raw win rate, fitted by least squares on the shared models'
+    LC from difficulties that left them out (K-fold over models).
+
+    Why: with estimated inputs every shared model came out too high when left out (+0.47 points on
+    average) and the error grew with the size of the length adjustment LC - WR (claude, claude-2.1 and
+    Mixtral's concise variant, whose LC is far above their WR, the most): the estimated inputs overstate
+    the length effect. A shift and a fraction of the length adjustment, fitted on models the estimate
+    has not seen, undo both."""
+    from .lc import fit_lc
+
+    sizes = annotations.groupby("generator_2").size()
+    models = [
+        m
+        for m in sizes.index
+        if sizes[m] == N_INSTRUCTIONS
+        and m in board.index
+        and m not in exclude
+        and m in weights.index
+        and weights.loc[m].abs().sum() > 0
+    ]
+    fold_of = dict(zip(models, np.random.default_rng(seed).permutation(len(models)) % folds, strict=True))
+    ours, raw = {}, {}
+    for k in range(folds):
+        left_out = {m for m in models if fold_of[m] == k}
+        d, _ = fit_difficulty(annotations, weights, board, exclude=set(exclude) | left_out)
+        gamed = gamed_standin(lengths, d, weights)
+        for m in left_out:
+            part = annotations[annotations["generator_2"] == m].reset_index(drop=True)
+            ours[m] = fit_lc(part, d, gamed).length_controlled_winrate
+            raw[m] = 100 * float(np.nanmean(part["preference"].to_numpy(float) - 1))
+    x = _logit([ours[m] for m in models])
+    adjustment = x - _logit([raw[m] for m in models])
+    y = _logit(board.loc[models, "length_controlled_winrate"].to_numpy(float)) - x
+    gamma, alpha = np.polyfit(adjustment, y, 1)
+    return {"alpha": float(alpha), "gamma": float(gamma), "n_models": len(models)}
+
+
+def _logit(lc_percent):
+    p = np.clip(np.asarray(lc_percent, float) / 100, 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
+def correct_lc(lc_percent, win_rate_percent, correction: dict):
+    """LC (percent) with the estimated-inputs correction applied (monotone in the LC)."""
+    z = _logit(lc_percent)
+    z = z + correction["alpha"] + correction["gamma"] * (z - _logit(win_rate_percent))
+    return 100 / (1 + np.exp(-z))
+
+
+def gamed_lengths(root: str | Path) -> pd.DataFrame:
+    """(generator, instruction, std_delta_len) of the gamed baselines' outputs against the baseline's."""
+    root = Path(root)
+    eval_set = load_outputs(root / "eval_set.json.gz")
+    base_len = eval_set.set_index("instruction")["output"].str.len()
+    parts = []
+    for g in GAMED_MODELS:
+        out = load_outputs(root / "model_outputs" / f"{g}.json.gz").set_index("instruction")["output"]
+        inst = out.index.intersection(base_len.index)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "generator": g,
+                    "instruction": inst,
+                    "std_delta_len": standardized_delta_len(base_len.loc[inst], out.loc[inst].str.len()),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def gamed_standin(lengths: pd.DataFrame, difficulty: pd.Series, weights: pd.DataFrame) -> pd.DataFrame:
+    """Gamed rows with, as preference, 1 + the probability their published weights give (a soft label)."""
+    w = weights.loc[lengths["generator"]].to_numpy(float)
+    x = np.column_stack(
+        [
+            np.tanh(lengths["std_delta_len"].to_numpy(float)),
+            lengths["instruction"].map(difficulty).to_numpy(float),
+        ]
+    )
+    return lengths.assign(preference=1 + expit(w[:, 0] * x[:, 0] + w[:, 1] * x[:, 1] + w[:, 2]))
+
+
 def build(data_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """(difficulty, gamed stand-in, facts about the fit) from `data_dir/alpacaeval/`."""
+    """(difficulty, gamed stand-in, facts about the fit, with the LC correction) from `data_dir/alpacaeval/`."""
     root = Path(data_dir) / "alpacaeval"
     weights = read_official_weights(root / "lc_weights_official.csv")
     board = pd.read_csv(root / "leaderboard_official.csv", index_col=0)
     annotations = load_annotations([root / "annotations"], keep_extra=False, workers=2)
-    rows = annotations.groupby("generator_2").size()
-    # Files with missing rows were fitted by AlpacaEval against row-shifted difficulties: leave them out.
-    used = [m for m in rows.index if rows[m] == N_INSTRUCTIONS and m in weights.index]
-    on_board = [m for m in weights.index if m in board.index and board.loc[m, "n_total"] == N_INSTRUCTIONS]
-    mu, tau, rms = marginal_from_official(weights.loc[on_board], board.loc[on_board, "length_controlled_winrate"])
-    difficulty = estimate_difficulty(annotations[annotations["generator_2"].isin(used)], weights, (mu, tau))
+    difficulty, facts = fit_difficulty(annotations, weights, board)
+    lengths = gamed_lengths(root)
+    gamed = gamed_standin(lengths, difficulty, weights)
+    facts["lc_correction"] = lc_correction(annotations, weights, board, lengths)
+    gamed = gamed.assign(instruction_key=gamed["instruction"].map(instruction_key))
+    diff_frame = pd.DataFrame(
+        {
+            "instruction_key": [instruction_key(i) for i in difficulty.index],
+            "instruction_difficulty": difficulty.to_numpy(),
+        }
+    )
+    return diff_frame, gamed[["generator", "instruction_key", "std_delta_len", "preference"]], facts
 
-    eval_set = load_outputs(root / "eval_set.json.gz")
-    base_len = eval_set.set_index("instruction")["output"].str.len()
-    gamed = []
-    for g in GAMED_MODELS:
-        out = load_outputs(root / "model_outputs" / f"{g}.json.gz").set_index("instruction")["output"]
-        inst = out.index.intersection(base_len.index)
-        sdl = standardized_delta_len(base_len.loc[inst], out.loc[inst].str.len())
-        w = weights.loc[g]
-        p = expit(w["len"] * np.tanh(sdl) + w["diff"] * difficulty.loc[inst].to_numpy() + w["not_gamed"])
-        gamed.append(pd.DataFrame({"generator": g, "instruction_key": [instruction_key(i) for i in inst],
-                                   "std_delta_len": sdl, "preference": 1 + p}))
-    diff_frame = pd.DataFrame({"instruction_key": [instruction_key(i) for i in difficulty.index],
-                               "instruction_difficulty": difficulty.to_numpy()})
-    facts = {"models_used": used, "prior_mean": mu, "prior_sd": tau, "prior_rms_lc_residual": rms,
-             "models_for_prior": len(on_board)}
-    return diff_frame, pd.concat(gamed, ignore_index=True), facts
+
+def load_correction() -> dict | None:
+    """The shipped LC correction for estimated inputs (`lc_correction`), if present."""
+    import json
+
+    return json.loads(CORRECTION_FILE.read_text()) if CORRECTION_FILE.exists() else None
 
 
 def load() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -93,6 +227,80 @@ def inputs_for(instructions: pd.Series | list[str]) -> tuple[pd.Series, pd.DataF
     return difficulty, gamed
 
 
+def find_official_files(folder: str | Path | None = None) -> tuple[Path, Path, str] | None:
+    """AlpacaEval's (instruction_difficulty.csv, df_gamed.csv) and where they were found: the folder
+    given (or named by $JUDGEBENCH_ALPACAEVAL_LC_DIR), else the local Hugging Face cache (hub layout,
+    $HF_HUB_CACHE / $HF_HOME honoured). Nothing is downloaded, so HF_HUB_OFFLINE always holds."""
+    folder = folder or os.environ.get(LC_DIR_ENV)
+    if folder:
+        paths = Path(folder) / HUB_DIFFICULTY, Path(folder) / HUB_GAMED
+        missing = [p.name for p in paths if not p.is_file()]
+        if missing:
+            raise InputError(
+                f"{', '.join(missing)} not found",
+                path=folder,
+                hint=f"put AlpacaEval's {HUB_DIFFICULTY} and {HUB_GAMED} there, or unset {LC_DIR_ENV}",
+            )
+        return paths[0], paths[1], f"folder {folder}"
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return None
+    cache_dir = os.environ.get("HF_HUB_CACHE") or (
+        str(Path(os.environ["HF_HOME"]) / "hub") if os.environ.get("HF_HOME") else None
+    )
+    found = [
+        try_to_load_from_cache(HUB_REPO, name, cache_dir=cache_dir, repo_type="dataset")
+        for name in (HUB_DIFFICULTY, HUB_GAMED)
+    ]
+    if all(isinstance(f, str) for f in found):
+        return Path(found[0]), Path(found[1]), f"Hugging Face cache ({HUB_REPO})"
+    return None
+
+
+def official_inputs_for(
+    instructions: pd.Series | list[str], folder: str | Path | None = None
+) -> tuple[pd.Series, pd.DataFrame, str] | None:
+    """AlpacaEval's own difficulty (indexed by instruction text) and gamed rows, when its files are
+    found and every instruction is in the AlpacaEval 2.0 set; None otherwise. Row j of its files is
+    the j-th instruction of the canonical order, which the shipped difficulty file keeps (by key)."""
+    found = find_official_files(folder)
+    if found is None or not DIFFICULTY_FILE.exists():
+        return None
+    diff_path, gamed_path, where = found
+    order = pd.read_csv(DIFFICULTY_FILE)["instruction_key"].tolist()
+    text_of = {instruction_key(t): t for t in pd.unique(pd.Series(instructions))}
+    if not set(text_of) <= set(order):
+        return None
+    names = [text_of.get(k, k) for k in order]
+    try:
+        diff = pd.read_csv(diff_path, index_col=0).squeeze("columns")
+        gamed = pd.read_csv(gamed_path)
+        difficulty = pd.Series(diff.to_numpy(float), index=[names[int(i)] for i in diff.index])
+        rows = pd.DataFrame(
+            {
+                "generator": gamed["model"].to_numpy(),
+                "instruction": [names[int(i)] for i in gamed["index"]],
+                "std_delta_len": gamed["std_delta_len"].to_numpy(float),
+                "preference": gamed["preference"].to_numpy(float) + 1,
+            }
+        )
+    except (KeyError, ValueError, IndexError) as e:
+        raise InputError(
+            f"not AlpacaEval's LC inputs ({type(e).__name__}: {e})",
+            path=diff_path.parent,
+            hint=f"{HUB_DIFFICULTY}: index, instruction_difficulty by canonical row; {HUB_GAMED}: "
+            "model, index, preference, std_delta_len, ...",
+        ) from None
+    if len(difficulty) != len(order):
+        raise InputError(
+            f"{len(difficulty)} difficulties for the {len(order)} instructions",
+            path=diff_path,
+            hint="use AlpacaEval 2.0's instruction_difficulty.csv",
+        )
+    return difficulty, rows, f"AlpacaEval's official inputs ({where})"
+
+
 def to_hub_layout(order: list[str], difficulty: pd.Series, gamed: pd.DataFrame) -> pd.DataFrame:
     """Difficulty and gamed rows as AlpacaEval's hub file `df_gamed.csv` (for running the reference
     package on the same inputs). AlpacaEval reads the difficulty of its j-th annotation row from
@@ -101,9 +309,16 @@ def to_hub_layout(order: list[str], difficulty: pd.Series, gamed: pd.DataFrame) 
     blocks = []
     for _, g in gamed.groupby("generator", sort=False):
         g = g.assign(rank=g["instruction"].map(pos)).sort_values("rank", kind="stable")
-        blocks.append(pd.DataFrame({"model": g["generator"].to_numpy(), "index": g["rank"].to_numpy(),
-                                    "preference": g["preference"].to_numpy() - 1,
-                                    "std_delta_len": g["std_delta_len"].to_numpy(),
-                                    "instruction_difficulty": g["instruction"].map(difficulty).to_numpy(),
-                                    "not_gamed_baseline": False}))
+        blocks.append(
+            pd.DataFrame(
+                {
+                    "model": g["generator"].to_numpy(),
+                    "index": g["rank"].to_numpy(),
+                    "preference": g["preference"].to_numpy() - 1,
+                    "std_delta_len": g["std_delta_len"].to_numpy(),
+                    "instruction_difficulty": g["instruction"].map(difficulty).to_numpy(),
+                    "not_gamed_baseline": False,
+                }
+            )
+        )
     return pd.concat(blocks, ignore_index=True)

@@ -145,3 +145,4 @@ def estimate_difficulty(annotations: pd.DataFrame, weights: pd.DataFrame | None 
         if not fixed.all():
             w[~fixed] = _w_step(P[~fixed], T[~fixed], d, w[~fixed])
     return pd.Series(d, index=instructions, name="instruction_difficulty")
+

@@ -1,25 +1,30 @@
-"""tinyBenchmarks for pairwise judges: a win rate from ~100 judgments instead of 805 (arXiv 2402.14992).
+"""tinyBenchmarks for pairwise judges: a win rate from ~100 judgments instead of 805 (arXiv 2402.14992),
+as a design-based estimate that holds for models the fit has never seen.
 
-Model (multidimensional 2PL on the models x instructions matrix of p = preference - 1 in [0, 1]):
-    P(candidate i wins item j) = sigmoid(theta_i . a_j - b_j),   theta_i, a_j in R^D
-fitted on the continuous scores (fractional Bernoulli likelihood) with Gaussian priors, by L-BFGS,
-D in {1, 2, 3} chosen by the estimates' error on held-out models (K-fold over models). Anchors: by
-default the median item of each of n equal strata of items sorted by the fitted models' mean score;
-or tinyBenchmarks' KMeans on the items' (a_j, b_j), the item nearest each centroid weighted by its
-cluster's share of items (see pick_anchors for why the default differs).
+Design. The items are sorted by the fitted models' mean score and cut into n strata, smaller where the
+fitted models' residuals spread more (items everyone loses need few anchors); one anchor
+is drawn at random inside each stratum, so every item's inclusion probability (1 / stratum size) is
+known. Many such draws are made and the shipped one is the draw with the least expected error, that
+is the mean squared error of its estimate over the fitted models when each is predicted by an IRT
+fit that left it out (K-fold over models). A set picked for its luck on the fitted models would carry
+that luck to every new model as a shared bias; the expected-error criterion picks among sets that are
+each unbiased by construction.
 
-Estimators of a new model's full win rate from its anchor scores y_k:
-- anchor:  sum_k w_k y_k (stratified sampling; its standard error from the training models'
-           within-cluster spread);
-- p-IRT:   theta fitted to the anchors; (n/N) mean(y_k) + (1 - n/N) mean of predictions on the rest;
-- gp-IRT:  lambda * anchor + (1 - lambda) * p-IRT, lambda = b^2 / (b^2 + v / (4n)), b the IRT
-           estimator's cross-validated error, v the mean per-item variance of the scores.
-Intervals: from the 95th percentile of each estimator's cross-validated absolute errors on the
-training models, scaled by sqrt(e(1 - e)) of the estimate e (errors grow with a win rate's spread);
-the anchor's never narrower than 1.96 times its stratified-sampling standard error. Where the anchors' own mean and the IRT
-prediction disagree beyond what the anchor's standard error allows (a model whose wins do not
-follow item difficulty: a null model that wins regardless of the instruction), the recommended
-estimate falls back to the anchor estimator.
+Estimators of a new model's full win rate from its anchor scores y_h (h = stratum):
+- difference (recommended): the IRT prediction f_j over all N items is a control variate,
+      estimate = mean_j f_j + sum_h W_h (y_h - f_anchor(h)),   W_h = N_h / N;
+  f uses the new model's ability fitted to its anchors (a rank-1 logistic, `fit_2pl` with dim 1 by
+  default: P(win) = sigmoid(theta a_j - b_j)). Whatever the model (even one whose wins ignore item
+  difficulty, like a null model), the residual term is a stratified estimate of the mean residual, so
+  the estimate is design-unbiased; a good f only makes it more precise.
+- stratified: sum_h W_h y_h, the same design without the control variate;
+- p-irt: the IRT prediction alone (observed anchors + predictions elsewhere), for comparison: it is
+  not design-unbiased and gets no interval.
+Interval: from the design variance. With one draw per stratum the within-stratum variance is not
+identifiable, so strata are collapsed in consecutive pairs (a standard, conservative estimator:
+v = sum over pairs of (W_h r_h - W_k r_k)^2 for the residuals r); its multiplier is the 95th percentile
+of |error| / sqrt(v) over random draws on the fitted models, each predicted by a fit that left it
+out. bench/tiny.py checks the coverage on models outside the fit altogether.
 """
 
 from __future__ import annotations
@@ -37,22 +42,26 @@ from scipy.special import expit
 from ..io import InputError
 from .difficulty import instruction_key
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MAX_FAILED_ANCHORS = 0.1  # share of anchors that may lack a verdict before estimate refuses
+ESTIMATORS = ("difference", "stratified", "p-irt")
+RECOMMENDED = "difference"
 
 
 def score_matrix(annotations: pd.DataFrame) -> pd.DataFrame:
     """Models x instructions frame of p = preference - 1 (NaN where absent); the baseline's self-
     comparison is left out."""
     df = annotations[annotations["generator_1"] != annotations["generator_2"]]
-    return df.pivot_table(index="generator_2", columns="instruction", values="preference", aggfunc="first") - 1
+    return (
+        df.pivot_table(index="generator_2", columns="instruction", values="preference", aggfunc="first") - 1
+    )
 
 
 def _unpack(x, n_models, n_items, dim):
     theta = x[: n_models * dim].reshape(n_models, dim)
-    rest = x[n_models * dim:]
+    rest = x[n_models * dim :]
     a = rest[: n_items * dim].reshape(n_items, dim)
-    b = rest[n_items * dim:]
+    b = rest[n_items * dim :]
     return theta, a, b
 
 
@@ -64,8 +73,13 @@ def fit_2pl(Y: np.ndarray, dim: int, seed: int = 0, prior: float = 1.0, max_iter
     Yz = np.where(has, Y, 0.0)
     rng = np.random.default_rng(seed)
     mean = np.clip(np.nanmean(Y, axis=0), 0.01, 0.99)
-    x0 = np.concatenate([0.1 * rng.standard_normal(n_models * dim), 0.1 * rng.standard_normal(n_items * dim),
-                         -np.log(mean / (1 - mean))])
+    x0 = np.concatenate(
+        [
+            0.1 * rng.standard_normal(n_models * dim),
+            0.1 * rng.standard_normal(n_items * dim),
+            -np.log(mean / (1 - mean)),
+        ]
+    )
 
     def loss(x):
         theta, a, b = _unpack(x, n_models, n_items, dim)
@@ -76,7 +90,7 @@ def fit_2pl(Y: np.ndarray, dim: int, seed: int = 0, prior: float = 1.0, max_iter
         g_theta = r @ a + prior * theta
         g_a = r.T @ theta + prior * a
         g_b = -r.sum(0) + prior * 0.1 * b
-        f = -ll + 0.5 * prior * ((theta ** 2).sum() + (a ** 2).sum() + 0.1 * (b ** 2).sum())
+        f = -ll + 0.5 * prior * ((theta**2).sum() + (a**2).sum() + 0.1 * (b**2).sum())
         return f, np.concatenate([g_theta.ravel(), g_a.ravel(), g_b])
 
     res = minimize(loss, x0, jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
@@ -107,19 +121,18 @@ class TinyModel:
     dim: int
     a: list[list[float]]
     b: list[float]
-    anchors: list[int]  # item indices
+    anchors: list[int]  # item index of each stratum's anchor, strata in order of mean score
     anchor_keys: list[str]
-    weights: list[float]
-    anchor_se_per_model: float  # typical standard error of the anchor estimator (win-rate units, 0-1)
-    irt_bias: float  # b in lambda: cross-validated RMS error of p-IRT
-    item_variance: float  # v in lambda
-    cv_abs_error_q95: dict = field(default_factory=dict)  # estimator -> 95th pct of CV |error| (0-1 units)
-    # 95th pct of CV |error| / sqrt(e(1-e)), e the estimate: errors grow with the win rate's spread
-    cv_scaled_error_q95: dict = field(default_factory=dict)
+    weights: list[float]  # W_h = N_h / N of each anchor's stratum
+    stratum_of: list[int]  # every item's stratum: its inclusion probability is 1 / its stratum's size
+    interval_z: float  # multiplier of the design standard error for a 95% interval (calibrated)
+    expected_error: dict = field(
+        default_factory=dict
+    )  # leave-models-out RMS error, points: chosen / typical draw
     fitted_on: list[str] = field(default_factory=list)
     excluded: dict = field(default_factory=dict)  # model -> why it was left out of the fit
     seed: int = 0
-    anchor_method: str = "kmeans"  # files written before the strata method existed used KMeans
+    n_draws: int = 0
 
     def save(self, path: str | Path) -> None:
         from ..fsutil import atomic_write
@@ -128,10 +141,22 @@ class TinyModel:
 
     @classmethod
     def load(cls, path: str | Path) -> TinyModel:
-        data = json.loads(Path(path).read_text())
-        if data.pop("format", None) != "judgebench-tiny" or data.get("version") != FORMAT_VERSION:
-            raise InputError("not a judgebench tiny file of this version", path=path,
-                             hint="refit with `judgebench tiny fit`")
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as e:
+            raise InputError(
+                f"cannot read a tiny file: {e}", path=path, hint="write one with `judgebench tiny fit`"
+            ) from None
+        if not isinstance(data, dict) or data.pop("format", None) != "judgebench-tiny":
+            raise InputError(
+                "not a judgebench tiny file", path=path, hint="write one with `judgebench tiny fit`"
+            )
+        if data.get("version") != FORMAT_VERSION:
+            raise InputError(
+                f"tiny file of version {data.get('version')}, this judgebench reads {FORMAT_VERSION}",
+                path=path,
+                hint="refit with `judgebench tiny fit`",
+            )
         return cls(**data)
 
 
@@ -139,213 +164,262 @@ def _eval_set_hash(keys: list[str]) -> str:
     return hashlib.sha256("".join(sorted(keys)).encode()).hexdigest()[:16]
 
 
-ANCHOR_METHODS = ("strata", "kmeans")
+def make_strata(Y: np.ndarray, n_strata: int, residuals: np.ndarray | None = None) -> list[np.ndarray]:
+    """Item indices of n strata of the items sorted by the models' mean score (lowest first).
+
+    Without residuals the strata are equal. With them (models x items, from fits that left each model
+    out), a stratum is smaller where the residuals spread more, so that W_h times the residual spread
+    is about the same in every stratum: with one draw per stratum that is what minimises
+    sum_h W_h^2 S_h^2 (Dalenius-Hodges' cumulative rule)."""
+    order = np.argsort(Y.mean(axis=0), kind="stable")
+    if residuals is None:
+        return np.array_split(order, n_strata)
+    spread = np.sqrt((residuals[:, order] ** 2).mean(axis=0))
+    window = max(3, len(order) // n_strata) | 1
+    smooth = np.convolve(np.pad(spread, window // 2, mode="edge"), np.ones(window) / window, mode="valid")
+    cum = np.cumsum(smooth)
+    cuts = np.searchsorted(cum, cum[-1] * np.arange(1, n_strata) / n_strata)
+    cuts = np.maximum(cuts, np.arange(1, n_strata))  # every stratum keeps at least one item
+    cuts = np.minimum(cuts, len(order) - n_strata + np.arange(1, n_strata))
+    cuts = np.maximum.accumulate(cuts)
+    return np.split(order, cuts)
 
 
-def pick_anchors(Y: np.ndarray, a: np.ndarray, b: np.ndarray, n_anchors: int, seed: int,
-                 method: str = "strata") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(anchor item indices, weights, stratum of every item).
+def strata_of(tiny: TinyModel) -> list[np.ndarray]:
+    """The tiny file's strata as item-index arrays, in order."""
+    labels = np.array(tiny.stratum_of)
+    return [np.flatnonzero(labels == h) for h in range(len(tiny.anchors))]
 
-    strata: items sorted by the fitted models' mean score, cut into n_anchors strata of equal size,
-            the median item of each; weights = stratum shares (all equal up to rounding).
-    kmeans: tinyBenchmarks' choice, KMeans on the items' (a, b), the item nearest each centroid,
-            weighted by its cluster's share.
-    Equal strata keep the estimator's variance near stratified sampling's for every model; KMeans
-    clusters fitted on mostly weak models give strong models a few heavy, unrepresentative anchors
-    (bench/tiny.py shows both)."""
-    if method == "strata":
-        order = np.argsort(Y.mean(axis=0), kind="stable")
-        strata = np.array_split(order, n_anchors)
-        labels = np.empty(Y.shape[1], dtype=int)
-        for c, members in enumerate(strata):
-            labels[members] = c
-        anchors = np.array([members[len(members) // 2] for members in strata])
-        return anchors, np.array([len(m) / Y.shape[1] for m in strata]), labels
-    if method != "kmeans":
-        raise InputError(f"unknown anchor method {method!r}", hint=f"use one of {', '.join(ANCHOR_METHODS)}")
-    from sklearn.cluster import KMeans
 
-    X = np.column_stack([a, b])
-    km = KMeans(n_clusters=n_anchors, n_init=10, random_state=seed).fit(X)
-    anchors, weights = [], []
-    for c in range(n_anchors):
-        members = np.flatnonzero(km.labels_ == c)
-        nearest = members[np.argmin(((X[members] - km.cluster_centers_[c]) ** 2).sum(1))]
-        anchors.append(int(nearest))
-        weights.append(len(members) / len(X))
-    return np.array(anchors), np.array(weights), km.labels_
+def draw_anchors(strata: list[np.ndarray], rng: np.random.Generator, n_draws: int) -> np.ndarray:
+    """(n_draws, n_strata) item indices: one item uniformly at random inside each stratum, per draw."""
+    sizes = np.array([len(s) for s in strata])
+    pick = (rng.random((n_draws, len(strata))) * sizes).astype(int)
+    return np.stack([s[pick[:, h]] for h, s in enumerate(strata)], axis=1)
+
+
+def _pair_groups(n: int) -> list[slice]:
+    """Consecutive strata collapsed in pairs (the last three together when n is odd)."""
+    if n < 2:
+        return []
+    cuts = list(range(0, n - 1, 2))
+    if n % 2:
+        cuts = cuts[:-1]
+    return [slice(c, c + 2) for c in cuts[:-1]] + [slice(cuts[-1], n)]
+
+
+def collapsed_variance(t: np.ndarray) -> np.ndarray:
+    """Collapsed-strata variance of sum_h t_h (t_h = W_h r_h, strata on the last axis, in order):
+    sum over groups of G / (G - 1) * sum_h (t_h - mean_g t)^2."""
+    v = np.zeros(t.shape[:-1])
+    for g in _pair_groups(t.shape[-1]):
+        part = t[..., g]
+        G = part.shape[-1]
+        v = v + G / (G - 1) * ((part - part.mean(-1, keepdims=True)) ** 2).sum(-1)
+    return v
 
 
 def estimates(tiny: TinyModel, y_anchor: np.ndarray) -> dict:
-    """Each estimator's win rate (0-1) from the anchor scores (in the order of tiny.anchors; NaN = an
-    anchor without a judgment, left out: the anchor weights are renormalised over the rest)."""
+    """Each estimator's win rate (0-1) and the difference estimator's design standard error, from
+    the anchor scores (in the order of tiny.anchors; NaN = an anchor without a judgment: left out,
+    the residual weights renormalised over the rest)."""
     a, b = np.array(tiny.a), np.array(tiny.b)
     have = ~np.isnan(y_anchor)
     anchors, y = np.array(tiny.anchors)[have], y_anchor[have]
     w = np.array(tiny.weights)[have]
-    n, N = len(anchors), len(b)
-    anchor_est = float(w @ y / w.sum())
+    w = w / w.sum()
     theta = fit_theta(y, a[anchors], b[anchors])
-    rest = np.setdiff1d(np.arange(N), anchors)
-    pred_rest = expit(a[rest] @ theta - b[rest])
-    pirt = float(n / N * y.mean() + (1 - n / N) * pred_rest.mean())
-    lam = tiny.irt_bias ** 2 / (tiny.irt_bias ** 2 + tiny.item_variance / (4 * n))
-    gpirt = float(lam * anchor_est + (1 - lam) * pirt)
-    return {"anchor": anchor_est, "p-irt": pirt, "gp-irt": gpirt, "lambda": lam}
+    f = expit(a @ theta - b)
+    residual = y - f[anchors]
+    difference = float(f.mean() + w @ residual)
+    stratified = float(w @ y)
+    rest = np.setdiff1d(np.arange(len(b)), anchors)
+    pirt = float((y.sum() + f[rest].sum()) / len(b))
+    return {
+        "difference": difference,
+        "stratified": stratified,
+        "p-irt": pirt,
+        "se": {
+            "difference": float(np.sqrt(collapsed_variance(w * residual))),
+            "stratified": float(np.sqrt(collapsed_variance(w * y))),
+        },
+    }
 
 
-def fit_tiny(annotations: pd.DataFrame, n_anchors: int = 100, seed: int = 0, dim: int | None = None,
-             cv_folds: int = 5, anchor_method: str = "strata") -> TinyModel:
+def _oof_residuals(Y: np.ndarray, dim: int, seed: int, folds: int) -> np.ndarray:
+    """y - f for every fitted model, f from an IRT fit that left the model's fold out (the model's
+    ability fitted on all its items: the draws' criterion needs residuals, not one anchor set's fit)."""
+    R = np.empty_like(Y)
+    fold_of = np.random.default_rng(seed + 7).permutation(len(Y)) % folds
+    for k in range(folds):
+        _, a, b = fit_2pl(Y[fold_of != k], dim, seed)
+        for i in np.flatnonzero(fold_of == k):
+            R[i] = Y[i] - expit(a @ fit_theta(Y[i], a, b) - b)
+    return R
+
+
+def fit_tiny(
+    annotations: pd.DataFrame,
+    n_anchors: int = 100,
+    seed: int = 0,
+    dim: int | None = None,
+    cv_folds: int = 5,
+    n_draws: int = 200,
+) -> TinyModel:
+    """IRT fit, strata, and the anchor draw with the least leave-models-out expected error."""
     M = score_matrix(annotations)
     per_model = M.notna().sum(axis=1)
     if per_model.median() < 0.67 * M.shape[1]:
-        raise InputError(f"the models cover {M.shape[1]} instructions between them but each only about "
-                         f"{int(per_model.median())}: annotation files of different eval sets are mixed",
-                         hint="fit one tiny model per eval set")
+        raise InputError(
+            f"the models cover {M.shape[1]} instructions between them but each only about "
+            f"{int(per_model.median())}: annotation files of different eval sets are mixed",
+            hint="fit one tiny model per eval set",
+        )
     complete = M.notna().all(axis=1)
-    excluded = {m: f"{int(M.shape[1] - n)} instructions not annotated" for m, n in per_model[~complete].items()}
+    excluded = {
+        m: f"{int(M.shape[1] - n)} instructions not annotated" for m, n in per_model[~complete].items()
+    }
     M = M[complete]  # a model missing items would bias the item parameters: left out, and listed
     if len(M) < 8:
-        raise InputError(f"only {len(M)} models have every instruction annotated: too few to fit an IRT model",
-                         hint="annotate at least 8 models on the full eval set (the shared set has 40)")
-    if n_anchors >= M.shape[1]:
-        raise InputError(f"{n_anchors} anchors for {M.shape[1]} instructions", hint="use fewer anchors")
+        raise InputError(
+            f"only {len(M)} models have every instruction annotated: too few to fit an IRT model",
+            hint="annotate at least 8 models on the full eval set (the shared set has 39)",
+        )
+    if not 2 <= n_anchors <= M.shape[1] // 2:
+        raise InputError(
+            f"{n_anchors} anchors for {M.shape[1]} instructions",
+            hint="use at least 2 anchors and at most half the instructions (two items per stratum)",
+        )
+    dim = 1 if dim is None else dim
     Y = M.to_numpy(float)
-    # Anchor estimator's standard error: stratified sampling with one item per stratum (KMeans clusters
-    # of a one-dimensional fit; the spread hardly depends on the dimension).
-    a1 = b1 = None
-    if anchor_method == "kmeans":
-        _, a1, b1 = fit_2pl(Y, 1, seed)
-    _, weights, labels = pick_anchors(Y, a1, b1, n_anchors, seed, anchor_method)
-    se2 = []
-    for i in range(len(Y)):
-        var = 0.0
-        for c in range(n_anchors):
-            members = labels == c
-            if members.sum() > 1:
-                var += weights[c] ** 2 * Y[i, members].var(ddof=1)
-        se2.append(var)
-    anchor_se = float(np.sqrt(np.mean(se2)))
-    item_variance = float(np.mean(Y.var(axis=0)))
-
-    if dim is None:  # the dimension whose estimates are best on held-out models
-        trials = {d: _cross_validate(Y, d, n_anchors, seed, cv_folds, anchor_se, item_variance, anchor_method)
-                  for d in (1, 2, 3)}
-        dim = min(trials, key=lambda d: np.mean(np.abs(trials[d]["gp-irt"])))
-        errors = trials[dim]
-    else:
-        errors = _cross_validate(Y, dim, n_anchors, seed, cv_folds, anchor_se, item_variance, anchor_method)
-    theta, a, b = fit_2pl(Y, dim, seed)
-    anchors, weights, _ = pick_anchors(Y, a, b, n_anchors, seed, anchor_method)
-    irt_bias = float(np.sqrt(np.mean(np.square(errors["p-irt"]))))
+    N = Y.shape[1]
+    R = _oof_residuals(Y, dim, seed, min(cv_folds, len(Y)))
+    strata = make_strata(Y, n_anchors, R)
+    W = np.array([len(s) for s in strata]) / N
+    labels = np.empty(N, dtype=int)
+    for h, members in enumerate(strata):
+        labels[members] = h
+    draws = draw_anchors(strata, np.random.default_rng(seed), n_draws)
+    T = R[:, draws] * W  # (models, draws, strata)
+    err = T.sum(-1) - R.mean(axis=1, keepdims=True)  # each draw's error on each model (0-1 units)
+    mse = (err**2).mean(axis=0)
+    best = int(np.argmin(mse))
+    z = np.abs(err) / np.sqrt(np.maximum(collapsed_variance(T), 1e-12))
+    _, a, b = fit_2pl(Y, dim, seed)
+    anchors = draws[best]
     keys = [instruction_key(t) for t in M.columns]
-    tiny = TinyModel(FORMAT_VERSION, _eval_set_hash(keys), keys, dim, a.tolist(), b.tolist(), anchors.tolist(),
-                     [keys[j] for j in anchors], weights.tolist(), anchor_se, irt_bias, item_variance,
-                     fitted_on=list(M.index), excluded=excluded, seed=seed, anchor_method=anchor_method)
-    tiny.cv_abs_error_q95 = {k: float(np.quantile(np.abs(v), 0.95)) for k, v in errors.items() if k != "scale"}
-    tiny.cv_scaled_error_q95 = {k: float(np.quantile(np.abs(np.array(v)) / np.array(errors["scale"][k]), 0.95))
-                                for k, v in errors.items() if k != "scale"}
-    return tiny
-
-
-def _cross_validate(Y, dim, n_anchors, seed, folds, anchor_se, item_variance, anchor_method) -> dict:
-    """Signed errors (estimate - full win rate, 0-1 units) of each estimator on held-out models:
-    refit without a fold of models, estimate each of its models from the anchors alone."""
-    fold_of = np.random.default_rng(seed).permutation(len(Y)) % folds
-    errors = {"anchor": [], "p-irt": []}
-    estimates_made = {"anchor": [], "p-irt": []}
-    for f in range(folds):
-        tr, te = fold_of != f, fold_of == f
-        _, a_f, b_f = fit_2pl(Y[tr], dim, seed)
-        anc, w, _ = pick_anchors(Y[tr], a_f, b_f, n_anchors, seed, anchor_method)
-        partial = TinyModel(FORMAT_VERSION, "", [], dim, a_f.tolist(), b_f.tolist(), anc.tolist(), [], w.tolist(),
-                            anchor_se, 0.0, item_variance)
-        for i in np.flatnonzero(te):
-            est = estimates(partial, Y[i, anc])
-            for k in ("anchor", "p-irt"):
-                errors[k].append(est[k] - Y[i].mean())
-                estimates_made[k].append(est[k])
-    bias = np.sqrt(np.mean(np.square(errors["p-irt"])))
-    lam = bias ** 2 / (bias ** 2 + item_variance / (4 * n_anchors))
-    errors["gp-irt"] = list(lam * np.array(errors["anchor"]) + (1 - lam) * np.array(errors["p-irt"]))
-    estimates_made["gp-irt"] = list(lam * np.array(estimates_made["anchor"]) + (1 - lam) * np.array(
-        estimates_made["p-irt"]))
-    errors["scale"] = {k: [_spread(e) for e in v] for k, v in estimates_made.items()}
-    return errors
-
-
-def _spread(p: float) -> float:
-    """sqrt(p (1 - p)), kept away from 0 so a near-zero estimate still gets an interval."""
-    p = min(max(p, 0.02), 0.98)
-    return float(np.sqrt(p * (1 - p)))
+    return TinyModel(
+        FORMAT_VERSION,
+        _eval_set_hash(keys),
+        keys,
+        dim,
+        a.tolist(),
+        b.tolist(),
+        anchors.tolist(),
+        [keys[j] for j in anchors],
+        W.tolist(),
+        labels.tolist(),
+        interval_z=float(np.quantile(z, 0.95)),
+        expected_error={
+            "chosen_draw": float(100 * np.sqrt(mse[best])),
+            "typical_draw": float(100 * np.sqrt(np.median(mse))),
+        },
+        fitted_on=list(M.index),
+        excluded=excluded,
+        seed=seed,
+        n_draws=n_draws,
+    )
 
 
 def lc_from_anchors(rows: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> dict | None:
     """LC win rate (percent) from the anchors' judgments alone: AlpacaEval's GLM fitted on the anchor
     rows (with the shipped gamed-baseline rows, as for a full fit), its length-free prediction
     averaged over every instruction of the eval set; 95% interval from refitting on resampled anchor
-    rows. AlpacaEval 2.0 only (it needs the difficulty of all 805 instructions); None elsewhere."""
+    rows; with the shipped inputs' correction (`alpacaeval_lc.correct_lc`, the anchors' raw win rate as WR),
+    as the leaderboard applies it. AlpacaEval 2.0 only (it needs the difficulty of all 805 instructions);
+    None elsewhere."""
     from . import alpacaeval_lc
     from .lc import bootstrap_lc, fit_lc, percentile_ci, predict_lc, resample_counts
 
     rows = rows[rows["preference"].notna()].reset_index(drop=True)
-    shipped = alpacaeval_lc.inputs_for(rows["instruction"]) if {"len_1", "len_2"} <= set(rows) and len(rows) else None
+    shipped = (
+        alpacaeval_lc.inputs_for(rows["instruction"])
+        if {"len_1", "len_2"} <= set(rows) and len(rows)
+        else None
+    )
     if shipped is None:
         return None
     difficulty, gamed = shipped
     every = difficulty.to_numpy(float)
     fit = fit_lc(rows, difficulty, gamed)
-    estimate = 100 * float(predict_lc(np.array(list(fit.weights.values())), every)[0].mean())
+    correction = alpacaeval_lc.load_correction()
+    win_rate = 100 * float((rows["preference"] - 1).mean())
+
+    def corrected(lc):
+        return alpacaeval_lc.correct_lc(lc, win_rate, correction) if correction is not None else lc
+
+    estimate = float(
+        corrected(100 * float(predict_lc(np.array(list(fit.weights.values())), every)[0].mean()))
+    )
     if n_boot == 0:
         return {"estimate": estimate, "ci_low": None, "ci_high": None}
     counts = resample_counts(len(rows), n_boot, np.random.default_rng(seed))
-    low, high = percentile_ci(bootstrap_lc(fit, counts, predict_on=every))
+    low, high = percentile_ci(corrected(bootstrap_lc(fit, counts, predict_on=every)))
     return {"estimate": estimate, "ci_low": float(low), "ci_high": float(high)}
 
 
-def estimate_from_annotations(tiny: TinyModel, annotations: pd.DataFrame, level_z: float = 1.96) -> dict:
-    """Estimates in percent, each with an interval, and the recommended one as `estimate`."""
+def estimate_from_annotations(tiny: TinyModel, annotations: pd.DataFrame) -> dict:
+    """Estimates in percent, with the recommended (difference) estimator's fields at the top level:
+    estimate, ci_low, ci_high (95%, from the design variance)."""
     rows = annotations[annotations["generator_1"] != annotations["generator_2"]]
     models = rows["generator_2"].unique()
     if len(models) != 1:
-        raise InputError(f"annotations hold {len(models)} models; estimate takes one", hint="pass one model's file")
+        raise InputError(
+            f"annotations hold {len(models)} models; estimate takes one", hint="pass one model's file"
+        )
     # rows without a verdict stay in (NaN): a failed anchor judgment is not a missing anchor
     keys = rows["instruction"].map(instruction_key)
     by_key = dict(zip(keys, rows["preference"].astype(float) - 1, strict=True))
     unjudged = [k for k in tiny.anchor_keys if k not in by_key]
     if unjudged:
-        raise InputError(f"{len(unjudged)} of the {len(tiny.anchor_keys)} anchors are not in the annotations",
-                         hint="annotate the anchor instructions listed by `judgebench tiny anchors` "
-                              "(or the whole eval set)")
+        raise InputError(
+            f"{len(unjudged)} of the {len(tiny.anchor_keys)} anchors are not in the annotations",
+            hint="annotate the anchor instructions listed by `judgebench tiny anchors` "
+            "(or the whole eval set)",
+        )
     foreign = [k for k in by_key if k not in set(tiny.item_keys)]
     if foreign:
-        raise InputError(f"{len(foreign)} instructions are not in the eval set this tiny model was fitted on",
-                         hint="use a tiny file fitted on the same eval set")
+        raise InputError(
+            f"{len(foreign)} instructions are not in the eval set this tiny model was fitted on",
+            hint="use a tiny file fitted on the same eval set",
+        )
     y = np.array([by_key[k] for k in tiny.anchor_keys])
     failed = int(np.isnan(y).sum())  # judged, but no verdict: estimated from the others, and said so
     if failed > MAX_FAILED_ANCHORS * len(y):
-        raise InputError(f"{failed} of the {len(y)} anchor judgments have no verdict: too few left for an estimate",
-                         hint="look at the failures in the annotation file, fix the judge and re-annotate them")
+        raise InputError(
+            f"{failed} of the {len(y)} anchor judgments have no verdict: too few left for an estimate",
+            hint="look at the failures in the annotation file, fix the judge and re-annotate them",
+        )
     est = estimates(tiny, y)
-    out = {"model": models[0], "n_anchors": len(y) - failed, "n_anchors_failed": failed, "lambda": est["lambda"]}
-    half = {"anchor": max(level_z * tiny.anchor_se_per_model, tiny.cv_scaled_error_q95["anchor"] * _spread(est["anchor"])),
-            **{k: tiny.cv_scaled_error_q95[k] * _spread(est[k]) for k in ("p-irt", "gp-irt")}}
-    for k in ("anchor", "p-irt", "gp-irt"):
-        out[k] = {"estimate": 100 * est[k], "ci_low": 100 * (est[k] - half[k]), "ci_high": 100 * (est[k] + half[k])}
-    # Wins that do not follow item difficulty: the IRT prediction and the anchors' own mean disagree.
-    disagreement = abs(est["anchor"] - est["p-irt"])
-    out["disagreement"] = 100 * disagreement
-    flagged = disagreement > 3 * tiny.anchor_se_per_model
-    recommended = "anchor" if flagged else "gp-irt"
-    out["recommended"] = recommended
-    out["estimate"] = out[recommended]["estimate"]
-    out["ci_low"], out["ci_high"] = out[recommended]["ci_low"], out[recommended]["ci_high"]
-    if flagged:
-        out["warning"] = ("the anchors' scores do not follow the items' difficulty as fitted models' do; the IRT "
-                          "estimators are unreliable for this model, so the anchor estimator is recommended")
+    out = {
+        "model": models[0],
+        "n_anchors": len(y) - failed,
+        "n_anchors_failed": failed,
+        "expected_error": tiny.expected_error,
+    }
+    for k in ESTIMATORS:
+        out[k] = {"estimate": 100 * est[k]}
+        if k in est["se"]:
+            half = tiny.interval_z * est["se"][k]
+            out[k].update(
+                ci_low=100 * max(est[k] - half, 0.0),
+                ci_high=100 * min(est[k] + half, 1.0),
+                standard_error=100 * est["se"][k],
+            )
+    out["recommended"] = RECOMMENDED
+    out.update({k: out[RECOMMENDED][k] for k in ("estimate", "ci_low", "ci_high")})
     if failed:
-        out["warning"] = (out.get("warning", "") + f"; {failed} anchor judgments failed and were left out "
-                          "(anchor weights renormalised)").lstrip("; ")
+        out["warning"] = f"{failed} anchor judgments failed and were left out (stratum weights renormalised)"
     lc = lc_from_anchors(rows[keys.isin(set(tiny.anchor_keys))])
     if lc is not None:
         out["lc"] = lc
