@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import platform
+import random
 import sys
 import time
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from .judges.protocols import PROTOCOLS, Pair, Protocol
 from .judges.spec import JudgeSpec, load_judge
 from .store import Judgment, Store, call_key
 
-LEASE_BATCH = 4
+LEASE_BATCH_MAX = 512  # keys leased in one transaction, at most (at least 2 x concurrency, and 32)
 
 
 @dataclass
@@ -84,6 +85,7 @@ async def _judge_one(spec: JudgeSpec, backend: Backend, store: Store, key: str, 
     request = request_for(spec, messages)
     raws, reason, verdict = [], None, None
     prompt_tokens = completion_tokens = 0
+    counts.setdefault("first_call_at", time.time())
     for attempt in range(1 + spec.max_parse_retries):
         try:
             response = await backend.complete(request)
@@ -101,7 +103,7 @@ async def _judge_one(spec: JudgeSpec, backend: Backend, store: Store, key: str, 
         counts["parse_retries"] += attempt < spec.max_parse_retries
     cost = spec.cost(prompt_tokens, completion_tokens)
     status = "ok" if verdict is not None else "failed"
-    store.put(Judgment(key, spec.name, spec.hash, backend.model, instruction, slot, status, verdict, reason, raws,
+    await store.aput(Judgment(key, spec.name, spec.hash, backend.model, instruction, slot, status, verdict, reason, raws,
                        len(raws), prompt_tokens, completion_tokens, cost))
     counts["succeeded" if status == "ok" else "failed"] += 1
     if status == "failed":
@@ -111,6 +113,58 @@ async def _judge_one(spec: JudgeSpec, backend: Backend, store: Store, key: str, 
     counts["completion_tokens"] += completion_tokens
     counts["cost"] += cost
     progress.step(cost)
+
+
+async def _call_leased(keys: list[str], spec: JudgeSpec, backend: Backend, store: Store, todo: dict,
+                       bar: _Progress, counts: dict) -> list[str]:
+    """Lease and judge `keys`; returns those another process holds. Every worker takes the next leased
+    key the moment it is free, so no worker idles while another has a queue (no batch tails); leases
+    are taken in big batches in the store's writer thread, the next batch while the current one is
+    still being judged, so the event loop never waits on the database."""
+    concurrency = max(1, backend.limits.concurrency)
+    batch = min(LEASE_BATCH_MAX, max(2 * concurrency, 32))
+    start = random.randrange(len(keys)) if keys else 0  # processes sharing a store start at different places
+    pending = collections.deque(keys[start:] + keys[:start])
+    ready: collections.deque[str] = collections.deque()
+    held_elsewhere: list[str] = []
+    leasing: asyncio.Task | None = None
+
+    async def lease_more() -> None:
+        nonlocal leasing
+        try:
+            while pending and len(ready) < concurrency:
+                wanted = [pending.popleft() for _ in range(min(batch, len(pending)))]
+                mine = await store.alease(wanted)
+                taken = set(mine)
+                held_elsewhere.extend(k for k in wanted if k not in taken)
+                ready.extend(mine)
+        finally:
+            leasing = None
+
+    async def worker() -> None:
+        nonlocal leasing
+        while True:
+            if len(ready) < concurrency and pending and leasing is None:
+                leasing = asyncio.ensure_future(lease_more())
+            if not ready:
+                if leasing is None:
+                    return
+                await asyncio.shield(leasing)
+                continue
+            key = ready.popleft()
+            await _judge_one(spec, backend, store, key, *todo[key], bar, counts)
+
+    workers = [asyncio.ensure_future(worker()) for _ in range(concurrency)]
+    try:
+        await asyncio.gather(*workers)
+    except BaseException:
+        for w in workers:
+            w.cancel()
+        if leasing is not None:
+            leasing.cancel()
+        await asyncio.gather(*workers, *([leasing] if leasing else []), return_exceptions=True)
+        raise
+    return held_elsewhere
 
 
 async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, store: Store, progress: bool = True,
@@ -153,26 +207,7 @@ async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, s
     pending = [] if offline else list(missing)
     try:
         while pending:
-            queue = collections.deque(pending)
-            held_elsewhere = []
-
-            async def worker(queue=queue, held_elsewhere=held_elsewhere):
-                # Lease a few calls at a time, so that processes sharing a store interleave their work.
-                while queue:
-                    keys = [queue.popleft() for _ in range(min(LEASE_BATCH, len(queue)))]
-                    mine = store.try_lease(keys)
-                    held_elsewhere.extend(k for k in keys if k not in set(mine))
-                    for key in mine:
-                        await _judge_one(spec, backend, store, key, *todo[key], bar, counts)
-
-            workers = [asyncio.ensure_future(worker()) for _ in range(max(1, backend.limits.concurrency))]
-            try:
-                await asyncio.gather(*workers)
-            except BaseException:
-                for w in workers:
-                    w.cancel()
-                await asyncio.gather(*workers, return_exceptions=True)
-                raise
+            held_elsewhere = await _call_leased(pending, spec, backend, store, todo, bar, counts)
             pending = []
             while held_elsewhere:  # another process holds these: wait for its results or its lease to lapse
                 await asyncio.sleep(poll_seconds)
@@ -353,6 +388,7 @@ def annotate_files(outputs: str | Path, baseline: str | Path, judge: str | Judge
                    offline: bool = False) -> AnnotationRun:
     from .backends import Limits
 
+    started = time.time()
     spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
     if max_parse_retries is not None:
         spec.max_parse_retries = max_parse_retries
@@ -374,5 +410,9 @@ def annotate_files(outputs: str | Path, baseline: str | Path, judge: str | Judge
         result = asyncio.run(run())
     finally:
         db.close()
+    first_call = result.summary.pop("first_call_at", None)
+    # how long before the first call left (reading files, keys, store, leases), and the whole call's time
+    result.summary["first_call_after_s"] = None if first_call is None else round(first_call - started, 4)
+    result.summary["total_seconds"] = round(time.time() - started, 4)
     result.manifest = manifest(spec, be, url, result)
     return result
