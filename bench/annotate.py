@@ -124,7 +124,7 @@ def main() -> None:
         raw_rate = n / statistics.median(raw)
         print(f"raw aiohttp loop: {n} requests in {statistics.median(raw):.3f} s (median of {args.repeats}): "
               f"{raw_rate:.0f}/s = {100 * raw_rate / ideal:.1f}% of ideal {ideal:.0f}/s")
-        rates, firsts, cached_work, cached_requests, in_run = [], [], [], [], []
+        rates, firsts, cached_work, cached_requests, in_run, cached_total, first_api = [], [], [], [], [], [], []
         for i in range(args.repeats):
             store = args.store or tmp / f"s{i}.sqlite"
             if args.store:
@@ -138,6 +138,8 @@ def main() -> None:
             firsts.append(first)
             in_run.append(counts["succeeded"] / counts["seconds"])
             cached_work.append(again["seconds"])
+            cached_total.append(again["total_seconds"])
+            first_api.append(counts["first_call_after_s"])
             cached_requests.append(again["requests"])
             print(f"  run {i + 1}: cold {cold:.2f} s, cached {warm:.2f} s -> {rates[-1]:.0f}/s; first request "
                   f"{first:.3f} s after the process started; calling {counts['seconds']:.2f} s "
@@ -150,6 +152,8 @@ def main() -> None:
         print(f"first request after process start: median {statistics.median(firsts):.3f} s")
         print(f"cached rerun of {n}: {max(cached_requests)} requests, {statistics.median(cached_work):.3f} s of "
               "work (keys, store, records)")
+        print(f"cached rerun, whole annotate call: {statistics.median(cached_total):.3f} s; first call after "
+              f"annotate started: median {statistics.median(first_api):.3f} s")
         if args.alpaca_eval:
             reference(tmp, files, base_url, args, ideal)
     finally:

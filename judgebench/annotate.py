@@ -29,6 +29,7 @@ from .backends import (
     FatalBackendError,
     make_backend,
 )
+from .errors import ConfigError
 from .io import InputError, check_same_instructions, load_outputs, read_records
 from .judges.parsers import PARSERS
 from .judges.protocols import PROTOCOLS, Pair, Protocol
@@ -295,12 +296,8 @@ def import_annotations(paths, judge: str | JudgeSpec, store: str | Path, model: 
         raise InputError(f"{len(mismatched)} records' preferences do not follow from their raw completions under "
                          f"judge {spec.name} (rows {mismatched[:10]})", field="raw_completion",
                          hint="import them under the judge that made them (e.g. alpaca_eval:CONFIG)")
-    db = Store(store)
-    try:
-        for j in rows:
-            db.put(j)
-    finally:
-        db.close()
+    with Store(store) as db:
+        db.put_many(rows)
     return {"imported": len(rows), "skipped_no_raw_completion": skipped, "records": len(df)}
 
 
@@ -352,17 +349,30 @@ def _multi_turn_records(path) -> dict[str, dict]:
 
 
 def judge_backend(spec: JudgeSpec, limits, model: str | None = None, backend: str | None = None,
-                  base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
-                  offline: bool = False) -> tuple[Backend, str | None]:
-    """The backend a judge spec runs on, with the caller's overrides; (backend, base_url or None)."""
+                  base_url: str | list[str] | None = None, api_key_env: str = "OPENAI_API_KEY",
+                  offline: bool = False) -> tuple[Backend, str | list[str] | None]:
+    """The backend a judge spec runs on, with the caller's overrides; (backend, base_url(s) or None).
+    Several base URLs: replicas of one judge, each call to the least busy (backends.replicas)."""
     name = backend or spec.backend
+    urls = [base_url] if isinstance(base_url, str) else list(base_url or [])
     if offline and name != "openai":
         return _OfflineBackend(model or spec.model), None
     if name == "openai":
-        url = base_url or spec.base_url or "https://api.openai.com/v1"
         # offline: no call will be made, so no key is needed
+        key = {"require_key": False} if offline else {}
+        if len(urls) > 1:
+            from .backends.replicas import ReplicaBackend
+
+            try:
+                be = ReplicaBackend(model or spec.model, urls, api_key_env=api_key_env, limits=limits, **key)
+            except ValueError as err:
+                raise ConfigError(f"--base-url: {err}") from None
+            return be, be.base_urls
+        url = (urls or [None])[0] or spec.base_url or "https://api.openai.com/v1"
         return make_backend(name, model=model or spec.model, limits=limits, base_url=url, api_key_env=api_key_env,
-                            **({"require_key": False} if offline else {})), url
+                            **key), url
+    if len(urls) > 1:
+        raise ConfigError(f"several base URLs need an OpenAI-compatible judge; judge {spec.name} runs on {name}")
     if name == "llamacpp":  # the spec's model name is a label; a path given here is a GGUF file
         return make_backend(name, model=model, limits=limits), None
     return make_backend(name, model=model or spec.model, limits=limits), None
@@ -376,11 +386,12 @@ def manifest(spec: JudgeSpec, backend: Backend, base_url: str | None, run: Annot
             "decoding": spec.decoding, "price": spec.price, "limits": vars(backend.limits),
             "versions": {"judgebench": __version__, "python": platform.python_version(),
                          "aiohttp": aiohttp.__version__},
+            **({"replicas": backend.replica_stats()} if hasattr(backend, "replica_stats") else {}),
             "counts": run.summary, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 
 def annotate_files(outputs: str | Path, baseline: str | Path, judge: str | JudgeSpec, store: str | Path,
-                   base_url: str | None = None, model: str | None = None, backend: str | None = None,
+                   base_url: str | list[str] | None = None, model: str | None = None, backend: str | None = None,
                    concurrency: int = 16, requests_per_minute: float | None = None,
                    tokens_per_minute: float | None = None, timeout: float = 120.0, max_retries: int = 6,
                    api_key_env: str = "OPENAI_API_KEY", progress: bool = True, reparse: bool = False,
