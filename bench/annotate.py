@@ -68,8 +68,14 @@ async def raw_loop(base_url: str, n: int, concurrency: int, text: str) -> float:
     async def worker(session):
         while left:
             i = left.pop()
-            payload = {"model": "m", "messages": [{"role": "user", "content": f"{text} {i}"}], "max_tokens": 1,
-                       "temperature": 0.0, "logprobs": True, "top_logprobs": 20}
+            payload = {
+                "model": "m",
+                "messages": [{"role": "user", "content": f"{text} {i}"}],
+                "max_tokens": 1,
+                "temperature": 0.0,
+                "logprobs": True,
+                "top_logprobs": 20,
+            }
             async with session.post(f"{base_url}/chat/completions", json=payload) as resp:
                 json.loads(await resp.read())["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
 
@@ -83,9 +89,27 @@ def run_judgebench(files, base_url, store, out, concurrency, first_request):
     first_request.value = 0.0
     exe = os.environ.get("JUDGEBENCH_EXE") or str(Path(sys.executable).with_name("judgebench"))
     t0 = time.time()
-    subprocess.run([exe, "annotate", "--outputs", str(files[0]), "--baseline", str(files[1]), "--base-url",
-                    base_url, "--store", str(store), "--out", str(out), "--concurrency", str(concurrency),
-                    "--no-progress"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            exe,
+            "annotate",
+            "--outputs",
+            str(files[0]),
+            "--baseline",
+            str(files[1]),
+            "--base-url",
+            base_url,
+            "--store",
+            str(store),
+            "--out",
+            str(out),
+            "--concurrency",
+            str(concurrency),
+            "--no-progress",
+        ],
+        check=True,
+        capture_output=True,
+    )
     wall = time.time() - t0
     manifest = json.loads(out.with_name(out.name.split(".")[0] + ".manifest.json").read_text())
     first = first_request.value - t0 if first_request.value else None
@@ -98,16 +122,25 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--delay", type=float, default=0.2)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--store", help="a postgresql:// URL to bench instead of a fresh SQLite file (its tables are "
-                                    "emptied before each cold run: use a scratch database)")
-    ap.add_argument("--alpaca-eval", action="store_true", help="also time alpaca-eval 0.6.6 (needs .venv-ref)")
+    ap.add_argument(
+        "--store",
+        help="a postgresql:// URL to bench instead of a fresh SQLite file (its tables are "
+        "emptied before each cold run: use a scratch database)",
+    )
+    ap.add_argument(
+        "--alpaca-eval", action="store_true", help="also time alpaca-eval 0.6.6 (needs .venv-ref)"
+    )
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
     text = "x" * 1400  # ~3 KB prompts with both outputs
-    cand = [{"instruction": f"Task Q{i}: write", "output": f"{text} candidate {i}", "generator": "cand"}
-            for i in range(args.pairs)]
-    base = [{"instruction": r["instruction"], "output": f"{text} baseline {i}", "generator": "base"}
-            for i, r in enumerate(cand)]
+    cand = [
+        {"instruction": f"Task Q{i}: write", "output": f"{text} candidate {i}", "generator": "cand"}
+        for i in range(args.pairs)
+    ]
+    base = [
+        {"instruction": r["instruction"], "output": f"{text} baseline {i}", "generator": "base"}
+        for i, r in enumerate(cand)
+    ]
     files = (tmp / "cand.json", tmp / "base.json")
     files[0].write_text(json.dumps(cand))
     files[1].write_text(json.dumps(base))
@@ -122,18 +155,30 @@ def main() -> None:
     try:
         raw = [asyncio.run(raw_loop(base_url, n, args.concurrency, text * 2)) for _ in range(args.repeats)]
         raw_rate = n / statistics.median(raw)
-        print(f"raw aiohttp loop: {n} requests in {statistics.median(raw):.3f} s (median of {args.repeats}): "
-              f"{raw_rate:.0f}/s = {100 * raw_rate / ideal:.1f}% of ideal {ideal:.0f}/s")
-        rates, firsts, cached_work, cached_requests, in_run, cached_total, first_api = [], [], [], [], [], [], []
+        print(
+            f"raw aiohttp loop: {n} requests in {statistics.median(raw):.3f} s (median of {args.repeats}): "
+            f"{raw_rate:.0f}/s = {100 * raw_rate / ideal:.1f}% of ideal {ideal:.0f}/s"
+        )
+        rates, firsts, cached_work, cached_requests, in_run, cached_total, first_api = (
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+        )
         for i in range(args.repeats):
             store = args.store or tmp / f"s{i}.sqlite"
             if args.store:
                 _empty_postgres(args.store)
-            cold, first, counts = run_judgebench(files, base_url, store, tmp / f"a{i}.json", args.concurrency,
-                                                 first_request)
+            cold, first, counts = run_judgebench(
+                files, base_url, store, tmp / f"a{i}.json", args.concurrency, first_request
+            )
             assert counts["succeeded"] == n, counts
-            warm, _, again = run_judgebench(files, base_url, store, tmp / f"b{i}.json", args.concurrency,
-                                            first_request)
+            warm, _, again = run_judgebench(
+                files, base_url, store, tmp / f"b{i}.json", args.concurrency, first_request
+            )
             rates.append(n / (cold - warm))
             firsts.append(first)
             in_run.append(counts["succeeded"] / counts["seconds"])
@@ -141,19 +186,27 @@ def main() -> None:
             cached_total.append(again["total_seconds"])
             first_api.append(counts["first_call_after_s"])
             cached_requests.append(again["requests"])
-            print(f"  run {i + 1}: cold {cold:.2f} s, cached {warm:.2f} s -> {rates[-1]:.0f}/s; first request "
-                  f"{first:.3f} s after the process started; calling {counts['seconds']:.2f} s "
-                  f"({in_run[-1]:.0f}/s), CPU {1000 * counts['cpu_seconds'] / n:.2f} ms a judgment")
+            print(
+                f"  run {i + 1}: cold {cold:.2f} s, cached {warm:.2f} s -> {rates[-1]:.0f}/s; first request "
+                f"{first:.3f} s after the process started; calling {counts['seconds']:.2f} s "
+                f"({in_run[-1]:.0f}/s), CPU {1000 * counts['cpu_seconds'] / n:.2f} ms a judgment"
+            )
         rate = statistics.median(rates)
-        print(f"judgebench annotate: {rate:.0f}/s (cold - cached, median of {args.repeats}) = "
-              f"{100 * rate / ideal:.1f}% of ideal; {statistics.median(in_run):.0f}/s = "
-              f"{100 * statistics.median(in_run) / ideal:.1f}% inside the run")
+        print(
+            f"judgebench annotate: {rate:.0f}/s (cold - cached, median of {args.repeats}) = "
+            f"{100 * rate / ideal:.1f}% of ideal; {statistics.median(in_run):.0f}/s = "
+            f"{100 * statistics.median(in_run) / ideal:.1f}% inside the run"
+        )
         print(f"judgebench / raw loop: {rate / raw_rate:.3f}")
         print(f"first request after process start: median {statistics.median(firsts):.3f} s")
-        print(f"cached rerun of {n}: {max(cached_requests)} requests, {statistics.median(cached_work):.3f} s of "
-              "work (keys, store, records)")
-        print(f"cached rerun, whole annotate call: {statistics.median(cached_total):.3f} s; first call after "
-              f"annotate started: median {statistics.median(first_api):.3f} s")
+        print(
+            f"cached rerun of {n}: {max(cached_requests)} requests, {statistics.median(cached_work):.3f} s of "
+            "work (keys, store, records)"
+        )
+        print(
+            f"cached rerun, whole annotate call: {statistics.median(cached_total):.3f} s; first call after "
+            f"annotate started: median {statistics.median(first_api):.3f} s"
+        )
         if args.alpaca_eval:
             reference(tmp, files, base_url, args, ideal)
     finally:
@@ -164,8 +217,10 @@ def _empty_postgres(url: str) -> None:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as con:
-        con.execute("DO $$ BEGIN IF to_regclass('judgments') IS NOT NULL THEN "
-                    "TRUNCATE judgments, leases; END IF; END $$")
+        con.execute(
+            "DO $$ BEGIN IF to_regclass('judgments') IS NOT NULL THEN "
+            "TRUNCATE judgments, leases; END IF; END $$"
+        )
 
 
 def reference(tmp, files, base_url, args, ideal):
@@ -181,20 +236,25 @@ logging.disable(logging.WARNING)
 from alpaca_eval.annotators import PairwiseAnnotator
 cand = json.load(open({str(files[0])!r})); base = json.load(open({str(files[1])!r}))
 t = time.perf_counter()
-ann = PairwiseAnnotator(annotators_config="weighted_alpaca_eval_gpt4_turbo", caching_path={str(tmp / 'ae_cache.json')!r})
+ann = PairwiseAnnotator(annotators_config="weighted_alpaca_eval_gpt4_turbo", caching_path={str(tmp / "ae_cache.json")!r})
 out = ann.annotate_head2head(outputs_1=base, outputs_2=cand)
 print(json.dumps({{"seconds": time.perf_counter() - t, "n": sum(o.get("preference") is not None for o in out)}}))
 """
-    env = {"OPENAI_CLIENT_CONFIG_PATH": str(tmp / "client.yaml"), "PATH": "/usr/bin:/bin",
-           "OPENAI_MAX_CONCURRENCY": str(args.concurrency)}
+    env = {
+        "OPENAI_CLIENT_CONFIG_PATH": str(tmp / "client.yaml"),
+        "PATH": "/usr/bin:/bin",
+        "OPENAI_MAX_CONCURRENCY": str(args.concurrency),
+    }
     res = subprocess.run([str(py), "-c", code], capture_output=True, text=True, env=env)
     if res.returncode != 0:
         print("alpaca-eval failed:", res.stderr[-800:])
         return
     r = json.loads(res.stdout.strip().splitlines()[-1])
     rate = r["n"] / r["seconds"]
-    print(f"alpaca-eval 0.6.6: {r['n']} judgments in {r['seconds']:.2f} s: {rate:.0f}/s = {100 * rate / ideal:.0f}% "
-          "of ideal")
+    print(
+        f"alpaca-eval 0.6.6: {r['n']} judgments in {r['seconds']:.2f} s: {rate:.0f}/s = {100 * rate / ideal:.0f}% "
+        "of ideal"
+    )
 
 
 if __name__ == "__main__":

@@ -37,10 +37,36 @@ from .errors import StoreError
 
 SCHEMA_VERSION = 1
 
-JUDGMENT_COLUMNS = ("key", "judge", "judge_hash", "model", "instruction", "slot", "status", "verdict", "reason",
-                    "raw", "attempts", "prompt_tokens", "completion_tokens", "cost", "created")
-GENERATION_COLUMNS = ("key", "model", "instruction", "turn", "status", "output", "finish_reason", "reason",
-                      "prompt_tokens", "completion_tokens", "created")
+JUDGMENT_COLUMNS = (
+    "key",
+    "judge",
+    "judge_hash",
+    "model",
+    "instruction",
+    "slot",
+    "status",
+    "verdict",
+    "reason",
+    "raw",
+    "attempts",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost",
+    "created",
+)
+GENERATION_COLUMNS = (
+    "key",
+    "model",
+    "instruction",
+    "turn",
+    "status",
+    "output",
+    "finish_reason",
+    "reason",
+    "prompt_tokens",
+    "completion_tokens",
+    "created",
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS judgments (
@@ -89,12 +115,14 @@ PUT_JUDGMENT = (
     "status=excluded.status, verdict=excluded.verdict, reason=excluded.reason, raw=excluded.raw, "
     "attempts=judgments.attempts + excluded.attempts, prompt_tokens=judgments.prompt_tokens + "
     "excluded.prompt_tokens, completion_tokens=judgments.completion_tokens + excluded.completion_tokens, "
-    "cost=judgments.cost + excluded.cost, created=excluded.created WHERE judgments.status != 'ok'")
+    "cost=judgments.cost + excluded.cost, created=excluded.created WHERE judgments.status != 'ok'"
+)
 PUT_GENERATION = (
     "INSERT INTO generations VALUES ({p}) ON CONFLICT(key) DO UPDATE SET "
     "status=excluded.status, output=excluded.output, finish_reason=excluded.finish_reason, "
     "reason=excluded.reason, prompt_tokens=excluded.prompt_tokens, "
-    "completion_tokens=excluded.completion_tokens, created=excluded.created WHERE generations.status != 'ok'")
+    "completion_tokens=excluded.completion_tokens, created=excluded.created WHERE generations.status != 'ok'"
+)
 
 
 def _alive(pid: int) -> bool:
@@ -134,9 +162,23 @@ class Judgment:
     cost: float = 0.0
 
     def row(self, created: float | None = None) -> tuple:
-        return (self.key, self.judge, self.judge_hash, self.model, self.instruction, self.slot, self.status,
-                self.verdict, self.reason, json.dumps(self.raw, ensure_ascii=False), self.attempts,
-                self.prompt_tokens, self.completion_tokens, self.cost, time.time() if created is None else created)
+        return (
+            self.key,
+            self.judge,
+            self.judge_hash,
+            self.model,
+            self.instruction,
+            self.slot,
+            self.status,
+            self.verdict,
+            self.reason,
+            json.dumps(self.raw, ensure_ascii=False),
+            self.attempts,
+            self.prompt_tokens,
+            self.completion_tokens,
+            self.cost,
+            time.time() if created is None else created,
+        )
 
     @classmethod
     def from_row(cls, r) -> Judgment:
@@ -144,8 +186,19 @@ class Judgment:
 
 
 def _generation_row(g: dict) -> tuple:
-    return (g["key"], g["model"], g["instruction"], g["turn"], g["status"], g.get("output"), g.get("finish_reason"),
-            g.get("reason"), g.get("prompt_tokens", 0), g.get("completion_tokens", 0), g.get("created") or time.time())
+    return (
+        g["key"],
+        g["model"],
+        g["instruction"],
+        g["turn"],
+        g["status"],
+        g.get("output"),
+        g.get("finish_reason"),
+        g.get("reason"),
+        g.get("prompt_tokens", 0),
+        g.get("completion_tokens", 0),
+        g.get("created") or time.time(),
+    )
 
 
 class _Writer(threading.Thread):
@@ -335,7 +388,9 @@ class Store:
 
     def put_generation(self, g: dict) -> None:
         """Commit one generation now; a failure never replaces an output."""
-        self._write(self._put_job(PUT_GENERATION.format(p=self._p(len(GENERATION_COLUMNS))), [_generation_row(g)]))
+        self._write(
+            self._put_job(PUT_GENERATION.format(p=self._p(len(GENERATION_COLUMNS))), [_generation_row(g)])
+        )
 
     def put_generation_rows(self, rows: list[tuple]) -> None:
         if rows:
@@ -343,8 +398,13 @@ class Store:
 
     def update_verdict(self, key: str, status: str, verdict: float | None, reason: str | None) -> None:
         """Re-parsed from the stored raw output: no new call, so counts and cost stay."""
-        self._write(self._put_job(f"UPDATE judgments SET status={self._p(1)}, verdict={self._p(1)}, "
-                                  f"reason={self._p(1)} WHERE key={self._p(1)}", [(status, verdict, reason, key)]))
+        self._write(
+            self._put_job(
+                f"UPDATE judgments SET status={self._p(1)}, verdict={self._p(1)}, "
+                f"reason={self._p(1)} WHERE key={self._p(1)}",
+                [(status, verdict, reason, key)],
+            )
+        )
 
     def try_lease(self, keys: list[str]) -> list[str]:
         """Take leases on the keys nobody else holds (or whose holder's lease expired) and nobody has
@@ -362,8 +422,12 @@ class Store:
     def reap_dead_leases(self) -> int:
         """Drop the leases of holders that no longer exist (killed mid-run): their calls are up for
         grabs at once instead of after the lease expires."""
-        owners = [r[0] for r in self._select(f"SELECT DISTINCT owner FROM leases WHERE owner != {self._p(1)}",
-                                             (self.owner,))]
+        owners = [
+            r[0]
+            for r in self._select(
+                f"SELECT DISTINCT owner FROM leases WHERE owner != {self._p(1)}", (self.owner,)
+            )
+        ]
         dead = self._dead_owners(owners)
         if dead:
             self._write(self._put_job(f"DELETE FROM leases WHERE owner = {self._p(1)}", [(o,) for o in dead]))
@@ -371,8 +435,12 @@ class Store:
 
     def leased_by_others(self, keys: list[str]) -> set[str]:
         self.reap_dead_leases()
-        rows = self._select_in(f"SELECT key FROM leases WHERE owner != {self._p(1)} AND expires >= {self._p(1)} "
-                               "AND key", keys, self.owner, time.time())
+        rows = self._select_in(
+            f"SELECT key FROM leases WHERE owner != {self._p(1)} AND expires >= {self._p(1)} AND key",
+            keys,
+            self.owner,
+            time.time(),
+        )
         return {r[0] for r in rows}
 
     def count(self, status: str | None = None) -> int:
@@ -382,10 +450,14 @@ class Store:
 
     def iter_judgment_rows(self, batch: int = 2000) -> Iterator[list[tuple]]:
         """Every judgment as raw rows (all columns), in batches: for `store copy`."""
-        yield from self._iter_select(f"SELECT {', '.join(JUDGMENT_COLUMNS)} FROM judgments ORDER BY key", batch)
+        yield from self._iter_select(
+            f"SELECT {', '.join(JUDGMENT_COLUMNS)} FROM judgments ORDER BY key", batch
+        )
 
     def iter_generation_rows(self, batch: int = 2000) -> Iterator[list[tuple]]:
-        yield from self._iter_select(f"SELECT {', '.join(GENERATION_COLUMNS)} FROM generations ORDER BY key", batch)
+        yield from self._iter_select(
+            f"SELECT {', '.join(GENERATION_COLUMNS)} FROM generations ORDER BY key", batch
+        )
 
     def __enter__(self):
         return self
@@ -397,8 +469,10 @@ class Store:
 def _check_version(found: list[tuple], location: str) -> bool:
     """True when the schema_version table still needs its row; raise for a store newer than this code."""
     if found and found[0][0] > SCHEMA_VERSION:
-        raise StoreError(f"{location}: store schema version {found[0][0]} is newer than this judgebench's "
-                         f"({SCHEMA_VERSION}) -> upgrade judgebench")
+        raise StoreError(
+            f"{location}: store schema version {found[0][0]} is newer than this judgebench's "
+            f"({SCHEMA_VERSION}) -> upgrade judgebench"
+        )
     return not found
 
 
@@ -410,8 +484,10 @@ class SQLiteStore(Store):
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise StoreError(f"{self.path}: cannot create its folder ({err.strerror or err}) -> check the path "
-                             "and its permissions") from None
+            raise StoreError(
+                f"{self.path}: cannot create its folder ({err.strerror or err}) -> check the path "
+                "and its permissions"
+            ) from None
         super().__init__(self.path, lease_seconds)  # the writer thread creates the schema
         try:
             self.db = self._connect()
@@ -470,7 +546,9 @@ class SQLiteStore(Store):
         elif "disk is full" in text or "No space" in text or "full" in text:
             why = "the disk is full -> free space and rerun (judgments already stored are kept)"
         elif "locked" in text or "busy" in text:
-            why = f"the database stayed locked ({text}) -> is another program holding it open in a transaction?"
+            why = (
+                f"the database stayed locked ({text}) -> is another program holding it open in a transaction?"
+            )
         else:
             why = text
         return StoreError(f"{self.path}: {why}")
@@ -488,7 +566,7 @@ class SQLiteStore(Store):
         """Rows of `sql ... key IN (...)` for many keys, in chunks SQLite accepts."""
         rows = []
         for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
+            chunk = keys[i : i + 500]
             rows += self._select(f"{sql} IN ({','.join('?' * len(chunk))})", [*params, *chunk])
         return rows
 
@@ -500,15 +578,21 @@ class SQLiteStore(Store):
     def _put_job(self, sql, rows):
         def job(conn):
             conn.executemany(sql, rows)
+
         return job
 
     def _lease_job(self, keys, now):
         owner, expires = self.owner, now + self.lease_seconds
 
         def job(conn):
-            done = {r[0] for i in range(0, len(keys), 500) for r in conn.execute(
-                f"SELECT key FROM judgments WHERE status = 'ok' AND key IN ({','.join('?' * len(keys[i:i + 500]))})",
-                keys[i:i + 500])}
+            done = {
+                r[0]
+                for i in range(0, len(keys), 500)
+                for r in conn.execute(
+                    f"SELECT key FROM judgments WHERE status = 'ok' AND key IN ({','.join('?' * len(keys[i : i + 500]))})",
+                    keys[i : i + 500],
+                )
+            }
             taken = []
             for key in keys:
                 if key in done:
@@ -516,10 +600,12 @@ class SQLiteStore(Store):
                 cur = conn.execute(
                     "INSERT INTO leases VALUES (?,?,?) ON CONFLICT(key) DO UPDATE SET owner=excluded.owner, "
                     "expires=excluded.expires WHERE leases.expires < ? OR leases.owner = excluded.owner",
-                    (key, owner, expires, now))
+                    (key, owner, expires, now),
+                )
                 if cur.rowcount:
                     taken.append(key)
             return taken
+
         return job
 
     def _dead_owners(self, owners):

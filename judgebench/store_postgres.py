@@ -54,19 +54,28 @@ class PostgresStore(Store):
             import psycopg
             import psycopg_pool
         except ImportError as err:
-            raise StoreError(f"a postgresql:// store needs psycopg ({err.name} is not installed) -> "
-                             "pip install 'judgebench[postgres]'") from None
+            raise StoreError(
+                f"a postgresql:// store needs psycopg ({err.name} is not installed) -> "
+                "pip install 'judgebench[postgres]'"
+            ) from None
         self._psycopg = psycopg
         self.url = url
         self._alive = self._pool = None
         super().__init__(redact(url), lease_seconds)  # the writer thread connects and creates the schema
         try:
             # the owner's liveness lock, held by this connection until the store closes or the process dies
-            self._alive = psycopg.connect(url, autocommit=True, connect_timeout=10, application_name="judgebench")
+            self._alive = psycopg.connect(
+                url, autocommit=True, connect_timeout=10, application_name="judgebench"
+            )
             self._alive.execute("SELECT pg_advisory_lock(%s)", (_lock_id(self.owner),))
-            self._pool = psycopg_pool.ConnectionPool(url, min_size=1, max_size=4, open=True, timeout=30,
-                                                     kwargs={"autocommit": True, "connect_timeout": 10,
-                                                             "application_name": "judgebench"})
+            self._pool = psycopg_pool.ConnectionPool(
+                url,
+                min_size=1,
+                max_size=4,
+                open=True,
+                timeout=30,
+                kwargs={"autocommit": True, "connect_timeout": 10, "application_name": "judgebench"},
+            )
         except Exception as err:
             self.close()
             raise self._store_error(err) from None
@@ -114,8 +123,10 @@ class PostgresStore(Store):
             return err
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         if isinstance(err, psycopg.OperationalError):
-            why = f"cannot use PostgreSQL ({first}) -> is the server running, and the URL (user, host, port, " \
-                  "database) right?"
+            why = (
+                f"cannot use PostgreSQL ({first}) -> is the server running, and the URL (user, host, port, "
+                "database) right?"
+            )
         elif isinstance(err, psycopg.errors.DiskFull):
             why = "the database server's disk is full -> free space and rerun (stored judgments are kept)"
         elif isinstance(err, psycopg.errors.InsufficientPrivilege | psycopg.errors.ReadOnlySqlTransaction):
@@ -148,6 +159,7 @@ class PostgresStore(Store):
         def job(conn):
             with conn.cursor() as cur:
                 cur.executemany(sql, rows)
+
         return job
 
     def _lease_job(self, keys, now):
@@ -155,18 +167,27 @@ class PostgresStore(Store):
         keys = sorted(wanted)
 
         def job(conn):
-            taken = [r[0] for r in conn.execute(
-                "INSERT INTO leases (key, owner, expires) SELECT k, %s, %s FROM unnest(%s::text[]) AS k ORDER BY k "
-                "ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires = excluded.expires "
-                "WHERE leases.expires < %s OR leases.owner = excluded.owner RETURNING key",
-                (owner, expires, keys, now)).fetchall()]
+            taken = [
+                r[0]
+                for r in conn.execute(
+                    "INSERT INTO leases (key, owner, expires) SELECT k, %s, %s FROM unnest(%s::text[]) AS k ORDER BY k "
+                    "ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires = excluded.expires "
+                    "WHERE leases.expires < %s OR leases.owner = excluded.owner RETURNING key",
+                    (owner, expires, keys, now),
+                ).fetchall()
+            ]
             # a new statement, a new snapshot: results committed before the lease was let go are seen
-            done = {r[0] for r in conn.execute("SELECT key FROM judgments WHERE status = 'ok' AND key = ANY(%s)",
-                                               (taken,)).fetchall()}
+            done = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT key FROM judgments WHERE status = 'ok' AND key = ANY(%s)", (taken,)
+                ).fetchall()
+            }
             if done:
                 conn.execute("DELETE FROM leases WHERE owner = %s AND key = ANY(%s)", (owner, list(done)))
             mine = set(taken) - done
             return [k for k in wanted if k in mine]
+
         return job
 
     def _dead_owners(self, owners):

@@ -21,10 +21,14 @@ from judgebench.store import Store
 
 
 def _files(tmp_path, n):
-    cand = [{"instruction": f"Task Q{i}: say something", "output": f"candidate answer {i}", "generator": "cand"}
-            for i in range(1, n + 1)]
-    base = [{"instruction": r["instruction"], "output": f"baseline answer {i}", "generator": "base"}
-            for i, r in enumerate(cand, 1)]
+    cand = [
+        {"instruction": f"Task Q{i}: say something", "output": f"candidate answer {i}", "generator": "cand"}
+        for i in range(1, n + 1)
+    ]
+    base = [
+        {"instruction": r["instruction"], "output": f"baseline answer {i}", "generator": "base"}
+        for i, r in enumerate(cand, 1)
+    ]
     (tmp_path / "cand.json").write_text(json.dumps(cand))
     (tmp_path / "base.json").write_text(json.dumps(base))
     return tmp_path / "cand.json", tmp_path / "base.json"
@@ -63,8 +67,15 @@ def test_three_replicas_one_stopped_mid_run_every_judgment_done_none_twice(tmp_p
     stopper = threading.Thread(target=stop_second_when_busy)
     stopper.start()
     try:
-        run = annotate_files(cand, base, "alpacaeval2", tmp_path / "s.sqlite",
-                             base_url=[s.base_url for s in servers], concurrency=12, progress=False)
+        run = annotate_files(
+            cand,
+            base,
+            "alpacaeval2",
+            tmp_path / "s.sqlite",
+            base_url=[s.base_url for s in servers],
+            concurrency=12,
+            progress=False,
+        )
     finally:
         stopper.join()
         for s in (servers[0], servers[2]):
@@ -91,13 +102,17 @@ def test_calls_go_to_the_replica_with_fewest_outstanding(tmp_path):
 
     from judgebench.backends import CompletionRequest
 
-    fast, slow = FaultInjectingServer(lambda m, a: "ok", delay=0.01), FaultInjectingServer(lambda m, a: "ok",
-                                                                                             delay=0.2)
+    fast, slow = (
+        FaultInjectingServer(lambda m, a: "ok", delay=0.01),
+        FaultInjectingServer(lambda m, a: "ok", delay=0.2),
+    )
     with fast, slow:
         backend = ReplicaBackend("m", [fast.base_url, slow.base_url], limits=Limits(concurrency=8))
 
         async def go():
-            reqs = [CompletionRequest(({"role": "user", "content": f"Q{i}"},), max_tokens=1) for i in range(120)]
+            reqs = [
+                CompletionRequest(({"role": "user", "content": f"Q{i}"},), max_tokens=1) for i in range(120)
+            ]
             try:
                 await asyncio.gather(*(backend.complete(r) for r in reqs))
             finally:
@@ -114,8 +129,16 @@ def test_every_replica_down_fails_the_calls_with_a_reason_not_a_tie(tmp_path):
 
     cand, base = _files(tmp_path, 2)
     urls = [f"http://127.0.0.1:{free_port()}/v1" for _ in range(2)]  # nothing listens there
-    run = annotate_files(cand, base, "alpacaeval2", tmp_path / "s.sqlite", base_url=urls, concurrency=2,
-                         max_retries=0, progress=False)
+    run = annotate_files(
+        cand,
+        base,
+        "alpacaeval2",
+        tmp_path / "s.sqlite",
+        base_url=urls,
+        concurrency=2,
+        max_retries=0,
+        progress=False,
+    )
     assert all(r["preference"] is None and "every replica failed" in r["failure"] for r in run.records)
 
 
@@ -124,15 +147,35 @@ def test_cli_takes_several_base_urls_and_the_manifest_counts_calls_per_replica(t
 
     cand, base = _files(tmp_path, 30)
     with FaultInjectingServer(lambda m, a: "ok") as a, FaultInjectingServer(lambda m, a: "ok") as b:
-        res = subprocess.run([judgebench_exe(), "annotate", "--outputs", str(cand), "--baseline", str(base),
-                              "--base-url", a.base_url, b.base_url, "--store", str(tmp_path / "s.sqlite"),
-                              "--out", str(tmp_path / "a.json"), "--concurrency", "4", "--no-progress"],
-                             capture_output=True, text=True)
+        res = subprocess.run(
+            [
+                judgebench_exe(),
+                "annotate",
+                "--outputs",
+                str(cand),
+                "--baseline",
+                str(base),
+                "--base-url",
+                a.base_url,
+                b.base_url,
+                "--store",
+                str(tmp_path / "s.sqlite"),
+                "--out",
+                str(tmp_path / "a.json"),
+                "--concurrency",
+                "4",
+                "--no-progress",
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert res.returncode == 0, res.stderr
         manifest = json.loads((tmp_path / "a.manifest.json").read_text())
         assert manifest["base_url"] == [a.base_url, b.base_url]
-        assert {r["base_url"]: r["calls"] for r in manifest["replicas"]} == {a.base_url: a.total,
-                                                                             b.base_url: b.total}
+        assert {r["base_url"]: r["calls"] for r in manifest["replicas"]} == {
+            a.base_url: a.total,
+            b.base_url: b.total,
+        }
         assert a.total + b.total == 30 and a.total > 0 and b.total > 0
 
 
@@ -141,5 +184,11 @@ def test_the_same_url_twice_is_a_config_error(tmp_path):
 
     cand, base = _files(tmp_path, 1)
     with pytest.raises(ConfigError, match="twice"):
-        annotate_files(cand, base, "alpacaeval2", tmp_path / "s.sqlite",
-                       base_url=["http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1"], progress=False)
+        annotate_files(
+            cand,
+            base,
+            "alpacaeval2",
+            tmp_path / "s.sqlite",
+            base_url=["http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1"],
+            progress=False,
+        )

@@ -42,11 +42,14 @@ def pg_server(tmp_path_factory):
     if in_ci:
         pytest.fail("JUDGEBENCH_TEST_POSTGRES is not set in CI: .ci/run starts PostgreSQL and sets it")
     if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
-        pytest.skip("no PostgreSQL: set JUDGEBENCH_TEST_POSTGRES=postgresql://USER@HOST:PORT/DB, or install "
-                    "Debian's postgresql (scripts/setup --test)")
+        pytest.skip(
+            "no PostgreSQL: set JUDGEBENCH_TEST_POSTGRES=postgresql://USER@HOST:PORT/DB, or install "
+            "Debian's postgresql (scripts/setup --test)"
+        )
     folder = tmp_path_factory.mktemp("pg") / "server"
-    res = subprocess.run([str(REPO / "scripts" / "test-postgres"), "start", str(folder)], capture_output=True,
-                         text=True)
+    res = subprocess.run(
+        [str(REPO / "scripts" / "test-postgres"), "start", str(folder)], capture_output=True, text=True
+    )
     if res.returncode != 0:
         pytest.skip(f"could not start a PostgreSQL server: {res.stderr.strip()[-300:]}")
     try:
@@ -70,18 +73,42 @@ def pg_url(pg_server):
 
 def _files(tmp_path, n, models=3):
     """n distinct instructions, answered by `models` generators in turn (for a leaderboard with rows)."""
-    cand = [{"instruction": f"Task Q{i}: say something", "output": f"candidate answer {i} " + "w" * (i % 40),
-             "generator": f"model{i % models}"} for i in range(1, n + 1)]
-    base = [{"instruction": r["instruction"], "output": f"baseline answer {i}", "generator": "base"}
-            for i, r in enumerate(cand, 1)]
+    cand = [
+        {
+            "instruction": f"Task Q{i}: say something",
+            "output": f"candidate answer {i} " + "w" * (i % 40),
+            "generator": f"model{i % models}",
+        }
+        for i in range(1, n + 1)
+    ]
+    base = [
+        {"instruction": r["instruction"], "output": f"baseline answer {i}", "generator": "base"}
+        for i, r in enumerate(cand, 1)
+    ]
     (tmp_path / "cand.json").write_text(json.dumps(cand))
     (tmp_path / "base.json").write_text(json.dumps(base))
     return tmp_path / "cand.json", tmp_path / "base.json"
 
 
 def _annotate(cand, base, url, store, out, concurrency=8, extra=()):
-    return [judgebench_exe(), "annotate", "--outputs", str(cand), "--baseline", str(base), "--base-url", url,
-            "--store", str(store), "--out", str(out), "--concurrency", str(concurrency), "--no-progress", *extra]
+    return [
+        judgebench_exe(),
+        "annotate",
+        "--outputs",
+        str(cand),
+        "--baseline",
+        str(base),
+        "--base-url",
+        url,
+        "--store",
+        str(store),
+        "--out",
+        str(out),
+        "--concurrency",
+        str(concurrency),
+        "--no-progress",
+        *extra,
+    ]
 
 
 def _ok_rows(url):
@@ -122,8 +149,10 @@ def test_store_contract_and_versioned_schema_on_postgres(pg_url):
 def test_a_dead_holders_leases_are_taken_over_at_once(pg_url, tmp_path):
     """A process that dies (kill -9) leaves lease rows behind; its advisory liveness lock goes with its
     connection, so another process takes the keys over without waiting for the leases to expire."""
-    code = (f"from judgebench.store import Store; import time; s = Store({pg_url!r}); "
-            "print(s.try_lease(['a', 'b']), flush=True); time.sleep(60)")
+    code = (
+        f"from judgebench.store import Store; import time; s = Store({pg_url!r}); "
+        "print(s.try_lease(['a', 'b']), flush=True); time.sleep(60)"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "['a', 'b']"
     with Store(pg_url) as s:
@@ -142,9 +171,14 @@ def test_four_processes_one_killed_every_call_once_rerun_free_same_leaderboard_a
     n, concurrency = 2415, 8
     cand, base = _files(tmp_path, n)
     with FaultInjectingServer(lambda m, a: "ok", delay=0.02) as server:
-        procs = [subprocess.Popen(_annotate(cand, base, server.base_url, pg_url, tmp_path / f"a{i}.json",
-                                            concurrency), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                 for i in range(4)]
+        procs = [
+            subprocess.Popen(
+                _annotate(cand, base, server.base_url, pg_url, tmp_path / f"a{i}.json", concurrency),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for i in range(4)
+        ]
         deadline = time.time() + 120
         while _ok_rows(pg_url) < n // 4 and time.time() < deadline:
             time.sleep(0.05)
@@ -156,27 +190,37 @@ def test_four_processes_one_killed_every_call_once_rerun_free_same_leaderboard_a
         import psycopg
 
         with psycopg.connect(pg_url) as con:
-            rows = con.execute("SELECT COUNT(*), COUNT(DISTINCT key), MAX(attempts), MIN(attempts) "
-                               "FROM judgments WHERE status = 'ok'").fetchone()
+            rows = con.execute(
+                "SELECT COUNT(*), COUNT(DISTINCT key), MAX(attempts), MIN(attempts) "
+                "FROM judgments WHERE status = 'ok'"
+            ).fetchone()
         assert rows == (n, n, 1, 1)  # every pair judged, once
         # every judge call made once, but those the killed process had in flight (their answers died with it)
         twice = [h for h, c in server.requests.items() if c > 1]
         assert max(server.requests.values()) <= 2 and len(twice) <= concurrency
         assert server.total == n + len(twice)
         before = server.total
-        subprocess.run(_annotate(cand, base, server.base_url, pg_url, tmp_path / "again.json"), check=True,
-                       capture_output=True)
+        subprocess.run(
+            _annotate(cand, base, server.base_url, pg_url, tmp_path / "again.json"),
+            check=True,
+            capture_output=True,
+        )
         assert server.total == before  # the rerun makes no call
         again = json.loads((tmp_path / "again.json").read_text())
         assert len(again) == n and all(r["preference"] is not None for r in again)
 
     # the same judgments made by one process on a SQLite store: the same preferences and the same leaderboard
     with FaultInjectingServer(lambda m, a: "ok", delay=0.0) as server:
-        subprocess.run(_annotate(cand, base, server.base_url, tmp_path / "one.sqlite", tmp_path / "one.json", 16),
-                       check=True, capture_output=True)
+        subprocess.run(
+            _annotate(cand, base, server.base_url, tmp_path / "one.sqlite", tmp_path / "one.json", 16),
+            check=True,
+            capture_output=True,
+        )
     single = {r["instruction"]: r["preference"] for r in json.loads((tmp_path / "one.json").read_text())}
     for i in (1, 2, 3):
-        shared = {r["instruction"]: r["preference"] for r in json.loads((tmp_path / f"a{i}.json").read_text())}
+        shared = {
+            r["instruction"]: r["preference"] for r in json.loads((tmp_path / f"a{i}.json").read_text())
+        }
         assert shared == single
     board_pg, _ = make_leaderboard([tmp_path / "again.json"], n_boot=0, workers=1, detect_cheating=False)
     board_sqlite, _ = make_leaderboard([tmp_path / "one.json"], n_boot=0, workers=1, detect_cheating=False)
@@ -187,14 +231,43 @@ def test_four_processes_one_killed_every_call_once_rerun_free_same_leaderboard_a
 def test_store_copy_between_sqlite_and_postgres_keeps_every_row(pg_url, tmp_path):
     src = tmp_path / "team.sqlite"
     with Store(src) as s:
-        s.put_many([Judgment(f"k{i}", "j", "h", "m", f"q{i}", "plain", "ok" if i % 5 else "failed",
-                             None if i % 5 == 0 else i / 10, None if i % 5 else "timeout", [{"text": str(i)}], 1,
-                             7, 1, 0.01) for i in range(1, 301)])
-        s.put_generation({"key": "g1", "model": "m", "instruction": "q", "turn": 1, "status": "ok",
-                          "output": "hello", "finish_reason": "stop"})
+        s.put_many(
+            [
+                Judgment(
+                    f"k{i}",
+                    "j",
+                    "h",
+                    "m",
+                    f"q{i}",
+                    "plain",
+                    "ok" if i % 5 else "failed",
+                    None if i % 5 == 0 else i / 10,
+                    None if i % 5 else "timeout",
+                    [{"text": str(i)}],
+                    1,
+                    7,
+                    1,
+                    0.01,
+                )
+                for i in range(1, 301)
+            ]
+        )
+        s.put_generation(
+            {
+                "key": "g1",
+                "model": "m",
+                "instruction": "q",
+                "turn": 1,
+                "status": "ok",
+                "output": "hello",
+                "finish_reason": "stop",
+            }
+        )
     with Store(pg_url) as pg:  # DST already has k1 judged ok differently: an ok row is never replaced
         pg.put(Judgment("k1", "j", "h", "m", "q1", "plain", "ok", 2.0, None, [], 1))
-    res = subprocess.run([judgebench_exe(), "store", "copy", str(src), pg_url], capture_output=True, text=True)
+    res = subprocess.run(
+        [judgebench_exe(), "store", "copy", str(src), pg_url], capture_output=True, text=True
+    )
     assert res.returncode == 0, res.stderr
     assert "copied 300 judgments and 1 generations" in res.stdout
     back = tmp_path / "back.sqlite"
@@ -214,8 +287,11 @@ def test_an_unreachable_server_is_one_line_and_exit_4(tmp_path):
 
     cand, base = _files(tmp_path, 2)
     url = f"postgresql://nobody:secret@127.0.0.1:{free_port()}/none"
-    res = subprocess.run(_annotate(cand, base, "http://127.0.0.1:9/v1", url, tmp_path / "a.json"),
-                         capture_output=True, text=True)
+    res = subprocess.run(
+        _annotate(cand, base, "http://127.0.0.1:9/v1", url, tmp_path / "a.json"),
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 4
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("judgebench: error: postgresql://nobody:***@127.0.0.1")

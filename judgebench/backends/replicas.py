@@ -47,15 +47,26 @@ class _Replica:
 class ReplicaBackend(Backend):
     name = "openai-replicas"
 
-    def __init__(self, model: str, base_urls: list[str], api_key_env: str = "OPENAI_API_KEY",
-                 limits: Limits | None = None, require_key: bool | None = None):
+    def __init__(
+        self,
+        model: str,
+        base_urls: list[str],
+        api_key_env: str = "OPENAI_API_KEY",
+        limits: Limits | None = None,
+        require_key: bool | None = None,
+    ):
         super().__init__(model, limits)
         if len(set(base_urls)) != len(base_urls):
             raise ValueError(f"the same base URL is given twice: {base_urls}")
         # each replica may take every call at once (the shared semaphore bounds the total)
-        self.replicas = [_Replica(OpenAICompatBackend(model, base_url=url, api_key_env=api_key_env,
-                                                      limits=self.limits, require_key=require_key))
-                         for url in base_urls]
+        self.replicas = [
+            _Replica(
+                OpenAICompatBackend(
+                    model, base_url=url, api_key_env=api_key_env, limits=self.limits, require_key=require_key
+                )
+            )
+            for url in base_urls
+        ]
         self.base_urls = [r.backend.base_url for r in self.replicas]
 
     def _pick(self) -> _Replica | None:
@@ -83,7 +94,9 @@ class ReplicaBackend(Backend):
                     replica.calls += 1
                     replica.outstanding += 1
                     try:
-                        response = await asyncio.wait_for(replica.backend._complete(request), self.limits.timeout)
+                        response = await asyncio.wait_for(
+                            replica.backend._complete(request), self.limits.timeout
+                        )
                     except FatalBackendError:
                         raise
                     except (asyncio.TimeoutError, BackendError, ConnectionError, OSError) as err:
@@ -93,8 +106,11 @@ class ReplicaBackend(Backend):
                         replica.rest(err)
                         failures += 1
                         if failures > self.limits.max_retries + len(self.replicas):
-                            raise BackendError(f"{type(err).__name__}: {err} (every replica failed; last: "
-                                               f"{replica.backend.base_url})", retryable=False) from err
+                            raise BackendError(
+                                f"{type(err).__name__}: {err} (every replica failed; last: "
+                                f"{replica.backend.base_url})",
+                                retryable=False,
+                            ) from err
                         self.stats["retries"] += 1
                         continue
                     else:
@@ -107,8 +123,16 @@ class ReplicaBackend(Backend):
 
     def replica_stats(self) -> list[dict]:
         """Per replica: calls sent, answered (a response, parsable or not), failed, times rested."""
-        return [{"base_url": r.backend.base_url, "calls": r.calls, "answered": r.answered, "failed": r.failed,
-                 "rested": r.rests} for r in self.replicas]
+        return [
+            {
+                "base_url": r.backend.base_url,
+                "calls": r.calls,
+                "answered": r.answered,
+                "failed": r.failed,
+                "rested": r.rests,
+            }
+            for r in self.replicas
+        ]
 
     async def close(self) -> None:
         for r in self.replicas:
