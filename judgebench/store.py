@@ -243,7 +243,11 @@ class _Writer(threading.Thread):
                         break
                     batch.append(job)
                     stopping = job is None
-                jobs = [j for j in batch if j is not None]
+                # A caller that gave up (cancelled) still has its job run: a paid result is committed anyway.
+                jobs = [
+                    (fn, fut if fut.set_running_or_notify_cancel() else None)
+                    for fn, fut in filter(None, batch)
+                ]
                 if jobs:
                     self._run_group(conn, jobs)
                 if stopping:
@@ -264,12 +268,17 @@ class _Writer(threading.Thread):
         if results is None:  # a lone job failed: raise its error to its caller
             fn, fut = jobs[0]
             try:
-                fut.set_result(self.store._transaction(conn, [fn])[0])
+                result = self.store._transaction(conn, [fn])[0]
             except Exception as err:  # noqa: BLE001
-                fut.set_exception(self.store._store_error(err))
+                if fut is not None:
+                    fut.set_exception(self.store._store_error(err))
+            else:
+                if fut is not None:
+                    fut.set_result(result)
             return
         for (_, fut), result in zip(jobs, results, strict=True):
-            fut.set_result(result)
+            if fut is not None:
+                fut.set_result(result)
 
 
 class Store:

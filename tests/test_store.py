@@ -172,3 +172,28 @@ def test_a_full_disk_stops_the_run_with_a_store_error_and_leaves_no_lease(tmp_pa
         stored = again.count("ok")
         assert 0 < stored < n and made - stored <= 8 + 8  # stopped soon: at most what was in flight, twice
         assert again.db.execute("SELECT COUNT(*) FROM leases").fetchone()[0] == 0  # nothing left leased
+
+
+def test_a_caller_that_gives_up_still_has_its_result_committed_and_the_writer_goes_on(tmp_path):
+    """Ctrl-C or a failing sibling cancels a worker while its result waits for the writer: the paid result
+    is committed all the same, and the store keeps working (its leases can still be released)."""
+    import time
+
+    store = Store(tmp_path / "s.sqlite")
+    busy = store._writer.submit(lambda conn: time.sleep(0.3))  # the writer is busy: the next job waits queued
+
+    async def give_up():
+        task = asyncio.ensure_future(store.aput(_j("paid")))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(give_up())
+    busy.result()
+    assert store.try_lease(["next"]) == ["next"]  # the writer is alive
+    store.put(_j("after"))
+    assert set(store.get_many(["paid", "after"])) == {"paid", "after"}
+    store.close()
+    with Store(tmp_path / "s.sqlite") as again:
+        assert again.db.execute("SELECT COUNT(*) FROM leases").fetchone()[0] == 0
