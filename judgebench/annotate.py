@@ -82,7 +82,7 @@ class _Progress:
 
 
 async def _judge_one(spec: JudgeSpec, backend: Backend, store: Store, key: str, instruction: str, slot: str,
-                     messages: list[dict], progress: _Progress, counts: dict) -> asyncio.Future:
+                     messages: list[dict], progress: _Progress, counts: dict) -> None:
     request = request_for(spec, messages)
     raws, reason, verdict = [], None, None
     prompt_tokens = completion_tokens = 0
@@ -104,11 +104,8 @@ async def _judge_one(spec: JudgeSpec, backend: Backend, store: Store, key: str, 
         counts["parse_retries"] += attempt < spec.max_parse_retries
     cost = spec.cost(prompt_tokens, completion_tokens)
     status = "ok" if verdict is not None else "failed"
-    # Committed in the store's writer thread as soon as it is queued (so durable at once); the worker goes on
-    # to its next call meanwhile and the run awaits every commit before it ends or lets go of its leases.
-    commit = asyncio.ensure_future(store.aput(Judgment(key, spec.name, spec.hash, backend.model, instruction, slot,
-                                                       status, verdict, reason, raws, len(raws), prompt_tokens,
-                                                       completion_tokens, cost)))
+    await store.aput(Judgment(key, spec.name, spec.hash, backend.model, instruction, slot, status, verdict, reason, raws,
+                       len(raws), prompt_tokens, completion_tokens, cost))
     counts["succeeded" if status == "ok" else "failed"] += 1
     if status == "failed":
         kind = reason.split(":")[0] if reason else "unknown"
@@ -117,7 +114,6 @@ async def _judge_one(spec: JudgeSpec, backend: Backend, store: Store, key: str, 
     counts["completion_tokens"] += completion_tokens
     counts["cost"] += cost
     progress.step(cost)
-    return commit
 
 
 async def _call_leased(keys: list[str], spec: JudgeSpec, backend: Backend, store: Store, todo: dict,
@@ -156,32 +152,18 @@ async def _call_leased(keys: list[str], spec: JudgeSpec, backend: Backend, store
                     return
                 await asyncio.shield(leasing)
                 continue
-            if failed_commits:  # the store stopped taking results: stop paying for calls
-                raise failed_commits[0]
             key = ready.popleft()
-            commit = await _judge_one(spec, backend, store, key, *todo[key], bar, counts)
-            commits.add(commit)
-            commit.add_done_callback(committed)
-
-    commits: set[asyncio.Future] = set()
-    failed_commits: list[BaseException] = []
-
-    def committed(commit: asyncio.Future) -> None:
-        commits.discard(commit)
-        if not commit.cancelled() and commit.exception() is not None:
-            failed_commits.append(commit.exception())
+            await _judge_one(spec, backend, store, key, *todo[key], bar, counts)
 
     workers = [asyncio.ensure_future(worker()) for _ in range(concurrency)]
     try:
         await asyncio.gather(*workers)
-        await asyncio.gather(*commits)
     except BaseException:
         for w in workers:
             w.cancel()
         if leasing is not None:
             leasing.cancel()
-        # results already paid for are committed before the leases go (the writer keeps its order)
-        await asyncio.gather(*workers, *commits, *([leasing] if leasing else []), return_exceptions=True)
+        await asyncio.gather(*workers, *([leasing] if leasing else []), return_exceptions=True)
         raise
     return held_elsewhere
 
