@@ -87,6 +87,13 @@ class PostgresStore(Store):
     def _writer_connection(self):
         conn = self._connect()
         try:
+            with (
+                conn.transaction()
+            ):  # a store made before: no DDL (it would take locks every team member waits on)
+                exists = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()[0]
+                found = conn.execute("SELECT version FROM schema_version").fetchall() if exists else []
+            if found and not _check_version(found, self.location) and found[0][0] == SCHEMA_VERSION:
+                return conn
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                 for statement in PG_SCHEMA:
