@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -27,7 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory):
+def pg_server():
     url = os.environ.get("JUDGEBENCH_TEST_POSTGRES")
     in_ci = os.environ.get("CI", "").lower() not in ("", "0", "false")
     try:
@@ -46,7 +47,8 @@ def pg_server(tmp_path_factory):
             "no PostgreSQL: set JUDGEBENCH_TEST_POSTGRES=postgresql://USER@HOST:PORT/DB, or install "
             "Debian's postgresql (scripts/setup --test)"
         )
-    folder = tmp_path_factory.mktemp("pg") / "server"
+    # a folder of its own under /tmp: as root the server runs as `postgres`, which pytest's 0700 folders would shut out
+    folder = Path(tempfile.mkdtemp(prefix="judgebench-pg-"))
     res = subprocess.run(
         [str(REPO / "scripts" / "test-postgres"), "start", str(folder)], capture_output=True, text=True
     )
