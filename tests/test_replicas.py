@@ -192,3 +192,31 @@ def test_the_same_url_twice_is_a_config_error(tmp_path):
             base_url=["http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1"],
             progress=False,
         )
+
+
+def test_evaluate_and_audit_take_several_judge_urls():
+    from judgebench.cli import build_parser
+
+    ev = build_parser().parse_args(["evaluate", "--judge-base-url", "http://a/v1", "http://b/v1"])
+    au = build_parser().parse_args(
+        ["audit", "--judge", "x", "--judge-base-url", "http://a/v1", "http://b/v1"]
+    )
+    an = build_parser().parse_args(
+        [
+            "annotate",
+            "--outputs",
+            "o",
+            "--baseline",
+            "b",
+            "--store",
+            "s",
+            "--out",
+            "a",
+            "--base-url",
+            "http://a/v1",
+            "http://b/v1",
+            "http://c/v1",
+        ]
+    )
+    assert ev.judge_base_url == au.base_url == ["http://a/v1", "http://b/v1"]
+    assert an.base_url == ["http://a/v1", "http://b/v1", "http://c/v1"]

@@ -298,3 +298,22 @@ def test_an_unreachable_server_is_one_line_and_exit_4(tmp_path):
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("judgebench: error: postgresql://nobody:***@127.0.0.1")
     assert "cannot use PostgreSQL" in lines[0] and "secret" not in res.stderr
+
+
+def test_a_read_only_database_is_one_line_and_exit_4(pg_url, tmp_path):
+    import psycopg
+
+    with Store(pg_url):  # the tables exist; from now on nothing may be written
+        pass
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute(f"ALTER DATABASE {pg_url.rsplit('/', 1)[1]} SET default_transaction_read_only = on")
+    cand, base = _files(tmp_path, 2)
+    with FaultInjectingServer(lambda m, a: "ok") as server:
+        res = subprocess.run(
+            _annotate(cand, base, server.base_url, pg_url, tmp_path / "a.json"),
+            capture_output=True,
+            text=True,
+        )
+        assert server.total == 0  # no call is paid for when its result could not be kept
+    assert res.returncode == 4
+    assert res.stderr.strip().count("\n") == 0 and "cannot write" in res.stderr, res.stderr
