@@ -292,6 +292,11 @@ class Store:
                 from .store_postgres import PostgresStore
 
                 cls = PostgresStore
+            elif "://" in str(location):  # not a file name someone meant: say so rather than make "mysql:/x"
+                raise StoreError(
+                    f"{str(location).split('://')[0]}://...: not a store this judgebench knows -> "
+                    "give a SQLite file path or a postgresql://USER@HOST:PORT/DB URL"
+                )
             else:
                 cls = SQLiteStore
         return super().__new__(cls)

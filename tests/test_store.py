@@ -197,3 +197,10 @@ def test_a_caller_that_gives_up_still_has_its_result_committed_and_the_writer_go
     store.close()
     with Store(tmp_path / "s.sqlite") as again:
         assert again.db.execute("SELECT COUNT(*) FROM leases").fetchone()[0] == 0
+
+
+def test_a_url_of_another_database_is_refused_not_made_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError, match="postgresql://USER@HOST:PORT/DB"):
+        Store("mysql://me@db/judgments")
+    assert list(tmp_path.iterdir()) == []
