@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import platform
+import random
 import sys
 import time
 from dataclasses import dataclass, field
@@ -28,13 +29,14 @@ from .backends import (
     FatalBackendError,
     make_backend,
 )
+from .errors import ConfigError
 from .io import InputError, check_same_instructions, load_outputs, read_records
 from .judges.parsers import PARSERS
 from .judges.protocols import PROTOCOLS, Pair, Protocol
 from .judges.spec import JudgeSpec, load_judge
 from .store import Judgment, Store, call_key
 
-LEASE_BATCH = 4
+LEASE_BATCH_MAX = 512  # keys leased in one transaction, at most (at least 2 x concurrency, and 32)
 
 
 @dataclass
@@ -85,6 +87,7 @@ async def _judge_one(spec: JudgeSpec, backend: Backend, store: Store, key: str, 
     request = request_for(spec, messages)
     raws, reason, verdict = [], None, None
     prompt_tokens = completion_tokens = 0
+    counts.setdefault("first_call_at", time.time())
     for attempt in range(1 + spec.max_parse_retries):
         try:
             response = await backend.complete(request)
@@ -102,7 +105,7 @@ async def _judge_one(spec: JudgeSpec, backend: Backend, store: Store, key: str, 
         counts["parse_retries"] += attempt < spec.max_parse_retries
     cost = spec.cost(prompt_tokens, completion_tokens)
     status = "ok" if verdict is not None else "failed"
-    store.put(Judgment(key, spec.name, spec.hash, backend.model, instruction, slot, status, verdict, reason, raws,
+    await store.aput(Judgment(key, spec.name, spec.hash, backend.model, instruction, slot, status, verdict, reason, raws,
                        len(raws), prompt_tokens, completion_tokens, cost))
     counts["succeeded" if status == "ok" else "failed"] += 1
     if status == "failed":
@@ -112,6 +115,58 @@ async def _judge_one(spec: JudgeSpec, backend: Backend, store: Store, key: str, 
     counts["completion_tokens"] += completion_tokens
     counts["cost"] += cost
     progress.step(cost)
+
+
+async def _call_leased(keys: list[str], spec: JudgeSpec, backend: Backend, store: Store, todo: dict,
+                       bar: _Progress, counts: dict) -> list[str]:
+    """Lease and judge `keys`; returns those another process holds. Every worker takes the next leased
+    key the moment it is free, so no worker idles while another has a queue (no batch tails); leases
+    are taken in big batches in the store's writer thread, the next batch while the current one is
+    still being judged, so the event loop never waits on the database."""
+    concurrency = max(1, backend.limits.concurrency)
+    batch = min(LEASE_BATCH_MAX, max(2 * concurrency, 32))
+    start = random.randrange(len(keys)) if keys else 0  # processes sharing a store start at different places
+    pending = collections.deque(keys[start:] + keys[:start])
+    ready: collections.deque[str] = collections.deque()
+    held_elsewhere: list[str] = []
+    leasing: asyncio.Task | None = None
+
+    async def lease_more() -> None:
+        nonlocal leasing
+        try:
+            while pending and len(ready) < concurrency:
+                wanted = [pending.popleft() for _ in range(min(batch, len(pending)))]
+                mine = await store.alease(wanted)
+                taken = set(mine)
+                held_elsewhere.extend(k for k in wanted if k not in taken)
+                ready.extend(mine)
+        finally:
+            leasing = None
+
+    async def worker() -> None:
+        nonlocal leasing
+        while True:
+            if len(ready) < concurrency and pending and leasing is None:
+                leasing = asyncio.ensure_future(lease_more())
+            if not ready:
+                if leasing is None:
+                    return
+                await asyncio.shield(leasing)
+                continue
+            key = ready.popleft()
+            await _judge_one(spec, backend, store, key, *todo[key], bar, counts)
+
+    workers = [asyncio.ensure_future(worker()) for _ in range(concurrency)]
+    try:
+        await asyncio.gather(*workers)
+    except BaseException:
+        for w in workers:
+            w.cancel()
+        if leasing is not None:
+            leasing.cancel()
+        await asyncio.gather(*workers, *([leasing] if leasing else []), return_exceptions=True)
+        raise
+    return held_elsewhere
 
 
 async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, store: Store, progress: bool = True,
@@ -154,26 +209,7 @@ async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, s
     pending = [] if offline else list(missing)
     try:
         while pending:
-            queue = collections.deque(pending)
-            held_elsewhere = []
-
-            async def worker(queue=queue, held_elsewhere=held_elsewhere):
-                # Lease a few calls at a time, so that processes sharing a store interleave their work.
-                while queue:
-                    keys = [queue.popleft() for _ in range(min(LEASE_BATCH, len(queue)))]
-                    mine = store.try_lease(keys)
-                    held_elsewhere.extend(k for k in keys if k not in set(mine))
-                    for key in mine:
-                        await _judge_one(spec, backend, store, key, *todo[key], bar, counts)
-
-            workers = [asyncio.ensure_future(worker()) for _ in range(max(1, backend.limits.concurrency))]
-            try:
-                await asyncio.gather(*workers)
-            except BaseException:
-                for w in workers:
-                    w.cancel()
-                await asyncio.gather(*workers, return_exceptions=True)
-                raise
+            held_elsewhere = await _call_leased(pending, spec, backend, store, todo, bar, counts)
             pending = []
             while held_elsewhere:  # another process holds these: wait for its results or its lease to lapse
                 await asyncio.sleep(poll_seconds)
@@ -261,12 +297,8 @@ def import_annotations(paths, judge: str | JudgeSpec, store: str | Path, model: 
         raise InputError(f"{len(mismatched)} records' preferences do not follow from their raw completions under "
                          f"judge {spec.name} (rows {mismatched[:10]})", field="raw_completion",
                          hint="import them under the judge that made them (e.g. alpaca_eval:CONFIG)")
-    db = Store(store)
-    try:
-        for j in rows:
-            db.put(j)
-    finally:
-        db.close()
+    with Store(store) as db:
+        db.put_many(rows)
     return {"imported": len(rows), "skipped_no_raw_completion": skipped, "records": len(df)}
 
 
@@ -318,17 +350,31 @@ def _multi_turn_records(path) -> dict[str, dict]:
 
 
 def judge_backend(spec: JudgeSpec, limits, model: str | None = None, backend: str | None = None,
-                  base_url: str | None = None, api_key_env: str | None = None,
-                  offline: bool = False, allow_key_to: tuple[str, ...] = ()) -> tuple[Backend, str | None]:
-    """The backend a judge spec runs on, with the caller's overrides; (backend, base_url or None)."""
+                  base_url: str | list[str] | None = None, api_key_env: str | None = None,
+                  offline: bool = False, allow_key_to: tuple[str, ...] = ()) -> tuple[Backend, str | list[str] | None]:
+    """The backend a judge spec runs on, with the caller's overrides; (backend, base_url(s) or None).
+    Several base URLs: replicas of one judge, each call to the least busy (backends.replicas)."""
     name = backend or spec.backend
+    urls = [base_url] if isinstance(base_url, str) else list(base_url or [])
     if offline and name != "openai":
         return _OfflineBackend(model or spec.model), None
     if name == "openai":
-        url = base_url or spec.base_url or "https://api.openai.com/v1"
         # offline: no call will be made, so no key is needed
+        key = {"require_key": False} if offline else {}
+        if len(urls) > 1:
+            from .backends.replicas import ReplicaBackend
+
+            try:
+                be = ReplicaBackend(model or spec.model, urls, api_key_env=api_key_env, limits=limits,
+                                    allow_key_to=tuple(allow_key_to), **key)
+            except ValueError as err:
+                raise ConfigError(f"--base-url: {err}") from None
+            return be, be.base_urls
+        url = (urls or [None])[0] or spec.base_url or "https://api.openai.com/v1"
         return make_backend(name, model=model or spec.model, limits=limits, base_url=url, api_key_env=api_key_env,
-                            allow_key_to=tuple(allow_key_to), **({"require_key": False} if offline else {})), url
+                            allow_key_to=tuple(allow_key_to), **key), url
+    if len(urls) > 1:
+        raise ConfigError(f"several base URLs need an OpenAI-compatible judge; judge {spec.name} runs on {name}")
     if name == "llamacpp":  # the spec's model name is a label; a path given here is a GGUF file
         return make_backend(name, model=model, limits=limits), None
     return make_backend(name, model=model or spec.model, limits=limits), None
@@ -343,11 +389,12 @@ def manifest(spec: JudgeSpec, backend: Backend, base_url: str | None, run: Annot
             "decoding": spec.decoding, "price": spec.price, "limits": vars(backend.limits),
             "versions": {"judgebench": __version__, "python": platform.python_version(),
                          "aiohttp": aiohttp.__version__},
+            **({"replicas": backend.replica_stats()} if hasattr(backend, "replica_stats") else {}),
             "counts": run.summary, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 
 def annotate_files(outputs: str | Path, baseline: str | Path, judge: str | JudgeSpec, store: str | Path,
-                   base_url: str | None = None, model: str | None = None, backend: str | None = None,
+                   base_url: str | list[str] | None = None, model: str | None = None, backend: str | None = None,
                    concurrency: int = 16, requests_per_minute: float | None = None,
                    tokens_per_minute: float | None = None, timeout: float = 120.0, max_retries: int = 6,
                    api_key_env: str | None = None, progress: bool = True, reparse: bool = False,
@@ -355,6 +402,7 @@ def annotate_files(outputs: str | Path, baseline: str | Path, judge: str | Judge
                    offline: bool = False, allow_key_to: tuple[str, ...] = ()) -> AnnotationRun:
     from .backends import Limits
 
+    started = time.time()
     spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
     if max_parse_retries is not None:
         spec.max_parse_retries = max_parse_retries
@@ -376,6 +424,10 @@ def annotate_files(outputs: str | Path, baseline: str | Path, judge: str | Judge
         result = asyncio.run(run())
     finally:
         db.close()
+    first_call = result.summary.pop("first_call_at", None)
+    # how long before the first call left (reading files, keys, store, leases), and the whole call's time
+    result.summary["first_call_after_s"] = None if first_call is None else round(first_call - started, 4)
+    result.summary["total_seconds"] = round(time.time() - started, 4)
     result.manifest = manifest(spec, be, url, result)
     # empty answers are judged as they are (a model may say nothing); the manifest says how many there were
     result.manifest["empty_outputs"] = {"candidate": sum(not p.candidate.strip() for p in pairs),

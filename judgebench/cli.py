@@ -327,6 +327,16 @@ def _cmd_detect(args) -> int:
     return 0
 
 
+def _cmd_store(args) -> int:
+    from .store import copy_store
+    from .store_postgres import redact
+
+    counts = copy_store(args.src, args.dst)
+    print(f"copied {counts['judgments']} judgments and {counts['generations']} generations from "
+          f"{redact(str(args.src))} to {redact(str(args.dst))}")
+    return 0
+
+
 def _cmd_tiny(args) -> int:
     from .io import load_annotations
     from .stats.irt import TinyModel, estimate_from_annotations, fit_tiny
@@ -439,13 +449,16 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--outputs", required=True, metavar="FILE", help="candidate outputs (AlpacaEval model_outputs format)")
     an.add_argument("--baseline", required=True, metavar="FILE", help="baseline outputs, same instructions")
     an.add_argument("--judge", default="alpacaeval2", help="judge spec: a name in prompts/, a .yaml, or alpaca_eval:CONFIG")
-    an.add_argument("--base-url", help="OpenAI-compatible endpoint (vllm serve, llama.cpp server, OpenAI)")
+    an.add_argument("--base-url", nargs="+", metavar="URL",
+                    help="OpenAI-compatible endpoint (vllm serve, llama.cpp server, OpenAI); several: replicas of "
+                         "one judge, each call to the least busy, a failing one rested")
     an.add_argument("--model", help="judge model name (default: the spec's)")
     an.add_argument("--backend", choices=["openai", "llamacpp", "vllm"], help="default: the spec's")
     an.add_argument("--api-key-env", help="environment variable holding the API key (default OPENAI_API_KEY, "
                                           "which servers on this machine are not sent)")
     an.add_argument("--allow-key-to", nargs="+", metavar="HOST", help=ALLOW_KEY_HELP)
-    an.add_argument("--store", required=True, metavar="DB", help="SQLite store of judge calls (created if absent)")
+    an.add_argument("--store", required=True, metavar="DB",
+                    help="store of judge calls: a SQLite file (created if absent) or postgresql://USER@HOST:PORT/DB")
     an.add_argument("--out", required=True, metavar="JSON", help="annotations, AlpacaEval format")
     an.add_argument("--concurrency", type=int, default=16)
     an.add_argument("--rpm", type=float, help="requests per minute limit")
@@ -471,11 +484,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--eval-set", default="alpaca_eval", help="alpaca_eval, arena-hard-v0.1, mt-bench, a file, hf:...")
     ev.add_argument("--baseline", help="baseline outputs file (default: the eval set's own)")
     ev.add_argument("--judge", default="local", help="judge spec (default: local, needs no key)")
-    ev.add_argument("--judge-base-url")
+    ev.add_argument("--judge-base-url", nargs="+", metavar="URL", help="the judge's endpoint(s); several: replicas")
     ev.add_argument("--allow-key-to", nargs="+", metavar="HOST", help=ALLOW_KEY_HELP)
     ev.add_argument("--judge-model")
     ev.add_argument("--max-instances", type=int, help="only the first N instructions")
-    ev.add_argument("--store", metavar="DB", help="default: OUT/store.sqlite")
+    ev.add_argument("--store", metavar="DB", help="SQLite file or postgresql:// URL (default: OUT/store.sqlite)")
     ev.add_argument("--out", default="runs/latest", metavar="DIR")
     ev.add_argument("--leaderboard", metavar="CSV", help="merge this model's row into a leaderboard CSV")
     ev.add_argument("--max-tokens", type=int, default=512)
@@ -500,8 +513,16 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("--annotations", nargs="+", required=True, metavar="PATH")
     im.add_argument("--judge", required=True, help="the judge that made them (its template decides the keys)")
     im.add_argument("--model", help="the judge model, if not the spec's")
-    im.add_argument("--store", required=True, metavar="DB")
+    im.add_argument("--store", required=True, metavar="DB", help="SQLite file or postgresql:// URL")
     im.set_defaults(func=_cmd_import)
+
+    st = sub.add_parser("store", help="manage judgment stores (SQLite files, PostgreSQL databases)")
+    stsub = st.add_subparsers(dest="store_command", required=True)
+    sc = stsub.add_parser("copy", help="copy every judgment and generation from SRC into DST (merged: an ok "
+                                       "judgment is never replaced), e.g. a SQLite file into a team's PostgreSQL")
+    sc.add_argument("src", metavar="SRC", help="SQLite file or postgresql://USER@HOST:PORT/DB")
+    sc.add_argument("dst", metavar="DST", help="SQLite file (created if absent) or postgresql:// URL")
+    st.set_defaults(func=_cmd_store)
 
     ti = sub.add_parser("tiny", help="tinyBenchmarks: estimate the full win rate from ~100 anchor judgments")
     tsub = ti.add_subparsers(dest="tiny_command", required=True)
@@ -525,7 +546,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     au = sub.add_parser("audit", help="audit a judge: constant answers, injection, position, verbosity, sanity")
     au.add_argument("--judge", help="judge name or YAML (as for annotate)")
-    au.add_argument("--base-url", help="the judge's endpoint (overrides the spec)")
+    au.add_argument("--base-url", "--judge-base-url", nargs="+", metavar="URL",
+                    help="the judge's endpoint (overrides the spec); several: replicas of one judge")
     au.add_argument("--model", help="the judge's model (overrides the spec; a GGUF path for llamacpp)")
     au.add_argument("--eval-set", default="alpaca_eval", help="instructions and baseline answers to audit with")
     au.add_argument("--n", type=int, default=50, help="instructions sampled (each check judges n pairs x 2 orders)")
@@ -548,7 +570,7 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument("--annotations", nargs="+", metavar="PATH",
                     help="instead: P(prefer longer), P(prefer first) and variant shifts of existing annotations")
     au.add_argument("--out", metavar="DIR", help="audit.json and audit_annotations.json go here (runs/audit)")
-    au.add_argument("--store", help="SQLite store (default: DIR/audit.sqlite)")
+    au.add_argument("--store", help="SQLite file or postgresql:// URL (default: DIR/audit.sqlite)")
     au.add_argument("--concurrency", type=int, default=8)
     au.add_argument("--seed", type=int, default=0)
     au.add_argument("--strict", action="store_true", help="exit 1 when a check FAILs")

@@ -1,0 +1,206 @@
+"""The SQLite store: group commits through one writer thread, a versioned schema, and stores that cannot be
+used (not a database, read-only, full) as one clear StoreError that leaves no lease behind."""
+
+import asyncio
+import json
+import sqlite3
+import subprocess
+
+import pytest
+from conftest import judgebench_exe
+from servers import FaultInjectingServer
+
+from judgebench.errors import StoreError
+from judgebench.store import Judgment, SQLiteStore, Store
+
+
+def _j(key, verdict=1.0, raw=None):
+    return Judgment(key, "j", "h", "m", "q", "plain", "ok", verdict, None, raw or [], 1)
+
+
+def _files(tmp_path, n):
+    cand = [
+        {"instruction": f"Task Q{i}: say something", "output": f"candidate answer {i}", "generator": "cand"}
+        for i in range(1, n + 1)
+    ]
+    base = [
+        {"instruction": r["instruction"], "output": f"baseline answer {i}", "generator": "base"}
+        for i, r in enumerate(cand, 1)
+    ]
+    (tmp_path / "cand.json").write_text(json.dumps(cand))
+    (tmp_path / "base.json").write_text(json.dumps(base))
+    return tmp_path / "cand.json", tmp_path / "base.json"
+
+
+class CountingStore(SQLiteStore):
+    transactions = 0
+
+    def _transaction(self, conn, fns):
+        type(self).transactions += 1
+        return super()._transaction(conn, fns)
+
+
+def test_results_arriving_together_share_commits_and_each_is_stored(tmp_path):
+    store = CountingStore(tmp_path / "s.sqlite")
+    CountingStore.transactions = 0
+
+    async def arrive():
+        await asyncio.gather(*(store.aput(_j(f"k{i}", i / 100)) for i in range(300)))
+
+    asyncio.run(arrive())
+    assert CountingStore.transactions < 300  # grouped: fewer commits than results
+    # each caller returned only after its row was committed: a second connection sees all of them
+    con = sqlite3.connect(tmp_path / "s.sqlite")
+    assert con.execute("SELECT COUNT(*), SUM(verdict) FROM judgments").fetchone() == (
+        300,
+        pytest.approx(448.5),
+    )
+    con.close()
+    store.close()
+
+
+def test_a_bad_job_fails_only_its_own_caller(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    bad = Judgment(
+        "bad", "j", "h", "m", "q", "plain", "ok", 1.0, None, [], None
+    )  # attempts NULL: NOT NULL fails
+
+    async def arrive():
+        return await asyncio.gather(
+            store.aput(_j("a")), store.aput(bad), store.aput(_j("b")), return_exceptions=True
+        )
+
+    results = asyncio.run(arrive())
+    assert results[0] is None and results[2] is None and isinstance(results[1], StoreError)
+    assert set(store.get_many(["a", "b", "bad"])) == {"a", "b"}
+    store.close()
+
+
+def test_schema_is_versioned_and_a_newer_store_is_refused(tmp_path):
+    with Store(tmp_path / "s.sqlite"):
+        pass
+    con = sqlite3.connect(tmp_path / "s.sqlite")
+    assert con.execute("SELECT version FROM schema_version").fetchall() == [(1,)]
+    con.execute("UPDATE schema_version SET version = 99")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreError, match="schema version 99 is newer"):
+        Store(tmp_path / "s.sqlite")
+
+
+def _annotate(tmp_path, store):
+    cand, base = _files(tmp_path, 3)
+    return subprocess.run(
+        [
+            judgebench_exe(),
+            "annotate",
+            "--outputs",
+            str(cand),
+            "--baseline",
+            str(base),
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--store",
+            str(store),
+            "--out",
+            str(tmp_path / "a.json"),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_a_file_that_is_not_a_database_is_one_line_and_exit_4(tmp_path):
+    (tmp_path / "notes.sqlite").write_text("these are my notes, not a database\n" * 200)
+    res = _annotate(tmp_path, tmp_path / "notes.sqlite")
+    assert res.returncode == 4
+    assert res.stderr.strip().count("\n") == 0 and "Traceback" not in res.stderr
+    assert "notes.sqlite: not a SQLite database" in res.stderr
+    assert (tmp_path / "notes.sqlite").read_text().startswith("these are my notes")  # left as it was
+
+
+@pytest.mark.parametrize("where", ["/proc/judgebench-store.sqlite", "/proc/judgebench-nowhere/s.sqlite"])
+def test_a_store_on_a_read_only_path_is_one_line_and_exit_4(tmp_path, where):
+    res = _annotate(tmp_path, where)  # /proc: read-only for every user, root included
+    assert res.returncode == 4
+    assert res.stderr.strip().count("\n") == 0 and "Traceback" not in res.stderr
+    assert res.stderr.startswith(f"judgebench: error: {where}: ")
+    assert "cannot write here" in res.stderr or "cannot create its folder" in res.stderr
+
+
+class TinyDisk(SQLiteStore):
+    """A store whose database may not grow past a few pages more: SQLite's own 'database or disk is full'."""
+
+    def _writer_connection(self):
+        db = super()._writer_connection()
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count = {pages + 4}")
+        return db
+
+
+def test_a_full_disk_stops_the_run_with_a_store_error_and_leaves_no_lease(tmp_path):
+    from judgebench.annotate import annotate_pairs, judge_backend, pairs_from_records
+    from judgebench.backends import Limits
+    from judgebench.judges.spec import load_judge
+
+    n = 120
+    cand = [
+        {"instruction": f"Task Q{i}: " + "long words " * 60, "output": f"candidate {i}", "generator": "c"}
+        for i in range(n)
+    ]
+    base = {
+        r["instruction"]: {"instruction": r["instruction"], "output": "b", "generator": "b"} for r in cand
+    }
+    pairs = pairs_from_records(cand, base, multi_turn=False)
+    spec = load_judge("alpacaeval2")
+    store = TinyDisk(tmp_path / "s.sqlite")
+    with FaultInjectingServer(lambda m, a: "ok") as server:
+        backend, _ = judge_backend(spec, Limits(concurrency=8), base_url=server.base_url)
+
+        async def run():
+            try:
+                return await annotate_pairs(pairs, spec, backend, store, progress=False)
+            finally:
+                await backend.close()
+
+        with pytest.raises(StoreError, match="disk is full"):
+            asyncio.run(run())
+        made = server.total
+    store.close()
+    with Store(tmp_path / "s.sqlite") as again:
+        stored = again.count("ok")
+        assert 0 < stored < n and made - stored <= 8 + 8  # stopped soon: at most what was in flight, twice
+        assert again.db.execute("SELECT COUNT(*) FROM leases").fetchone()[0] == 0  # nothing left leased
+
+
+def test_a_caller_that_gives_up_still_has_its_result_committed_and_the_writer_goes_on(tmp_path):
+    """Ctrl-C or a failing sibling cancels a worker while its result waits for the writer: the paid result
+    is committed all the same, and the store keeps working (its leases can still be released)."""
+    import time
+
+    store = Store(tmp_path / "s.sqlite")
+    busy = store._writer.submit(lambda conn: time.sleep(0.3))  # the writer is busy: the next job waits queued
+
+    async def give_up():
+        task = asyncio.ensure_future(store.aput(_j("paid")))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(give_up())
+    busy.result()
+    assert store.try_lease(["next"]) == ["next"]  # the writer is alive
+    store.put(_j("after"))
+    assert set(store.get_many(["paid", "after"])) == {"paid", "after"}
+    store.close()
+    with Store(tmp_path / "s.sqlite") as again:
+        assert again.db.execute("SELECT COUNT(*) FROM leases").fetchone()[0] == 0
+
+
+def test_a_url_of_another_database_is_refused_not_made_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError, match="postgresql://USER@HOST:PORT/DB"):
+        Store("mysql://me@db/judgments")
+    assert list(tmp_path.iterdir()) == []
