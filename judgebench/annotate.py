@@ -31,9 +31,10 @@ from .backends import (
 )
 from .errors import ConfigError
 from .io import InputError, check_same_instructions, load_outputs, read_records
+from .judges import load_judge
 from .judges.parsers import PARSERS
 from .judges.protocols import PROTOCOLS, Pair, Protocol
-from .judges.spec import JudgeSpec, load_judge
+from .judges.spec import JudgeSpec
 from .store import Judgment, Store, call_key
 
 LEASE_BATCH_MAX = 512  # keys leased in one transaction, at most (at least 2 x concurrency, and 32)

@@ -28,7 +28,7 @@ from .evalsets import load_eval_set
 from .fsutil import atomic_write, check_output_dir, check_output_file
 from .generate import Sampling, generate_async
 from .io import InputError, annotations_frame, load_outputs
-from .judges.spec import load_judge
+from .judges import load_judge
 from .leaderboard import make_leaderboard, read_leaderboard, write_leaderboard
 from .store import Store
 

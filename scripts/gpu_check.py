@@ -88,7 +88,7 @@ def judge_messages(instruction: str, first: str, second: str) -> tuple[list[dict
     """The alpacaeval2 judge's messages (rendered by judgebench) or, where its dependencies are missing on
     the lent machine, a minimal prompt of the same form."""
     try:
-        from judgebench.judges.spec import load_judge
+        from judgebench.judges import load_judge
 
         return load_judge("alpacaeval2").render(
             instruction=instruction, output_first=first, output_second=second

@@ -13,7 +13,8 @@ from servers import llama_server, smollm2_gguf
 
 from judgebench import audit
 from judgebench.io import InputError
-from judgebench.judges.spec import load_judge, prompts_dir
+from judgebench.judges import load_judge
+from judgebench.judges.spec import prompts_dir
 
 PAIRWISE_JUDGES = sorted(p.stem for p in prompts_dir().glob("*.yaml") if load_judge(p.stem).protocol in audit.PAIRWISE)
 

@@ -11,9 +11,9 @@ from isal import igzip
 
 from judgebench.backends.base import CompletionResponse
 from judgebench.io import InputError
+from judgebench.judges import load_judge
 from judgebench.judges.parsers import arena_verdict, logprob_labels, pair_label, rating, text_label
 from judgebench.judges.protocols import PROTOCOLS, Pair, is_swapped
-from judgebench.judges.spec import load_judge
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -142,7 +142,7 @@ class TinyDisk(SQLiteStore):
 def test_a_full_disk_stops_the_run_with_a_store_error_and_leaves_no_lease(tmp_path):
     from judgebench.annotate import annotate_pairs, judge_backend, pairs_from_records
     from judgebench.backends import Limits
-    from judgebench.judges.spec import load_judge
+    from judgebench.judges import load_judge
 
     n = 120
     cand = [

@@ -444,7 +444,7 @@ def test_bad_spec_through_the_cli_is_one_line(tmp_path):
 
 
 def test_alpaca_eval_config_with_a_missing_key_names_it(tmp_path, monkeypatch):
-    from judgebench.judges.spec import load_judge
+    from judgebench.judges import load_judge
 
     folder = tmp_path / "evaluators_configs" / "mine"
     folder.mkdir(parents=True)

@@ -15,8 +15,8 @@ from ..backends import Limits
 from ..evalsets import load_eval_set
 from ..fsutil import atomic_write, check_output_dir
 from ..io import InputError, load_outputs
+from ..judges import load_judge
 from ..judges.protocols import Pair
-from ..judges.spec import load_judge
 from ..store import Store
 from .checks import (
     CONSTANT_RESPONSES,

@@ -31,7 +31,6 @@ import jinja2.sandbox
 import yaml
 
 from ..errors import ConfigError
-from ..io import InputError
 
 REPO_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 
@@ -327,21 +326,3 @@ def load_spec(path: str | Path) -> JudgeSpec:
         labels=tuple(str(x) for x in data.get("labels", ("m", "M"))), decoding=_mapping(data, "decoding", path),
         price=_mapping(data, "price", path), max_parse_retries=int(data.get("max_parse_retries", 2)),
         parser_kwargs=_mapping(data, "parser_kwargs", path), source=str(path))
-
-
-def load_judge(name: str) -> JudgeSpec:
-    """By name from prompts/ (`alpacaeval2`), from a YAML path, or `alpaca_eval:CONFIG` from an
-    installed alpaca-eval package."""
-    if name.startswith("alpaca_eval:"):
-        from .alpaca_eval_configs import load_alpaca_eval_judge
-
-        return load_alpaca_eval_judge(name.split(":", 1)[1])
-    path = Path(name)
-    if path.suffix in (".yaml", ".yml") and path.exists():
-        return load_spec(path)
-    candidate = prompts_dir() / f"{name}.yaml"
-    if candidate.exists():
-        return load_spec(candidate)
-    known = sorted(p.stem for p in prompts_dir().glob("*.yaml"))
-    raise InputError(f"unknown judge {name!r}", hint=f"known: {', '.join(known)}; or a .yaml path; "
-                                                      "or alpaca_eval:CONFIG")

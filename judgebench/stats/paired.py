@@ -16,6 +16,7 @@ from scipy import stats
 
 from ..io import InputError
 from .lc import bootstrap_lc, fit_lc, percentile_ci, resample_counts
+from .lc_inputs import resolve_lc_inputs
 
 
 def _model(annotations: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -29,8 +30,6 @@ def _model(annotations: pd.DataFrame, name: str) -> pd.DataFrame:
 def paired_comparison(annotations: pd.DataFrame, model_a: str, model_b: str, difficulty: pd.Series | None = None,
                       gamed: pd.DataFrame | None = None, n_boot: int = 2000, seed: int = 0,
                       level: float = 0.95, length_controlled: bool = True) -> dict:
-    from ..leaderboard import resolve_lc_inputs
-
     a, b = _model(annotations, model_a), _model(annotations, model_b)
     if a["generator_1"].iloc[0] != b["generator_1"].iloc[0]:
         raise InputError(f"'{model_a}' and '{model_b}' were judged against different baselines",

@@ -1,0 +1,88 @@
+"""Where the LC GLM's inputs come from: per-instruction difficulty and the gamed baselines' rows.
+
+In this order: the difficulty (and gamed annotations) the caller gives; AlpacaEval's own files (a folder
+named by $JUDGEBENCH_ALPACAEVAL_LC_DIR, or the local Hugging Face cache); the AlpacaEval 2.0 estimates
+shipped with judgebench when every instruction belongs to that set; a joint fit over the given models (any
+eval set, at least two models); else none, and the LC column is left empty with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..io import read_records
+from . import alpacaeval_lc
+from .difficulty import estimate_difficulty, instruction_key
+
+
+@dataclass
+class LCInputs:
+    difficulty: pd.Series | None  # indexed by instruction text
+    gamed: pd.DataFrame | None  # generator, instruction, std_delta_len, preference
+    source: str  # how the difficulty was obtained, for the report
+    kind: str = "estimated"  # the `lc_inputs` column: official, given, judgebench estimate (held-out error), ...
+    official: bool = False  # AlpacaEval's own files: the LC is exact with the liblinear solver
+    correction: dict | None = None  # shipped estimate only: alpacaeval_lc.correct_lc undoes its attenuation
+
+
+def read_difficulty(path: str | Path) -> pd.Series:
+    """CSV with columns instruction, instruction_difficulty (or instruction_key, as judgebench ships)."""
+    rows = pd.DataFrame(read_records(path))
+    key = "instruction" if "instruction" in rows else "instruction_key" if "instruction_key" in rows else None
+    if key is None or "instruction_difficulty" not in rows:
+        raise InputError("needs the columns instruction, instruction_difficulty", path=path,
+                         hint="one row per instruction of the eval set")
+    values = pd.to_numeric(rows["instruction_difficulty"], errors="coerce")
+    if values.isna().any():
+        i = int(np.flatnonzero(values.isna().to_numpy())[0])
+        raise InputError("not a number", path=path, row=i, field="instruction_difficulty")
+    return pd.Series(values.to_numpy(float), index=rows[key].to_numpy())
+
+
+def resolve_lc_inputs(annotations: pd.DataFrame, difficulty: pd.Series | None = None,
+                      gamed: pd.DataFrame | None = None) -> LCInputs:
+    """The LC inputs, in this order: the difficulty the caller gives; AlpacaEval's own files (a folder
+    named by $JUDGEBENCH_ALPACAEVAL_LC_DIR, or the local Hugging Face cache); judgebench's shipped
+    AlpacaEval 2.0 estimate; a joint fit over the given models."""
+    instructions = annotations["instruction"]
+    official = alpacaeval_lc.official_inputs_for(instructions) if difficulty is None else None
+    if official is not None:
+        return LCInputs(official[0], official[1] if gamed is None else gamed, official[2], "official", True)
+    shipped = alpacaeval_lc.inputs_for(instructions)
+    kind = "estimated"
+    if difficulty is not None:
+        text_of = {instruction_key(t): t for t in pd.unique(instructions)}
+        difficulty = difficulty.rename(index=lambda k: text_of.get(k, k))  # keyed files, as judgebench ships
+        source, kind = "given", "given"
+    elif shipped is not None:
+        difficulty = shipped[0]
+        held_out = alpacaeval_lc.ESTIMATE_HELD_OUT
+        kind = f"judgebench estimate (held-out MAE {held_out['mae']:.2f}, max {held_out['max']:.2f})"
+        source = (f"judgebench's AlpacaEval 2.0 estimate (AlpacaEval's own files not found; expected error on a "
+                  f"new model by leave-models-out: MAE {held_out['mae']:.2f}, max {held_out['max']:.2f} LC "
+                  f"points; set {alpacaeval_lc.LC_DIR_ENV} for exact LC)")
+    else:
+        n_models = (annotations["generator_1"] != annotations["generator_2"]).groupby(annotations["generator_2"]).any()
+        if n_models.sum() < 2:
+            return LCInputs(None, None, "none: not the AlpacaEval set and fewer than 2 models to estimate from "
+                                        "(pass --difficulty)", "none")
+        difficulty = estimate_difficulty(annotations)
+        source = f"joint fit over the {int(n_models.sum())} given models"
+        kind = "joint fit over the given models"
+    correction = None
+    if kind.startswith("judgebench estimate"):
+        if gamed is None:
+            correction = alpacaeval_lc.load_correction()
+        else:  # the held-out figure is for the shipped stand-ins with the correction
+            kind = "judgebench difficulty estimate, given gamed rows (no held-out figure)"
+    if gamed is None and shipped is not None:
+        gamed = shipped[1]
+        source += "; gamed baselines: judgebench's stand-ins"
+    return LCInputs(difficulty, gamed, source, kind, correction=correction)
+
+
