@@ -38,6 +38,7 @@ ALPACAEVAL_COLUMNS = ["win_rate", "standard_error", "n_wins", "n_wins_base", "n_
                       "discrete_win_rate", "mode", "avg_length", "length_controlled_winrate", "lc_standard_error"]
 EXTRA_COLUMNS = ["win_rate_ci_low", "win_rate_ci_high", "lc_ci_low", "lc_ci_high", "n_missing", "n_empty_outputs",
                  "n_bootstrap", "cheating_flags", "lc_inputs"]
+TEXT_COLUMNS = ("mode", "cheating_flags", "lc_inputs")  # every other column is a number
 MIN_ROWS_FOR_LC = 2  # with fewer judged rows there is no length effect to fit: LC is left empty
 
 
@@ -148,7 +149,7 @@ def read_leaderboard(path: str | Path) -> pd.DataFrame:
         raise InputError("not a leaderboard CSV (no win_rate column)", path=path,
                          hint="pass a CSV written by `judgebench leaderboard --out` or AlpacaEval")
     board = pd.read_csv(path, index_col=0)
-    numeric = [c for c in ALPACAEVAL_COLUMNS + EXTRA_COLUMNS if c in board and c not in ("mode", "cheating_flags")]
+    numeric = [c for c in ALPACAEVAL_COLUMNS + EXTRA_COLUMNS if c in board and c not in TEXT_COLUMNS]
     for col in numeric:
         values = pd.to_numeric(board[col], errors="coerce")
         bad = values.isna() & board[col].notna()
