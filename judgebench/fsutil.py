@@ -48,8 +48,15 @@ def atomic_writer(
         raise StoreError(
             f"{path.parent}: is a file, a folder is expected here -> choose another path"
         ) from None
+    except OSError as err:
+        raise StoreError(f"{path}: cannot create its folder ({err.strerror or err}: {err.filename}) -> "
+                         "choose a writable path") from None
     _refuse_link(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:  # name the file the user asked for, not our temporary one
+        raise StoreError(f"{path}: cannot write here ({err.strerror or err}) -> check the folder exists, "
+                         "is writable and has free space") from None
     try:
         binary = "b" in mode
         with os.fdopen(fd, mode, **({} if binary else {"encoding": encoding, "newline": newline})) as f:

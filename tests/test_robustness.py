@@ -215,6 +215,17 @@ def test_a_csv_field_longer_than_the_csv_module_default(tmp_path, capsys):
     (["tiny", "estimate", "--tiny", "{tmp}/missing-tiny.json", "--annotations", "{good}"], "missing-tiny.json",
      (2, 4)),
     (["--max-input-size", "lots", "leaderboard"], "lots", (2,)),
+    (["difficulty", "--annotations", "{good}", "--official-weights", "{good}", "--out", "{tmp}/d.csv"], "good.json",
+     (2,)),
+    (["report", "--leaderboard", "{good}", "--out", "{tmp}/r.html"], "good.json", (2,)),
+    (["tiny", "estimate", "--tiny", "{good}", "--annotations", "{good}"], "good.json", (2,)),
+    (["leaderboard", "--annotations", "{good}", "--n-boot", "0", "--out", "/proc/no/such/board.csv"],
+     "/proc/no/such/board.csv", (4,)),
+    (["leaderboard", "--annotations", "{good}", "--n-boot", "-1"], "--n-boot", (2,)),
+    (["annotate", "--outputs", "{good_out}", "--baseline", "{good_out}", "--judge", "local", "--store",
+      "{tmp}/s.sqlite", "--out", "{tmp}/a.json", "--concurrency", "0"], "--concurrency", (2,)),
+    (["annotate", "--outputs", "{good_out}", "--baseline", "{good_out}", "--judge", "local", "--store",
+      "{good}", "--out", "{tmp}/a.json", "--offline"], "good.json", (4,)),
 ])
 def test_bad_invocations_are_one_line(argv, names, codes, tmp_path, good_file, capsys, monkeypatch, data_dir):
     monkeypatch.setenv("JUDGEBENCH_DATA", str(data_dir))

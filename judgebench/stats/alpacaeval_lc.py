@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ..io import InputError, load_annotations, load_outputs
+from ..io import InputError, load_annotations, load_outputs, read_records
 from .difficulty import estimate_difficulty, instruction_key, marginal_from_official
 from .lc import standardized_delta_len
 
@@ -49,10 +49,19 @@ ESTIMATE_HELD_OUT = {"mae": 0.24, "max": 1.70, "n_models": 39}  # 5-fold x 3 see
 
 
 def read_official_weights(path: str | Path) -> pd.DataFrame:
-    """AlpacaEval's weights CSV, columns renamed to (len, diff, not_gamed)."""
+    """AlpacaEval's weights CSV (model, then the length, difficulty and not-gamed weights), renamed to
+    (len, diff, not_gamed)."""
+    rows = read_records(path)  # a missing, binary or malformed file is one clear error
+    if not rows or len(rows[0]) != 4:
+        raise InputError("expected 4 columns: model and the GLM's length, difficulty and not-gamed weights",
+                         path=path, hint="AlpacaEval's lc weights CSV (lc_weights_official.csv) has that layout")
     w = pd.read_csv(path, index_col=0)
     w.columns = ["len", "diff", "not_gamed"]
-    return w
+    bad = w.apply(pd.to_numeric, errors="coerce").isna() & w.notna()
+    if bad.to_numpy().any():
+        i, j = map(int, np.argwhere(bad.to_numpy())[0])
+        raise InputError(f"not a number: {w.iat[i, j]!r}", path=path, row=i, field=w.columns[j])
+    return w.astype(float)
 
 
 def fit_difficulty(
