@@ -27,7 +27,7 @@ from .detect import detect, flag_summary
 from .evalsets import load_eval_set
 from .generate import Sampling, generate_async
 from .io import InputError, annotations_frame, load_outputs
-from .judges.spec import load_judge
+from .judges.spec import JudgeSpec, load_judge
 from .leaderboard import make_leaderboard, read_leaderboard, write_leaderboard
 from .store import Store
 
@@ -59,18 +59,19 @@ def _generation_backend(model: str | None, engine: str | None, base_url: str | N
 
 
 def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_set: str = "alpaca_eval",
-             baseline: str | Path | None = None, judge: str = "local", judge_base_url: str | None = None,
+             baseline: str | Path | None = None, judge: str | JudgeSpec = "local", judge_base_url: str | None = None,
              judge_model: str | None = None, engine: str | None = None, base_url: str | None = None,
              name: str | None = None, max_instances: int | None = None, store: str | Path | None = None,
              out: str | Path = "runs/latest", leaderboard: str | Path | None = None,
              sampling: Sampling | None = None, concurrency: int = 8, judge_concurrency: int = 16,
              n_boot: int = 1000, api_key_env: str = "OPENAI_API_KEY", progress: bool = True,
              ray_replicas: int | None = None, ray_address: str | None = None,
-             chat_template: str | None = None, tiny: str | Path | None = None) -> dict:
+             chat_template: str | None = None, tiny: str | Path | None = None, wrap_judge=None) -> dict:
+    """wrap_judge: backend -> backend, applied to the judge's backend (the suite's budget guard)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     store = Store(store or out / "store.sqlite")
-    spec = load_judge(judge)
+    spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
     data = load_eval_set(eval_set)
     tiny_model = None
     if tiny is not None:  # judge only the anchors; the result is an estimate, and labelled so
@@ -157,6 +158,8 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
     else:
         judge_be, judge_url = judge_backend(spec, Limits(concurrency=judge_concurrency), judge_model,
                                             base_url=judge_base_url, api_key_env=api_key_env)
+    if wrap_judge is not None:
+        judge_be = wrap_judge(judge_be)
     judged = cand[cand["output"].notna()]
     failed_generation = cand[cand["output"].isna()]
     base_by = None if base is None else {r["instruction"]: r for r in base.to_dict("records")}
