@@ -74,19 +74,29 @@ def style_differences(battles: pd.DataFrame) -> np.ndarray:
 
 
 def _fit(x: np.ndarray, score: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Coefficients of the weighted Bradley-Terry logistic regression (no intercept, no penalty)."""
+    """Coefficients of the weighted Bradley-Terry logistic regression (no intercept, no penalty).
+    Battles with the same covariates are pooled first (their win and loss weights add: the likelihood
+    is the same), which turns the plain model's fit into one over a handful of rows."""
+    from scipy.linalg import LinAlgWarning
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
-    xx = np.vstack([x, x])
-    y = np.r_[np.ones(len(x)), np.zeros(len(x))]
-    w = np.r_[weight * score, weight * (1.0 - score)]
+    rows, inverse = np.unique(x, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    wins = np.bincount(inverse, weights=weight * score, minlength=len(rows))
+    losses = np.bincount(inverse, weights=weight * (1.0 - score), minlength=len(rows))
+    xx = np.vstack([rows, rows])
+    y = np.r_[np.ones(len(rows)), np.zeros(len(rows))]
+    w = np.r_[wins, losses]
     keep = w > 0
     if len(np.unique(y[keep])) < 2:  # every game won (or lost): the strength is unbounded
         return np.where(np.abs(x).sum(0) > 0, np.inf if y[keep].mean() == 1 else -np.inf, 0.0)
     with warnings.catch_warnings():
+        # separable or collinear resamples (tiny runs): the solver falls back or stops at large
+        # coefficients, which is the right answer (a win rate near 0 or 100)
         warnings.simplefilter("ignore", ConvergenceWarning)
-        lr = LogisticRegression(penalty=None, fit_intercept=False, tol=1e-8, max_iter=1000)
+        warnings.simplefilter("ignore", LinAlgWarning)
+        lr = LogisticRegression(C=np.inf, fit_intercept=False, solver="newton-cholesky", tol=1e-10, max_iter=200)
         lr.fit(xx[keep], y[keep], sample_weight=w[keep])
     return lr.coef_[0]
 
