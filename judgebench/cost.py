@@ -39,8 +39,12 @@ def _approximate(name: str) -> Tokenizer:
     def text(s: str) -> int:
         return -(-len(s) // APPROX_CHARS_PER_TOKEN)
 
-    return Tokenizer(f"approximate ({APPROX_CHARS_PER_TOKEN} characters a token; {name} unavailable)", text,
-                     lambda msgs: sum(4 + text(m["content"]) for m in msgs) + 3, exact=False)
+    return Tokenizer(
+        f"approximate ({APPROX_CHARS_PER_TOKEN} characters a token; {name} unavailable)",
+        text,
+        lambda msgs: sum(4 + text(m["content"]) for m in msgs) + 3,
+        exact=False,
+    )
 
 
 def _tiktoken_encoding(model: str):
@@ -72,7 +76,9 @@ def openai_tokenizer(model: str) -> Tokenizer:
         return len(enc.encode(s, disallowed_special=()))
 
     # OpenAI's chat format: about 3 tokens of framing per message and 3 to prime the reply.
-    return Tokenizer(f"tiktoken {enc.name}", text, lambda msgs: sum(3 + text(m["content"]) + 1 for m in msgs) + 3)
+    return Tokenizer(
+        f"tiktoken {enc.name}", text, lambda msgs: sum(3 + text(m["content"]) + 1 for m in msgs) + 3
+    )
 
 
 def llama_tokenizer(gguf: str | Path) -> Tokenizer:
@@ -87,8 +93,9 @@ def llama_tokenizer(gguf: str | Path) -> Tokenizer:
         return len(vocab.tokenize(s.encode("utf-8"), add_bos=False, special=False))
 
     if not template:
-        return Tokenizer(f"{Path(gguf).name} (no chat template)", text,
-                         lambda msgs: sum(text(m["content"]) for m in msgs))
+        return Tokenizer(
+            f"{Path(gguf).name} (no chat template)", text, lambda msgs: sum(text(m["content"]) for m in msgs)
+        )
     eos = vocab.detokenize([vocab.token_eos()]).decode(errors="replace")
     bos = vocab.detokenize([vocab.token_bos()]).decode(errors="replace")
     formatter = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)
@@ -104,8 +111,11 @@ def hf_tokenizer(folder: str | Path) -> Tokenizer:
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(folder))
-    return Tokenizer(f"{Path(folder).name} chat template", lambda s: len(tok.encode(s, add_special_tokens=False)),
-                     lambda msgs: len(tok.apply_chat_template(list(msgs), tokenize=True, add_generation_prompt=True)))
+    return Tokenizer(
+        f"{Path(folder).name} chat template",
+        lambda s: len(tok.encode(s, add_special_tokens=False)),
+        lambda msgs: len(tok.apply_chat_template(list(msgs), tokenize=True, add_generation_prompt=True)),
+    )
 
 
 def judge_tokenizer(spec: JudgeSpec, judge_model: str | None = None, backend: str | None = None) -> Tokenizer:
@@ -140,18 +150,39 @@ class Estimate:
     notes: list[str] = field(default_factory=list)
 
     def add(self, other: Estimate) -> None:
-        for name in ("calls", "input_tokens", "output_tokens", "usd", "seconds", "generations", "cached_calls"):
+        for name in (
+            "calls",
+            "input_tokens",
+            "output_tokens",
+            "usd",
+            "seconds",
+            "generations",
+            "cached_calls",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.notes += [n for n in other.notes if n not in self.notes]
 
     def as_dict(self) -> dict:
-        return {"calls": self.calls, "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
-                "usd": round(self.usd, 6), "expected_seconds": round(self.seconds, 1),
-                "generations": self.generations, "cached_calls": self.cached_calls, "notes": self.notes}
+        return {
+            "calls": self.calls,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "usd": round(self.usd, 6),
+            "expected_seconds": round(self.seconds, 1),
+            "generations": self.generations,
+            "cached_calls": self.cached_calls,
+            "notes": self.notes,
+        }
 
 
-def expected_seconds(calls: int, tokens: int, concurrency: int, requests_per_minute: float | None,
-                     tokens_per_minute: float | None, seconds_per_call: float) -> float:
+def expected_seconds(
+    calls: int,
+    tokens: int,
+    concurrency: int,
+    requests_per_minute: float | None,
+    tokens_per_minute: float | None,
+    seconds_per_call: float,
+) -> float:
     """The slowest of: the request limit, the token limit, and calls at `seconds_per_call` each,
     `concurrency` at a time."""
     bounds = [calls * seconds_per_call / max(1, concurrency)]
@@ -171,7 +202,9 @@ class BudgetExhausted(FatalBackendError):
 class BudgetGuard(Backend):
     """A judge backend that never starts a call whose upper-bound cost would exceed the budget."""
 
-    def __init__(self, inner: Backend, spec: JudgeSpec, max_usd: float, tokenizer: Tokenizer, spent: float = 0.0):
+    def __init__(
+        self, inner: Backend, spec: JudgeSpec, max_usd: float, tokenizer: Tokenizer, spent: float = 0.0
+    ):
         super().__init__(inner.model, inner.limits)
         self.name = inner.name
         self.inner, self.spec, self.max_usd, self.tokenizer = inner, spec, max_usd, tokenizer
@@ -201,9 +234,11 @@ class BudgetGuard(Backend):
             while self.in_flight:  # let the calls already paid for finish and be stored
                 self._idle.clear()
                 await self._idle.wait()
-            raise BudgetExhausted(f"--max-cost ${self.max_usd:.4f} reached: ${self.spent:.4f} spent, the next "
-                                  f"call could cost up to ${bound:.4f}; completed calls are in the store, "
-                                  "rerun with a higher --max-cost to go on")
+            raise BudgetExhausted(
+                f"--max-cost ${self.max_usd:.4f} reached: ${self.spent:.4f} spent, the next "
+                f"call could cost up to ${bound:.4f}; completed calls are in the store, "
+                "rerun with a higher --max-cost to go on"
+            )
         self.reserved += bound
         self.in_flight += 1
         try:
@@ -218,4 +253,3 @@ class BudgetGuard(Backend):
 
     async def close(self) -> None:
         await self.inner.close()
-

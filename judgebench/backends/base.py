@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from ..errors import BackendError, FatalBackendError
 
 
-
 @dataclass(frozen=True)
 class CompletionRequest:
     messages: tuple[dict, ...]  # [{"role": ..., "content": ...}, ...]

@@ -37,18 +37,38 @@ def _sig(row, bench) -> bool:
 def _columns(table: pd.DataFrame, bench: str) -> list[tuple[str, callable]]:
     """(heading, row -> cell text, headline?) for one benchmark."""
     if bench == "alpaca_eval":
-        return [("LC (%)", lambda r: _v(r, f"{bench}.lc_win_rate"), True),
-                ("WR (%)", lambda r: _v(r, f"{bench}.win_rate"), False),
-                ("Len.", lambda r: _v(r, f"{bench}.avg_length", "{:.0f}"), False)]
+        return [
+            ("LC (%)", lambda r: _v(r, f"{bench}.lc_win_rate"), True),
+            ("WR (%)", lambda r: _v(r, f"{bench}.win_rate"), False),
+            ("Len.", lambda r: _v(r, f"{bench}.avg_length", "{:.0f}"), False),
+        ]
     if bench.startswith("arena-hard"):
-        return [("Score (95% CI)", lambda r: _v(r, f"{bench}.score") + _ci(r, f"{bench}.ci_low", f"{bench}.ci_high"),
-                 True),
-                ("Style ctrl.", lambda r: _v(r, f"{bench}.style_controlled")
-                 + _ci(r, f"{bench}.sc_ci_low", f"{bench}.sc_ci_high"), False)]
+        return [
+            (
+                "Score (95% CI)",
+                lambda r: _v(r, f"{bench}.score") + _ci(r, f"{bench}.ci_low", f"{bench}.ci_high"),
+                True,
+            ),
+            (
+                "Style ctrl.",
+                lambda r: (
+                    _v(r, f"{bench}.style_controlled") + _ci(r, f"{bench}.sc_ci_low", f"{bench}.sc_ci_high")
+                ),
+                False,
+            ),
+        ]
     if f"{bench}.score" in table:
         return [("Score", lambda r: _v(r, f"{bench}.score", "{:.2f}"), True)]
-    return [("W/T/L", lambda r: f"{_v(r, f'{bench}.win', '{:.0f}')}/{_v(r, f'{bench}.tie', '{:.0f}')}/"
-             f"{_v(r, f'{bench}.loss', '{:.0f}')}", True)]
+    return [
+        (
+            "W/T/L",
+            lambda r: (
+                f"{_v(r, f'{bench}.win', '{:.0f}')}/{_v(r, f'{bench}.tie', '{:.0f}')}/"
+                f"{_v(r, f'{bench}.loss', '{:.0f}')}"
+            ),
+            True,
+        )
+    ]
 
 
 TITLES = {"alpaca_eval": "AlpacaEval 2.0", "arena-hard-v0.1": "Arena-Hard", "mt-bench": "MT-Bench"}
@@ -74,13 +94,26 @@ def markdown_table(table: pd.DataFrame, benchmarks: list[str], reference: str | 
     lines = ["| model | " + " | ".join(headings) + " |", "|---|" + "---:|" * len(headings)]
     lines += [f"| {m} | " + " | ".join(cells) + " |" for m, cells in body]
     if reference:
-        lines.append(f"\n{MARK_MD} differs from {reference} at 5% (paired over instructions, Holm-adjusted "
-                     "across the table).")
+        lines.append(
+            f"\n{MARK_MD} differs from {reference} at 5% (paired over instructions, Holm-adjusted "
+            "across the table)."
+        )
     return "\n".join(lines) + "\n"
 
 
-_TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#", "$": r"\$", "{": r"\{",
-        "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "–": "--"}
+_TEX = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "_": r"\_",
+    "#": r"\#",
+    "$": r"\$",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "–": "--",
+}
 
 
 def _tex(s: str) -> str:
@@ -101,12 +134,16 @@ def latex_table(table: pd.DataFrame, benchmarks: list[str], reference: str | Non
     lines.append("Model & " + " & ".join(_tex(h) for _, hs in head for h in hs) + r" \\")
     lines.append(r"\midrule")
     for model, cells in body:
-        lines.append(_tex(model) + " & " + " & ".join(_tex(c).replace("\x00", MARK_TEX) for c in cells) + r" \\")
+        lines.append(
+            _tex(model) + " & " + " & ".join(_tex(c).replace("\x00", MARK_TEX) for c in cells) + r" \\"
+        )
     lines += [r"\bottomrule", r"\end{tabular}"]
     caption = "judgebench suite."
     if reference:
-        caption += (rf" {MARK_TEX}: differs from {_tex(reference)} at 5\% (paired over instructions, "
-                    "Holm-adjusted across the table).")
+        caption += (
+            rf" {MARK_TEX}: differs from {_tex(reference)} at 5\% (paired over instructions, "
+            "Holm-adjusted across the table)."
+        )
     lines += [rf"\caption{{{caption}}}", r"\end{table}"]
     return "\n".join(lines) + "\n"
 
@@ -143,59 +180,129 @@ def build_suite_report(result: dict, inputs: list[str] | None = None) -> str:
     parts = ["<h2>Table</h2>"]
     head, body = _cells(table, benchmarks, reference, "\x00")
     headings = ["model"] + [html.escape(f"{t}: {h}") for t, hs in head for h in hs]
-    parts.append(_html_table(headings, [[html.escape(m)] + [html.escape(c).replace("\x00", '<span class="sig">†</span>')
-                                                           for c in cells] for m, cells in body]))
+    parts.append(
+        _html_table(
+            headings,
+            [
+                [html.escape(m)]
+                + [html.escape(c).replace("\x00", '<span class="sig">†</span>') for c in cells]
+                for m, cells in body
+            ],
+        )
+    )
     if reference:
-        parts.append(f'<p class="sub">† differs from {html.escape(reference)} at 5% (paired over instructions, '
-                     "Holm-adjusted across the table).</p>")
+        parts.append(
+            f'<p class="sub">† differs from {html.escape(reference)} at 5% (paired over instructions, '
+            "Holm-adjusted across the table).</p>"
+        )
     details = result["details"]
     for bench in benchmarks:
         parts.append(f"<h2>{html.escape(TITLES.get(bench, bench))}</h2>")
         if bench.startswith("arena-hard"):
             rows = []
             for m, d in details[bench].items():
-                rows.append([html.escape(m), _num(d.get("score")), f"[{_num(d.get('ci_low'))}, {_num(d.get('ci_high'))}]"
-                             + ci_bar(d.get("score"), d.get("ci_low"), d.get("ci_high")),
-                             _num(d.get("style_controlled")),
-                             f"[{_num(d.get('sc_ci_low'))}, {_num(d.get('sc_ci_high'))}]"
-                             + ci_bar(d.get("style_controlled"), d.get("sc_ci_low"), d.get("sc_ci_high")),
-                             _num(d.get("n_battles"), "{:.0f}")])
-            parts.append(_html_table(["model", "score", "95% CI", "style-controlled", "95% CI", "battles"], rows,
-                                     "Bradley-Terry win rate against the baseline; bootstrap over battles"))
+                rows.append(
+                    [
+                        html.escape(m),
+                        _num(d.get("score")),
+                        f"[{_num(d.get('ci_low'))}, {_num(d.get('ci_high'))}]"
+                        + ci_bar(d.get("score"), d.get("ci_low"), d.get("ci_high")),
+                        _num(d.get("style_controlled")),
+                        f"[{_num(d.get('sc_ci_low'))}, {_num(d.get('sc_ci_high'))}]"
+                        + ci_bar(d.get("style_controlled"), d.get("sc_ci_low"), d.get("sc_ci_high")),
+                        _num(d.get("n_battles"), "{:.0f}"),
+                    ]
+                )
+            parts.append(
+                _html_table(
+                    ["model", "score", "95% CI", "style-controlled", "95% CI", "battles"],
+                    rows,
+                    "Bradley-Terry win rate against the baseline; bootstrap over battles",
+                )
+            )
         elif bench == "alpaca_eval":
-            rows = [[html.escape(m), _num(d.get("length_controlled_winrate")), _num(d.get("win_rate")),
-                     _num(d.get("avg_length"), "{:.0f}"), _num(d.get("n_total"), "{:.0f}"),
-                     _num(d.get("n_missing"), "{:.0f}"), html.escape(str(d.get("lc_difficulty")))]
-                    for m, d in details[bench].items()]
-            parts.append(_html_table(["model", "LC win rate", "win rate", "avg length", "n", "failures",
-                                      "LC difficulty"], rows))
+            rows = [
+                [
+                    html.escape(m),
+                    _num(d.get("length_controlled_winrate")),
+                    _num(d.get("win_rate")),
+                    _num(d.get("avg_length"), "{:.0f}"),
+                    _num(d.get("n_total"), "{:.0f}"),
+                    _num(d.get("n_missing"), "{:.0f}"),
+                    html.escape(str(d.get("lc_difficulty"))),
+                ]
+                for m, d in details[bench].items()
+            ]
+            parts.append(
+                _html_table(
+                    ["model", "LC win rate", "win rate", "avg length", "n", "failures", "LC difficulty"], rows
+                )
+            )
         else:
             cats = sorted({c for d in details[bench].values() for c in (d.get("per_category") or {})})
-            rows = [[html.escape(m), _num(d.get("score"), "{:.2f}"), _num(d.get("turn_1"), "{:.2f}"),
-                     _num(d.get("turn_2"), "{:.2f}")] + [_num((d.get("per_category") or {}).get(c), "{:.2f}")
-                                                         for c in cats]
-                    for m, d in details[bench].items() if "score" in d]
+            rows = [
+                [
+                    html.escape(m),
+                    _num(d.get("score"), "{:.2f}"),
+                    _num(d.get("turn_1"), "{:.2f}"),
+                    _num(d.get("turn_2"), "{:.2f}"),
+                ]
+                + [_num((d.get("per_category") or {}).get(c), "{:.2f}") for c in cats]
+                for m, d in details[bench].items()
+                if "score" in d
+            ]
             if rows:
-                parts.append(_html_table(["model", "overall", "turn 1", "turn 2", *map(html.escape, cats)], rows,
-                                         "mean rating per turn and per category"))
-            rows = [[html.escape(m), str(d["win"]), str(d["tie"]), str(d["loss"]), _num(d.get("win_rate_adjusted"))]
-                    for m, d in details[bench].items() if "win" in d]
+                parts.append(
+                    _html_table(
+                        ["model", "overall", "turn 1", "turn 2", *map(html.escape, cats)],
+                        rows,
+                        "mean rating per turn and per category",
+                    )
+                )
+            rows = [
+                [
+                    html.escape(m),
+                    str(d["win"]),
+                    str(d["tie"]),
+                    str(d["loss"]),
+                    _num(d.get("win_rate_adjusted")),
+                ]
+                for m, d in details[bench].items()
+                if "win" in d
+            ]
             if rows:
                 parts.append(_html_table(["model", "win", "tie", "loss", "win rate (tie = ½)"], rows))
     if result["comparisons"]:
         parts.append(f"<h2>Against {html.escape(reference)}</h2>")
-        rows = [[html.escape(c["model"]), html.escape(TITLES.get(c["benchmark"], c["benchmark"])),
-                 _num(c.get("difference"), "{:+.2f}"), f"[{_num(c.get('ci_low'), '{:+.2f}')}, "
-                 f"{_num(c.get('ci_high'), '{:+.2f}')}]", _num(c.get("p_value"), "{:.4f}"),
-                 _num(c.get("p_holm"), "{:.4f}"), '<span class="sig">yes</span>' if c.get("significant") else "no",
-                 html.escape(c.get("method") or c.get("note") or "")] for c in result["comparisons"]]
-        parts.append(_html_table(["model", "benchmark", "difference", "95% CI", "p", "p (Holm)", "significant",
-                                  "method"], rows, "model minus reference, paired over instructions"))
+        rows = [
+            [
+                html.escape(c["model"]),
+                html.escape(TITLES.get(c["benchmark"], c["benchmark"])),
+                _num(c.get("difference"), "{:+.2f}"),
+                f"[{_num(c.get('ci_low'), '{:+.2f}')}, {_num(c.get('ci_high'), '{:+.2f}')}]",
+                _num(c.get("p_value"), "{:.4f}"),
+                _num(c.get("p_holm"), "{:.4f}"),
+                '<span class="sig">yes</span>' if c.get("significant") else "no",
+                html.escape(c.get("method") or c.get("note") or ""),
+            ]
+            for c in result["comparisons"]
+        ]
+        parts.append(
+            _html_table(
+                ["model", "benchmark", "difference", "95% CI", "p", "p (Holm)", "significant", "method"],
+                rows,
+                "model minus reference, paired over instructions",
+            )
+        )
     if inputs:
         parts.append("<h2>Files</h2><pre>" + html.escape("\n".join(inputs)) + "</pre>")
     judges = ", ".join(f"{TITLES.get(b, b)}: {j}" for b, j in result["judges"].items())
-    return PAGE.format(title="judgebench suite", generated=time.strftime("%Y-%m-%d %H:%M %Z"),
-                       judges=html.escape(judges), body="\n".join(parts))
+    return PAGE.format(
+        title="judgebench suite",
+        generated=time.strftime("%Y-%m-%d %H:%M %Z"),
+        judges=html.escape(judges),
+        body="\n".join(parts),
+    )
 
 
 def write_suite_report(path: str | Path, result: dict, inputs: list[str] | None = None) -> Path:

@@ -38,11 +38,17 @@ _BOLD = re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__")
 
 def style_of(text: str, count_tokens: Callable[[str], int]) -> tuple[int, int, int, int]:
     prose = _CODE.sub("", text or "")
-    return (count_tokens(text or ""), len(_HEADER.findall(prose)), len(_LIST.findall(prose)),
-            len(_BOLD.findall(prose)))
+    return (
+        count_tokens(text or ""),
+        len(_HEADER.findall(prose)),
+        len(_LIST.findall(prose)),
+        len(_BOLD.findall(prose)),
+    )
 
 
-def battles_from_records(records: list[dict], count_tokens: Callable[[str], int] | None = None) -> pd.DataFrame:
+def battles_from_records(
+    records: list[dict], count_tokens: Callable[[str], int] | None = None
+) -> pd.DataFrame:
     """Annotation records (output_1 = baseline, output_2 = candidate) -> one row per game.
     Records without a preference (failed judgments) are left out; the caller reports them."""
     if count_tokens is None:
@@ -56,9 +62,16 @@ def battles_from_records(records: list[dict], count_tokens: Callable[[str], int]
         games = r.get("games") or [(float(r["preference"]) - 1.0, 1)]  # one soft game from a log-prob judge
         c, b = style_of(r["output_2"], count_tokens), style_of(r["output_1"], count_tokens)
         for score, weight in games:
-            rows.append({"model": r["generator_2"], "instruction": r["instruction"], "score": float(score),
-                         "weight": float(weight), **{f"c_{f}": v for f, v in zip(STYLE_FEATURES, c, strict=True)},
-                         **{f"b_{f}": v for f, v in zip(STYLE_FEATURES, b, strict=True)}})
+            rows.append(
+                {
+                    "model": r["generator_2"],
+                    "instruction": r["instruction"],
+                    "score": float(score),
+                    "weight": float(weight),
+                    **{f"c_{f}": v for f, v in zip(STYLE_FEATURES, c, strict=True)},
+                    **{f"b_{f}": v for f, v in zip(STYLE_FEATURES, b, strict=True)},
+                }
+            )
     cols = ["model", "instruction", "score", "weight", *(f"{s}_{f}" for s in "cb" for f in STYLE_FEATURES)]
     return pd.DataFrame(rows, columns=cols)
 
@@ -96,7 +109,9 @@ def _fit(x: np.ndarray, score: np.ndarray, weight: np.ndarray) -> np.ndarray:
         # coefficients, which is the right answer (a win rate near 0 or 100)
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", LinAlgWarning)
-        lr = LogisticRegression(C=np.inf, fit_intercept=False, solver="newton-cholesky", tol=1e-10, max_iter=200)
+        lr = LogisticRegression(
+            C=np.inf, fit_intercept=False, solver="newton-cholesky", tol=1e-10, max_iter=200
+        )
         lr.fit(xx[keep], y[keep], sample_weight=w[keep])
     return lr.coef_[0]
 
@@ -115,11 +130,15 @@ def _win_rate(beta: np.ndarray) -> np.ndarray:
 def bt_scores(battles: pd.DataFrame, style: bool = False) -> pd.Series:
     """Each model's score against the baseline (0-100); with style=True, at equal style."""
     models = sorted(battles["model"].unique())
-    coef = _fit(_design(battles, models, style), battles["score"].to_numpy(float), battles["weight"].to_numpy(float))
+    coef = _fit(
+        _design(battles, models, style), battles["score"].to_numpy(float), battles["weight"].to_numpy(float)
+    )
     return pd.Series(_win_rate(coef[: len(models)]), index=models)
 
 
-def arena_hard_scores(battles: pd.DataFrame, n_boot: int = 100, seed: int = 0, style: bool = True) -> pd.DataFrame:
+def arena_hard_scores(
+    battles: pd.DataFrame, n_boot: int = 100, seed: int = 0, style: bool = True
+) -> pd.DataFrame:
     """score, ci_low, ci_high (and style_controlled, sc_ci_low, sc_ci_high) per model, plus n_battles."""
     if battles.empty:
         raise InputError("no judged battles against the baseline", hint="every Arena-Hard judgment failed")
@@ -142,15 +161,20 @@ def arena_hard_scores(battles: pd.DataFrame, n_boot: int = 100, seed: int = 0, s
     return out
 
 
-def paired_difference(battles: pd.DataFrame, model: str, reference: str, n_boot: int = 500, seed: int = 0,
-                      style: bool = False) -> dict:
+def paired_difference(
+    battles: pd.DataFrame, model: str, reference: str, n_boot: int = 500, seed: int = 0, style: bool = False
+) -> dict:
     """Score(model) - score(reference), both refitted on the same instructions resampled with
     replacement (paired over instructions); percentile interval and the p-value that inverts it."""
     both = battles[battles["model"].isin([model, reference])]
-    shared = sorted(set(both.loc[both["model"] == model, "instruction"])
-                    & set(both.loc[both["model"] == reference, "instruction"]))
+    shared = sorted(
+        set(both.loc[both["model"] == model, "instruction"])
+        & set(both.loc[both["model"] == reference, "instruction"])
+    )
     if len(shared) < 2:
-        raise InputError(f"only {len(shared)} Arena-Hard instructions are judged for both {model} and {reference}")
+        raise InputError(
+            f"only {len(shared)} Arena-Hard instructions are judged for both {model} and {reference}"
+        )
     both = both[both["instruction"].isin(shared)].reset_index(drop=True)
     rows_of = both.groupby("instruction").indices
     estimate = bt_scores(both, style)
@@ -164,6 +188,11 @@ def paired_difference(battles: pd.DataFrame, model: str, reference: str, n_boot:
     diffs = np.array(diffs)
     p = min(1.0, 2 * min((diffs <= 0).mean(), (diffs >= 0).mean()))
     lo, hi = np.nanpercentile(diffs, [2.5, 97.5])
-    return {"difference": float(estimate[model] - estimate[reference]), "ci_low": float(lo), "ci_high": float(hi),
-            "p_value": max(p, 1.0 / n_boot), "n": len(shared),
-            "method": f"paired bootstrap over instructions ({n_boot} resamples, Bradley-Terry refitted)"}
+    return {
+        "difference": float(estimate[model] - estimate[reference]),
+        "ci_low": float(lo),
+        "ci_high": float(hi),
+        "p_value": max(p, 1.0 / n_boot),
+        "n": len(shared),
+        "method": f"paired bootstrap over instructions ({n_boot} resamples, Bradley-Terry refitted)",
+    }

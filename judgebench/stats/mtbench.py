@@ -24,8 +24,12 @@ def single_summary(records: list[dict]) -> dict:
     """{"score", "turn_1", "turn_2", "per_category": {...}, "n_questions", "n_turns_graded", "n_turns_failed"}"""
     turns = _turn_frame(records)
     graded = turns.dropna(subset=["value"])
-    out = {"score": float(graded["value"].mean()) if len(graded) else None, "n_questions": len(records),
-           "n_turns_graded": len(graded), "n_turns_failed": int(turns["value"].isna().sum())}
+    out = {
+        "score": float(graded["value"].mean()) if len(graded) else None,
+        "n_questions": len(records),
+        "n_turns_graded": len(graded),
+        "n_turns_failed": int(turns["value"].isna().sum()),
+    }
     for t, g in graded.groupby("turn"):
         out[f"turn_{t}"] = float(g["value"].mean())
     out["per_category"] = {str(c): float(g["value"].mean()) for c, g in graded.groupby("category")}
@@ -38,8 +42,13 @@ def pairwise_summary(records: list[dict]) -> dict:
     win, loss = int((values == 2.0).sum()), int((values == 1.0).sum())
     tie = len(values) - win - loss
     n = len(values)
-    return {"win": win, "tie": tie, "loss": loss, "win_rate": 100 * win / n if n else None,
-            "win_rate_adjusted": 100 * (win + 0.5 * tie) / n if n else None}
+    return {
+        "win": win,
+        "tie": tie,
+        "loss": loss,
+        "win_rate": 100 * win / n if n else None,
+        "win_rate_adjusted": 100 * (win + 0.5 * tie) / n if n else None,
+    }
 
 
 def per_question_scores(records: list[dict]) -> pd.Series:
@@ -56,10 +65,22 @@ def paired_difference(a: pd.Series, b: pd.Series) -> dict:
     n = len(both)
     d = (both["b"] - both["a"]).to_numpy()
     if n < 2:
-        return {"difference": float(d.mean()) if n else None, "ci_low": None, "ci_high": None, "p_value": None,
-                "n": n, "method": "paired t-test (too few questions)"}
+        return {
+            "difference": float(d.mean()) if n else None,
+            "ci_low": None,
+            "ci_high": None,
+            "p_value": None,
+            "n": n,
+            "method": "paired t-test (too few questions)",
+        }
     se = d.std(ddof=1) / np.sqrt(n)
     half = stats.t.ppf(0.975, n - 1) * se
     p = float(stats.ttest_rel(both["b"], both["a"]).pvalue) if se > 0 else (1.0 if d.mean() == 0 else 0.0)
-    return {"difference": float(d.mean()), "ci_low": float(d.mean() - half), "ci_high": float(d.mean() + half),
-            "p_value": p, "n": n, "method": "paired t-test over questions"}
+    return {
+        "difference": float(d.mean()),
+        "ci_low": float(d.mean() - half),
+        "ci_high": float(d.mean() + half),
+        "p_value": p,
+        "n": n,
+        "method": "paired t-test over questions",
+    }
