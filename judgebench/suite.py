@@ -698,7 +698,8 @@ def score_suite(
                         )
         elif b.startswith("arena-hard"):
             battles = arenahard.battles_from_records([r for n in names for r in records[b][n]])
-            scores = arenahard.arena_hard_scores(battles, n_boot=n_boot)
+            # every judgment failed: no score (the failures are counted in the table), not a crash
+            scores = arenahard.arena_hard_scores(battles, n_boot=n_boot) if len(battles) else pd.DataFrame()
             for n in names:
                 r = scores.loc[n] if n in scores.index else None
                 failed = sum(1 for x in records[b][n] if x.get("preference") is None)

