@@ -199,7 +199,16 @@ def resolve_judges(benchmarks: list[str], judge: list[str] | None):
             raise InputError(f"--judge {item}: {bench} is not among the benchmarks run", field="--judge")
         for b in targets:
             chosen[b] = BENCHMARKS[b].local_judge if name == "local" else name
-    return {b: load_judge(name) for b, name in chosen.items()}
+    judges = {b: load_judge(name) for b, name in chosen.items()}
+    for b, spec in judges.items():  # checked before any run starts, not when the run reaches it
+        if (b == "mt-bench") != spec.protocol.startswith("mtbench"):
+            raise InputError(
+                f"judge {spec.name} ({spec.protocol}) does not fit {b}",
+                field="--judge",
+                hint="MT-Bench needs an mtbench-single or mtbench-pair judge and only it does; "
+                "choose one benchmark's judge with BENCH=NAME",
+            )
+    return judges
 
 
 def _run_dir(out: Path, model: str, benchmark: str) -> Path:

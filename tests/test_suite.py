@@ -133,6 +133,8 @@ def test_model_specs_and_judges(tmp_path):
     assert {b: j.name for b, j in local.items()} == {"alpaca_eval": "local", "mt-bench": "local-mtbench"}
     mixed = resolve_judges(["alpaca_eval", "mt-bench"], ["local", "alpaca_eval=alpacaeval2"])
     assert mixed["alpaca_eval"].name == "alpacaeval2" and mixed["mt-bench"].name == "local-mtbench"
+    with pytest.raises(InputError, match="judge alpacaeval2 .alpacaeval. does not fit mt-bench"):
+        resolve_judges(["alpaca_eval", "mt-bench"], ["alpacaeval2"])
     with pytest.raises(InputError, match="unknown benchmark"):
         resolve_judges(["alpaca-eval"], None)
 
