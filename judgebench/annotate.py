@@ -206,6 +206,9 @@ async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, s
     counts["retried_failed"] = sum(1 for k in missing if k in known)
 
     bar = _Progress(0 if offline else len(missing), progress)
+    # The backend may have served other work before (the embedded generator doubles as the judge):
+    # count only this run's requests.
+    requests0, retries0 = backend.stats["requests"], backend.stats["retries"]
     t0, cpu0 = time.perf_counter(), time.process_time()
     pending = [] if offline else list(missing)
     try:
@@ -225,7 +228,8 @@ async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, s
     finally:
         store.release_all()
         bar.close()
-        counts["requests"], counts["retries"] = backend.stats["requests"], backend.stats["retries"]
+        counts["requests"] = backend.stats["requests"] - requests0
+        counts["retries"] = backend.stats["retries"] - retries0
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
 
     results = store.get_many(list(todo))

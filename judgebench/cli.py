@@ -212,6 +212,33 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _cmd_suite(args) -> int:
+    """Several models x AlpacaEval 2.0, Arena-Hard and MT-Bench: the table, or first its cost."""
+    from .generate import Sampling
+    from .suite import format_plan, parse_models, plan_suite, run_suite
+
+    models = parse_models(args.models, Sampling(max_tokens=args.max_tokens, temperature=args.temperature,
+                                                seed=args.seed))
+    limits = {"requests_per_minute": args.requests_per_minute, "tokens_per_minute": args.tokens_per_minute}
+    if args.dry_run:
+        plan = plan_suite(models, args.benchmarks, args.judge, args.judge_model, args.out, args.max_instances,
+                          batch=args.batch, concurrency=args.judge_concurrency, limits=limits)
+        if args.json:
+            print(json.dumps({k: plan[k] for k in ("calls", "input_tokens", "output_tokens", "usd", "per_benchmark",
+                                                   "generations", "expected_seconds", "notes")}, indent=1))
+        else:
+            print(format_plan(plan))
+        return 0
+    result = run_suite(models, args.benchmarks, args.judge, args.judge_base_url, args.judge_model, args.out,
+                       args.max_instances, args.reference, args.max_cost, args.batch, args.batch_poll_seconds,
+                       args.concurrency, args.judge_concurrency, args.n_boot, progress=not args.no_progress)
+    print((Path(args.out) / "table.md").read_text(), end="")
+    m = result["manifest"]
+    print(f"spent ${m['spent_usd']:.4f} in {m['requests']} judge requests; wrote {args.out}/ (table.csv, table.md, "
+          "table.tex, report.html, suite.manifest.json, runs/)")
+    return 0
+
+
 def _cmd_audit(args) -> int:
     from . import audit
 
@@ -508,6 +535,37 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--ray-address", help="Ray cluster address (default: a local cluster; 'auto' inside one)")
     ev.add_argument("--no-progress", action="store_true")
     ev.set_defaults(func=_cmd_evaluate)
+
+    su = sub.add_parser("suite", help="the paper's table: several models x AlpacaEval 2.0, Arena-Hard, MT-Bench")
+    su.add_argument("--models", nargs="+", required=True, metavar="SPEC",
+                    help="[NAME=]SPEC: a .gguf file, a Hugging Face folder, NAME@URL (a served model), an outputs "
+                         "file, 'embedded', or a .yaml run file listing models (name, model, base_url, outputs, "
+                         "sampling)")
+    su.add_argument("--benchmarks", nargs="+", default=["alpaca_eval", "arena-hard-v0.1", "mt-bench"],
+                    metavar="NAME", help="default: alpaca_eval arena-hard-v0.1 mt-bench")
+    su.add_argument("--judge", nargs="+", metavar="JUDGE",
+                    help="default: each benchmark's standard judge; 'local': the embedded judge for all; "
+                         "NAME for all; BENCH=NAME for one")
+    su.add_argument("--judge-base-url")
+    su.add_argument("--judge-model")
+    su.add_argument("--out", default="runs/suite", metavar="DIR")
+    su.add_argument("--max-instances", type=int, help="only the first N instructions of each benchmark")
+    su.add_argument("--reference", metavar="NAME", help="test every model against this one (Holm-adjusted)")
+    su.add_argument("--dry-run", action="store_true", help="make no call: print the calls, tokens, USD and time")
+    su.add_argument("--json", action="store_true", help="with --dry-run: print JSON")
+    su.add_argument("--max-cost", type=float, metavar="USD", help="stop before the judge spend could pass this")
+    su.add_argument("--batch", action="store_true", help="judge through the OpenAI Batch API (half price)")
+    su.add_argument("--batch-poll-seconds", type=float, default=30.0)
+    su.add_argument("--max-tokens", type=int, default=512, help="generation limit per answer")
+    su.add_argument("--temperature", type=float, default=0.0)
+    su.add_argument("--seed", type=int, default=0)
+    su.add_argument("--concurrency", type=int, default=8, help="generation requests at a time")
+    su.add_argument("--judge-concurrency", type=int, default=16)
+    su.add_argument("--requests-per-minute", type=float, help="for the dry run's time estimate")
+    su.add_argument("--tokens-per-minute", type=float, help="for the dry run's time estimate")
+    su.add_argument("--n-boot", type=int, default=200)
+    su.add_argument("--no-progress", action="store_true")
+    su.set_defaults(func=_cmd_suite)
 
     im = sub.add_parser("import-annotations", help="put AlpacaEval annotation files' judge calls into a store")
     im.add_argument("--annotations", nargs="+", required=True, metavar="PATH")

@@ -29,6 +29,7 @@ from .fsutil import atomic_write, check_output_dir, check_output_file
 from .generate import Sampling, generate_async
 from .io import InputError, annotations_frame, load_outputs
 from .judges import load_judge
+from .judges.spec import JudgeSpec
 from .leaderboard import make_leaderboard, read_leaderboard, write_leaderboard
 from .store import Store
 
@@ -58,7 +59,7 @@ def _generation_backend(model: str | None, engine: str | None, base_url: str | N
 
 
 def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_set: str = "alpaca_eval",
-             baseline: str | Path | None = None, judge: str = "local", judge_base_url: str | None = None,
+             baseline: str | Path | None = None, judge: str | JudgeSpec = "local", judge_base_url: str | None = None,
              judge_model: str | None = None, engine: str | None = None, base_url: str | None = None,
              name: str | None = None, max_instances: int | None = None, store: str | Path | None = None,
              out: str | Path = "runs/latest", leaderboard: str | Path | None = None,
@@ -66,12 +67,13 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
              n_boot: int = 1000, api_key_env: str | None = None, progress: bool = True,
              ray_replicas: int | None = None, ray_address: str | None = None,
              chat_template: str | None = None, tiny: str | Path | None = None,
-             allow_key_to: tuple[str, ...] = ()) -> dict:
+             allow_key_to: tuple[str, ...] = (), wrap_judge=None) -> dict:
+    """wrap_judge: backend -> backend, applied to the judge's backend (the suite's budget guard)."""
     out = check_output_dir(out)  # before any paid call
     if leaderboard is not None:
         check_output_file(leaderboard, "--leaderboard")
     store = Store(store or out / "store.sqlite")
-    spec = load_judge(judge)
+    spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
     data = load_eval_set(eval_set)
     tiny_model = None
     if tiny is not None:  # judge only the anchors; the result is an estimate, and labelled so
@@ -159,6 +161,8 @@ def evaluate(model: str | None = None, outputs: str | Path | None = None, eval_s
         judge_be, judge_url = judge_backend(spec, Limits(concurrency=judge_concurrency), judge_model,
                                             base_url=judge_base_url, api_key_env=api_key_env,
                                             allow_key_to=allow_key_to)
+    if wrap_judge is not None:
+        judge_be = wrap_judge(judge_be)
     judged = cand[cand["output"].notna()]
     failed_generation = cand[cand["output"].isna()]
     base_by = None if base is None else {r["instruction"]: r for r in base.to_dict("records")}

@@ -107,3 +107,19 @@ def pair_label(response: CompletionResponse, **_) -> tuple[float | None, str | N
     if not matches:
         return None, f"no [[A]]/[[B]]/[[C]] in {response.text[-120:]!r}"
     return {"A": 1.0, "B": 2.0, "C": 1.5}[matches[-1]], None
+
+
+@register("logprob_rating")
+def logprob_rating(response: CompletionResponse, low: int = 1, high: int = 9, **_) -> tuple[float | None, str | None]:
+    """A one-digit rating read from the first token's top log-probs: the expected value over the digits
+    low..high found there (renormalised), so a judge too small to write a rating still grades."""
+    if not response.top_logprobs:
+        return None, "no log-probs in the response (does the endpoint support top_logprobs?)"
+    weights: dict[int, float] = {}  # "7" and " 7" are the same rating: their probabilities add
+    for token, lp in response.top_logprobs[0].items():
+        t = token.strip()
+        if t.isdigit() and low <= int(t) <= high:
+            weights[int(t)] = weights.get(int(t), 0.0) + math.exp(lp)
+    if not weights or sum(weights.values()) == 0:
+        return None, f"no digit {low}-{high} among the top log-probs {list(response.top_logprobs[0])[:5]}"
+    return sum(d * w for d, w in weights.items()) / sum(weights.values()), None
