@@ -48,6 +48,10 @@ def is_swapped(instruction: str, seed: int = 0) -> bool:
 
 class Protocol:
     name = "abstract"
+    # What the protocol is, for the code that drives it (never test the protocol's name instead):
+    multi_turn = False  # pairs carry conversations (turns, one answer per turn), e.g. MT-Bench
+    pairwise = True  # the judge compares the candidate with the baseline (else it grades one answer)
+    yields = "preference"  # "preference" (1..2, the win-rate statistics) or "score" (a grade per answer)
 
     def calls(self, spec: JudgeSpec, pair: Pair) -> list[Call]:
         raise NotImplementedError
@@ -113,6 +117,7 @@ def _conversation(pair: Pair, answers: list[str], upto: int) -> list[dict]:
 
 class MTBenchPair(Protocol):
     name = "mtbench-pair"
+    multi_turn = True
 
     def calls(self, spec, pair):
         out = []
@@ -143,6 +148,9 @@ class MTBenchPair(Protocol):
 
 class MTBenchSingle(Protocol):
     name = "mtbench-single"
+    multi_turn = True
+    pairwise = False
+    yields = "score"
 
     def calls(self, spec, pair):
         return [Call(f"turn{t + 1}", spec.render(turn=t + 1, conversation=_conversation(pair, pair.candidate_turns, t),
@@ -158,3 +166,8 @@ class MTBenchSingle(Protocol):
 
 
 PROTOCOLS = {p.name: p for p in (AlpacaEval(), ArenaHard(), MTBenchPair(), MTBenchSingle())}
+
+
+def protocol_of(spec: JudgeSpec) -> Protocol:
+    """The protocol object a judge spec names (specs are validated on load, so the name is known)."""
+    return PROTOCOLS[spec.protocol]
