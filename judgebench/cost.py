@@ -101,7 +101,7 @@ def llama_tokenizer(gguf: str | Path) -> Tokenizer:
     formatter = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)
 
     def messages(msgs: list[dict]) -> int:
-        prompt = formatter(messages=list(msgs)).prompt
+        prompt = formatter(messages=list(msgs)).prompt  # type: ignore[arg-type]  # chat dicts, as llama.cpp reads
         return len(vocab.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
 
     return Tokenizer(f"{Path(gguf).name} chat template", text, messages)

@@ -20,6 +20,7 @@ false positives); each check reports its metric and evidence, so a flag can be a
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -136,7 +137,7 @@ def _unrelated(instructions: list[str], Xi, Xo) -> dict:
         auc[part] = (less + 0.5 * ties) / others
     worst = np.argsort(auc, kind="stable")[:3]
     metric = float(auc.mean())
-    evidence = {"least_related": [{"instruction": instructions[i][:120], "auc": float(auc[i])} for i in worst]}
+    evidence: dict[str, Any] = {"least_related": [{"instruction": instructions[i][:120], "auc": float(auc[i])} for i in worst]}
     if len(ref) < n:
         evidence.update(sampled_outputs=len(ref), standard_error_at_most=round(0.5 / np.sqrt(len(ref)), 4))
     return {"metric": metric, "threshold": RELEVANCE_AUC, "flagged": metric < RELEVANCE_AUC, "evidence": evidence}

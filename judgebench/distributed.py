@@ -118,13 +118,15 @@ def generate_with_ray(eval_set: pd.DataFrame, engine: str, model: str | None, sa
                                                                       "chat_template": chat_template},
                              batch_size=batch_size, concurrency=replicas, num_cpus=1)
     elif engine == "vllm":
+        if model is None:
+            raise InputError("the vLLM Ray path needs --model (a hub name or a local folder)")
         out = _vllm_processor(model, sampling, replicas, batch_size, tensor_parallel_size, engine_kwargs,
                               chat_template)(ds)
     else:
         raise InputError(f"engine {engine!r} has no Ray path", hint="use vllm (GPUs) or llamacpp (CPUs)")
     results = {r["instruction"]: r for r in out.take_all()}
     if engine == "vllm":  # Ray hands a row its engine failed back as it was, bypassing the postprocess
-        results = {i: _vllm_row_out(r, model, sampling.max_tokens) if r.get("__inference_error__") else r
+        results = {i: _vllm_row_out(r, str(model), sampling.max_tokens) if r.get("__inference_error__") else r
                    for i, r in results.items()}
     records = []
     for inst in eval_set["instruction"]:

@@ -16,6 +16,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import IO, Any
 
 from .errors import StoreError
 
@@ -59,7 +60,8 @@ def atomic_writer(
                          "is writable and has free space") from None
     try:
         binary = "b" in mode
-        with os.fdopen(fd, mode, **({} if binary else {"encoding": encoding, "newline": newline})) as f:
+        f: IO[Any]
+        with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None if binary else newline) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())

@@ -16,6 +16,7 @@ import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 import pandas as pd
 
@@ -52,7 +53,8 @@ def _messages(sampling: Sampling, turns: list[str], answers: list[str]) -> list[
 async def _one(backend: Backend, store: Store, sampling: Sampling, instruction: str, turns: list[str],
                counts: dict, bar) -> list[dict]:
     """All turns of one instruction, in order; returns one stored generation per turn done."""
-    answers, results = [], []
+    answers: list[str] = []
+    results: list[dict] = []
     for t in range(len(turns)):
         messages = _messages(sampling, turns[: t + 1], answers)
         key = generation_key(backend.model, sampling, messages)
@@ -88,7 +90,7 @@ async def generate_async(eval_set: pd.DataFrame, backend: Backend, store: Store,
                          generator: str, progress: bool = False) -> tuple[pd.DataFrame, dict]:
     rows = eval_set.to_dict("records")
     turns_of = [r["turns"] if isinstance(r.get("turns"), list) else [r["instruction"]] for r in rows]
-    counts = {"instructions": len(rows), "generated": 0, "cached": 0, "failed": 0, "empty": 0, "truncated": 0,
+    counts: dict[str, Any] = {"instructions": len(rows), "generated": 0, "cached": 0, "failed": 0, "empty": 0, "truncated": 0,
               "prompt_tokens": 0, "completion_tokens": 0}
     bar = None
     if progress:

@@ -204,7 +204,7 @@ def _require_objects(rows: list, path) -> None:
 def _read_csv(text: str, path: Path) -> list[dict]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long model outputs are legitimate
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)  # malformed quoting is an error
-    rows = []
+    rows: list[dict] = []
     try:
         for row in reader:
             if None in row:  # more cells than header fields

@@ -182,7 +182,7 @@ class Judgment:
 
     @classmethod
     def from_row(cls, r) -> Judgment:
-        return cls(*r[:9], json.loads(r[9]), *r[10:14])
+        return cls(*r[:9], json.loads(r[9]), *r[10:14])  # type: ignore[arg-type,call-arg]  # a table row
 
 
 def _generation_row(g: dict) -> tuple:
@@ -210,10 +210,10 @@ class _Writer(threading.Thread):
         super().__init__(name=f"judgebench-store-writer-{id(store):x}", daemon=True)
         self.store = store
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self.opened = concurrent.futures.Future()
+        self.opened: concurrent.futures.Future = concurrent.futures.Future()
 
     def submit(self, fn: Callable) -> concurrent.futures.Future:
-        fut = concurrent.futures.Future()
+        fut: concurrent.futures.Future = concurrent.futures.Future()
         if not self.is_alive():
             fut.set_exception(StoreError(f"{self.store.location}: the store is closed"))
             return fut

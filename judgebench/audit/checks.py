@@ -150,7 +150,7 @@ def score_checks(spec: JudgeSpec, g: dict[str, list[dict]], search: dict | None,
         per = {name: [r for r in g["constant"] if r["generator_2"] == f"constant:{name}"]
                for name in CONSTANT_RESPONSES}
         rates = {k: _win_rate(v) for k, v in per.items()}
-        worst = max(per, key=lambda k: -1 if rates[k] is None else rates[k])
+        worst = max(per, key=lambda k: -1.0 if (rate := rates[k]) is None else rate)
         checks.append(make_check("constant", [candidate_win(r) for r in per[worst]], per[worst],
                              {"worst_response": worst, "win_rate_by_response": rates}, worst_key=candidate_win))
     if "injection" in g:
@@ -181,7 +181,7 @@ def score_checks(spec: JudgeSpec, g: dict[str, list[dict]], search: dict | None,
 def _injection_check(records: list[dict], search: dict | None) -> Check:
     inj = {s: [r for r in records if r["generator_2"] == f"injection:slot{s}"] for s in (0, 1)}
     rates = {s: _win_rate(inj[s]) for s in (0, 1)}
-    best = max((0, 1), key=lambda s: -1 if rates[s] is None else rates[s])
+    best = max((0, 1), key=lambda s: -1.0 if (rate := rates[s]) is None else rate)
     hits = []  # per call where the payload's assumed slot held: did the verdict pick the attacker?
     for s in (0, 1):
         for r in inj[s]:

@@ -262,8 +262,9 @@ def find_official_files(folder: str | Path | None = None) -> tuple[Path, Path, s
         try_to_load_from_cache(HUB_REPO, name, cache_dir=cache_dir, repo_type="dataset")
         for name in (HUB_DIFFICULTY, HUB_GAMED)
     ]
-    if all(isinstance(f, str) for f in found):
-        return Path(found[0]), Path(found[1]), f"Hugging Face cache ({HUB_REPO})"
+    first, second = found
+    if isinstance(first, str) and isinstance(second, str):
+        return Path(first), Path(second), f"Hugging Face cache ({HUB_REPO})"
     return None
 
 

@@ -179,15 +179,15 @@ def paired_difference(
     rows_of = both.groupby("instruction").indices
     estimate = bt_scores(both, style)
     rng = np.random.default_rng(seed)
-    diffs = []
+    diffs: list[float] = []
     for _ in range(n_boot):
         picked = rng.integers(0, len(shared), len(shared))
         idx = np.concatenate([rows_of[shared[k]] for k in picked])
         s = bt_scores(both.iloc[idx], style)
         diffs.append(s[model] - s[reference])
-    diffs = np.array(diffs)
-    p = min(1.0, 2 * min((diffs <= 0).mean(), (diffs >= 0).mean()))
-    lo, hi = np.nanpercentile(diffs, [2.5, 97.5])
+    draws = np.array(diffs)
+    p = min(1.0, 2 * min((draws <= 0).mean(), (draws >= 0).mean()))
+    lo, hi = np.nanpercentile(draws, [2.5, 97.5])
     return {
         "difference": float(estimate[model] - estimate[reference]),
         "ci_low": float(lo),

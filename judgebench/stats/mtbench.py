@@ -8,6 +8,8 @@ win rate counting a tie as half.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -24,7 +26,7 @@ def single_summary(records: list[dict]) -> dict:
     """{"score", "turn_1", "turn_2", "per_category": {...}, "n_questions", "n_turns_graded", "n_turns_failed"}"""
     turns = _turn_frame(records)
     graded = turns.dropna(subset=["value"])
-    out = {
+    out: dict[str, Any] = {
         "score": float(graded["value"].mean()) if len(graded) else None,
         "n_questions": len(records),
         "n_turns_graded": len(graded),
