@@ -224,6 +224,12 @@ def shown(view: str) -> list[Column]:
     return sorted((c for c in COLUMNS if c.place is not None and view in c.views), key=lambda c: c.place or 0)
 
 
+def conform(board: pd.DataFrame) -> pd.DataFrame:
+    """The schema's columns in its order (empty where the board lacks one), then any others the board has."""
+    names = csv_names()
+    return board.reindex(columns=[*names, *(c for c in board.columns if c not in names)])
+
+
 def fill_row(model: pd.DataFrame, row: dict[str, Any]) -> dict[str, Any]:
     """Add every column with a `fill` to `row` (in schema order, so a fill may read an earlier one)."""
     for c in COLUMNS:

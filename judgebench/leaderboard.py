@@ -211,8 +211,7 @@ def read_leaderboard(path: str | Path) -> pd.DataFrame:
 def write_leaderboard(board: pd.DataFrame, path: str | Path) -> None:
     from .fsutil import atomic_writer
 
-    names = schema.csv_names()  # the schema's columns in its order, then any others the frame carries
-    board = board.reindex(columns=[*names, *(c for c in board.columns if c not in names)])
+    board = schema.conform(board)  # the schema's columns in its order, then any others the frame carries
     with atomic_writer(path, newline="") as f:  # never leave a half-written leaderboard behind
         board.rename_axis(None).to_csv(f)  # AlpacaEval leaves the index column unnamed
 

@@ -191,6 +191,7 @@ def build_report(
         order = board.index if board is not None else pd.unique(annotations["generator_2"])
         annotated = [m for m in order if m in judged]
     if board is not None and len(board):
+        board = schema.conform(board)  # a board from AlpacaEval's CSV lacks our columns: they show empty
         ctx["rows"] = leaderboard_rows(board)
         ctx["n_models"] = len(board)
         ctx["flagged"] = [r["model"] for r in ctx["rows"] if r["flagged"]]
