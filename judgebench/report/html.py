@@ -71,6 +71,7 @@ def leaderboard_headings() -> list[dict]:
 def _cells(c: schema.Column, r: pd.Series) -> list[tuple[str, object, str]]:
     """(key, sort value, html) for one column of one row, and its interval's cell where it has one."""
     value = r.get(c.name)
+    cells: list[tuple[str, object, str]]
     if c.kind == "text":
         text = value if isinstance(value, str) else ""
         shown = html.escape(text)
@@ -138,7 +139,7 @@ def dataset_breakdown(annotations: pd.DataFrame, model: str, column: str = "data
 
 def judging_summary(annotations: pd.DataFrame) -> dict:
     """Who judged the annotations shown and what their judgments cost, as the files record it."""
-    out = {
+    out: dict[str, object] = {
         "annotation rows": int(len(annotations)),
         "models": int(annotations["generator_2"].nunique()),
         "rows without a verdict": int(annotations["preference"].isna().sum()),
