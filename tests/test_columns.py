@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import statistics
 from html.parser import HTMLParser
 
 import numpy as np
@@ -78,52 +77,68 @@ class _BoardTable(HTMLParser):
             self.first_row[self._cell] += data
 
 
-def _median_length_of_outputs(path) -> float:
-    """By hand from the annotation file itself: the median character count of the candidate's outputs."""
+def _longest_output(path) -> int:
+    """By hand from the annotation file itself: the character count of the candidate's longest output."""
     rows = json.loads(gzip.decompress(path.read_bytes()))
-    return statistics.median(len(r["output_2"]) for r in rows)
+    return max(len(r["output_2"]) for r in rows)
+
+
+def _terminal_cell(table: str, heading: str, row: int) -> str:
+    """The cell under a right-aligned heading of the terminal table (columns are two spaces apart)."""
+    lines = table.splitlines()
+    end = lines[0].index(heading) + len(heading)
+    return lines[2 + row][:end].rsplit("  ", 1)[-1].strip()
+
+
+def _markdown_cell(md: str, heading: str, row: int) -> str:
+    lines = md.splitlines()
+    heads = [h.strip() for h in lines[0].strip("|").split("|")]
+    return lines[2 + row].strip("|").split("|")[heads.index(heading)].strip()
+
+
+def _markdown_headings(md: str) -> list[str]:
+    return [h.strip() for h in md.splitlines()[0].strip("|").split("|")]
 
 
 def test_a_column_added_to_the_schema_shows_in_the_csv_terminal_markdown_and_html(
     monkeypatch, tmp_path, alpaca_dir
 ):
-    """The worked example of the issue: one schema entry, and every rendering carries the new statistic."""
-    median = Column(
-        "median_length",
-        "number",
-        about="median characters of the candidate's outputs",
-        fill=lambda model, row: float(np.median(model["len_2"])),
-        place=65,  # after avg length, before the flags
-        label="median length",
-        short="med len",
-        fmt="{:.0f}",
+    """One schema entry, and the CSV and every rendering carry the new statistic where the entry says."""
+    longest = Column(
+        "longest_output",
+        "count",
+        about="characters of the candidate's longest output",
+        fill=lambda model, row: int(model["len_2"].max()),
+        place=61,  # right after avg length (60)
+        label="longest output",
+        short="longest",
     )
-    monkeypatch.setattr(columns, "COLUMNS", (*columns.COLUMNS, median))
+    monkeypatch.setattr(columns, "COLUMNS", (*columns.COLUMNS, longest))
     path = alpaca_dir / "annotations" / "claude.json.gz"
-    expected = _median_length_of_outputs(path)
+    expected = _longest_output(path)
 
     board, _ = make_leaderboard([path], n_boot=20, workers=1)
-    assert board.loc["claude", "median_length"] == expected
+    assert board.loc["claude", "longest_output"] == expected
 
     out = tmp_path / "board.csv"
     write_leaderboard(board, out)
-    assert _csv_header(out) == ["", *columns.csv_names()] and _csv_header(out)[-1] == "median_length"
-    assert read_leaderboard(out).loc["claude", "median_length"] == expected
+    assert _csv_header(out) == ["", *columns.csv_names()] and _csv_header(out)[-1] == "longest_output"
+    assert read_leaderboard(out).loc["claude", "longest_output"] == expected
 
-    text = format_table(board).splitlines()
-    assert text[0].split()[-2:] == ["med", "len"]  # the last column in the terminal (it shows no flags)
-    assert text[2].split()[-1] == f"{expected:.0f}"
-    assert render_text(board) == format_table(board)
+    text = format_table(board)
+    assert text.splitlines()[0].index("longest") > text.splitlines()[0].index("len")
+    assert _terminal_cell(text, "longest", 0) == str(expected)
+    assert render_text(board) == text
 
-    md = render_markdown(board).splitlines()
-    heads = [h.strip() for h in md[0].strip("|").split("|")]
-    assert heads[-3:] == ["avg length", "median length", "flags"]
-    assert md[2].split("|")[len(heads) - 1].strip() == f"{expected:.0f}"
+    md = render_markdown(board)
+    heads = _markdown_headings(md)
+    assert heads.index("longest output") == heads.index("avg length") + 1
+    assert _markdown_cell(md, "longest output", 0) == str(expected)
 
     page = _BoardTable()
     page.feed(build_report(board=board))
-    assert page.headings.index("median_length") == page.headings.index("length") + 1
-    assert page.first_row["median_length"] == f"{expected:.0f}"
+    assert page.headings.index("longest_output") == page.headings.index("length") + 1
+    assert page.first_row["longest_output"] == str(expected)
 
 
 def _toy_board(**cols) -> pd.DataFrame:
@@ -164,13 +179,14 @@ def test_one_rule_ranks_boards_lc_where_any_model_has_it_else_win_rate():
 def test_a_board_from_alpaca_evals_own_csv_renders_without_our_columns(alpaca_dir):
     """AlpacaEval's CSV has no intervals, counts of missing pairs or flags: those show as empty."""
     board = read_leaderboard(alpaca_dir / "leaderboard_official.csv")
-    text = format_table(board, limit=3).splitlines()
-    assert "95% CI" not in text[0] and len(text) == 5
+    text = format_table(board, limit=3)
+    assert "95% CI" not in text.splitlines()[0] and len(text.splitlines()) == 5
     top = board.iloc[0]
-    assert text[2].split()[1] == f"{top['length_controlled_winrate']:.2f}"
-    assert text[2].split()[-2] == "-"  # missing pairs: unknown, not zero
-    md = render_markdown(board, limit=3).splitlines()
-    assert md[2].split("|")[3].strip() == f"{top['length_controlled_winrate']:.1f}"  # no interval to show
+    assert _terminal_cell(text, "LC", 0) == f"{top['length_controlled_winrate']:.2f}"
+    assert _terminal_cell(text, "miss", 0) == "-"  # missing pairs: unknown, not zero
+    md = render_markdown(board, limit=3)
+    lc = f"{top['length_controlled_winrate']:.1f}"
+    assert _markdown_cell(md, "LC win rate [95% CI]", 0) == lc  # no interval to show
     page = _BoardTable()
     page.feed(build_report(board=board.head(3)))
     assert (
