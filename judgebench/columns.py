@@ -6,9 +6,9 @@ and the HTML page. The CSV writer and reader (leaderboard.py) and the three rend
 report/html.py) read `COLUMNS` and nothing else, so a new per-model statistic is its function in `stats/`
 plus one entry here:
 
-    Column("median_length", "count", about="median characters of the candidate's outputs",
+    Column("median_length", about="median characters of the candidate's outputs",
            fill=lambda model, row: lengths.median_length(model["len_2"]),
-           place=65, label="median length", short="med len"),
+           place=65, label="median length", short="med len", fmt="{:.0f}"),
 
 `fill(model, row)` gets one candidate's annotations (columns generator_2, preference, len_1, len_2, ...)
 and the row computed so far; it returns the value (None: leave it empty). The win rates, the LC fit and the
@@ -35,9 +35,8 @@ class Column:
     kind: Kind = "number"  # number: a float; count: an integer; text: a string
     alpaca_eval: bool = False  # one of AlpacaEval's own columns (their CSV has exactly these, in this order)
     about: str = ""  # one line for readers (the HTML heading's tooltip)
-    fill: Fill | None = (
-        None  # (one model's annotations, row so far) -> value; None: model_row's core fills it
-    )
+    # (one model's annotations, row so far) -> value; None: model_row's core computes it
+    fill: Fill | None = None
     place: int | None = None  # position in the tables people read (lower is further left); None: CSV only
     label: str = ""  # heading in Markdown and HTML (default: the name)
     short: str = ""  # heading in the terminal (default: the label)
@@ -71,7 +70,7 @@ class Column:
         return (fmt or self.fmt).format(float(value))
 
     def interval(self, row: pd.Series | dict, missing: str = "-") -> str | None:
-        """ "[low, high]" from the row, or None where the column has no interval or the row has none."""
+        """The row's interval as "[low, high]"; None where the column has none or the row lacks it."""
         if self.ci is None:
             return None
         low, high = row.get(self.ci[0]), row.get(self.ci[1])

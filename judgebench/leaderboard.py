@@ -68,16 +68,13 @@ def model_row(
     row = winrate_metrics(model["preference"])
     fit = None
     if lc.difficulty is not None and model["preference"].notna().sum() >= MIN_ROWS_FOR_LC:
-        solver = lc_solver or (
-            "liblinear" if lc.official else "fast"
-        )  # exact where the inputs are AlpacaEval's
+        # exact where the inputs are AlpacaEval's
+        solver = lc_solver or ("liblinear" if lc.official else "fast")
         fit = fit_lc(model, lc.difficulty, lc.gamed, solver=solver)
         row["lc_inputs"] = lc.kind
         row["length_controlled_winrate"] = fit.length_controlled_winrate
         row["lc_standard_error"] = fit.lc_standard_error
-        if (
-            lc.correction is not None and fit.design is not None
-        ):  # not the baseline's 50; monotone, so CIs map too
+        if lc.correction is not None and fit.design is not None:  # not the baseline's 50; CIs map too
             lc_value, wr = fit.length_controlled_winrate, row["win_rate"]
             row["length_controlled_winrate"] = float(alpacaeval_lc.correct_lc(lc_value, wr, lc.correction))
             slope = (
@@ -96,9 +93,7 @@ def model_row(
             if lc.correction is not None and fit.design is not None:
                 samples = alpacaeval_lc.correct_lc(samples, row["win_rate"], lc.correction)
             row["lc_ci_low"], row["lc_ci_high"] = percentile_ci(samples, level)
-    schema.fill_row(
-        model, row
-    )  # the per-model statistics declared with a `fill` (lengths, cheating flags, ...)
+    schema.fill_row(model, row)  # the statistics the schema declares with a `fill` (lengths, flags, ...)
     return {"model": name, **row}
 
 

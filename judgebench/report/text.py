@@ -20,13 +20,8 @@ def render_text(board: pd.DataFrame, limit: int | None = None) -> str:
     """A fixed-width table for terminals: model names made printable, numbers right-aligned."""
     shown = _shown(board, limit)
     rows = [r for _, r in shown.iterrows()]
-    table: list[tuple[str, bool, list[str]]] = [  # (heading, right-aligned, cells)
-        (
-            "model",
-            False,
-            [printable(m) for m in shown.index],
-        )  # a model name must not rewrite the user's terminal
-    ]
+    # (heading, right-aligned, cells); a model name must not rewrite the user's terminal
+    table: list[tuple[str, bool, list[str]]] = [("model", False, [printable(m) for m in shown.index])]
     for c in schema.shown("terminal"):
         cells = [c.text(r.get(c.name)) for r in rows]
         table.append(
