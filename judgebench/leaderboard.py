@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .detect import detect, flag_summary
+from . import columns as schema
 from .io import InputError, load_annotations, read_records
 from .stats import alpacaeval_lc
 from .stats.lc import (
@@ -31,14 +31,22 @@ from .stats.lc import (
 from .stats.lc_inputs import LCInputs, read_difficulty, resolve_lc_inputs
 from .stats.winrate import winrate_metrics
 
-__all__ = ["LCInputs", "make_leaderboard", "read_difficulty", "read_leaderboard", "resolve_lc_inputs",
-           "write_leaderboard", "format_table"]
+__all__ = [
+    "LCInputs",
+    "make_leaderboard",
+    "read_difficulty",
+    "read_leaderboard",
+    "resolve_lc_inputs",
+    "sort_board",
+    "write_leaderboard",
+    "format_table",
+]
 
-ALPACAEVAL_COLUMNS = ["win_rate", "standard_error", "n_wins", "n_wins_base", "n_draws", "n_total",
-                      "discrete_win_rate", "mode", "avg_length", "length_controlled_winrate", "lc_standard_error"]
-EXTRA_COLUMNS = ["win_rate_ci_low", "win_rate_ci_high", "lc_ci_low", "lc_ci_high", "n_missing", "n_empty_outputs",
-                 "n_bootstrap", "cheating_flags", "lc_inputs"]
-TEXT_COLUMNS = ("mode", "cheating_flags", "lc_inputs")  # every other column is a number
+# The columns are declared in judgebench/columns.py; these names stay for the callers that import them.
+ALPACAEVAL_COLUMNS = schema.alpaca_eval_names()
+EXTRA_COLUMNS = schema.extra_names()
+TEXT_COLUMNS = tuple(schema.text_names())
+sort_board = schema.sort_board
 MIN_ROWS_FOR_LC = 2  # with fewer judged rows there is no length effect to fit: LC is left empty
 
 
@@ -47,42 +55,51 @@ def _seed_for(model: str, seed: int) -> int:
     return int.from_bytes(digest[:8], "little")
 
 
-def model_row(model: pd.DataFrame, lc: LCInputs, n_boot: int = 1000, seed: int = 0, level: float = 0.95,
-              lc_solver: str | None = None) -> dict:
+def model_row(
+    model: pd.DataFrame,
+    lc: LCInputs,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    lc_solver: str | None = None,
+) -> dict:
     """One leaderboard row for one candidate's annotations (len_1/len_2 columns, preference in [1, 2])."""
     name = model["generator_2"].iloc[0]
     row = winrate_metrics(model["preference"])
-    row["avg_length"] = int(model["len_2"].mean())
-    row["n_empty_outputs"] = int(model["empty_2"].sum()) if "empty_2" in model else 0  # judged, and counted
-    row["mode"] = "community"
     fit = None
     if lc.difficulty is not None and model["preference"].notna().sum() >= MIN_ROWS_FOR_LC:
-        solver = lc_solver or ("liblinear" if lc.official else "fast")  # exact where the inputs are AlpacaEval's
+        # exact where the inputs are AlpacaEval's
+        solver = lc_solver or ("liblinear" if lc.official else "fast")
         fit = fit_lc(model, lc.difficulty, lc.gamed, solver=solver)
         row["lc_inputs"] = lc.kind
         row["length_controlled_winrate"] = fit.length_controlled_winrate
         row["lc_standard_error"] = fit.lc_standard_error
-        if lc.correction is not None and fit.design is not None:  # not the baseline's 50; monotone, so CIs map too
+        if lc.correction is not None and fit.design is not None:  # not the baseline's 50; CIs map too
             lc_value, wr = fit.length_controlled_winrate, row["win_rate"]
             row["length_controlled_winrate"] = float(alpacaeval_lc.correct_lc(lc_value, wr, lc.correction))
-            slope = (alpacaeval_lc.correct_lc(lc_value + 1e-4, wr, lc.correction) - row["length_controlled_winrate"]) / 1e-4
+            slope = (
+                alpacaeval_lc.correct_lc(lc_value + 1e-4, wr, lc.correction)
+                - row["length_controlled_winrate"]
+            ) / 1e-4
             row["lc_standard_error"] = float(fit.lc_standard_error * slope)
     row["n_bootstrap"] = n_boot
-    if "output_2" in model:  # the cheating checks (judgebench.detect): names of those that flagged, or ""
-        row["cheating_flags"] = flag_summary(detect(model.rename(columns={"output_2": "output"}), name))
     if n_boot > 0:
         counts = resample_counts(len(model), n_boot, np.random.default_rng(_seed_for(name, seed)))
         row["win_rate_ci_low"], row["win_rate_ci_high"] = percentile_ci(
-            bootstrap_winrate(model["preference"].to_numpy(float), counts), level)
+            bootstrap_winrate(model["preference"].to_numpy(float), counts), level
+        )
         if fit is not None:
             samples = bootstrap_lc(fit, counts)
             if lc.correction is not None and fit.design is not None:
                 samples = alpacaeval_lc.correct_lc(samples, row["win_rate"], lc.correction)
             row["lc_ci_low"], row["lc_ci_high"] = percentile_ci(samples, level)
+    schema.fill_row(model, row)  # the statistics the schema declares with a `fill` (lengths, flags, ...)
     return {"model": name, **row}
 
 
-def _rows_for(models: list[pd.DataFrame], lc: LCInputs, n_boot: int, seed: int, lc_solver: str | None) -> list[dict]:
+def _rows_for(
+    models: list[pd.DataFrame], lc: LCInputs, n_boot: int, seed: int, lc_solver: str | None
+) -> list[dict]:
     return [model_row(m, lc, n_boot, seed, lc_solver=lc_solver) for m in models]
 
 
@@ -90,10 +107,17 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def make_leaderboard(annotations: Iterable[str | Path] | pd.DataFrame, difficulty: pd.Series | None = None,
-                     gamed: Iterable[str | Path] | pd.DataFrame | None = None, n_boot: int = 1000, seed: int = 0,
-                     workers: int | None = None, existing: pd.DataFrame | None = None,
-                     lc_solver: str | None = None, detect_cheating: bool = True) -> tuple[pd.DataFrame, dict]:
+def make_leaderboard(
+    annotations: Iterable[str | Path] | pd.DataFrame,
+    difficulty: pd.Series | None = None,
+    gamed: Iterable[str | Path] | pd.DataFrame | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    workers: int | None = None,
+    existing: pd.DataFrame | None = None,
+    lc_solver: str | None = None,
+    detect_cheating: bool = True,
+) -> tuple[pd.DataFrame, dict]:
     """Leaderboard (index = model) sorted by LC, and info about the LC inputs and missing data.
 
     detect_cheating: run judgebench.detect on each candidate's outputs (when the frame has them) and
@@ -119,26 +143,39 @@ def make_leaderboard(annotations: Iterable[str | Path] | pd.DataFrame, difficult
             groups = [g for g in groups if g["generator_2"].iloc[0] not in existing.index]
         if pool is not None and len(groups) > 1:
             chunks = [groups[i::workers] for i in range(workers)]
-            rows = [r for part in pool.map(_rows_for, chunks, [lc] * workers, [n_boot] * workers,
-                                           [seed] * workers, [lc_solver] * workers) for r in part]
+            rows = [
+                r
+                for part in pool.map(
+                    _rows_for,
+                    chunks,
+                    [lc] * workers,
+                    [n_boot] * workers,
+                    [seed] * workers,
+                    [lc_solver] * workers,
+                )
+                for r in part
+            ]
         else:
             rows = _rows_for(groups, lc, n_boot, seed, lc_solver)
     finally:
         if pool is not None:
             pool.shutdown()
-    board = pd.DataFrame(rows).set_index("model") if rows else pd.DataFrame(columns=ALPACAEVAL_COLUMNS)
-    for col in ALPACAEVAL_COLUMNS + EXTRA_COLUMNS:
-        if col not in board:
-            board[col] = np.nan
-    board = board[ALPACAEVAL_COLUMNS + EXTRA_COLUMNS]
+    names = schema.csv_names()
+    board = (pd.DataFrame(rows).set_index("model") if rows else pd.DataFrame(columns=names)).reindex(
+        columns=names
+    )
     if existing is not None:
         board = pd.concat([existing.reindex(columns=board.columns), board]) if len(board) else existing
-    sort_key = "length_controlled_winrate" if board["length_controlled_winrate"].notna().any() else "win_rate"
-    board = board.sort_values(sort_key, ascending=False)
-    info = {"lc_difficulty": lc.source, "lc_inputs": lc.kind, "n_models": len(board), "n_fitted": len(rows),
-            "missing_preferences": {m: int(n) for m, n in board["n_missing"].items() if n and n > 0},
-            "empty_outputs": {m: int(n) for m, n in board["n_empty_outputs"].items() if n and n > 0},
-            "flagged": [m for m, f in board["cheating_flags"].items() if isinstance(f, str) and f]}
+    board = schema.sort_board(board)
+    info = {
+        "lc_difficulty": lc.source,
+        "lc_inputs": lc.kind,
+        "n_models": len(board),
+        "n_fitted": len(rows),
+        "missing_preferences": {m: int(n) for m, n in board["n_missing"].items() if n and n > 0},
+        "empty_outputs": {m: int(n) for m, n in board["n_empty_outputs"].items() if n and n > 0},
+        "flagged": [m for m, f in board["cheating_flags"].items() if isinstance(f, str) and f],
+    }
     return board, info
 
 
@@ -146,16 +183,22 @@ def read_leaderboard(path: str | Path) -> pd.DataFrame:
     """A leaderboard CSV as written by write_leaderboard (or AlpacaEval): model index, at least win_rate."""
     rows = read_records(path)
     if not rows or "win_rate" not in rows[0]:
-        raise InputError("not a leaderboard CSV (no win_rate column)", path=path,
-                         hint="pass a CSV written by `judgebench leaderboard --out` or AlpacaEval")
+        raise InputError(
+            "not a leaderboard CSV (no win_rate column)",
+            path=path,
+            hint="pass a CSV written by `judgebench leaderboard --out` or AlpacaEval",
+        )
     board = pd.read_csv(path, index_col=0)
-    numeric = [c for c in ALPACAEVAL_COLUMNS + EXTRA_COLUMNS if c in board and c not in TEXT_COLUMNS]
-    for col in numeric:
+    for col in [c for c in schema.numeric_names() if c in board]:
         values = pd.to_numeric(board[col], errors="coerce")
         bad = values.isna() & board[col].notna()
         if bad.any():
-            raise InputError(f"not a number: {board[col][bad].iloc[0]!r}", path=path,
-                             row=int(np.flatnonzero(bad.to_numpy())[0]), field=col)
+            raise InputError(
+                f"not a number: {board[col][bad].iloc[0]!r}",
+                path=path,
+                row=int(np.flatnonzero(bad.to_numpy())[0]),
+                field=col,
+            )
         board[col] = values
     return board
 
@@ -163,30 +206,13 @@ def read_leaderboard(path: str | Path) -> pd.DataFrame:
 def write_leaderboard(board: pd.DataFrame, path: str | Path) -> None:
     from .fsutil import atomic_writer
 
+    board = schema.conform(board)  # the schema's columns in its order, then any others the frame carries
     with atomic_writer(path, newline="") as f:  # never leave a half-written leaderboard behind
         board.rename_axis(None).to_csv(f)  # AlpacaEval leaves the index column unnamed
 
 
 def format_table(board: pd.DataFrame, limit: int | None = None) -> str:
-    """A fixed-width table for terminals."""
-    shown = board if limit is None else board.head(limit)
-    has_ci = shown["lc_ci_low"].notna().any() or shown["win_rate_ci_low"].notna().any()
-    from .safetext import printable  # a model name must not rewrite the user's terminal
+    """The fixed-width terminal table (kept here for its callers; it is report.text.render_text)."""
+    from .report.text import render_text
 
-    names = {m: printable(m) for m in shown.index}
-    width = max([len("model")] + [len(n) for n in names.values()])
-    head = f"{'model':<{width}}  {'LC':>6}  {'LC 95% CI':>13}  {'WR':>6}  {'WR 95% CI':>13}  {'n':>4}  {'miss':>4}  {'len':>5}"
-    lines = [head, "-" * len(head)]
-
-    def ci(lo, hi):
-        return f"[{lo:5.1f},{hi:5.1f}]" if has_ci and pd.notna(lo) else ""
-
-    def num(x):
-        return f"{x:6.2f}" if pd.notna(x) else f"{'-':>6}"
-
-    for m, r in shown.iterrows():
-        lines.append(f"{names[m]:<{width}}  {num(r['length_controlled_winrate'])}  {ci(r['lc_ci_low'], r['lc_ci_high']):>13}  "
-                     f"{num(r['win_rate'])}  {ci(r['win_rate_ci_low'], r['win_rate_ci_high']):>13}  "
-                     f"{int(r['n_total']):>4}  {int(r['n_missing']) if pd.notna(r['n_missing']) else 0:>4}  "
-                     f"{int(r['avg_length']):>5}")
-    return "\n".join(lines)
+    return render_text(board, limit)

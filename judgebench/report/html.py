@@ -15,14 +15,9 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from .. import columns as schema
 from ..io import InputError
 from . import charts
-
-COLUMNS = [  # (key, heading, board column or None for computed)
-    ("rank", "#"), ("model", "model"), ("lc", "LC win rate"), ("lc_ci", "LC 95% CI"), ("wr", "win rate"),
-    ("wr_ci", "WR 95% CI"), ("discrete", "discrete"), ("n", "n"), ("missing", "failures"), ("length", "avg length"),
-    ("flags", "cheating flags"), ("lc_inputs", "LC inputs"),
-]
 
 
 def _num(x, fmt="{:.1f}") -> str:
@@ -37,41 +32,81 @@ def ci_bar(x, lo, hi, width: int = 90) -> str:
     def px(v):
         return 2 + (width - 4) * min(max(float(v), 0.0), 100.0) / 100
 
-    line = "" if pd.isna(lo) else (f'<line x1="{px(lo):.1f}" x2="{px(hi):.1f}" y1="6" y2="6" stroke="#1f5f99" '
-                                   'stroke-width="1.6"/>')
-    return (f'<svg class="cibar" width="{width}" height="12" role="img" aria-label="interval">'
-            f'<line x1="2" x2="{width - 2}" y1="6" y2="6" stroke="#e3e3e3"/>'
-            f'<line x1="{px(50):.1f}" x2="{px(50):.1f}" y1="1" y2="11" stroke="#c8c8c8" stroke-dasharray="1,1"/>'
-            f'{line}<circle cx="{px(x):.1f}" cy="6" r="2.4" fill="#1f5f99"/></svg>')
+    line = (
+        ""
+        if pd.isna(lo)
+        else (
+            f'<line x1="{px(lo):.1f}" x2="{px(hi):.1f}" y1="6" y2="6" stroke="#1f5f99" stroke-width="1.6"/>'
+        )
+    )
+    return (
+        f'<svg class="cibar" width="{width}" height="12" role="img" aria-label="interval">'
+        f'<line x1="2" x2="{width - 2}" y1="6" y2="6" stroke="#e3e3e3"/>'
+        f'<line x1="{px(50):.1f}" x2="{px(50):.1f}" y1="1" y2="11" stroke="#c8c8c8" stroke-dasharray="1,1"/>'
+        f'{line}<circle cx="{px(x):.1f}" cy="6" r="2.4" fill="#1f5f99"/></svg>'
+    )
+
+
+def leaderboard_headings() -> list[dict]:
+    """The leaderboard table's headings: rank and model, then the schema's HTML columns (each interval in its
+    own column after its value)."""
+    heads = [
+        {"key": "rank", "heading": "#", "text": False, "about": ""},
+        {"key": "model", "heading": "model", "text": True, "about": ""},
+    ]
+    for c in schema.shown("html"):
+        heads.append({"key": c.html_key, "heading": c.heading, "text": c.kind == "text", "about": c.about})
+        if c.ci is not None:
+            heads.append(
+                {
+                    "key": f"{c.html_key}_ci",
+                    "heading": f"{c.short_heading} 95% CI",
+                    "text": False,
+                    "about": f"95% bootstrap interval of the {c.heading}",
+                }
+            )
+    return heads
+
+
+def _cells(c: schema.Column, r: pd.Series) -> list[tuple[str, object, str]]:
+    """(key, sort value, html) for one column of one row, and its interval's cell where it has one."""
+    value = r.get(c.name)
+    cells: list[tuple[str, object, str]]
+    if c.kind == "text":
+        text = value if isinstance(value, str) else ""
+        shown = html.escape(text)
+        cells = [(c.html_key, text, f'<span class="flag">{shown}</span>' if c.alert and text else shown)]
+    else:
+        cells = [(c.html_key, value, c.text(value, missing="–"))]
+    if c.ci is not None:
+        interval = c.interval(r, missing="–")
+        low, high = r.get(c.ci[0]), r.get(c.ci[1])
+        cells.append(
+            (
+                f"{c.html_key}_ci",
+                low,
+                f'<span class="ci">{interval}</span> ' + ci_bar(value, low, high) if interval else "–",
+            )
+        )
+    return cells
 
 
 def leaderboard_rows(board: pd.DataFrame) -> list[dict]:
+    cols = schema.shown("html")
+    alerts = [c.name for c in schema.COLUMNS if c.alert]
     rows = []
     for rank, (m, r) in enumerate(board.iterrows(), 1):
-        flags = r.get("cheating_flags")
-        flags = flags if isinstance(flags, str) else ""
-        missing = int(r["n_missing"]) if pd.notna(r.get("n_missing")) else 0
-        lc_inputs = r.get("lc_inputs")
-        lc_inputs = lc_inputs if isinstance(lc_inputs, str) else ""
-        cells = {
-            "rank": (rank, str(rank)), "model": (str(m), html.escape(str(m))),
-            "lc": (r["length_controlled_winrate"], _num(r["length_controlled_winrate"], "{:.2f}")),
-            "lc_ci": (r["lc_ci_low"], f'<span class="ci">[{_num(r["lc_ci_low"])}, {_num(r["lc_ci_high"])}]</span> '
-                      + ci_bar(r["length_controlled_winrate"], r["lc_ci_low"], r["lc_ci_high"])
-                      if pd.notna(r["lc_ci_low"]) else "–"),
-            "wr": (r["win_rate"], _num(r["win_rate"], "{:.2f}")),
-            "wr_ci": (r["win_rate_ci_low"], f'<span class="ci">[{_num(r["win_rate_ci_low"])}, '
-                      f'{_num(r["win_rate_ci_high"])}]</span> '
-                      + ci_bar(r["win_rate"], r["win_rate_ci_low"], r["win_rate_ci_high"])
-                      if pd.notna(r["win_rate_ci_low"]) else "–"),
-            "discrete": (r["discrete_win_rate"], _num(r["discrete_win_rate"])),
-            "n": (r["n_total"], str(int(r["n_total"]))), "missing": (missing, str(missing)),
-            "length": (r["avg_length"], str(int(r["avg_length"]))),
-            "flags": (flags, f'<span class="flag">{html.escape(flags)}</span>' if flags else ""),
-            "lc_inputs": (lc_inputs, html.escape(lc_inputs)),
-        }
-        rows.append({"model": str(m), "flagged": bool(flags), "cells": [
-            {"key": k, "sort": _sort_value(cells[k][0]), "html": cells[k][1]} for k, _ in COLUMNS]})
+        cells = [("rank", rank, str(rank)), ("model", str(m), html.escape(str(m)))]
+        for c in cols:
+            cells += _cells(c, r)
+        flagged = any(isinstance(r.get(a), str) and r.get(a) for a in alerts)
+        rows.append(
+            {
+                "model": str(m),
+                "flagged": flagged,
+                "cells": [{"key": key, "sort": _sort_value(v), "html": text} for key, v, text in cells],
+            }
+        )
     return rows
 
 
@@ -90,17 +125,29 @@ def dataset_breakdown(annotations: pd.DataFrame, model: str, column: str = "data
     for group, g in part.groupby(column):
         p = g["preference"].to_numpy(float) - 1
         se = p.std(ddof=1) / np.sqrt(len(p)) if len(p) > 1 else np.nan
-        rows.append({"group": group, "n": len(p), "win_rate": 100 * p.mean(),
-                     "ci_low": 100 * (p.mean() - 1.96 * se), "ci_high": 100 * (p.mean() + 1.96 * se)})
+        rows.append(
+            {
+                "group": group,
+                "n": len(p),
+                "win_rate": 100 * p.mean(),
+                "ci_low": 100 * (p.mean() - 1.96 * se),
+                "ci_high": 100 * (p.mean() + 1.96 * se),
+            }
+        )
     return pd.DataFrame(rows).sort_values("win_rate", ascending=False)
 
 
 def judging_summary(annotations: pd.DataFrame) -> dict:
     """Who judged the annotations shown and what their judgments cost, as the files record it."""
-    out = {"annotation rows": int(len(annotations)), "models": int(annotations["generator_2"].nunique()),
-           "rows without a verdict": int(annotations["preference"].isna().sum())}
+    out: dict[str, object] = {
+        "annotation rows": int(len(annotations)),
+        "models": int(annotations["generator_2"].nunique()),
+        "rows without a verdict": int(annotations["preference"].isna().sum()),
+    }
     if "annotator" in annotations and annotations["annotator"].notna().any():
-        out["judges (annotator field)"] = {str(k): int(v) for k, v in annotations["annotator"].value_counts().items()}
+        out["judges (annotator field)"] = {
+            str(k): int(v) for k, v in annotations["annotator"].value_counts().items()
+        }
     if "price_per_example" in annotations:
         price = pd.to_numeric(annotations["price_per_example"], errors="coerce")
         if price.notna().any():
@@ -113,23 +160,39 @@ def _file_entry(path) -> dict:
     p = Path(path)
     if not p.is_file():
         return {"path": str(p)}
-    return {"path": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()[:16], "bytes": p.stat().st_size}
+    return {
+        "path": str(p),
+        "sha256": hashlib.sha256(p.read_bytes()).hexdigest()[:16],
+        "bytes": p.stat().st_size,
+    }
 
 
-def build_report(board: pd.DataFrame | None = None, annotations: pd.DataFrame | None = None,
-                 audit: dict | None = None, manifests: list[dict] | None = None, model: str | None = None,
-                 compare: tuple[str, str] | None = None, title: str = "judgebench report",
-                 inputs: list[str] | None = None, n_boot: int = 1000) -> str:
+def build_report(
+    board: pd.DataFrame | None = None,
+    annotations: pd.DataFrame | None = None,
+    audit: dict | None = None,
+    manifests: list[dict] | None = None,
+    model: str | None = None,
+    compare: tuple[str, str] | None = None,
+    title: str = "judgebench report",
+    inputs: list[str] | None = None,
+    n_boot: int = 1000,
+) -> str:
     import jinja2
     import matplotlib
 
-    ctx: dict = {"title": title, "columns": COLUMNS, "generated": time.strftime("%Y-%m-%d %H:%M %Z")}
+    ctx: dict = {
+        "title": title,
+        "columns": leaderboard_headings(),
+        "generated": time.strftime("%Y-%m-%d %H:%M %Z"),
+    }
     annotated = []
     if annotations is not None:  # candidates with judged rows (the baseline against itself is not one)
         judged = set(annotations.loc[annotations["generator_1"] != annotations["generator_2"], "generator_2"])
         order = board.index if board is not None else pd.unique(annotations["generator_2"])
         annotated = [m for m in order if m in judged]
     if board is not None and len(board):
+        board = schema.conform(board)  # a board from AlpacaEval's CSV lacks our columns: they show empty
         ctx["rows"] = leaderboard_rows(board)
         ctx["n_models"] = len(board)
         ctx["flagged"] = [r["model"] for r in ctx["rows"] if r["flagged"]]
@@ -138,12 +201,18 @@ def build_report(board: pd.DataFrame | None = None, annotations: pd.DataFrame | 
     if annotated:
         model = model or annotated[0]
         if model not in annotated:
-            raise InputError(f"model {model!r} has no annotations here", field="model",
-                             hint=f"choose one of: {', '.join(annotated[:10])}")
+            raise InputError(
+                f"model {model!r} has no annotations here",
+                field="model",
+                hint=f"choose one of: {', '.join(annotated[:10])}",
+            )
         bd = dataset_breakdown(annotations, model)
         if bd is not None:
-            ctx["breakdown"] = {"model": model, "chart": charts.breakdown(bd, model),
-                                "rows": bd.to_dict("records")}
+            ctx["breakdown"] = {
+                "model": model,
+                "chart": charts.breakdown(bd, model),
+                "rows": bd.to_dict("records"),
+            }
         if compare is None and len(annotated) >= 2:
             compare = (annotated[1], annotated[0])
         if compare is not None:
@@ -153,17 +222,26 @@ def build_report(board: pd.DataFrame | None = None, annotations: pd.DataFrame | 
             ctx["comparison"] = {**result, "chart": charts.differences(result)}
     if audit is not None:
         ctx["audit"] = audit
-        ctx["audit_json"] = {c["name"]: json.dumps(c["details"], indent=1, default=str) for c in audit["checks"]}
+        ctx["audit_json"] = {
+            c["name"]: json.dumps(c["details"], indent=1, default=str) for c in audit["checks"]
+        }
     manifests = list(manifests or [])
     if annotations is not None:
         manifests.insert(0, judging_summary(annotations))
     ctx["manifests"] = [json.dumps(m, indent=1, default=str) for m in manifests]
     ctx["has_judging_summary"] = annotations is not None
-    ctx["environment"] = {"judgebench": __version__, "python": platform.python_version(), "pandas": pd.__version__,
-                          "numpy": np.__version__, "matplotlib": matplotlib.__version__}
+    ctx["environment"] = {
+        "judgebench": __version__,
+        "python": platform.python_version(),
+        "pandas": pd.__version__,
+        "numpy": np.__version__,
+        "matplotlib": matplotlib.__version__,
+    }
     ctx["inputs"] = [_file_entry(p) for p in (inputs or [])]
     source = resources.files("judgebench.report").joinpath("page.html.j2").read_text(encoding="utf-8")
-    env = jinja2.Environment(autoescape=jinja2.select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        autoescape=jinja2.select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True
+    )
     env.filters["num"] = _num
     return env.from_string(source).render(**ctx)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -34,7 +35,7 @@ def _sig(row, bench) -> bool:
     return bool(s) and not pd.isna(s)
 
 
-def _columns(table: pd.DataFrame, bench: str) -> list[tuple[str, callable]]:
+def _columns(table: pd.DataFrame, bench: str) -> list[tuple[str, Callable[[dict], str], bool]]:
     """(heading, row -> cell text, headline?) for one benchmark."""
     if bench == "alpaca_eval":
         return [

@@ -1,28 +1,69 @@
-"""The leaderboard for terminals (fixed width) and pull requests (GitHub Markdown)."""
+"""The leaderboard for terminals (fixed width) and pull requests (GitHub Markdown).
+
+Both read the column schema (judgebench/columns.py): which columns a view shows, their headings, formats
+and intervals. A board read from another tool's CSV may lack some columns; they show as empty.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from ..leaderboard import format_table as render_text  # noqa: F401  (the terminal rendering lives there)
-from ..safetext import markdown_cell
+from .. import columns as schema
+from ..safetext import markdown_cell, printable
 
 
-def _rate(x, lo, hi) -> str:
-    if pd.isna(x):
-        return "-"
-    return f"{x:.1f} [{lo:.1f}, {hi:.1f}]" if pd.notna(lo) else f"{x:.1f}"
+def _shown(board: pd.DataFrame, limit: int | None) -> pd.DataFrame:
+    return board if limit is None else board.head(limit)
+
+
+def render_text(board: pd.DataFrame, limit: int | None = None) -> str:
+    """A fixed-width table for terminals: model names made printable, numbers right-aligned."""
+    shown = _shown(board, limit)
+    rows = [r for _, r in shown.iterrows()]
+    # (heading, right-aligned, cells); a model name must not rewrite the user's terminal
+    table: list[tuple[str, bool, list[str]]] = [("model", False, [printable(m) for m in shown.index])]
+    for c in schema.shown("terminal"):
+        cells = [c.text(r.get(c.name)) for r in rows]
+        table.append(
+            (c.short_heading, c.kind != "text", [printable(x) if c.kind == "text" else x for x in cells])
+        )
+        if c.ci is not None:
+            intervals = [c.interval(r) or "" for r in rows]
+            if any(intervals):  # no interval column for a board without bootstrap
+                table.append((f"{c.short_heading} 95% CI", True, intervals))
+    widths = [max([len(head), *map(len, cells)]) for head, _, cells in table]
+
+    def line(values: list[str]) -> str:
+        parts = [
+            f"{v:>{w}}" if right else f"{v:<{w}}"
+            for v, w, (_, right, _) in zip(values, widths, table, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    head = line([h for h, _, _ in table])
+    return "\n".join(
+        [head, "-" * len(head)] + [line([cells[i] for _, _, cells in table]) for i in range(len(rows))]
+    )
+
+
+def _markdown_cell(c: schema.Column, row: pd.Series) -> str:
+    value = row.get(c.name)
+    if c.kind == "text":
+        text = markdown_cell(c.text(value))
+        return f"**{text}**" if c.alert and text else text
+    if c.ci is None:
+        return c.text(value)
+    interval = c.interval(row)  # the value at its interval's precision, in one cell with it
+    return c.text(value, fmt=c.ci_fmt) + (f" {interval}" if interval and pd.notna(value) else "")
 
 
 def render_markdown(board: pd.DataFrame, limit: int | None = None) -> str:
-    shown = board if limit is None else board.head(limit)
-    lines = ["| # | model | LC win rate [95% CI] | win rate [95% CI] | discrete | n | missing | avg length | flags |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---|"]
-    for rank, (m, r) in enumerate(shown.iterrows(), 1):
-        flags = r.get("cheating_flags")
-        flags = f"**{markdown_cell(flags)}**" if isinstance(flags, str) and flags else ""
-        missing = int(r["n_missing"]) if pd.notna(r.get("n_missing")) else 0
-        lines.append(f"| {rank} | {markdown_cell(m)} | {_rate(r['length_controlled_winrate'], r['lc_ci_low'], r['lc_ci_high'])} | "
-                     f"{_rate(r['win_rate'], r['win_rate_ci_low'], r['win_rate_ci_high'])} | "
-                     f"{r['discrete_win_rate']:.1f} | {int(r['n_total'])} | {missing} | {int(r['avg_length'])} | {flags} |")
+    """A GitHub Markdown table: rank, model, then the schema's Markdown columns ("value [95% CI]")."""
+    cols = schema.shown("markdown")
+    heads = ["#", "model"] + [c.heading + (" [95% CI]" if c.ci else "") for c in cols]
+    rules = ["---:", "---"] + ["---" if c.kind == "text" else "---:" for c in cols]
+    lines = ["| " + " | ".join(heads) + " |", "|" + "|".join(rules) + "|"]
+    for rank, (m, r) in enumerate(_shown(board, limit).iterrows(), 1):
+        cells = [str(rank), markdown_cell(m)] + [_markdown_cell(c, r) for c in cols]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
