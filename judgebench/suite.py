@@ -184,7 +184,7 @@ def parse_models(specs: list[str], sampling: Sampling | None = None) -> list[Mod
 def resolve_judges(benchmarks: list[str], judge: list[str] | None):
     """{benchmark: JudgeSpec}. Default: each benchmark's standard judge; `local`: the embedded judge
     that fits each; NAME for all; BENCH=NAME for one."""
-    from .judges.spec import load_judge
+    from .judges import load_judge
 
     for b in benchmarks:
         if b not in BENCHMARKS:
@@ -252,7 +252,7 @@ def _candidate_records(m: ModelSpec, benchmark: str, data: pd.DataFrame, store) 
     multi = "turns" in data.columns
     outputs = m.outputs_for(benchmark)
     if outputs is not None:
-        cand = load_outputs(outputs, allow_empty=True)
+        cand = load_outputs(outputs)
         by = {r["instruction"]: r for r in cand.to_dict("records")}
         return [by.get(i) for i in data["instruction"]]
     model_key = _generation_model_key(m)
@@ -820,7 +820,7 @@ def _alpaca_difference(ref_records: list[dict], records: list[dict], n_boot: int
     from .io import annotations_frame
     from .stats.paired import paired_comparison
 
-    frame = annotations_frame(ref_records + records, keep_extra=False, allow_empty=True)
+    frame = annotations_frame(ref_records + records, keep_extra=False)
     model, ref = records[0]["generator_2"], ref_records[0]["generator_2"]
     result = _guarded(paired_comparison, frame, ref, model, n_boot=n_boot)
     if "note" in result:

@@ -148,7 +148,7 @@ def test_local_judge_tokens_counted_as_llama_cpp_counts_them():
     from judgebench.annotate import request_for
     from judgebench.backends import make_backend
     from judgebench.cost import judge_tokenizer
-    from judgebench.judges.spec import load_judge
+    from judgebench.judges import load_judge
 
     spec = load_judge("local")
     messages = spec.render(
