@@ -88,7 +88,7 @@ def test_audit_facade_and_typed_config_agree(tmp_path, alpaca_dir):
         AuditConfig(judge="local", out=tmp_path / "typed", **{**common, "checks": ("sanity_identical",)})
     )
     assert _without_timing(result.to_dict()) == _without_timing(flat)
-    assert flat["annotation"]["calls"] == 2  # one pair, both orders
+    assert flat["annotation"]["calls"] == 1  # identical answers: both orders render one prompt, one call
     assert [c.name for c in result.checks] == ["sanity_identical"] and len(result.records) == 1
     assert json.loads((tmp_path / "typed" / "audit.json").read_text())["summary"] == flat["summary"]
 
