@@ -84,6 +84,10 @@ class EvaluateConfig:
     wrap_judge: Callable[[Backend], Backend] | None = None
     limits: CallLimits = field(default_factory=CallLimits)
 
+    def __post_init__(self) -> None:  # a bad concurrency fails before anything runs, not after generation
+        self.limits.for_backend(self.concurrency)
+        self.limits.for_backend(self.judge_concurrency)
+
     @property
     def generator_name(self) -> str:
         return self.name or (Path(self.model).stem if self.model else EMBEDDED_GENERATOR)

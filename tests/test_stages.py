@@ -204,3 +204,8 @@ def test_bad_limits_are_config_errors_before_anything_runs(tmp_path, bad):
     assert not (tmp_path / "run").exists() and not (tmp_path / "audit").exists()
     with pytest.raises(ConfigError, match="concurrency"):
         CallLimits().for_backend(0)
+    with pytest.raises(ConfigError, match="concurrency"):
+        evaluate(out=tmp_path / "run", judge_concurrency=0, progress=False)
+    with pytest.raises(ConfigError, match="concurrency"):
+        run_audit("alpacaeval2", out=tmp_path / "audit", concurrency=0, progress=False)
+    assert not (tmp_path / "run").exists() and not (tmp_path / "audit").exists()

@@ -84,6 +84,9 @@ class AuditConfig:
     allow_key_to: tuple[str, ...] = ()
     limits: CallLimits = field(default_factory=CallLimits)
 
+    def __post_init__(self) -> None:  # a bad concurrency fails before anything runs
+        self.limits.for_backend(self.concurrency)
+
 
 @dataclass
 class AuditJudgments:
