@@ -41,7 +41,7 @@ from .io import InputError, annotations_frame, load_outputs
 from .judges import load_judge
 from .judges.protocols import Protocol, protocol_of
 from .judges.spec import JudgeSpec
-from .leaderboard import make_leaderboard, read_leaderboard, write_leaderboard
+from .leaderboard import make_leaderboard, read_leaderboard, sort_board, write_leaderboard
 from .pipeline import CallLimits, closing, write_json
 from .store import Store
 
@@ -617,11 +617,7 @@ def write_result(config: EvaluateConfig, out: Path, result: EvaluationResult) ->
             merged = (
                 board if existing is None else pd.concat([existing.drop(board.index, errors="ignore"), board])
             )
-            lc = "length_controlled_winrate"
-            write_leaderboard(
-                merged.sort_values(lc if merged[lc].notna().any() else "win_rate", ascending=False),
-                config.leaderboard,
-            )
+            write_leaderboard(sort_board(merged), config.leaderboard)
     write_json(out / "summary.json", result.summary())
 
 
