@@ -17,7 +17,7 @@ import platform
 import random
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import __version__
@@ -27,13 +27,13 @@ from .backends import (
     CompletionRequest,
     CompletionResponse,
     FatalBackendError,
-    make_backend,
+    build_backend,
 )
 from .errors import ConfigError
 from .io import InputError, check_same_instructions, load_outputs, read_records
 from .judges import load_judge
 from .judges.parsers import PARSERS
-from .judges.protocols import PROTOCOLS, Pair, Protocol
+from .judges.protocols import Pair, Protocol, protocol_of
 from .judges.spec import JudgeSpec
 from .store import Judgment, Store, call_key
 
@@ -175,7 +175,7 @@ async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, s
                          protocol: Protocol | None = None) -> AnnotationRun:
     """offline: make no call; what the store lacks is reported as failed ("not in the store").
     protocol: overrides the spec's (the audit judges every pair in both orders)."""
-    protocol = protocol or PROTOCOLS[spec.protocol]
+    protocol = protocol or protocol_of(spec)
     decoding = dict(sorted(spec.decoding.items()))
     plan = []  # (pair, [(slot, key)])
     todo: dict[str, tuple[str, str, list[dict]]] = {}
@@ -272,7 +272,7 @@ def import_annotations(paths, judge: str | JudgeSpec, store: str | Path, model: 
     from .io import load_annotations
 
     spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
-    protocol = PROTOCOLS[spec.protocol]
+    protocol = protocol_of(spec)
     df = load_annotations(paths, keep_extra=True)
     decoding = dict(sorted(spec.decoding.items()))
     model = model or spec.model
@@ -364,25 +364,14 @@ def judge_backend(spec: JudgeSpec, limits, model: str | None = None, backend: st
     if offline and name != "openai":
         return _OfflineBackend(model or spec.model), None
     if name == "openai":
-        # offline: no call will be made, so no key is needed
-        key = {"require_key": False} if offline else {}
-        if len(urls) > 1:
-            from .backends.replicas import ReplicaBackend
-
-            try:
-                be = ReplicaBackend(model or spec.model, urls, api_key_env=api_key_env, limits=limits,
-                                    allow_key_to=tuple(allow_key_to), **key)
-            except ValueError as err:
-                raise ConfigError(f"--base-url: {err}") from None
-            return be, be.base_urls
-        url = (urls or [None])[0] or spec.base_url or "https://api.openai.com/v1"
-        return make_backend(name, model=model or spec.model, limits=limits, base_url=url, api_key_env=api_key_env,
-                            allow_key_to=tuple(allow_key_to), **key), url
+        be = build_backend(name, model=model or spec.model, limits=limits, api_key_env=api_key_env,
+                           base_url=urls if len(urls) > 1 else (urls or [None])[0] or spec.base_url,
+                           allow_key_to=allow_key_to, require_key=False if offline else None)  # offline: no call
+        return be, getattr(be, "base_urls", None) or getattr(be, "base_url", None)
     if len(urls) > 1:
         raise ConfigError(f"several base URLs need an OpenAI-compatible judge; judge {spec.name} runs on {name}")
-    if name == "llamacpp":  # the spec's model name is a label; a path given here is a GGUF file
-        return make_backend(name, model=model, limits=limits), None
-    return make_backend(name, model=model or spec.model, limits=limits), None
+    # llama.cpp: the spec's model name is a label; a path given here is a GGUF file
+    return build_backend(name, model=model if name == "llamacpp" else model or spec.model, limits=limits), None
 
 
 def manifest(spec: JudgeSpec, backend: Backend, base_url: str | None, run: AnnotationRun) -> dict:
@@ -409,26 +398,24 @@ def annotate_files(outputs: str | Path, baseline: str | Path, judge: str | Judge
 
     started = time.time()
     spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
+    # the caller's spec stays as it was: the overrides apply to this run's copy
     if max_parse_retries is not None:
-        spec.max_parse_retries = max_parse_retries
+        spec = replace(spec, max_parse_retries=max_parse_retries)
     if max_tokens is not None:
-        spec.decoding = {**spec.decoding, "max_tokens": max_tokens}
-    pairs = _pairs_from_files(outputs, baseline, multi_turn=spec.protocol.startswith("mtbench"))
+        spec = replace(spec, decoding={**spec.decoding, "max_tokens": max_tokens})
+    pairs = _pairs_from_files(outputs, baseline, multi_turn=protocol_of(spec).multi_turn)
     limits = Limits(concurrency=concurrency, requests_per_minute=requests_per_minute,
                     tokens_per_minute=tokens_per_minute, timeout=timeout, max_retries=max_retries)
     be, url = judge_backend(spec, limits, model, backend, base_url, api_key_env, offline, allow_key_to)
-    db = Store(store)
 
-    async def run() -> AnnotationRun:
+    async def run(db: Store) -> AnnotationRun:
         try:
             return await annotate_pairs(pairs, spec, be, db, progress=progress, reparse=reparse, offline=offline)
         finally:
             await be.close()
 
-    try:
-        result = asyncio.run(run())
-    finally:
-        db.close()
+    with Store(store) as db:  # closed on failure too
+        result = asyncio.run(run(db))
     first_call = result.summary.pop("first_call_at", None)
     # how long before the first call left (reading files, keys, store, leases), and the whole call's time
     result.summary["first_call_after_s"] = None if first_call is None else round(first_call - started, 4)

@@ -11,16 +11,11 @@ import re
 from collections.abc import Callable
 
 from ..backends.base import CompletionResponse
+from ..registry import Registry
 
 Parser = Callable[..., tuple[float | None, str | None]]
-PARSERS: dict[str, Parser] = {}
-
-
-def register(name: str):
-    def deco(fn: Parser) -> Parser:
-        PARSERS[name] = fn
-        return fn
-    return deco
+PARSERS: Registry[Parser] = Registry("parser")
+register = PARSERS.register
 
 
 @register("logprob_labels")

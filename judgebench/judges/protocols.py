@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from ..registry import Registry
 from .spec import JudgeSpec
 
 
@@ -60,7 +61,20 @@ class Protocol:
         """{"preference": float | None, ...details}; verdicts maps slot -> parsed verdict or None."""
         raise NotImplementedError
 
+    # For pairwise protocols, how one call's verdict reads in the order shown (the audit uses these):
+    def second_shown_wins(self, verdict: float) -> float:
+        """P(the answer shown second is better) from one call's parsed verdict: 1 = first, 2 = second."""
+        return verdict - 1.0
 
+    def slot_labels(self, spec: JudgeSpec) -> tuple[str, str]:
+        """The tokens a verdict for the first / second shown answer starts with."""
+        return ("A", "B")
+
+
+PROTOCOLS: Registry[Protocol] = Registry("protocol", entry=lambda cls: cls())
+
+
+@PROTOCOLS.register()
 class AlpacaEval(Protocol):
     name = "alpacaeval"
 
@@ -80,7 +94,11 @@ class AlpacaEval(Protocol):
             return {"preference": None}
         return {"preference": 3.0 - v if slot == "swapped" else v}
 
+    def slot_labels(self, spec):
+        return (spec.labels[0], spec.labels[1])  # the template's own output labels (e.g. m / M)
 
+
+@PROTOCOLS.register()
 class ArenaHard(Protocol):
     name = "arenahard"
 
@@ -95,6 +113,9 @@ class ArenaHard(Protocol):
         """(score of the candidate in [0, 1], weight) from a level 1..5 in the shown frame."""
         level = level if candidate_second else 6 - level
         return {1: (0.0, 3), 2: (0.0, 1), 3: (0.5, 1), 4: (1.0, 1), 5: (1.0, 3)}[int(level)]
+
+    def second_shown_wins(self, verdict):
+        return self.candidate_score(verdict, candidate_second=True)[0]  # five levels, 5 = [[B>>A]]
 
     def combine(self, pair, verdicts):
         games = []
@@ -115,6 +136,7 @@ def _conversation(pair: Pair, answers: list[str], upto: int) -> list[dict]:
     return conv
 
 
+@PROTOCOLS.register()
 class MTBenchPair(Protocol):
     name = "mtbench-pair"
     multi_turn = True
@@ -146,6 +168,7 @@ class MTBenchPair(Protocol):
         return {"preference": sum(per_turn) / len(per_turn), "per_turn": per_turn}
 
 
+@PROTOCOLS.register()
 class MTBenchSingle(Protocol):
     name = "mtbench-single"
     multi_turn = True
@@ -165,9 +188,6 @@ class MTBenchSingle(Protocol):
         return {"preference": None, "score": sum(scores) / len(scores), "per_turn": scores}
 
 
-PROTOCOLS = {p.name: p for p in (AlpacaEval(), ArenaHard(), MTBenchPair(), MTBenchSingle())}
-
-
 def protocol_of(spec: JudgeSpec) -> Protocol:
-    """The protocol object a judge spec names (specs are validated on load, so the name is known)."""
-    return PROTOCOLS[spec.protocol]
+    """The protocol object a judge spec names; an unknown name is a ConfigError naming the spec."""
+    return PROTOCOLS.pick(spec.protocol, where=spec.source)
