@@ -21,8 +21,12 @@ T = TypeVar("T")
 
 
 class Registry(MutableMapping[str, T], Generic[T]):
-    def __init__(self, kind: str, entry: Callable[..., T] | None = None,
-                 discover: Callable[[], dict[str, T]] | None = None):
+    def __init__(
+        self,
+        kind: str,
+        entry: Callable[..., T] | None = None,
+        discover: Callable[[], dict[str, T]] | None = None,
+    ):
         """kind: what an entry is, for messages; entry: turns the decorated object into the entry (default:
         the object itself); discover: returns the entries found elsewhere, called once on first use."""
         self.kind = kind
@@ -47,8 +51,10 @@ class Registry(MutableMapping[str, T], Generic[T]):
         """The entry for a name a user gave; where: the file or flag that named it, for the message."""
         self._load()
         if name not in self._entries:
-            raise ConfigError(f"{where + ': ' if where else ''}unknown {self.kind} {name!r}; "
-                              f"known: {', '.join(sorted(self._entries))}")
+            raise ConfigError(
+                f"{where + ': ' if where else ''}unknown {self.kind} {name!r}; "
+                f"known: {', '.join(sorted(self._entries))}"
+            )
         return self._entries[name]
 
     def _load(self) -> None:

@@ -37,7 +37,9 @@ def register_backend(name: str, *, extra: str | None, version_package: str | Non
 
     def deco(factory):
         if getattr(factory, "name", name) != name:
-            raise RuntimeError(f"{factory.__name__}.name is {factory.name!r} but it is registered as {name!r}")
+            raise RuntimeError(
+                f"{factory.__name__}.name is {factory.name!r} but it is registered as {name!r}"
+            )
         return factory
 
     return deco
@@ -78,7 +80,9 @@ def _scan() -> dict[str, BackendEntry]:
         if "@register_backend(" not in text:
             continue
         for node in ast.parse(text).body:
-            for deco in getattr(node, "decorator_list", []):
+            if not isinstance(node, ast.ClassDef | ast.FunctionDef):
+                continue
+            for deco in node.decorator_list:
                 if not (isinstance(deco, ast.Call) and getattr(deco.func, "id", None) == "register_backend"):
                     continue
                 try:
@@ -86,11 +90,13 @@ def _scan() -> dict[str, BackendEntry]:
                     kwargs = {k.arg: ast.literal_eval(k.value) for k in deco.keywords if k.arg}
                     name, extra, version_package = _declared(*args, **kwargs)
                 except (ValueError, TypeError) as err:
-                    raise RuntimeError(f"{path}:{deco.lineno}: register_backend needs literal arguments "
-                                       f"(name, extra=..., version_package=...): {err}") from None
+                    raise RuntimeError(
+                        f"{path}:{deco.lineno}: register_backend needs literal arguments "
+                        f"(name, extra=..., version_package=...): {err}"
+                    ) from None
                 if name in found:
                     raise RuntimeError(f"two backends are named {name!r} ({found[name].module}, {info.name})")
-                found[name] = BackendEntry(name, f"{__name__}.{info.name}", node.name, extra, version_package)  # type: ignore[attr-defined]
+                found[name] = BackendEntry(name, f"{__name__}.{info.name}", node.name, extra, version_package)
     return found
 
 
@@ -104,12 +110,23 @@ def make_backend(name: str, **kwargs) -> Backend:
         return entry.factory()(**kwargs)
     except ImportError as err:
         hint = f" (pip install 'judgebench[{entry.extra}]')" if entry.extra else ""
-        raise FatalBackendError(f"backend {name!r} needs a package that is not installed: {err.name}{hint}") from err
+        raise FatalBackendError(
+            f"backend {name!r} needs a package that is not installed: {err.name}{hint}"
+        ) from err
 
 
-def build_backend(name: str, *, model: str | None = None, base_url: str | Sequence[str] | None = None,
-                  limits: Limits | None = None, api_key_env: str | None = None, allow_key_to: Sequence[str] = (),
-                  require_key: bool | None = None, chat_template: str | None = None, **options) -> Backend:
+def build_backend(
+    name: str,
+    *,
+    model: str | None = None,
+    base_url: str | Sequence[str] | None = None,
+    limits: Limits | None = None,
+    api_key_env: str | None = None,
+    allow_key_to: Sequence[str] = (),
+    require_key: bool | None = None,
+    chat_template: str | None = None,
+    **options,
+) -> Backend:
     """A backend from the options a command takes, for generation and judging alike.
 
     Only the options given (not None) are passed on; one the backend does not take is a ConfigError
@@ -120,17 +137,32 @@ def build_backend(name: str, *, model: str | None = None, base_url: str | Sequen
         if name != "openai":
             raise ConfigError(f"several base URLs need an OpenAI-compatible backend (openai), not {name}")
         if chat_template is not None or options:
-            raise ConfigError(f"replicas of a served model take no {', '.join(sorted({'chat_template', *options}))}")
+            raise ConfigError(
+                f"replicas of a served model take no {', '.join(sorted({'chat_template', *options}))}"
+            )
         from .replicas import ReplicaBackend
 
         try:
-            return ReplicaBackend(model or "", urls, api_key_env=api_key_env, limits=limits, require_key=require_key,
-                                  allow_key_to=tuple(allow_key_to))
+            return ReplicaBackend(
+                model or "",
+                urls,
+                api_key_env=api_key_env,
+                limits=limits,
+                require_key=require_key,
+                allow_key_to=tuple(allow_key_to),
+            )
         except ValueError as err:
             raise ConfigError(f"--base-url: {err}") from None
-    given = {"model": model, "base_url": urls[0] if urls else None, "limits": limits, "api_key_env": api_key_env,
-             "allow_key_to": tuple(allow_key_to) or None, "require_key": require_key,
-             "chat_template": chat_template, **options}
+    given = {
+        "model": model,
+        "base_url": urls[0] if urls else None,
+        "limits": limits,
+        "api_key_env": api_key_env,
+        "allow_key_to": tuple(allow_key_to) or None,
+        "require_key": require_key,
+        "chat_template": chat_template,
+        **options,
+    }
     given = {k: v for k, v in given.items() if v is not None}
     taken = REGISTRY.pick(name).options()
     refused = sorted(set(given) - taken) if taken is not None else []
@@ -148,5 +180,17 @@ def engine_version(name: str) -> str | None:
         return None
 
 
-__all__ = ["REGISTRY", "Backend", "BackendEntry", "BackendError", "CompletionRequest", "CompletionResponse",
-           "FatalBackendError", "Limits", "build_backend", "engine_version", "make_backend", "register_backend"]
+__all__ = [
+    "REGISTRY",
+    "Backend",
+    "BackendEntry",
+    "BackendError",
+    "CompletionRequest",
+    "CompletionResponse",
+    "FatalBackendError",
+    "Limits",
+    "build_backend",
+    "engine_version",
+    "make_backend",
+    "register_backend",
+]

@@ -84,12 +84,14 @@ class AlpacaEval(Protocol):
         swapped = is_swapped(pair.instruction)
         first, second = (pair.candidate, pair.baseline) if swapped else (pair.baseline, pair.candidate)
         slot = "swapped" if swapped else "plain"
-        return [Call(slot, spec.render(instruction=pair.instruction, output_first=first, output_second=second))]
+        return [
+            Call(slot, spec.render(instruction=pair.instruction, output_first=first, output_second=second))
+        ]
 
     def combine(self, pair, verdicts):
         if pair.baseline == pair.candidate:
             return {"preference": 1.5}
-        (slot, v), = verdicts.items()
+        ((slot, v),) = verdicts.items()
         if v is None:
             return {"preference": None}
         return {"preference": 3.0 - v if slot == "swapped" else v}
@@ -103,10 +105,20 @@ class ArenaHard(Protocol):
     name = "arenahard"
 
     def calls(self, spec, pair):
-        return [Call("baseline_first", spec.render(instruction=pair.instruction, output_first=pair.baseline,
-                                                   output_second=pair.candidate)),
-                Call("candidate_first", spec.render(instruction=pair.instruction, output_first=pair.candidate,
-                                                    output_second=pair.baseline))]
+        return [
+            Call(
+                "baseline_first",
+                spec.render(
+                    instruction=pair.instruction, output_first=pair.baseline, output_second=pair.candidate
+                ),
+            ),
+            Call(
+                "candidate_first",
+                spec.render(
+                    instruction=pair.instruction, output_first=pair.candidate, output_second=pair.baseline
+                ),
+            ),
+        ]
 
     @staticmethod
     def candidate_score(level: float, candidate_second: bool) -> tuple[float, int]:
@@ -144,11 +156,18 @@ class MTBenchPair(Protocol):
     def calls(self, spec, pair):
         out = []
         for t in range(len(pair.turns)):
-            for slot, (a, b) in (("baseline_first", (pair.baseline_turns, pair.candidate_turns)),
-                                 ("candidate_first", (pair.candidate_turns, pair.baseline_turns))):
-                messages = spec.render(turn=t + 1, conversation_first=_conversation(pair, a, t),
-                                       conversation_second=_conversation(pair, b, t), turns=pair.turns,
-                                       reference=pair.reference, instruction=pair.instruction)
+            for slot, (a, b) in (
+                ("baseline_first", (pair.baseline_turns, pair.candidate_turns)),
+                ("candidate_first", (pair.candidate_turns, pair.baseline_turns)),
+            ):
+                messages = spec.render(
+                    turn=t + 1,
+                    conversation_first=_conversation(pair, a, t),
+                    conversation_second=_conversation(pair, b, t),
+                    turns=pair.turns,
+                    reference=pair.reference,
+                    instruction=pair.instruction,
+                )
                 out.append(Call(f"turn{t + 1}:{slot}", messages))
         return out
 
@@ -176,10 +195,19 @@ class MTBenchSingle(Protocol):
     yields = "score"
 
     def calls(self, spec, pair):
-        return [Call(f"turn{t + 1}", spec.render(turn=t + 1, conversation=_conversation(pair, pair.candidate_turns, t),
-                                                 turns=pair.turns, reference=pair.reference,
-                                                 instruction=pair.instruction))
-                for t in range(len(pair.turns))]
+        return [
+            Call(
+                f"turn{t + 1}",
+                spec.render(
+                    turn=t + 1,
+                    conversation=_conversation(pair, pair.candidate_turns, t),
+                    turns=pair.turns,
+                    reference=pair.reference,
+                    instruction=pair.instruction,
+                ),
+            )
+            for t in range(len(pair.turns))
+        ]
 
     def combine(self, pair, verdicts):
         scores = [verdicts.get(f"turn{t + 1}") for t in range(len(pair.turns))]
