@@ -1,7 +1,8 @@
 """Parsers: a judge's raw response -> a verdict in the frame of the order shown, or a reason it has none.
 
 Each returns (verdict, reason). verdict None means unparsable: the judgment is retried and then
-recorded as failed with the reason; it never becomes a tie.
+recorded as failed with the reason; it never becomes a tie. A judge spec names its parser; a new one is
+a function here registered with @register("name").
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@ better, 1.5 = tie, in between = soft; None = no verdict (counted as missing, nev
                times, as Arena-Hard v0.1's --weight 3; a tie is half).
 - mtbench-pair: two calls per turn in both orders; the orders must agree, else a tie.
 - mtbench-single: one call per turn grading the candidate alone, 1-10; `score` is their mean.
+
+Adding one: a Protocol subclass here, registered with @PROTOCOLS.register(), that states its capabilities
+(multi_turn, pairwise, yields); the code that drives protocols reads those, never a protocol's name. A
+judge spec names it (prompts/NAME.yaml + template); a new kind of verdict adds a parser (parsers.py).
 """
 
 from __future__ import annotations
