@@ -47,7 +47,8 @@ def test_registry_keys_are_the_backends_that_exist():
                 and obj.name != "abstract"
             ):
                 defined[obj.name] = obj
-    assert set(REGISTRY) == set(defined) - WRAPPERS == {"openai", "llamacpp", "vllm", "transformers"}
+    assert set(REGISTRY) == set(defined) - WRAPPERS
+    assert {"openai", "llamacpp", "vllm", "transformers"} <= set(REGISTRY)  # README's engines
     for name in REGISTRY:
         assert REGISTRY[name].factory() is defined[name]
 
@@ -72,11 +73,11 @@ def test_engine_version_reads_the_installed_package():
 def test_listing_backends_imports_no_engine():
     code = (
         "import sys; from judgebench.backends import REGISTRY; names = sorted(REGISTRY); "
-        "print(names, sorted(m for m in ('aiohttp', 'llama_cpp', 'torch', 'transformers', 'vllm') "
+        "print(len(names), sorted(m for m in ('aiohttp', 'llama_cpp', 'torch', 'transformers', 'vllm') "
         "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['llamacpp', 'openai', 'transformers', 'vllm'] []"
+    assert out.strip() == f"{len(REGISTRY)} []"
 
 
 def test_build_backend_passes_the_options_given_and_refuses_the_ones_a_backend_lacks():
@@ -100,9 +101,7 @@ def test_build_backend_passes_the_options_given_and_refuses_the_ones_a_backend_l
         build_backend("vllm", model="m", base_url=["http://127.0.0.1:9/v1", "http://127.0.0.1:10/v1"])
     with pytest.raises(ConfigError, match="given twice"):
         build_backend("openai", model="m", base_url=["http://127.0.0.1:9/v1", "http://127.0.0.1:9/v1"])
-    with pytest.raises(
-        ConfigError, match=r"unknown backend 'nope'; known: llamacpp, openai, transformers, vllm"
-    ):
+    with pytest.raises(ConfigError, match=r"unknown backend 'nope'; known: .*llamacpp, openai"):
         build_backend("nope", model="m")
 
 
@@ -146,9 +145,10 @@ def test_a_new_backend_is_one_decorated_module(tmp_path, monkeypatch):
 
 
 def test_pairwise_protocols_are_derived_from_what_each_declares():
-    assert set(audit.PAIRWISE) == {"alpacaeval", "arenahard", "mtbench-pair"}
-    assert {n for n, p in PROTOCOLS.items() if p.multi_turn} == {"mtbench-pair", "mtbench-single"}
-    assert {n for n, p in PROTOCOLS.items() if p.yields == "score"} == {"mtbench-single"}
+    # what the MT-Bench paper and AlpacaEval/Arena-Hard define; a protocol added later joins by declaring
+    assert {"alpacaeval", "arenahard", "mtbench-pair"} <= set(audit.PAIRWISE)
+    assert "mtbench-single" not in audit.PAIRWISE and PROTOCOLS["mtbench-single"].yields == "score"
+    assert PROTOCOLS["mtbench-pair"].multi_turn and not PROTOCOLS["alpacaeval"].multi_turn
     # the audit's reading of one verdict in the order shown (Arena-Hard: 1..5, 5 = [[B>>A]]; a tie is half)
     arena, alpaca = load_judge("arenahard"), load_judge("alpacaeval2")
     assert [audit.second_wins(arena, v) for v in (1, 2, 3, 4, 5)] == [0.0, 0.0, 0.5, 1.0, 1.0]
