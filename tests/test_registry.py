@@ -59,7 +59,8 @@ def test_every_backend_names_an_extra_of_pyproject_that_installs_its_version_pac
     for name, entry in REGISTRY.items():
         requirements = project["dependencies"] if entry.extra is None else extras.get(entry.extra)
         assert requirements is not None, f"backend {name}: extra {entry.extra!r} is not in pyproject.toml"
-        assert entry.version_package.lower() in _requirement_names(requirements), name
+        if entry.version_package is not None:
+            assert entry.version_package.lower() in _requirement_names(requirements), name
 
 
 def test_engine_version_reads_the_installed_package():
@@ -110,9 +111,9 @@ from judgebench.backends import register_backend
 from judgebench.backends.base import Backend, CompletionResponse
 
 
-@register_backend("echo", extra=None, version_package=None)
-class EchoBackend(Backend):
-    name = "echo"
+@register_backend("probe-echo", extra=None, version_package=None)
+class ProbeEchoBackend(Backend):
+    name = "probe-echo"
 
     def __init__(self, model: str, limits=None, shout: bool = False):
         super().__init__(model, limits)
@@ -128,20 +129,20 @@ def test_a_new_backend_is_one_decorated_module(tmp_path, monkeypatch):
     """What adding a backend takes: a module in the package with @register_backend, nothing else."""
     import asyncio
 
-    (tmp_path / "echo_backend.py").write_text(ECHO)
+    (tmp_path / "probe_echo_backend.py").write_text(ECHO)
     monkeypatch.setattr(backends, "__path__", [*backends.__path__, str(tmp_path)])
     monkeypatch.setattr(backends, "REGISTRY", Registry("backend", discover=backends._scan))
-    monkeypatch.delitem(sys.modules, "judgebench.backends.echo_backend", raising=False)
+    monkeypatch.delitem(sys.modules, "judgebench.backends.probe_echo_backend", raising=False)
     try:
-        assert "echo" in backends.REGISTRY and "openai" in backends.REGISTRY
-        be = backends.build_backend("echo", model="x", limits=Limits(concurrency=2), shout=True)
+        assert "probe-echo" in backends.REGISTRY and "openai" in backends.REGISTRY
+        be = backends.build_backend("probe-echo", model="x", limits=Limits(concurrency=2), shout=True)
         reply = asyncio.run(
             be.complete(CompletionRequest(messages=({"role": "user", "content": "hi"},), max_tokens=4))
         )
         assert reply.text == "HI" and be.limits.concurrency == 2
-        assert backends.engine_version("echo") is None
+        assert backends.engine_version("probe-echo") is None
     finally:
-        sys.modules.pop("judgebench.backends.echo_backend", None)
+        sys.modules.pop("judgebench.backends.probe_echo_backend", None)
 
 
 def test_pairwise_protocols_are_derived_from_what_each_declares():
