@@ -503,8 +503,8 @@ def judge_backend(
             api_key_env=api_key_env,
             base_url=urls if len(urls) > 1 else (urls[0] if urls else None) or spec.base_url,
             allow_key_to=allow_key_to,
-            require_key=False if offline else None,
-        )  # offline: no call
+            require_key=False if offline else None,  # offline: no call is made, so no key is needed
+        )
         return be, getattr(be, "base_urls", None) or getattr(be, "base_url", None)
     if len(urls) > 1:
         raise ConfigError(
