@@ -184,8 +184,8 @@ def parse_models(specs: list[str], sampling: Sampling | None = None) -> list[Mod
 def resolve_judges(benchmarks: list[str], judge: list[str] | None):
     """{benchmark: JudgeSpec}. Default: each benchmark's standard judge; `local`: the embedded judge
     that fits each; NAME for all; BENCH=NAME for one."""
+    from .judges import load_judge
     from .judges.protocols import protocol_of
-    from .judges.spec import load_judge
 
     for b in benchmarks:
         if b not in BENCHMARKS:
