@@ -27,6 +27,7 @@ import yaml
 
 from .errors import CheckFailed, InputError
 from .generate import Sampling
+from .judges.protocols import protocol_of
 
 
 @dataclass(frozen=True)
@@ -184,8 +185,7 @@ def parse_models(specs: list[str], sampling: Sampling | None = None) -> list[Mod
 def resolve_judges(benchmarks: list[str], judge: list[str] | None):
     """{benchmark: JudgeSpec}. Default: each benchmark's standard judge; `local`: the embedded judge
     that fits each; NAME for all; BENCH=NAME for one."""
-    from .judges import load_judge
-    from .judges.protocols import protocol_of
+    from .judges.spec import load_judge
 
     for b in benchmarks:
         if b not in BENCHMARKS:
@@ -303,7 +303,6 @@ def estimate_run(
     write the same answers, and their judge calls are made once)."""
     from .annotate import pairs_from_records
     from .cost import BATCH_DISCOUNT, Estimate, expected_seconds
-    from .judges.protocols import protocol_of
     from .store import call_key
 
     multi = "turns" in data.columns
@@ -661,7 +660,6 @@ def score_suite(
     n_boot: int = 200,
 ) -> dict:
     """Every benchmark's statistics, the reference comparisons (Holm), and the table files."""
-    from .judges.protocols import protocol_of
     from .stats import arenahard, mtbench
     from .stats.multiple import holm
 
