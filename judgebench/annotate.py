@@ -17,8 +17,9 @@ import platform
 import random
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .backends import (
@@ -27,13 +28,13 @@ from .backends import (
     CompletionRequest,
     CompletionResponse,
     FatalBackendError,
-    make_backend,
+    build_backend,
 )
 from .errors import ConfigError
 from .io import InputError, check_same_instructions, load_outputs, read_records
 from .judges import load_judge
 from .judges.parsers import PARSERS
-from .judges.protocols import PROTOCOLS, Pair, Protocol
+from .judges.protocols import Pair, Protocol, protocol_of
 from .judges.spec import JudgeSpec
 from .store import Judgment, Store, call_key
 
@@ -50,17 +51,26 @@ class AnnotationRun:
 def request_for(spec: JudgeSpec, messages: list[dict]) -> CompletionRequest:
     d = spec.decoding
     if "max_tokens" not in d:
-        raise InputError("judge spec sets no max_tokens", path=spec.source, field="decoding.max_tokens",
-                         hint="set it explicitly: engines' defaults (vLLM: 16) silently truncate")
-    return CompletionRequest(messages=tuple(messages), max_tokens=int(d["max_tokens"]),
-                             temperature=float(d.get("temperature", 0.0)), top_p=float(d.get("top_p", 1.0)),
-                             logprobs=bool(d.get("logprobs", False)), top_logprobs=int(d.get("top_logprobs", 0)),
-                             seed=d.get("seed"),
-                             labels=tuple(spec.labels) if spec.parser.startswith("logprob") else ())
+        raise InputError(
+            "judge spec sets no max_tokens",
+            path=spec.source,
+            field="decoding.max_tokens",
+            hint="set it explicitly: engines' defaults (vLLM: 16) silently truncate",
+        )
+    return CompletionRequest(
+        messages=tuple(messages),
+        max_tokens=int(d["max_tokens"]),
+        temperature=float(d.get("temperature", 0.0)),
+        top_p=float(d.get("top_p", 1.0)),
+        logprobs=bool(d.get("logprobs", False)),
+        top_logprobs=int(d.get("top_logprobs", 0)),
+        seed=d.get("seed"),
+        labels=tuple(spec.labels) if spec.parser.startswith("logprob") else (),
+    )
 
 
 def parse(spec: JudgeSpec, response: CompletionResponse) -> tuple[float | None, str | None]:
-    return PARSERS[spec.parser](response, labels=spec.labels, **spec.parser_kwargs)
+    return PARSERS.pick(spec.parser, where=spec.source)(response, labels=spec.labels, **spec.parser_kwargs)
 
 
 class _Progress:
@@ -83,8 +93,17 @@ class _Progress:
             self.bar.close()
 
 
-async def _judge_one(spec: JudgeSpec, backend: Backend, store: Store, key: str, instruction: str, slot: str,
-                     messages: list[dict], progress: _Progress, counts: dict) -> None:
+async def _judge_one(
+    spec: JudgeSpec,
+    backend: Backend,
+    store: Store,
+    key: str,
+    instruction: str,
+    slot: str,
+    messages: list[dict],
+    progress: _Progress,
+    counts: dict,
+) -> None:
     request = request_for(spec, messages)
     raws, reason, verdict = [], None, None
     prompt_tokens = completion_tokens = 0
@@ -106,8 +125,24 @@ async def _judge_one(spec: JudgeSpec, backend: Backend, store: Store, key: str, 
         counts["parse_retries"] += attempt < spec.max_parse_retries
     cost = spec.cost(prompt_tokens, completion_tokens)
     status = "ok" if verdict is not None else "failed"
-    await store.aput(Judgment(key, spec.name, spec.hash, backend.model, instruction, slot, status, verdict, reason, raws,
-                       len(raws), prompt_tokens, completion_tokens, cost))
+    await store.aput(
+        Judgment(
+            key,
+            spec.name,
+            spec.hash,
+            backend.model,
+            instruction,
+            slot,
+            status,
+            verdict,
+            reason,
+            raws,
+            len(raws),
+            prompt_tokens,
+            completion_tokens,
+            cost,
+        )
+    )
     counts["succeeded" if status == "ok" else "failed"] += 1
     if status == "failed":
         kind = reason.split(":")[0] if reason else "unknown"
@@ -118,8 +153,9 @@ async def _judge_one(spec: JudgeSpec, backend: Backend, store: Store, key: str, 
     progress.step(cost)
 
 
-async def _call_leased(keys: list[str], spec: JudgeSpec, backend: Backend, store: Store, todo: dict,
-                       bar: _Progress, counts: dict) -> list[str]:
+async def _call_leased(
+    keys: list[str], spec: JudgeSpec, backend: Backend, store: Store, todo: dict, bar: _Progress, counts: dict
+) -> list[str]:
     """Lease and judge `keys`; returns those another process holds. Every worker takes the next leased
     key the moment it is free, so no worker idles while another has a queue (no batch tails); leases
     are taken in big batches in the store's writer thread, the next batch while the current one is
@@ -155,7 +191,8 @@ async def _call_leased(keys: list[str], spec: JudgeSpec, backend: Backend, store
                 await asyncio.shield(leasing)
                 continue
             key = ready.popleft()
-            await _judge_one(spec, backend, store, key, *todo[key], bar, counts)
+            instruction, slot, messages = todo[key]
+            await _judge_one(spec, backend, store, key, instruction, slot, messages, bar, counts)
 
     workers = [asyncio.ensure_future(worker()) for _ in range(concurrency)]
     try:
@@ -170,12 +207,20 @@ async def _call_leased(keys: list[str], spec: JudgeSpec, backend: Backend, store
     return held_elsewhere
 
 
-async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, store: Store, progress: bool = True,
-                         reparse: bool = False, poll_seconds: float = 0.5, offline: bool = False,
-                         protocol: Protocol | None = None) -> AnnotationRun:
+async def annotate_pairs(
+    pairs: list[Pair],
+    spec: JudgeSpec,
+    backend: Backend,
+    store: Store,
+    progress: bool = True,
+    reparse: bool = False,
+    poll_seconds: float = 0.5,
+    offline: bool = False,
+    protocol: Protocol | None = None,
+) -> AnnotationRun:
     """offline: make no call; what the store lacks is reported as failed ("not in the store").
     protocol: overrides the spec's (the audit judges every pair in both orders)."""
-    protocol = protocol or PROTOCOLS[spec.protocol]
+    protocol = protocol or protocol_of(spec)
     decoding = dict(sorted(spec.decoding.items()))
     plan = []  # (pair, [(slot, key)])
     todo: dict[str, tuple[str, str, list[dict]]] = {}
@@ -187,13 +232,26 @@ async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, s
             todo.setdefault(key, (pair.instruction, call.slot, call.messages))
         plan.append((pair, entries))
 
-    counts = {"pairs": len(pairs), "calls": len(todo), "cached": 0, "succeeded": 0, "failed": 0, "reparsed": 0,
-              "parse_retries": 0, "failed_reasons": {}, "prompt_tokens": 0, "completion_tokens": 0, "cost": 0.0,
-              "requests": 0, "retries": 0}
+    counts: dict[str, Any] = {
+        "pairs": len(pairs),
+        "calls": len(todo),
+        "cached": 0,
+        "succeeded": 0,
+        "failed": 0,
+        "reparsed": 0,
+        "parse_retries": 0,
+        "failed_reasons": {},
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "cost": 0.0,
+        "requests": 0,
+        "retries": 0,
+    }
     known = store.get_many(list(todo))
     if reparse:
         for key, j in known.items():
-            verdict, reason = None, "no response stored"
+            verdict: float | None = None
+            reason: str | None = "no response stored"
             for raw in reversed(j.raw):
                 verdict, reason = parse(spec, CompletionResponse.from_raw(raw))
                 if verdict is not None:
@@ -235,22 +293,38 @@ async def annotate_pairs(pairs: list[Pair], spec: JudgeSpec, backend: Backend, s
     results = store.get_many(list(todo))
     records = []
     for pair, entries in plan:
-        verdicts = {slot: (results[key].verdict if key in results and results[key].status == "ok" else None)
-                    for slot, key in entries}
+        verdicts = {
+            slot: (results[key].verdict if key in results and results[key].status == "ok" else None)
+            for slot, key in entries
+        }
         combined = protocol.combine(pair, verdicts)
         js = [results[key] for _, key in entries if key in results]
-        record = {"instruction": pair.instruction, "output_1": pair.baseline, "generator_1": pair.generator_1,
-                  "dataset": pair.dataset, "output_2": pair.candidate, "generator_2": pair.generator_2,
-                  "annotator": spec.name, **combined,
-                  "price_per_example": sum(j.cost for j in js) if js else None,
-                  "raw_completion": {slot: results[key].raw[-1] if key in results and results[key].raw else None
-                                     for slot, key in entries} or None}
-        failures = [results[key].reason for _, key in entries if key in results and results[key].status != "ok"]
+        record = {
+            "instruction": pair.instruction,
+            "output_1": pair.baseline,
+            "generator_1": pair.generator_1,
+            "dataset": pair.dataset,
+            "output_2": pair.candidate,
+            "generator_2": pair.generator_2,
+            "annotator": spec.name,
+            **combined,
+            "price_per_example": sum(j.cost for j in js) if js else None,
+            "raw_completion": {
+                slot: results[key].raw[-1] if key in results and results[key].raw else None
+                for slot, key in entries
+            }
+            or None,
+        }
+        failures = [
+            results[key].reason for _, key in entries if key in results and results[key].status != "ok"
+        ]
         failures += ["not in the store" for _, key in entries if offline and key not in results]
         if failures or (entries and combined.get("preference") is None and "score" not in combined):
             record["failure"] = "; ".join(r or "not judged" for r in failures) or "not judged"
         records.append(record)
-    counts["missing_preferences"] = sum(1 for r in records if r.get("preference") is None and "score" not in r)
+    counts["missing_preferences"] = sum(
+        1 for r in records if r.get("preference") is None and "score" not in r
+    )
     counts["seconds"] = elapsed
     counts["cpu_seconds"] = cpu  # this process's CPU while calling: the client's own cost
     return AnnotationRun(records, counts)
@@ -272,36 +346,63 @@ def import_annotations(paths, judge: str | JudgeSpec, store: str | Path, model: 
     from .io import load_annotations
 
     spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
-    protocol = PROTOCOLS[spec.protocol]
+    protocol = protocol_of(spec)
     df = load_annotations(paths, keep_extra=True)
     decoding = dict(sorted(spec.decoding.items()))
     model = model or spec.model
     rows, skipped, mismatched = [], 0, []
     for i, r in enumerate(df.to_dict("records")):
         raw = r.get("raw_completion")
-        pair = Pair(r["instruction"], r["output_1"], r["output_2"], r["generator_1"], r["generator_2"], r.get("dataset"))
+        pair = Pair(
+            r["instruction"],
+            r["output_1"],
+            r["output_2"],
+            r["generator_1"],
+            r["generator_2"],
+            r.get("dataset"),
+        )
         calls = protocol.calls(spec, pair)
         if not calls:
             continue
         if not isinstance(raw, dict) or "logprobs" not in raw and "message" not in raw:
             skipped += 1
             continue
-        top = [{t["token"]: t["logprob"] for t in c.get("top_logprobs") or []}
-               for c in ((raw.get("logprobs") or {}).get("content") or [])]
-        response = CompletionResponse((raw.get("message") or {}).get("content") or "", top, raw.get("finish_reason"))
+        top = [
+            {t["token"]: t["logprob"] for t in c.get("top_logprobs") or []}
+            for c in ((raw.get("logprobs") or {}).get("content") or [])
+        ]
+        response = CompletionResponse(
+            (raw.get("message") or {}).get("content") or "", top, raw.get("finish_reason")
+        )
         verdict, reason = parse(spec, response)
         combined = protocol.combine(pair, {calls[0].slot: verdict})
         if combined["preference"] is None or abs(combined["preference"] - r["preference"]) > 1e-6:
             mismatched.append(i)
             continue
         price = r.get("price_per_example")
-        rows.append(Judgment(call_key(spec.hash, model, decoding, calls[0].messages), spec.name, spec.hash, model,
-                             r["instruction"], calls[0].slot, "ok", verdict, None, [response.to_raw()], 1,
-                             cost=float(price) if isinstance(price, int | float) and price == price else 0.0))
+        rows.append(
+            Judgment(
+                call_key(spec.hash, model, decoding, calls[0].messages),
+                spec.name,
+                spec.hash,
+                model,
+                r["instruction"],
+                calls[0].slot,
+                "ok",
+                verdict,
+                None,
+                [response.to_raw()],
+                1,
+                cost=float(price) if isinstance(price, int | float) and price == price else 0.0,
+            )
+        )
     if mismatched:
-        raise InputError(f"{len(mismatched)} records' preferences do not follow from their raw completions under "
-                         f"judge {spec.name} (rows {mismatched[:10]})", field="raw_completion",
-                         hint="import them under the judge that made them (e.g. alpaca_eval:CONFIG)")
+        raise InputError(
+            f"{len(mismatched)} records' preferences do not follow from their raw completions under "
+            f"judge {spec.name} (rows {mismatched[:10]})",
+            field="raw_completion",
+            hint="import them under the judge that made them (e.g. alpaca_eval:CONFIG)",
+        )
     with Store(store) as db:
         db.put_many(rows)
     return {"imported": len(rows), "skipped_no_raw_completion": skipped, "records": len(df)}
@@ -320,13 +421,27 @@ def pairs_from_records(cand: list[dict], base_by: dict[str, dict] | None, multi_
         b = (base_by or {}).get(r["instruction"], {})
         if multi_turn:
             c_out, b_out = list(r["output"] or []), list(b.get("output") or [])
-            pairs.append(Pair(r["instruction"], "\n".join(b_out), "\n".join(c_out), b.get("generator", "none"),
-                              r.get("generator", "candidate"), r.get("dataset") or r.get("category"),
-                              turns=r.get("turns") or [r["instruction"]], baseline_turns=b_out, candidate_turns=c_out,
-                              reference=r.get("reference")))
+            pairs.append(
+                Pair(
+                    r["instruction"],
+                    "\n".join(b_out),
+                    "\n".join(c_out),
+                    b.get("generator", "none"),
+                    r.get("generator", "candidate"),
+                    r.get("dataset") or r.get("category"),
+                    turns=r.get("turns") or [r["instruction"]],
+                    baseline_turns=b_out,
+                    candidate_turns=c_out,
+                    reference=r.get("reference"),
+                )
+            )
         else:
             dataset = r.get("dataset") if isinstance(r.get("dataset"), str) else b.get("dataset")
-            pairs.append(Pair(r["instruction"], b["output"], r["output"] or "", b["generator"], r["generator"], dataset))
+            pairs.append(
+                Pair(
+                    r["instruction"], b["output"], r["output"] or "", b["generator"], r["generator"], dataset
+                )
+            )
     return pairs
 
 
@@ -335,28 +450,45 @@ def _pairs_from_files(outputs: str | Path, baseline: str | Path, multi_turn: boo
         cand, base = _multi_turn_records(outputs), _multi_turn_records(baseline)
         missing = sorted(set(base) - set(cand))
         if missing:
-            raise InputError(f"{len(missing)} questions of {baseline} have no answer in {outputs}: {missing[:3]}")
+            raise InputError(
+                f"{len(missing)} questions of {baseline} have no answer in {outputs}: {missing[:3]}"
+            )
         return pairs_from_records(list(cand.values()), base, multi_turn=True)
     cand, base = load_outputs(outputs), load_outputs(baseline)
     check_same_instructions(cand, base, str(outputs), str(baseline))
-    return pairs_from_records(cand.to_dict("records"), {r["instruction"]: r for r in base.to_dict("records")},
-                              multi_turn=False)
+    return pairs_from_records(
+        cand.to_dict("records"), {r["instruction"]: r for r in base.to_dict("records")}, multi_turn=False
+    )
 
 
 def _multi_turn_records(path) -> dict[str, dict]:
     """Records with `turns` (the user's turns) and `output` as a list, one answer per turn; by first turn."""
     rows = read_records(path)
     for i, r in enumerate(rows):
-        if not isinstance(r.get("turns"), list) or not isinstance(r.get("output"), list) \
-                or len(r["turns"]) != len(r["output"]):
-            raise InputError("multi-turn records need `turns` and `output` as lists of equal length", path=path,
-                             row=i, field="output")
+        if (
+            not isinstance(r.get("turns"), list)
+            or not isinstance(r.get("output"), list)
+            or len(r["turns"]) != len(r["output"])
+        ):
+            raise InputError(
+                "multi-turn records need `turns` and `output` as lists of equal length",
+                path=path,
+                row=i,
+                field="output",
+            )
     return {r["turns"][0]: {**r, "instruction": r["turns"][0]} for r in rows}
 
 
-def judge_backend(spec: JudgeSpec, limits, model: str | None = None, backend: str | None = None,
-                  base_url: str | list[str] | None = None, api_key_env: str | None = None,
-                  offline: bool = False, allow_key_to: tuple[str, ...] = ()) -> tuple[Backend, str | list[str] | None]:
+def judge_backend(
+    spec: JudgeSpec,
+    limits,
+    model: str | None = None,
+    backend: str | None = None,
+    base_url: str | list[str] | None = None,
+    api_key_env: str | None = None,
+    offline: bool = False,
+    allow_key_to: tuple[str, ...] = (),
+) -> tuple[Backend, str | list[str] | None]:
     """The backend a judge spec runs on, with the caller's overrides; (backend, base_url(s) or None).
     Several base URLs: replicas of one judge, each call to the least busy (backends.replicas)."""
     name = backend or spec.backend
@@ -364,77 +496,111 @@ def judge_backend(spec: JudgeSpec, limits, model: str | None = None, backend: st
     if offline and name != "openai":
         return _OfflineBackend(model or spec.model), None
     if name == "openai":
-        # offline: no call will be made, so no key is needed
-        key = {"require_key": False} if offline else {}
-        if len(urls) > 1:
-            from .backends.replicas import ReplicaBackend
-
-            try:
-                be = ReplicaBackend(model or spec.model, urls, api_key_env=api_key_env, limits=limits,
-                                    allow_key_to=tuple(allow_key_to), **key)
-            except ValueError as err:
-                raise ConfigError(f"--base-url: {err}") from None
-            return be, be.base_urls
-        url = (urls or [None])[0] or spec.base_url or "https://api.openai.com/v1"
-        return make_backend(name, model=model or spec.model, limits=limits, base_url=url, api_key_env=api_key_env,
-                            allow_key_to=tuple(allow_key_to), **key), url
+        be = build_backend(
+            name,
+            model=model or spec.model,
+            limits=limits,
+            api_key_env=api_key_env,
+            base_url=urls if len(urls) > 1 else (urls[0] if urls else None) or spec.base_url,
+            allow_key_to=allow_key_to,
+            require_key=False if offline else None,  # offline: no call is made, so no key is needed
+        )
+        return be, getattr(be, "base_urls", None) or getattr(be, "base_url", None)
     if len(urls) > 1:
-        raise ConfigError(f"several base URLs need an OpenAI-compatible judge; judge {spec.name} runs on {name}")
-    if name == "llamacpp":  # the spec's model name is a label; a path given here is a GGUF file
-        return make_backend(name, model=model, limits=limits), None
-    return make_backend(name, model=model or spec.model, limits=limits), None
+        raise ConfigError(
+            f"several base URLs need an OpenAI-compatible judge; judge {spec.name} runs on {name}"
+        )
+    # llama.cpp: the spec's model name is a label; a path given here is a GGUF file
+    return build_backend(
+        name, model=model if name == "llamacpp" else model or spec.model, limits=limits
+    ), None
 
 
-def manifest(spec: JudgeSpec, backend: Backend, base_url: str | None, run: AnnotationRun) -> dict:
+def manifest(spec: JudgeSpec, backend: Backend, base_url: str | list[str] | None, run: AnnotationRun) -> dict:
     import aiohttp
 
-    return {"judge": spec.name, "judge_hash": spec.hash, "judge_source": spec.source, "protocol": spec.protocol,
-            "parser": spec.parser, "model": backend.model, "backend": backend.name, "base_url": base_url,
-            "endpoint_used": getattr(backend, "url_used", None),  # after any same-origin redirect
-            "decoding": spec.decoding, "price": spec.price, "limits": vars(backend.limits),
-            "versions": {"judgebench": __version__, "python": platform.python_version(),
-                         "aiohttp": aiohttp.__version__},
-            **({"replicas": backend.replica_stats()} if hasattr(backend, "replica_stats") else {}),
-            "counts": run.summary, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    return {
+        "judge": spec.name,
+        "judge_hash": spec.hash,
+        "judge_source": spec.source,
+        "protocol": spec.protocol,
+        "parser": spec.parser,
+        "model": backend.model,
+        "backend": backend.name,
+        "base_url": base_url,
+        "endpoint_used": getattr(backend, "url_used", None),  # after any same-origin redirect
+        "decoding": spec.decoding,
+        "price": spec.price,
+        "limits": vars(backend.limits),
+        "versions": {
+            "judgebench": __version__,
+            "python": platform.python_version(),
+            "aiohttp": aiohttp.__version__,
+        },
+        **({"replicas": backend.replica_stats()} if hasattr(backend, "replica_stats") else {}),
+        "counts": run.summary,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
 
 
-def annotate_files(outputs: str | Path, baseline: str | Path, judge: str | JudgeSpec, store: str | Path,
-                   base_url: str | list[str] | None = None, model: str | None = None, backend: str | None = None,
-                   concurrency: int = 16, requests_per_minute: float | None = None,
-                   tokens_per_minute: float | None = None, timeout: float = 120.0, max_retries: int = 6,
-                   api_key_env: str | None = None, progress: bool = True, reparse: bool = False,
-                   max_parse_retries: int | None = None, max_tokens: int | None = None,
-                   offline: bool = False, allow_key_to: tuple[str, ...] = ()) -> AnnotationRun:
+def annotate_files(
+    outputs: str | Path,
+    baseline: str | Path,
+    judge: str | JudgeSpec,
+    store: str | Path,
+    base_url: str | list[str] | None = None,
+    model: str | None = None,
+    backend: str | None = None,
+    concurrency: int = 16,
+    requests_per_minute: float | None = None,
+    tokens_per_minute: float | None = None,
+    timeout: float = 120.0,
+    max_retries: int = 6,
+    api_key_env: str | None = None,
+    progress: bool = True,
+    reparse: bool = False,
+    max_parse_retries: int | None = None,
+    max_tokens: int | None = None,
+    offline: bool = False,
+    allow_key_to: tuple[str, ...] = (),
+) -> AnnotationRun:
     from .backends import Limits
 
     started = time.time()
     spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
+    # the caller's spec stays as it was: the overrides apply to this run's copy
     if max_parse_retries is not None:
-        spec.max_parse_retries = max_parse_retries
+        spec = replace(spec, max_parse_retries=max_parse_retries)
     if max_tokens is not None:
-        spec.decoding = {**spec.decoding, "max_tokens": max_tokens}
-    pairs = _pairs_from_files(outputs, baseline, multi_turn=spec.protocol.startswith("mtbench"))
-    limits = Limits(concurrency=concurrency, requests_per_minute=requests_per_minute,
-                    tokens_per_minute=tokens_per_minute, timeout=timeout, max_retries=max_retries)
+        spec = replace(spec, decoding={**spec.decoding, "max_tokens": max_tokens})
+    pairs = _pairs_from_files(outputs, baseline, multi_turn=protocol_of(spec).multi_turn)
+    limits = Limits(
+        concurrency=concurrency,
+        requests_per_minute=requests_per_minute,
+        tokens_per_minute=tokens_per_minute,
+        timeout=timeout,
+        max_retries=max_retries,
+    )
     be, url = judge_backend(spec, limits, model, backend, base_url, api_key_env, offline, allow_key_to)
-    db = Store(store)
 
-    async def run() -> AnnotationRun:
+    async def run(db: Store) -> AnnotationRun:
         try:
-            return await annotate_pairs(pairs, spec, be, db, progress=progress, reparse=reparse, offline=offline)
+            return await annotate_pairs(
+                pairs, spec, be, db, progress=progress, reparse=reparse, offline=offline
+            )
         finally:
             await be.close()
 
-    try:
-        result = asyncio.run(run())
-    finally:
-        db.close()
+    with Store(store) as db:  # closed on failure too
+        result = asyncio.run(run(db))
     first_call = result.summary.pop("first_call_at", None)
     # how long before the first call left (reading files, keys, store, leases), and the whole call's time
     result.summary["first_call_after_s"] = None if first_call is None else round(first_call - started, 4)
     result.summary["total_seconds"] = round(time.time() - started, 4)
     result.manifest = manifest(spec, be, url, result)
     # empty answers are judged as they are (a model may say nothing); the manifest says how many there were
-    result.manifest["empty_outputs"] = {"candidate": sum(not p.candidate.strip() for p in pairs),
-                                        "baseline": sum(not p.baseline.strip() for p in pairs)}
+    result.manifest["empty_outputs"] = {
+        "candidate": sum(not p.candidate.strip() for p in pairs),
+        "baseline": sum(not p.baseline.strip() for p in pairs),
+    }
     return result

@@ -27,6 +27,7 @@ import yaml
 
 from .errors import CheckFailed, InputError
 from .generate import Sampling
+from .judges.protocols import protocol_of
 
 
 @dataclass(frozen=True)
@@ -201,11 +202,11 @@ def resolve_judges(benchmarks: list[str], judge: list[str] | None):
             chosen[b] = BENCHMARKS[b].local_judge if name == "local" else name
     judges = {b: load_judge(name) for b, name in chosen.items()}
     for b, spec in judges.items():  # checked before any run starts, not when the run reaches it
-        if (b == "mt-bench") != spec.protocol.startswith("mtbench"):
+        if (b == "mt-bench") != protocol_of(spec).multi_turn:
             raise InputError(
                 f"judge {spec.name} ({spec.protocol}) does not fit {b}",
                 field="--judge",
-                hint="MT-Bench needs an mtbench-single or mtbench-pair judge and only it does; "
+                hint="MT-Bench needs a multi-turn judge (e.g. mtbench-single, mtbench-pair) and only it does; "
                 "choose one benchmark's judge with BENCH=NAME",
             )
     return judges
@@ -302,7 +303,6 @@ def estimate_run(
     write the same answers, and their judge calls are made once)."""
     from .annotate import pairs_from_records
     from .cost import BATCH_DISCOUNT, Estimate, expected_seconds
-    from .judges.protocols import PROTOCOLS
     from .store import call_key
 
     multi = "turns" in data.columns
@@ -339,7 +339,7 @@ def estimate_run(
     for r, k in zip(data.to_dict("records"), known, strict=True):
         if k is None and m.outputs_for(benchmark) is None:
             est.generations += len(r["turns"]) if multi else 1
-    protocol = PROTOCOLS[spec.protocol]
+    protocol = protocol_of(spec)
     model_key = _judge_model_key(spec, judge_model)
     decoding = dict(sorted(spec.decoding.items()))
     keyed = {}
@@ -669,9 +669,9 @@ def score_suite(
     comparisons = []
     records = {b: {n: _records(out, n, b) for n in names} for b in benchmarks}
     for b in benchmarks:
-        if b == "mt-bench" or judges[b].protocol.startswith("mtbench"):
+        if b == "mt-bench" or protocol_of(judges[b]).multi_turn:
             for n in names:
-                if judges[b].protocol == "mtbench-single":
+                if protocol_of(judges[b]).yields == "score":
                     s = mtbench.single_summary(records[b][n])
                     rows[n].update(
                         {

@@ -26,19 +26,38 @@ from .biases import annotation_biases, variant_shifts
 from .checks import CONSTANT_RESPONSES, PADDING, THRESHOLDS, BothOrders, Check, mean_ci, status_of
 from .human import read_human_preferences
 from .injection import (
-                        FAKE_INSTRUCTION,
-                        FAKE_WRONG_ANSWER,
-                        IGNORE_ORDER,
-                        PAIRWISE,
-                        build_injection,
-                        injected_label,
-                        random_search_prefix,
-                        render_pair,
-                        second_wins,
+    FAKE_INSTRUCTION,
+    FAKE_WRONG_ANSWER,
+    IGNORE_ORDER,
+    PAIRWISE,
+    build_injection,
+    injected_label,
+    random_search_prefix,
+    render_pair,
+    second_wins,
 )
 from .run import ALL_CHECKS, run_audit
 
-__all__ = ["ALL_CHECKS", "CONSTANT_RESPONSES", "FAKE_INSTRUCTION", "FAKE_WRONG_ANSWER", "IGNORE_ORDER", "PADDING",
-           "PAIRWISE", "THRESHOLDS", "BothOrders", "Check", "annotation_biases", "build_injection", "injected_label",
-           "mean_ci", "random_search_prefix", "read_human_preferences", "render_pair", "run_audit", "second_wins",
-           "status_of", "variant_shifts"]
+__all__ = [
+    "ALL_CHECKS",
+    "CONSTANT_RESPONSES",
+    "FAKE_INSTRUCTION",
+    "FAKE_WRONG_ANSWER",
+    "IGNORE_ORDER",
+    "PADDING",
+    "PAIRWISE",
+    "THRESHOLDS",
+    "BothOrders",
+    "Check",
+    "annotation_biases",
+    "build_injection",
+    "injected_label",
+    "mean_ci",
+    "random_search_prefix",
+    "read_human_preferences",
+    "render_pair",
+    "run_audit",
+    "second_wins",
+    "status_of",
+    "variant_shifts",
+]

@@ -10,6 +10,7 @@ import asyncio
 import threading
 from pathlib import Path
 
+from . import register_backend
 from .base import Backend, BackendError, CompletionRequest, CompletionResponse, FatalBackendError, Limits
 from .openai_compat import parse_chat_completion
 
@@ -29,6 +30,7 @@ def default_gguf() -> Path:
     return found[0]
 
 
+@register_backend("llamacpp", extra="llama-cpp", version_package="llama-cpp-python")
 class LlamaCppBackend(Backend):
     name = "llamacpp"
 

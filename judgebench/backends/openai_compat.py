@@ -22,6 +22,7 @@ from yarl import URL
 
 from ..errors import ConfigError
 from ..redact import redact
+from . import register_backend
 from .base import Backend, BackendError, CompletionRequest, CompletionResponse, FatalBackendError, Limits
 
 FATAL_STATUS = {400: "bad request", 401: "unauthorised (check the API key)", 403: "forbidden",
@@ -118,6 +119,7 @@ def _warn(message: str) -> None:
     print(f"judgebench: warning: {redact(message)}", file=sys.stderr)
 
 
+@register_backend("openai", extra=None, version_package="aiohttp")
 class OpenAICompatBackend(Backend):
     name = "openai"
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 
+from . import register_backend
 from .base import (
     BackendError,
     BatchingBackend,
@@ -29,6 +30,7 @@ from .base import (
 from .logprobs import by_decoded_string, label_token_ids, logsumexp
 
 
+@register_backend("transformers", extra="hf", version_package="transformers")
 class TransformersBackend(BatchingBackend):
     name = "transformers"
 

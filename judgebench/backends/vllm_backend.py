@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 
+from . import register_backend
 from .base import (
     BackendError,
     BatchingBackend,
@@ -39,6 +40,7 @@ from .logprobs import by_decoded_string, label_token_ids
 log = logging.getLogger(__name__)
 
 
+@register_backend("vllm", extra="vllm", version_package="vllm")
 class VLLMBackend(BatchingBackend):
     name = "vllm"
 

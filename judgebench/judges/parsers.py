@@ -1,7 +1,8 @@
 """Parsers: a judge's raw response -> a verdict in the frame of the order shown, or a reason it has none.
 
 Each returns (verdict, reason). verdict None means unparsable: the judgment is retried and then
-recorded as failed with the reason; it never becomes a tie.
+recorded as failed with the reason; it never becomes a tie. A judge spec names its parser; a new one is
+a function here registered with @register("name").
 """
 
 from __future__ import annotations
@@ -11,16 +12,11 @@ import re
 from collections.abc import Callable
 
 from ..backends.base import CompletionResponse
+from ..registry import Registry
 
 Parser = Callable[..., tuple[float | None, str | None]]
-PARSERS: dict[str, Parser] = {}
-
-
-def register(name: str):
-    def deco(fn: Parser) -> Parser:
-        PARSERS[name] = fn
-        return fn
-    return deco
+PARSERS: Registry[Parser] = Registry("parser")
+register = PARSERS.register
 
 
 @register("logprob_labels")
@@ -34,7 +30,10 @@ def logprob_labels(response: CompletionResponse, labels=("m", "M"), **_) -> tupl
     first = response.top_logprobs[0]
     found = {t: lp for t, lp in first.items() if t in labels}
     if not found:
-        return None, f"neither label {labels[0]!r} nor {labels[1]!r} among the top log-probs {list(first)[:5]}"
+        return (
+            None,
+            f"neither label {labels[0]!r} nor {labels[1]!r} among the top log-probs {list(first)[:5]}",
+        )
     lps = [found.get(t, -math.inf) for t in labels]
     top = max(lps)  # log-sum-exp over the labels, in plain floats (scipy's costs 0.3 ms a call)
     p_first = math.exp(lps[0] - (top + math.log(sum(math.exp(lp - top) for lp in lps))))
@@ -65,8 +64,18 @@ def text_label(response: CompletionResponse, labels=("m", "M"), **_) -> tuple[fl
 ARENA_VERDICT = re.compile(r"\[\[([AB])\s*(>>|>|=|<<|<)\s*([AB])\]\]")
 # Candidate-side score of "first shown (A) vs second shown (B)" verdicts, in the shown frame:
 # 1 = A much better ... 5 = B much better.
-ARENA_LEVELS = {("A", ">>", "B"): 1, ("A", ">", "B"): 2, ("A", "=", "B"): 3, ("B", ">", "A"): 4, ("B", ">>", "A"): 5,
-                ("B", "<<", "A"): 1, ("B", "<", "A"): 2, ("B", "=", "A"): 3, ("A", "<", "B"): 4, ("A", "<<", "B"): 5}
+ARENA_LEVELS = {
+    ("A", ">>", "B"): 1,
+    ("A", ">", "B"): 2,
+    ("A", "=", "B"): 3,
+    ("B", ">", "A"): 4,
+    ("B", ">>", "A"): 5,
+    ("B", "<<", "A"): 1,
+    ("B", "<", "A"): 2,
+    ("B", "=", "A"): 3,
+    ("A", "<", "B"): 4,
+    ("A", "<<", "B"): 5,
+}
 
 
 @register("arena_verdict")
@@ -86,7 +95,9 @@ RATING = re.compile(r"\[\[(\d+(?:\.\d+)?)\]\]")
 
 
 @register("rating")
-def rating(response: CompletionResponse, low: float = 1, high: float = 10, **_) -> tuple[float | None, str | None]:
+def rating(
+    response: CompletionResponse, low: float = 1, high: float = 10, **_
+) -> tuple[float | None, str | None]:
     """MT-Bench single-answer grading: 'Rating: [[x]]', x in [low, high]; the last one counts."""
     matches = RATING.findall(response.text)
     if not matches:
@@ -110,7 +121,9 @@ def pair_label(response: CompletionResponse, **_) -> tuple[float | None, str | N
 
 
 @register("logprob_rating")
-def logprob_rating(response: CompletionResponse, low: int = 1, high: int = 9, **_) -> tuple[float | None, str | None]:
+def logprob_rating(
+    response: CompletionResponse, low: int = 1, high: int = 9, **_
+) -> tuple[float | None, str | None]:
     """A one-digit rating read from the first token's top log-probs: the expected value over the digits
     low..high found there (renormalised), so a judge too small to write a rating still grades."""
     if not response.top_logprobs:

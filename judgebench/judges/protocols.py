@@ -11,6 +11,10 @@ better, 1.5 = tie, in between = soft; None = no verdict (counted as missing, nev
                times, as Arena-Hard v0.1's --weight 3; a tie is half).
 - mtbench-pair: two calls per turn in both orders; the orders must agree, else a tie.
 - mtbench-single: one call per turn grading the candidate alone, 1-10; `score` is their mean.
+
+Adding one: a Protocol subclass here, registered with @PROTOCOLS.register(), that states its capabilities
+(multi_turn, pairwise, yields); the code that drives protocols reads those, never a protocol's name. A
+judge spec names it (prompts/NAME.yaml + template); a new kind of verdict adds a parser (parsers.py).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from ..registry import Registry
 from .spec import JudgeSpec
 
 
@@ -60,7 +65,20 @@ class Protocol:
         """{"preference": float | None, ...details}; verdicts maps slot -> parsed verdict or None."""
         raise NotImplementedError
 
+    # For pairwise protocols, how one call's verdict reads in the order shown (the audit uses these):
+    def second_shown_wins(self, verdict: float) -> float:
+        """P(the answer shown second is better) from one call's parsed verdict: 1 = first, 2 = second."""
+        return verdict - 1.0
 
+    def slot_labels(self, spec: JudgeSpec) -> tuple[str, str]:
+        """The tokens a verdict for the first / second shown answer starts with."""
+        return ("A", "B")
+
+
+PROTOCOLS: Registry[Protocol] = Registry("protocol", entry=lambda cls: cls())
+
+
+@PROTOCOLS.register()
 class AlpacaEval(Protocol):
     name = "alpacaeval"
 
@@ -70,31 +88,50 @@ class AlpacaEval(Protocol):
         swapped = is_swapped(pair.instruction)
         first, second = (pair.candidate, pair.baseline) if swapped else (pair.baseline, pair.candidate)
         slot = "swapped" if swapped else "plain"
-        return [Call(slot, spec.render(instruction=pair.instruction, output_first=first, output_second=second))]
+        return [
+            Call(slot, spec.render(instruction=pair.instruction, output_first=first, output_second=second))
+        ]
 
     def combine(self, pair, verdicts):
         if pair.baseline == pair.candidate:
             return {"preference": 1.5}
-        (slot, v), = verdicts.items()
+        ((slot, v),) = verdicts.items()
         if v is None:
             return {"preference": None}
         return {"preference": 3.0 - v if slot == "swapped" else v}
 
+    def slot_labels(self, spec):
+        return (spec.labels[0], spec.labels[1])  # the template's own output labels (e.g. m / M)
 
+
+@PROTOCOLS.register()
 class ArenaHard(Protocol):
     name = "arenahard"
 
     def calls(self, spec, pair):
-        return [Call("baseline_first", spec.render(instruction=pair.instruction, output_first=pair.baseline,
-                                                   output_second=pair.candidate)),
-                Call("candidate_first", spec.render(instruction=pair.instruction, output_first=pair.candidate,
-                                                    output_second=pair.baseline))]
+        return [
+            Call(
+                "baseline_first",
+                spec.render(
+                    instruction=pair.instruction, output_first=pair.baseline, output_second=pair.candidate
+                ),
+            ),
+            Call(
+                "candidate_first",
+                spec.render(
+                    instruction=pair.instruction, output_first=pair.candidate, output_second=pair.baseline
+                ),
+            ),
+        ]
 
     @staticmethod
     def candidate_score(level: float, candidate_second: bool) -> tuple[float, int]:
         """(score of the candidate in [0, 1], weight) from a level 1..5 in the shown frame."""
         level = level if candidate_second else 6 - level
         return {1: (0.0, 3), 2: (0.0, 1), 3: (0.5, 1), 4: (1.0, 1), 5: (1.0, 3)}[int(level)]
+
+    def second_shown_wins(self, verdict):
+        return self.candidate_score(verdict, candidate_second=True)[0]  # five levels, 5 = [[B>>A]]
 
     def combine(self, pair, verdicts):
         games = []
@@ -115,6 +152,7 @@ def _conversation(pair: Pair, answers: list[str], upto: int) -> list[dict]:
     return conv
 
 
+@PROTOCOLS.register()
 class MTBenchPair(Protocol):
     name = "mtbench-pair"
     multi_turn = True
@@ -122,11 +160,18 @@ class MTBenchPair(Protocol):
     def calls(self, spec, pair):
         out = []
         for t in range(len(pair.turns)):
-            for slot, (a, b) in (("baseline_first", (pair.baseline_turns, pair.candidate_turns)),
-                                 ("candidate_first", (pair.candidate_turns, pair.baseline_turns))):
-                messages = spec.render(turn=t + 1, conversation_first=_conversation(pair, a, t),
-                                       conversation_second=_conversation(pair, b, t), turns=pair.turns,
-                                       reference=pair.reference, instruction=pair.instruction)
+            for slot, (a, b) in (
+                ("baseline_first", (pair.baseline_turns, pair.candidate_turns)),
+                ("candidate_first", (pair.candidate_turns, pair.baseline_turns)),
+            ):
+                messages = spec.render(
+                    turn=t + 1,
+                    conversation_first=_conversation(pair, a, t),
+                    conversation_second=_conversation(pair, b, t),
+                    turns=pair.turns,
+                    reference=pair.reference,
+                    instruction=pair.instruction,
+                )
                 out.append(Call(f"turn{t + 1}:{slot}", messages))
         return out
 
@@ -146,6 +191,7 @@ class MTBenchPair(Protocol):
         return {"preference": sum(per_turn) / len(per_turn), "per_turn": per_turn}
 
 
+@PROTOCOLS.register()
 class MTBenchSingle(Protocol):
     name = "mtbench-single"
     multi_turn = True
@@ -153,10 +199,19 @@ class MTBenchSingle(Protocol):
     yields = "score"
 
     def calls(self, spec, pair):
-        return [Call(f"turn{t + 1}", spec.render(turn=t + 1, conversation=_conversation(pair, pair.candidate_turns, t),
-                                                 turns=pair.turns, reference=pair.reference,
-                                                 instruction=pair.instruction))
-                for t in range(len(pair.turns))]
+        return [
+            Call(
+                f"turn{t + 1}",
+                spec.render(
+                    turn=t + 1,
+                    conversation=_conversation(pair, pair.candidate_turns, t),
+                    turns=pair.turns,
+                    reference=pair.reference,
+                    instruction=pair.instruction,
+                ),
+            )
+            for t in range(len(pair.turns))
+        ]
 
     def combine(self, pair, verdicts):
         scores = [verdicts.get(f"turn{t + 1}") for t in range(len(pair.turns))]
@@ -165,9 +220,6 @@ class MTBenchSingle(Protocol):
         return {"preference": None, "score": sum(scores) / len(scores), "per_turn": scores}
 
 
-PROTOCOLS = {p.name: p for p in (AlpacaEval(), ArenaHard(), MTBenchPair(), MTBenchSingle())}
-
-
 def protocol_of(spec: JudgeSpec) -> Protocol:
-    """The protocol object a judge spec names (specs are validated on load, so the name is known)."""
-    return PROTOCOLS[spec.protocol]
+    """The protocol object a judge spec names; an unknown name is a ConfigError naming the spec."""
+    return PROTOCOLS.pick(spec.protocol, where=spec.source)
