@@ -357,7 +357,29 @@ def test_a_limit_the_api_cannot_take_is_an_error_not_ignored(monkeypatch, tmp_pa
 
     called = []
 
-    def run_audit(judge, concurrency=8, **kwargs):  # an API without the rate limits
+    def run_audit(
+        judge,
+        *,
+        eval_set,
+        n,
+        out,
+        base_url,
+        model,
+        outputs,
+        self_outputs,
+        second_judge,
+        second_base_url,
+        second_model,
+        random_search,
+        random_search_seconds,
+        store,
+        concurrency,
+        seed,
+        progress,
+        human,
+        checks,
+        allow_key_to,
+    ):  # run_audit as it was, without rate limits
         called.append(judge)
         raise _Stop
 
@@ -434,3 +456,17 @@ def test_tiny_anchors_missing_from_the_eval_set_is_one_line(tmp_path, capsys):
         "question 1?",
         "question 3?",
     ]  # set order
+
+
+def test_a_keyword_facade_takes_every_limit():
+    """An API that forwards **kwargs (a facade over a typed config) gets the limits as given."""
+    import argparse
+
+    from judgebench.cli.options import limits_kwargs
+
+    args = argparse.Namespace(command="evaluate", rpm=60.0, tpm=None, timeout=30.0, max_retries=0)
+    assert limits_kwargs(args, lambda **config: None) == {
+        "requests_per_minute": 60.0,
+        "timeout": 30.0,
+        "max_retries": 0,
+    }

@@ -99,7 +99,6 @@ def run(args: argparse.Namespace) -> int:
         n=args.n,
     )
     chat_template = Path(args.chat_template).read_text() if args.chat_template else None
-    optional = {"api_key_env": args.api_key_env} if args.api_key_env else {}
     s = evaluate(
         model=args.model,
         outputs=args.outputs,
@@ -124,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         chat_template=chat_template,
         tiny=args.tiny,
         allow_key_to=tuple(args.allow_key_to or ()),
-        **optional,
+        api_key_env=args.api_key_env,
         **limits_kwargs(args, evaluate),
     )
     _print_summary(s, args.max_tokens)

@@ -155,13 +155,14 @@ LIMIT_KEYWORDS = {
 def limits_kwargs(args: argparse.Namespace, api: Callable[..., Any]) -> dict[str, Any]:
     """The limits the user gave, as keywords for `api`; a limit `api` cannot take is a clear error,
     never silently dropped (the defaults stay the API's own)."""
-    accepted = inspect.signature(api).parameters
+    parameters = inspect.signature(api).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
     kwargs = {}
     for name, keyword in LIMIT_KEYWORDS.items():
         value = getattr(args, name, None)
         if value is None:
             continue
-        if keyword not in accepted:
+        if keyword not in parameters and not takes_any:
             raise ConfigError(
                 f"--{name.replace('_', '-')} is not supported by `judgebench {args.command}` yet "
                 "-> leave it out (the server's own limits apply)"
