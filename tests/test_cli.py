@@ -470,3 +470,32 @@ def test_a_keyword_facade_takes_every_limit():
         "timeout": 30.0,
         "max_retries": 0,
     }
+
+
+def test_audit_strict_exits_1_after_printing_the_checks(monkeypatch, tmp_path, capsys):
+    import judgebench.audit
+    from judgebench.cli import main
+
+    def run_audit(judge, **kwargs):
+        check = {"metric": 0.9, "ci_low": 0.8, "ci_high": 0.95, "n": 20, "threshold": "< 0.6"}
+        return {
+            "judge": judge,
+            "model": "m",
+            "n": 20,
+            "eval_set": "alpaca_eval",
+            "checks": [
+                {**check, "name": "position", "status": "FAIL"},
+                {**check, "name": "constant", "status": "PASS"},
+            ],
+        }
+
+    monkeypatch.setattr(judgebench.audit, "run_audit", run_audit)
+    args = ["audit", "--judge", "x", "--out", str(tmp_path / "a")]
+    assert main(args) == 0
+    assert "FAIL  position" in capsys.readouterr().out
+    assert main([*args, "--strict"]) == 1
+    captured = capsys.readouterr()
+    assert "FAIL  position" in captured.out and "PASS  constant" in captured.out
+    assert (
+        captured.err == "judgebench: error: --strict: FAIL in position (see the table above or audit.json)\n"
+    )

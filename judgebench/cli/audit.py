@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {args.report}")
     failed = [c["name"] for c in result["checks"] if c["status"] == "FAIL"]
     if args.strict and failed:
-        raise CheckFailed(f"--strict: {len(failed)} checks FAILed: {', '.join(failed)}")
+        raise CheckFailed(f"--strict: FAIL in {', '.join(failed)} (see the table above or audit.json)")
     return 0
 
 
