@@ -499,3 +499,21 @@ def test_audit_strict_exits_1_after_printing_the_checks(monkeypatch, tmp_path, c
     assert (
         captured.err == "judgebench: error: --strict: FAIL in position (see the table above or audit.json)\n"
     )
+
+
+def test_every_command_describes_itself_atop_its_help():
+    import argparse
+
+    from judgebench.cli import build_parser
+
+    def parsers(parser, path=()):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield (*path, name), sub
+                    yield from parsers(sub, (*path, name))
+
+    found = dict(parsers(build_parser()))
+    assert len(found) >= 16  # 12 commands, tiny's three actions, store copy
+    assert [path for path, p in found.items() if not p.description] == []
+    assert "generate, judge and score" in (found[("evaluate",)].format_help())

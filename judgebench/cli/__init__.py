@@ -82,7 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub).set_defaults(func=command.run)
+    _describe_commands(ap)
     return ap
+
+
+def _describe_commands(parser: argparse.ArgumentParser) -> None:
+    """Each command's (and sub-command's) one-line help as the description atop its own --help."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                sub = action.choices[choice.dest]
+                sub.description = sub.description or choice.help
+                _describe_commands(sub)
 
 
 # Smallest sensible value of each numeric option, by its name on any command (checked once, after parsing):
