@@ -368,6 +368,20 @@ def lc_from_anchors(rows: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> di
     return {"estimate": estimate, "ci_low": float(low), "ci_high": float(high)}
 
 
+def anchor_rows(tiny: TinyModel, data: pd.DataFrame, eval_set: str = "the eval set") -> pd.DataFrame:
+    """The rows of an eval set (`instruction` column) that are the tiny file's anchors, in the set's
+    order: what `judgebench tiny anchors` writes and `evaluate(tiny=...)` judges."""
+    keys = data["instruction"].map(instruction_key)
+    anchors = set(tiny.anchor_keys)
+    missing = anchors - set(keys)
+    if missing:
+        raise InputError(
+            f"{len(missing)} anchors of the tiny file are not in eval set {eval_set}",
+            hint="use the eval set the tiny file was fitted on",
+        )
+    return data[keys.isin(anchors)]
+
+
 def estimate_from_annotations(tiny: TinyModel, annotations: pd.DataFrame) -> dict:
     """Estimates in percent, with the recommended (difference) estimator's fields at the top level:
     estimate, ci_low, ci_high (95%, from the design variance)."""

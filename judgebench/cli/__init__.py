@@ -1,0 +1,189 @@
+"""The `judgebench` command: one module a command (`add_parser`, `run`), shared option groups in
+`options`, and `main`, the one error boundary that turns every error into one line and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+from ..errors import EXIT_INTERNAL, EXIT_INTERRUPTED, ConfigError, JudgebenchError
+from . import (
+    annotate,
+    audit,
+    compare,
+    detect,
+    difficulty,
+    evaluate,
+    import_annotations,
+    leaderboard,
+    report,
+    store,
+    suite,
+    tiny,
+)
+from .options import ALLOW_KEY_HELP
+
+# In the order `judgebench --help` lists them.
+COMMANDS = (
+    leaderboard,
+    compare,
+    annotate,
+    evaluate,
+    suite,
+    import_annotations,
+    store,
+    tiny,
+    audit,
+    report,
+    detect,
+    difficulty,
+)
+
+DESCRIPTION = """judgebench: an LLM-judge evaluation harness in the style of AlpacaEval 2.0.
+
+Generate a model's answers, have a judge compare them with a baseline's (every call cached in a store),
+and report win rates, length-controlled win rates and honest intervals; regenerate leaderboards from
+stored annotations; audit judges for length, position and adversarial bias."""
+
+EPILOG = """exit codes: 0 success, 1 a check asked for failed (--strict, flagged), 2 bad input or setting,
+3 a model or judge server failed, 4 store, disk or output folder unusable, 70 internal error (a bug),
+130 interrupted (judge calls already made are kept)."""
+
+__all__ = ["ALLOW_KEY_HELP", "COMMANDS", "DESCRIPTION", "EPILOG", "build_parser", "main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the tool's one-line error format (argparse's own prints the whole usage first)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"judgebench: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = _Parser(
+        prog="judgebench",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the traceback behind an error (also JUDGEBENCH_DEBUG=1; accepted anywhere)",
+    )
+    ap.add_argument(
+        "--max-input-size",
+        metavar="SIZE",
+        help="largest (decompressed) input file read, e.g. 8G (default 2G; a gzip bomb stops there; "
+        "also JUDGEBENCH_MAX_INPUT_BYTES)",
+    )
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(sub).set_defaults(func=command.run)
+    _describe_commands(ap)
+    return ap
+
+
+def _describe_commands(parser: argparse.ArgumentParser) -> None:
+    """Each command's (and sub-command's) one-line help as the description atop its own --help."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                sub = action.choices[choice.dest]
+                sub.description = sub.description or choice.help
+                _describe_commands(sub)
+
+
+# Smallest sensible value of each numeric option, by its name on any command (checked once, after parsing):
+# a negative bootstrap count or zero concurrency is a typo, not a request.
+_AT_LEAST = {
+    "n_boot": 0,
+    "workers": 1,
+    "concurrency": 1,
+    "judge_concurrency": 1,
+    "max_instances": 1,
+    "n": 1,
+    "max_tokens": 1,
+    "n_anchors": 1,
+    "dim": 1,
+    "draws": 1,
+    "max_retries": 0,
+    "max_parse_retries": 0,
+    "ray_replicas": 1,
+    "random_search": 0,
+    "max_cost": 0,
+}
+_ABOVE_ZERO = ("rpm", "tpm", "timeout", "random_search_seconds", "batch_poll_seconds")
+
+
+def _check_ranges(args: argparse.Namespace) -> None:
+    def flag(name: str) -> str:
+        return "--" + name.replace("_", "-")
+
+    for name, low in _AT_LEAST.items():
+        value = getattr(args, name, None)
+        if isinstance(value, (int, float)) and value < low:
+            raise ConfigError(f"argument {flag(name)}: must be at least {low}, got {value}")
+    for name in _ABOVE_ZERO:
+        value = getattr(args, name, None)
+        if isinstance(value, (int, float)) and not value > 0:
+            raise ConfigError(f"argument {flag(name)}: must be above 0, got {value}")
+    for name in ("temperature", "top_p"):
+        value = getattr(args, name, None)
+        if isinstance(value, float) and (value < 0 or value != value):
+            raise ConfigError(f"argument {flag(name)}: must be at least 0, got {value}")
+
+
+def _one_line(text: object) -> str:
+    """A message as one printable line: control characters (terminal escapes) shown escaped."""
+    from ..redact import redact
+
+    text = " | ".join(part.strip() for part in redact(text).splitlines() if part.strip())
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The error boundary: a user's error is one line and a documented exit code, never a traceback."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("JUDGEBENCH_DEBUG", "") not in ("", "0")
+    args = build_parser().parse_args([a for a in argv if a != "--debug"])
+    try:
+        _check_ranges(args)
+        if args.max_input_size:
+            from ..io import parse_size
+
+            os.environ["JUDGEBENCH_MAX_INPUT_BYTES"] = str(parse_size(args.max_input_size))
+        return args.func(args)
+    except KeyboardInterrupt:
+        print(
+            "judgebench: interrupted (judge calls already made are kept in the store; rerun to go on)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except JudgebenchError as err:
+        code, message, trace = err.exit_code, str(err), traceback.format_exc()
+    except OSError as err:  # the user's environment: a path that is missing, unreadable, full or read-only
+        where = f"{err.filename}: " if err.filename else ""
+        code, message = (
+            4,
+            f"{where}{err.strerror or err} -> check the path, its permissions and free disk space",
+        )
+        trace = traceback.format_exc()
+    except MemoryError:
+        code, message = 4, "out of memory -> use fewer workers or a smaller input (see --help for limits)"
+        trace = traceback.format_exc()
+    except Exception as err:  # a bug in judgebench, not the user's doing
+        if debug:
+            traceback.print_exc()
+        print(
+            f"judgebench: internal error: {type(err).__name__}: {_one_line(err)} -> this is a bug; rerun with "
+            "--debug (or JUDGEBENCH_DEBUG=1) and report the traceback",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    if debug:
+        print(trace, end="", file=sys.stderr)
+    print(f"judgebench: error: {_one_line(message)}", file=sys.stderr)
+    return code

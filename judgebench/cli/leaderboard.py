@@ -1,0 +1,122 @@
+"""`judgebench leaderboard`: the leaderboard CSV (AlpacaEval columns + intervals) from annotation files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..safetext import printable
+from .options import add_annotations_option, add_n_boot_option, add_out_option, add_seed_option
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("leaderboard", help="leaderboard CSV (AlpacaEval columns + CIs) from annotation files")
+    add_annotations_option(
+        p, "annotation files, folders or globs (default: $JUDGEBENCH_DATA/alpacaeval/annotations)"
+    )
+    add_out_option(p, "where to write the leaderboard", metavar="CSV")
+    p.add_argument("--difficulty", metavar="CSV", help="instruction,instruction_difficulty for the LC GLM")
+    p.add_argument(
+        "--gamed", nargs="+", metavar="PATH", help="annotation files of the gamed (verbose/concise) baselines"
+    )
+    p.add_argument(
+        "--update", action="store_true", help="keep the rows already in --out; fit only new models"
+    )
+    add_n_boot_option(p, 1000)
+    add_seed_option(p, "seed of the bootstrap (default 0)")
+    p.add_argument("--workers", type=int, default=None, help="processes (default: up to 4, one per core)")
+    p.add_argument(
+        "--lc-solver",
+        choices=["fast", "liblinear"],
+        default=None,
+        help="fast: exact optimum; liblinear: AlpacaEval's own solver, bit for bit, ~10x slower (default: "
+        "liblinear with AlpacaEval's own LC inputs, else fast)",
+    )
+    p.add_argument(
+        "--no-detect", action="store_true", help="skip the cheating checks on the outputs (~0.14 s a model)"
+    )
+    p.add_argument("--format", choices=["text", "markdown"], default="text", help="how to print the table")
+    p.add_argument(
+        "--report", metavar="HTML", help="also write the HTML report (leaderboard, charts, breakdowns)"
+    )
+    return p
+
+
+def _default_annotations() -> Path:
+    from ..config import data_dir
+
+    return data_dir() / "alpacaeval" / "annotations"
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..leaderboard import (
+        format_table,
+        make_leaderboard,
+        read_difficulty,
+        read_leaderboard,
+        write_leaderboard,
+    )
+
+    paths = args.annotations or [str(_default_annotations())]
+    existing = read_leaderboard(args.out) if args.update and args.out and Path(args.out).exists() else None
+    difficulty = read_difficulty(args.difficulty) if args.difficulty else None
+    source = paths
+    if args.report:  # read once: the report's breakdowns need the same rows
+        from ..io import load_annotations
+        from ..leaderboard import default_workers
+
+        source = load_annotations(
+            paths,
+            keep_extra=False,
+            workers=args.workers or default_workers(),
+            keep_outputs=not args.no_detect,
+        )
+    board, info = make_leaderboard(
+        source,
+        difficulty=difficulty,
+        gamed=args.gamed,
+        n_boot=args.n_boot,
+        seed=args.seed,
+        workers=args.workers,
+        existing=existing,
+        lc_solver=args.lc_solver,
+        detect_cheating=not args.no_detect,
+    )
+    if args.out:
+        write_leaderboard(board, args.out)
+    if args.format == "markdown":
+        from ..report import render_markdown
+
+        print(render_markdown(board))
+    else:
+        print(format_table(board))
+    if args.report:
+        from ..report import write_report
+
+        write_report(
+            args.report,
+            board=board,
+            annotations=source,
+            inputs=[args.out] if args.out else None,
+            title="judgebench leaderboard",
+        )
+        print(f"wrote {args.report}")
+    print(f"\nLC inputs: {info['lc_difficulty']}")
+    if info["missing_preferences"]:
+        print(
+            "rows without a preference (excluded from the rates, counted here): "
+            + ", ".join(f"{printable(m)} {n}" for m, n in info["missing_preferences"].items())
+        )
+    if info["empty_outputs"]:
+        print(
+            "empty outputs (judged as they are, counted in the rates): "
+            + ", ".join(f"{printable(m)} {n}" for m, n in info["empty_outputs"].items())
+        )
+    for m in info["flagged"]:
+        print(
+            f"FLAGGED {printable(m)}: its outputs fail the cheating checks ({board.loc[m, 'cheating_flags']}); "
+            f"run `judgebench detect --outputs FILE` on them for the evidence"
+        )
+    if args.out:
+        print(f"wrote {args.out} ({info['n_models']} models, {info['n_fitted']} fitted now)")
+    return 0

@@ -1,0 +1,79 @@
+"""`judgebench report`: the HTML report (or a text/Markdown table) of a leaderboard and/or an audit."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import ConfigError, InputError
+from .options import add_annotations_option, add_out_option
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "report", help="the HTML report (or a text/Markdown table) of a leaderboard and/or an audit"
+    )
+    p.add_argument("--leaderboard", metavar="CSV", help="a leaderboard CSV (judgebench leaderboard --out)")
+    add_annotations_option(p, "for the per-dataset breakdown and the paired comparison")
+    p.add_argument("--audit", metavar="DIR", help="a `judgebench audit` output folder")
+    p.add_argument(
+        "--manifest", nargs="+", metavar="JSON", help="run manifests to show (annotations.manifest.json)"
+    )
+    p.add_argument("--model", help="the model for the breakdown (default: the top annotated one)")
+    p.add_argument(
+        "--compare", nargs=2, metavar=("A", "B"), help="paired comparison B - A (default: the top two)"
+    )
+    p.add_argument("--format", choices=["html", "markdown", "text"], default="html", help="default html")
+    p.add_argument("--title", default="judgebench report", help="the page's title (html)")
+    add_out_option(p, "default: report.html (html) or stdout", metavar="PATH")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..io import read_json
+    from ..leaderboard import read_leaderboard
+    from ..report import render_markdown, render_text, write_report
+
+    for path in [
+        args.leaderboard,
+        args.audit and str(Path(args.audit) / "audit.json"),
+        *(args.manifest or []),
+    ]:
+        if path and not Path(path).is_file():
+            raise InputError(
+                "file not found", path=path, hint="check the path (--audit takes the audit's --out folder)"
+            )
+    board = read_leaderboard(args.leaderboard) if args.leaderboard else None
+    if args.format != "html":
+        if board is None:
+            raise ConfigError("--format text/markdown needs --leaderboard")
+        text = render_markdown(board) if args.format == "markdown" else render_text(board) + "\n"
+        if args.out:
+            from ..fsutil import atomic_write
+
+            atomic_write(args.out, text)
+        else:
+            print(text, end="")
+        return 0
+    annotations = None
+    if args.annotations:
+        from ..io import load_annotations
+
+        annotations = load_annotations(args.annotations, keep_extra=False)
+    audit = read_json(Path(args.audit) / "audit.json") if args.audit else None
+    manifests = [read_json(m) for m in args.manifest or []]
+    if board is None and audit is None:
+        raise ConfigError("give --leaderboard and/or --audit")
+    out = write_report(
+        args.out or "report.html",
+        board=board,
+        annotations=annotations,
+        audit=audit,
+        manifests=manifests,
+        model=args.model,
+        compare=tuple(args.compare) if args.compare else None,
+        title=args.title,
+        inputs=[p for p in [args.leaderboard, *(args.manifest or [])] if p],
+    )
+    print(f"wrote {out}")
+    return 0
