@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib.metadata
 import platform
 import time
 from collections.abc import Callable
@@ -32,17 +31,17 @@ import pandas as pd
 from . import __version__
 from .annotate import AnnotationRun, annotate_pairs, judge_backend, pairs_from_records
 from .annotate import manifest as annotation_manifest
-from .backends import Backend, make_backend
+from .backends import Backend, engine_version, make_backend
 from .detect import detect, flag_summary
 from .evalsets import load_eval_set
-from .fsutil import check_output_dir, check_output_file
+from .fsutil import check_output_dir, check_output_file, write_json
 from .generate import Sampling, generate_async
 from .io import InputError, annotations_frame, load_outputs
 from .judges import load_judge
 from .judges.protocols import Protocol, protocol_of
 from .judges.spec import JudgeSpec
 from .leaderboard import make_leaderboard, read_leaderboard, sort_board, write_leaderboard
-from .pipeline import CallLimits, closing, write_json
+from .pipeline import CallLimits, closing
 from .store import Store
 
 EMBEDDED_GENERATOR = "SmolLM2-135M-Instruct"
@@ -467,7 +466,7 @@ async def _outputs_from_engine(
         out / "model_outputs.manifest.json",
         {
             "engine": backend.name,
-            "engine_version": _engine_version(backend.name),
+            "engine_version": engine_version(backend.name),
             "model": backend.model,
             "generator": config.generator_name,
             "sampling": vars(config.sampling),
@@ -632,9 +631,4 @@ def _hash_frame(df: pd.DataFrame) -> str:
     return hashlib.sha256("\x00".join(df["instruction"]).encode()).hexdigest()[:16]
 
 
-def _engine_version(name: str) -> str | None:
-    package = {"llamacpp": "llama-cpp-python", "vllm": "vllm", "openai": "aiohttp"}.get(name)
-    try:
-        return importlib.metadata.version(package) if package else None
-    except importlib.metadata.PackageNotFoundError:
-        return None
+

@@ -12,6 +12,7 @@ destination is refused rather than written through or silently replaced.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import stat
 import tempfile
@@ -149,3 +150,13 @@ def check_output_dir(path: str | Path, what: str = "--out") -> Path:
         raise StoreError(f"{what} {path}: is an existing file, a folder is expected -> choose a folder name")
     _check_writable_folder(path, what)
     return path
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    """JSON as judgebench writes it (indented, UTF-8 as is; numpy scalars as numbers, anything else JSON
+    cannot write as text), atomically."""
+    return atomic_write(path, json.dumps(data, indent=1, ensure_ascii=False, default=_plain))
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else str(value)

@@ -6,22 +6,18 @@ stages around one frozen config; this module holds the pieces both use:
 - `CallLimits`: requests and tokens per minute, the per-request timeout and the retries, the same on
   every command; `limits.for_backend(concurrency)` is the backend's `Limits`.
 - `closing(backend)`: an async context that closes a backend however the stage ends.
-- `write_json`: one JSON file, written atomically.
+- `write_json` (from fsutil): one JSON file, written atomically.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from .backends import Backend, Limits
 from .errors import ConfigError
-from .fsutil import atomic_write
 
 
 @dataclass(frozen=True)
@@ -68,12 +64,3 @@ async def closing(backend: Backend) -> AsyncIterator[Backend]:
         yield backend
     finally:
         await backend.close()
-
-
-def write_json(path: Path, data: Any) -> None:
-    atomic_write(path, json.dumps(data, indent=1, ensure_ascii=False, default=plain))
-
-
-def plain(value: Any) -> Any:
-    """A numpy scalar as the Python number it holds; anything else JSON cannot write, as text."""
-    return value.item() if hasattr(value, "item") else str(value)

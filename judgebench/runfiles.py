@@ -15,12 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .fsutil import atomic_write, check_output_file, manifest_path
-
-
-def write_json(path: str | Path, data: Any) -> Path:
-    """JSON as judgebench writes it: indented, UTF-8 as is, anything unusual (a date, a path) as text."""
-    return atomic_write(path, json.dumps(data, indent=1, ensure_ascii=False, default=str))
+from .fsutil import atomic_write, check_output_file, manifest_path, write_json
 
 
 def annotation_files(out: str | Path, store: str | Path | None = None) -> tuple[Path, Path]:

@@ -26,6 +26,7 @@ import pandas as pd
 import yaml
 
 from .errors import CheckFailed, InputError
+from .fsutil import atomic_write, write_json
 from .generate import Sampling
 from .judges.protocols import protocol_of
 
@@ -597,7 +598,7 @@ def run_suite(
                     manifest["spent_usd"] = g.spent
                     manifest["requests"] += g.stats["requests"]
                 manifest.update(status="stopped: budget", stopped_at=f"{m.name}/{b}", message=str(err))
-                _write_json(out / "suite.manifest.json", manifest)
+                write_json(out / "suite.manifest.json", manifest)
                 raise CheckFailed(f"stopped before going over: {err}") from None
             a = s["annotation"]
             manifest["spent_usd"] += a["cost"]
@@ -620,7 +621,7 @@ def run_suite(
             bar.close()
     result = score_suite(models, benchmarks, judges, out, reference=reference, n_boot=n_boot)
     manifest.update(status="complete", finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-    _write_json(out / "suite.manifest.json", manifest)
+    write_json(out / "suite.manifest.json", manifest)
     result["manifest"] = manifest
     return result
 
@@ -630,12 +631,6 @@ def _model_manifest(m: ModelSpec) -> dict:
     d["sampling"] = asdict(m.sampling)
     d.pop("chat_template")
     return d
-
-
-def _write_json(path: Path, data) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False, default=str))
-    tmp.replace(path)
 
 
 # -- scoring -------------------------------------------------------------------------------------
@@ -783,11 +778,11 @@ def score_suite(
             )
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "model"
-    table.to_csv(out / "table.csv")
+    atomic_write(out / "table.csv", table.to_csv())
     from .report.suite import latex_table, markdown_table, write_suite_report
 
-    (out / "table.md").write_text(markdown_table(table, benchmarks, reference), encoding="utf-8")
-    (out / "table.tex").write_text(latex_table(table, benchmarks, reference), encoding="utf-8")
+    atomic_write(out / "table.md", markdown_table(table, benchmarks, reference))
+    atomic_write(out / "table.tex", latex_table(table, benchmarks, reference))
     result = {
         "table": table,
         "details": details,
@@ -796,7 +791,7 @@ def score_suite(
         "benchmarks": benchmarks,
         "judges": {b: s.name for b, s in judges.items()},
     }
-    _write_json(out / "suite.json", {k: v for k, v in result.items() if k != "table"})
+    write_json(out / "suite.json", {k: v for k, v in result.items() if k != "table"})
     write_suite_report(out / "report.html", result, [str(out / "table.csv")])
     return result
 

@@ -19,12 +19,12 @@ import numpy as np
 
 from ..annotate import AnnotationRun, annotate_pairs, judge_backend
 from ..evalsets import load_eval_set
-from ..fsutil import check_output_dir
+from ..fsutil import check_output_dir, write_json
 from ..io import InputError, load_outputs
 from ..judges import load_judge
 from ..judges.protocols import PROTOCOLS, Pair, protocol_of
 from ..judges.spec import JudgeSpec
-from ..pipeline import CallLimits, closing, write_json
+from ..pipeline import CallLimits, closing
 from ..store import Store
 from .checks import (
     CONSTANT_RESPONSES,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..fsutil import atomic_write
 from .html import _num, ci_bar
 
 MARK_MD, MARK_TEX = "†", r"$^\dagger$"
@@ -308,7 +309,5 @@ def build_suite_report(result: dict, inputs: list[str] | None = None) -> str:
 
 def write_suite_report(path: str | Path, result: dict, inputs: list[str] | None = None) -> Path:
     path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(build_suite_report(result, inputs), encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, build_suite_report(result, inputs))
     return path
