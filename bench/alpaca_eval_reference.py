@@ -40,14 +40,18 @@ def main() -> None:
             df = pd.DataFrame(json.load(f))
         for model, part in df.groupby("generator_2", sort=False):
             t = time.time()
-            metrics = glm_winrate.get_length_controlled_winrate(part.reset_index(drop=True), save_weights_dir=None)
+            metrics = glm_winrate.get_length_controlled_winrate(
+                part.reset_index(drop=True), save_weights_dir=None
+            )
             fit_seconds += time.time() - t
             metrics["avg_length"] = int(part["output_2"].str.len().mean())
             rows[model] = metrics
     board = pd.DataFrame(rows).T.sort_values("length_controlled_winrate", ascending=False)
     board.to_csv(args.out)
-    print(json.dumps({"models": len(rows), "seconds": time.time() - t_start, "fit_seconds": fit_seconds}),
-          file=sys.stderr)
+    print(
+        json.dumps({"models": len(rows), "seconds": time.time() - t_start, "fit_seconds": fit_seconds}),
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

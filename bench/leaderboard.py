@@ -42,11 +42,26 @@ def main() -> None:
     lc = resolve_lc_inputs(load_annotations([root / "annotations"], keep_extra=False, workers=2))
     to_hub_layout(canonical, lc.difficulty, lc.gamed).to_csv(tmp / "df_gamed.csv", index=False)
 
-    ref_cmd = [str(REPO / ".venv-ref/bin/python"), str(REPO / "bench/alpaca_eval_reference.py"),
-               "--gamed", str(tmp / "df_gamed.csv"), "--out", str(tmp / "ref.csv"), *map(str, files)]
+    ref_cmd = [
+        str(REPO / ".venv-ref/bin/python"),
+        str(REPO / "bench/alpaca_eval_reference.py"),
+        "--gamed",
+        str(tmp / "df_gamed.csv"),
+        "--out",
+        str(tmp / "ref.csv"),
+        *map(str, files),
+    ]
     jb = str(Path(sys.executable).parent / "judgebench")
-    jb_cmd = [jb, "leaderboard", "--annotations", str(root / "annotations"), "--out", str(tmp / "jb.csv"),
-              "--n-boot", "0"]
+    jb_cmd = [
+        jb,
+        "leaderboard",
+        "--annotations",
+        str(root / "annotations"),
+        "--out",
+        str(tmp / "jb.csv"),
+        "--n-boot",
+        "0",
+    ]
     ref_t, jb_t, nodetect_t = [], [], []
     for _ in range(args.repeats):
         ref_t.append(timed(ref_cmd))
@@ -60,20 +75,40 @@ def main() -> None:
     full = ours.index[ours["n_total"] == 805]
     lc_err = (ours.loc[full, "length_controlled_winrate"] - ref.loc[full, "length_controlled_winrate"]).abs()
     print(f"{len(files)} annotation files, {len(ref)} models")
-    print(f"alpaca-eval 0.6.6 : {statistics.median(ref_t):6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in ref_t)})")
-    print(f"judgebench        : {statistics.median(jb_t):6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in jb_t)}; "
-          "with the cheating checks, which alpaca-eval does not run)")
+    print(
+        f"alpaca-eval 0.6.6 : {statistics.median(ref_t):6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in ref_t)})"
+    )
+    print(
+        f"judgebench        : {statistics.median(jb_t):6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in jb_t)}; "
+        "with the cheating checks, which alpaca-eval does not run)"
+    )
     print(f"  --no-detect     : {statistics.median(nodetect_t):6.2f} s  (the same work as alpaca-eval)")
-    print(f"speed-up          : {statistics.median(ref_t) / statistics.median(nodetect_t):6.1f}x on the same work; "
-          f"{statistics.median(ref_t) / statistics.median(jb_t):.1f}x with the checks")
-    print(f"agreement         : win rate max |diff| {wr:.1e}; LC on the {len(full)} full files: mean |diff| "
-          f"{lc_err.mean():.3f}, max {lc_err.max():.3f}, {int((lc_err <= 0.05).sum())} within 0.05 (the others: "
-          "AlpacaEval's CV picks its penalty within liblinear's noise; --lc-solver liblinear matches all)")
+    print(
+        f"speed-up          : {statistics.median(ref_t) / statistics.median(nodetect_t):6.1f}x on the same work; "
+        f"{statistics.median(ref_t) / statistics.median(jb_t):.1f}x with the checks"
+    )
+    print(
+        f"agreement         : win rate max |diff| {wr:.1e}; LC on the {len(full)} full files: mean |diff| "
+        f"{lc_err.mean():.3f}, max {lc_err.max():.3f}, {int((lc_err <= 0.05).sum())} within 0.05 (the others: "
+        "AlpacaEval's CV picks its penalty within liblinear's noise; --lc-solver liblinear matches all)"
+    )
 
-    boot = timed([jb, "leaderboard", "--annotations", str(root / "annotations"), "--out", str(tmp / "jb_boot.csv"),
-                  "--n-boot", "1000"])
-    print(f"1,000-resample bootstrap CIs (win rate and LC, GLM refitted per resample), all {len(ref)} models: "
-          f"{boot:.1f} s end to end")
+    boot = timed(
+        [
+            jb,
+            "leaderboard",
+            "--annotations",
+            str(root / "annotations"),
+            "--out",
+            str(tmp / "jb_boot.csv"),
+            "--n-boot",
+            "1000",
+        ]
+    )
+    print(
+        f"1,000-resample bootstrap CIs (win rate and LC, GLM refitted per resample), all {len(ref)} models: "
+        f"{boot:.1f} s end to end"
+    )
 
 
 if __name__ == "__main__":

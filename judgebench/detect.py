@@ -41,23 +41,33 @@ CELLS_PER_BLOCK = 4_000_000
 # Kinds of judge-template structure: (words one of which must appear, lower-cased; the regex). The
 # words are a cheap filter: most outputs contain none of them, and the regexes then never run.
 TEMPLATE_MARKERS = {
-    "ignore order": (("ignore",), r"\bignore (?:all |any )?(?:of )?(?:the |my )?(?:above|previous|prior|preceding)\b"),
+    "ignore order": (
+        ("ignore",),
+        r"\bignore (?:all |any )?(?:of )?(?:the |my )?(?:above|previous|prior|preceding)\b",
+    ),
     "identifier field": (("model_identifier",), r"[\"']?model_identifier[\"']?\s*:"),
     "output field": (("output",), r"[\"']output[\"']\s*:\s*(?:\"\"\"|\")"),
     "instruction field": (("instruction",), r"[\"']instruction[\"']\s*:\s*(?:\"\"\"|\")"),
     "prompt heading": (("#",), r"^#+\s*(?:model outputs?|instruction|task|evaluation)\s*$"),
-    "answer tags": (("<answer", "</answer", "<request", "</request", "<response_", "<output_"),
-                    r"</?(?:answer|request|response_[ab]|output_[12ab])\b[^>]*>"),
+    "answer tags": (
+        ("<answer", "</answer", "<request", "</request", "<response_", "<output_"),
+        r"</?(?:answer|request|response_[ab]|output_[12ab])\b[^>]*>",
+    ),
     "assistant answer block": (("'s answer]",), r"\[The (?:Start|End) of Assistant [AB]'s Answer\]"),
     "verdict token": (("[[",), r"\[\[(?:[ABC]|A>>B|A>B|A=B|B>A|B>>A|\d+(?:\.\d+)?)\]\]"),
 }
-_MARKERS = {kind: (words, re.compile(rx, re.IGNORECASE | re.MULTILINE)) for kind, (words, rx) in TEMPLATE_MARKERS.items()}
+_MARKERS = {
+    kind: (words, re.compile(rx, re.IGNORECASE | re.MULTILINE))
+    for kind, (words, rx) in TEMPLATE_MARKERS.items()
+}
 
 
 def template_markers(text: str) -> list[str]:
     """The kinds of judge-template structure found in one output."""
     low = text.lower()
-    return [kind for kind, (words, rx) in _MARKERS.items() if any(w in low for w in words) and rx.search(text)]
+    return [
+        kind for kind, (words, rx) in _MARKERS.items() if any(w in low for w in words) and rx.search(text)
+    ]
 
 
 def _suspicious(kinds: list[str]) -> bool:
@@ -100,18 +110,30 @@ def _near_identical(outputs: list[str], X) -> dict:
     evidence = {"largest_group": int(group[i]), "example": outputs[i][:300]}
     if len(anchors) < n:
         evidence["sampled_anchors"] = len(anchors)
-    return {"metric": share, "threshold": NEAR_IDENTICAL_SHARE,
-            "flagged": bool(share >= NEAR_IDENTICAL_SHARE and group[i] >= MIN_GROUP), "evidence": evidence}
+    return {
+        "metric": share,
+        "threshold": NEAR_IDENTICAL_SHARE,
+        "flagged": bool(share >= NEAR_IDENTICAL_SHARE and group[i] >= MIN_GROUP),
+        "evidence": evidence,
+    }
 
 
 def _template_structure(outputs: list[str], instructions: list[str]) -> dict:
     hits = [(i, kinds) for i, o in enumerate(outputs) if _suspicious(kinds := template_markers(o))]
     share = len(hits) / len(outputs)
     flagged = share >= TEMPLATE_SHARE and len(hits) >= 3
-    return {"metric": share, "threshold": TEMPLATE_SHARE, "flagged": flagged,
-            "evidence": {"n_outputs": len(hits),
-                         "examples": [{"instruction": instructions[i][:120], "markers": kinds,
-                                       "output": outputs[i][:300]} for i, kinds in hits[:3]]}}
+    return {
+        "metric": share,
+        "threshold": TEMPLATE_SHARE,
+        "flagged": flagged,
+        "evidence": {
+            "n_outputs": len(hits),
+            "examples": [
+                {"instruction": instructions[i][:120], "markers": kinds, "output": outputs[i][:300]}
+                for i, kinds in hits[:3]
+            ],
+        },
+    }
 
 
 def _unrelated(instructions: list[str], Xi, Xo) -> dict:
@@ -120,8 +142,12 @@ def _unrelated(instructions: list[str], Xi, Xo) -> dict:
     standard error is at most 0.5 / sqrt(SAMPLED) (0.011), reported with the metric."""
     n = Xo.shape[0]
     if n < MIN_FOR_RELEVANCE:
-        return {"metric": None, "threshold": RELEVANCE_AUC, "flagged": False,
-                "evidence": {"skipped": f"needs at least {MIN_FOR_RELEVANCE} outputs"}}
+        return {
+            "metric": None,
+            "threshold": RELEVANCE_AUC,
+            "flagged": False,
+            "evidence": {"skipped": f"needs at least {MIN_FOR_RELEVANCE} outputs"},
+        }
     ref = _anchors(n)
     XoT = Xo[ref].T.tocsc()
     auc = np.empty(n)
@@ -137,10 +163,17 @@ def _unrelated(instructions: list[str], Xi, Xo) -> dict:
         auc[part] = (less + 0.5 * ties) / others
     worst = np.argsort(auc, kind="stable")[:3]
     metric = float(auc.mean())
-    evidence: dict[str, Any] = {"least_related": [{"instruction": instructions[i][:120], "auc": float(auc[i])} for i in worst]}
+    evidence: dict[str, Any] = {
+        "least_related": [{"instruction": instructions[i][:120], "auc": float(auc[i])} for i in worst]
+    }
     if len(ref) < n:
         evidence.update(sampled_outputs=len(ref), standard_error_at_most=round(0.5 / np.sqrt(len(ref)), 4))
-    return {"metric": metric, "threshold": RELEVANCE_AUC, "flagged": metric < RELEVANCE_AUC, "evidence": evidence}
+    return {
+        "metric": metric,
+        "threshold": RELEVANCE_AUC,
+        "flagged": metric < RELEVANCE_AUC,
+        "evidence": evidence,
+    }
 
 
 def detect(outputs: pd.DataFrame, model: str | None = None) -> dict:
@@ -154,16 +187,26 @@ def detect(outputs: pd.DataFrame, model: str | None = None) -> dict:
     # Words of the first TEXT_CHARS characters: enough to tell what an output is about, and cheap.
     heads = [t[:TEXT_CHARS] for t in texts]
     try:
-        X = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(instructions + heads).tocsr()
+        X = (
+            TfidfVectorizer(stop_words="english", sublinear_tf=True)
+            .fit_transform(instructions + heads)
+            .tocsr()
+        )
     except ValueError:  # not one content word in any text: nothing to compare but the texts themselves
         from scipy.sparse import csr_matrix
 
         X = csr_matrix((2 * len(texts), 1))
-    Xi, Xo = X[: len(texts)], X[len(texts):]
-    checks = {"near_identical": _near_identical(texts, Xo),
-              "template_structure": _template_structure(texts, instructions),
-              "unrelated": _unrelated(instructions, Xi, Xo)}
-    reasons = [f"{name}: {c['metric']:.3f} (threshold {c['threshold']})" for name, c in checks.items() if c["flagged"]]
+    Xi, Xo = X[: len(texts)], X[len(texts) :]
+    checks = {
+        "near_identical": _near_identical(texts, Xo),
+        "template_structure": _template_structure(texts, instructions),
+        "unrelated": _unrelated(instructions, Xi, Xo),
+    }
+    reasons = [
+        f"{name}: {c['metric']:.3f} (threshold {c['threshold']})"
+        for name, c in checks.items()
+        if c["flagged"]
+    ]
     return {"model": model, "n": len(texts), "flagged": bool(reasons), "reasons": reasons, "checks": checks}
 
 

@@ -27,8 +27,9 @@ class NamedEvalSet:
 
 
 NAMED = {
-    "alpaca_eval": NamedEvalSet("alpacaeval/eval_set.json.gz",
-                                ("tatsu-lab/alpaca_eval", "alpaca_eval_gpt4_baseline", "eval")),
+    "alpaca_eval": NamedEvalSet(
+        "alpacaeval/eval_set.json.gz", ("tatsu-lab/alpaca_eval", "alpaca_eval_gpt4_baseline", "eval")
+    ),
 }
 
 
@@ -41,21 +42,43 @@ def load_arena_hard(root) -> pd.DataFrame:
     for i, q in enumerate(questions):
         a = answers.get(q["uid"])
         if a is None:
-            raise InputError("question has no baseline answer", path=folder / "model_answer" / "gpt-4-0314.jsonl.gz",
-                             row=i, field="uid", hint="the baseline file must answer every question")
+            raise InputError(
+                "question has no baseline answer",
+                path=folder / "model_answer" / "gpt-4-0314.jsonl.gz",
+                row=i,
+                field="uid",
+                hint="the baseline file must answer every question",
+            )
         content = a["messages"][-1]["content"]
-        rows.append({"instruction": q["prompt"], "output": content["answer"] if isinstance(content, dict) else content,
-                     "generator": a["model"], "dataset": q.get("cluster"), "uid": q["uid"]})
+        rows.append(
+            {
+                "instruction": q["prompt"],
+                "output": content["answer"] if isinstance(content, dict) else content,
+                "generator": a["model"],
+                "dataset": q.get("cluster"),
+                "uid": q["uid"],
+            }
+        )
     return _frame(rows, folder)
 
 
 def load_mt_bench(root) -> pd.DataFrame:
     """MT-Bench: 80 two-turn questions (`turns`), GPT-4 reference answers where published; no baseline."""
     folder = root / "mtbench"
-    refs = {r["question_id"]: r["choices"][0]["turns"] for r in read_records(folder / "reference_answer" / "gpt-4.jsonl.gz")}
-    rows = [{"instruction": q["turns"][0], "turns": q["turns"], "dataset": q["category"],
-             "question_id": q["question_id"], "reference": refs.get(q["question_id"])}
-            for q in read_records(folder / "question.jsonl.gz")]
+    refs = {
+        r["question_id"]: r["choices"][0]["turns"]
+        for r in read_records(folder / "reference_answer" / "gpt-4.jsonl.gz")
+    }
+    rows = [
+        {
+            "instruction": q["turns"][0],
+            "turns": q["turns"],
+            "dataset": q["category"],
+            "question_id": q["question_id"],
+            "reference": refs.get(q["question_id"]),
+        }
+        for q in read_records(folder / "question.jsonl.gz")
+    ]
     return _frame(rows, folder)
 
 
@@ -68,15 +91,23 @@ def _frame(rows: list[dict], source) -> pd.DataFrame:
     for i, r in enumerate(rows):
         text = r.get("instruction")
         if not isinstance(text, str) or not text.strip():
-            hint = "rename the prompt field to 'instruction'" if "prompt" in r or "question" in r else \
-                "every row needs a non-empty 'instruction'"
+            hint = (
+                "rename the prompt field to 'instruction'"
+                if "prompt" in r or "question" in r
+                else "every row needs a non-empty 'instruction'"
+            )
             raise InputError("missing or empty", path=source, row=i, field="instruction", hint=hint)
     df = pd.DataFrame(rows)
     dup = df["instruction"].duplicated(keep=False)
     if dup.any():
         rows_dup = df.index[dup].tolist()
-        raise InputError(f"duplicate instructions in rows {rows_dup[:10]}", path=source, row=rows_dup[0],
-                         field="instruction", hint="an eval set lists each instruction once")
+        raise InputError(
+            f"duplicate instructions in rows {rows_dup[:10]}",
+            path=source,
+            row=rows_dup[0],
+            field="instruction",
+            hint="an eval set lists each instruction once",
+        )
     return df
 
 
@@ -85,8 +116,10 @@ def load_hub(repo: str, config: str | None = None, split: str = "eval") -> pd.Da
     try:
         import datasets
     except ImportError:
-        raise InputError("loading from the Hugging Face hub needs the 'datasets' package",
-                         hint="pip install 'judgebench[hf]'") from None
+        raise InputError(
+            "loading from the Hugging Face hub needs the 'datasets' package",
+            hint="pip install 'judgebench[hf]'",
+        ) from None
     # the hub libraries log each failed request as a warning; the one error below says it all
     quiet = [logging.getLogger(name) for name in ("huggingface_hub", "datasets")]
     levels = [log.level for log in quiet]
@@ -95,8 +128,10 @@ def load_hub(repo: str, config: str | None = None, split: str = "eval") -> pd.Da
             log.setLevel(logging.ERROR)
         ds = datasets.load_dataset(repo, config, split=split)
     except Exception as err:  # network, unknown repo/config/split: all end the same way for the user
-        raise InputError(f"cannot load {repo} (config {config}, split {split}): {err}",
-                         hint="check the name, or download the set and pass the file") from None
+        raise InputError(
+            f"cannot load {repo} (config {config}, split {split}): {err}",
+            hint="check the name, or download the set and pass the file",
+        ) from None
     finally:
         for log, level in zip(quiet, levels, strict=True):
             log.setLevel(level)
@@ -118,13 +153,17 @@ def load_eval_set(spec: str | Path) -> pd.DataFrame:
         try:
             return LOCAL_LOADERS[spec](root)
         except FileNotFoundError as err:
-            raise InputError(f"{spec} is not in the data folder {root}: {err}",
-                             hint="set JUDGEBENCH_DATA to a folder laid out like shared/data") from None
+            raise InputError(
+                f"{spec} is not in the data folder {root}: {err}",
+                hint="set JUDGEBENCH_DATA to a folder laid out like shared/data",
+            ) from None
     if spec in NAMED:
         named = NAMED[spec]
         local = data_dir() / named.local
         if local.exists():
             return _frame(read_records(local), local)
         return load_hub(*named.hub)
-    raise InputError(f"'{spec}' is neither a file nor a known eval set",
-                     hint=f"known names: {', '.join([*NAMED, *LOCAL_LOADERS])}; or hf:REPO[:CONFIG[:SPLIT]]")
+    raise InputError(
+        f"'{spec}' is neither a file nor a known eval set",
+        hint=f"known names: {', '.join([*NAMED, *LOCAL_LOADERS])}; or hf:REPO[:CONFIG[:SPLIT]]",
+    )

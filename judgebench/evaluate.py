@@ -629,6 +629,3 @@ def _plain(v):
 
 def _hash_frame(df: pd.DataFrame) -> str:
     return hashlib.sha256("\x00".join(df["instruction"]).encode()).hexdigest()[:16]
-
-
-

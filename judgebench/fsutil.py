@@ -51,18 +51,24 @@ def atomic_writer(
             f"{path.parent}: is a file, a folder is expected here -> choose another path"
         ) from None
     except OSError as err:
-        raise StoreError(f"{path}: cannot create its folder ({err.strerror or err}: {err.filename}) -> "
-                         "choose a writable path") from None
+        raise StoreError(
+            f"{path}: cannot create its folder ({err.strerror or err}: {err.filename}) -> "
+            "choose a writable path"
+        ) from None
     _refuse_link(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as err:  # name the file the user asked for, not our temporary one
-        raise StoreError(f"{path}: cannot write here ({err.strerror or err}) -> check the folder exists, "
-                         "is writable and has free space") from None
+        raise StoreError(
+            f"{path}: cannot write here ({err.strerror or err}) -> check the folder exists, "
+            "is writable and has free space"
+        ) from None
     try:
         binary = "b" in mode
         f: IO[Any]
-        with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None if binary else newline) as f:
+        with os.fdopen(
+            fd, mode, encoding=None if binary else encoding, newline=None if binary else newline
+        ) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())

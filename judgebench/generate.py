@@ -50,8 +50,9 @@ def _messages(sampling: Sampling, turns: list[str], answers: list[str]) -> list[
     return messages
 
 
-async def _one(backend: Backend, store: Store, sampling: Sampling, instruction: str, turns: list[str],
-               counts: dict, bar) -> list[dict]:
+async def _one(
+    backend: Backend, store: Store, sampling: Sampling, instruction: str, turns: list[str], counts: dict, bar
+) -> list[dict]:
     """All turns of one instruction, in order; returns one stored generation per turn done."""
     answers: list[str] = []
     results: list[dict] = []
@@ -62,19 +63,34 @@ async def _one(backend: Backend, store: Store, sampling: Sampling, instruction: 
         if found and found["status"] == "ok":
             counts["cached"] += 1
         else:
-            request = CompletionRequest(tuple(messages), sampling.max_tokens, sampling.temperature, sampling.top_p,
-                                        seed=sampling.seed)
+            request = CompletionRequest(
+                tuple(messages), sampling.max_tokens, sampling.temperature, sampling.top_p, seed=sampling.seed
+            )
             try:
                 r = await backend.complete(request)
-                found = {"key": key, "model": backend.model, "instruction": instruction, "turn": t + 1, "status": "ok",
-                         "output": r.text, "finish_reason": r.finish_reason, "prompt_tokens": r.prompt_tokens,
-                         "completion_tokens": r.completion_tokens}
+                found = {
+                    "key": key,
+                    "model": backend.model,
+                    "instruction": instruction,
+                    "turn": t + 1,
+                    "status": "ok",
+                    "output": r.text,
+                    "finish_reason": r.finish_reason,
+                    "prompt_tokens": r.prompt_tokens,
+                    "completion_tokens": r.completion_tokens,
+                }
                 counts["generated"] += 1
             except FatalBackendError:
                 raise
             except BackendError as err:
-                found = {"key": key, "model": backend.model, "instruction": instruction, "turn": t + 1,
-                         "status": "failed", "reason": str(err)}
+                found = {
+                    "key": key,
+                    "model": backend.model,
+                    "instruction": instruction,
+                    "turn": t + 1,
+                    "status": "failed",
+                    "reason": str(err),
+                }
                 counts["failed"] += 1
             store.put_generation(found)
             if bar is not None:
@@ -86,24 +102,47 @@ async def _one(backend: Backend, store: Store, sampling: Sampling, instruction: 
     return results
 
 
-async def generate_async(eval_set: pd.DataFrame, backend: Backend, store: Store, sampling: Sampling,
-                         generator: str, progress: bool = False) -> tuple[pd.DataFrame, dict]:
+async def generate_async(
+    eval_set: pd.DataFrame,
+    backend: Backend,
+    store: Store,
+    sampling: Sampling,
+    generator: str,
+    progress: bool = False,
+) -> tuple[pd.DataFrame, dict]:
     rows = eval_set.to_dict("records")
     turns_of = [r["turns"] if isinstance(r.get("turns"), list) else [r["instruction"]] for r in rows]
-    counts: dict[str, Any] = {"instructions": len(rows), "generated": 0, "cached": 0, "failed": 0, "empty": 0, "truncated": 0,
-              "prompt_tokens": 0, "completion_tokens": 0}
+    counts: dict[str, Any] = {
+        "instructions": len(rows),
+        "generated": 0,
+        "cached": 0,
+        "failed": 0,
+        "empty": 0,
+        "truncated": 0,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+    }
     bar = None
     if progress:
         import sys
 
         from tqdm import tqdm
 
-        bar = tqdm(total=sampling.n * sum(map(len, turns_of)), unit="gen", file=sys.stderr, dynamic_ncols=True)
+        bar = tqdm(
+            total=sampling.n * sum(map(len, turns_of)), unit="gen", file=sys.stderr, dynamic_ncols=True
+        )
     t0 = time.perf_counter()
     samples = [sampling] + [replace(sampling, seed=(sampling.seed or 0) + k) for k in range(1, sampling.n)]
     try:
-        per_sample = [await asyncio.gather(*(_one(backend, store, s, r["instruction"], turns, counts, bar)
-                                             for r, turns in zip(rows, turns_of, strict=True))) for s in samples]
+        per_sample = [
+            await asyncio.gather(
+                *(
+                    _one(backend, store, s, r["instruction"], turns, counts, bar)
+                    for r, turns in zip(rows, turns_of, strict=True)
+                )
+            )
+            for s in samples
+        ]
     finally:
         if bar is not None:
             bar.close()
@@ -112,11 +151,17 @@ async def generate_async(eval_set: pd.DataFrame, backend: Backend, store: Store,
     for i, (r, turns, res) in enumerate(zip(rows, turns_of, results, strict=True)):
         ok = len(res) == len(turns) and all(g["status"] == "ok" for g in res)
         texts = [g.get("output") for g in res]
-        record = {"instruction": r["instruction"], "output": (texts if len(turns) > 1 else texts[0]) if ok else None,
-                  "generator": generator, "dataset": r.get("dataset")}
+        record = {
+            "instruction": r["instruction"],
+            "output": (texts if len(turns) > 1 else texts[0]) if ok else None,
+            "generator": generator,
+            "dataset": r.get("dataset"),
+        }
         if sampling.n > 1:  # every sample, for best-of-n or pass@k downstream
-            record["samples"] = [[g.get("output") for g in extra[i]] if len(turns) > 1 else extra[i][0].get("output")
-                                 for extra in per_sample]
+            record["samples"] = [
+                [g.get("output") for g in extra[i]] if len(turns) > 1 else extra[i][0].get("output")
+                for extra in per_sample
+            ]
         if len(turns) > 1:
             record["turns"] = turns
             if r.get("reference"):
@@ -129,10 +174,17 @@ async def generate_async(eval_set: pd.DataFrame, backend: Backend, store: Store,
                 problems.append({"instruction": r["instruction"][:80], "turn": g["turn"], "problem": "empty"})
             if g["status"] == "ok" and g.get("finish_reason") == "length":
                 counts["truncated"] += 1
-                problems.append({"instruction": r["instruction"][:80], "turn": g["turn"], "problem": "truncated"})
+                problems.append(
+                    {"instruction": r["instruction"][:80], "turn": g["turn"], "problem": "truncated"}
+                )
             if g["status"] != "ok":
-                problems.append({"instruction": r["instruction"][:80], "turn": g["turn"],
-                                 "problem": f"failed: {g.get('reason')}"})
+                problems.append(
+                    {
+                        "instruction": r["instruction"][:80],
+                        "turn": g["turn"],
+                        "problem": f"failed: {g.get('reason')}",
+                    }
+                )
                 record["failure"] = g.get("reason")
         out.append(record)
     counts["seconds"] = time.perf_counter() - t0

@@ -38,7 +38,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 def _format_of(path: Path) -> str:
     suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
     fmt = suffixes[-1].lstrip(".") if suffixes else ""
-    return {"jsonl": "jsonl", "ndjson": "jsonl", "json": "json", "csv": "csv", "parquet": "parquet"}.get(fmt, fmt)
+    return {"jsonl": "jsonl", "ndjson": "jsonl", "json": "json", "csv": "csv", "parquet": "parquet"}.get(
+        fmt, fmt
+    )
 
 
 DEFAULT_MAX_INPUT_BYTES = 2 << 30  # 2 GiB of (decompressed) input a file; a gzip bomb stops here
@@ -61,17 +63,23 @@ def parse_size(given: str) -> int | None:
 
 
 def _too_big(path: Path, what: str, cap: int) -> InputError:
-    return InputError(f"{what} more than {cap / (1 << 20):,.0f} MiB", path=path,
-                      hint="if the file is genuine, raise the cap with --max-input-size (or "
-                           "JUDGEBENCH_MAX_INPUT_BYTES), e.g. --max-input-size 8G")
+    return InputError(
+        f"{what} more than {cap / (1 << 20):,.0f} MiB",
+        path=path,
+        hint="if the file is genuine, raise the cap with --max-input-size (or "
+        "JUDGEBENCH_MAX_INPUT_BYTES), e.g. --max-input-size 8G",
+    )
 
 
 def _read_bytes(path: Path) -> bytes:
     if not path.exists():
         raise InputError("file not found", path=path, hint="check the path (globs are expanded by the CLI)")
     if path.is_dir():
-        raise InputError("is a folder, not a file", path=path, hint="name a file, or pass the folder where "
-                                                                    "folders are accepted (--annotations)")
+        raise InputError(
+            "is a folder, not a file",
+            path=path,
+            hint="name a file, or pass the folder where folders are accepted (--annotations)",
+        )
     cap = max_input_bytes()
     with open(path, "rb") as f:
         magic = f.read(2)
@@ -90,7 +98,8 @@ def _read_bytes(path: Path) -> bytes:
                 out.append(chunk)
     except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as err:
         raise InputError(
-            f"gzip stream is truncated or corrupt ({err})", path=path,
+            f"gzip stream is truncated or corrupt ({err})",
+            path=path,
             hint="the file was probably cut off while copying; fetch or regenerate it",
         ) from None
     return b"".join(out)
@@ -102,7 +111,8 @@ def _decode(data: bytes, path: Path) -> str:
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         raise InputError(
-            f"bytes at offset {err.start} (line {line}) are not valid UTF-8", path=path,
+            f"bytes at offset {err.start} (line {line}) are not valid UTF-8",
+            path=path,
             hint="re-save the file as UTF-8",
         ) from None
 
@@ -112,23 +122,31 @@ def read_records(path: str | Path) -> list[dict]:
     path = Path(path)
     fmt = _format_of(path)
     if fmt not in ("json", "jsonl", "csv", "parquet"):
-        raise InputError(f"unknown file type '{fmt or path.name}'", path=path,
-                         hint="use .json, .jsonl, .csv or .parquet (optionally .gz)")
+        raise InputError(
+            f"unknown file type '{fmt or path.name}'",
+            path=path,
+            hint="use .json, .jsonl, .csv or .parquet (optionally .gz)",
+        )
     if fmt == "parquet":
         if not path.exists():
             _read_bytes(path)
         try:
             return pd.read_parquet(path).to_dict("records")
         except Exception as err:  # pyarrow raises many types; all mean the same to the user
-            raise InputError(f"cannot read Parquet ({err})", path=path, hint="is the file complete?") from None
+            raise InputError(
+                f"cannot read Parquet ({err})", path=path, hint="is the file complete?"
+            ) from None
     raw = _read_bytes(path)
     if fmt == "json":
         data = _parse_json(raw, path)
         if isinstance(data, dict):  # column-oriented JSON, as pandas writes with orient="columns"
             data = _columns_to_rows(data, path)
         if not isinstance(data, list):
-            raise InputError(f"expected a JSON array of objects, found {_json_kind(data)}", path=path,
-                             hint="one object per row: [{\"instruction\": ..., ...}, ...]")
+            raise InputError(
+                f"expected a JSON array of objects, found {_json_kind(data)}",
+                path=path,
+                hint='one object per row: [{"instruction": ..., ...}, ...]',
+            )
         _require_objects(data, path)
         return data
     text = _decode(raw, path)
@@ -140,9 +158,14 @@ def read_records(path: str | Path) -> list[dict]:
             try:
                 rows.append(json.loads(line))
             except json.JSONDecodeError as err:
-                raise InputError(f"line {i + 1} is not valid JSON ({err.msg})", path=path, row=len(rows),
-                                 hint="the last line is cut off: regenerate the file" if i == text.count("\n")
-                                 else "fix that line") from None
+                raise InputError(
+                    f"line {i + 1} is not valid JSON ({err.msg})",
+                    path=path,
+                    row=len(rows),
+                    hint="the last line is cut off: regenerate the file"
+                    if i == text.count("\n")
+                    else "fix that line",
+                ) from None
             except RecursionError:
                 raise InputError(f"line {i + 1} is nested too deeply", path=path, row=len(rows)) from None
         _require_objects(rows, path)
@@ -155,8 +178,9 @@ def read_json(path: str | Path, expect: type = dict, what: str = "a JSON object"
     path = Path(path)
     data = _parse_json(_read_bytes(path), path)
     if not isinstance(data, expect):
-        raise InputError(f"expected {what}, found {_json_kind(data)}", path=path,
-                         hint="is this the file judgebench wrote?")
+        raise InputError(
+            f"expected {what}, found {_json_kind(data)}", path=path, hint="is this the file judgebench wrote?"
+        )
     return data
 
 
@@ -170,35 +194,49 @@ def _parse_json(raw: bytes, path: Path):
     except json.JSONDecodeError as err:
         truncated = not err.doc.rstrip().endswith(("]", "}"))
         raise InputError(
-            f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}", path=path,
+            f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}",
+            path=path,
             hint="the file looks truncated; regenerate it" if truncated else "fix the JSON syntax",
         ) from None
     except RecursionError:
-        raise InputError("JSON nested too deeply", path=path, hint="rows are flat objects of text fields") from None
+        raise InputError(
+            "JSON nested too deeply", path=path, hint="rows are flat objects of text fields"
+        ) from None
 
 
 def _json_kind(value) -> str:
     return {dict: "an object", list: "an array", str: "a string", bool: "true/false", type(None): "null"}.get(
-        type(value), "a number")
+        type(value), "a number"
+    )
 
 
 def _columns_to_rows(data: dict, path: Path) -> list[dict]:
     """{"column": {"0": value, ...}, ...} (pandas' orient="columns") as rows; anything else is refused."""
     if not data or not all(isinstance(v, (dict, list)) for v in data.values()):
-        raise InputError("expected a JSON array of objects, found an object", path=path,
-                         hint="one object per row: [{\"instruction\": ..., ...}, ...]")
+        raise InputError(
+            "expected a JSON array of objects, found an object",
+            path=path,
+            hint='one object per row: [{"instruction": ..., ...}, ...]',
+        )
     try:
         return pd.DataFrame(data).to_dict("records")
     except ValueError as err:
-        raise InputError(f"a column-oriented JSON object whose columns do not line up ({err})", path=path,
-                         hint="write rows: [{\"instruction\": ..., ...}, ...]") from None
+        raise InputError(
+            f"a column-oriented JSON object whose columns do not line up ({err})",
+            path=path,
+            hint='write rows: [{"instruction": ..., ...}, ...]',
+        ) from None
 
 
 def _require_objects(rows: list, path) -> None:
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
-            raise InputError(f"expected an object, found {_json_kind(row)}", path=path, row=i,
-                             hint="each row is an object with the fields named in the README")
+            raise InputError(
+                f"expected an object, found {_json_kind(row)}",
+                path=path,
+                row=i,
+                hint="each row is an object with the fields named in the README",
+            )
 
 
 def _read_csv(text: str, path: Path) -> list[dict]:
@@ -208,17 +246,27 @@ def _read_csv(text: str, path: Path) -> list[dict]:
     try:
         for row in reader:
             if None in row:  # more cells than header fields
-                raise InputError(f"{len(row[None])} more cells than the header has", path=path, row=len(rows),
-                                 hint="quote fields that contain commas or newlines")
+                raise InputError(
+                    f"{len(row[None])} more cells than the header has",
+                    path=path,
+                    row=len(rows),
+                    hint="quote fields that contain commas or newlines",
+                )
             rows.append(row)
     except csv.Error as err:
-        raise InputError(f"CSV cannot be parsed at line {reader.line_num} ({err})", path=path, row=len(rows),
-                         hint="quote fields that contain commas, quotes or newlines") from None
+        raise InputError(
+            f"CSV cannot be parsed at line {reader.line_num} ({err})",
+            path=path,
+            row=len(rows),
+            hint="quote fields that contain commas, quotes or newlines",
+        ) from None
     return rows
 
 
-def expand_paths(paths: Iterable[str | Path], patterns: Sequence[str] = ("*.json", "*.json.gz", "*.jsonl",
-                 "*.jsonl.gz", "*.csv", "*.parquet")) -> list[Path]:
+def expand_paths(
+    paths: Iterable[str | Path],
+    patterns: Sequence[str] = ("*.json", "*.json.gz", "*.jsonl", "*.jsonl.gz", "*.csv", "*.parquet"),
+) -> list[Path]:
     """Expand folders and globs into a sorted list of files; an empty result is an error."""
     out: list[Path] = []
     for p in paths:
@@ -226,7 +274,9 @@ def expand_paths(paths: Iterable[str | Path], patterns: Sequence[str] = ("*.json
         if p.is_dir():
             found = sorted({f for pat in patterns for f in p.glob(pat)})
             if not found:
-                raise InputError("folder holds no annotation files", path=p, hint=f"expected {', '.join(patterns)}")
+                raise InputError(
+                    "folder holds no annotation files", path=p, hint=f"expected {', '.join(patterns)}"
+                )
             out.extend(found)
         elif any(c in str(p) for c in "*?["):
             found = sorted(Path().glob(str(p)) if not p.is_absolute() else Path("/").glob(str(p)[1:]))
@@ -248,7 +298,11 @@ def _require_fields(rows: list[dict], fields: Sequence[str], path, optional: Seq
         if missing:
             f = missing[0]
             close = difflib.get_close_matches(f, [k for k in row if k not in fields], n=1, cutoff=0.6)
-            hint = f"rename '{close[0]}' to '{f}'" if close else f"every row needs the fields {', '.join(fields)}"
+            hint = (
+                f"rename '{close[0]}' to '{f}'"
+                if close
+                else f"every row needs the fields {', '.join(fields)}"
+            )
             raise InputError("missing field", path=path, row=i, field=f, hint=hint)
 
 
@@ -259,8 +313,13 @@ def _require_text(df: pd.DataFrame, column: str, path) -> None:
     bad = [i for i, v in enumerate(values) if not isinstance(v, str)]
     if bad:
         v = values[bad[0]]
-        raise InputError(f"expected text, got {'nothing' if v is None else type(v).__name__}", path=path,
-                         row=bad[0], field=column, hint="every row needs this field as a string")
+        raise InputError(
+            f"expected text, got {'nothing' if v is None else type(v).__name__}",
+            path=path,
+            row=bad[0],
+            field=column,
+            hint="every row needs this field as a string",
+        )
 
 
 def _require_name(df: pd.DataFrame, column: str, path) -> None:
@@ -268,8 +327,13 @@ def _require_name(df: pd.DataFrame, column: str, path) -> None:
     _require_text(df, column, path)
     empty = [i for i, v in enumerate(df[column].tolist()) if not v.strip()]
     if empty:
-        raise InputError(f"empty text ({len(empty)} rows: {empty[:10]})", path=path, row=empty[0], field=column,
-                         hint="give every row this field")
+        raise InputError(
+            f"empty text ({len(empty)} rows: {empty[:10]})",
+            path=path,
+            row=empty[0],
+            field=column,
+            hint="give every row this field",
+        )
 
 
 def _require_unique(df: pd.DataFrame, columns: Sequence[str], path) -> None:
@@ -278,31 +342,50 @@ def _require_unique(df: pd.DataFrame, columns: Sequence[str], path) -> None:
         rows = np.flatnonzero(dup.to_numpy())
         first = df.iloc[rows[0]]["instruction"]
         raise InputError(
-            f"duplicate instruction in rows {rows[:10].tolist()} ({first[:60]!r})", path=path, row=int(rows[0]),
-            field="instruction", hint="each instruction may appear once per model: remove or merge the duplicates",
+            f"duplicate instruction in rows {rows[:10].tolist()} ({first[:60]!r})",
+            path=path,
+            row=int(rows[0]),
+            field="instruction",
+            hint="each instruction may appear once per model: remove or merge the duplicates",
         )
 
 
 def parse_preference(values: pd.Series, path=None) -> pd.Series:
     """Preferences as floats in [1, 2]; None/NaN stays missing; the legacy tie code 0 becomes 1.5."""
+
     def one(i, v):
         if type(v) is float and 1.0 <= v <= 2.0:  # the common case, kept fast
             return v
         if isinstance(v, bool):
-            raise InputError(f"not a number: {v!r}", path=path, row=i, field="preference",
-                             hint="use 1 (baseline better), 2 (candidate better), 1.5 (tie) or a value between")
+            raise InputError(
+                f"not a number: {v!r}",
+                path=path,
+                row=i,
+                field="preference",
+                hint="use 1 (baseline better), 2 (candidate better), 1.5 (tie) or a value between",
+            )
         if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and v.strip() == ""):
             return np.nan
         try:
             x = float(v)
         except (TypeError, ValueError):
-            raise InputError(f"not a number: {v!r}", path=path, row=i, field="preference",
-                             hint="use 1 (baseline better), 2 (candidate better), 1.5 (tie) or a value between") from None
+            raise InputError(
+                f"not a number: {v!r}",
+                path=path,
+                row=i,
+                field="preference",
+                hint="use 1 (baseline better), 2 (candidate better), 1.5 (tie) or a value between",
+            ) from None
         if x == 0:
             return 1.5
         if not (1.0 <= x <= 2.0) or np.isnan(x):
-            raise InputError(f"{x} is outside [1, 2]", path=path, row=i, field="preference",
-                             hint="1 = baseline better, 2 = candidate better, 1.5 = tie")
+            raise InputError(
+                f"{x} is outside [1, 2]",
+                path=path,
+                row=i,
+                field="preference",
+                hint="1 = baseline better, 2 = candidate better, 1.5 = tie",
+            )
         return x
 
     return pd.Series([one(i, v) for i, v in enumerate(values)], index=values.index, dtype=float)
@@ -312,8 +395,9 @@ def parse_preference(values: pd.Series, path=None) -> pd.Series:
 # public loaders
 
 
-def annotations_frame(rows: list[dict], path=None, keep_extra: bool = True,
-                      keep_outputs: bool = False) -> pd.DataFrame:
+def annotations_frame(
+    rows: list[dict], path=None, keep_extra: bool = True, keep_outputs: bool = False
+) -> pd.DataFrame:
     """Validate AlpacaEval-format annotation records (output_1 = baseline, output_2 = candidate).
 
     Empty outputs are kept (AlpacaEval's own files hold judged empty answers); `empty_2` marks the
@@ -337,8 +421,12 @@ def annotations_frame(rows: list[dict], path=None, keep_extra: bool = True,
     for gen, part in df.groupby("generator_2", sort=False):
         baselines = part["generator_1"].unique()
         if len(baselines) > 1:
-            raise InputError(f"model '{gen}' is compared with several baselines {list(baselines)}", path=path,
-                             field="generator_1", hint="split the file by baseline: a win rate needs one baseline")
+            raise InputError(
+                f"model '{gen}' is compared with several baselines {list(baselines)}",
+                path=path,
+                field="generator_1",
+                hint="split the file by baseline: a win rate needs one baseline",
+            )
     df["len_1"] = np.fromiter(map(len, df["output_1"]), int, len(df))
     df["len_2"] = np.fromiter(map(len, df["output_2"]), int, len(df))
     df["empty_2"] = np.fromiter((not o.strip() for o in df["output_2"]), bool, len(df))
@@ -348,8 +436,13 @@ def annotations_frame(rows: list[dict], path=None, keep_extra: bool = True,
     return df
 
 
-def load_annotations(paths: Iterable[str | Path], keep_extra: bool = True, workers: int = 1,
-                     executor=None, keep_outputs: bool = False) -> pd.DataFrame:
+def load_annotations(
+    paths: Iterable[str | Path],
+    keep_extra: bool = True,
+    workers: int = 1,
+    executor=None,
+    keep_outputs: bool = False,
+) -> pd.DataFrame:
     """Read and validate annotation files (folders and globs expanded); one frame, all models.
     Files are read in parallel on `executor` (a concurrent.futures pool) or on `workers` processes."""
     files = expand_paths(paths)
@@ -359,15 +452,19 @@ def load_annotations(paths: Iterable[str | Path], keep_extra: bool = True, worke
         with ProcessPoolExecutor(min(workers, len(files))) as pool:
             return load_annotations(files, keep_extra, executor=pool, keep_outputs=keep_outputs)
     if executor is not None:
-        frames = list(executor.map(load_annotation_file, files, [keep_extra] * len(files), [keep_outputs] * len(files)))
+        frames = list(
+            executor.map(load_annotation_file, files, [keep_extra] * len(files), [keep_outputs] * len(files))
+        )
     else:
         frames = [load_annotation_file(f, keep_extra, keep_outputs) for f in files]
     df = pd.concat(frames, ignore_index=True)
     dup = df.duplicated(["generator_2", "instruction"], keep=False)
     if dup.any():
         clash = df[dup].groupby("generator_2")["source_file"].unique().iloc[0]
-        raise InputError(f"the same model is annotated in several files: {list(clash)}",
-                         hint="pass each model's annotations once")
+        raise InputError(
+            f"the same model is annotated in several files: {list(clash)}",
+            hint="pass each model's annotations once",
+        )
     return df
 
 
@@ -407,14 +504,21 @@ def _fast_annotation_rows(path: Path) -> list[dict] | None:
 def load_annotation_file(path: Path, keep_extra: bool = True, keep_outputs: bool = False) -> pd.DataFrame:
     try:
         rows = None if keep_extra else _fast_annotation_rows(Path(path))
-        return annotations_frame(rows if rows is not None else read_records(path), path, keep_extra=keep_extra,
-                                 keep_outputs=keep_outputs)
+        return annotations_frame(
+            rows if rows is not None else read_records(path),
+            path,
+            keep_extra=keep_extra,
+            keep_outputs=keep_outputs,
+        )
     except InputError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as err:
         # a shape no check above foresaw; still the file's fault, so name it (this runs in worker processes)
-        raise InputError(f"cannot be interpreted ({type(err).__name__}: {err})", path=path,
-                         hint="check it against the annotation format in the README") from None
+        raise InputError(
+            f"cannot be interpreted ({type(err).__name__}: {err})",
+            path=path,
+            hint="check it against the annotation format in the README",
+        ) from None
 
 
 def outputs_frame(rows: list[dict], path=None) -> pd.DataFrame:
@@ -441,8 +545,9 @@ def count_empty(texts: Iterable[str]) -> int:
     return sum(1 for t in texts if not t.strip())
 
 
-def check_same_instructions(candidate: pd.DataFrame, baseline: pd.DataFrame, candidate_name="candidate",
-                            baseline_name="baseline") -> None:
+def check_same_instructions(
+    candidate: pd.DataFrame, baseline: pd.DataFrame, candidate_name="candidate", baseline_name="baseline"
+) -> None:
     """Candidate and baseline must cover the same instructions; list the differences if not."""
     a, b = set(candidate["instruction"]), set(baseline["instruction"])
     if a == b:
@@ -450,10 +555,17 @@ def check_same_instructions(candidate: pd.DataFrame, baseline: pd.DataFrame, can
     only_a, only_b = sorted(a - b), sorted(b - a)
     lines = []
     if only_b:
-        lines.append(f"{len(only_b)} instructions of {baseline_name} have no output in {candidate_name}: "
-                     + "; ".join(repr(s[:50]) for s in only_b[:5]))
+        lines.append(
+            f"{len(only_b)} instructions of {baseline_name} have no output in {candidate_name}: "
+            + "; ".join(repr(s[:50]) for s in only_b[:5])
+        )
     if only_a:
-        lines.append(f"{len(only_a)} instructions of {candidate_name} are not in {baseline_name}: "
-                     + "; ".join(repr(s[:50]) for s in only_a[:5]))
-    raise InputError(" | ".join(lines), field="instruction",
-                     hint="generate the missing outputs, or restrict both to the common instructions explicitly")
+        lines.append(
+            f"{len(only_a)} instructions of {candidate_name} are not in {baseline_name}: "
+            + "; ".join(repr(s[:50]) for s in only_a[:5])
+        )
+    raise InputError(
+        " | ".join(lines),
+        field="instruction",
+        hint="generate the missing outputs, or restrict both to the common instructions explicitly",
+    )

@@ -15,7 +15,9 @@ def _data_dir() -> Path:
 def data_dir() -> Path:
     d = _data_dir()
     if not (d / "alpacaeval").is_dir():
-        pytest.skip(f"shared data not found at {d}: set JUDGEBENCH_DATA to a folder laid out like shared/data")
+        pytest.skip(
+            f"shared data not found at {d}: set JUDGEBENCH_DATA to a folder laid out like shared/data"
+        )
     return d
 
 
@@ -67,12 +69,17 @@ _engine_check: tuple[bool, str] | None = None
 
 
 def pytest_addoption(parser):
-    parser.addoption("--all", action="store_true",
-                     help="also run the slow and reference tests (CI and README's test command do)")
+    parser.addoption(
+        "--all",
+        action="store_true",
+        help="also run the slow and reference tests (CI and README's test command do)",
+    )
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "engine: loads llama.cpp in-process; gated by a child-process smoke check")
+    config.addinivalue_line(
+        "markers", "engine: loads llama.cpp in-process; gated by a child-process smoke check"
+    )
 
 
 def pytest_collection_modifyitems(config, items):

@@ -46,8 +46,25 @@ def smollm2_gguf() -> str | None:
 def llama_server(n_ctx: int = 2048):
     gguf = smollm2_gguf()
     port = free_port()
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", gguf, "--model_alias", "smollm2", "--host",
-           "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", "2", "--logits_all", "true"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        gguf,
+        "--model_alias",
+        "smollm2",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        str(n_ctx),
+        "--n_threads",
+        "2",
+        "--logits_all",
+        "true",
+    ]
     import tempfile
 
     log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in finally) not a pipe: the server writes more than a pipe buffer holds
@@ -82,10 +99,18 @@ def _answer(label: str = "M", logprobs: bool = True, text: str | None = None) ->
     choice = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "length"}
     if logprobs:
         other = {"M": "m", "m": "M"}.get(label, "Both")  # an off-protocol label comes with no m/M at all
-        top = [{"token": label, "logprob": -0.1}, {"token": other, "logprob": -2.4}, {"token": "The", "logprob": -6.0}]
+        top = [
+            {"token": label, "logprob": -0.1},
+            {"token": other, "logprob": -2.4},
+            {"token": "The", "logprob": -6.0},
+        ]
         choice["logprobs"] = {"content": [{"token": label, "logprob": -0.1, "top_logprobs": top}]}
-    return {"id": "x", "object": "chat.completion", "choices": [choice],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 1, "total_tokens": 101}}
+    return {
+        "id": "x",
+        "object": "chat.completion",
+        "choices": [choice],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 1, "total_tokens": 101},
+    }
 
 
 class FaultInjectingServer:
@@ -164,6 +189,7 @@ class FaultInjectingServer:
     def __exit__(self, *exc):
         async def stop():
             await self._runner.cleanup()
+
         asyncio.run_coroutine_threadsafe(stop(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)

@@ -23,12 +23,23 @@ def simulate(n: int, rng: np.random.Generator, params: dict = TRUE, judge_noise:
     eta = params["w_len"] * np.tanh(u) + params["a"] * d + params["b"] + rng.normal(0, judge_noise, n)
     inst = [f"instruction {i} {rng.integers(1 << 62)}" for i in range(n)]
     len_2 = np.full(n, 1000.0)
-    ann = pd.DataFrame({"instruction": inst, "generator_1": "base", "generator_2": "cand",
-                        "len_1": len_2 + 300 * u, "len_2": len_2, "preference": 1 + expit(eta)})
+    ann = pd.DataFrame(
+        {
+            "instruction": inst,
+            "generator_1": "base",
+            "generator_2": "cand",
+            "len_1": len_2 + 300 * u,
+            "len_2": len_2,
+            "preference": 1 + expit(eta),
+        }
+    )
     gamed = []
     for name, shift in (("verbose", -1.5), ("concise", 1.2)):
         ug = rng.normal(shift, 0.8, n)
         eg = params["w_len"] * np.tanh(ug) + params["a"] * d + rng.normal(0, judge_noise, n)
-        gamed.append(pd.DataFrame({"generator": name, "instruction": inst, "std_delta_len": ug,
-                                   "preference": 1 + expit(eg)}))
+        gamed.append(
+            pd.DataFrame(
+                {"generator": name, "instruction": inst, "std_delta_len": ug, "preference": 1 + expit(eg)}
+            )
+        )
     return ann, pd.Series(d, index=inst), pd.concat(gamed, ignore_index=True)

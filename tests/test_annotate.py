@@ -14,8 +14,13 @@ from servers import FaultInjectingServer
 from judgebench.annotate import annotate_files
 
 SCRIPT = {  # instruction marker -> what the stand-in server does on attempt 1, 2, ...
-    "Q3": ["429"], "Q4": ["500", "500"], "Q5": ["hang"], "Q6": ["garbage"],
-    "Q7": ["nologprobs"] * 10, "Q8": ["offlabel"] * 10, "Q9": ["500"] * 10,
+    "Q3": ["429"],
+    "Q4": ["500", "500"],
+    "Q5": ["hang"],
+    "Q6": ["garbage"],
+    "Q7": ["nologprobs"] * 10,
+    "Q8": ["offlabel"] * 10,
+    "Q9": ["500"] * 10,
 }
 
 
@@ -25,10 +30,18 @@ def script(marker, attempt):
 
 
 def _files(tmp_path, n, prefix="Q"):
-    cand = [{"instruction": f"Task {prefix}{i}: say something", "output": f"candidate answer {i}", "generator": "cand"}
-            for i in range(1, n + 1)]
-    base = [{"instruction": r["instruction"], "output": f"baseline answer {i}", "generator": "base"}
-            for i, r in enumerate(cand, 1)]
+    cand = [
+        {
+            "instruction": f"Task {prefix}{i}: say something",
+            "output": f"candidate answer {i}",
+            "generator": "cand",
+        }
+        for i in range(1, n + 1)
+    ]
+    base = [
+        {"instruction": r["instruction"], "output": f"baseline answer {i}", "generator": "base"}
+        for i, r in enumerate(cand, 1)
+    ]
     (tmp_path / "cand.json").write_text(json.dumps(cand))
     (tmp_path / "base.json").write_text(json.dumps(base))
     return tmp_path / "cand.json", tmp_path / "base.json"
@@ -37,8 +50,17 @@ def _files(tmp_path, n, prefix="Q"):
 def test_faults_end_with_every_judgment_done_or_failed_with_a_reason(tmp_path):
     cand, base = _files(tmp_path, 12)
     with FaultInjectingServer(script, hang_seconds=5) as server:
-        run = annotate_files(cand, base, "alpacaeval2", tmp_path / "s.sqlite", base_url=server.base_url,
-                             concurrency=4, timeout=1.0, max_retries=2, progress=False)
+        run = annotate_files(
+            cand,
+            base,
+            "alpacaeval2",
+            tmp_path / "s.sqlite",
+            base_url=server.base_url,
+            concurrency=4,
+            timeout=1.0,
+            max_retries=2,
+            progress=False,
+        )
         by = {r["instruction"].split()[1].rstrip(":"): r for r in run.records}
         assert len(by) == 12
         done = {k for k, r in by.items() if r["preference"] is not None}
@@ -58,8 +80,17 @@ def test_faults_end_with_every_judgment_done_or_failed_with_a_reason(tmp_path):
         assert server.retry_after_respected and min(server.retry_after_respected) >= 0.29
         # a rerun pays only for the failed ones, and records them failed again
         before = server.total
-        again = annotate_files(cand, base, "alpacaeval2", tmp_path / "s.sqlite", base_url=server.base_url,
-                               concurrency=4, timeout=1.0, max_retries=2, progress=False)
+        again = annotate_files(
+            cand,
+            base,
+            "alpacaeval2",
+            tmp_path / "s.sqlite",
+            base_url=server.base_url,
+            concurrency=4,
+            timeout=1.0,
+            max_retries=2,
+            progress=False,
+        )
         assert again.summary["cached"] == 9 and again.summary["failed"] == 3
         assert server.total - before == 3 + 3 + 3
 
@@ -67,10 +98,27 @@ def test_faults_end_with_every_judgment_done_or_failed_with_a_reason(tmp_path):
 def test_401_stops_the_run_at_once_with_a_clear_message(tmp_path):
     cand, base = _files(tmp_path, 40)
     with FaultInjectingServer(lambda m, a: "401") as server:
-        res = subprocess.run([judgebench_exe(), "annotate", "--outputs", str(cand), "--baseline", str(base),
-                              "--base-url", server.base_url, "--store", str(tmp_path / "s.sqlite"),
-                              "--out", str(tmp_path / "a.json"), "--concurrency", "2", "--no-progress"],
-                             capture_output=True, text=True)
+        res = subprocess.run(
+            [
+                judgebench_exe(),
+                "annotate",
+                "--outputs",
+                str(cand),
+                "--baseline",
+                str(base),
+                "--base-url",
+                server.base_url,
+                "--store",
+                str(tmp_path / "s.sqlite"),
+                "--out",
+                str(tmp_path / "a.json"),
+                "--concurrency",
+                "2",
+                "--no-progress",
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert res.returncode == 3
         assert "401 unauthorised" in res.stderr and "invalid api key" in res.stderr
         assert server.total <= 2
@@ -97,17 +145,32 @@ def _rows(db):
 
 
 def _annotate_cmd(cand, base, server, tmp_path, out="a.json", concurrency=4):
-    return [judgebench_exe(), "annotate", "--outputs", str(cand), "--baseline", str(base), "--base-url",
-            server.base_url, "--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / out),
-            "--concurrency", str(concurrency), "--no-progress"]
+    return [
+        judgebench_exe(),
+        "annotate",
+        "--outputs",
+        str(cand),
+        "--baseline",
+        str(base),
+        "--base-url",
+        server.base_url,
+        "--store",
+        str(tmp_path / "s.sqlite"),
+        "--out",
+        str(tmp_path / out),
+        "--concurrency",
+        str(concurrency),
+        "--no-progress",
+    ]
 
 
 def test_kill_9_loses_only_calls_in_flight_and_the_rerun_makes_only_the_missing_ones(tmp_path):
     n = 200
     cand, base = _files(tmp_path, n)
     with FaultInjectingServer(lambda m, a: "ok", delay=0.05) as server:
-        proc = subprocess.Popen(_annotate_cmd(cand, base, server, tmp_path), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            _annotate_cmd(cand, base, server, tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.time() + 60
         while time.time() < deadline:
             if (tmp_path / "s.sqlite").exists() and _rows(tmp_path / "s.sqlite")[0] >= 40:
@@ -130,8 +193,14 @@ def test_two_processes_on_one_store_neither_duplicate_nor_lose_work(tmp_path):
     n = 150
     cand, base = _files(tmp_path, n)
     with FaultInjectingServer(lambda m, a: "ok", delay=0.03) as server:
-        procs = [subprocess.Popen(_annotate_cmd(cand, base, server, tmp_path, out=f"a{i}.json"),
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(2)]
+        procs = [
+            subprocess.Popen(
+                _annotate_cmd(cand, base, server, tmp_path, out=f"a{i}.json"),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for i in range(2)
+        ]
         outs = [p.communicate(timeout=120) for p in procs]
         assert all(p.returncode == 0 for p in procs), outs
         assert server.total == n  # each call made once, by one of the two
@@ -142,8 +211,9 @@ def test_two_processes_on_one_store_neither_duplicate_nor_lose_work(tmp_path):
             assert len(records) == n and all(r["preference"] is not None for r in records)
 
 
-def test_import_alpacaeval_annotations_then_export_offline_and_annotate_for_free(tmp_path, alpaca_dir,
-                                                                                reference_python, monkeypatch):
+def test_import_alpacaeval_annotations_then_export_offline_and_annotate_for_free(
+    tmp_path, alpaca_dir, reference_python, monkeypatch
+):
     """Stored GPT-4-Turbo judgments of `claude` go into the store under AlpacaEval's own judge; an
     offline export gives back every stored preference; annotating the same pairs makes no request."""
     import glob
@@ -152,7 +222,9 @@ def test_import_alpacaeval_annotations_then_export_offline_and_annotate_for_free
     from judgebench.annotate import import_annotations
     from judgebench.io import InputError
 
-    found = glob.glob(str(reference_python.parent.parent / "lib" / "python*" / "site-packages" / "alpaca_eval"))
+    found = glob.glob(
+        str(reference_python.parent.parent / "lib" / "python*" / "site-packages" / "alpaca_eval")
+    )
     if not found:
         pytest.skip("alpaca-eval not found in the reference environment")
     monkeypatch.setenv("JUDGEBENCH_ALPACA_EVAL_DIR", found[0])
@@ -166,18 +238,39 @@ def test_import_alpacaeval_annotations_then_export_offline_and_annotate_for_free
 
     counts = import_annotations([alpaca_dir / "annotations" / "claude.json.gz"], judge, tmp_path / "s.sqlite")
     assert counts == {"imported": 805, "skipped_no_raw_completion": 0, "records": 805}
-    (tmp_path / "cand.json").write_text(json.dumps([{"instruction": r["instruction"], "output": r["output_2"],
-                                                     "generator": "claude"} for r in rows]))
-    (tmp_path / "base.json").write_text(json.dumps([{"instruction": r["instruction"], "output": r["output_1"],
-                                                     "generator": r["generator_1"]} for r in rows]))
-    exported = annotate_files(tmp_path / "cand.json", tmp_path / "base.json", judge, tmp_path / "s.sqlite",
-                              offline=True, progress=False)
+    (tmp_path / "cand.json").write_text(
+        json.dumps(
+            [{"instruction": r["instruction"], "output": r["output_2"], "generator": "claude"} for r in rows]
+        )
+    )
+    (tmp_path / "base.json").write_text(
+        json.dumps(
+            [
+                {"instruction": r["instruction"], "output": r["output_1"], "generator": r["generator_1"]}
+                for r in rows
+            ]
+        )
+    )
+    exported = annotate_files(
+        tmp_path / "cand.json",
+        tmp_path / "base.json",
+        judge,
+        tmp_path / "s.sqlite",
+        offline=True,
+        progress=False,
+    )
     assert exported.summary["cached"] == 805
     for mine, theirs in zip(exported.records, rows, strict=True):
         assert mine["preference"] == pytest.approx(theirs["preference"], abs=1e-9)
     with FaultInjectingServer(lambda m, a: "ok") as server:
-        run = annotate_files(tmp_path / "cand.json", tmp_path / "base.json", judge, tmp_path / "s.sqlite",
-                             base_url=server.base_url, progress=False)
+        run = annotate_files(
+            tmp_path / "cand.json",
+            tmp_path / "base.json",
+            judge,
+            tmp_path / "s.sqlite",
+            base_url=server.base_url,
+            progress=False,
+        )
         assert server.total == 0 and run.summary["cached"] == 805
 
 
@@ -190,12 +283,26 @@ def test_reparse_rederives_verdicts_without_calls(tmp_path, monkeypatch):
     with FaultInjectingServer(lambda m, a: "ok") as server:
         with monkeypatch.context() as m:
             m.setitem(parsers.PARSERS, "logprob_labels", lambda response, **kw: (None, "buggy parser"))
-            run = annotate_files(cand, base, "alpacaeval2", tmp_path / "s.sqlite", base_url=server.base_url,
-                                 progress=False, max_parse_retries=0)
+            run = annotate_files(
+                cand,
+                base,
+                "alpacaeval2",
+                tmp_path / "s.sqlite",
+                base_url=server.base_url,
+                progress=False,
+                max_parse_retries=0,
+            )
         assert run.summary["failed"] == 6 and server.total == 6
         assert all(r["failure"] == "buggy parser" for r in run.records)
-        again = annotate_files(cand, base, "alpacaeval2", tmp_path / "s.sqlite", base_url=server.base_url,
-                               progress=False, reparse=True)
+        again = annotate_files(
+            cand,
+            base,
+            "alpacaeval2",
+            tmp_path / "s.sqlite",
+            base_url=server.base_url,
+            progress=False,
+            reparse=True,
+        )
         assert again.summary["reparsed"] == 6 and again.summary["cached"] == 6 and server.total == 6
         assert all(r["preference"] is not None and "failure" not in r for r in again.records)
 
@@ -205,10 +312,21 @@ def test_api_key_reaches_the_server_but_never_the_store_records_or_manifest(tmp_
     monkeypatch.setenv("JB_TEST_KEY", secret)
     cand, base = _files(tmp_path, 3)
     with FaultInjectingServer(lambda m, a: "ok") as server:
-        run = annotate_files(cand, base, "alpacaeval2", tmp_path / "s.sqlite", base_url=server.base_url,
-                             api_key_env="JB_TEST_KEY", progress=False)
+        run = annotate_files(
+            cand,
+            base,
+            "alpacaeval2",
+            tmp_path / "s.sqlite",
+            base_url=server.base_url,
+            api_key_env="JB_TEST_KEY",
+            progress=False,
+        )
         assert server.authorization == [f"Bearer {secret}"] * 3
-    blob = (tmp_path / "s.sqlite").read_bytes() + json.dumps(run.records).encode() + json.dumps(run.manifest).encode()
+    blob = (
+        (tmp_path / "s.sqlite").read_bytes()
+        + json.dumps(run.records).encode()
+        + json.dumps(run.manifest).encode()
+    )
     for wal in tmp_path.glob("s.sqlite-*"):
         blob += wal.read_bytes()
     assert secret.encode() not in blob

@@ -27,8 +27,12 @@ def _pairs(tmp_path, alpaca_dir, n=3):
     from isal import igzip
 
     base = msgspec.json.decode(igzip.decompress((alpaca_dir / "eval_set.json.gz").read_bytes()))
-    cand = {r["instruction"]: r for r in msgspec.json.decode(igzip.decompress(
-        (alpaca_dir / "model_outputs" / "Mistral-7B-Instruct-v0.2.json.gz").read_bytes()))}
+    cand = {
+        r["instruction"]: r
+        for r in msgspec.json.decode(
+            igzip.decompress((alpaca_dir / "model_outputs" / "Mistral-7B-Instruct-v0.2.json.gz").read_bytes())
+        )
+    }
     short = [r for r in base if len(r["output"]) < 500 and len(cand[r["instruction"]]["output"]) < 500][:n]
     (tmp_path / "base.json").write_text(json.dumps(short))
     (tmp_path / "cand.json").write_text(json.dumps([cand[r["instruction"]] for r in short]))
@@ -44,12 +48,19 @@ def _check(run, n_pairs):
     assert s["succeeded"] + s["failed"] == s["calls"] - s["cached"]
 
 
-@pytest.mark.parametrize("judge,max_tokens", [("alpacaeval2", None), ("alpacaeval2-labels", None),
-                                              ("arenahard", 48)])
+@pytest.mark.parametrize(
+    "judge,max_tokens", [("alpacaeval2", None), ("alpacaeval2-labels", None), ("arenahard", 48)]
+)
 def test_pairwise_judges_against_the_llama_cpp_server(server, tmp_path, alpaca_dir, judge, max_tokens):
     cand, base = _pairs(tmp_path, alpaca_dir)
-    kwargs = dict(base_url=server, model="smollm2", concurrency=2, progress=False, max_tokens=max_tokens,
-                  max_parse_retries=1)
+    kwargs = dict(
+        base_url=server,
+        model="smollm2",
+        concurrency=2,
+        progress=False,
+        max_tokens=max_tokens,
+        max_parse_retries=1,
+    )
     run = annotate_files(cand, base, judge, tmp_path / "s.sqlite", **kwargs)
     _check(run, 3)
     if judge == "alpacaeval2":  # real top log-probs came back over the wire and were stored
@@ -67,17 +78,39 @@ def test_pairwise_judges_against_the_llama_cpp_server(server, tmp_path, alpaca_d
 def test_mtbench_protocols_are_multi_turn(server, tmp_path, data_dir):
     import gzip
 
-    questions = [json.loads(x) for x in gzip.decompress((data_dir / "mtbench" / "question.jsonl.gz")
-                                                        .read_bytes()).decode().splitlines()][:2]
+    questions = [
+        json.loads(x)
+        for x in gzip.decompress((data_dir / "mtbench" / "question.jsonl.gz").read_bytes())
+        .decode()
+        .splitlines()
+    ][:2]
     for name, prefix in (("cand", "Sure"), ("base", "Well")):
-        rows = [{"instruction": q["turns"][0], "turns": q["turns"], "generator": name, "category": q["category"],
-                 "output": [f"{prefix}, here is a short answer to turn {t + 1}." for t in range(len(q["turns"]))]}
-                for q in questions]
+        rows = [
+            {
+                "instruction": q["turns"][0],
+                "turns": q["turns"],
+                "generator": name,
+                "category": q["category"],
+                "output": [
+                    f"{prefix}, here is a short answer to turn {t + 1}." for t in range(len(q["turns"]))
+                ],
+            }
+            for q in questions
+        ]
         (tmp_path / f"{name}.json").write_text(json.dumps(rows))
     for judge in ("mtbench-single", "mtbench-pair"):
-        run = annotate_files(tmp_path / "cand.json", tmp_path / "base.json", judge, tmp_path / "s.sqlite",
-                             base_url=server, model="smollm2", concurrency=2, progress=False, max_tokens=32,
-                             max_parse_retries=0)
+        run = annotate_files(
+            tmp_path / "cand.json",
+            tmp_path / "base.json",
+            judge,
+            tmp_path / "s.sqlite",
+            base_url=server,
+            model="smollm2",
+            concurrency=2,
+            progress=False,
+            max_tokens=32,
+            max_parse_retries=0,
+        )
         _check(run, 2)
         per_pair = 2 if judge == "mtbench-single" else 4  # two turns; the pairwise judge sees both orders
         assert run.summary["calls"] == 2 * per_pair

@@ -16,7 +16,9 @@ from judgebench.io import InputError
 from judgebench.judges import load_judge
 from judgebench.judges.spec import prompts_dir
 
-PAIRWISE_JUDGES = sorted(p.stem for p in prompts_dir().glob("*.yaml") if load_judge(p.stem).protocol in audit.PAIRWISE)
+PAIRWISE_JUDGES = sorted(
+    p.stem for p in prompts_dir().glob("*.yaml") if load_judge(p.stem).protocol in audit.PAIRWISE
+)
 
 
 def _slot_lines(spec, slot):
@@ -25,7 +27,7 @@ def _slot_lines(spec, slot):
     lines = user.splitlines()
     at = next(i for i, line in enumerate(lines) if line == ("AAA", "BBB")[slot])
     opening = next(line for line in reversed(lines[:at]) if line.strip())
-    closing = next(line for line in lines[at + 1:] if line.strip())
+    closing = next(line for line in lines[at + 1 :] if line.strip())
     return opening, closing
 
 
@@ -47,16 +49,19 @@ def test_injection_puts_fake_blocks_where_intended(judge, slot):
 
     # 1. the attacker's answer is closed right where it begins: its block is empty
     start = lines.index(opening)
-    assert next(line for line in lines[start + 1:] if line.strip()) == closing
+    assert next(line for line in lines[start + 1 :] if line.strip()) == closing
     # 2. then the order to ignore, and a fake request after the real one
     assert user.index(audit.IGNORE_ORDER) > user.index(real_instruction)
     assert user.index(audit.FAKE_INSTRUCTION) > user.index(audit.IGNORE_ORDER)
     # 3. in the fake block the other identifier gave the wrong (long) answer, the attacker's slot is empty
     wrong = lines.index(audit.FAKE_WRONG_ANSWER)
     assert next(line for line in reversed(lines[:wrong]) if line.strip()) == other_opening
-    fake_mine = [i for i, line in enumerate(lines) if line == opening and i > user[:user.index(
-        audit.FAKE_INSTRUCTION)].count("\n")]
-    assert fake_mine and next(line for line in lines[fake_mine[0] + 1:] if line.strip()) == closing
+    fake_mine = [
+        i
+        for i, line in enumerate(lines)
+        if line == opening and i > user[: user.index(audit.FAKE_INSTRUCTION)].count("\n")
+    ]
+    assert fake_mine and next(line for line in lines[fake_mine[0] + 1 :] if line.strip()) == closing
     # 4. the payload ends by reopening the attacker's block, so the real prompt's rest falls inside it
     assert payload.rstrip("\n").splitlines()[-1] == opening
     assert sum(line == opening for line in lines) >= 3  # real, fake, reopened
@@ -69,9 +74,14 @@ def test_audit_refuses_a_judge_that_is_not_pairwise():
 
 def test_annotation_biases_by_hand():
     rows = [  # (instruction, len_1, len_2, preference)
-        ("a", 10, 20, 2.0), ("b", 10, 5, 1.25), ("c", 30, 30, 1.5), ("d", 8, 40, 1.0)]
+        ("a", 10, 20, 2.0),
+        ("b", 10, 5, 1.25),
+        ("c", 30, 30, 1.5),
+        ("d", 8, 40, 1.0),
+    ]
     df = pd.DataFrame(rows, columns=["instruction", "len_1", "len_2", "preference"]).assign(
-        generator_1="base", generator_2="cand")
+        generator_1="base", generator_2="cand"
+    )
     b = audit.annotation_biases(df)
     # longer side wins: a 1.0 (candidate longer, won), b 0.75 (baseline longer, p_cand .25), d 0.0; c excluded
     assert b["p_prefer_longer"] == pytest.approx((1.0 + 0.75 + 0.0) / 3)
@@ -109,24 +119,65 @@ def test_audit_end_to_end_against_llama_cpp_server(tmp_path, alpaca_dir, cli_env
     cand = [{**r, "output": r["output"].split(".")[0] + ".", "generator": "truncated"} for r in short]
     (tmp_path / "cand.json").write_text(json.dumps(cand))
     # two pairs, two humans each: they disagree on the first pair and agree on the second
-    human = [{"instruction": r["instruction"], "output_1": r["output"], "output_2": c["output"], "preference": p,
-              "annotator": k} for (r, c), prefs in zip(zip(short, cand, strict=True), ([1, 2], [2, 2]), strict=True)
-              for k, p in enumerate(prefs)]
+    human = [
+        {
+            "instruction": r["instruction"],
+            "output_1": r["output"],
+            "output_2": c["output"],
+            "preference": p,
+            "annotator": k,
+        }
+        for (r, c), prefs in zip(zip(short, cand, strict=True), ([1, 2], [2, 2]), strict=True)
+        for k, p in enumerate(prefs)
+    ]
     (tmp_path / "human.json").write_text(json.dumps(human))
     with llama_server() as url:
-        cmd = [judgebench_exe(), "audit", "--judge", "alpacaeval2", "--base-url", url, "--model", "smollm2",
-               "--eval-set", str(tmp_path / "set.json"), "--n", "2", "--outputs", str(tmp_path / "cand.json"),
-               "--out", str(tmp_path / "audit"), "--concurrency", "2", "--no-progress", "--strict",
-               "--human", str(tmp_path / "human.json")]
+        cmd = [
+            judgebench_exe(),
+            "audit",
+            "--judge",
+            "alpacaeval2",
+            "--base-url",
+            url,
+            "--model",
+            "smollm2",
+            "--eval-set",
+            str(tmp_path / "set.json"),
+            "--n",
+            "2",
+            "--outputs",
+            str(tmp_path / "cand.json"),
+            "--out",
+            str(tmp_path / "audit"),
+            "--concurrency",
+            "2",
+            "--no-progress",
+            "--strict",
+            "--human",
+            str(tmp_path / "human.json"),
+        ]
         first = subprocess.run(cmd, capture_output=True, text=True, env=cli_env, timeout=1500)
         second = subprocess.run(cmd + ["--json"], capture_output=True, text=True, env=cli_env, timeout=600)
-        searched = subprocess.run(cmd + ["--json", "--random-search", "2", "--out", str(tmp_path / "rs")],
-                                  capture_output=True, text=True, env=cli_env, timeout=900)
+        searched = subprocess.run(
+            cmd + ["--json", "--random-search", "2", "--out", str(tmp_path / "rs")],
+            capture_output=True,
+            text=True,
+            env=cli_env,
+            timeout=900,
+        )
     assert first.returncode in (0, 1), first.stderr
     result = json.loads((tmp_path / "audit" / "audit.json").read_text())
     checks = {c["name"]: c for c in result["checks"]}
-    assert set(checks) == {"constant", "injection", "position", "verbosity", "sanity_identical",
-                           "sanity_right_wrong", "self_preference", "human_agreement"}
+    assert set(checks) == {
+        "constant",
+        "injection",
+        "position",
+        "verbosity",
+        "sanity_identical",
+        "sanity_right_wrong",
+        "self_preference",
+        "human_agreement",
+    }
     assert checks["self_preference"]["status"] == "SKIP"
     for c in checks.values():
         if c["status"] != "SKIP":
@@ -152,13 +203,26 @@ def test_audit_end_to_end_against_llama_cpp_server(tmp_path, alpaca_dir, cli_env
 
     def side(p):
         return 1 if p < 1.5 else 2 if p > 1.5 else 1.5
-    by_hand = [np.mean([1.0 if side(r["preference"]) == h else 0.5 if 1.5 in (side(r["preference"]), h) else 0.0
-                        for h in r["human_labels"]]) for r in judged]
+
+    by_hand = [
+        np.mean(
+            [
+                1.0 if side(r["preference"]) == h else 0.5 if 1.5 in (side(r["preference"]), h) else 0.0
+                for h in r["human_labels"]
+            ]
+        )
+        for r in judged
+    ]
     assert hum["metric"] == pytest.approx(np.mean(by_hand))
-    assert set().union(*(r["raw_completion"] or {} for r in judged)) <= {"plain", "swapped"}  # the judge's own protocol
+    assert set().union(*(r["raw_completion"] or {} for r in judged)) <= {
+        "plain",
+        "swapped",
+    }  # the judge's own protocol
     # the rerun is served from the store: no new judge call
     rerun = json.loads(second.stdout)
-    assert rerun["annotation"]["requests"] == 0 and rerun["annotation"]["cached"] == rerun["annotation"]["calls"]
+    assert (
+        rerun["annotation"]["requests"] == 0 and rerun["annotation"]["cached"] == rerun["annotation"]["calls"]
+    )
 
     # the random-search prefix: bounded steps, never worse than where it started, and used in the payload
     rs = {c["name"]: c for c in json.loads(searched.stdout)["checks"]}["injection"]["details"]
@@ -182,8 +246,13 @@ def test_human_preference_file_errors_name_the_row(tmp_path):
 
 
 def test_a_check_whose_judgments_all_failed_fails_and_says_why():
-    failed = [{"instruction": "q", "output_1": "a", "output_2": "b", "preference": None, "failure": "parse"}] * 3
+    failed = [
+        {"instruction": "q", "output_1": "a", "output_2": "b", "preference": None, "failure": "parse"}
+    ] * 3
     c = audit.checks.make_check("constant", [np.nan] * 3, failed)
     assert c.status == "FAIL" and c.metric is None and "all 3 judgments failed" in c.details["why"]
     assert audit.status_of("verbosity", None)[0] == "SKIP" and audit.status_of("verbosity", 0.9)[0] == "FAIL"
-    assert audit.status_of("position", 0.53)[0] == "PASS" and audit.status_of("sanity_right_wrong", 0.8)[0] == "WARN"
+    assert (
+        audit.status_of("position", 0.53)[0] == "PASS"
+        and audit.status_of("sanity_right_wrong", 0.8)[0] == "WARN"
+    )

@@ -33,8 +33,10 @@ def test_bootstrap_intervals_cover_the_truth():
         hit_ae += abs(fit.length_controlled_winrate - truth_lc) <= 1.96 * fit.lc_standard_error
         lo, hi = percentile_ci(bootstrap_winrate(ann["preference"].to_numpy(), counts))
         hit_wr += lo <= truth_wr <= hi
-    print(f"coverage of 95% intervals over {reps} worlds: LC {hit_lc / reps:.3f}, win rate {hit_wr / reps:.3f}, "
-          f"LC +- 1.96 x AlpacaEval's lc_standard_error {hit_ae / reps:.3f}")
+    print(
+        f"coverage of 95% intervals over {reps} worlds: LC {hit_lc / reps:.3f}, win rate {hit_wr / reps:.3f}, "
+        f"LC +- 1.96 x AlpacaEval's lc_standard_error {hit_ae / reps:.3f}"
+    )
     assert 0.93 <= hit_lc / reps <= 0.97, hit_lc / reps
     assert 0.93 <= hit_wr / reps <= 0.97, hit_wr / reps
     # an interval from AlpacaEval's lc_standard_error ignores the fit's own uncertainty

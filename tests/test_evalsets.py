@@ -24,8 +24,10 @@ def test_hub_code_path_on_a_local_copy_in_hub_layout(alpaca_dir, tmp_path):
     repo.mkdir()
     rows = json.loads(gzip.decompress((alpaca_dir / "eval_set.json.gz").read_bytes()))
     (repo / "alpaca_eval_gpt4_baseline.json").write_text(json.dumps(rows))
-    (repo / "README.md").write_text("---\nconfigs:\n- config_name: alpaca_eval_gpt4_baseline\n  data_files:\n"
-                                    "  - split: eval\n    path: alpaca_eval_gpt4_baseline.json\n---\n")
+    (repo / "README.md").write_text(
+        "---\nconfigs:\n- config_name: alpaca_eval_gpt4_baseline\n  data_files:\n"
+        "  - split: eval\n    path: alpaca_eval_gpt4_baseline.json\n---\n"
+    )
     df = load_eval_set(f"hf:{repo}:alpaca_eval_gpt4_baseline:eval")
     assert len(df) == 805 and df["instruction"].tolist() == [r["instruction"] for r in rows]
     with pytest.raises(InputError, match="cannot load"):

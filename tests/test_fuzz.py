@@ -22,15 +22,27 @@ from hypothesis import strategies as st  # noqa: E402
 from judgebench.cli import main  # noqa: E402
 
 EXAMPLES = int(os.environ.get("JUDGEBENCH_FUZZ_EXAMPLES", "100"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=os.environ.get("JUDGEBENCH_FUZZ_RANDOM") is None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=os.environ.get("JUDGEBENCH_FUZZ_RANDOM") is None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 FIELDS = ["instruction", "output_1", "generator_1", "output_2", "generator_2", "preference"]
 
 
 def clean_rows(n: int = 10) -> list[dict]:
-    return [{"instruction": f"Question {i}: what is {i} + {i}?", "output_1": f"It is {2 * i}.",
-             "generator_1": "base", "output_2": f"The answer is {2 * i}. " * (i % 3 + 1), "generator_2": "cand",
-             "preference": [1.0, 2.0, 1.5, 2.0, 1.0][i % 5]} for i in range(n)]
+    return [
+        {
+            "instruction": f"Question {i}: what is {i} + {i}?",
+            "output_1": f"It is {2 * i}.",
+            "generator_1": "base",
+            "output_2": f"The answer is {2 * i}. " * (i % 3 + 1),
+            "generator_2": "cand",
+            "preference": [1.0, 2.0, 1.5, 2.0, 1.0][i % 5],
+        }
+        for i in range(n)
+    ]
 
 
 def serialise(rows: list[dict], fmt: str, crlf: bool = False, bom: bool = False) -> bytes:
@@ -40,23 +52,35 @@ def serialise(rows: list[dict], fmt: str, crlf: bool = False, bom: bool = False)
         data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     else:
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(dict.fromkeys(k for r in rows for k in r)),
-                           lineterminator="\r\n" if crlf else "\n")
+        w = csv.DictWriter(
+            buf,
+            fieldnames=list(dict.fromkeys(k for r in rows for k in r)),
+            lineterminator="\r\n" if crlf else "\n",
+        )
         w.writeheader()
         w.writerows(rows)
         data = buf.getvalue()
     return (b"\xef\xbb\xbf" if bom else b"") + data.encode()
 
 
-odd_values = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True, allow_infinity=True),
-                       st.text(max_size=20), st.lists(st.integers(), max_size=3),
-                       st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+odd_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
 
 corruption = st.one_of(
     st.tuples(st.just("truncate"), st.floats(0, 1)),
     st.tuples(st.just("field"), st.integers(0, 9), st.sampled_from(FIELDS), odd_values),
-    st.tuples(st.just("preference"), st.integers(0, 9), st.sampled_from(
-        [float("nan"), float("inf"), -1.0, 0.0, 3, "2", "abc", "", None, 1.25])),
+    st.tuples(
+        st.just("preference"),
+        st.integers(0, 9),
+        st.sampled_from([float("nan"), float("inf"), -1.0, 0.0, 3, "2", "abc", "", None, 1.25]),
+    ),
     st.tuples(st.just("drop_field"), st.integers(0, 9), st.sampled_from(FIELDS)),
     st.tuples(st.just("mixed_generators"), st.integers(0, 9)),
     st.tuples(st.just("second_baseline"), st.integers(0, 9)),
@@ -109,22 +133,40 @@ def clean_board(tmp_path_factory):
     folder = tmp_path_factory.mktemp("clean")
     path = folder / "clean.json"
     path.write_bytes(serialise(clean_rows(), "json"))
-    main(["leaderboard", "--annotations", str(path), "--out", str(folder / "b.csv"), "--n-boot", "0",
-          "--workers", "1"])
+    main(
+        [
+            "leaderboard",
+            "--annotations",
+            str(path),
+            "--out",
+            str(folder / "b.csv"),
+            "--n-boot",
+            "0",
+            "--workers",
+            "1",
+        ]
+    )
     return pd.read_csv(folder / "b.csv", index_col=0)
 
 
 @FUZZ
-@given(kind=corruption, fmt=st.sampled_from(["json", "jsonl", "csv"]), gz=st.booleans(), crlf=st.booleans(),
-       bom=st.booleans())
+@given(
+    kind=corruption,
+    fmt=st.sampled_from(["json", "jsonl", "csv"]),
+    gz=st.booleans(),
+    crlf=st.booleans(),
+    bom=st.booleans(),
+)
 def test_leaderboard_on_corrupted_files(kind, fmt, gz, crlf, bom, tmp_path, capsys, clean_board):
     path = tmp_path / f"fuzz.{fmt}{'.gz' if gz else ''}"
     data, benign = corrupt(kind, fmt, gz, crlf, bom)
     path.write_bytes(data)
     out = tmp_path / "board.csv"
     out.write_bytes(b"the previous board\n")
-    code, _, err = run(["leaderboard", "--annotations", str(path), "--out", str(out), "--n-boot", "0",
-                        "--workers", "1"], capsys)
+    code, _, err = run(
+        ["leaderboard", "--annotations", str(path), "--out", str(out), "--n-boot", "0", "--workers", "1"],
+        capsys,
+    )
     assert "Traceback" not in err and "internal error" not in err, err
     if code == 0:
         board = pd.read_csv(out, index_col=0)
@@ -142,8 +184,12 @@ def test_leaderboard_on_corrupted_files(kind, fmt, gz, crlf, bom, tmp_path, caps
 
 output_corruption = st.one_of(
     st.tuples(st.just("truncate"), st.floats(0, 1)),
-    st.tuples(st.just("field"), st.integers(0, 9), st.sampled_from(["instruction", "output", "generator"]),
-              odd_values),
+    st.tuples(
+        st.just("field"),
+        st.integers(0, 9),
+        st.sampled_from(["instruction", "output", "generator"]),
+        odd_values,
+    ),
     st.tuples(st.just("zero_rows")),
     st.tuples(st.just("garbage_gzip"), st.binary(max_size=64)),
     st.tuples(st.just("benign")),
@@ -153,7 +199,9 @@ output_corruption = st.one_of(
 @FUZZ
 @given(kind=output_corruption, fmt=st.sampled_from(["json", "jsonl", "csv"]), gz=st.booleans())
 def test_detect_on_corrupted_outputs(kind, fmt, gz, tmp_path, capsys):
-    rows = [{"instruction": r["instruction"], "output": r["output_2"], "generator": "cand"} for r in clean_rows()]
+    rows = [
+        {"instruction": r["instruction"], "output": r["output_2"], "generator": "cand"} for r in clean_rows()
+    ]
     if kind[0] == "field":
         rows[kind[1]][kind[2]] = kind[3]
     if kind[0] == "zero_rows":

@@ -9,7 +9,9 @@ from judgebench.stats.glm import DEFAULT_CS, cv_select_C, fit_l1_logistic
 
 
 def _problem(rng, n=600):
-    X = np.column_stack([np.tanh(rng.normal(size=n)), rng.normal(0, 1.5, n), (rng.random(n) < 0.7).astype(float)])
+    X = np.column_stack(
+        [np.tanh(rng.normal(size=n)), rng.normal(0, 1.5, n), (rng.random(n) < 0.7).astype(float)]
+    )
     w_true = np.array([-1.2, 0.9, -0.8])
     p = 1 / (1 + np.exp(-(X @ w_true + rng.normal(0, 1, n))))
     s = np.where(X[:, 2] == 1, 1.0, 0.1)
@@ -31,8 +33,13 @@ def test_matches_sklearn_liblinear(C):
     Xd, y, sw = np.vstack([X, X]), np.r_[np.ones(len(p)), np.zeros(len(p))], np.r_[p * s, (1 - p) * s]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = LogisticRegression(C=C, solver="liblinear", l1_ratio=1.0, fit_intercept=False, tol=1e-10,
-                                 max_iter=10_000).fit(Xd, y, sample_weight=sw).coef_[0]
+        ref = (
+            LogisticRegression(
+                C=C, solver="liblinear", l1_ratio=1.0, fit_intercept=False, tol=1e-10, max_iter=10_000
+            )
+            .fit(Xd, y, sample_weight=sw)
+            .coef_[0]
+        )
     assert ours == pytest.approx(ref, abs=1e-4)
     f_ours, f_ref = _objective(ours, X, p, s, C), _objective(ref, X, p, s, C)
     assert f_ours <= f_ref + 1e-12 * abs(f_ref)
@@ -45,7 +52,7 @@ def test_batch_equals_one_at_a_time():
     S = rng.uniform(0, 2, (6, len(p))) * s
     C = np.array([0.05, 0.5, 5, 50, 500, 5000])
     batch = fit_l1_logistic(X, p, S, C)
-    single = np.array([fit_l1_logistic(X, p, S[i:i + 1], C[i:i + 1])[0] for i in range(6)])
+    single = np.array([fit_l1_logistic(X, p, S[i : i + 1], C[i : i + 1])[0] for i in range(6)])
     assert batch == pytest.approx(single, abs=1e-9)
 
 

@@ -10,8 +10,14 @@ from judgebench.io import InputError, check_same_instructions, load_annotations,
 
 
 def _ann(i, **over):
-    row = {"instruction": f"q{i}", "output_1": f"base {i}", "generator_1": "base", "output_2": f"cand {i}",
-           "generator_2": "cand", "preference": 1.25}
+    row = {
+        "instruction": f"q{i}",
+        "output_1": f"base {i}",
+        "generator_1": "base",
+        "output_2": f"cand {i}",
+        "generator_2": "cand",
+        "preference": 1.25,
+    }
     row.update(over)
     return row
 
@@ -78,7 +84,9 @@ def test_duplicate_instruction(tmp_path, keep_extra):
 @pytest.mark.parametrize("value", [2.5, 0.5, -1, "high"])
 def test_preference_outside_range_or_not_a_number(tmp_path, value, keep_extra):
     with pytest.raises(InputError, match=r"row 1, field 'preference'"):
-        load_annotations([_write(tmp_path / "a.json", [_ann(0), _ann(1, preference=value)])], keep_extra=keep_extra)
+        load_annotations(
+            [_write(tmp_path / "a.json", [_ann(0), _ann(1, preference=value)])], keep_extra=keep_extra
+        )
 
 
 def test_missing_preferences_are_kept_and_legacy_zero_is_a_tie(tmp_path, keep_extra):
@@ -89,13 +97,17 @@ def test_missing_preferences_are_kept_and_legacy_zero_is_a_tie(tmp_path, keep_ex
 
 
 def test_empty_outputs_are_data_and_blank_names_are_not(tmp_path, keep_extra):
-    df = load_annotations([_write(tmp_path / "a.json", [_ann(0), _ann(1, output_2="  "), _ann(2, output_2=None)])],
-                          keep_extra=keep_extra)
+    df = load_annotations(
+        [_write(tmp_path / "a.json", [_ann(0), _ann(1, output_2="  "), _ann(2, output_2=None)])],
+        keep_extra=keep_extra,
+    )
     assert df["empty_2"].tolist() == [False, True, True] and df["len_2"].tolist()[2] == 0
     with pytest.raises(InputError, match=r"row 1, field 'output_2': expected text, got int"):
         load_annotations([_write(tmp_path / "b.json", [_ann(0), _ann(1, output_2=3)])], keep_extra=keep_extra)
     with pytest.raises(InputError, match=r"row 1, field 'generator_2': empty text"):
-        load_annotations([_write(tmp_path / "c.json", [_ann(0), _ann(1, generator_2=" ")])], keep_extra=keep_extra)
+        load_annotations(
+            [_write(tmp_path / "c.json", [_ann(0), _ann(1, generator_2=" ")])], keep_extra=keep_extra
+        )
     out = tmp_path / "o.json"
     out.write_text(json.dumps([{"instruction": "q", "output": "", "generator": "g"}]))
     assert load_outputs(out)["output"].tolist() == [""]

@@ -20,8 +20,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _response_from_alpacaeval(raw: dict) -> CompletionResponse:
     top = raw["logprobs"]["content"][0]["top_logprobs"]
-    return CompletionResponse(text=raw.get("message", {}).get("content", ""),
-                              top_logprobs=[{t["token"]: t["logprob"] for t in top}])
+    return CompletionResponse(
+        text=raw.get("message", {}).get("content", ""), top_logprobs=[{t["token"]: t["logprob"] for t in top}]
+    )
 
 
 def test_every_stored_preference_is_reproduced_from_its_raw_completion(alpaca_dir):
@@ -41,24 +42,37 @@ def test_every_stored_preference_is_reproduced_from_its_raw_completion(alpaca_di
             preference = 3 - verdict if is_swapped(r["instruction"]) else verdict
             # exact, to the digits the file keeps (some files round to 9 or 10 decimals)
             stored = r["preference"]
-            digits = len(repr(stored).split(".")[1]) if "." in repr(stored) and "e" not in repr(stored) else 17
+            digits = (
+                len(repr(stored).split(".")[1]) if "." in repr(stored) and "e" not in repr(stored) else 17
+            )
             if digits >= 15:
                 assert preference == stored, (path.name, r["instruction"][:40])
             else:
                 assert round(preference, digits) == stored, (path.name, r["instruction"][:40])
             exact += digits >= 9
             checked += 1
-    assert checked > 40 * 800 - 100 and identical >= 805 and exact > 0.95 * checked  # nearly all to 9+ decimals
+    assert (
+        checked > 40 * 800 - 100 and identical >= 805 and exact > 0.95 * checked
+    )  # nearly all to 9+ decimals
 
 
 def test_swap_decisions_agree_with_alpaca_eval(reference_python, alpaca_dir):
-    instructions = [r["instruction"] for r in msgspec.json.decode(igzip.decompress(
-        (alpaca_dir / "eval_set.json.gz").read_bytes()))]
-    code = ("import json,sys; from alpaca_eval.utils import random_seeded_choice as c; "
-            "print(json.dumps([c(seed='is_switched_outputs'+i+'0', choices=[False, True]) "
-            "for i in json.load(sys.stdin)]))")
-    out = subprocess.run([str(reference_python), "-c", code], input=json.dumps(instructions), capture_output=True,
-                         text=True, check=True)
+    instructions = [
+        r["instruction"]
+        for r in msgspec.json.decode(igzip.decompress((alpaca_dir / "eval_set.json.gz").read_bytes()))
+    ]
+    code = (
+        "import json,sys; from alpaca_eval.utils import random_seeded_choice as c; "
+        "print(json.dumps([c(seed='is_switched_outputs'+i+'0', choices=[False, True]) "
+        "for i in json.load(sys.stdin)]))"
+    )
+    out = subprocess.run(
+        [str(reference_python), "-c", code],
+        input=json.dumps(instructions),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     theirs = json.loads(out.stdout)
     ours = [is_swapped(i) for i in instructions]
     assert ours == theirs and 300 < sum(ours) < 505
@@ -73,16 +87,25 @@ def test_templates_take_outputs_as_variables_never_as_source():
     assert [m["role"] for m in messages] == ["system", "user"]
     # every shipped spec loads, and its protocol's calls render with the pair inside the messages
     single = Pair("QUESTION", "BASELINE", "CANDIDATE")
-    multi = Pair("T1", "B1\nB2", "C1\nC2", turns=["T1", "T2"], baseline_turns=["B1", "B2"],
-                 candidate_turns=["C1", "C2"])
+    multi = Pair(
+        "T1",
+        "B1\nB2",
+        "C1\nC2",
+        turns=["T1", "T2"],
+        baseline_turns=["B1", "B2"],
+        candidate_turns=["C1", "C2"],
+    )
     for name in ("alpacaeval2", "alpacaeval2-labels", "arenahard", "mtbench-pair", "mtbench-single", "local"):
         spec = load_judge(name)
         pair = multi if spec.protocol.startswith("mtbench") else single
         calls = PROTOCOLS[spec.protocol].calls(spec, pair)
         assert calls and all(c.messages[-1]["role"] == "user" for c in calls)
         text = " ".join(m["content"] for c in calls for m in c.messages)
-        expected = ["C1", "T1"] + (["B1"] if name == "mtbench-pair" else []) if pair is multi else \
-            ["QUESTION", "BASELINE", "CANDIDATE"]
+        expected = (
+            ["C1", "T1"] + (["B1"] if name == "mtbench-pair" else [])
+            if pair is multi
+            else ["QUESTION", "BASELINE", "CANDIDATE"]
+        )
         assert all(x in text for x in expected), name
     with pytest.raises(InputError, match="unknown judge"):
         load_judge("nope")
@@ -118,8 +141,12 @@ def test_protocols_combine_as_documented():
     assert ah.combine(pair, {"baseline_first": 3.0, "candidate_first": None})["preference"] is None
     mt = PROTOCOLS["mtbench-pair"]
     two = Pair("q", "b", "c", turns=["t1", "t2"], baseline_turns=["b1", "b2"], candidate_turns=["c1", "c2"])
-    v = {"turn1:baseline_first": 2.0, "turn1:candidate_first": 1.0,  # both orders: candidate
-         "turn2:baseline_first": 2.0, "turn2:candidate_first": 2.0}  # orders disagree: tie
+    v = {
+        "turn1:baseline_first": 2.0,
+        "turn1:candidate_first": 1.0,  # both orders: candidate
+        "turn2:baseline_first": 2.0,
+        "turn2:candidate_first": 2.0,
+    }  # orders disagree: tie
     assert mt.combine(two, v)["per_turn"] == [2.0, 1.5]
     ae = PROTOCOLS["alpacaeval"]
     assert ae.calls(load_judge("alpacaeval2"), Pair("q", "same", "same")) == []
@@ -132,15 +159,20 @@ def test_official_alpaca_eval_judge_loads_from_the_installed_package(reference_p
     protocol facts (DESIGN.md §1), and its parser reproduces stored preferences like ours."""
     import glob
 
-    found = glob.glob(str(reference_python.parent.parent / "lib" / "python*" / "site-packages" / "alpaca_eval"))
+    found = glob.glob(
+        str(reference_python.parent.parent / "lib" / "python*" / "site-packages" / "alpaca_eval")
+    )
     if not found:
         pytest.skip("alpaca-eval not found in the reference environment")
     monkeypatch.setenv("JUDGEBENCH_ALPACA_EVAL_DIR", found[0])
     spec = load_judge("alpaca_eval:weighted_alpaca_eval_gpt4_turbo")
-    assert spec.model == "gpt-4-1106-preview" and spec.labels == ("m", "M") and spec.parser == "logprob_labels"
+    assert (
+        spec.model == "gpt-4-1106-preview" and spec.labels == ("m", "M") and spec.parser == "logprob_labels"
+    )
     assert spec.decoding == {"max_tokens": 1, "temperature": 1, "logprobs": True, "top_logprobs": 5}
-    messages = spec.render(instruction="What is 2+2? {output_2}", output_first="FIRST <|im_start|>user",
-                           output_second="SECOND")
+    messages = spec.render(
+        instruction="What is 2+2? {output_2}", output_first="FIRST <|im_start|>user", output_second="SECOND"
+    )
     assert [m["role"] for m in messages] == ["system", "user"]
     user = messages[1]["content"]
     assert "What is 2+2? {output_2}" in user and user.index("FIRST") < user.index("SECOND")

@@ -44,7 +44,9 @@ def test_lower_layers_never_import_upper_ones():
 def test_the_walk_sees_imports_inside_functions(tmp_path):
     """The checker itself: a relative import inside a function body is found and resolved."""
     probe = PACKAGE / "stats" / "_layer_probe.py"
-    probe.write_text("def f():\n    from ..leaderboard import make_leaderboard\n    return make_leaderboard\n")
+    probe.write_text(
+        "def f():\n    from ..leaderboard import make_leaderboard\n    return make_leaderboard\n"
+    )
     try:
         assert "judgebench.leaderboard.make_leaderboard" in imported_modules(probe)
     finally:

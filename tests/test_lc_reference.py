@@ -27,8 +27,19 @@ pytestmark = pytest.mark.reference
 def _run_reference(py, files, df_gamed, tmp_path, tag) -> pd.DataFrame:
     gamed_csv, out = tmp_path / f"df_gamed_{tag}.csv", tmp_path / f"ref_{tag}.csv"
     df_gamed.to_csv(gamed_csv, index=False)
-    subprocess.run([str(py), str(REPO / "bench" / "alpaca_eval_reference.py"), "--gamed", str(gamed_csv),
-                    "--out", str(out), *map(str, files)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(py),
+            str(REPO / "bench" / "alpaca_eval_reference.py"),
+            "--gamed",
+            str(gamed_csv),
+            "--out",
+            str(out),
+            *map(str, files),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return pd.read_csv(out, index_col=0)
 
 
@@ -53,21 +64,30 @@ def side_by_side(reference_python, all_annotations, alpaca_dir, tmp_path_factory
         model = f.name.removesuffix(".json.gz")
         part = all_annotations[all_annotations["generator_2"] == model].reset_index(drop=True)
         gamed_rows = ours_gamed.drop(columns="rank")
-        result[model] = (ref.loc[model, "length_controlled_winrate"],
-                         fit_lc(part, lc.difficulty, gamed_rows).length_controlled_winrate,
-                         fit_lc(part, lc.difficulty, gamed_rows, solver="liblinear").length_controlled_winrate)
+        result[model] = (
+            ref.loc[model, "length_controlled_winrate"],
+            fit_lc(part, lc.difficulty, gamed_rows).length_controlled_winrate,
+            fit_lc(part, lc.difficulty, gamed_rows, solver="liblinear").length_controlled_winrate,
+        )
     for f in short:
         model = f.name.removesuffix(".json.gz")
         part = all_annotations[all_annotations["generator_2"] == model].reset_index(drop=True)
         order = part["instruction"].tolist() + [t for t in canonical if t not in set(part["instruction"])]
         df_gamed = to_hub_layout(order, lc.difficulty, lc.gamed)
         ref = _run_reference(reference_python, [f], df_gamed, tmp_path, model)
-        gamed_rows = pd.DataFrame({"generator": df_gamed["model"], "instruction": [order[i] for i in df_gamed["index"]],
-                                   "std_delta_len": df_gamed["std_delta_len"],
-                                   "preference": df_gamed["preference"] + 1})
-        result[model] = (ref.loc[model, "length_controlled_winrate"],
-                         fit_lc(part, lc.difficulty, gamed_rows).length_controlled_winrate,
-                         fit_lc(part, lc.difficulty, gamed_rows, solver="liblinear").length_controlled_winrate)
+        gamed_rows = pd.DataFrame(
+            {
+                "generator": df_gamed["model"],
+                "instruction": [order[i] for i in df_gamed["index"]],
+                "std_delta_len": df_gamed["std_delta_len"],
+                "preference": df_gamed["preference"] + 1,
+            }
+        )
+        result[model] = (
+            ref.loc[model, "length_controlled_winrate"],
+            fit_lc(part, lc.difficulty, gamed_rows).length_controlled_winrate,
+            fit_lc(part, lc.difficulty, gamed_rows, solver="liblinear").length_controlled_winrate,
+        )
     return pd.DataFrame(result, index=["reference", "fast", "liblinear"]).T
 
 

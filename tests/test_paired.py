@@ -36,8 +36,13 @@ def test_a_clear_improvement_is_detected_and_its_sign_is_right():
         assert r[metric]["ci_low"] > 0 and r[metric]["p_value"] < 0.01
     # pairing removes the instruction-difficulty variance: far narrower than the unpaired interval
     wr = r["win_rate"]
-    unpaired_half = 1.96 * np.sqrt(sum((ann[ann.generator_2 == m].preference - 1).var(ddof=1) / 400
-                                       for m in ("cand", "cand_b"))) * 100
+    unpaired_half = (
+        1.96
+        * np.sqrt(
+            sum((ann[ann.generator_2 == m].preference - 1).var(ddof=1) / 400 for m in ("cand", "cand_b"))
+        )
+        * 100
+    )
     assert (wr["ci_high"] - wr["ci_low"]) / 2 < 0.6 * unpaired_half
 
 
@@ -45,7 +50,9 @@ def test_paired_interval_coverage_for_the_win_rate_difference():
     # Truth: the difference of the two population win rates, computed on a very large sample.
     rng = np.random.default_rng(3)
     big, _, _ = _two_models(rng, n=200_000, shift=0.3)
-    truth = 100 * (big[big.generator_2 == "cand_b"].preference.mean() - big[big.generator_2 == "cand"].preference.mean())
+    truth = 100 * (
+        big[big.generator_2 == "cand_b"].preference.mean() - big[big.generator_2 == "cand"].preference.mean()
+    )
     hits, reps = 0, 1000
     for _ in range(reps):
         ann, _, _ = _two_models(rng, n=200, shift=0.3)

@@ -44,12 +44,25 @@ def _empty_candidate_outputs(path: Path) -> int:
     return sum(1 for r in rows if not (r.get("output_2") or "").strip())
 
 
-def test_every_official_file_loads_with_judged_empty_outputs_counted(alpaca_dir, official_board, tmp_path,
-                                                                     capsys):
+def test_every_official_file_loads_with_judged_empty_outputs_counted(
+    alpaca_dir, official_board, tmp_path, capsys
+):
     files = sorted((alpaca_dir / "annotations").glob("*.json.gz"))
     out = tmp_path / "board.csv"
-    code, stdout, err = run_cli(["leaderboard", "--annotations", str(alpaca_dir / "annotations"), "--out", str(out),
-                                 "--n-boot", "0", "--workers", "2"], capsys)
+    code, stdout, err = run_cli(
+        [
+            "leaderboard",
+            "--annotations",
+            str(alpaca_dir / "annotations"),
+            "--out",
+            str(out),
+            "--n-boot",
+            "0",
+            "--workers",
+            "2",
+        ],
+        capsys,
+    )
     assert code == 0, err
     import pandas as pd
 
@@ -88,8 +101,9 @@ def test_judged_empty_outputs_are_data_in_every_command(judged_empty_file, alpac
     prefs = [r["preference"] for r in rows if r["preference"] is not None]
     by_hand = 100 * sum(p - 1 for p in prefs) / len(prefs)  # AlpacaEval's win rate, by its definition
     out = tmp_path / "b.csv"
-    code, stdout, err = run_cli(["leaderboard", "--annotations", str(judged_empty_file), "--out", str(out),
-                                 "--n-boot", "0"], capsys)
+    code, stdout, err = run_cli(
+        ["leaderboard", "--annotations", str(judged_empty_file), "--out", str(out), "--n-boot", "0"], capsys
+    )
     assert code == 0, err
     import pandas as pd
 
@@ -100,14 +114,40 @@ def test_judged_empty_outputs_are_data_in_every_command(judged_empty_file, alpac
     assert "empty-answers 22" in stdout
     other = sorted((alpaca_dir / "annotations").glob("*.json.gz"))[1]
     other_model = json.loads(gzip.decompress(other.read_bytes()))[0]["generator_2"]
-    code, stdout, err = run_cli(["compare", "--annotations", str(judged_empty_file), str(other), "--a",
-                                 "empty-answers", "--b", other_model, "--n-boot", "50", "--json"], capsys)
+    code, stdout, err = run_cli(
+        [
+            "compare",
+            "--annotations",
+            str(judged_empty_file),
+            str(other),
+            "--a",
+            "empty-answers",
+            "--b",
+            other_model,
+            "--n-boot",
+            "50",
+            "--json",
+        ],
+        capsys,
+    )
     assert code == 0, err and json.loads(stdout)["n_common"] > 700
-    code, stdout, err = run_cli(["audit", "--annotations", str(judged_empty_file), str(other), "--json"], capsys)
+    code, stdout, err = run_cli(
+        ["audit", "--annotations", str(judged_empty_file), str(other), "--json"], capsys
+    )
     assert code == 0, err
     store = tmp_path / "s.sqlite"
-    code, stdout, err = run_cli(["import-annotations", "--annotations", str(judged_empty_file), "--judge",
-                                 "alpacaeval2", "--store", str(store)], capsys)
+    code, stdout, err = run_cli(
+        [
+            "import-annotations",
+            "--annotations",
+            str(judged_empty_file),
+            "--judge",
+            "alpacaeval2",
+            "--store",
+            str(store),
+        ],
+        capsys,
+    )
     assert code == 0, err
 
 
@@ -115,9 +155,14 @@ def test_judged_empty_outputs_are_data_in_every_command(judged_empty_file, alpac
 
 
 def _annotation(i: int, model: str = "m", **over) -> dict:
-    row = {"instruction": f"Question {i}?", "output_1": f"baseline answer {i}", "generator_1": "base",
-           "output_2": f"candidate answer {i} " * (i % 4 + 1), "generator_2": model,
-           "preference": [1.0, 2.0, 1.5, 2.0][i % 4]}
+    row = {
+        "instruction": f"Question {i}?",
+        "output_1": f"baseline answer {i}",
+        "generator_1": "base",
+        "output_2": f"candidate answer {i} " * (i % 4 + 1),
+        "generator_2": model,
+        "preference": [1.0, 2.0, 1.5, 2.0][i % 4],
+    }
     row.update(over)
     return row
 
@@ -156,8 +201,21 @@ def test_bad_annotation_files_are_one_line_naming_the_file(name, workers, tmp_pa
     out = tmp_path / "board.csv"
     out.write_text("previous board\n")
     # with a good file beside it, so the multi-file (worker process) path is taken too
-    code, _, err = run_cli(["leaderboard", "--annotations", str(good_file), str(bad), "--out", str(out),
-                            "--n-boot", "0", "--workers", workers], capsys)
+    code, _, err = run_cli(
+        [
+            "leaderboard",
+            "--annotations",
+            str(good_file),
+            str(bad),
+            "--out",
+            str(out),
+            "--n-boot",
+            "0",
+            "--workers",
+            workers,
+        ],
+        capsys,
+    )
     assert_one_line_error(code, err, names=name)
     assert out.read_text() == "previous board\n"  # the existing --out is untouched
 
@@ -168,7 +226,9 @@ def test_a_folder_with_one_bad_file_among_good_ones(tmp_path, capsys):
     for m in ("a", "b", "c"):
         (folder / f"{m}.json").write_text(json.dumps([_annotation(i, m) for i in range(8)]))
     (folder / "d.json").write_text(json.dumps([_annotation(i, "d") for i in range(8)])[:-30])
-    code, _, err = run_cli(["leaderboard", "--annotations", str(folder), "--n-boot", "0", "--workers", "2"], capsys)
+    code, _, err = run_cli(
+        ["leaderboard", "--annotations", str(folder), "--n-boot", "0", "--workers", "2"], capsys
+    )
     assert_one_line_error(code, err, names="d.json")
 
 
@@ -182,8 +242,9 @@ def test_gzip_bomb_stops_at_the_cap_with_the_file_and_size(tmp_path, capsys, mon
     assert_one_line_error(code, err, names="bomb.json.gz")
     assert "16 MiB" in err and "--max-input-size" in err
     # the flag raises the cap: the same file then reads through, and is refused for what it is (no rows)
-    code, _, err = run_cli(["--max-input-size", "128M", "leaderboard", "--annotations", str(bomb), "--n-boot", "0"],
-                           capsys)
+    code, _, err = run_cli(
+        ["--max-input-size", "128M", "leaderboard", "--annotations", str(bomb), "--n-boot", "0"], capsys
+    )
     assert_one_line_error(code, err, names="bomb.json.gz")
     assert "MiB" not in err
 
@@ -201,38 +262,108 @@ def test_a_csv_field_longer_than_the_csv_module_default(tmp_path, capsys):
     assert code == 0, err
 
 
-@pytest.mark.parametrize("argv, names, codes", [
-    (["leaderboard", "--n-boot", "many"], "--n-boot", (2,)),
-    (["leaderboard", "--annotations", "/nonexistent/x.json"], "/nonexistent/x.json", (2,)),
-    (["nonsense-command"], "nonsense-command", (2,)),
-    (["annotate", "--outputs", "{good}", "--baseline", "{good_out}", "--judge", "no-such-judge", "--store",
-      "{tmp}/s.sqlite", "--out", "{tmp}/a.json"], "no-such-judge", (2,)),
-    (["evaluate", "--outputs", "{good_out}", "--eval-set", "no-such-set", "--out", "{tmp}/run"], "no-such-set", (2,)),
-    (["evaluate", "--model", "{tmp}/not-a-model.gguf", "--max-instances", "2", "--out", "{tmp}/run"],
-     "not-a-model.gguf", (2, 3)),
-    (["report", "--format", "markdown"], "--leaderboard", (2,)),
-    (["audit"], "--judge", (2,)),
-    (["tiny", "estimate", "--tiny", "{tmp}/missing-tiny.json", "--annotations", "{good}"], "missing-tiny.json",
-     (2, 4)),
-    (["--max-input-size", "lots", "leaderboard"], "lots", (2,)),
-    (["difficulty", "--annotations", "{good}", "--official-weights", "{good}", "--out", "{tmp}/d.csv"], "good.json",
-     (2,)),
-    (["report", "--leaderboard", "{good}", "--out", "{tmp}/r.html"], "good.json", (2,)),
-    (["tiny", "estimate", "--tiny", "{good}", "--annotations", "{good}"], "good.json", (2,)),
-    (["leaderboard", "--annotations", "{good}", "--n-boot", "0", "--out", "/proc/no/such/board.csv"],
-     "/proc/no/such/board.csv", (4,)),
-    (["leaderboard", "--annotations", "{good}", "--n-boot", "-1"], "--n-boot", (2,)),
-    (["annotate", "--outputs", "{good_out}", "--baseline", "{good_out}", "--judge", "local", "--store",
-      "{tmp}/s.sqlite", "--out", "{tmp}/a.json", "--concurrency", "0"], "--concurrency", (2,)),
-    (["annotate", "--outputs", "{good_out}", "--baseline", "{good_out}", "--judge", "local", "--store",
-      "{good}", "--out", "{tmp}/a.json", "--offline"], "good.json", (4,)),
-])
+@pytest.mark.parametrize(
+    "argv, names, codes",
+    [
+        (["leaderboard", "--n-boot", "many"], "--n-boot", (2,)),
+        (["leaderboard", "--annotations", "/nonexistent/x.json"], "/nonexistent/x.json", (2,)),
+        (["nonsense-command"], "nonsense-command", (2,)),
+        (
+            [
+                "annotate",
+                "--outputs",
+                "{good}",
+                "--baseline",
+                "{good_out}",
+                "--judge",
+                "no-such-judge",
+                "--store",
+                "{tmp}/s.sqlite",
+                "--out",
+                "{tmp}/a.json",
+            ],
+            "no-such-judge",
+            (2,),
+        ),
+        (
+            ["evaluate", "--outputs", "{good_out}", "--eval-set", "no-such-set", "--out", "{tmp}/run"],
+            "no-such-set",
+            (2,),
+        ),
+        (
+            ["evaluate", "--model", "{tmp}/not-a-model.gguf", "--max-instances", "2", "--out", "{tmp}/run"],
+            "not-a-model.gguf",
+            (2, 3),
+        ),
+        (["report", "--format", "markdown"], "--leaderboard", (2,)),
+        (["audit"], "--judge", (2,)),
+        (
+            ["tiny", "estimate", "--tiny", "{tmp}/missing-tiny.json", "--annotations", "{good}"],
+            "missing-tiny.json",
+            (2, 4),
+        ),
+        (["--max-input-size", "lots", "leaderboard"], "lots", (2,)),
+        (
+            ["difficulty", "--annotations", "{good}", "--official-weights", "{good}", "--out", "{tmp}/d.csv"],
+            "good.json",
+            (2,),
+        ),
+        (["report", "--leaderboard", "{good}", "--out", "{tmp}/r.html"], "good.json", (2,)),
+        (["tiny", "estimate", "--tiny", "{good}", "--annotations", "{good}"], "good.json", (2,)),
+        (
+            ["leaderboard", "--annotations", "{good}", "--n-boot", "0", "--out", "/proc/no/such/board.csv"],
+            "/proc/no/such/board.csv",
+            (4,),
+        ),
+        (["leaderboard", "--annotations", "{good}", "--n-boot", "-1"], "--n-boot", (2,)),
+        (
+            [
+                "annotate",
+                "--outputs",
+                "{good_out}",
+                "--baseline",
+                "{good_out}",
+                "--judge",
+                "local",
+                "--store",
+                "{tmp}/s.sqlite",
+                "--out",
+                "{tmp}/a.json",
+                "--concurrency",
+                "0",
+            ],
+            "--concurrency",
+            (2,),
+        ),
+        (
+            [
+                "annotate",
+                "--outputs",
+                "{good_out}",
+                "--baseline",
+                "{good_out}",
+                "--judge",
+                "local",
+                "--store",
+                "{good}",
+                "--out",
+                "{tmp}/a.json",
+                "--offline",
+            ],
+            "good.json",
+            (4,),
+        ),
+    ],
+)
 def test_bad_invocations_are_one_line(argv, names, codes, tmp_path, good_file, capsys, monkeypatch, data_dir):
     monkeypatch.setenv("JUDGEBENCH_DATA", str(data_dir))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # an unknown eval set must not be looked for on the network here
+    monkeypatch.setenv(
+        "HF_HUB_OFFLINE", "1"
+    )  # an unknown eval set must not be looked for on the network here
     good_out = tmp_path / "outputs.json"
-    good_out.write_text(json.dumps([{"instruction": f"Question {i}?", "output": "x", "generator": "m"}
-                                    for i in range(3)]))
+    good_out.write_text(
+        json.dumps([{"instruction": f"Question {i}?", "output": "x", "generator": "m"} for i in range(3)])
+    )
     (tmp_path / "not-a-model.gguf").write_bytes(b"GGUF" + b"\x00" * 64)
     argv = [a.format(good=good_file, good_out=good_out, tmp=tmp_path) for a in argv]
     code, _, err = run_cli(argv, capsys)
@@ -241,7 +372,9 @@ def test_bad_invocations_are_one_line(argv, names, codes, tmp_path, good_file, c
 
 def test_audit_without_an_api_key_is_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    code, _, err = run_cli(["audit", "--judge", "alpacaeval2", "--n", "2", "--out", str(tmp_path / "a")], capsys)
+    code, _, err = run_cli(
+        ["audit", "--judge", "alpacaeval2", "--n", "2", "--out", str(tmp_path / "a")], capsys
+    )
     assert_one_line_error(code, err, codes=(2, 3), names="OPENAI_API_KEY")
 
 
@@ -250,10 +383,29 @@ def test_unreachable_judge_server_is_one_line(tmp_path, capsys):
     outputs.write_text(json.dumps([{"instruction": "q?", "output": "a", "generator": "m"}]))
     base = tmp_path / "b.json"
     base.write_text(json.dumps([{"instruction": "q?", "output": "b", "generator": "base"}]))
-    code, _, err = run_cli(["annotate", "--outputs", str(outputs), "--baseline", str(base), "--judge", "local",
-                            "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--store",
-                            str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "a.json"), "--max-retries", "0",
-                            "--no-progress"], capsys)
+    code, _, err = run_cli(
+        [
+            "annotate",
+            "--outputs",
+            str(outputs),
+            "--baseline",
+            str(base),
+            "--judge",
+            "local",
+            "--backend",
+            "openai",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--store",
+            str(tmp_path / "s.sqlite"),
+            "--out",
+            str(tmp_path / "a.json"),
+            "--max-retries",
+            "0",
+            "--no-progress",
+        ],
+        capsys,
+    )
     # a judge that cannot be reached is a failed judgment, recorded as such (never a tie), or a stop: never a crash
     assert "Traceback" not in err
     if code == 0:
@@ -265,14 +417,31 @@ def test_unreachable_judge_server_is_one_line(tmp_path, capsys):
 
 def test_debug_shows_the_traceback(tmp_path, capsys):
     code, _, err = run_cli(["--debug", "leaderboard", "--annotations", str(tmp_path / "nope.json")], capsys)
-    assert code == 2 and "Traceback" in err and err.rstrip().splitlines()[-1].startswith("judgebench: error: ")
+    assert (
+        code == 2 and "Traceback" in err and err.rstrip().splitlines()[-1].startswith("judgebench: error: ")
+    )
 
 
 def test_worker_processes_print_nothing_of_their_own(tmp_path, good_file, cli_env):
     """Through the installed command, as a user runs it: the pool's workers add no traceback of theirs."""
     bad = tmp_path / "bad.json"
     bad.write_bytes(BAD_FILES["invalid_utf8.json"])
-    res = subprocess.run([judgebench_exe(), "leaderboard", "--annotations", str(good_file), str(bad), "--n-boot",
-                          "0", "--workers", "2"], capture_output=True, text=True, env=cli_env, timeout=120)
+    res = subprocess.run(
+        [
+            judgebench_exe(),
+            "leaderboard",
+            "--annotations",
+            str(good_file),
+            str(bad),
+            "--n-boot",
+            "0",
+            "--workers",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        env=cli_env,
+        timeout=120,
+    )
     assert res.returncode == 2
     assert res.stderr.strip().splitlines() == [res.stderr.strip()] and "bad.json" in res.stderr

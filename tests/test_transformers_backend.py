@@ -25,21 +25,32 @@ def tiny(alpaca_dir):
 
 def test_batched_generation_equals_plain_generate(tiny):
     tok, model, instructions = tiny
-    backend = make_backend("transformers", model="tiny", model_object=model, tokenizer_object=tok, device="cpu",
-                           batch_window=0.05)
-    reqs = [CompletionRequest(({"role": "user", "content": i},), max_tokens=12, temperature=0.0) for i in instructions]
+    backend = make_backend(
+        "transformers",
+        model="tiny",
+        model_object=model,
+        tokenizer_object=tok,
+        device="cpu",
+        batch_window=0.05,
+    )
+    reqs = [
+        CompletionRequest(({"role": "user", "content": i},), max_tokens=12, temperature=0.0)
+        for i in instructions
+    ]
 
     async def go():
         return await asyncio.gather(*(backend.complete(r) for r in reqs))
 
     ours = asyncio.run(go())
-    texts = [tok.apply_chat_template([{"role": "user", "content": i}], tokenize=False, add_generation_prompt=True)
-             for i in instructions]
+    texts = [
+        tok.apply_chat_template([{"role": "user", "content": i}], tokenize=False, add_generation_prompt=True)
+        for i in instructions
+    ]
     tok.padding_side = "left"
     enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
     with torch.inference_mode():
         plain = model.generate(**enc, max_new_tokens=12, do_sample=False, pad_token_id=tok.pad_token_id)
-    for o, row in zip(ours, plain[:, enc["input_ids"].shape[1]:], strict=True):
+    for o, row in zip(ours, plain[:, enc["input_ids"].shape[1] :], strict=True):
         ids = row.tolist()
         if tok.eos_token_id in ids:
             ids = ids[: ids.index(tok.eos_token_id)]
@@ -49,9 +60,12 @@ def test_batched_generation_equals_plain_generate(tiny):
 
 def test_top_logprobs_and_a_prompt_too_long(tiny):
     tok, model, instructions = tiny
-    backend = make_backend("transformers", model="tiny", model_object=model, tokenizer_object=tok, device="cpu")
-    short = CompletionRequest(({"role": "user", "content": instructions[0]},), max_tokens=1, logprobs=True,
-                              top_logprobs=5)
+    backend = make_backend(
+        "transformers", model="tiny", model_object=model, tokenizer_object=tok, device="cpu"
+    )
+    short = CompletionRequest(
+        ({"role": "user", "content": instructions[0]},), max_tokens=1, logprobs=True, top_logprobs=5
+    )
     long = CompletionRequest(({"role": "user", "content": "word " * 400},), max_tokens=4)
 
     async def go():
@@ -74,8 +88,9 @@ def test_no_chat_template_is_refused(tiny):
 
 def _first_step_logprobs(model, tok, instruction):
     """Raw next-token log-probs after the chat prompt, from a plain forward pass (no generate, no padding)."""
-    text = tok.apply_chat_template([{"role": "user", "content": instruction}], tokenize=False,
-                                   add_generation_prompt=True)
+    text = tok.apply_chat_template(
+        [{"role": "user", "content": instruction}], tokenize=False, add_generation_prompt=True
+    )
     ids = tok(text, return_tensors="pt", add_special_tokens=False)["input_ids"]
     with torch.inference_mode():
         return torch.log_softmax(model(ids).logits[0, -1].float(), dim=-1)
@@ -83,16 +98,31 @@ def _first_step_logprobs(model, tok, instruction):
 
 def test_logprobs_are_raw_not_after_temperature_or_top_k(tiny):
     tok, model, instructions = tiny
-    backend = make_backend("transformers", model="tiny", model_object=model, tokenizer_object=tok, device="cpu")
-    r = asyncio.run(backend.complete(CompletionRequest(({"role": "user", "content": instructions[1]},),
-                                                          max_tokens=1, temperature=0.3, logprobs=True,
-                                                          top_logprobs=5, seed=1)))
+    backend = make_backend(
+        "transformers", model="tiny", model_object=model, tokenizer_object=tok, device="cpu"
+    )
+    r = asyncio.run(
+        backend.complete(
+            CompletionRequest(
+                ({"role": "user", "content": instructions[1]},),
+                max_tokens=1,
+                temperature=0.3,
+                logprobs=True,
+                top_logprobs=5,
+                seed=1,
+            )
+        )
+    )
     raw = _first_step_logprobs(model, tok, instructions[1])
     values, ids = raw.topk(5)
     expected = {}
-    for v, t in zip(values.tolist(), ids.tolist(), strict=True):  # tokens that decode alike: probabilities add
+    for v, t in zip(
+        values.tolist(), ids.tolist(), strict=True
+    ):  # tokens that decode alike: probabilities add
         text = tok.decode([t])
-        expected[text] = float(torch.logaddexp(torch.tensor(expected.get(text, -float("inf"))), torch.tensor(v)))
+        expected[text] = float(
+            torch.logaddexp(torch.tensor(expected.get(text, -float("inf"))), torch.tensor(v))
+        )
     assert r.top_logprobs[0] == pytest.approx(expected, abs=1e-4)
 
 
@@ -100,9 +130,13 @@ def test_sampling_has_no_hidden_top_k(tiny):
     """transformers fills an unset top_k with 50; vLLM applies none. A random model's next-token distribution
     is nearly flat over 1500 tokens, so sampling without top-k picks tokens ranked past 50 almost always."""
     tok, model, instructions = tiny
-    backend = make_backend("transformers", model="tiny", model_object=model, tokenizer_object=tok, device="cpu")
-    reqs = [CompletionRequest(({"role": "user", "content": i},), max_tokens=1, temperature=1.0, seed=3)
-            for i in instructions]
+    backend = make_backend(
+        "transformers", model="tiny", model_object=model, tokenizer_object=tok, device="cpu"
+    )
+    reqs = [
+        CompletionRequest(({"role": "user", "content": i},), max_tokens=1, temperature=1.0, seed=3)
+        for i in instructions
+    ]
 
     async def go():
         return await asyncio.gather(*(backend.complete(r) for r in reqs))
@@ -124,7 +158,9 @@ def test_a_reply_ends_at_any_end_id_and_padding_is_not_counted(tiny):
 
     tok, model, instructions = tiny
     model = copy.deepcopy(model)
-    backend0 = make_backend("transformers", model="tiny", model_object=model, tokenizer_object=tok, device="cpu")
+    backend0 = make_backend(
+        "transformers", model="tiny", model_object=model, tokenizer_object=tok, device="cpu"
+    )
     reqs = [CompletionRequest(({"role": "user", "content": i},), max_tokens=8) for i in instructions[:4]]
 
     async def go(backend):
@@ -135,7 +171,9 @@ def test_a_reply_ends_at_any_end_id_and_padding_is_not_counted(tiny):
     first_ids = tok(before[0].text, add_special_tokens=False)["input_ids"]
     end_of_turn = first_ids[2]
     model.generation_config.eos_token_id = [tok.eos_token_id, end_of_turn]
-    backend = make_backend("transformers", model="tiny", model_object=model, tokenizer_object=tok, device="cpu")
+    backend = make_backend(
+        "transformers", model="tiny", model_object=model, tokenizer_object=tok, device="cpu"
+    )
     after = asyncio.run(go(backend))
     assert after[0].finish_reason == "stop" and after[0].completion_tokens == 2
     assert after[0].text == tok.decode(first_ids[:2], skip_special_tokens=True)
@@ -145,12 +183,24 @@ def test_a_reply_ends_at_any_end_id_and_padding_is_not_counted(tiny):
 
 def test_exact_label_logprobs(tiny):
     tok, model, instructions = tiny
-    backend = make_backend("transformers", model="tiny", model_object=model, tokenizer_object=tok, device="cpu")
+    backend = make_backend(
+        "transformers", model="tiny", model_object=model, tokenizer_object=tok, device="cpu"
+    )
     labels = ("m", "M")
-    r = asyncio.run(backend.complete(CompletionRequest(({"role": "user", "content": instructions[2]},),
-                                                          max_tokens=1, logprobs=True, top_logprobs=2,
-                                                          labels=labels)))
+    r = asyncio.run(
+        backend.complete(
+            CompletionRequest(
+                ({"role": "user", "content": instructions[2]},),
+                max_tokens=1,
+                logprobs=True,
+                top_logprobs=2,
+                labels=labels,
+            )
+        )
+    )
     raw = _first_step_logprobs(model, tok, instructions[2])
     for label in labels:  # every vocabulary id whose decoding is exactly the label
         ids = [i for i in range(len(tok)) if tok.decode([i]) == label]
-        assert ids and r.top_logprobs[0][label] == pytest.approx(float(torch.logsumexp(raw[ids], 0)), abs=1e-4)
+        assert ids and r.top_logprobs[0][label] == pytest.approx(
+            float(torch.logsumexp(raw[ids], 0)), abs=1e-4
+        )

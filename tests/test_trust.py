@@ -652,8 +652,15 @@ def test_a_key_echoed_in_a_reply_never_reaches_a_file(tmp_path, monkeypatch):
     monkeypatch.setenv("JB_KEY", SECRET)
     cand, base = _files(tmp_path)
     with RecordingServer(mode="echo200") as server:
-        run = annotate_files(cand, base, "alpacaeval2-labels", tmp_path / "s.sqlite", base_url=server.base_url,
-                             api_key_env="JB_KEY", progress=False)
+        run = annotate_files(
+            cand,
+            base,
+            "alpacaeval2-labels",
+            tmp_path / "s.sqlite",
+            base_url=server.base_url,
+            api_key_env="JB_KEY",
+            progress=False,
+        )
         assert server.seen[0][1] == f"Bearer {SECRET}"
     blob = json.dumps(run.records) + json.dumps(run.manifest)
     assert "you sent Bearer [REDACTED]" in blob and SECRET not in blob

@@ -33,7 +33,10 @@ def test_every_shared_model_matches_the_official_row(all_annotations, official_b
     assert checked == 45
     # and the same rule on a raw model_outputs file that has no annotations here
     outs = load_outputs(alpaca_dir / "model_outputs" / "gpt-4o-2024-05-13.json.gz")
-    assert int(pd.Series(outs["output"]).str.len().mean()) == official_board.loc["gpt-4o-2024-05-13", "avg_length"]
+    assert (
+        int(pd.Series(outs["output"]).str.len().mean())
+        == official_board.loc["gpt-4o-2024-05-13", "avg_length"]
+    )
 
 
 def test_hand_calculation_with_missing_and_ties():

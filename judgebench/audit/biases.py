@@ -18,7 +18,9 @@ def annotation_biases(annotations: pd.DataFrame) -> dict:
     the baseline wins most pairs)."""
     from ..judges.protocols import is_swapped
 
-    df = annotations[(annotations["generator_1"] != annotations["generator_2"]) & annotations["preference"].notna()]
+    df = annotations[
+        (annotations["generator_1"] != annotations["generator_2"]) & annotations["preference"].notna()
+    ]
     p_cand = df["preference"].to_numpy(float) - 1
     longer = df["len_2"].to_numpy() > df["len_1"].to_numpy()
     differ = df["len_2"].to_numpy() != df["len_1"].to_numpy()
@@ -35,14 +37,20 @@ def annotation_biases(annotations: pd.DataFrame) -> dict:
     codes, uniques = pd.factorize(df["instruction"])
     rows_of = [np.flatnonzero(codes == k) for k in range(len(uniques))]
     rng = np.random.default_rng(0)
-    boot = [first_slot(np.concatenate([rows_of[k] for k in rng.integers(0, len(uniques), len(uniques))]))
-            for _ in range(200)]
-    return {"n_rows": int(len(df)), "n_models": int(df["generator_2"].nunique()),
-            "p_prefer_longer": float(p_longer.mean()), "p_prefer_longer_ci": mean_ci(p_longer),
-            "first_slot_rate": float(first_slot(np.arange(len(df)))),
-            "first_slot_rate_ci": (float(np.nanquantile(boot, 0.025)), float(np.nanquantile(boot, 0.975))),
-            "win_rate_shown_first": float(p_cand[swapped].mean()),
-            "win_rate_shown_second": float(p_cand[~swapped].mean())}
+    boot = [
+        first_slot(np.concatenate([rows_of[k] for k in rng.integers(0, len(uniques), len(uniques))]))
+        for _ in range(200)
+    ]
+    return {
+        "n_rows": int(len(df)),
+        "n_models": int(df["generator_2"].nunique()),
+        "p_prefer_longer": float(p_longer.mean()),
+        "p_prefer_longer_ci": mean_ci(p_longer),
+        "first_slot_rate": float(first_slot(np.arange(len(df)))),
+        "first_slot_rate_ci": (float(np.nanquantile(boot, 0.025)), float(np.nanquantile(boot, 0.975))),
+        "win_rate_shown_first": float(p_cand[swapped].mean()),
+        "win_rate_shown_second": float(p_cand[~swapped].mean()),
+    }
 
 
 def variant_shifts(board: pd.DataFrame) -> list[dict]:
@@ -52,8 +60,13 @@ def variant_shifts(board: pd.DataFrame) -> list[dict]:
         for suffix in ("_concise", "_verbose"):
             if name.endswith(suffix) and name[: -len(suffix)] in board.index:
                 b, v = board.loc[name[: -len(suffix)]], board.loc[name]
-                rows.append({"model": name[: -len(suffix)], "variant": suffix[1:],
-                             "raw_shift": float(v["win_rate"] - b["win_rate"]),
-                             "lc_shift": float(v["length_controlled_winrate"] - b["length_controlled_winrate"]),
-                             "length_ratio": float(v["avg_length"] / b["avg_length"])})
+                rows.append(
+                    {
+                        "model": name[: -len(suffix)],
+                        "variant": suffix[1:],
+                        "raw_shift": float(v["win_rate"] - b["win_rate"]),
+                        "lc_shift": float(v["length_controlled_winrate"] - b["length_controlled_winrate"]),
+                        "length_ratio": float(v["avg_length"] / b["avg_length"]),
+                    }
+                )
     return rows

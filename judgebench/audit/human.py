@@ -29,8 +29,13 @@ def read_human_preferences(path) -> tuple[list[Pair], list[list[float]]]:
     prefs = parse_preference(pd.Series([r["preference"] for r in rows]), path)
     missing = np.flatnonzero(prefs.isna().to_numpy())
     if len(missing):
-        raise InputError(f"{len(missing)} rows have no preference", path=path, row=int(missing[0]),
-                         field="preference", hint="drop rows without a human judgment, or fill them in")
+        raise InputError(
+            f"{len(missing)} rows have no preference",
+            path=path,
+            row=int(missing[0]),
+            field="preference",
+            hint="drop rows without a human judgment, or fill them in",
+        )
     labels: dict[tuple, list[float]] = {}
     for r, pref in zip(rows, prefs, strict=True):
         labels.setdefault((r["instruction"], r["output_1"], r["output_2"]), []).append(float(pref))
@@ -72,14 +77,20 @@ def human_check(run, labels: list[list[float]], concurrency: int) -> Check:
             first.append(1 - p2 if shown == {"plain"} else p2)
     n_calls = max(run.summary["calls"] - run.summary["cached"], 1)
     details = {
-        "n_pairs": len(labels), "n_human_labels": int(sum(len(h) for h in labels)),
+        "n_pairs": len(labels),
+        "n_human_labels": int(sum(len(h) for h in labels)),
         "human_human_agreement": float(np.mean(ceiling)) if ceiling else None,
         "p_prefer_longer": float(np.mean(longer)) if longer else None,
         "p_prefer_lists": float(np.mean(lists)) if lists else None,
         "p_prefer_first": float(np.mean(first)) if first else None,
-        "price_per_1000": 1000 * float(np.nansum([r.get("price_per_example") or 0.0 for r in run.records]))
-                          / max(len(run.records), 1),
-        "seconds_per_1000": 1000 * run.summary["seconds"] / n_calls if run.summary["calls"] > run.summary["cached"]
-                            else None,
-        "concurrency": concurrency}
-    return make_check("human_agreement", per_pair, run.records, details, worst_key=lambda r: -r.get("agreement", 1.0))
+        "price_per_1000": 1000
+        * float(np.nansum([r.get("price_per_example") or 0.0 for r in run.records]))
+        / max(len(run.records), 1),
+        "seconds_per_1000": 1000 * run.summary["seconds"] / n_calls
+        if run.summary["calls"] > run.summary["cached"]
+        else None,
+        "concurrency": concurrency,
+    }
+    return make_check(
+        "human_agreement", per_pair, run.records, details, worst_key=lambda r: -r.get("agreement", 1.0)
+    )

@@ -48,13 +48,23 @@ class CompletionResponse:
     completion_tokens: int = 0
 
     def to_raw(self) -> dict:
-        return {"text": self.text, "top_logprobs": self.top_logprobs, "finish_reason": self.finish_reason,
-                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
+        return {
+            "text": self.text,
+            "top_logprobs": self.top_logprobs,
+            "finish_reason": self.finish_reason,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+        }
 
     @classmethod
     def from_raw(cls, raw: dict) -> CompletionResponse:
-        return cls(raw.get("text", ""), raw.get("top_logprobs") or [], raw.get("finish_reason"),
-                   raw.get("prompt_tokens", 0), raw.get("completion_tokens", 0))
+        return cls(
+            raw.get("text", ""),
+            raw.get("top_logprobs") or [],
+            raw.get("finish_reason"),
+            raw.get("prompt_tokens", 0),
+            raw.get("completion_tokens", 0),
+        )
 
 
 @dataclass
@@ -126,12 +136,14 @@ class Backend:
                     retryable = getattr(err, "retryable", True)
                     retry_after = getattr(err, "retry_after", None)
                     if not retryable or attempt >= self.limits.max_retries:
-                        raise BackendError(f"{type(err).__name__}: {err}" if str(err) else type(err).__name__,
-                                           retryable=False) from err
+                        raise BackendError(
+                            f"{type(err).__name__}: {err}" if str(err) else type(err).__name__,
+                            retryable=False,
+                        ) from err
             # Sleep outside the semaphore so a waiting retry does not block other requests.
             attempt += 1
             self.stats["retries"] += 1
-            backoff = random.uniform(0, min(self.limits.backoff_max, self.limits.backoff_base * 2 ** attempt))
+            backoff = random.uniform(0, min(self.limits.backoff_max, self.limits.backoff_base * 2**attempt))
             await asyncio.sleep(max(backoff, retry_after or 0.0))
 
     async def close(self) -> None:
@@ -154,7 +166,9 @@ class BatchingBackend(Backend):
     and the next batch is already waiting when the engine finishes one.
     """
 
-    def __init__(self, model: str, limits: Limits | None = None, batch_window: float = 0.01, max_batch: int = 64):
+    def __init__(
+        self, model: str, limits: Limits | None = None, batch_window: float = 0.01, max_batch: int = 64
+    ):
         limits = limits or Limits(concurrency=max_batch)
         # twice max_batch in flight: the next batch is gathered while the engine runs this one
         super().__init__(model, replace(limits, concurrency=max(limits.concurrency, 2 * max_batch)))
@@ -173,8 +187,12 @@ class BatchingBackend(Backend):
             return self.run_batch(requests)
         except Exception as err:
             if len(requests) == 1:
-                return [BackendError(f"{self.name} engine refused the request: {type(err).__name__}: {err}",
-                                     retryable=False)]
+                return [
+                    BackendError(
+                        f"{self.name} engine refused the request: {type(err).__name__}: {err}",
+                        retryable=False,
+                    )
+                ]
         return [self._run_each_alone([r])[0] for r in requests]
 
     async def _feed(self) -> None:
@@ -185,11 +203,13 @@ class BatchingBackend(Backend):
                 await asyncio.sleep(self.batch_window)
             # a caller whose timeout fired has a cancelled future: its request is not run
             self._pending = [(r, f) for r, f in self._pending if not f.done()]
-            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
+            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
             if not batch:
                 continue
             try:
-                responses = await loop.run_in_executor(self._engine, self._run_each_alone, [r for r, _ in batch])
+                responses = await loop.run_in_executor(
+                    self._engine, self._run_each_alone, [r for r, _ in batch]
+                )
             except RuntimeError as err:  # the engine thread is gone (closed): nobody is left waiting in vain
                 responses = [FatalBackendError(f"{self.name} engine is closed: {err}")] * len(batch)
             for (_, fut), resp in zip(batch, responses, strict=True):
@@ -202,7 +222,9 @@ class BatchingBackend(Backend):
 
     async def _complete(self, request: CompletionRequest) -> CompletionResponse:
         loop = asyncio.get_running_loop()
-        if self._loop is not loop:  # a new event loop (asyncio.run again): the old queue died with the old loop
+        if (
+            self._loop is not loop
+        ):  # a new event loop (asyncio.run again): the old queue died with the old loop
             self._loop, self._pending, self._feeder = loop, [], None
         fut = loop.create_future()
         self._pending.append((request, fut))

@@ -25,12 +25,18 @@ from ..redact import redact
 from . import register_backend
 from .base import Backend, BackendError, CompletionRequest, CompletionResponse, FatalBackendError, Limits
 
-FATAL_STATUS = {400: "bad request", 401: "unauthorised (check the API key)", 403: "forbidden",
-                404: "not found (check --base-url and --model)", 422: "unprocessable request"}
+FATAL_STATUS = {
+    400: "bad request",
+    401: "unauthorised (check the API key)",
+    403: "forbidden",
+    404: "not found (check --base-url and --model)",
+    422: "unprocessable request",
+}
 
 
-CONTEXT_TOO_LONG = re.compile(r"context length|context_length|maximum context|too long|exceeds the context",
-                              re.IGNORECASE)
+CONTEXT_TOO_LONG = re.compile(
+    r"context length|context_length|maximum context|too long|exceeds the context", re.IGNORECASE
+)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -56,8 +62,13 @@ def parse_chat_completion(body: dict) -> CompletionResponse:
         alts = tok.get("top_logprobs") or [{"token": tok.get("token"), "logprob": tok.get("logprob")}]
         tops.append({a["token"]: float(a["logprob"]) for a in alts if a.get("token") is not None})
     usage = body.get("usage") or {}
-    return CompletionResponse(text, tops, choice.get("finish_reason"), int(usage.get("prompt_tokens") or 0),
-                              int(usage.get("completion_tokens") or 0))
+    return CompletionResponse(
+        text,
+        tops,
+        choice.get("finish_reason"),
+        int(usage.get("prompt_tokens") or 0),
+        int(usage.get("completion_tokens") or 0),
+    )
 
 
 # Where each provider's key may go without asking: the hosts its documentation names. A key is sent
@@ -93,7 +104,9 @@ def _origin(url: URL) -> tuple:
     return (url.scheme, (url.host or "").lower(), url.port)
 
 
-def key_decision(base_url: str, api_key_env: str | None, allow_key_to: tuple[str, ...] = ()) -> tuple[bool, str | None]:
+def key_decision(
+    base_url: str, api_key_env: str | None, allow_key_to: tuple[str, ...] = ()
+) -> tuple[bool, str | None]:
     """(send the key?, a warning to show or None) for calls to `base_url`.
 
     The key goes, without asking, only over https to its provider's documented host. A server on this
@@ -110,9 +123,19 @@ def key_decision(base_url: str, api_key_env: str | None, allow_key_to: tuple[str
         return True, f"sending {env} to {host} (allowed by --allow-key-to){clear}"
     if url.scheme == "https" and host in DOCUMENTED_HOSTS.get(env, ()):
         return True, None
-    why = "plain http off this machine" if url.scheme != "https" else \
-        (f"not {' or '.join(DOCUMENTED_HOSTS[env])}" if env in DOCUMENTED_HOSTS else f"no documented host for {env}")
-    return False, f"not sending {env} to {host} ({why}); if that server needs it and you trust it, add --allow-key-to {host}"
+    why = (
+        "plain http off this machine"
+        if url.scheme != "https"
+        else (
+            f"not {' or '.join(DOCUMENTED_HOSTS[env])}"
+            if env in DOCUMENTED_HOSTS
+            else f"no documented host for {env}"
+        )
+    )
+    return (
+        False,
+        f"not sending {env} to {host} ({why}); if that server needs it and you trust it, add --allow-key-to {host}",
+    )
 
 
 def _warn(message: str) -> None:
@@ -123,19 +146,30 @@ def _warn(message: str) -> None:
 class OpenAICompatBackend(Backend):
     name = "openai"
 
-    def __init__(self, model: str, base_url: str = "https://api.openai.com/v1", api_key_env: str | None = None,
-                 limits: Limits | None = None, require_key: bool | None = None, allow_key_to: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        model: str,
+        base_url: str = "https://api.openai.com/v1",
+        api_key_env: str | None = None,
+        limits: Limits | None = None,
+        require_key: bool | None = None,
+        allow_key_to: tuple[str, ...] = (),
+    ):
         """`api_key_env` None: OPENAI_API_KEY, not sent to servers on this machine (a named one is).
         `allow_key_to`: hosts the user trusts with the key beyond its provider's documented ones."""
         super().__init__(model, limits)
         self.base_url = base_url.rstrip("/")
         url = URL(self.base_url)
         if url.scheme not in ("http", "https") or not url.host:
-            raise ConfigError(f"base URL {redact(base_url)!r} is not an http(s) URL -> e.g. https://api.openai.com/v1 "
-                              "or http://127.0.0.1:8080/v1")
+            raise ConfigError(
+                f"base URL {redact(base_url)!r} is not an http(s) URL -> e.g. https://api.openai.com/v1 "
+                "or http://127.0.0.1:8080/v1"
+            )
         if url.user or url.password:
-            raise ConfigError(f"base URL {redact(base_url)} carries credentials -> put the key in an environment "
-                              "variable (--api-key-env) instead")
+            raise ConfigError(
+                f"base URL {redact(base_url)} carries credentials -> put the key in an environment "
+                "variable (--api-key-env) instead"
+            )
         self.api_key_env = api_key_env or DEFAULT_KEY_ENV
         self.send_key, warning = key_decision(self.base_url, api_key_env, tuple(allow_key_to))
         has_key = bool(os.environ.get(self.api_key_env))
@@ -144,8 +178,10 @@ class OpenAICompatBackend(Backend):
         if require_key is None:  # a remote API needs a key; a server on this machine usually does not
             require_key = self.send_key and not is_loopback(url.host or "")
         if require_key and not has_key:
-            raise FatalBackendError(f"{self.api_key_env} is not set: {self.base_url} needs an API key. "
-                                    "For a judge that needs no key or network, use --judge local")
+            raise FatalBackendError(
+                f"{self.api_key_env} is not set: {self.base_url} needs an API key. "
+                "For a judge that needs no key or network, use --judge local"
+            )
         self.url_used = f"{self.base_url}/chat/completions"  # updated when a same-origin redirect moves it
         self._session: aiohttp.ClientSession | None = None
 
@@ -161,8 +197,13 @@ class OpenAICompatBackend(Backend):
         return redact(text, (key,) if key else ())
 
     def payload(self, request: CompletionRequest) -> dict:
-        body = {"model": self.model, "messages": list(request.messages), "max_tokens": request.max_tokens,
-                "temperature": request.temperature, "top_p": request.top_p}
+        body = {
+            "model": self.model,
+            "messages": list(request.messages),
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+        }
         if request.logprobs:
             body["logprobs"] = True
             body["top_logprobs"] = request.top_logprobs
@@ -177,7 +218,9 @@ class OpenAICompatBackend(Backend):
         elsewhere the prompts (and the key) would go where the user never said."""
         url = URL(self.url_used)
         for _ in range(MAX_REDIRECTS + 1):
-            async with self._session.post(url, data=body, headers=self._headers(), allow_redirects=False) as resp:
+            async with self._session.post(
+                url, data=body, headers=self._headers(), allow_redirects=False
+            ) as resp:
                 raw = await resp.read()
                 if resp.status not in (301, 302, 303, 307, 308):
                     self.url_used = str(url)
@@ -189,14 +232,17 @@ class OpenAICompatBackend(Backend):
             if _origin(target) != _origin(url):
                 raise FatalBackendError(
                     f"{url} redirected to another origin ({target.scheme}://{target.host}:{target.port}): refused, "
-                    "nothing was sent there -> if you trust it, use that address as --base-url")
+                    "nothing was sent there -> if you trust it, use that address as --base-url"
+                )
             url = target
         raise FatalBackendError(f"more than {MAX_REDIRECTS} redirects from {self.base_url}")
 
     async def _complete(self, request: CompletionRequest) -> CompletionResponse:
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self.limits.concurrency)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None))
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=aiohttp.ClientTimeout(total=None)
+            )
         try:
             status, raw, headers = await self._post(msgspec.json.encode(self.payload(request)))
         except aiohttp.ClientError as err:  # dropped connections, resets, refused
@@ -208,23 +254,32 @@ class OpenAICompatBackend(Backend):
         if status in FATAL_STATUS:
             hint = ""
             if status in (401, 403) and not self.send_key and os.environ.get(self.api_key_env):
-                hint = (f" ({self.api_key_env} was not sent; if you trust that server, name the key with --api-key-env "
-                        f"or add --allow-key-to {URL(self.base_url).host})")
-            raise FatalBackendError(self._redact(f"{status} {FATAL_STATUS[status]} from {self.base_url}{hint}: "
-                                                 f"{text[:300]}"))
+                hint = (
+                    f" ({self.api_key_env} was not sent; if you trust that server, name the key with --api-key-env "
+                    f"or add --allow-key-to {URL(self.base_url).host})"
+                )
+            raise FatalBackendError(
+                self._redact(f"{status} {FATAL_STATUS[status]} from {self.base_url}{hint}: {text[:300]}")
+            )
         if status == 429 or status >= 500:
-            raise BackendError(f"HTTP {status}", retryable=True, retry_after=_retry_after(headers.get("Retry-After")))
+            raise BackendError(
+                f"HTTP {status}", retryable=True, retry_after=_retry_after(headers.get("Retry-After"))
+            )
         if status >= 400:
             raise FatalBackendError(self._redact(f"HTTP {status} from {self.base_url}: {text[:300]}"))
         try:
             body = msgspec.json.decode(raw)
         except msgspec.DecodeError:
-            raise BackendError(self._redact(f"malformed JSON from server: {raw[:120]!r}"), retryable=True) from None
+            raise BackendError(
+                self._redact(f"malformed JSON from server: {raw[:120]!r}"), retryable=True
+            ) from None
         if not isinstance(body, dict):
             raise BackendError(self._redact(f"unexpected response: {raw[:120]!r}"), retryable=True)
         response = parse_chat_completion(body)
         key = os.environ.get(self.api_key_env)
-        if key and len(key) >= 8 and key in response.text:  # a server echoing the key: it never reaches a file
+        if (
+            key and len(key) >= 8 and key in response.text
+        ):  # a server echoing the key: it never reaches a file
             response.text = response.text.replace(key, "[REDACTED]")
         return response
 

@@ -13,8 +13,10 @@ import signal
 import subprocess
 import sys
 
-FIX = ("rebuild it for any x86-64 host: rm .venv/.llama-cpp-build && scripts/setup "
-       "(compiles llama-cpp-python with -DGGML_NATIVE=OFF)")
+FIX = (
+    "rebuild it for any x86-64 host: rm .venv/.llama-cpp-build && scripts/setup "
+    "(compiles llama-cpp-python with -DGGML_NATIVE=OFF)"
+)
 
 
 def check(timeout: float = 300.0) -> tuple[bool, str]:
@@ -23,14 +25,18 @@ def check(timeout: float = 300.0) -> tuple[bool, str]:
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return False, (f"the embedded engine (llama.cpp) did not answer a 4-token generation in {timeout:.0f} s: "
-                       f"hung, or far too slow on this machine -> {FIX}")
+        return False, (
+            f"the embedded engine (llama.cpp) did not answer a 4-token generation in {timeout:.0f} s: "
+            f"hung, or far too slow on this machine -> {FIX}"
+        )
     if proc.returncode == 0 and proc.stdout.startswith("ok"):
         return True, proc.stdout.strip()
     if proc.returncode < 0:
         sig = signal.Signals(-proc.returncode).name
-        return False, (f"the embedded engine (llama.cpp) crashed with {sig} on its first generation: most likely "
-                       f"built for another CPU's instructions (a native build, or a wheel reused from a cache) -> {FIX}")
+        return False, (
+            f"the embedded engine (llama.cpp) crashed with {sig} on its first generation: most likely "
+            f"built for another CPU's instructions (a native build, or a wheel reused from a cache) -> {FIX}"
+        )
     last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
     return False, f"the embedded engine (llama.cpp) failed its first generation ({last}) -> {FIX}"
 

@@ -34,16 +34,26 @@ from .logprobs import by_decoded_string, label_token_ids, logsumexp
 class TransformersBackend(BatchingBackend):
     name = "transformers"
 
-    def __init__(self, model: str, limits: Limits | None = None, device: str | None = None, dtype: str = "auto",
-                 chat_template: str | None = None, max_batch: int = 32, batch_window: float = 0.02,
-                 model_object=None, tokenizer_object=None):
+    def __init__(
+        self,
+        model: str,
+        limits: Limits | None = None,
+        device: str | None = None,
+        dtype: str = "auto",
+        chat_template: str | None = None,
+        max_batch: int = 32,
+        batch_window: float = 0.02,
+        model_object=None,
+        tokenizer_object=None,
+    ):
         super().__init__(str(model), limits, batch_window, max_batch)
         try:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError:
-            raise FatalBackendError("the transformers backend needs torch and transformers: "
-                                    "pip install 'judgebench[hf]'") from None
+            raise FatalBackendError(
+                "the transformers backend needs torch and transformers: pip install 'judgebench[hf]'"
+            ) from None
         self.torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         try:
@@ -65,15 +75,21 @@ class TransformersBackend(BatchingBackend):
         self._label_ids: dict[tuple[str, ...], dict[str, list[int]]] = {}
 
     def prompt_text(self, r: CompletionRequest) -> str:
-        return self.tokenizer.apply_chat_template(list(r.messages), tokenize=False, add_generation_prompt=True)
+        return self.tokenizer.apply_chat_template(
+            list(r.messages), tokenize=False, add_generation_prompt=True
+        )
 
     def encode(self, texts: list[str]):
-        return self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+        return self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(
+            self.device
+        )
 
     def eos_ids(self) -> set[int]:
         """Every id that ends a reply: the generation config's (Gemma: <eos> and <end_of_turn>) and the tokenizer's."""
         configured = getattr(getattr(self.lm, "generation_config", None), "eos_token_id", None)
-        ids = set(configured if isinstance(configured, list) else [configured] if configured is not None else [])
+        ids = set(
+            configured if isinstance(configured, list) else [configured] if configured is not None else []
+        )
         if self.tokenizer.eos_token_id is not None:
             ids.add(self.tokenizer.eos_token_id)
         return ids
@@ -84,8 +100,13 @@ class TransformersBackend(BatchingBackend):
         the same semantics as vLLM given explicit SamplingParams. Log-probs are the raw logits' (vLLM's
         default), never the scores after temperature and top-p."""
         sample = r.temperature > 0
-        kwargs = {"max_new_tokens": r.max_tokens, "do_sample": sample, "pad_token_id": self.tokenizer.pad_token_id,
-                  "eos_token_id": sorted(self._eos), "repetition_penalty": 1.0}
+        kwargs = {
+            "max_new_tokens": r.max_tokens,
+            "do_sample": sample,
+            "pad_token_id": self.tokenizer.pad_token_id,
+            "eos_token_id": sorted(self._eos),
+            "repetition_penalty": 1.0,
+        }
         if sample:
             kwargs.update(temperature=r.temperature, top_p=r.top_p, top_k=0, min_p=0.0)
         if r.stop:
@@ -99,8 +120,17 @@ class TransformersBackend(BatchingBackend):
 
         def settings(i):
             r = requests[i]
-            return (r.max_tokens, r.temperature, r.top_p, r.seed is None, r.seed or 0, r.logprobs, r.top_logprobs,
-                    r.stop, r.labels)
+            return (
+                r.max_tokens,
+                r.temperature,
+                r.top_p,
+                r.seed is None,
+                r.seed or 0,
+                r.logprobs,
+                r.top_logprobs,
+                r.stop,
+                r.labels,
+            )
 
         for _, group in itertools.groupby(sorted(range(len(requests)), key=settings), key=settings):
             idx = list(group)
@@ -109,8 +139,11 @@ class TransformersBackend(BatchingBackend):
                 text = self.prompt_text(requests[i])
                 n = len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
                 if self.context and n + requests[i].max_tokens > self.context:
-                    results[i] = BackendError(f"prompt of {n} tokens + max_tokens {requests[i].max_tokens} exceeds "
-                                              f"the model's context of {self.context}", retryable=False)
+                    results[i] = BackendError(
+                        f"prompt of {n} tokens + max_tokens {requests[i].max_tokens} exceeds "
+                        f"the model's context of {self.context}",
+                        retryable=False,
+                    )
                 else:
                     fits.append(i)
                     texts.append(text)
@@ -124,7 +157,9 @@ class TransformersBackend(BatchingBackend):
             found = label_token_ids(labels, self.tokenizer.get_vocab(), lambda i: self.tokenizer.decode([i]))
             missing = [label for label, ids in found.items() if not ids]
             if missing:
-                raise BackendError(f"no token of {self.model} decodes to the label(s) {missing}", retryable=False)
+                raise BackendError(
+                    f"no token of {self.model} decodes to the label(s) {missing}", retryable=False
+                )
             self._label_ids[labels] = found
         return self._label_ids[labels]
 
@@ -134,8 +169,9 @@ class TransformersBackend(BatchingBackend):
         tops = {}
         if r.top_logprobs:
             values, tokens = lp.topk(r.top_logprobs)
-            tops = by_decoded_string((self.tokenizer.decode([t]), v) for v, t in zip(values.tolist(), tokens.tolist(),
-                                                                                   strict=True))
+            tops = by_decoded_string(
+                (self.tokenizer.decode([t]), v) for v, t in zip(values.tolist(), tokens.tolist(), strict=True)
+            )
         for label, ids in (self.label_ids(r.labels) if r.labels else {}).items():
             tops[label] = logsumexp(lp[ids].tolist())
         return dict(sorted(tops.items(), key=lambda kv: kv[1], reverse=True))
@@ -150,7 +186,7 @@ class TransformersBackend(BatchingBackend):
         with torch.inference_mode():
             out = self.lm.generate(**enc, **self.generate_kwargs(r0))
         sequences = out.sequences if r0.logprobs else out
-        new = sequences[:, enc["input_ids"].shape[1]:]
+        new = sequences[:, enc["input_ids"].shape[1] :]
         responses = []
         for b, row in enumerate(new.tolist()):
             # the reply ends at the first end-of-reply id; what follows in the row is padding
@@ -164,5 +200,7 @@ class TransformersBackend(BatchingBackend):
             tops = []
             if r0.logprobs and (r0.top_logprobs or r0.labels):
                 tops = [self.step_logprobs(step[b], r0) for step in out.logits[: max(1, len(ids))]]
-            responses.append(CompletionResponse(text, tops, finish, int(enc["attention_mask"][b].sum()), len(ids)))
+            responses.append(
+                CompletionResponse(text, tops, finish, int(enc["attention_mask"][b].sum()), len(ids))
+            )
         return responses

@@ -32,8 +32,10 @@ def package_dir() -> Path:
         return Path(env)
     spec = importlib.util.find_spec("alpaca_eval")  # located, not imported (it imports much)
     if spec is None or not spec.submodule_search_locations:
-        raise InputError("the alpaca-eval package is not installed",
-                         hint="pip install alpaca-eval, or set JUDGEBENCH_ALPACA_EVAL_DIR to its package folder")
+        raise InputError(
+            "the alpaca-eval package is not installed",
+            hint="pip install alpaca-eval, or set JUDGEBENCH_ALPACA_EVAL_DIR to its package folder",
+        )
     return Path(list(spec.submodule_search_locations)[0])
 
 
@@ -52,37 +54,52 @@ def load_alpaca_eval_judge(name: str) -> JudgeSpec:
     config_file = root / name / "configs.yaml"
     if not config_file.exists():
         known = sorted(p.name for p in root.iterdir() if (p / "configs.yaml").exists())[:20]
-        raise InputError(f"no AlpacaEval evaluator config {name!r}", path=config_file,
-                         hint=f"some known: {', '.join(known)}")
+        raise InputError(
+            f"no AlpacaEval evaluator config {name!r}",
+            path=config_file,
+            hint=f"some known: {', '.join(known)}",
+        )
     configs = safe_yaml_load(config_file)
     cfg = configs.get(name) if isinstance(configs, dict) else None
     if not isinstance(cfg, dict):
-        raise ConfigError(f"{config_file}: field '{name}': missing or not a mapping -> the config's top-level key "
-                          "must be its folder's name")
+        raise ConfigError(
+            f"{config_file}: field '{name}': missing or not a mapping -> the config's top-level key "
+            "must be its folder's name"
+        )
 
     def need(mapping: dict, key: str, where: str):
         if not isinstance(mapping, dict) or key not in mapping:
-            raise ConfigError(f"{config_file}: field '{where}{key}': missing -> an AlpacaEval pairwise config "
-                              "with logprob_parser needs it")
+            raise ConfigError(
+                f"{config_file}: field '{where}{key}': missing -> an AlpacaEval pairwise config "
+                "with logprob_parser needs it"
+            )
         return mapping[key]
 
     parser = cfg.get("fn_completion_parser")
     if parser != "logprob_parser":
-        raise InputError(f"AlpacaEval parser {parser!r} is not supported yet", path=config_file,
-                         field="fn_completion_parser", hint="supported: logprob_parser")
+        raise InputError(
+            f"AlpacaEval parser {parser!r} is not supported yet",
+            path=config_file,
+            field="fn_completion_parser",
+            hint="supported: logprob_parser",
+        )
     kwargs = cfg.get("completion_parser_kwargs") or {}
     first = need(kwargs, "numerator_token", "completion_parser_kwargs.")
     denominators = need(kwargs, "denominator_tokens", "completion_parser_kwargs.")
     others = [t for t in denominators if t != first] if isinstance(denominators, list) else []
     if not others:
-        raise ConfigError(f"{config_file}: field 'completion_parser_kwargs.denominator_tokens': needs a token "
-                          "other than the numerator_token")
+        raise ConfigError(
+            f"{config_file}: field 'completion_parser_kwargs.denominator_tokens': needs a token "
+            "other than the numerator_token"
+        )
     second = others[0]
     prompt_template = need(cfg, "prompt_template", f"{name}.")
     template_file = (root / str(prompt_template)).resolve()
     if not template_file.is_relative_to(root.resolve()) or not template_file.is_file():
-        raise ConfigError(f"{config_file}: field '{name}.prompt_template': {prompt_template} is not a file "
-                          "under evaluators_configs")
+        raise ConfigError(
+            f"{config_file}: field '{name}.prompt_template': {prompt_template} is not a file "
+            "under evaluators_configs"
+        )
     template_text = template_file.read_text(encoding="utf-8")
     parts = chatml_messages(template_text)
     completions = cfg.get("completions_kwargs") or {}
@@ -90,16 +107,30 @@ def load_alpaca_eval_judge(name: str) -> JudgeSpec:
         raise ConfigError(f"{config_file}: field '{name}.completions_kwargs': must be a mapping")
     completions = dict(completions)
     model = completions.pop("model_name", "gpt-4-1106-preview")
-    decoding = {k: completions[k] for k in ("max_tokens", "temperature", "logprobs", "top_logprobs", "top_p")
-                if k in completions}
+    decoding = {
+        k: completions[k]
+        for k in ("max_tokens", "temperature", "logprobs", "top_logprobs", "top_p")
+        if k in completions
+    }
 
     def render(instruction: str, output_first: str, output_second: str, **_) -> list[dict]:
         values = {"instruction": instruction, "output_1": output_first, "output_2": output_second}
-        return [{"role": role, "content": PLACEHOLDER.sub(lambda m: values[m.group(1)], body).strip()}
-                for role, body in parts]
+        return [
+            {"role": role, "content": PLACEHOLDER.sub(lambda m: values[m.group(1)], body).strip()}
+            for role, body in parts
+        ]
 
-    return JudgeSpec(name=f"alpaca_eval:{name}", protocol="alpacaeval",
-                     parser="logprob_binary" if kwargs.get("is_binarize", True) else "logprob_labels",
-                     template_source=template_text, model=model, backend="openai",
-                     base_url="https://api.openai.com/v1", labels=(first, second), decoding=decoding,
-                     price=KNOWN_PRICES.get(model, {}), source=str(config_file), render_fn=render)
+    return JudgeSpec(
+        name=f"alpaca_eval:{name}",
+        protocol="alpacaeval",
+        parser="logprob_binary" if kwargs.get("is_binarize", True) else "logprob_labels",
+        template_source=template_text,
+        model=model,
+        backend="openai",
+        base_url="https://api.openai.com/v1",
+        labels=(first, second),
+        decoding=decoding,
+        price=KNOWN_PRICES.get(model, {}),
+        source=str(config_file),
+        render_fn=render,
+    )

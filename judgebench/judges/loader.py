@@ -22,5 +22,6 @@ def load_judge(name: str) -> JudgeSpec:
     if candidate.exists():
         return load_spec(candidate)
     known = sorted(p.stem for p in prompts_dir().glob("*.yaml"))
-    raise InputError(f"unknown judge {name!r}", hint=f"known: {', '.join(known)}; or a .yaml path; "
-                                                      "or alpaca_eval:CONFIG")
+    raise InputError(
+        f"unknown judge {name!r}", hint=f"known: {', '.join(known)}; or a .yaml path; or alpaca_eval:CONFIG"
+    )

@@ -60,8 +60,15 @@ class JudgeSpec:
     def hash(self) -> str:
         """Everything about the judge that can change a verdict, except the model and decoding
         (those enter each call's key on their own)."""
-        blob = "\x00".join([self.protocol, self.parser, self.template_source, repr(self.labels),
-                            repr(sorted(self.parser_kwargs.items()))])
+        blob = "\x00".join(
+            [
+                self.protocol,
+                self.parser,
+                self.template_source,
+                repr(self.labels),
+                repr(sorted(self.parser_kwargs.items())),
+            ]
+        )
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
     def render(self, **variables) -> list[dict]:
@@ -82,22 +89,35 @@ class JudgeSpec:
                 for piece in render_block(context):
                     budget -= len(piece)
                     if budget < 0:
-                        raise jinja2.sandbox.SecurityError(f"the rendered prompt exceeds {MAX_TEMPLATE_OUTPUT:,} "
-                                                           "characters beyond its inputs")
+                        raise jinja2.sandbox.SecurityError(
+                            f"the rendered prompt exceeds {MAX_TEMPLATE_OUTPUT:,} "
+                            "characters beyond its inputs"
+                        )
                     parts.append(piece)
                 content = "".join(parts).strip()
                 if content:
                     messages.append({"role": role, "content": content})
             return messages
-        except (jinja2.TemplateError, ArithmeticError, ValueError, TypeError, MemoryError, RecursionError) as err:
-            raise ConfigError(f"{self.source or self.name}: field 'template': rendering failed: "
-                              f"{type(err).__name__}: {err} -> fix the judge's template") from None
+        except (
+            jinja2.TemplateError,
+            ArithmeticError,
+            ValueError,
+            TypeError,
+            MemoryError,
+            RecursionError,
+        ) as err:
+            raise ConfigError(
+                f"{self.source or self.name}: field 'template': rendering failed: "
+                f"{type(err).__name__}: {err} -> fix the judge's template"
+            ) from None
         finally:
             _RANGE_LEFT.reset(token)
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        return (prompt_tokens * self.price.get("input_per_mtok", 0.0)
-                + completion_tokens * self.price.get("output_per_mtok", 0.0)) / 1e6
+        return (
+            prompt_tokens * self.price.get("input_per_mtok", 0.0)
+            + completion_tokens * self.price.get("output_per_mtok", 0.0)
+        ) / 1e6
 
 
 # Bounds on what a template may compute (a judge spec is data from others): integers of at most
@@ -108,7 +128,9 @@ MAX_INT_BITS = 10_000
 MAX_SEQUENCE = 1_000_000
 MAX_RANGE_ITEMS = 1_000_000
 MAX_TEMPLATE_OUTPUT = 2_000_000
-_RANGE_LEFT: contextvars.ContextVar[int] = contextvars.ContextVar("judgebench_range_left", default=MAX_RANGE_ITEMS)
+_RANGE_LEFT: contextvars.ContextVar[int] = contextvars.ContextVar(
+    "judgebench_range_left", default=MAX_RANGE_ITEMS
+)
 _BIG_FORMAT = re.compile(r"[%:.{<>^=+\- #0]\d{7,}|\d{7,}[dsfeigxXob%]")  # a width/precision of 7+ digits
 
 
@@ -150,6 +172,7 @@ class BoundedSandbox(jinja2.sandbox.SandboxedEnvironment):
             if _size(result) > MAX_SEQUENCE and _size(result) > 4 * max(_size(a) for a in (*args, "")):
                 raise jinja2.sandbox.SecurityError(f"{what}: a result over {MAX_SEQUENCE:,} items")
             return result
+
         return bounded
 
     @staticmethod
@@ -165,15 +188,25 @@ class BoundedSandbox(jinja2.sandbox.SandboxedEnvironment):
         what = f"operator {operator}"
         _check_int(left, what)
         _check_int(right, what)
-        if operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1 \
-                and right * left.bit_length() > MAX_INT_BITS:  # checked before computing: the power is the bomb
+        if (
+            operator == "**"
+            and isinstance(left, int)
+            and isinstance(right, int)
+            and right > 0
+            and abs(left) > 1
+            and right * left.bit_length() > MAX_INT_BITS
+        ):  # checked before computing: the power is the bomb
             raise jinja2.sandbox.SecurityError(f"{what}: {left} ** {right} is over {MAX_INT_BITS} bits")
         if operator == "*":
             count = right if isinstance(left, (str, bytes, list, tuple)) else left
             seq = left if isinstance(left, (str, bytes, list, tuple)) else right
             if isinstance(count, int) and _size(seq) * max(count, 0) > MAX_SEQUENCE:
                 raise jinja2.sandbox.SecurityError(f"{what}: a sequence over {MAX_SEQUENCE:,} items")
-            if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > MAX_INT_BITS:
+            if (
+                isinstance(left, int)
+                and isinstance(right, int)
+                and left.bit_length() + right.bit_length() > MAX_INT_BITS
+            ):
                 raise jinja2.sandbox.SecurityError(f"{what}: a number over {MAX_INT_BITS} bits")
         if operator == "%" and isinstance(left, str):
             _check_arg(left, what)
@@ -197,18 +230,29 @@ class BoundedSandbox(jinja2.sandbox.SandboxedEnvironment):
 @functools.lru_cache(maxsize=64)
 def _compiled(source: str, origin: str = "") -> jinja2.Template:
     """Compiling costs ~6 ms; rendering ~0.05 ms. One compile per template source."""
-    env = BoundedSandbox(undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    env = BoundedSandbox(
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, autoescape=False
+    )
     try:
         return env.from_string(source)
     except (jinja2.TemplateError, ArithmeticError, ValueError, TypeError, MemoryError, RecursionError) as err:
-        raise ConfigError(f"{origin or 'judge template'}: field 'template': {type(err).__name__}: {err} "
-                          "-> fix the judge's template") from None
+        raise ConfigError(
+            f"{origin or 'judge template'}: field 'template': {type(err).__name__}: {err} "
+            "-> fix the judge's template"
+        ) from None
 
 
 MAX_YAML_NODES = 10_000  # a judge spec has tens; alias expansion (billion laughs) is counted in full
 MAX_SPEC_BYTES = 1_000_000
-DECODING_TYPES = {"max_tokens": int, "temperature": (int, float), "top_p": (int, float), "logprobs": bool,
-                  "top_logprobs": int, "seed": int, "stop": (str, list)}
+DECODING_TYPES = {
+    "max_tokens": int,
+    "temperature": (int, float),
+    "top_p": (int, float),
+    "logprobs": bool,
+    "top_logprobs": int,
+    "seed": int,
+    "stop": (str, list),
+}
 
 
 def _expanded_size(node: yaml.Node, limit: int) -> int:
@@ -219,8 +263,13 @@ def _expanded_size(node: yaml.Node, limit: int) -> int:
         n, done = stack.pop()
         if id(n) in sizes:
             continue
-        children = [c for pair in n.value for c in pair] if isinstance(n, yaml.MappingNode) else \
-            list(n.value) if isinstance(n, yaml.SequenceNode) else []
+        children = (
+            [c for pair in n.value for c in pair]
+            if isinstance(n, yaml.MappingNode)
+            else list(n.value)
+            if isinstance(n, yaml.SequenceNode)
+            else []
+        )
         if done:
             sizes[id(n)] = 1 + sum(sizes.get(id(c), 0) for c in children)  # a cycle counts 0 on its back edge
             if sizes[id(n)] > limit:
@@ -246,8 +295,10 @@ def safe_yaml_load(path: Path, text: str | None = None):
                 return None
             size = _expanded_size(node, MAX_YAML_NODES)
             if size > MAX_YAML_NODES:
-                raise ConfigError(f"{path}: over {MAX_YAML_NODES:,} YAML nodes once its aliases are expanded "
-                                  "(an alias bomb?) -> write the values out")
+                raise ConfigError(
+                    f"{path}: over {MAX_YAML_NODES:,} YAML nodes once its aliases are expanded "
+                    "(an alias bomb?) -> write the values out"
+                )
             return loader.construct_document(node)
         finally:
             loader.dispose()
@@ -272,8 +323,10 @@ def _mapping(data: dict, key: str, path: Path) -> dict:
 
 def _validated(data, path: Path) -> dict:
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: a judge spec is a YAML mapping (name: ..., template: ...), not "
-                          f"{'an empty file' if data is None else type(data).__name__}")
+        raise ConfigError(
+            f"{path}: a judge spec is a YAML mapping (name: ..., template: ...), not "
+            f"{'an empty file' if data is None else type(data).__name__}"
+        )
     required = ("name", "template", "protocol", "parser", "model")
     for key in required:
         if key not in data:
@@ -282,17 +335,26 @@ def _validated(data, path: Path) -> dict:
         if key in data and not isinstance(data[key], str) and not (key == "base_url" and data[key] is None):
             raise _bad(path, key, f"must be a string, not {type(data[key]).__name__}")
     labels = data.get("labels", ["m", "M"])
-    if not isinstance(labels, (list, tuple)) or len(labels) < 2 or len(set(map(str, labels))) != len(labels) \
-            or not all(isinstance(x, (str, int)) and str(x).strip() for x in labels):
-        raise _bad(path, "labels", f"must be a list of at least two different non-empty labels, not {labels!r:.80}")
+    if (
+        not isinstance(labels, (list, tuple))
+        or len(labels) < 2
+        or len(set(map(str, labels))) != len(labels)
+        or not all(isinstance(x, (str, int)) and str(x).strip() for x in labels)
+    ):
+        raise _bad(
+            path, "labels", f"must be a list of at least two different non-empty labels, not {labels!r:.80}"
+        )
     decoding = _mapping(data, "decoding", path)
     for key, value in decoding.items():
         want = DECODING_TYPES.get(key)
         if want is None:
             raise _bad(path, "decoding", f"unknown setting {key!r}", f"known: {', '.join(DECODING_TYPES)}")
         if not isinstance(value, want) or (want is int and isinstance(value, bool)):
-            raise _bad(path, f"decoding.{key}", f"must be {getattr(want, '__name__', 'a number or list')}, "
-                                                f"not {value!r:.60}")
+            raise _bad(
+                path,
+                f"decoding.{key}",
+                f"must be {getattr(want, '__name__', 'a number or list')}, not {value!r:.60}",
+            )
         if key in ("max_tokens", "top_logprobs") and value < 0:
             raise _bad(path, f"decoding.{key}", f"must be at least 0, not {value}")
     for key, value in _mapping(data, "price", path).items():
@@ -311,8 +373,12 @@ def load_spec(path: str | Path) -> JudgeSpec:
     folder = path.parent.resolve()
     template_path = (path.parent / data["template"]).resolve()
     if not template_path.is_relative_to(folder):  # a shared spec must not put ~/.ssh/id_rsa into a prompt
-        raise _bad(path, "template", f"{data['template']} is outside the spec's folder",
-                   "keep the template beside its spec")
+        raise _bad(
+            path,
+            "template",
+            f"{data['template']} is outside the spec's folder",
+            "keep the template beside its spec",
+        )
     if not template_path.is_file():
         raise _bad(path, "template", f"template {data['template']} not found")
     try:
@@ -320,9 +386,17 @@ def load_spec(path: str | Path) -> JudgeSpec:
     except (OSError, UnicodeDecodeError) as err:
         raise _bad(path, "template", f"cannot read {template_path}: {err}") from None
     return JudgeSpec(
-        name=data["name"], protocol=data["protocol"], parser=data["parser"],
-        template_source=template_source, model=data["model"],
-        backend=data.get("backend", "openai"), base_url=data.get("base_url"),
-        labels=tuple(str(x) for x in data.get("labels", ("m", "M"))), decoding=_mapping(data, "decoding", path),
-        price=_mapping(data, "price", path), max_parse_retries=int(data.get("max_parse_retries", 2)),
-        parser_kwargs=_mapping(data, "parser_kwargs", path), source=str(path))
+        name=data["name"],
+        protocol=data["protocol"],
+        parser=data["parser"],
+        template_source=template_source,
+        model=data["model"],
+        backend=data.get("backend", "openai"),
+        base_url=data.get("base_url"),
+        labels=tuple(str(x) for x in data.get("labels", ("m", "M"))),
+        decoding=_mapping(data, "decoding", path),
+        price=_mapping(data, "price", path),
+        max_parse_retries=int(data.get("max_parse_retries", 2)),
+        parser_kwargs=_mapping(data, "parser_kwargs", path),
+        source=str(path),
+    )

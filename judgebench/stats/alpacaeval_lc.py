@@ -53,8 +53,11 @@ def read_official_weights(path: str | Path) -> pd.DataFrame:
     (len, diff, not_gamed)."""
     rows = read_records(path)  # a missing, binary or malformed file is one clear error
     if not rows or len(rows[0]) != 4:
-        raise InputError("expected 4 columns: model and the GLM's length, difficulty and not-gamed weights",
-                         path=path, hint="AlpacaEval's lc weights CSV (lc_weights_official.csv) has that layout")
+        raise InputError(
+            "expected 4 columns: model and the GLM's length, difficulty and not-gamed weights",
+            path=path,
+            hint="AlpacaEval's lc weights CSV (lc_weights_official.csv) has that layout",
+        )
     w = pd.read_csv(path, index_col=0)
     w.columns = ["len", "diff", "not_gamed"]
     bad = w.apply(pd.to_numeric, errors="coerce").isna() & w.notna()

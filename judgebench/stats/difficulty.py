@@ -36,8 +36,11 @@ def instruction_key(instruction: str) -> str:
 
 def response_matrices(annotations: pd.DataFrame, instructions: pd.Index | None = None):
     """Models x instructions matrices of p = preference - 1 (NaN where absent) and tanh(std_delta_len)."""
-    models = [m for m, part in annotations.groupby("generator_2", sort=False)
-              if not (part["generator_1"] == part["generator_2"]).all()]
+    models = [
+        m
+        for m, part in annotations.groupby("generator_2", sort=False)
+        if not (part["generator_1"] == part["generator_2"]).all()
+    ]
     if instructions is None:
         instructions = pd.Index(annotations["instruction"].drop_duplicates())
     P = np.full((len(models), len(instructions)), np.nan)
@@ -95,8 +98,10 @@ def marginal_from_official(weights: pd.DataFrame, official_lc: pd.Series) -> tup
 
     common = weights.index.intersection(official_lc.dropna().index)
     if len(common) < 3:
-        raise InputError("fewer than 3 models have both published weights and a published LC",
-                         hint="pass the official weights file and leaderboard of the same judge")
+        raise InputError(
+            "fewer than 3 models have both published weights and a published LC",
+            hint="pass the official weights file and leaderboard of the same judge",
+        )
     a = weights.loc[common].iloc[:, 1].to_numpy(float)
     b = weights.loc[common].iloc[:, 2].to_numpy(float)
     lc = official_lc.loc[common].to_numpy(float)
@@ -110,8 +115,12 @@ def marginal_from_official(weights: pd.DataFrame, official_lc: pd.Series) -> tup
     return float(res.x[0]), float(np.exp(res.x[1])), float(np.sqrt(res.fun))
 
 
-def estimate_difficulty(annotations: pd.DataFrame, weights: pd.DataFrame | None = None,
-                        prior: tuple[float, float] = (0.0, 1.0), n_rounds: int = 30) -> pd.Series:
+def estimate_difficulty(
+    annotations: pd.DataFrame,
+    weights: pd.DataFrame | None = None,
+    prior: tuple[float, float] = (0.0, 1.0),
+    n_rounds: int = 30,
+) -> pd.Series:
     """Per-instruction difficulty, indexed by instruction text.
 
     weights: per-model (len, diff, not_gamed) coefficients indexed by model name, in that column
@@ -119,8 +128,10 @@ def estimate_difficulty(annotations: pd.DataFrame, weights: pd.DataFrame | None 
     """
     models, instructions, P, T = response_matrices(annotations)
     if not models:
-        raise InputError("no candidate model besides the baseline in the annotations",
-                         hint="difficulty needs annotations of at least one model against the baseline")
+        raise InputError(
+            "no candidate model besides the baseline in the annotations",
+            hint="difficulty needs annotations of at least one model against the baseline",
+        )
     mu, tau = prior
     fixed = np.zeros(len(models), bool)
     w = np.tile([0.0, 1.0, 0.0], (len(models), 1))
@@ -130,8 +141,10 @@ def estimate_difficulty(annotations: pd.DataFrame, weights: pd.DataFrame | None 
                 w[k] = weights.loc[m].to_numpy(float)[:3]
                 fixed[k] = True
     if not fixed.any() and len(models) < 2:
-        raise InputError("difficulty from annotations alone needs at least 2 models",
-                         hint="annotate more models on this eval set, or pass published weights")
+        raise InputError(
+            "difficulty from annotations alone needs at least 2 models",
+            hint="annotate more models on this eval set, or pass published weights",
+        )
     d = np.full(P.shape[1], mu)
     rounds = 1 if fixed.all() else n_rounds
     for _ in range(rounds):
@@ -145,4 +158,3 @@ def estimate_difficulty(annotations: pd.DataFrame, weights: pd.DataFrame | None 
         if not fixed.all():
             w[~fixed] = _w_step(P[~fixed], T[~fixed], d, w[~fixed])
     return pd.Series(d, index=instructions, name="instruction_difficulty")
-

@@ -32,8 +32,15 @@ def _sigmoid(eta):
     return np.where(eta >= 0, 1.0, z) / (1.0 + z)
 
 
-def fit_l1_logistic(X: np.ndarray, p: np.ndarray, S: np.ndarray, C: np.ndarray | float,
-                    w0: np.ndarray | None = None, tol: float = 1e-12, max_iter: int = 100) -> np.ndarray:
+def fit_l1_logistic(
+    X: np.ndarray,
+    p: np.ndarray,
+    S: np.ndarray,
+    C: np.ndarray | float,
+    w0: np.ndarray | None = None,
+    tol: float = 1e-12,
+    max_iter: int = 100,
+) -> np.ndarray:
     """Solve B problems at once. X: (n, k) design, p: (n,) targets in [0, 1],
     S: (B, n) non-negative row weights, C: (B,) inverse penalties, w0: optional (B, k) start
     (the problems are convex: a start only changes the number of steps). Returns W: (B, k)."""
@@ -90,8 +97,9 @@ def fit_l1_logistic(X: np.ndarray, p: np.ndarray, S: np.ndarray, C: np.ndarray |
     return w
 
 
-def cv_select_C(X: np.ndarray, p: np.ndarray, s: np.ndarray, folds: np.ndarray,
-                Cs: np.ndarray = DEFAULT_CS) -> tuple[float, np.ndarray]:
+def cv_select_C(
+    X: np.ndarray, p: np.ndarray, s: np.ndarray, folds: np.ndarray, Cs: np.ndarray = DEFAULT_CS
+) -> tuple[float, np.ndarray]:
     """Pick C by K-fold cross-validated weighted cross-entropy, as LogisticRegressionCV with a
     soft-label log-loss scorer does: mean over folds of the fold's mean of s_i * CE_i; first best wins."""
     n_folds = int(folds.max()) + 1
@@ -106,13 +114,19 @@ def cv_select_C(X: np.ndarray, p: np.ndarray, s: np.ndarray, folds: np.ndarray,
     scores = np.empty((n_folds, len(Cs)))
     for f in range(n_folds):
         test = folds == f
-        scores[f] = -ce[f * len(Cs):(f + 1) * len(Cs), test].mean(axis=1)
+        scores[f] = -ce[f * len(Cs) : (f + 1) * len(Cs), test].mean(axis=1)
     mean = scores.mean(axis=0)
     return float(Cs[int(np.argmax(mean))]), mean
 
 
-def liblinear_cv_fit(X: np.ndarray, p: np.ndarray, s: np.ndarray, folds: np.ndarray,
-                     Cs: np.ndarray = DEFAULT_CS, random_state: int = 123) -> tuple[float, np.ndarray]:
+def liblinear_cv_fit(
+    X: np.ndarray,
+    p: np.ndarray,
+    s: np.ndarray,
+    folds: np.ndarray,
+    Cs: np.ndarray = DEFAULT_CS,
+    random_state: int = 123,
+) -> tuple[float, np.ndarray]:
     """(C, w) exactly as AlpacaEval's LogisticRegressionCV(liblinear) computes them, ~10x slower.
 
     Soft labels become two rows each (label 1 with weight p*s, label 0 with weight (1-p)*s), and
@@ -132,7 +146,9 @@ def liblinear_cv_fit(X: np.ndarray, p: np.ndarray, s: np.ndarray, folds: np.ndar
         rs = np.random.RandomState(random_state)
         for _ in range(k):
             rs.randint(np.iinfo("i").max)
-        model = LogisticRegression(C=C, solver="liblinear", l1_ratio=1.0, fit_intercept=False, random_state=rs)
+        model = LogisticRegression(
+            C=C, solver="liblinear", l1_ratio=1.0, fit_intercept=False, random_state=rs
+        )
         return model.fit(Xd[rows], y[rows], sample_weight=sw[rows]).coef_[0]
 
     scores = np.zeros(len(Cs))

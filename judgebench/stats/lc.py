@@ -43,12 +43,16 @@ def gamed_rows_from_annotations(annotations: pd.DataFrame) -> pd.DataFrame:
     standardised per gamed generator as AlpacaEval's df_gamed is."""
     parts = []
     for gen, part in annotations.groupby("generator_2", sort=False):
-        parts.append(pd.DataFrame({
-            "generator": gen,
-            "instruction": part["instruction"].to_numpy(),
-            "std_delta_len": standardized_delta_len(part["len_1"], part["len_2"]),
-            "preference": part["preference"].to_numpy(float),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "generator": gen,
+                    "instruction": part["instruction"].to_numpy(),
+                    "std_delta_len": standardized_delta_len(part["len_1"], part["len_2"]),
+                    "preference": part["preference"].to_numpy(float),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -106,8 +110,16 @@ def build_design(model: pd.DataFrame, difficulty: pd.Series, gamed: pd.DataFrame
     n = len(X)
     # sklearn's GroupKFold on equal-sized groups deals rows out from the last: fold = (n - 1 - i) % 5.
     folds = (n - 1 - np.arange(n)) % N_FOLDS
-    return LCDesign(X, np.concatenate(parts_p), np.concatenate(parts_s), folds, d_model, pref,
-                    np.concatenate(parts_rm), np.concatenate(parts_gm))
+    return LCDesign(
+        X,
+        np.concatenate(parts_p),
+        np.concatenate(parts_s),
+        folds,
+        d_model,
+        pref,
+        np.concatenate(parts_rm),
+        np.concatenate(parts_gm),
+    )
 
 
 @dataclass
@@ -125,7 +137,9 @@ def predict_lc(w: np.ndarray, difficulty: np.ndarray) -> np.ndarray:
     return expit(w[:, 1:2] * difficulty[None, :] + w[:, 2:3])
 
 
-def fit_lc(model: pd.DataFrame, difficulty: pd.Series, gamed: pd.DataFrame | None, solver: str = "fast") -> LCFit:
+def fit_lc(
+    model: pd.DataFrame, difficulty: pd.Series, gamed: pd.DataFrame | None, solver: str = "fast"
+) -> LCFit:
     """AlpacaEval's LC for one candidate; the baseline against itself is 50 by construction.
 
     solver "fast": the exact optimum of each penalised fit (judgebench's default);
@@ -151,7 +165,9 @@ def resample_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray
     return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)
 
 
-def bootstrap_lc(fit: LCFit, counts: np.ndarray, chunk: int = 250, predict_on: np.ndarray | None = None) -> np.ndarray:
+def bootstrap_lc(
+    fit: LCFit, counts: np.ndarray, chunk: int = 250, predict_on: np.ndarray | None = None
+) -> np.ndarray:
     """LC (percent) refitted on each resample. counts: (B, n_model_rows) draws per candidate row;
     the gamed rows of a drawn instruction come along with it. predict_on: difficulties to average the
     length-free prediction over (default: the drawn rows'; tinyBenchmarks passes the whole eval set)."""
@@ -160,16 +176,16 @@ def bootstrap_lc(fit: LCFit, counts: np.ndarray, chunk: int = 250, predict_on: n
     d = fit.design
     out = np.empty(len(counts))
     for lo in range(0, len(counts), chunk):
-        c = counts[lo:lo + chunk]
+        c = counts[lo : lo + chunk]
         mult = np.where(d.train_model_row >= 0, c[:, np.maximum(d.train_model_row, 0)], 1.0)
         mult = np.where(d.gamed_model_row >= 0, c[:, np.maximum(d.gamed_model_row, 0)], mult)
         w0 = np.array(list(fit.weights.values()))  # resamples stay close to the full-data fit
         W = fit_l1_logistic(d.X, d.p, d.s[None, :] * mult, np.full(len(c), fit.C), w0=w0)
         if predict_on is not None:
-            out[lo:lo + chunk] = 100 * predict_lc(W, predict_on).mean(1)
+            out[lo : lo + chunk] = 100 * predict_lc(W, predict_on).mean(1)
             continue
         pred = predict_lc(W, d.difficulty)
-        out[lo:lo + chunk] = 100 * (pred * c).sum(1) / c.sum(1)
+        out[lo : lo + chunk] = 100 * (pred * c).sum(1) / c.sum(1)
     return out
 
 

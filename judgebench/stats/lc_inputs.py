@@ -25,7 +25,9 @@ class LCInputs:
     difficulty: pd.Series | None  # indexed by instruction text
     gamed: pd.DataFrame | None  # generator, instruction, std_delta_len, preference
     source: str  # how the difficulty was obtained, for the report
-    kind: str = "estimated"  # the `lc_inputs` column: official, given, judgebench estimate (held-out error), ...
+    kind: str = (
+        "estimated"  # the `lc_inputs` column: official, given, judgebench estimate (held-out error), ...
+    )
     official: bool = False  # AlpacaEval's own files: the LC is exact with the liblinear solver
     correction: dict | None = None  # shipped estimate only: alpacaeval_lc.correct_lc undoes its attenuation
 
@@ -35,8 +37,11 @@ def read_difficulty(path: str | Path) -> pd.Series:
     rows = pd.DataFrame(read_records(path))
     key = "instruction" if "instruction" in rows else "instruction_key" if "instruction_key" in rows else None
     if key is None or "instruction_difficulty" not in rows:
-        raise InputError("needs the columns instruction, instruction_difficulty", path=path,
-                         hint="one row per instruction of the eval set")
+        raise InputError(
+            "needs the columns instruction, instruction_difficulty",
+            path=path,
+            hint="one row per instruction of the eval set",
+        )
     values = pd.to_numeric(rows["instruction_difficulty"], errors="coerce")
     if values.isna().any():
         i = int(np.flatnonzero(values.isna().to_numpy())[0])
@@ -44,8 +49,9 @@ def read_difficulty(path: str | Path) -> pd.Series:
     return pd.Series(values.to_numpy(float), index=rows[key].to_numpy())
 
 
-def resolve_lc_inputs(annotations: pd.DataFrame, difficulty: pd.Series | None = None,
-                      gamed: pd.DataFrame | None = None) -> LCInputs:
+def resolve_lc_inputs(
+    annotations: pd.DataFrame, difficulty: pd.Series | None = None, gamed: pd.DataFrame | None = None
+) -> LCInputs:
     """The LC inputs, in this order: the difficulty the caller gives; AlpacaEval's own files (a folder
     named by $JUDGEBENCH_ALPACAEVAL_LC_DIR, or the local Hugging Face cache); judgebench's shipped
     AlpacaEval 2.0 estimate; a joint fit over the given models."""
@@ -63,14 +69,24 @@ def resolve_lc_inputs(annotations: pd.DataFrame, difficulty: pd.Series | None = 
         difficulty = shipped[0]
         held_out = alpacaeval_lc.ESTIMATE_HELD_OUT
         kind = f"judgebench estimate (held-out MAE {held_out['mae']:.2f}, max {held_out['max']:.2f})"
-        source = (f"judgebench's AlpacaEval 2.0 estimate (AlpacaEval's own files not found; expected error on a "
-                  f"new model by leave-models-out: MAE {held_out['mae']:.2f}, max {held_out['max']:.2f} LC "
-                  f"points; set {alpacaeval_lc.LC_DIR_ENV} for exact LC)")
+        source = (
+            f"judgebench's AlpacaEval 2.0 estimate (AlpacaEval's own files not found; expected error on a "
+            f"new model by leave-models-out: MAE {held_out['mae']:.2f}, max {held_out['max']:.2f} LC "
+            f"points; set {alpacaeval_lc.LC_DIR_ENV} for exact LC)"
+        )
     else:
-        n_models = (annotations["generator_1"] != annotations["generator_2"]).groupby(annotations["generator_2"]).any()
+        n_models = (
+            (annotations["generator_1"] != annotations["generator_2"])
+            .groupby(annotations["generator_2"])
+            .any()
+        )
         if n_models.sum() < 2:
-            return LCInputs(None, None, "none: not the AlpacaEval set and fewer than 2 models to estimate from "
-                                        "(pass --difficulty)", "none")
+            return LCInputs(
+                None,
+                None,
+                "none: not the AlpacaEval set and fewer than 2 models to estimate from (pass --difficulty)",
+                "none",
+            )
         difficulty = estimate_difficulty(annotations)
         source = f"joint fit over the {int(n_models.sum())} given models"
         kind = "joint fit over the given models"
@@ -84,5 +100,3 @@ def resolve_lc_inputs(annotations: pd.DataFrame, difficulty: pd.Series | None = 
         gamed = shipped[1]
         source += "; gamed baselines: judgebench's stand-ins"
     return LCInputs(difficulty, gamed, source, kind, correction=correction)
-
-

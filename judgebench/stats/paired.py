@@ -23,30 +23,57 @@ def _model(annotations: pd.DataFrame, name: str) -> pd.DataFrame:
     part = annotations[annotations["generator_2"] == name]
     if part.empty:
         known = ", ".join(sorted(annotations["generator_2"].unique())[:10])
-        raise InputError(f"no annotations for model '{name}'", field="generator_2", hint=f"known models: {known}")
+        raise InputError(
+            f"no annotations for model '{name}'", field="generator_2", hint=f"known models: {known}"
+        )
     return part
 
 
-def paired_comparison(annotations: pd.DataFrame, model_a: str, model_b: str, difficulty: pd.Series | None = None,
-                      gamed: pd.DataFrame | None = None, n_boot: int = 2000, seed: int = 0,
-                      level: float = 0.95, length_controlled: bool = True) -> dict:
+def paired_comparison(
+    annotations: pd.DataFrame,
+    model_a: str,
+    model_b: str,
+    difficulty: pd.Series | None = None,
+    gamed: pd.DataFrame | None = None,
+    n_boot: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+    length_controlled: bool = True,
+) -> dict:
     a, b = _model(annotations, model_a), _model(annotations, model_b)
     if a["generator_1"].iloc[0] != b["generator_1"].iloc[0]:
-        raise InputError(f"'{model_a}' and '{model_b}' were judged against different baselines",
-                         field="generator_1", hint="a paired comparison needs the same baseline")
-    both = a.dropna(subset=["preference"]).merge(b.dropna(subset=["preference"]), on="instruction",
-                                                 suffixes=("_a", "_b"))
+        raise InputError(
+            f"'{model_a}' and '{model_b}' were judged against different baselines",
+            field="generator_1",
+            hint="a paired comparison needs the same baseline",
+        )
+    both = a.dropna(subset=["preference"]).merge(
+        b.dropna(subset=["preference"]), on="instruction", suffixes=("_a", "_b")
+    )
     n = len(both)
     if n < 2:
-        raise InputError(f"only {n} instructions are judged for both models", hint="annotate the same instructions")
+        raise InputError(
+            f"only {n} instructions are judged for both models", hint="annotate the same instructions"
+        )
     delta = both["preference_b"].to_numpy() - both["preference_a"].to_numpy()
     se = delta.std(ddof=1) / np.sqrt(n)
     t = stats.t.ppf(0.5 + level / 2, n - 1)
     p_value = float(stats.ttest_rel(both["preference_b"], both["preference_a"]).pvalue) if se > 0 else 1.0
-    out = {"model_a": model_a, "model_b": model_b, "n_common": n, "level": level,
-           "win_rate": {"a": 100 * (both["preference_a"].mean() - 1), "b": 100 * (both["preference_b"].mean() - 1),
-                        "difference": 100 * delta.mean(), "ci_low": 100 * (delta.mean() - t * se),
-                        "ci_high": 100 * (delta.mean() + t * se), "p_value": p_value, "method": "paired t-test"}}
+    out = {
+        "model_a": model_a,
+        "model_b": model_b,
+        "n_common": n,
+        "level": level,
+        "win_rate": {
+            "a": 100 * (both["preference_a"].mean() - 1),
+            "b": 100 * (both["preference_b"].mean() - 1),
+            "difference": 100 * delta.mean(),
+            "ci_low": 100 * (delta.mean() - t * se),
+            "ci_high": 100 * (delta.mean() + t * se),
+            "p_value": p_value,
+            "method": "paired t-test",
+        },
+    }
 
     if not length_controlled:
         return out
@@ -64,9 +91,13 @@ def paired_comparison(annotations: pd.DataFrame, model_a: str, model_b: str, dif
     lo, hi = percentile_ci(diff, level)
     p_boot = min(1.0, 2 * min((diff <= 0).mean(), (diff >= 0).mean()))
     out["length_controlled_winrate"] = {
-        "a": fit_a.length_controlled_winrate, "b": fit_b.length_controlled_winrate,
+        "a": fit_a.length_controlled_winrate,
+        "b": fit_b.length_controlled_winrate,
         "difference": fit_b.length_controlled_winrate - fit_a.length_controlled_winrate,
-        "ci_low": lo, "ci_high": hi, "p_value": max(p_boot, 1 / n_boot),
-        "method": f"paired bootstrap over instructions ({n_boot} resamples, GLM refitted)"}
+        "ci_low": lo,
+        "ci_high": hi,
+        "p_value": max(p_boot, 1 / n_boot),
+        "method": f"paired bootstrap over instructions ({n_boot} resamples, GLM refitted)",
+    }
     out["lc_difficulty"] = lc.source
     return out

@@ -1,0 +1,37 @@
+"""The code stays formatted and type-checks: `ruff format --check`, `ruff check` and mypy, as CI runs them."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def _tool(name: str) -> str:
+    exe = Path(sys.executable).parent / name
+    found = str(exe) if exe.exists() else shutil.which(name)
+    if found is None:
+        pytest.skip(f"{name} is not installed (scripts/setup installs it with .[dev])")
+    return found
+
+
+@pytest.mark.parametrize("args", [["format", "--check"], ["check"]], ids=["format", "lint"])
+def test_ruff(args):
+    res = subprocess.run(
+        [_tool("ruff"), *args, "judgebench", "tests", "bench", "scripts"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+
+
+def test_mypy():
+    res = subprocess.run([_tool("mypy")], cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
