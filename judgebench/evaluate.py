@@ -563,7 +563,7 @@ async def judge(
         }
         for r in cand[cand["output"].isna()].to_dict("records")
     ]
-    run.manifest = annotation_manifest(spec, backend, url, run)  # type: ignore[arg-type]  # takes URL lists too
+    run.manifest = annotation_manifest(spec, backend, url, run)
     return Judgments(run, run.records + failed, judged)
 
 

@@ -182,7 +182,7 @@ class Judgment:
 
     @classmethod
     def from_row(cls, r) -> Judgment:
-        return cls(*r[:9], json.loads(r[9]), *r[10:14])  # type: ignore[arg-type,call-arg]  # a table row
+        return cls(*r[:9], json.loads(r[9]), *r[10:14])  # type: ignore[call-arg]  # a table row
 
 
 def _generation_row(g: dict) -> tuple:

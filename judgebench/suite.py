@@ -21,6 +21,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -258,10 +259,10 @@ def _candidate_records(m: ModelSpec, benchmark: str, data: pd.DataFrame, store) 
         by = {r["instruction"]: r for r in cand.to_dict("records")}
         return [by.get(i) for i in data["instruction"]]
     model_key = _generation_model_key(m)
-    records = []
+    records: list[dict | None] = []
     for r in data.to_dict("records"):
         turns = r["turns"] if multi else [r["instruction"]]
-        answers = []
+        answers: list[str] = []
         for t in range(len(turns)):
             key = generation_key(model_key, m.sampling, _messages(m.sampling, turns[: t + 1], answers))
             g = store.get_generations([key]).get(key)
@@ -271,7 +272,7 @@ def _candidate_records(m: ModelSpec, benchmark: str, data: pd.DataFrame, store) 
         if len(answers) < len(turns):
             records.append(None)
             continue
-        rec = {
+        rec: dict[str, Any] = {
             "instruction": r["instruction"],
             "output": answers if multi else answers[0],
             "generator": m.name,
@@ -343,7 +344,7 @@ def estimate_run(
     protocol = protocol_of(spec)
     model_key = _judge_model_key(spec, judge_model)
     decoding = dict(sorted(spec.decoding.items()))
-    keyed = {}
+    keyed: dict[str, tuple[list[dict], bool]] = {}
     for pair, is_exact in zip(pairs_from_records(records, base_by, multi), exact, strict=True):
         for call in protocol.calls(spec, pair):
             keyed.setdefault(
@@ -407,7 +408,7 @@ def plan_suite(
             spec = judges[b]
             tokenizer = judge_tokenizer(spec, judge_model)
             data = _benchmark_data(b, max_instances)
-            est_b, seen = Estimate(), set()
+            est_b, seen = Estimate(), set[str]()
             for m in models:
                 est = estimate_run(
                     m, b, spec, data, store, tokenizer, judge_model, concurrency, limits or {}, batch, seen
@@ -512,7 +513,7 @@ def run_suite(
             judges[b] = replace(spec, price={k: v * BATCH_DISCOUNT for k, v in spec.price.items()})
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    manifest = {
+    manifest: dict[str, Any] = {
         "models": [_model_manifest(m) for m in models],
         "benchmarks": benchmarks,
         "judges": {
@@ -659,7 +660,7 @@ def score_suite(
     from .stats.multiple import holm
 
     names = [m.name for m in models]
-    rows = {n: {} for n in names}
+    rows: dict[str, dict[str, Any]] = {n: {} for n in names}
     details: dict = {b: {} for b in benchmarks}
     comparisons = []
     records = {b: {n: _records(out, n, b) for n in names} for b in benchmarks}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
+from typing import Any, cast
 
 from . import register_backend
 from .base import Backend, BackendError, CompletionRequest, CompletionResponse, FatalBackendError, Limits
@@ -86,7 +87,7 @@ class LlamaCppBackend(Backend):
             self._llm.chat_handler = formatter.to_chat_handler()
 
     def _call(self, request: CompletionRequest) -> CompletionResponse:
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "messages": list(request.messages),
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
@@ -99,7 +100,8 @@ class LlamaCppBackend(Backend):
             kwargs.update(logprobs=True, top_logprobs=request.top_logprobs)
         with self._lock:
             try:
-                return parse_chat_completion(self._llm.create_chat_completion(**kwargs))
+                reply = self._llm.create_chat_completion(**kwargs)  # not streamed: one dict
+                return parse_chat_completion(cast(dict, reply))
             except ValueError as err:  # e.g. the prompt does not fit the context: this request only
                 raise BackendError(f"refused by llama.cpp: {err}", retryable=False) from None
 

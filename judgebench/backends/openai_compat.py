@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import time
+from typing import Any
 
 import aiohttp
 import msgspec
@@ -213,10 +214,11 @@ class OpenAICompatBackend(Backend):
             body["stop"] = list(request.stop)
         return body
 
-    async def _post(self, body: bytes) -> tuple[int, bytes, object]:
+    async def _post(self, body: bytes) -> tuple[int, bytes, Any]:
         """POST to the endpoint; a redirect is followed only within the same origin (scheme, host, port):
         elsewhere the prompts (and the key) would go where the user never said."""
         url = URL(self.url_used)
+        assert self._session is not None, "complete() opens the session first"
         for _ in range(MAX_REDIRECTS + 1):
             async with self._session.post(
                 url, data=body, headers=self._headers(), allow_redirects=False

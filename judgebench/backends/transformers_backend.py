@@ -17,6 +17,7 @@ Label log-probs are exact for every token that decodes to a label, as with vLLM'
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from . import register_backend
 from .base import (
@@ -56,6 +57,8 @@ class TransformersBackend(BatchingBackend):
             ) from None
         self.torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.tokenizer: Any
+        self.lm: Any
         try:
             self.tokenizer = tokenizer_object or AutoTokenizer.from_pretrained(model)
             self.lm = model_object or AutoModelForCausalLM.from_pretrained(model, dtype=dtype)
@@ -150,7 +153,7 @@ class TransformersBackend(BatchingBackend):
             if fits:
                 for i, resp in zip(fits, self.run_group([requests[i] for i in fits], texts), strict=True):
                     results[i] = resp
-        return results
+        return [r if r is not None else BackendError("no result", retryable=True) for r in results]
 
     def label_ids(self, labels: tuple[str, ...]) -> dict[str, list[int]]:
         if labels not in self._label_ids:

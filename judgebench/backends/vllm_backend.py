@@ -25,6 +25,7 @@ this backend's calls and the stand-in module (tests/fake_vllm) against that snap
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from . import register_backend
 from .base import (
@@ -94,7 +95,7 @@ class VLLMBackend(BatchingBackend):
         return self._label_ids[labels]
 
     def sampling_params(self, request: CompletionRequest):
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
             "top_p": request.top_p,
@@ -161,7 +162,7 @@ class VLLMBackend(BatchingBackend):
             )
             for i, out in zip(ready, outputs, strict=True):
                 results[i] = self._response(out, requests[i])
-        return results
+        return [r if r is not None else BackendError("no result", retryable=True) for r in results]
 
     def _response(self, out, request: CompletionRequest) -> CompletionResponse:
         gen = out.outputs[0]

@@ -57,7 +57,7 @@ __all__ = ["ALLOW_KEY_HELP", "COMMANDS", "DESCRIPTION", "EPILOG", "build_parser"
 class _Parser(argparse.ArgumentParser):
     """argparse with the tool's one-line error format (argparse's own prints the whole usage first)."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
         self.exit(2, f"judgebench: error: {message} (see `{self.prog} --help`)\n")
 
 

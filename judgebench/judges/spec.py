@@ -23,6 +23,7 @@ import functools
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,7 +55,9 @@ class JudgeSpec:
     max_parse_retries: int = 2
     parser_kwargs: dict = field(default_factory=dict)
     source: str = ""  # where it was loaded from, for the manifest
-    render_fn: object = None  # set for judges whose template is not Jinja2 (alpaca_eval configs)
+    render_fn: Callable[..., list[dict]] | None = (
+        None  # set for judges whose template is not Jinja2 (alpaca_eval configs)
+    )
 
     @property
     def hash(self) -> str:
@@ -244,7 +247,7 @@ def _compiled(source: str, origin: str = "") -> jinja2.Template:
 
 MAX_YAML_NODES = 10_000  # a judge spec has tens; alias expansion (billion laughs) is counted in full
 MAX_SPEC_BYTES = 1_000_000
-DECODING_TYPES = {
+DECODING_TYPES: dict[str, type | tuple[type, ...]] = {
     "max_tokens": int,
     "temperature": (int, float),
     "top_p": (int, float),
@@ -355,7 +358,7 @@ def _validated(data, path: Path) -> dict:
                 f"decoding.{key}",
                 f"must be {getattr(want, '__name__', 'a number or list')}, not {value!r:.60}",
             )
-        if key in ("max_tokens", "top_logprobs") and value < 0:
+        if key in ("max_tokens", "top_logprobs") and isinstance(value, int) and value < 0:
             raise _bad(path, f"decoding.{key}", f"must be at least 0, not {value}")
     for key, value in _mapping(data, "price", path).items():
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
