@@ -128,9 +128,9 @@ def test_401_stops_the_run_at_once_with_a_clear_message(tmp_path):
 def test_a_remote_judge_without_a_key_names_the_offline_choice(tmp_path, monkeypatch):
     cand, base = _files(tmp_path, 2)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    from judgebench.backends import FatalBackendError
+    from judgebench.errors import ConfigError
 
-    with pytest.raises(FatalBackendError, match="--judge local"):
+    with pytest.raises(ConfigError, match="--judge local"):  # a setting to fix (exit 2), before any call
         annotate_files(cand, base, "alpacaeval2", tmp_path / "s.sqlite", progress=False)
 
 

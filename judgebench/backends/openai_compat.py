@@ -178,8 +178,8 @@ class OpenAICompatBackend(Backend):
             _warn(warning)
         if require_key is None:  # a remote API needs a key; a server on this machine usually does not
             require_key = self.send_key and not is_loopback(url.host or "")
-        if require_key and not has_key:
-            raise FatalBackendError(
+        if require_key and not has_key:  # a setting the user must fix before any call: exit 2
+            raise ConfigError(
                 f"{self.api_key_env} is not set: {self.base_url} needs an API key. "
                 "For a judge that needs no key or network, use --judge local"
             )
