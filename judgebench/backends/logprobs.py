@@ -11,6 +11,8 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
+from ..errors import BackendError
+
 
 def logsumexp(values: list[float]) -> float:
     top = max(values)
@@ -43,3 +45,17 @@ def label_token_ids(
             if text in found:
                 found[text].append(token_id)
     return {label: sorted(ids) for label, ids in found.items()}
+
+
+def cached_label_ids(
+    cache: dict[tuple[str, ...], dict[str, list[int]]], labels: tuple[str, ...], tokenizer, model: str
+) -> dict[str, list[int]]:
+    """`label_token_ids` for a Hugging Face tokenizer, computed once per label set; a label that no token
+    decodes to is refused for this request alone."""
+    if labels not in cache:
+        found = label_token_ids(labels, tokenizer.get_vocab(), lambda i: tokenizer.decode([i]))
+        missing = [label for label, ids in found.items() if not ids]
+        if missing:
+            raise BackendError(f"no token of {model} decodes to the label(s) {missing}", retryable=False)
+        cache[labels] = found
+    return cache[labels]

@@ -28,7 +28,7 @@ from .base import (
     FatalBackendError,
     Limits,
 )
-from .logprobs import by_decoded_string, label_token_ids, logsumexp
+from .logprobs import by_decoded_string, cached_label_ids, logsumexp
 
 
 @register_backend("transformers", extra="hf", version_package="transformers")
@@ -156,15 +156,7 @@ class TransformersBackend(BatchingBackend):
         return [r if r is not None else BackendError("no result", retryable=True) for r in results]
 
     def label_ids(self, labels: tuple[str, ...]) -> dict[str, list[int]]:
-        if labels not in self._label_ids:
-            found = label_token_ids(labels, self.tokenizer.get_vocab(), lambda i: self.tokenizer.decode([i]))
-            missing = [label for label, ids in found.items() if not ids]
-            if missing:
-                raise BackendError(
-                    f"no token of {self.model} decodes to the label(s) {missing}", retryable=False
-                )
-            self._label_ids[labels] = found
-        return self._label_ids[labels]
+        return cached_label_ids(self._label_ids, labels, self.tokenizer, self.model)
 
     def step_logprobs(self, logits, r: CompletionRequest) -> dict[str, float]:
         """One generated position: the top k (combined by decoded string) and, if asked, each label's exact log-prob."""

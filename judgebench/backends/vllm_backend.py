@@ -36,7 +36,7 @@ from .base import (
     FatalBackendError,
     Limits,
 )
-from .logprobs import by_decoded_string, label_token_ids
+from .logprobs import by_decoded_string, cached_label_ids
 
 log = logging.getLogger(__name__)
 
@@ -84,15 +84,7 @@ class VLLMBackend(BatchingBackend):
         self._warned_top_k = False
 
     def label_ids(self, labels: tuple[str, ...]) -> dict[str, list[int]]:
-        if labels not in self._label_ids:
-            found = label_token_ids(labels, self.tokenizer.get_vocab(), lambda i: self.tokenizer.decode([i]))
-            missing = [label for label, ids in found.items() if not ids]
-            if missing:
-                raise BackendError(
-                    f"no token of {self.model} decodes to the label(s) {missing}", retryable=False
-                )
-            self._label_ids[labels] = found
-        return self._label_ids[labels]
+        return cached_label_ids(self._label_ids, labels, self.tokenizer, self.model)
 
     def sampling_params(self, request: CompletionRequest):
         kwargs: dict[str, Any] = {
