@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import platform
 import random
-import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import __version__
 from .backends import (
     Backend,
     BackendError,
@@ -36,6 +33,7 @@ from .judges import load_judge
 from .judges.parsers import PARSERS
 from .judges.protocols import Pair, Protocol, protocol_of
 from .judges.spec import JudgeSpec
+from .progress import Progress, run_versions
 from .store import Judgment, Store, call_key
 
 LEASE_BATCH_MAX = 512  # keys leased in one transaction, at most (at least 2 x concurrency, and 32)
@@ -73,26 +71,6 @@ def parse(spec: JudgeSpec, response: CompletionResponse) -> tuple[float | None, 
     return PARSERS.pick(spec.parser, where=spec.source)(response, labels=spec.labels, **spec.parser_kwargs)
 
 
-class _Progress:
-    def __init__(self, total: int, enabled: bool):
-        self.bar = None
-        if enabled and total:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, unit="call", file=sys.stderr, dynamic_ncols=True)
-        self.cost = 0.0
-
-    def step(self, cost: float) -> None:
-        self.cost += cost
-        if self.bar is not None:
-            self.bar.update(1)
-            self.bar.set_postfix_str(f"${self.cost:.4f}", refresh=False)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 async def _judge_one(
     spec: JudgeSpec,
     backend: Backend,
@@ -101,7 +79,7 @@ async def _judge_one(
     instruction: str,
     slot: str,
     messages: list[dict],
-    progress: _Progress,
+    progress: Progress,
     counts: dict,
 ) -> None:
     request = request_for(spec, messages)
@@ -150,11 +128,11 @@ async def _judge_one(
     counts["prompt_tokens"] += prompt_tokens
     counts["completion_tokens"] += completion_tokens
     counts["cost"] += cost
-    progress.step(cost)
+    progress.step(cost=cost)
 
 
 async def _call_leased(
-    keys: list[str], spec: JudgeSpec, backend: Backend, store: Store, todo: dict, bar: _Progress, counts: dict
+    keys: list[str], spec: JudgeSpec, backend: Backend, store: Store, todo: dict, bar: Progress, counts: dict
 ) -> list[str]:
     """Lease and judge `keys`; returns those another process holds. Every worker takes the next leased
     key the moment it is free, so no worker idles while another has a queue (no batch tails); leases
@@ -263,7 +241,7 @@ async def annotate_pairs(
     counts["cached"] = len(todo) - len(missing)
     counts["retried_failed"] = sum(1 for k in missing if k in known)
 
-    bar = _Progress(0 if offline else len(missing), progress)
+    bar = Progress(0 if offline else len(missing), "call", progress)
     # The backend may have served other work before (the embedded generator doubles as the judge):
     # count only this run's requests.
     requests0, retries0 = backend.stats["requests"], backend.stats["retries"]
@@ -517,7 +495,6 @@ def judge_backend(
 
 
 def manifest(spec: JudgeSpec, backend: Backend, base_url: str | list[str] | None, run: AnnotationRun) -> dict:
-    import aiohttp
 
     return {
         "judge": spec.name,
@@ -532,11 +509,7 @@ def manifest(spec: JudgeSpec, backend: Backend, base_url: str | list[str] | None
         "decoding": spec.decoding,
         "price": spec.price,
         "limits": vars(backend.limits),
-        "versions": {
-            "judgebench": __version__,
-            "python": platform.python_version(),
-            "aiohttp": aiohttp.__version__,
-        },
+        "versions": run_versions("aiohttp"),
         **({"replicas": backend.replica_stats()} if hasattr(backend, "replica_stats") else {}),
         "counts": run.summary,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
@@ -28,7 +27,6 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__
 from .annotate import AnnotationRun, annotate_pairs, judge_backend, pairs_from_records
 from .annotate import manifest as annotation_manifest
 from .backends import Backend, engine_version, make_backend
@@ -42,6 +40,7 @@ from .judges.protocols import Protocol, protocol_of
 from .judges.spec import JudgeSpec
 from .leaderboard import make_leaderboard, read_leaderboard, sort_board, write_leaderboard
 from .pipeline import CallLimits, closing
+from .progress import run_versions
 from .store import Store
 
 EMBEDDED_GENERATOR = "SmolLM2-135M-Instruct"
@@ -475,7 +474,7 @@ async def _outputs_from_engine(
             "eval_set_hash": _hash_frame(data),
             "n": len(data),
             "counts": counts,
-            "versions": {"judgebench": __version__, "python": platform.python_version()},
+            "versions": run_versions(),
         },
     )
     return Outputs(cand, GenerationCounts.from_dict(counts), backend if embedded else None)

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from .backends import Backend, BackendError, CompletionRequest, FatalBackendError
+from .progress import Progress
 from .store import Store
 
 
@@ -93,8 +94,7 @@ async def _one(
                 }
                 counts["failed"] += 1
             store.put_generation(found)
-            if bar is not None:
-                bar.update(1)
+            bar.step()
         results.append(found)
         if found["status"] != "ok":
             break  # a later turn needs this turn's answer
@@ -122,15 +122,7 @@ async def generate_async(
         "prompt_tokens": 0,
         "completion_tokens": 0,
     }
-    bar = None
-    if progress:
-        import sys
-
-        from tqdm import tqdm
-
-        bar = tqdm(
-            total=sampling.n * sum(map(len, turns_of)), unit="gen", file=sys.stderr, dynamic_ncols=True
-        )
+    bar = Progress(sampling.n * sum(map(len, turns_of)), "gen", progress)
     t0 = time.perf_counter()
     samples = [sampling] + [replace(sampling, seed=(sampling.seed or 0) + k) for k in range(1, sampling.n)]
     try:
@@ -144,8 +136,7 @@ async def generate_async(
             for s in samples
         ]
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     results = per_sample[0]  # sample 0 is the output that is judged
     out, problems = [], []
     for i, (r, turns, res) in enumerate(zip(rows, turns_of, results, strict=True)):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -30,6 +29,7 @@ from .errors import CheckFailed, InputError
 from .fsutil import atomic_write, write_json
 from .generate import Sampling
 from .judges.protocols import protocol_of
+from .progress import Progress
 
 
 @dataclass(frozen=True)
@@ -538,11 +538,7 @@ def run_suite(
     }
     tokenizers: dict[str, object] = {}
     units = [(m, b) for b in benchmarks for m in models]
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(units), unit="run", file=sys.stderr, dynamic_ncols=True)
+    bar = Progress(len(units), "run", progress)
 
     def wrap_for(spec):
         def wrap(backend):
@@ -567,8 +563,7 @@ def run_suite(
 
     try:
         for m, b in units:
-            if bar is not None:
-                bar.set_description_str(f"{m.name} x {b}")
+            bar.describe(f"{m.name} x {b}")
             guards: list = []
             run_out = _run_dir(out, m.name, b)
             try:
@@ -614,12 +609,9 @@ def run_suite(
                 "cost_usd": a["cost"],
                 "generation": {k: v for k, v in (s.get("generation") or {}).items() if k != "problems"},
             }
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix_str(f"${manifest['spent_usd']:.4f}, {manifest['requests']} judge requests")
+            bar.step(note=f"${manifest['spent_usd']:.4f}, {manifest['requests']} judge requests")
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     result = score_suite(models, benchmarks, judges, out, reference=reference, n_boot=n_boot)
     manifest.update(status="complete", finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     write_json(out / "suite.manifest.json", manifest)

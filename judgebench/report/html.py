@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import platform
 import time
 from importlib import resources
 from pathlib import Path
@@ -14,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import __version__
 from .. import columns as schema
 from ..io import InputError
+from ..progress import run_versions
 from . import charts
 
 
@@ -179,7 +178,6 @@ def build_report(
     n_boot: int = 1000,
 ) -> str:
     import jinja2
-    import matplotlib
 
     ctx: dict = {
         "title": title,
@@ -230,13 +228,7 @@ def build_report(
         manifests.insert(0, judging_summary(annotations))
     ctx["manifests"] = [json.dumps(m, indent=1, default=str) for m in manifests]
     ctx["has_judging_summary"] = annotations is not None
-    ctx["environment"] = {
-        "judgebench": __version__,
-        "python": platform.python_version(),
-        "pandas": pd.__version__,
-        "numpy": np.__version__,
-        "matplotlib": matplotlib.__version__,
-    }
+    ctx["environment"] = run_versions("pandas", "numpy", "matplotlib")
     ctx["inputs"] = [_file_entry(p) for p in (inputs or [])]
     source = resources.files("judgebench.report").joinpath("page.html.j2").read_text(encoding="utf-8")
     env = jinja2.Environment(
