@@ -12,12 +12,10 @@ it answers every judge protocol with a well-formed verdict and honest `usage`, a
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 
 from aiohttp import web
-from servers import free_port
+from servers import LoopbackApp
 
 
 def answer(body: dict) -> dict:
@@ -45,7 +43,9 @@ def answer(body: dict) -> dict:
     }
 
 
-class OpenAIStandIn:
+class OpenAIStandIn(LoopbackApp):
+    client_max_size = 64 * 1024 * 1024
+
     def __init__(self, prices: dict[str, tuple[float, float]]):
         """prices: model -> (USD per million input tokens, per million output tokens)."""
         self.prices = prices
@@ -55,11 +55,7 @@ class OpenAIStandIn:
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict] = {}
         self.polls = 0
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}/v1"
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._ready = threading.Event()
+        super().__init__()
 
     def _answer(self, body: dict) -> dict:
         out = answer(body)
@@ -125,29 +121,9 @@ class OpenAIStandIn:
     async def _content(self, request: web.Request) -> web.Response:
         return web.Response(body=self.files[request.match_info["file_id"]], content_type="application/jsonl")
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/files", self._upload)
         app.router.add_post("/v1/batches", self._create)
         app.router.add_get("/v1/batches/{batch_id}", self._poll)
         app.router.add_get("/v1/files/{file_id}/content", self._content)
-        self._runner = web.AppRunner(app, access_log=None)
-        self._loop.run_until_complete(self._runner.setup())
-        self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
-        self._ready.set()
-        self._loop.run_forever()
-
-    def __enter__(self):
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def __exit__(self, *exc):
-        async def stop():
-            await self._runner.cleanup()
-
-        asyncio.run_coroutine_threadsafe(stop(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)

@@ -113,7 +113,48 @@ def _answer(label: str = "M", logprobs: bool = True, text: str | None = None) ->
     }
 
 
-class FaultInjectingServer:
+class LoopbackApp:
+    """An aiohttp app on 127.0.0.1 in a thread of its own, for `with` blocks in tests: subclasses add their
+    routes in `routes(app)`."""
+
+    client_max_size = 1024**2
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._ready = threading.Event()
+        self._runner: web.AppRunner | None = None
+
+    def routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        app = web.Application(client_max_size=self.client_max_size)
+        self.routes(app)
+        self._runner = web.AppRunner(app, access_log=None)
+        self._loop.run_until_complete(self._runner.setup())
+        self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
+        self._ready.set()
+        self._loop.run_forever()
+
+    def __enter__(self):
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def __exit__(self, *exc):
+        async def stop():
+            await self._runner.cleanup()
+
+        asyncio.run_coroutine_threadsafe(stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+class FaultInjectingServer(LoopbackApp):
     """script(instruction_text, attempt) -> one of: "ok", "429", "500", "hang", "garbage",
     "nologprobs", "offlabel", "401". The instruction is found inside the request's messages by
     the marker `Q<number>`; attempt counts that instruction's requests from 1."""
@@ -126,12 +167,7 @@ class FaultInjectingServer:
         self.authorization = []
         self.retry_after_respected = []
         self._last_429 = {}
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}/v1"
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._ready = threading.Event()
-        self._runner = None
+        super().__init__()
 
     def _marker(self, body: dict) -> str:
         text = " ".join(m["content"] for m in body.get("messages", []))
@@ -171,25 +207,5 @@ class FaultInjectingServer:
             return web.json_response(_answer(label="Neither", text="Neither"))
         return web.json_response(_answer("M" if int(marker[1:] or 0) % 2 else "m"))
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        self._loop.run_until_complete(self._runner.setup())
-        self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
-        self._ready.set()
-        self._loop.run_forever()
-
-    def __enter__(self):
-        self._thread.start()
-        self._ready.wait(10)
-        return self
-
-    def __exit__(self, *exc):
-        async def stop():
-            await self._runner.cleanup()
-
-        asyncio.run_coroutine_threadsafe(stop(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
