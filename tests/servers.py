@@ -113,6 +113,27 @@ def _answer(label: str = "M", logprobs: bool = True, text: str | None = None) ->
     }
 
 
+def pair_files(folder, n: int, prefix: str = "Q", models: int = 1, pad: bool = False):
+    """cand.json and base.json in `folder`: n instructions "Task Q<i>: say something" (the marker the
+    fault-injecting server reads), answered by one candidate generator, or by `models` in turn (then the
+    answers' lengths vary with `pad`, for a leaderboard with an LC fit)."""
+    cand = [
+        {
+            "instruction": f"Task {prefix}{i}: say something",
+            "output": f"candidate answer {i}" + (" " + "w" * (i % 40) if pad else ""),
+            "generator": "cand" if models == 1 else f"model{i % models}",
+        }
+        for i in range(1, n + 1)
+    ]
+    base = [
+        {"instruction": r["instruction"], "output": f"baseline answer {i}", "generator": "base"}
+        for i, r in enumerate(cand, 1)
+    ]
+    (folder / "cand.json").write_text(json.dumps(cand))
+    (folder / "base.json").write_text(json.dumps(base))
+    return folder / "cand.json", folder / "base.json"
+
+
 class LoopbackApp:
     """An aiohttp app on 127.0.0.1 in a thread of its own, for `with` blocks in tests: subclasses add their
     routes in `routes(app)`."""

@@ -9,7 +9,7 @@ import time
 
 import pytest
 from conftest import judgebench_exe
-from servers import FaultInjectingServer
+from servers import FaultInjectingServer, pair_files
 
 from judgebench.annotate import annotate_files
 
@@ -30,21 +30,7 @@ def script(marker, attempt):
 
 
 def _files(tmp_path, n, prefix="Q"):
-    cand = [
-        {
-            "instruction": f"Task {prefix}{i}: say something",
-            "output": f"candidate answer {i}",
-            "generator": "cand",
-        }
-        for i in range(1, n + 1)
-    ]
-    base = [
-        {"instruction": r["instruction"], "output": f"baseline answer {i}", "generator": "base"}
-        for i, r in enumerate(cand, 1)
-    ]
-    (tmp_path / "cand.json").write_text(json.dumps(cand))
-    (tmp_path / "base.json").write_text(json.dumps(base))
-    return tmp_path / "cand.json", tmp_path / "base.json"
+    return pair_files(tmp_path, n, prefix)
 
 
 def test_faults_end_with_every_judgment_done_or_failed_with_a_reason(tmp_path):

@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 from conftest import judgebench_exe
-from servers import FaultInjectingServer
+from servers import FaultInjectingServer, pair_files
 
 from judgebench.annotate import annotate_files
 from judgebench.backends import Limits
@@ -21,17 +21,7 @@ from judgebench.store import Store
 
 
 def _files(tmp_path, n):
-    cand = [
-        {"instruction": f"Task Q{i}: say something", "output": f"candidate answer {i}", "generator": "cand"}
-        for i in range(1, n + 1)
-    ]
-    base = [
-        {"instruction": r["instruction"], "output": f"baseline answer {i}", "generator": "base"}
-        for i, r in enumerate(cand, 1)
-    ]
-    (tmp_path / "cand.json").write_text(json.dumps(cand))
-    (tmp_path / "base.json").write_text(json.dumps(base))
-    return tmp_path / "cand.json", tmp_path / "base.json"
+    return pair_files(tmp_path, n)
 
 
 class Answered:

@@ -2,13 +2,12 @@
 used (not a database, read-only, full) as one clear StoreError that leaves no lease behind."""
 
 import asyncio
-import json
 import sqlite3
 import subprocess
 
 import pytest
 from conftest import judgebench_exe
-from servers import FaultInjectingServer
+from servers import FaultInjectingServer, pair_files
 
 from judgebench.errors import StoreError
 from judgebench.store import Judgment, SQLiteStore, Store
@@ -19,17 +18,7 @@ def _j(key, verdict=1.0, raw=None):
 
 
 def _files(tmp_path, n):
-    cand = [
-        {"instruction": f"Task Q{i}: say something", "output": f"candidate answer {i}", "generator": "cand"}
-        for i in range(1, n + 1)
-    ]
-    base = [
-        {"instruction": r["instruction"], "output": f"baseline answer {i}", "generator": "base"}
-        for i, r in enumerate(cand, 1)
-    ]
-    (tmp_path / "cand.json").write_text(json.dumps(cand))
-    (tmp_path / "base.json").write_text(json.dumps(base))
-    return tmp_path / "cand.json", tmp_path / "base.json"
+    return pair_files(tmp_path, n)
 
 
 class CountingStore(SQLiteStore):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import judgebench_exe
-from servers import FaultInjectingServer
+from servers import FaultInjectingServer, pair_files
 
 from judgebench.store import Judgment, Store
 
@@ -75,21 +75,7 @@ def pg_url(pg_server):
 
 def _files(tmp_path, n, models=3):
     """n distinct instructions, answered by `models` generators in turn (for a leaderboard with rows)."""
-    cand = [
-        {
-            "instruction": f"Task Q{i}: say something",
-            "output": f"candidate answer {i} " + "w" * (i % 40),
-            "generator": f"model{i % models}",
-        }
-        for i in range(1, n + 1)
-    ]
-    base = [
-        {"instruction": r["instruction"], "output": f"baseline answer {i}", "generator": "base"}
-        for i, r in enumerate(cand, 1)
-    ]
-    (tmp_path / "cand.json").write_text(json.dumps(cand))
-    (tmp_path / "base.json").write_text(json.dumps(base))
-    return tmp_path / "cand.json", tmp_path / "base.json"
+    return pair_files(tmp_path, n, models=models, pad=True)
 
 
 def _annotate(cand, base, url, store, out, concurrency=8, extra=()):
