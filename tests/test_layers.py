@@ -14,12 +14,13 @@ LOWER = ("stats", "judges", "backends")
 UPPER = ("leaderboard", "evaluate", "annotate", "cli", "report", "audit", "suite", "detect")
 
 
-def imported_modules(path: Path) -> set[str]:
-    """Dotted judgebench modules a file imports, resolved from relative imports."""
+def imported_modules(path: Path, source: str | None = None) -> set[str]:
+    """Dotted judgebench modules a file imports (its text, or `source` as if it stood there), resolved
+    from relative imports."""
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     package = parts[:-1] if parts[-1] != "__init__" else parts
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(ast.parse(path.read_text() if source is None else source)):
         if isinstance(node, ast.ImportFrom):
             base = list(package[: len(package) - node.level + 1]) if node.level else []
             target = ".".join(base + (node.module.split(".") if node.module else []))
@@ -41,16 +42,11 @@ def test_lower_layers_never_import_upper_ones():
     assert not offences, "\n".join(offences)
 
 
-def test_the_walk_sees_imports_inside_functions(tmp_path):
+def test_the_walk_sees_imports_inside_functions():
     """The checker itself: a relative import inside a function body is found and resolved."""
-    probe = PACKAGE / "stats" / "_layer_probe.py"
-    probe.write_text(
-        "def f():\n    from ..leaderboard import make_leaderboard\n    return make_leaderboard\n"
-    )
-    try:
-        assert "judgebench.leaderboard.make_leaderboard" in imported_modules(probe)
-    finally:
-        probe.unlink()
+    probe = PACKAGE / "stats" / "_layer_probe.py"  # never written: its text is given
+    source = "def f():\n    from ..leaderboard import make_leaderboard\n    return make_leaderboard\n"
+    assert "judgebench.leaderboard.make_leaderboard" in imported_modules(probe, source)
 
 
 def test_judge_specs_and_config_loaders_form_no_cycle():
