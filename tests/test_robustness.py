@@ -130,7 +130,8 @@ def test_judged_empty_outputs_are_data_in_every_command(judged_empty_file, alpac
         ],
         capsys,
     )
-    assert code == 0, err and json.loads(stdout)["n_common"] > 700
+    assert code == 0, err
+    assert json.loads(stdout)["n_common"] > 700
     code, stdout, err = run_cli(
         ["audit", "--annotations", str(judged_empty_file), str(other), "--json"], capsys
     )
