@@ -9,8 +9,9 @@ estimated from the other models (prior fitted on the other leaderboard models), 
 stand-ins are rebuilt from it, the LC correction is fitted on the other models (its own inner
 K-fold), and each held-out model's LC is fitted and compared with its official figure:
 - estimate: the LC with the estimated inputs as they are;
-- estimate + correction: the same, through the correction of `alpacaeval_lc.lc_correction` (what ships).
-The five files with missing rows are shown apart (their official LC used row-shifted difficulties).
+- + correction (FORM): the same, through `alpacaeval_lc.lc_correction` of that form ("level" ships).
+The five files with missing rows are shown apart: their official LC looked difficulty up by row
+position, which the leaderboard imitates by default (`alpacaeval_lc.row_position_difficulty`).
 Asserts nothing.
 """
 
@@ -31,7 +32,7 @@ def summary(name: str, errors: pd.Series, ours: pd.Series, official: pd.Series) 
     per_model = errors.groupby(level=0).mean()
     worst = per_model.abs().sort_values().tail(3)
     return (
-        f"{name:24s} n {len(errors):3d}  MAE {errors.abs().mean():.3f}  max {errors.abs().max():.2f}  bias "
+        f"{name:30s} n {len(errors):3d}  MAE {errors.abs().mean():.3f}  max {errors.abs().max():.2f}  bias "
         f"{errors.mean():+.3f}  spearman {spearmanr(ours, official)[0]:.4f}  worst: "
         + ", ".join(f"{m} {per_model[m]:+.2f}" for m in worst.index[::-1])
     )
@@ -65,21 +66,22 @@ def main() -> None:
             held_out = {m for m, f in zip(models, fold_of, strict=True) if f == k}
             d, _ = alpacaeval_lc.fit_difficulty(ann, weights, board, exclude=held_out)
             gamed = alpacaeval_lc.gamed_standin(lengths, d, weights)
-            corr = alpacaeval_lc.lc_correction(ann, weights, board, lengths, exclude=held_out, seed=seed)
+            corrections = {
+                form: alpacaeval_lc.lc_correction(
+                    ann, weights, board, lengths, exclude=held_out, seed=seed, form=form
+                )
+                for form in alpacaeval_lc.CORRECTION_FORMS
+            }
             for m in held_out:
                 raw = fit_lc(by_model[m], d, gamed).length_controlled_winrate
                 wr = 100 * float(np.nanmean(by_model[m]["preference"] - 1))
                 rows.append(
-                    {
-                        "wr": wr,
-                        "model": m,
-                        "seed": seed,
-                        "official": official[m],
-                        "estimate": raw,
-                        "estimate + correction": float(alpacaeval_lc.correct_lc(raw, wr, corr)),
-                        "alpha": corr["alpha"],
-                        "gamma": corr["gamma"],
+                    {"wr": wr, "model": m, "seed": seed, "official": official[m], "estimate": raw}
+                    | {
+                        f"+ correction ({form})": float(alpacaeval_lc.correct_lc(raw, wr, corr))
+                        for form, corr in corrections.items()
                     }
+                    | {k: corrections["level"][k] for k in ("alpha", "gamma", "delta")}
                 )
     df = pd.DataFrame(rows).set_index("model")
     if args.save:
@@ -88,32 +90,36 @@ def main() -> None:
         f"{len(models)} shared models, {args.folds}-fold leave-models-out x {len(args.seeds)} seeds "
         f"({time.time() - t:.0f} s); error = judgebench LC - official LC, points"
     )
-    for name in ("estimate", "estimate + correction"):
+    for name in ["estimate", *(f"+ correction ({form})" for form in alpacaeval_lc.CORRECTION_FORMS)]:
         print(summary(name, df[name] - df["official"], df[name], df["official"]))
     print(
-        f"correction over folds: alpha {df['alpha'].min():+.3f} to {df['alpha'].max():+.3f}, gamma "
-        f"{df['gamma'].min():+.3f} to {df['gamma'].max():+.3f}"
+        "shipped correction (level) over folds: "
+        + ", ".join(f"{k} {df[k].min():+.3f} to {df[k].max():+.3f}" for k in ("alpha", "gamma", "delta"))
     )
 
+    # Files with missing rows: their official LC looked difficulty up by row position (as the leaderboard
+    # does by default); the shipped inputs never saw them, so these are held-out figures too.
     d, _ = alpacaeval_lc.fit_difficulty(ann, weights, board)
     gamed = alpacaeval_lc.gamed_standin(lengths, d, weights)
     corr = alpacaeval_lc.lc_correction(ann, weights, board, lengths)
+    order = tuple(d.index)  # the canonical order: the first full file's
     short = [m for m in sizes.index if sizes[m] < 805 and m in board.index]
-    err = {
-        m: float(
-            alpacaeval_lc.correct_lc(
-                fit_lc(by_model[m], d, gamed).length_controlled_winrate,
-                100 * np.nanmean(by_model[m]["preference"] - 1),
-                corr,
+    line = []
+    for m in short:
+        part = by_model[m]
+        wr = 100 * np.nanmean(part["preference"] - 1)
+        by_row = alpacaeval_lc.row_position_difficulty(part["instruction"], d, order)
+        lc = {
+            how: float(
+                alpacaeval_lc.correct_lc(
+                    fit_lc(part, d, gamed, row_difficulty=rd).length_controlled_winrate, wr, corr
+                )
             )
-        )
-        - official[m]
-        for m in short
-    }
-    print(
-        "files with missing rows (shipped inputs; official LC used row-shifted difficulties): "
-        + ", ".join(f"{m} {e:+.2f}" for m, e in err.items())
-    )
+            - official[m]
+            for how, rd in (("row position", by_row), ("by instruction", None))
+        }
+        line.append(f"{m} {lc['row position']:+.2f} (by instruction {lc['by instruction']:+.2f})")
+    print("files with missing rows, row-position lookup as AlpacaEval (default): " + ", ".join(line))
 
 
 if __name__ == "__main__":

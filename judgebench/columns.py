@@ -184,6 +184,11 @@ COLUMNS: tuple[Column, ...] = (
         alert=True,
     ),
     Column(
+        "lc_by_instruction",
+        about="LC with difficulty joined by instruction, where the LC column follows AlpacaEval's "
+        "row-position lookup (files with rows missing)",
+    ),
+    Column(
         "lc_inputs",
         "text",
         about="where the LC fit's instruction difficulty came from",

@@ -55,6 +55,19 @@ def _seed_for(model: str, seed: int) -> int:
     return int.from_bytes(digest[:8], "little")
 
 
+LC_ALIGNMENTS = ("alpacaeval", "instruction")
+
+
+def _lc_of(fit, win_rate: float, lc: LCInputs) -> tuple[float, float]:
+    """(LC, its standard error) of a fit, through the shipped estimate's correction where it has one."""
+    value, se = fit.length_controlled_winrate, fit.lc_standard_error
+    if lc.correction is None or fit.design is None:  # the baseline's 50 stays as it is
+        return value, se
+    corrected = float(alpacaeval_lc.correct_lc(value, win_rate, lc.correction))
+    slope = (alpacaeval_lc.correct_lc(value + 1e-4, win_rate, lc.correction) - corrected) / 1e-4
+    return corrected, float(se * slope)
+
+
 def model_row(
     model: pd.DataFrame,
     lc: LCInputs,
@@ -62,26 +75,30 @@ def model_row(
     seed: int = 0,
     level: float = 0.95,
     lc_solver: str | None = None,
+    lc_alignment: str = "alpacaeval",
 ) -> dict:
-    """One leaderboard row for one candidate's annotations (len_1/len_2 columns, preference in [1, 2])."""
+    """One leaderboard row for one candidate's annotations (len_1/len_2 columns, preference in [1, 2]).
+
+    lc_alignment "alpacaeval": where AlpacaEval's row-position difficulty lookup differs from the join by
+    instruction (a file in the eval set's order with rows missing), the LC follows AlpacaEval, as the
+    official leaderboard does, and `lc_by_instruction` holds the LC joined by instruction;
+    "instruction": always joined by instruction."""
     name = model["generator_2"].iloc[0]
     row = winrate_metrics(model["preference"])
     fit = None
     if lc.difficulty is not None and model["preference"].notna().sum() >= MIN_ROWS_FOR_LC:
         # exact where the inputs are AlpacaEval's
         solver = lc_solver or ("liblinear" if lc.official else "fast")
-        fit = fit_lc(model, lc.difficulty, lc.gamed, solver=solver)
+        by_position = None
+        if lc_alignment == "alpacaeval" and lc.order is not None:
+            by_position = alpacaeval_lc.row_position_difficulty(model["instruction"], lc.difficulty, lc.order)
+        fit = fit_lc(model, lc.difficulty, lc.gamed, solver=solver, row_difficulty=by_position)
         row["lc_inputs"] = lc.kind
-        row["length_controlled_winrate"] = fit.length_controlled_winrate
-        row["lc_standard_error"] = fit.lc_standard_error
-        if lc.correction is not None and fit.design is not None:  # not the baseline's 50; CIs map too
-            lc_value, wr = fit.length_controlled_winrate, row["win_rate"]
-            row["length_controlled_winrate"] = float(alpacaeval_lc.correct_lc(lc_value, wr, lc.correction))
-            slope = (
-                alpacaeval_lc.correct_lc(lc_value + 1e-4, wr, lc.correction)
-                - row["length_controlled_winrate"]
-            ) / 1e-4
-            row["lc_standard_error"] = float(fit.lc_standard_error * slope)
+        row["length_controlled_winrate"], row["lc_standard_error"] = _lc_of(fit, row["win_rate"], lc)
+        if by_position is not None:
+            aligned = fit_lc(model, lc.difficulty, lc.gamed, solver=solver)
+            row["lc_by_instruction"] = _lc_of(aligned, row["win_rate"], lc)[0]
+            row["lc_inputs"] = f"{lc.kind}; AlpacaEval's row-position difficulty ({len(model)} rows)"
     row["n_bootstrap"] = n_boot
     if n_boot > 0:
         counts = resample_counts(len(model), n_boot, np.random.default_rng(_seed_for(name, seed)))
@@ -98,9 +115,14 @@ def model_row(
 
 
 def _rows_for(
-    models: list[pd.DataFrame], lc: LCInputs, n_boot: int, seed: int, lc_solver: str | None
+    models: list[pd.DataFrame],
+    lc: LCInputs,
+    n_boot: int,
+    seed: int,
+    lc_solver: str | None,
+    lc_alignment: str = "alpacaeval",
 ) -> list[dict]:
-    return [model_row(m, lc, n_boot, seed, lc_solver=lc_solver) for m in models]
+    return [model_row(m, lc, n_boot, seed, lc_solver=lc_solver, lc_alignment=lc_alignment) for m in models]
 
 
 def default_workers() -> int:
@@ -117,6 +139,7 @@ def make_leaderboard(
     existing: pd.DataFrame | None = None,
     lc_solver: str | None = None,
     detect_cheating: bool = True,
+    lc_alignment: str = "alpacaeval",
 ) -> tuple[pd.DataFrame, dict]:
     """Leaderboard (index = model) sorted by LC, and info about the LC inputs and missing data.
 
@@ -124,7 +147,12 @@ def make_leaderboard(
     fill `cheating_flags`; info["flagged"] lists the flagged models.
 
     existing: a leaderboard already computed; its rows are kept as they are and only models not
-    in it are fitted (adding a model never refits the others)."""
+    in it are fitted (adding a model never refits the others).
+
+    lc_alignment: "alpacaeval" (AlpacaEval's row-position difficulty where a file misses rows, as the
+    official leaderboard; info["row_position_lc"] names those models) or "instruction" (see model_row)."""
+    if lc_alignment not in LC_ALIGNMENTS:
+        raise ValueError(f"lc_alignment must be one of {LC_ALIGNMENTS}, not {lc_alignment!r}")
     workers = default_workers() if workers is None else workers
     # One pool serves both the reading and the fitting: each costs about a second on one core.
     pool = ProcessPoolExecutor(workers) if workers > 1 else None
@@ -152,11 +180,12 @@ def make_leaderboard(
                     [n_boot] * workers,
                     [seed] * workers,
                     [lc_solver] * workers,
+                    [lc_alignment] * workers,
                 )
                 for r in part
             ]
         else:
-            rows = _rows_for(groups, lc, n_boot, seed, lc_solver)
+            rows = _rows_for(groups, lc, n_boot, seed, lc_solver, lc_alignment)
     finally:
         if pool is not None:
             pool.shutdown()
@@ -175,6 +204,12 @@ def make_leaderboard(
         "missing_preferences": {m: int(n) for m, n in board["n_missing"].items() if n and n > 0},
         "empty_outputs": {m: int(n) for m, n in board["n_empty_outputs"].items() if n and n > 0},
         "flagged": [m for m, f in board["cheating_flags"].items() if isinstance(f, str) and f],
+        # model: (rows, LC joined by instruction) where the LC follows AlpacaEval's row-position lookup
+        "row_position_lc": {
+            m: (int(board.loc[m, "n_total"] + board.loc[m, "n_missing"]), float(v))
+            for m, v in board["lc_by_instruction"].items()
+            if pd.notna(v)
+        },
     }
     return board, info
 

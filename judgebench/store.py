@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import queue
+import random
 import socket
 import sqlite3
 import threading
@@ -518,8 +519,7 @@ class SQLiteStore(Store):
     def _writer_connection(self) -> sqlite3.Connection:
         db = self._connect()
         try:
-            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                db.execute("PRAGMA journal_mode=WAL")
+            self._set_wal(db)
             db.executescript(SCHEMA)
             db.execute("BEGIN IMMEDIATE")
             found = db.execute("SELECT version FROM schema_version").fetchall()
@@ -530,6 +530,20 @@ class SQLiteStore(Store):
             db.close()
             raise
         return db
+
+    @staticmethod
+    def _set_wal(db: sqlite3.Connection, tries: int = 8) -> None:
+        """WAL mode, retried: two processes opening a new store at once may both hold a shared lock while
+        asking to switch, and SQLite answers one of them "locked" at once instead of waiting."""
+        for attempt in range(tries):
+            try:
+                if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as err:
+                if attempt == tries - 1 or not ("locked" in str(err) or "busy" in str(err)):
+                    raise
+                time.sleep(0.02 * 2**attempt + random.random() * 0.02)
 
     def close(self) -> None:
         try:

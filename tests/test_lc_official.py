@@ -29,29 +29,41 @@ def test_shipped_difficulty_reproduces_official_lc(all_annotations, official_boa
     assert spearmanr(ours, official)[0] >= 0.99
 
 
-def test_official_figures_of_short_files_carry_the_row_position_lookup(
-    all_annotations, official_board, alpaca_dir
-):
-    """AlpacaEval looks difficulty up by row position; in a file with missing rows every row after
-    the first gap gets the difficulty of another instruction. Imitating that lookup brings our LC
-    closer to the official figure than the correct join does: the official figures carry the bug."""
-    lc = resolve_lc_inputs(all_annotations)
-    canonical = pd.read_json(alpaca_dir / "eval_set.json.gz")["instruction"]
-    by_position = lc.difficulty.loc[canonical].to_numpy()
+def test_row_position_difficulty_is_alpacaevals_lookup_only_where_it_differs():
+    """Hand-made eval set a, b, c, d with difficulties 1..4: AlpacaEval gives row j the j-th difficulty."""
+    from judgebench.stats.alpacaeval_lc import row_position_difficulty
+
+    order = ("a", "b", "c", "d")
+    d = pd.Series([1.0, 2.0, 3.0, 4.0], index=list(order))
+    assert row_position_difficulty(["a", "c", "d"], d, order).tolist() == [1.0, 2.0, 3.0]
+    assert row_position_difficulty(["b", "d"], d, order).tolist() == [1.0, 2.0]
+    for same_or_other_order in (["a", "b", "c", "d"], ["a", "b"], ["c", "a"], ["a", "x"], []):
+        assert row_position_difficulty(same_or_other_order, d, order) is None
+
+
+def test_leaderboard_reproduces_the_official_lc_of_files_with_rows_missing(all_annotations, official_board):
+    """The official leaderboard looked difficulty up by row position, so every row of a file after a gap
+    got another instruction's difficulty. The leaderboard imitates that by default (its difficulty was
+    estimated without these five files) and keeps the LC joined by instruction in its own column."""
+    from judgebench.leaderboard import make_leaderboard
+
     sizes = all_annotations.groupby("generator_2").size()
     short = [m for m in sizes.index if sizes[m] < 805]
     assert len(short) == 5
-    closer = 0
-    for m in short:
-        part = all_annotations[all_annotations.generator_2 == m].reset_index(drop=True)
-        shifted = pd.Series(by_position[: len(part)], index=part["instruction"])
-        imitated = pd.concat([shifted, lc.difficulty[~lc.difficulty.index.isin(shifted.index)]])
-        aligned = fit_lc(part, lc.difficulty, lc.gamed).length_controlled_winrate
-        bugged = fit_lc(part, imitated, lc.gamed).length_controlled_winrate
-        official = official_board.loc[m, "length_controlled_winrate"]
-        closer += abs(bugged - official) < abs(aligned - official)
-    assert closer >= 4
-    assert np.isfinite(by_position).all()
+    frame = all_annotations[all_annotations.generator_2.isin([*short, "vicuna-7b"])]
+    board, info = make_leaderboard(frame, n_boot=0, workers=1, detect_cheating=False)
+    official = official_board.loc[short, "length_controlled_winrate"]
+    err = board.loc[short, "length_controlled_winrate"] - official
+    assert err.abs().max() <= 0.5, err
+    assert set(info["row_position_lc"]) == set(short) and pd.isna(board.loc["vicuna-7b", "lc_by_instruction"])
+    assert all("row-position" in board.loc[m, "lc_inputs"] for m in short)
+    by_instruction = board.loc[short, "lc_by_instruction"] - official
+    assert by_instruction.abs().max() > 2.0, by_instruction  # text_davinci_001, minotaur-13b: the shift
+    aligned, info = make_leaderboard(
+        frame, n_boot=0, workers=1, detect_cheating=False, lc_alignment="instruction"
+    )
+    assert not info["row_position_lc"] and aligned["lc_by_instruction"].isna().all()
+    assert np.allclose(aligned.loc[short, "length_controlled_winrate"], board.loc[short, "lc_by_instruction"])
 
 
 def _hub_cache(root, files: dict) -> None:
@@ -66,11 +78,13 @@ def _hub_cache(root, files: dict) -> None:
 
 
 @pytest.mark.reference
+@pytest.mark.parametrize("model", ["alpaca-7b", "text_davinci_001"])
 def test_official_inputs_in_a_hub_cache_give_the_reference_packages_lc(
-    all_annotations, alpaca_dir, reference_python, tmp_path, monkeypatch
+    model, all_annotations, alpaca_dir, reference_python, tmp_path, monkeypatch
 ):
     """AlpacaEval's own LC inputs found in a local Hugging Face cache: the leaderboard uses them (and
-    says so), with the liblinear solver, and its LC is alpaca-eval 0.6.6's on the same hub files. The
+    says so), with the liblinear solver, and its LC is alpaca-eval 0.6.6's on the same hub files, for a
+    full file and for one with two rows missing (where both look difficulty up by row position). The
     inputs are a known stand-in unlike judgebench's shipped estimate, so the estimate cannot pass."""
     from test_lc_reference import _run_reference
 
@@ -96,16 +110,19 @@ def test_official_inputs_in_a_hub_cache_give_the_reference_packages_lc(
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("JUDGEBENCH_ALPACAEVAL_LC_DIR", raising=False)
 
-    model = "alpaca-7b"
     part = all_annotations[all_annotations.generator_2 == model].reset_index(drop=True)
     board, info = make_leaderboard(part, n_boot=0, workers=1, detect_cheating=False)
-    assert board.loc[model, "lc_inputs"] == "official" and "Hugging Face cache" in info["lc_difficulty"]
+    assert (
+        board.loc[model, "lc_inputs"].startswith("official") and "Hugging Face cache" in info["lc_difficulty"]
+    )
     ref = _run_reference(
         reference_python, [alpaca_dir / "annotations" / f"{model}.json.gz"], df_gamed, tmp_path, "hub"
     )
     assert board.loc[model, "length_controlled_winrate"] == pytest.approx(
         ref.loc[model, "length_controlled_winrate"], abs=0.01
     )
+    if len(part) < 805:  # joined by instruction it would differ
+        assert abs(board.loc[model, "lc_by_instruction"] - ref.loc[model, "length_controlled_winrate"]) > 0.3
     assert (
         abs(
             board.loc[model, "length_controlled_winrate"]

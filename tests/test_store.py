@@ -193,3 +193,32 @@ def test_a_url_of_another_database_is_refused_not_made_a_file(tmp_path, monkeypa
     with pytest.raises(StoreError, match="postgresql://USER@HOST:PORT/DB"):
         Store("mysql://me@db/judgments")
     assert list(tmp_path.iterdir()) == []
+
+
+def _open_at_once(path, barrier, failures):
+    barrier.wait()
+    try:
+        with Store(str(path)) as s:
+            s.count()
+    except Exception as err:  # noqa: BLE001 - the test counts any failure
+        failures.put(f"{type(err).__name__}: {err}")
+
+
+def test_processes_opening_a_new_store_at_the_same_moment_all_get_it(tmp_path):
+    """Two processes switching a new file to WAL at once: SQLite refuses one at once ("locked") rather
+    than waiting; the store retries. Before the retry 5 of 120 such opens failed here."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    failures = ctx.Queue()
+    for round_ in range(20):
+        barrier = ctx.Barrier(4)
+        path = tmp_path / f"s{round_}.sqlite"
+        procs = [ctx.Process(target=_open_at_once, args=(path, barrier, failures)) for _ in range(4)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        assert all(p.exitcode == 0 for p in procs)
+    found = [failures.get() for _ in range(failures.qsize())]
+    assert not found, found

@@ -33,6 +33,14 @@ def add_parser(sub) -> argparse.ArgumentParser:
         "liblinear with AlpacaEval's own LC inputs, else fast)",
     )
     p.add_argument(
+        "--lc-alignment",
+        choices=["alpacaeval", "instruction"],
+        default="alpacaeval",
+        help="alpacaeval: for a file in the eval set's order with rows missing, look difficulty up by row "
+        "position as AlpacaEval does (its official figures carry that shift; the LC joined by instruction goes "
+        "to the lc_by_instruction column); instruction: always join by instruction (default: alpacaeval)",
+    )
+    p.add_argument(
         "--no-detect", action="store_true", help="skip the cheating checks on the outputs (~0.14 s a model)"
     )
     p.add_argument("--format", choices=["text", "markdown"], default="text", help="how to print the table")
@@ -81,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         existing=existing,
         lc_solver=args.lc_solver,
         detect_cheating=not args.no_detect,
+        lc_alignment=args.lc_alignment,
     )
     if args.out:
         write_leaderboard(board, args.out)
@@ -102,6 +111,15 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"wrote {args.report}")
     print(f"\nLC inputs: {info['lc_difficulty']}")
+    if info["row_position_lc"]:
+        print(
+            "rows missing: LC looks difficulty up by row position, as AlpacaEval and its official leaderboard "
+            "do (joined by instruction instead, column lc_by_instruction, --lc-alignment instruction): "
+            + ", ".join(
+                f"{printable(m)} ({n} rows) {board.loc[m, 'length_controlled_winrate']:.2f}, by instruction {v:.2f}"
+                for m, (n, v) in info["row_position_lc"].items()
+            )
+        )
     if info["missing_preferences"]:
         print(
             "rows without a preference (excluded from the rates, counted here): "

@@ -45,7 +45,7 @@ HUB_DIFFICULTY, HUB_GAMED = "instruction_difficulty.csv", "df_gamed.csv"
 LC_DIR_ENV = "JUDGEBENCH_ALPACAEVAL_LC_DIR"
 # Expected error of the LC with the shipped (estimated) inputs on a model they have never seen:
 # leave-models-out over the shared files (5-fold x 3 seeds), `python bench/lc_accuracy.py --seeds 0 1 2`.
-ESTIMATE_HELD_OUT = {"mae": 0.24, "max": 1.70, "n_models": 39}  # 5-fold x 3 seeds, estimate + correction
+ESTIMATE_HELD_OUT = {"mae": 0.22, "max": 0.93, "n_models": 39}  # 5-fold x 3 seeds, estimate + correction
 
 
 def read_official_weights(path: str | Path) -> pd.DataFrame:
@@ -99,6 +99,9 @@ def fit_difficulty(
     return difficulty, facts
 
 
+CORRECTION_FORMS = ("shift", "adjustment", "level")
+
+
 def lc_correction(
     annotations: pd.DataFrame,
     weights: pd.DataFrame,
@@ -107,18 +110,25 @@ def lc_correction(
     exclude: frozenset | set = frozenset(),
     folds: int = 5,
     seed: int = 0,
+    form: str = "level",
 ) -> dict:
-    """(alpha, gamma) of logit(official LC) = logit(LC) + alpha + gamma (logit(LC) - logit(WR)), LC the
-    LC with estimated inputs and WR the raw win rate, fitted by least squares on the shared models'
-    LC from difficulties that left them out (K-fold over models).
+    """The correction `correct_lc` applies to LC made with estimated inputs, fitted by least squares on the
+    shared models' LC from difficulties that left them out (K-fold over models). With z = logit(LC) and
+    a = z - logit(WR), the length adjustment in logits:
+
+        logit(official LC) = z + alpha + a * (gamma + delta * clip(z, z_lo, z_hi))
+
+    form "shift": alpha only; "adjustment": alpha and gamma; "level" (shipped): all three, z clipped to
+    the range of the fitted models so that it never extrapolates.
 
     Why: with estimated inputs every shared model came out too high when left out (+0.47 points on
-    average) and the error grew with the size of the length adjustment LC - WR (claude, claude-2.1 and
-    Mixtral's concise variant, whose LC is far above their WR, the most): the estimated inputs overstate
-    the length effect. A shift and a fraction of the length adjustment, fitted on models the estimate
-    has not seen, undo both."""
+    average), the more so the larger its length adjustment and the higher its LC (claude, claude-2.1 and
+    Mixtral's concise variant the most): the estimated inputs overstate the length effect. Held out
+    (`bench/lc_accuracy.py`), "level" cut the worst model's error from 1.70 ("adjustment") to 0.93."""
     from .lc import fit_lc
 
+    if form not in CORRECTION_FORMS:
+        raise ValueError(f"form must be one of {CORRECTION_FORMS}, not {form!r}")
     sizes = annotations.groupby("generator_2").size()
     models = [
         m
@@ -139,11 +149,21 @@ def lc_correction(
             part = annotations[annotations["generator_2"] == m].reset_index(drop=True)
             ours[m] = fit_lc(part, d, gamed).length_controlled_winrate
             raw[m] = 100 * float(np.nanmean(part["preference"].to_numpy(float) - 1))
-    x = _logit([ours[m] for m in models])
-    adjustment = x - _logit([raw[m] for m in models])
-    y = _logit(board.loc[models, "length_controlled_winrate"].to_numpy(float)) - x
-    gamma, alpha = np.polyfit(adjustment, y, 1)
-    return {"alpha": float(alpha), "gamma": float(gamma), "n_models": len(models)}
+    z = _logit([ours[m] for m in models])
+    adjustment = z - _logit([raw[m] for m in models])
+    y = _logit(board.loc[models, "length_controlled_winrate"].to_numpy(float)) - z
+    columns = {"alpha": np.ones_like(z), "gamma": adjustment, "delta": adjustment * z}
+    used = {"shift": ["alpha"], "adjustment": ["alpha", "gamma"], "level": ["alpha", "gamma", "delta"]}[form]
+    coef = np.linalg.lstsq(np.column_stack([columns[c] for c in used]), y, rcond=None)[0]
+    fitted = dict.fromkeys(("alpha", "gamma", "delta"), 0.0) | {
+        c: float(v) for c, v in zip(used, coef, strict=True)
+    }
+    return {
+        **fitted,
+        "logit_lc_range": [float(z.min()), float(z.max())],
+        "form": form,
+        "n_models": len(models),
+    }
 
 
 def _logit(lc_percent):
@@ -152,10 +172,33 @@ def _logit(lc_percent):
 
 
 def correct_lc(lc_percent, win_rate_percent, correction: dict):
-    """LC (percent) with the estimated-inputs correction applied (monotone in the LC)."""
+    """LC (percent) with the estimated-inputs correction of `lc_correction` applied."""
     z = _logit(lc_percent)
-    z = z + correction["alpha"] + correction["gamma"] * (z - _logit(win_rate_percent))
-    return 100 / (1 + np.exp(-z))
+    adjustment = z - _logit(win_rate_percent)
+    lo, hi = correction.get("logit_lc_range", (-np.inf, np.inf))
+    slope = correction["gamma"] + correction.get("delta", 0.0) * np.clip(z, lo, hi)
+    return 100 / (1 + np.exp(-(z + correction["alpha"] + adjustment * slope)))
+
+
+def row_position_difficulty(
+    instructions: pd.Series | list[str], difficulty: pd.Series, order: list[str] | tuple[str, ...]
+) -> np.ndarray | None:
+    """The difficulty AlpacaEval gives each row of one model's annotations: it looks difficulty up by row
+    position (row j gets the eval set's j-th instruction's), so in a file with rows missing every row
+    after a gap gets another instruction's difficulty, and the official leaderboard's LC of such files
+    carries that shift. Returned only for what those files are, rows in the eval set's order with some
+    missing; None where the lookup agrees with joining by instruction or the rows follow another order."""
+    pos = pd.Index(order).get_indexer(pd.Series(instructions))
+    n = len(pos)
+    if (
+        n == 0
+        or n >= len(order)
+        or (pos < 0).any()
+        or (np.diff(pos) <= 0).any()
+        or (pos == np.arange(n)).all()
+    ):
+        return None
+    return difficulty.reindex(list(order[:n])).to_numpy(float)
 
 
 def gamed_lengths(root: str | Path) -> pd.DataFrame:

@@ -9,8 +9,9 @@ LC = mean over the candidate's instructions of sigmoid(w_diff * d_i + w_ng): the
 had both outputs been the same length.
 
 Differences from AlpacaEval, each deliberate:
-- difficulty is joined by instruction text, never by row position (AlpacaEval misaligns files
-  with fewer rows than the eval set);
+- difficulty is joined by instruction text unless the caller passes `row_difficulty`: AlpacaEval
+  looks it up by row position, which misaligns files with fewer rows than the eval set; the
+  leaderboard imitates that only to reproduce AlpacaEval's figures (`alpacaeval_lc.row_position_difficulty`);
 - the fit is `glm.fit_l1_logistic`, the same objective as liblinear's, batched, so the bootstrap
   over instructions (GLM refitted per resample, C held at its cross-validated value) is affordable.
 """
@@ -83,9 +84,19 @@ def _lookup_difficulty(instructions: pd.Series, difficulty: pd.Series, what: str
     return d.to_numpy(float)
 
 
-def build_design(model: pd.DataFrame, difficulty: pd.Series, gamed: pd.DataFrame | None) -> LCDesign:
-    """model: one candidate's annotations (instruction, len_1, len_2, preference in [1, 2])."""
-    d_model = _lookup_difficulty(model["instruction"], difficulty, "candidate")
+def build_design(
+    model: pd.DataFrame,
+    difficulty: pd.Series,
+    gamed: pd.DataFrame | None,
+    row_difficulty: np.ndarray | None = None,
+) -> LCDesign:
+    """model: one candidate's annotations (instruction, len_1, len_2, preference in [1, 2]).
+    row_difficulty: the difficulty of each candidate row, where it is not looked up by instruction
+    (AlpacaEval's row-position lookup, `alpacaeval_lc.row_position_difficulty`)."""
+    if row_difficulty is None:
+        d_model = _lookup_difficulty(model["instruction"], difficulty, "candidate")
+    else:
+        d_model = np.asarray(row_difficulty, float)
     sdl = standardized_delta_len(model["len_1"], model["len_2"])
     pref = model["preference"].to_numpy(float)
     has = ~np.isnan(pref)
@@ -138,7 +149,11 @@ def predict_lc(w: np.ndarray, difficulty: np.ndarray) -> np.ndarray:
 
 
 def fit_lc(
-    model: pd.DataFrame, difficulty: pd.Series, gamed: pd.DataFrame | None, solver: str = "fast"
+    model: pd.DataFrame,
+    difficulty: pd.Series,
+    gamed: pd.DataFrame | None,
+    solver: str = "fast",
+    row_difficulty: np.ndarray | None = None,
 ) -> LCFit:
     """AlpacaEval's LC for one candidate; the baseline against itself is 50 by construction.
 
@@ -147,7 +162,7 @@ def fit_lc(
     where AlpacaEval's cross-validation scores two penalties within its solver's noise)."""
     if (model["generator_1"] == model["generator_2"]).all():
         return LCFit(50.0, 0.0, dict.fromkeys(FEATURES, 0.0))
-    design = build_design(model, difficulty, gamed)
+    design = build_design(model, difficulty, gamed, row_difficulty)
     if solver == "liblinear":
         C, w = liblinear_cv_fit(design.X, design.p, design.s, design.folds)
     elif solver == "fast":

@@ -30,6 +30,9 @@ class LCInputs:
     )
     official: bool = False  # AlpacaEval's own files: the LC is exact with the liblinear solver
     correction: dict | None = None  # shipped estimate only: alpacaeval_lc.correct_lc undoes its attenuation
+    # AlpacaEval 2.0's instructions in its canonical order (official or shipped inputs): AlpacaEval looks
+    # difficulty up by this row order (`alpacaeval_lc.row_position_difficulty`)
+    order: tuple[str, ...] | None = None
 
 
 def read_difficulty(path: str | Path) -> pd.Series:
@@ -58,7 +61,14 @@ def resolve_lc_inputs(
     instructions = annotations["instruction"]
     official = alpacaeval_lc.official_inputs_for(instructions) if difficulty is None else None
     if official is not None:
-        return LCInputs(official[0], official[1] if gamed is None else gamed, official[2], "official", True)
+        return LCInputs(
+            official[0],
+            official[1] if gamed is None else gamed,
+            official[2],
+            "official",
+            True,
+            order=tuple(official[0].index),
+        )
     shipped = alpacaeval_lc.inputs_for(instructions)
     kind = "estimated"
     if difficulty is not None:
@@ -99,4 +109,5 @@ def resolve_lc_inputs(
     if gamed is None and shipped is not None:
         gamed = shipped[1]
         source += "; gamed baselines: judgebench's stand-ins"
-    return LCInputs(difficulty, gamed, source, kind, correction=correction)
+    order = tuple(shipped[0].index) if shipped is not None and kind != "given" else None
+    return LCInputs(difficulty, gamed, source, kind, correction=correction, order=order)
