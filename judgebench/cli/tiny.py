@@ -105,7 +105,15 @@ def _estimate(args: argparse.Namespace) -> int:
                 if r.get("ci_low") is not None
                 else " (no interval)"
             )
-            print(f"  {k:10s} {r['estimate']:5.1f}{ci}" + ("  (length-controlled)" if k == "lc" else ""))
+            note = ""
+            if k == "lc":
+                e = r.get("held_out_error") or {}
+                note = "  (length-controlled" + (
+                    f"; rough: held-out MAE {e['mae']:.1f}, bias {e['bias']:+.1f} against the official LC)"
+                    if e
+                    else ")"
+                )
+            print(f"  {k:10s} {r['estimate']:5.1f}{ci}{note}")
     if "warning" in result:
         print(f"  warning: {result['warning']}")
     return 0
