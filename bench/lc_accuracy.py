@@ -9,7 +9,7 @@ estimated from the other models (prior fitted on the other leaderboard models), 
 stand-ins are rebuilt from it, the LC correction is fitted on the other models (its own inner
 K-fold), and each held-out model's LC is fitted and compared with its official figure:
 - estimate: the LC with the estimated inputs as they are;
-- + correction (FORM): the same, through `alpacaeval_lc.lc_correction` of that form ("level" ships).
+- + correction (FORM): the same, through `alpacaeval_lc.fit_correction` of that form ("level" ships).
 The five files with missing rows are shown apart: their official LC looked difficulty up by row
 position, which the leaderboard imitates by default (`alpacaeval_lc.row_position_difficulty`).
 Asserts nothing.
@@ -66,11 +66,9 @@ def main() -> None:
             held_out = {m for m, f in zip(models, fold_of, strict=True) if f == k}
             d, _ = alpacaeval_lc.fit_difficulty(ann, weights, board, exclude=held_out)
             gamed = alpacaeval_lc.gamed_standin(lengths, d, weights)
+            inner = alpacaeval_lc.held_out_lc(ann, weights, board, lengths, exclude=held_out, seed=seed)
             corrections = {
-                form: alpacaeval_lc.lc_correction(
-                    ann, weights, board, lengths, exclude=held_out, seed=seed, form=form
-                )
-                for form in alpacaeval_lc.CORRECTION_FORMS
+                form: alpacaeval_lc.fit_correction(inner, form) for form in alpacaeval_lc.CORRECTION_FORMS
             }
             for m in held_out:
                 raw = fit_lc(by_model[m], d, gamed).length_controlled_winrate
@@ -102,13 +100,12 @@ def main() -> None:
     d, _ = alpacaeval_lc.fit_difficulty(ann, weights, board)
     gamed = alpacaeval_lc.gamed_standin(lengths, d, weights)
     corr = alpacaeval_lc.lc_correction(ann, weights, board, lengths)
-    order = tuple(d.index)  # the canonical order: the first full file's
     short = [m for m in sizes.index if sizes[m] < 805 and m in board.index]
     line = []
     for m in short:
         part = by_model[m]
         wr = 100 * np.nanmean(part["preference"] - 1)
-        by_row = alpacaeval_lc.row_position_difficulty(part["instruction"], d, order)
+        by_row = alpacaeval_lc.row_position_difficulty(part["instruction"], d)  # d: canonical order
         lc = {
             how: float(
                 alpacaeval_lc.correct_lc(

@@ -90,8 +90,8 @@ def model_row(
         # exact where the inputs are AlpacaEval's
         solver = lc_solver or ("liblinear" if lc.official else "fast")
         by_position = None
-        if lc_alignment == "alpacaeval" and lc.order is not None:
-            by_position = alpacaeval_lc.row_position_difficulty(model["instruction"], lc.difficulty, lc.order)
+        if lc_alignment == "alpacaeval" and lc.canonical_order:
+            by_position = alpacaeval_lc.row_position_difficulty(model["instruction"], lc.difficulty)
         fit = fit_lc(model, lc.difficulty, lc.gamed, solver=solver, row_difficulty=by_position)
         row["lc_inputs"] = lc.kind
         row["length_controlled_winrate"], row["lc_standard_error"] = _lc_of(fit, row["win_rate"], lc)

@@ -33,12 +33,11 @@ def test_row_position_difficulty_is_alpacaevals_lookup_only_where_it_differs():
     """Hand-made eval set a, b, c, d with difficulties 1..4: AlpacaEval gives row j the j-th difficulty."""
     from judgebench.stats.alpacaeval_lc import row_position_difficulty
 
-    order = ("a", "b", "c", "d")
-    d = pd.Series([1.0, 2.0, 3.0, 4.0], index=list(order))
-    assert row_position_difficulty(["a", "c", "d"], d, order).tolist() == [1.0, 2.0, 3.0]
-    assert row_position_difficulty(["b", "d"], d, order).tolist() == [1.0, 2.0]
+    d = pd.Series([1.0, 2.0, 3.0, 4.0], index=["a", "b", "c", "d"])
+    assert row_position_difficulty(["a", "c", "d"], d).tolist() == [1.0, 2.0, 3.0]
+    assert row_position_difficulty(["b", "d"], d).tolist() == [1.0, 2.0]
     for same_or_other_order in (["a", "b", "c", "d"], ["a", "b"], ["c", "a"], ["a", "x"], []):
-        assert row_position_difficulty(same_or_other_order, d, order) is None
+        assert row_position_difficulty(same_or_other_order, d) is None
 
 
 def test_leaderboard_reproduces_the_official_lc_of_files_with_rows_missing(all_annotations, official_board):

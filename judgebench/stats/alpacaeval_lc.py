@@ -102,7 +102,7 @@ def fit_difficulty(
 CORRECTION_FORMS = ("shift", "adjustment", "level")
 
 
-def lc_correction(
+def held_out_lc(
     annotations: pd.DataFrame,
     weights: pd.DataFrame,
     board: pd.DataFrame,
@@ -110,25 +110,12 @@ def lc_correction(
     exclude: frozenset | set = frozenset(),
     folds: int = 5,
     seed: int = 0,
-    form: str = "level",
-) -> dict:
-    """The correction `correct_lc` applies to LC made with estimated inputs, fitted by least squares on the
-    shared models' LC from difficulties that left them out (K-fold over models). With z = logit(LC) and
-    a = z - logit(WR), the length adjustment in logits:
-
-        logit(official LC) = z + alpha + a * (gamma + delta * clip(z, z_lo, z_hi))
-
-    form "shift": alpha only; "adjustment": alpha and gamma; "level" (shipped): all three, z clipped to
-    the range of the fitted models so that it never extrapolates.
-
-    Why: with estimated inputs every shared model came out too high when left out (+0.47 points on
-    average), the more so the larger its length adjustment and the higher its LC (claude, claude-2.1 and
-    Mixtral's concise variant the most): the estimated inputs overstate the length effect. Held out
-    (`bench/lc_accuracy.py`), "level" cut the worst model's error from 1.70 ("adjustment") to 0.93."""
+) -> pd.DataFrame:
+    """What `lc_correction` is fitted on: per shared model (full file, published weights and LC, not in
+    `exclude`), its LC with estimated inputs that left it out (K-fold over models), its raw win rate and
+    its official LC (columns lc, win_rate, official)."""
     from .lc import fit_lc
 
-    if form not in CORRECTION_FORMS:
-        raise ValueError(f"form must be one of {CORRECTION_FORMS}, not {form!r}")
     sizes = annotations.groupby("generator_2").size()
     models = [
         m
@@ -140,18 +127,39 @@ def lc_correction(
         and weights.loc[m].abs().sum() > 0
     ]
     fold_of = dict(zip(models, np.random.default_rng(seed).permutation(len(models)) % folds, strict=True))
-    ours, raw = {}, {}
+    rows = {}
     for k in range(folds):
         left_out = {m for m in models if fold_of[m] == k}
         d, _ = fit_difficulty(annotations, weights, board, exclude=set(exclude) | left_out)
         gamed = gamed_standin(lengths, d, weights)
         for m in left_out:
             part = annotations[annotations["generator_2"] == m].reset_index(drop=True)
-            ours[m] = fit_lc(part, d, gamed).length_controlled_winrate
-            raw[m] = 100 * float(np.nanmean(part["preference"].to_numpy(float) - 1))
-    z = _logit([ours[m] for m in models])
-    adjustment = z - _logit([raw[m] for m in models])
-    y = _logit(board.loc[models, "length_controlled_winrate"].to_numpy(float)) - z
+            rows[m] = (
+                fit_lc(part, d, gamed).length_controlled_winrate,
+                100 * float(np.nanmean(part["preference"].to_numpy(float) - 1)),
+                float(board.loc[m, "length_controlled_winrate"]),
+            )
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["lc", "win_rate", "official"]).loc[models]
+
+
+def fit_correction(held_out: pd.DataFrame, form: str = "level") -> dict:
+    """The correction `correct_lc` applies to LC made with estimated inputs, fitted by least squares on
+    `held_out_lc`'s table. With z = logit(LC) and a = z - logit(WR), the length adjustment in logits:
+
+        logit(official LC) = z + alpha + a * (gamma + delta * clip(z, z_lo, z_hi))
+
+    form "shift": alpha only; "adjustment": alpha and gamma; "level" (shipped): all three, z clipped to
+    the range of the fitted models so that it never extrapolates.
+
+    Why: with estimated inputs every shared model came out too high when left out (+0.47 points on
+    average), the more so the larger its length adjustment and the higher its LC (claude, claude-2.1 and
+    Mixtral's concise variant the most): the estimated inputs overstate the length effect. Held out
+    (`bench/lc_accuracy.py`), "level" cut the worst model's error from 1.70 ("adjustment") to 0.93."""
+    if form not in CORRECTION_FORMS:
+        raise ValueError(f"form must be one of {CORRECTION_FORMS}, not {form!r}")
+    z = _logit(held_out["lc"])
+    adjustment = z - _logit(held_out["win_rate"])
+    y = _logit(held_out["official"]) - z
     columns = {"alpha": np.ones_like(z), "gamma": adjustment, "delta": adjustment * z}
     used = {"shift": ["alpha"], "adjustment": ["alpha", "gamma"], "level": ["alpha", "gamma", "delta"]}[form]
     coef = np.linalg.lstsq(np.column_stack([columns[c] for c in used]), y, rcond=None)[0]
@@ -162,8 +170,22 @@ def lc_correction(
         **fitted,
         "logit_lc_range": [float(z.min()), float(z.max())],
         "form": form,
-        "n_models": len(models),
+        "n_models": len(held_out),
     }
+
+
+def lc_correction(
+    annotations: pd.DataFrame,
+    weights: pd.DataFrame,
+    board: pd.DataFrame,
+    lengths: pd.DataFrame,
+    exclude: frozenset | set = frozenset(),
+    folds: int = 5,
+    seed: int = 0,
+    form: str = "level",
+) -> dict:
+    """`fit_correction` on `held_out_lc` (see both)."""
+    return fit_correction(held_out_lc(annotations, weights, board, lengths, exclude, folds, seed), form)
 
 
 def _logit(lc_percent):
@@ -180,25 +202,24 @@ def correct_lc(lc_percent, win_rate_percent, correction: dict):
     return 100 / (1 + np.exp(-(z + correction["alpha"] + adjustment * slope)))
 
 
-def row_position_difficulty(
-    instructions: pd.Series | list[str], difficulty: pd.Series, order: list[str] | tuple[str, ...]
-) -> np.ndarray | None:
-    """The difficulty AlpacaEval gives each row of one model's annotations: it looks difficulty up by row
-    position (row j gets the eval set's j-th instruction's), so in a file with rows missing every row
+def row_position_difficulty(instructions: pd.Series | list[str], difficulty: pd.Series) -> np.ndarray | None:
+    """The difficulty AlpacaEval gives each row of one model's annotations, `difficulty` being indexed by
+    the eval set's instructions in their canonical order: it looks difficulty up by row position (row j
+    gets the eval set's j-th instruction's), so in a file with rows missing every row
     after a gap gets another instruction's difficulty, and the official leaderboard's LC of such files
     carries that shift. Returned only for what those files are, rows in the eval set's order with some
     missing; None where the lookup agrees with joining by instruction or the rows follow another order."""
-    pos = pd.Index(order).get_indexer(pd.Series(instructions))
+    pos = difficulty.index.get_indexer(pd.Series(instructions))
     n = len(pos)
     if (
         n == 0
-        or n >= len(order)
+        or n >= len(difficulty)
         or (pos < 0).any()
         or (np.diff(pos) <= 0).any()
         or (pos == np.arange(n)).all()
     ):
         return None
-    return difficulty.reindex(list(order[:n])).to_numpy(float)
+    return difficulty.to_numpy(float)[:n]
 
 
 def gamed_lengths(root: str | Path) -> pd.DataFrame:

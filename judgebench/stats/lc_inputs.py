@@ -30,9 +30,9 @@ class LCInputs:
     )
     official: bool = False  # AlpacaEval's own files: the LC is exact with the liblinear solver
     correction: dict | None = None  # shipped estimate only: alpacaeval_lc.correct_lc undoes its attenuation
-    # AlpacaEval 2.0's instructions in its canonical order (official or shipped inputs): AlpacaEval looks
-    # difficulty up by this row order (`alpacaeval_lc.row_position_difficulty`)
-    order: tuple[str, ...] | None = None
+    # AlpacaEval 2.0's inputs (official or shipped), whose difficulty index is the eval set's canonical
+    # order: AlpacaEval looks difficulty up by that row order (`alpacaeval_lc.row_position_difficulty`)
+    canonical_order: bool = False
 
 
 def read_difficulty(path: str | Path) -> pd.Series:
@@ -67,7 +67,7 @@ def resolve_lc_inputs(
             official[2],
             "official",
             True,
-            order=tuple(official[0].index),
+            canonical_order=True,
         )
     shipped = alpacaeval_lc.inputs_for(instructions)
     kind = "estimated"
@@ -109,5 +109,5 @@ def resolve_lc_inputs(
     if gamed is None and shipped is not None:
         gamed = shipped[1]
         source += "; gamed baselines: judgebench's stand-ins"
-    order = tuple(shipped[0].index) if shipped is not None and kind != "given" else None
-    return LCInputs(difficulty, gamed, source, kind, correction=correction, order=order)
+    canonical = shipped is not None and kind != "given"
+    return LCInputs(difficulty, gamed, source, kind, correction=correction, canonical_order=canonical)
