@@ -666,3 +666,21 @@ def test_a_key_echoed_in_a_reply_never_reaches_a_file(tmp_path, monkeypatch):
     assert "you sent Bearer [REDACTED]" in blob and SECRET not in blob
     for f in tmp_path.glob("s.sqlite*"):
         assert SECRET.encode() not in f.read_bytes()
+
+
+def test_the_batch_backend_sends_the_key_by_the_chat_backends_rules_and_redacts_it(monkeypatch):
+    """`suite --batch` talks to the files/batches endpoints itself: the same key decision applies (a
+    loopback server gets the key only when --api-key-env names it) and a 401 quoting it is redacted."""
+    from judgebench.backends.openai_batch import OpenAIBatchBackend
+
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    errors = []
+    with RecordingServer("echo401") as srv:
+        for env in (None, "OPENAI_API_KEY"):
+            with pytest.raises(FatalBackendError) as err:
+                OpenAIBatchBackend("m", base_url=srv.base_url, api_key_env=env)._http(
+                    "POST", "/chat/completions", b"{}"
+                )
+            errors.append(str(err.value))
+    assert [auth for _, auth in srv.seen] == [None, f"Bearer {SECRET}"]
+    assert "401" in errors[1] and SECRET not in errors[1]

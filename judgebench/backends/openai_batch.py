@@ -14,11 +14,12 @@ batch's worker thread: nothing here is latency-bound.
 from __future__ import annotations
 
 import json
-import os
 import time
 import urllib.error
 import urllib.request
 import uuid
+
+from yarl import URL
 
 from .base import (
     BackendError,
@@ -28,7 +29,7 @@ from .base import (
     FatalBackendError,
     Limits,
 )
-from .openai_compat import FATAL_STATUS, OpenAICompatBackend, parse_chat_completion
+from .openai_compat import FATAL_STATUS, OpenAICompatBackend, is_loopback, parse_chat_completion
 
 DONE = {"completed", "failed", "expired", "cancelled"}
 
@@ -40,37 +41,37 @@ class OpenAIBatchBackend(BatchingBackend):
         self,
         model: str,
         base_url: str = "https://api.openai.com/v1",
-        api_key_env: str = "OPENAI_API_KEY",
+        api_key_env: str | None = None,
         poll_seconds: float = 30.0,
         max_batch: int = 50_000,
         completion_window: str = "24h",
         batch_window: float = 0.2,
+        allow_key_to: tuple[str, ...] = (),
     ):
         # one request per caller, all in flight at once; a batch may take the whole completion window
         limits = Limits(concurrency=max_batch, max_retries=0, timeout=26 * 3600.0)
         super().__init__(model, limits, batch_window=batch_window, max_batch=max_batch)
-        self._payload = OpenAICompatBackend(model, base_url, api_key_env, require_key=None)  # checks the key
-        self.base_url, self.api_key_env = base_url.rstrip("/"), api_key_env
+        # the payloads, the key's checks and where it may go (`key_decision`), and redaction: the chat backend's
+        self._payload = OpenAICompatBackend(model, base_url, api_key_env, allow_key_to=allow_key_to)
+        self.base_url = self._payload.base_url
         self.poll_seconds, self.completion_window = poll_seconds, completion_window
         self.batches: list[dict] = []  # what was submitted, for the manifest
 
     def _http(
         self, method: str, path: str, body: bytes | None = None, content_type: str = "application/json"
     ) -> bytes:
-        headers = {"Content-Type": content_type}
-        if os.environ.get(self.api_key_env):
-            headers["Authorization"] = f"Bearer {os.environ[self.api_key_env]}"
+        headers = self._payload._headers() | {"Content-Type": content_type}
         req = urllib.request.Request(f"{self.base_url}{path}", data=body, headers=headers, method=method)
         opener = (
-            urllib.request.build_opener(urllib.request.ProxyHandler({}))
-            if "://127." in self.base_url
+            urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy for this machine
+            if is_loopback(URL(self.base_url).host or "")
             else urllib.request.build_opener()
         )
         try:
             with opener.open(req, timeout=300) as resp:
                 return resp.read()
         except urllib.error.HTTPError as err:
-            text = err.read()[:300].decode("utf-8", "replace")
+            text = self._payload._redact(err.read()[:300].decode("utf-8", "replace"))
             if err.code in FATAL_STATUS:
                 raise FatalBackendError(
                     f"{err.code} {FATAL_STATUS[err.code]} from {self.base_url}{path}: {text}"
@@ -79,7 +80,9 @@ class OpenAIBatchBackend(BatchingBackend):
                 f"HTTP {err.code} from {self.base_url}{path}: {text}", retryable=False
             ) from None
         except (urllib.error.URLError, OSError) as err:
-            raise BackendError(f"connection to {self.base_url}{path}: {err}", retryable=False) from None
+            raise BackendError(
+                f"connection to {self.base_url}{path}: {self._payload._redact(str(err))}", retryable=False
+            ) from None
 
     def _json(self, method: str, path: str, payload: dict | None = None) -> dict:
         return json.loads(self._http(method, path, None if payload is None else json.dumps(payload).encode()))
