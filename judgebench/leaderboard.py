@@ -59,12 +59,12 @@ LC_ALIGNMENTS = ("alpacaeval", "instruction")
 
 
 def _lc_of(fit, win_rate: float, lc: LCInputs) -> tuple[float, float]:
-    """(LC, its standard error) of a fit, through the shipped estimate's correction where it has one."""
+    """(LC, its standard error) of a fit as reported (`LCInputs.corrected`)."""
     value, se = fit.length_controlled_winrate, fit.lc_standard_error
     if lc.correction is None or fit.design is None:  # the baseline's 50 stays as it is
         return value, se
-    corrected = float(alpacaeval_lc.correct_lc(value, win_rate, lc.correction))
-    slope = (alpacaeval_lc.correct_lc(value + 1e-4, win_rate, lc.correction) - corrected) / 1e-4
+    corrected = float(lc.corrected(value, win_rate))
+    slope = (lc.corrected(value + 1e-4, win_rate) - corrected) / 1e-4
     return corrected, float(se * slope)
 
 
@@ -87,8 +87,7 @@ def model_row(
     row = winrate_metrics(model["preference"])
     fit = None
     if lc.difficulty is not None and model["preference"].notna().sum() >= MIN_ROWS_FOR_LC:
-        # exact where the inputs are AlpacaEval's
-        solver = lc_solver or ("liblinear" if lc.official else "fast")
+        solver = lc_solver or lc.solver
         by_position = None
         if lc_alignment == "alpacaeval" and lc.canonical_order:
             by_position = alpacaeval_lc.row_position_difficulty(model["instruction"], lc.difficulty)
@@ -107,8 +106,8 @@ def model_row(
         )
         if fit is not None:
             samples = bootstrap_lc(fit, counts)
-            if lc.correction is not None and fit.design is not None:
-                samples = alpacaeval_lc.correct_lc(samples, row["win_rate"], lc.correction)
+            if fit.design is not None:  # not the baseline's 50
+                samples = lc.corrected(samples, row["win_rate"])
             row["lc_ci_low"], row["lc_ci_high"] = percentile_ci(samples, level)
     schema.fill_row(model, row)  # the statistics the schema declares with a `fill` (lengths, flags, ...)
     return {"model": name, **row}

@@ -68,3 +68,19 @@ def test_unknown_model_and_different_baselines_are_clear_errors():
     other = ann.assign(generator_2="x", generator_1="another-baseline")
     with pytest.raises(InputError, match="different baselines"):
         paired_comparison(pd.concat([ann, other]), "cand", "x", difficulty=d)
+
+
+def test_compare_reports_each_models_lc_as_the_leaderboard_does(all_annotations, official_board):
+    """On the AlpacaEval set with judgebench's estimate, the leaderboard's LC goes through the estimate's
+    correction; `compare` must report the same figures (it used to skip the correction: claude 28.65
+    against the leaderboard's 27.42), so both stay near the official LC."""
+    from judgebench.leaderboard import make_leaderboard
+
+    pair = all_annotations[all_annotations.generator_2.isin(["claude", "vicuna-7b"])]
+    board, _ = make_leaderboard(pair, n_boot=0, workers=1, detect_cheating=False)
+    out = paired_comparison(pair, "vicuna-7b", "claude", n_boot=50)["length_controlled_winrate"]
+    assert out["a"] == pytest.approx(board.loc["vicuna-7b", "length_controlled_winrate"], abs=1e-9)
+    assert out["b"] == pytest.approx(board.loc["claude", "length_controlled_winrate"], abs=1e-9)
+    official = official_board.loc[["vicuna-7b", "claude"], "length_controlled_winrate"].to_numpy()
+    assert np.abs(np.array([out["a"], out["b"]]) - official).max() < 1.0
+    assert out["ci_low"] < out["difference"] < out["ci_high"]

@@ -340,42 +340,31 @@ def lc_from_anchors(rows: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> di
     """LC win rate (percent) from the anchors' judgments alone: AlpacaEval's GLM fitted on the anchor
     rows (with the shipped gamed-baseline rows, as for a full fit), its length-free prediction
     averaged over every instruction of the eval set; 95% interval from refitting on resampled anchor
-    rows; with the shipped inputs' correction (`alpacaeval_lc.correct_lc`, the anchors' raw win rate as WR),
-    as the leaderboard applies it. AlpacaEval 2.0 only (it needs the difficulty of all 805 instructions);
-    None elsewhere."""
-    from . import alpacaeval_lc
+    rows; reported as the leaderboard reports LC (`LCInputs.corrected`, the anchors' raw win rate as WR).
+    AlpacaEval 2.0 only (it needs the difficulty of all 805 instructions: AlpacaEval's own files when
+    found, else judgebench's estimate); None elsewhere."""
     from .lc import bootstrap_lc, fit_lc, percentile_ci, predict_lc, resample_counts
+    from .lc_inputs import resolve_lc_inputs
 
     rows = rows[rows["preference"].notna()].reset_index(drop=True)
-    shipped = (
-        alpacaeval_lc.inputs_for(rows["instruction"])
-        if {"len_1", "len_2"} <= set(rows) and len(rows)
-        else None
-    )
-    if shipped is None:
+    if not ({"len_1", "len_2"} <= set(rows) and len(rows)):
         return None
-    difficulty, gamed = shipped
-    every = difficulty.to_numpy(float)
-    fit = fit_lc(rows, difficulty, gamed)
-    correction = alpacaeval_lc.load_correction()
+    lc = resolve_lc_inputs(rows)
+    if not lc.canonical_order:  # not the AlpacaEval 2.0 set
+        return None
+    every = lc.difficulty.to_numpy(float)
+    fit = fit_lc(rows, lc.difficulty, lc.gamed)
     win_rate = 100 * float((rows["preference"] - 1).mean())
-
-    def corrected(lc):
-        return alpacaeval_lc.correct_lc(lc, win_rate, correction) if correction is not None else lc
-
     estimate = float(
-        corrected(100 * float(predict_lc(np.array(list(fit.weights.values())), every)[0].mean()))
+        lc.corrected(100 * float(predict_lc(np.array(list(fit.weights.values())), every)[0].mean()), win_rate)
     )
+    # the held-out figure is the shipped estimate's; with AlpacaEval's own inputs it is not known
+    error = {"held_out_error": ANCHOR_LC_HELD_OUT} if lc.correction is not None else {}
     if n_boot == 0:
-        return {"estimate": estimate, "ci_low": None, "ci_high": None, "held_out_error": ANCHOR_LC_HELD_OUT}
+        return {"estimate": estimate, "ci_low": None, "ci_high": None, **error}
     counts = resample_counts(len(rows), n_boot, np.random.default_rng(seed))
-    low, high = percentile_ci(corrected(bootstrap_lc(fit, counts, predict_on=every)))
-    return {
-        "estimate": estimate,
-        "ci_low": float(low),
-        "ci_high": float(high),
-        "held_out_error": ANCHOR_LC_HELD_OUT,
-    }
+    low, high = percentile_ci(lc.corrected(bootstrap_lc(fit, counts, predict_on=every), win_rate))
+    return {"estimate": estimate, "ci_low": float(low), "ci_high": float(high), **error}
 
 
 def anchor_rows(tiny: TinyModel, data: pd.DataFrame, eval_set: str = "the eval set") -> pd.DataFrame:

@@ -34,6 +34,18 @@ class LCInputs:
     # order: AlpacaEval looks difficulty up by that row order (`alpacaeval_lc.row_position_difficulty`)
     canonical_order: bool = False
 
+    @property
+    def solver(self) -> str:
+        """liblinear with AlpacaEval's own inputs (its LC exactly), else the fast exact optimum."""
+        return "liblinear" if self.official else "fast"
+
+    def corrected(self, lc_percent, win_rate_percent):
+        """LC (percent; a number or an array of bootstrap values) as reported: through the shipped
+        estimate's correction (`alpacaeval_lc.correct_lc`), unchanged for any other inputs."""
+        if self.correction is None:
+            return lc_percent
+        return alpacaeval_lc.correct_lc(lc_percent, win_rate_percent, self.correction)
+
 
 def read_difficulty(path: str | Path) -> pd.Series:
     """CSV with columns instruction, instruction_difficulty (or instruction_key, as judgebench ships)."""
@@ -70,13 +82,13 @@ def resolve_lc_inputs(
             canonical_order=True,
         )
     shipped = alpacaeval_lc.inputs_for(instructions)
-    kind = "estimated"
+    correction, canonical = None, False
     if difficulty is not None:
         text_of = {instruction_key(t): t for t in pd.unique(instructions)}
         difficulty = difficulty.rename(index=lambda k: text_of.get(k, k))  # keyed files, as judgebench ships
         source, kind = "given", "given"
     elif shipped is not None:
-        difficulty = shipped[0]
+        difficulty, canonical = shipped[0], True
         held_out = alpacaeval_lc.ESTIMATE_HELD_OUT
         kind = f"judgebench estimate (held-out MAE {held_out['mae']:.2f}, max {held_out['max']:.2f})"
         source = (
@@ -84,6 +96,10 @@ def resolve_lc_inputs(
             f"new model by leave-models-out: MAE {held_out['mae']:.2f}, max {held_out['max']:.2f} LC "
             f"points; set {alpacaeval_lc.LC_DIR_ENV} for exact LC)"
         )
+        if gamed is None:
+            correction = alpacaeval_lc.load_correction()
+        else:  # the held-out figure is for the shipped stand-ins with the correction
+            kind = "judgebench difficulty estimate, given gamed rows (no held-out figure)"
     else:
         n_models = (
             (annotations["generator_1"] != annotations["generator_2"])
@@ -100,14 +116,7 @@ def resolve_lc_inputs(
         difficulty = estimate_difficulty(annotations)
         source = f"joint fit over the {int(n_models.sum())} given models"
         kind = "joint fit over the given models"
-    correction = None
-    if kind.startswith("judgebench estimate"):
-        if gamed is None:
-            correction = alpacaeval_lc.load_correction()
-        else:  # the held-out figure is for the shipped stand-ins with the correction
-            kind = "judgebench difficulty estimate, given gamed rows (no held-out figure)"
     if gamed is None and shipped is not None:
         gamed = shipped[1]
         source += "; gamed baselines: judgebench's stand-ins"
-    canonical = shipped is not None and kind != "given"
     return LCInputs(difficulty, gamed, source, kind, correction=correction, canonical_order=canonical)

@@ -85,15 +85,27 @@ def paired_comparison(
         out["length_controlled_winrate"] = None
         out["lc_note"] = lc.source
         return out
-    fit_a, fit_b = fit_lc(a_c, lc.difficulty, lc.gamed), fit_lc(b_c, lc.difficulty, lc.gamed)
+    # As the leaderboard reports them (`LCInputs.corrected`), each with its raw win rate on these rows.
+    # Joined by instruction: a paired comparison needs the rows of both models aligned.
+    wr_a, wr_b = out["win_rate"]["a"], out["win_rate"]["b"]
+    fit_a = fit_lc(a_c, lc.difficulty, lc.gamed, solver=lc.solver)
+    fit_b = fit_lc(b_c, lc.difficulty, lc.gamed, solver=lc.solver)
+
+    def reported(fit, values, win_rate):  # the baseline against itself stays at 50
+        return values if fit.design is None else lc.corrected(values, win_rate)
+
+    lc_a = float(reported(fit_a, fit_a.length_controlled_winrate, wr_a))
+    lc_b = float(reported(fit_b, fit_b.length_controlled_winrate, wr_b))
     counts = resample_counts(n, n_boot, np.random.default_rng(seed))
-    diff = bootstrap_lc(fit_b, counts) - bootstrap_lc(fit_a, counts)
+    diff = reported(fit_b, bootstrap_lc(fit_b, counts), wr_b) - reported(
+        fit_a, bootstrap_lc(fit_a, counts), wr_a
+    )
     lo, hi = percentile_ci(diff, level)
     p_boot = min(1.0, 2 * min((diff <= 0).mean(), (diff >= 0).mean()))
     out["length_controlled_winrate"] = {
-        "a": fit_a.length_controlled_winrate,
-        "b": fit_b.length_controlled_winrate,
-        "difference": fit_b.length_controlled_winrate - fit_a.length_controlled_winrate,
+        "a": lc_a,
+        "b": lc_b,
+        "difference": lc_b - lc_a,
         "ci_low": lo,
         "ci_high": hi,
         "p_value": max(p_boot, 1 / n_boot),
