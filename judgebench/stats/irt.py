@@ -350,7 +350,7 @@ def lc_from_anchors(rows: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> di
     if not ({"len_1", "len_2"} <= set(rows) and len(rows)):
         return None
     lc = resolve_lc_inputs(rows)
-    if not lc.canonical_order:  # not the AlpacaEval 2.0 set
+    if not lc.canonical_order or lc.difficulty is None:  # not the AlpacaEval 2.0 set
         return None
     every = lc.difficulty.to_numpy(float)
     fit = fit_lc(rows, lc.difficulty, lc.gamed)

@@ -87,7 +87,7 @@ def paired_comparison(
         return out
     # As the leaderboard reports them (`LCInputs.corrected`), each with its raw win rate on these rows.
     # Joined by instruction: a paired comparison needs the rows of both models aligned.
-    wr_a, wr_b = out["win_rate"]["a"], out["win_rate"]["b"]
+    wr_a, wr_b = 100 * (both["preference_a"].mean() - 1), 100 * (both["preference_b"].mean() - 1)
     fit_a = fit_lc(a_c, lc.difficulty, lc.gamed, solver=lc.solver)
     fit_b = fit_lc(b_c, lc.difficulty, lc.gamed, solver=lc.solver)
 
