@@ -84,3 +84,15 @@ def test_compare_reports_each_models_lc_as_the_leaderboard_does(all_annotations,
     official = official_board.loc[["vicuna-7b", "claude"], "length_controlled_winrate"].to_numpy()
     assert np.abs(np.array([out["a"], out["b"]]) - official).max() < 1.0
     assert out["ci_low"] < out["difference"] < out["ci_high"]
+
+
+def test_paired_t_by_hand():
+    """d = (1, 2, 2): mean 5/3, sd sqrt(1/3), se 1/3; t(0.975, 2) = 4.303 (tables); t = 5 on 2 df, whose
+    two-sided p is 1 - t / sqrt(2 + t^2) = 1 - 5 / sqrt(27) = 0.0377. All differences equal: p 0 (1 at 0)."""
+    from judgebench.stats.paired import paired_t
+
+    mean, low, high, p = paired_t([1, 2, 3], [2, 4, 5])
+    assert mean == pytest.approx(5 / 3)
+    assert (high - mean) == pytest.approx(4.303 / 3, abs=1e-3) and (mean - low) == pytest.approx(high - mean)
+    assert p == pytest.approx(0.0377, abs=1e-4)
+    assert paired_t([1, 2], [2, 3])[3] == 0.0 and paired_t([1, 2], [1, 2])[3] == 1.0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 
@@ -61,7 +60,7 @@ def per_question_scores(records: list[dict]) -> pd.Series:
 
 def paired_difference(a: pd.Series, b: pd.Series) -> dict:
     """Mean of b - a over the questions both have; paired t-interval and t-test."""
-    from scipy import stats
+    from .paired import paired_t
 
     both = pd.concat([a.rename("a"), b.rename("b")], axis=1).dropna()
     n = len(both)
@@ -75,13 +74,11 @@ def paired_difference(a: pd.Series, b: pd.Series) -> dict:
             "n": n,
             "method": "paired t-test (too few questions)",
         }
-    se = d.std(ddof=1) / np.sqrt(n)
-    half = stats.t.ppf(0.975, n - 1) * se
-    p = float(stats.ttest_rel(both["b"], both["a"]).pvalue) if se > 0 else (1.0 if d.mean() == 0 else 0.0)
+    mean, low, high, p = paired_t(both["a"], both["b"])
     return {
-        "difference": float(d.mean()),
-        "ci_low": float(d.mean() - half),
-        "ci_high": float(d.mean() + half),
+        "difference": mean,
+        "ci_low": low,
+        "ci_high": high,
         "p_value": p,
         "n": n,
         "method": "paired t-test over questions",

@@ -19,6 +19,18 @@ from .lc import bootstrap_lc, fit_lc, percentile_ci, resample_counts
 from .lc_inputs import resolve_lc_inputs
 
 
+def paired_t(a, b, level: float = 0.95) -> tuple[float, float, float, float]:
+    """(mean of b - a, interval low, high, two-sided p) by the paired t-test; n >= 2 pairs. Every
+    difference equal: the interval is that point, p 1 if it is 0, else 0."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    d = b - a
+    n, mean = len(d), float(d.mean())
+    se = d.std(ddof=1) / np.sqrt(n)
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * se)
+    p = float(stats.ttest_rel(b, a).pvalue) if se > 0 else (1.0 if mean == 0 else 0.0)
+    return mean, mean - half, mean + half, p
+
+
 def _model(annotations: pd.DataFrame, name: str) -> pd.DataFrame:
     part = annotations[annotations["generator_2"] == name]
     if part.empty:
@@ -55,10 +67,7 @@ def paired_comparison(
         raise InputError(
             f"only {n} instructions are judged for both models", hint="annotate the same instructions"
         )
-    delta = both["preference_b"].to_numpy() - both["preference_a"].to_numpy()
-    se = delta.std(ddof=1) / np.sqrt(n)
-    t = stats.t.ppf(0.5 + level / 2, n - 1)
-    p_value = float(stats.ttest_rel(both["preference_b"], both["preference_a"]).pvalue) if se > 0 else 1.0
+    mean, low, high, p_value = paired_t(both["preference_a"], both["preference_b"], level)
     out = {
         "model_a": model_a,
         "model_b": model_b,
@@ -67,9 +76,9 @@ def paired_comparison(
         "win_rate": {
             "a": 100 * (both["preference_a"].mean() - 1),
             "b": 100 * (both["preference_b"].mean() - 1),
-            "difference": 100 * delta.mean(),
-            "ci_low": 100 * (delta.mean() - t * se),
-            "ci_high": 100 * (delta.mean() + t * se),
+            "difference": 100 * mean,
+            "ci_low": 100 * low,
+            "ci_high": 100 * high,
             "p_value": p_value,
             "method": "paired t-test",
         },
