@@ -11,9 +11,7 @@ characters) cycled to ROWS rows of one candidate, each instruction made unique; 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
-import os
 import re
 import subprocess
 import sys
@@ -22,10 +20,12 @@ from pathlib import Path
 
 
 def build(rows: int, path: Path) -> None:
-    data = Path(os.environ.get("JUDGEBENCH_DATA", "/work/shared/data")) / "alpacaeval" / "annotations"
+    from judgebench.config import data_dir
+    from judgebench.io import read_records
+
     source = []
-    for f in sorted(data.glob("*.json.gz")):
-        source += json.loads(gzip.decompress(f.read_bytes()))
+    for f in sorted((data_dir() / "alpacaeval" / "annotations").glob("*.json.gz")):
+        source += read_records(f)
     records = []
     for k in range(rows):
         r = source[k % len(source)]

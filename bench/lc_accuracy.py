@@ -24,6 +24,7 @@ from scipy.stats import spearmanr
 
 from judgebench.config import data_dir
 from judgebench.io import load_annotations
+from judgebench.leaderboard import make_leaderboard
 from judgebench.stats import alpacaeval_lc
 from judgebench.stats.lc import fit_lc
 
@@ -95,28 +96,15 @@ def main() -> None:
         + ", ".join(f"{k} {df[k].min():+.3f} to {df[k].max():+.3f}" for k in ("alpha", "gamma", "delta"))
     )
 
-    # Files with missing rows: their official LC looked difficulty up by row position (as the leaderboard
-    # does by default); the shipped inputs never saw them, so these are held-out figures too.
-    d, _ = alpacaeval_lc.fit_difficulty(ann, weights, board)
-    gamed = alpacaeval_lc.gamed_standin(lengths, d, weights)
-    corr = alpacaeval_lc.lc_correction(ann, weights, board, lengths)
+    # Files with missing rows: their official LC looked difficulty up by row position, as the leaderboard
+    # does by default. The shipped inputs never saw them, so the leaderboard's own figures are held out.
     short = [m for m in sizes.index if sizes[m] < 805 and m in board.index]
-    line = []
-    for m in short:
-        part = by_model[m]
-        wr = 100 * np.nanmean(part["preference"] - 1)
-        by_row = alpacaeval_lc.row_position_difficulty(part["instruction"], d)  # d: canonical order
-        lc = {
-            how: float(
-                alpacaeval_lc.correct_lc(
-                    fit_lc(part, d, gamed, row_difficulty=rd).length_controlled_winrate, wr, corr
-                )
-            )
-            - official[m]
-            for how, rd in (("row position", by_row), ("by instruction", None))
-        }
-        line.append(f"{m} {lc['row position']:+.2f} (by instruction {lc['by instruction']:+.2f})")
-    print("files with missing rows, row-position lookup as AlpacaEval (default): " + ", ".join(line))
+    lb, _ = make_leaderboard(ann[ann["generator_2"].isin(short)], n_boot=0, workers=1, detect_cheating=False)
+    err = lb[["length_controlled_winrate", "lc_by_instruction"]].sub(official.reindex(lb.index), axis=0)
+    print(
+        "files with missing rows, `leaderboard` (row-position lookup as AlpacaEval, the default): "
+        + ", ".join(f"{m} {e.iloc[0]:+.2f} (by instruction {e.iloc[1]:+.2f})" for m, e in err.iterrows())
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ alternating so machine noise hits both), checks the results agree, then times ju
 """
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import pandas as pd
 from judgebench.config import data_dir
 from judgebench.io import load_annotations
 from judgebench.leaderboard import resolve_lc_inputs
-from judgebench.stats.alpacaeval_lc import to_hub_layout
+from judgebench.stats.alpacaeval_lc import LC_DIR_ENV, to_hub_layout
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -40,7 +41,13 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     canonical = pd.read_json(root / "eval_set.json.gz")["instruction"].tolist()
     lc = resolve_lc_inputs(load_annotations([root / "annotations"], keep_extra=False, workers=2))
+    # Both tools get the same inputs, as AlpacaEval's own hub files: judgebench finds them through
+    # $JUDGEBENCH_ALPACAEVAL_LC_DIR and uses them as they are (no estimate correction, row-position lookup).
     to_hub_layout(canonical, lc.difficulty, lc.gamed).to_csv(tmp / "df_gamed.csv", index=False)
+    pd.DataFrame({"instruction_difficulty": lc.difficulty.loc[canonical].to_numpy()}).to_csv(
+        tmp / "instruction_difficulty.csv"
+    )
+    os.environ[LC_DIR_ENV] = str(tmp)
 
     ref_cmd = [
         str(REPO / ".venv-ref/bin/python"),
@@ -61,6 +68,8 @@ def main() -> None:
         str(tmp / "jb.csv"),
         "--n-boot",
         "0",
+        "--lc-solver",
+        "fast",  # with AlpacaEval's inputs the default is liblinear, AlpacaEval's own (slow) solver
     ]
     ref_t, jb_t, nodetect_t = [], [], []
     for _ in range(args.repeats):
@@ -70,10 +79,7 @@ def main() -> None:
     ref, ours = pd.read_csv(tmp / "ref.csv", index_col=0), pd.read_csv(tmp / "jb.csv", index_col=0)
     ours = ours.loc[ref.index]
     wr = (ours["win_rate"] - ref["win_rate"]).abs().max()
-    # The reference reads difficulty by row position: on the 5 files with missing rows it reads
-    # other instructions' difficulties (its bug), so agreement is measured on the 805-row files.
-    full = ours.index[ours["n_total"] == 805]
-    lc_err = (ours.loc[full, "length_controlled_winrate"] - ref.loc[full, "length_controlled_winrate"]).abs()
+    lc_err = (ours["length_controlled_winrate"] - ref["length_controlled_winrate"]).abs()
     print(f"{len(files)} annotation files, {len(ref)} models")
     print(
         f"alpaca-eval 0.6.6 : {statistics.median(ref_t):6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in ref_t)})"
@@ -88,7 +94,7 @@ def main() -> None:
         f"{statistics.median(ref_t) / statistics.median(jb_t):.1f}x with the checks"
     )
     print(
-        f"agreement         : win rate max |diff| {wr:.1e}; LC on the {len(full)} full files: mean |diff| "
+        f"agreement         : win rate max |diff| {wr:.1e}; LC on all {len(ref)} models: mean |diff| "
         f"{lc_err.mean():.3f}, max {lc_err.max():.3f}, {int((lc_err <= 0.05).sum())} within 0.05 (the others: "
         "AlpacaEval's CV picks its penalty within liblinear's noise; --lc-solver liblinear matches all)"
     )
@@ -103,6 +109,8 @@ def main() -> None:
             str(tmp / "jb_boot.csv"),
             "--n-boot",
             "1000",
+            "--lc-solver",
+            "fast",
         ]
     )
     print(

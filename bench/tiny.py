@@ -24,7 +24,6 @@ from judgebench.stats.irt import (
     ESTIMATORS,
     estimate_from_annotations,
     fit_tiny,
-    lc_from_anchors,
     score_matrix,
 )
 
@@ -36,7 +35,7 @@ def main() -> None:
     ap.add_argument("--n-anchors", type=int, default=100)
     ap.add_argument("--draws", type=int, default=200)
     ap.add_argument("--save", metavar="CSV", help="write the per-model errors here")
-    ap.add_argument("--lc", action="store_true", help="also the LC from the anchors (slow)")
+    ap.add_argument("--lc", action="store_true", help="also the LC from the anchors, against the official LC")
     args = ap.parse_args()
     ann = load_annotations([data_dir() / "alpacaeval" / "annotations"], keep_extra=False, workers=2)
     M = score_matrix(ann)
@@ -81,9 +80,8 @@ def main() -> None:
                     "z": tiny.interval_z,
                     **{k: est[k]["estimate"] - truth[m] for k in ESTIMATORS},
                 }
-                if args.lc:
-                    anchors = by_model[m][by_model[m]["instruction"].isin(set(M.columns[tiny.anchors]))]
-                    row["lc"] = lc_from_anchors(anchors, n_boot=0)["estimate"] - full_lc[m]
+                if args.lc:  # estimate_from_annotations makes it from the anchor rows alone
+                    row["lc"] = est["lc"]["estimate"] - full_lc[m]
                 rows.append(row)
     df = pd.DataFrame(rows)
     if args.save:

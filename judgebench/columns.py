@@ -217,10 +217,6 @@ def numeric_names() -> list[str]:
     return [c.name for c in COLUMNS if c.kind != "text"]
 
 
-def text_names() -> list[str]:
-    return [c.name for c in COLUMNS if c.kind == "text"]
-
-
 def shown(view: str) -> list[Column]:
     """The columns a view (terminal, markdown, html) shows, left to right."""
     if view not in VIEWS:

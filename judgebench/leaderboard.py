@@ -45,7 +45,6 @@ __all__ = [
 # The columns are declared in judgebench/columns.py; these names stay for the callers that import them.
 ALPACAEVAL_COLUMNS = schema.alpaca_eval_names()
 EXTRA_COLUMNS = schema.extra_names()
-TEXT_COLUMNS = tuple(schema.text_names())
 sort_board = schema.sort_board
 MIN_ROWS_FOR_LC = 2  # with fewer judged rows there is no length effect to fit: LC is left empty
 

@@ -287,19 +287,29 @@ def load() -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.read_csv(DIFFICULTY_FILE), pd.read_csv(GAMED_FILE)
 
 
+def _names(instructions: pd.Series | list[str], keys) -> list[str] | None:
+    """`keys` (instruction keys of the AlpacaEval 2.0 set) as the caller's instruction texts, if every
+    instruction given is in the set; None otherwise. Instructions the caller does not have keep their key
+    as a stand-in for the text."""
+    text_of = {instruction_key(t): t for t in pd.unique(pd.Series(instructions))}
+    keys = list(keys)
+    if not set(text_of) <= set(keys):
+        return None
+    return [text_of.get(k, k) for k in keys]
+
+
 def inputs_for(instructions: pd.Series | list[str]) -> tuple[pd.Series, pd.DataFrame] | None:
-    """Shipped difficulty (indexed by instruction text) and gamed rows, if every instruction is
-    in the AlpacaEval 2.0 set; None otherwise."""
+    """Shipped difficulty (indexed by instruction text, in the canonical order) and gamed rows, if every
+    instruction is in the AlpacaEval 2.0 set; None otherwise."""
     if not DIFFICULTY_FILE.exists():
         return None
     diff, gamed = load()
-    text_of = {instruction_key(t): t for t in pd.unique(pd.Series(instructions))}
-    if not set(text_of) <= set(diff["instruction_key"]):
+    names = _names(instructions, diff["instruction_key"])
+    if names is None:
         return None
-    # Rows of instructions the caller does not have keep their key as a stand-in for the text.
-    name = lambda keys: [text_of.get(k, k) for k in keys]  # noqa: E731
-    difficulty = pd.Series(diff["instruction_difficulty"].to_numpy(), index=name(diff["instruction_key"]))
-    gamed = gamed.assign(instruction=name(gamed["instruction_key"])).drop(columns="instruction_key")
+    name_of = dict(zip(diff["instruction_key"], names, strict=True))
+    difficulty = pd.Series(diff["instruction_difficulty"].to_numpy(), index=names)
+    gamed = gamed.assign(instruction=gamed["instruction_key"].map(name_of)).drop(columns="instruction_key")
     return difficulty, gamed
 
 
@@ -345,11 +355,9 @@ def official_inputs_for(
     if found is None or not DIFFICULTY_FILE.exists():
         return None
     diff_path, gamed_path, where = found
-    order = pd.read_csv(DIFFICULTY_FILE)["instruction_key"].tolist()
-    text_of = {instruction_key(t): t for t in pd.unique(pd.Series(instructions))}
-    if not set(text_of) <= set(order):
+    names = _names(instructions, pd.read_csv(DIFFICULTY_FILE)["instruction_key"])
+    if names is None:
         return None
-    names = [text_of.get(k, k) for k in order]
     try:
         diff = pd.read_csv(diff_path, index_col=0).squeeze("columns")
         gamed = pd.read_csv(gamed_path)
@@ -369,9 +377,9 @@ def official_inputs_for(
             hint=f"{HUB_DIFFICULTY}: index, instruction_difficulty by canonical row; {HUB_GAMED}: "
             "model, index, preference, std_delta_len, ...",
         ) from None
-    if len(difficulty) != len(order):
+    if len(difficulty) != len(names):
         raise InputError(
-            f"{len(difficulty)} difficulties for the {len(order)} instructions",
+            f"{len(difficulty)} difficulties for the {len(names)} instructions",
             path=diff_path,
             hint="use AlpacaEval 2.0's instruction_difficulty.csv",
         )

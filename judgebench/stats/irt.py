@@ -164,16 +164,13 @@ def _eval_set_hash(keys: list[str]) -> str:
     return hashlib.sha256("".join(sorted(keys)).encode()).hexdigest()[:16]
 
 
-def make_strata(Y: np.ndarray, n_strata: int, residuals: np.ndarray | None = None) -> list[np.ndarray]:
+def make_strata(Y: np.ndarray, n_strata: int, residuals: np.ndarray) -> list[np.ndarray]:
     """Item indices of n strata of the items sorted by the models' mean score (lowest first).
 
-    Without residuals the strata are equal. With them (models x items, from fits that left each model
-    out), a stratum is smaller where the residuals spread more, so that W_h times the residual spread
+    residuals: models x items, from fits that left each model out; a stratum is smaller where the residuals spread more, so that W_h times the residual spread
     is about the same in every stratum: with one draw per stratum that is what minimises
     sum_h W_h^2 S_h^2 (Dalenius-Hodges' cumulative rule)."""
     order = np.argsort(Y.mean(axis=0), kind="stable")
-    if residuals is None:
-        return np.array_split(order, n_strata)
     spread = np.sqrt((residuals[:, order] ** 2).mean(axis=0))
     window = max(3, len(order) // n_strata) | 1
     smooth = np.convolve(np.pad(spread, window // 2, mode="edge"), np.ones(window) / window, mode="valid")
@@ -262,7 +259,7 @@ def fit_tiny(
     annotations: pd.DataFrame,
     n_anchors: int = 100,
     seed: int = 0,
-    dim: int | None = None,
+    dim: int = 1,
     cv_folds: int = 5,
     n_draws: int = 200,
 ) -> TinyModel:
@@ -290,7 +287,6 @@ def fit_tiny(
             f"{n_anchors} anchors for {M.shape[1]} instructions",
             hint="use at least 2 anchors and at most half the instructions (two items per stratum)",
         )
-    dim = 1 if dim is None else dim
     Y = M.to_numpy(float)
     N = Y.shape[1]
     R = _oof_residuals(Y, dim, seed, min(cv_folds, len(Y)))
