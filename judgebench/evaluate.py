@@ -34,7 +34,7 @@ from .detect import detect, flag_summary
 from .evalsets import load_eval_set
 from .fsutil import check_output_dir, check_output_file, write_json
 from .generate import Sampling, generate_async
-from .io import InputError, annotations_frame, load_outputs
+from .io import InputError, annotations_frame, count_empty, load_outputs
 from .judges import load_judge
 from .judges.protocols import Protocol, protocol_of
 from .judges.spec import JudgeSpec
@@ -433,7 +433,12 @@ def _outputs_from_ray(
     )
     failed = int(cand["output"].isna().sum())
     counts = GenerationCounts(
-        instructions=len(data), generated=len(cand) - failed, cached=0, failed=failed, empty=0, truncated=0
+        instructions=len(data),
+        generated=len(cand) - failed,
+        cached=0,
+        failed=failed,
+        empty=count_empty(cand["output"].dropna()),
+        truncated=0,  # Ray's rows do not come back with their finish reason
     )
     write_json(out / "model_outputs.json", cand.to_dict("records"))
     write_json(

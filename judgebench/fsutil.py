@@ -145,7 +145,7 @@ def check_output_file(path: str | Path, what: str = "--out") -> Path:
         )
     if path.exists() and not stat.S_ISREG(path.stat().st_mode):
         raise StoreError(f"{what} {path}: is not a regular file -> choose another path")
-    _check_writable_folder(path.parent if str(path.parent) else Path("."), what)
+    _check_writable_folder(path.parent, what)
     return path
 
 

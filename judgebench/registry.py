@@ -34,7 +34,7 @@ class Registry(MutableMapping[str, T], Generic[T]):
         self._discover = discover
         self._entries: dict[str, T] = {}
 
-    def register(self, name: str | None = None, **details) -> Callable:
+    def register(self, name: str | None = None) -> Callable:
         """Decorator: registers the object under `name` (default: its `name` attribute)."""
 
         def deco(obj):
@@ -42,7 +42,7 @@ class Registry(MutableMapping[str, T], Generic[T]):
             self._load()
             if key in self._entries:
                 raise RuntimeError(f"two {self.kind}s are named {key!r}")
-            self._entries[key] = self._entry(obj, **details) if self._entry else obj
+            self._entries[key] = self._entry(obj) if self._entry else obj
             return obj
 
         return deco

@@ -22,7 +22,7 @@ from ..evalsets import load_eval_set
 from ..fsutil import check_output_dir, write_json
 from ..io import InputError, load_outputs
 from ..judges import load_judge
-from ..judges.protocols import PROTOCOLS, Pair, protocol_of
+from ..judges.protocols import Pair, protocol_of
 from ..judges.spec import JudgeSpec
 from ..pipeline import CallLimits, closing
 from ..store import Store
@@ -38,7 +38,7 @@ from .checks import (
     status_of,
 )
 from .human import human_check, read_human_preferences
-from .injection import build_injection, random_search_prefix
+from .injection import PAIRWISE, build_injection, random_search_prefix
 
 ALL_CHECKS = (
     "constant",
@@ -222,10 +222,9 @@ def select_checks(config: AuditConfig) -> JudgeSpec:
         raise InputError(f"unknown checks {unknown}", hint=f"choose from {', '.join(ALL_CHECKS)}")
     spec = load_judge(config.judge)
     if not protocol_of(spec).pairwise:
-        pairwise = [name for name, p in PROTOCOLS.items() if p.pairwise]
         raise InputError(
             f"judge '{spec.name}' grades answers alone ({spec.protocol}): the audit needs a pairwise judge",
-            hint=f"use a judge with protocol {', '.join(pairwise)}",
+            hint=f"use a judge with protocol {', '.join(PAIRWISE)}",
         )
     if config.self_outputs is not None and config.second_judge is None:
         raise InputError("--self-outputs needs --second-judge to compare against")

@@ -139,9 +139,9 @@ def _check_ranges(args: argparse.Namespace) -> None:
 def _one_line(text: object) -> str:
     """A message as one printable line: control characters (terminal escapes) shown escaped."""
     from ..redact import redact
+    from ..safetext import printable
 
-    text = " | ".join(part.strip() for part in redact(text).splitlines() if part.strip())
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return printable(" | ".join(part.strip() for part in redact(text).splitlines() if part.strip()))
 
 
 def main(argv: list[str] | None = None) -> int:
