@@ -76,12 +76,6 @@ def pytest_addoption(parser):
     )
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "engine: loads llama.cpp in-process; gated by a child-process smoke check"
-    )
-
-
 def pytest_collection_modifyitems(config, items):
     """A plain `pytest` is the quick loop (no slow or reference tests); `pytest --all` runs everything."""
     if config.getoption("--all") or config.option.markexpr or any("::" in a for a in config.args):
