@@ -58,6 +58,30 @@ def cli_env(data_dir):
     return env
 
 
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    """`judgebench ARGV` in this process, through cli.main (the one error boundary): (exit code, out, err)."""
+    from judgebench.cli import main
+
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # argparse's own exits (bad flags) go through _Parser.error
+        code = stop.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code, err, *, codes=(2,), names: str | None = None) -> str:
+    """The error contract: one of `codes`, no traceback, exactly one line `judgebench: error: ...` on stderr
+    (naming `names` where given); returns that line."""
+    assert code in codes, err
+    assert "Traceback" not in err, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("judgebench: error: "), err
+    if names:
+        assert names in lines[0], err
+    return lines[0]
+
+
 def judgebench_exe() -> str:
     return shutil.which("judgebench") or str(REPO / ".venv" / "bin" / "judgebench")
 

@@ -12,28 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import judgebench_exe
-
-from judgebench.cli import main
-
-
-def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as stop:  # argparse's own exits (bad flags) go through _Parser.error
-        code = stop.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(code, err, *, codes=(2,), names: str | None = None):
-    assert code in codes, err
-    assert "Traceback" not in err, err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("judgebench: error: "), err
-    if names:
-        assert names in lines[0], err
-
+from conftest import assert_one_line_error, judgebench_exe, run_cli
 
 # -- the official files ----------------------------------------------------------------------------------
 
