@@ -113,13 +113,13 @@ def _answer(label: str = "M", logprobs: bool = True, text: str | None = None) ->
     }
 
 
-def pair_files(folder, n: int, prefix: str = "Q", models: int = 1, pad: bool = False):
+def pair_files(folder, n: int, models: int = 1, pad: bool = False):
     """cand.json and base.json in `folder`: n instructions "Task Q<i>: say something" (the marker the
     fault-injecting server reads), answered by one candidate generator, or by `models` in turn (then the
     answers' lengths vary with `pad`, for a leaderboard with an LC fit)."""
     cand = [
         {
-            "instruction": f"Task {prefix}{i}: say something",
+            "instruction": f"Task Q{i}: say something",
             "output": f"candidate answer {i}" + (" " + "w" * (i % 40) if pad else ""),
             "generator": "cand" if models == 1 else f"model{i % models}",
         }

@@ -29,12 +29,8 @@ def script(marker, attempt):
     return plan[attempt - 1] if attempt <= len(plan) else "ok"
 
 
-def _files(tmp_path, n, prefix="Q"):
-    return pair_files(tmp_path, n, prefix)
-
-
 def test_faults_end_with_every_judgment_done_or_failed_with_a_reason(tmp_path):
-    cand, base = _files(tmp_path, 12)
+    cand, base = pair_files(tmp_path, 12)
     with FaultInjectingServer(script, hang_seconds=5) as server:
         run = annotate_files(
             cand,
@@ -82,7 +78,7 @@ def test_faults_end_with_every_judgment_done_or_failed_with_a_reason(tmp_path):
 
 
 def test_401_stops_the_run_at_once_with_a_clear_message(tmp_path):
-    cand, base = _files(tmp_path, 40)
+    cand, base = pair_files(tmp_path, 40)
     with FaultInjectingServer(lambda m, a: "401") as server:
         res = subprocess.run(
             [
@@ -112,7 +108,7 @@ def test_401_stops_the_run_at_once_with_a_clear_message(tmp_path):
 
 
 def test_a_remote_judge_without_a_key_names_the_offline_choice(tmp_path, monkeypatch):
-    cand, base = _files(tmp_path, 2)
+    cand, base = pair_files(tmp_path, 2)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     from judgebench.errors import ConfigError
 
@@ -152,7 +148,7 @@ def _annotate_cmd(cand, base, server, tmp_path, out="a.json", concurrency=4):
 
 def test_kill_9_loses_only_calls_in_flight_and_the_rerun_makes_only_the_missing_ones(tmp_path):
     n = 200
-    cand, base = _files(tmp_path, n)
+    cand, base = pair_files(tmp_path, n)
     with FaultInjectingServer(lambda m, a: "ok", delay=0.05) as server:
         proc = subprocess.Popen(
             _annotate_cmd(cand, base, server, tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -177,7 +173,7 @@ def test_kill_9_loses_only_calls_in_flight_and_the_rerun_makes_only_the_missing_
 
 def test_two_processes_on_one_store_neither_duplicate_nor_lose_work(tmp_path):
     n = 150
-    cand, base = _files(tmp_path, n)
+    cand, base = pair_files(tmp_path, n)
     with FaultInjectingServer(lambda m, a: "ok", delay=0.03) as server:
         procs = [
             subprocess.Popen(
@@ -265,7 +261,7 @@ def test_reparse_rederives_verdicts_without_calls(tmp_path, monkeypatch):
     making no call (the judge's identity, and so each call's key, is unchanged)."""
     from judgebench.judges import parsers
 
-    cand, base = _files(tmp_path, 6)
+    cand, base = pair_files(tmp_path, 6)
     with FaultInjectingServer(lambda m, a: "ok") as server:
         with monkeypatch.context() as m:
             m.setitem(parsers.PARSERS, "logprob_labels", lambda response, **kw: (None, "buggy parser"))
@@ -296,7 +292,7 @@ def test_reparse_rederives_verdicts_without_calls(tmp_path, monkeypatch):
 def test_api_key_reaches_the_server_but_never_the_store_records_or_manifest(tmp_path, monkeypatch):
     secret = "sk-test-" + "7" * 24
     monkeypatch.setenv("JB_TEST_KEY", secret)
-    cand, base = _files(tmp_path, 3)
+    cand, base = pair_files(tmp_path, 3)
     with FaultInjectingServer(lambda m, a: "ok") as server:
         run = annotate_files(
             cand,

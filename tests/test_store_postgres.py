@@ -73,11 +73,6 @@ def pg_url(pg_server):
         con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def _files(tmp_path, n, models=3):
-    """n distinct instructions, answered by `models` generators in turn (for a leaderboard with rows)."""
-    return pair_files(tmp_path, n, models=models, pad=True)
-
-
 def _annotate(cand, base, url, store, out, concurrency=8, extra=()):
     return [
         judgebench_exe(),
@@ -157,7 +152,7 @@ def test_four_processes_one_killed_every_call_once_rerun_free_same_leaderboard_a
     from judgebench.leaderboard import make_leaderboard
 
     n, concurrency = 2415, 8
-    cand, base = _files(tmp_path, n)
+    cand, base = pair_files(tmp_path, n, models=3, pad=True)
     with FaultInjectingServer(lambda m, a: "ok", delay=0.02) as server:
         procs = [
             subprocess.Popen(
@@ -273,7 +268,7 @@ def test_an_unreachable_server_is_one_line_and_exit_4(tmp_path):
     pytest.importorskip("psycopg")
     from servers import free_port
 
-    cand, base = _files(tmp_path, 2)
+    cand, base = pair_files(tmp_path, 2, models=3, pad=True)
     url = f"postgresql://nobody:secret@127.0.0.1:{free_port()}/none"
     res = subprocess.run(
         _annotate(cand, base, "http://127.0.0.1:9/v1", url, tmp_path / "a.json"),
@@ -293,7 +288,7 @@ def test_a_read_only_database_is_one_line_and_exit_4(pg_url, tmp_path):
         pass
     with psycopg.connect(pg_url, autocommit=True) as con:
         con.execute(f"ALTER DATABASE {pg_url.rsplit('/', 1)[1]} SET default_transaction_read_only = on")
-    cand, base = _files(tmp_path, 2)
+    cand, base = pair_files(tmp_path, 2, models=3, pad=True)
     with FaultInjectingServer(lambda m, a: "ok") as server:
         res = subprocess.run(
             _annotate(cand, base, server.base_url, pg_url, tmp_path / "a.json"),
