@@ -134,6 +134,37 @@ def pair_files(folder, n: int, models: int = 1, pad: bool = False):
     return folder / "cand.json", folder / "base.json"
 
 
+def annotate_argv(
+    cand,
+    base,
+    store,
+    out,
+    *,
+    base_url: str | list[str] | None = None,
+    concurrency: int | None = None,
+    extra: tuple[str, ...] = (),
+) -> list[str]:
+    """The arguments of `judgebench annotate` (without the program: run them with run_cli, or put
+    judgebench_exe() in front) judging `cand` against `base` into `store` and `out`, on the server(s) at
+    `base_url` when given, without a progress bar; `extra` flags go last."""
+    urls = [base_url] if isinstance(base_url, str) else list(base_url or [])
+    return [
+        "annotate",
+        "--outputs",
+        str(cand),
+        "--baseline",
+        str(base),
+        *(["--base-url", *urls] if urls else []),
+        "--store",
+        str(store),
+        "--out",
+        str(out),
+        *(["--concurrency", str(concurrency)] if concurrency is not None else []),
+        "--no-progress",
+        *extra,
+    ]
+
+
 class LoopbackApp:
     """An aiohttp app on `host` (loopback unless a test needs another of this machine's addresses) in a
     thread of its own, for `with` blocks in tests: subclasses add their routes in `routes(app)`."""

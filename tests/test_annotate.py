@@ -9,7 +9,7 @@ import time
 
 import pytest
 from conftest import judgebench_exe
-from servers import FaultInjectingServer, pair_files
+from servers import FaultInjectingServer, annotate_argv, pair_files
 
 from judgebench.annotate import annotate_files
 
@@ -81,23 +81,7 @@ def test_401_stops_the_run_at_once_with_a_clear_message(tmp_path):
     cand, base = pair_files(tmp_path, 40)
     with FaultInjectingServer(lambda m, a: "401") as server:
         res = subprocess.run(
-            [
-                judgebench_exe(),
-                "annotate",
-                "--outputs",
-                str(cand),
-                "--baseline",
-                str(base),
-                "--base-url",
-                server.base_url,
-                "--store",
-                str(tmp_path / "s.sqlite"),
-                "--out",
-                str(tmp_path / "a.json"),
-                "--concurrency",
-                "2",
-                "--no-progress",
-            ],
+            _annotate_cmd(cand, base, server, tmp_path, concurrency=2),
             capture_output=True,
             text=True,
         )
@@ -127,23 +111,10 @@ def _rows(db):
 
 
 def _annotate_cmd(cand, base, server, tmp_path, out="a.json", concurrency=4):
-    return [
-        judgebench_exe(),
-        "annotate",
-        "--outputs",
-        str(cand),
-        "--baseline",
-        str(base),
-        "--base-url",
-        server.base_url,
-        "--store",
-        str(tmp_path / "s.sqlite"),
-        "--out",
-        str(tmp_path / out),
-        "--concurrency",
-        str(concurrency),
-        "--no-progress",
-    ]
+    """`judgebench annotate` on `server` into tmp_path's one store."""
+    store, out = tmp_path / "s.sqlite", tmp_path / out
+    argv = annotate_argv(cand, base, store, out, base_url=server.base_url, concurrency=concurrency)
+    return [judgebench_exe(), *argv]
 
 
 def test_kill_9_loses_only_calls_in_flight_and_the_rerun_makes_only_the_missing_ones(tmp_path):

@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 from conftest import judgebench_exe
-from servers import FaultInjectingServer, pair_files
+from servers import FaultInjectingServer, annotate_argv, pair_files
 
 from judgebench.annotate import annotate_files
 from judgebench.backends import Limits
@@ -122,21 +122,14 @@ def test_cli_takes_several_base_urls_and_the_manifest_counts_calls_per_replica(t
         res = subprocess.run(
             [
                 judgebench_exe(),
-                "annotate",
-                "--outputs",
-                str(cand),
-                "--baseline",
-                str(base),
-                "--base-url",
-                a.base_url,
-                b.base_url,
-                "--store",
-                str(tmp_path / "s.sqlite"),
-                "--out",
-                str(tmp_path / "a.json"),
-                "--concurrency",
-                "4",
-                "--no-progress",
+                *annotate_argv(
+                    cand,
+                    base,
+                    tmp_path / "s.sqlite",
+                    tmp_path / "a.json",
+                    base_url=[a.base_url, b.base_url],
+                    concurrency=4,
+                ),
             ],
             capture_output=True,
             text=True,

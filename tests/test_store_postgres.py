@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import judgebench_exe
-from servers import FaultInjectingServer, pair_files
+from servers import FaultInjectingServer, annotate_argv, pair_files
 
 from judgebench.store import Judgment, Store
 
@@ -73,25 +73,8 @@ def pg_url(pg_server):
         con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def _annotate(cand, base, url, store, out, concurrency=8, extra=()):
-    return [
-        judgebench_exe(),
-        "annotate",
-        "--outputs",
-        str(cand),
-        "--baseline",
-        str(base),
-        "--base-url",
-        url,
-        "--store",
-        str(store),
-        "--out",
-        str(out),
-        "--concurrency",
-        str(concurrency),
-        "--no-progress",
-        *extra,
-    ]
+def _annotate(cand, base, url, store, out, concurrency=8):
+    return [judgebench_exe(), *annotate_argv(cand, base, store, out, base_url=url, concurrency=concurrency)]
 
 
 def _ok_rows(url):

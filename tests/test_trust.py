@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from aiohttp import web
 from conftest import assert_one_line_error, run_cli
-from servers import LoopbackApp, pair_files
+from servers import LoopbackApp, annotate_argv, pair_files
 
 from judgebench.backends.openai_compat import OpenAICompatBackend, is_loopback, key_decision
 from judgebench.errors import ConfigError, FatalBackendError, StoreError
@@ -204,22 +204,14 @@ def test_a_key_echoed_in_a_401_is_never_printed(tmp_path, capfd, monkeypatch):
     cand, base = pair_files(tmp_path, 2)
     with RecordingServer(mode="echo401") as server:
         code, out, err = run_cli(
-            [
-                "annotate",
-                "--outputs",
-                str(cand),
-                "--baseline",
-                str(base),
-                "--store",
-                str(tmp_path / "s.sqlite"),
-                "--out",
-                str(tmp_path / "a.json"),
-                "--base-url",
-                server.base_url,
-                "--api-key-env",
-                "JB_KEY",
-                "--no-progress",
-            ],
+            annotate_argv(
+                cand,
+                base,
+                tmp_path / "s.sqlite",
+                tmp_path / "a.json",
+                base_url=server.base_url,
+                extra=("--api-key-env", "JB_KEY"),
+            ),
             capfd,  # file-descriptor level: whatever reaches the terminal, not only sys.stderr
         )
         assert server.seen and server.seen[0][1] == f"Bearer {SECRET}"  # the key did reach it ...
@@ -377,24 +369,10 @@ def test_bad_judge_specs_are_config_errors_naming_file_and_field(tmp_path, text,
 def test_bad_spec_through_the_cli_is_one_line(tmp_path, capsys):
     cand, base = pair_files(tmp_path, 2)
     spec = _spec_dir(tmp_path, GOOD + "decoding:\n  " + LAUGHS.replace("\n", "\n  "))
-    code, out, err = run_cli(
-        [
-            "annotate",
-            "--outputs",
-            str(cand),
-            "--baseline",
-            str(base),
-            "--judge",
-            str(spec),
-            "--store",
-            str(tmp_path / "s.sqlite"),
-            "--out",
-            str(tmp_path / "a.json"),
-            "--offline",
-            "--no-progress",
-        ],
-        capsys,
+    argv = annotate_argv(
+        cand, base, tmp_path / "s.sqlite", tmp_path / "a.json", extra=("--judge", str(spec), "--offline")
     )
+    code, _, err = run_cli(argv, capsys)
     assert_one_line_error(code, err, codes=(2,), names="alias")
 
 
@@ -536,23 +514,8 @@ def test_out_is_checked_before_any_call(tmp_path, capsys):
     with pytest.raises(StoreError, match="existing folder"):
         check_output_file(tmp_path / "folder")
     with RecordingServer() as server:
-        code, out, err = run_cli(
-            [
-                "annotate",
-                "--outputs",
-                str(cand),
-                "--baseline",
-                str(base),
-                "--store",
-                str(tmp_path / "s.sqlite"),
-                "--out",
-                str(tmp_path / "folder"),
-                "--base-url",
-                server.base_url,
-                "--no-progress",
-            ],
-            capsys,
-        )
+        argv = annotate_argv(cand, base, tmp_path / "s.sqlite", tmp_path / "folder", base_url=server.base_url)
+        code, _, err = run_cli(argv, capsys)
         assert_one_line_error(code, err, codes=(4,), names="existing folder")
         assert server.seen == []
 
@@ -561,23 +524,8 @@ def test_annotate_outputs_and_manifests_are_distinct_files(tmp_path, capsys):
     cand, base = pair_files(tmp_path, 2)
     with RecordingServer() as server:
         for out in ("x.manifest.json", "run.v1.json", "run.v2.json"):
-            code, out, err = run_cli(
-                [
-                    "annotate",
-                    "--outputs",
-                    str(cand),
-                    "--baseline",
-                    str(base),
-                    "--store",
-                    str(tmp_path / "s.sqlite"),
-                    "--out",
-                    str(tmp_path / out),
-                    "--base-url",
-                    server.base_url,
-                    "--no-progress",
-                ],
-                capsys,
-            )
+            argv = annotate_argv(cand, base, tmp_path / "s.sqlite", tmp_path / out, base_url=server.base_url)
+            code, _, err = run_cli(argv, capsys)
             assert code == 0, err
     assert isinstance(
         json.loads((tmp_path / "x.manifest.json").read_text()), list
@@ -590,22 +538,7 @@ def test_out_that_is_the_store_is_refused_before_anything_is_written(tmp_path, c
     cand, base = pair_files(tmp_path, 2)
     store = tmp_path / "s.sqlite"
     store.write_bytes(b"SQLite format 3\x00precious")
-    code, out, err = run_cli(
-        [
-            "annotate",
-            "--outputs",
-            str(cand),
-            "--baseline",
-            str(base),
-            "--store",
-            str(store),
-            "--out",
-            str(store),
-            "--offline",
-            "--no-progress",
-        ],
-        capsys,
-    )
+    code, _, err = run_cli(annotate_argv(cand, base, store, store, extra=("--offline",)), capsys)
     assert_one_line_error(code, err, codes=(2,), names="is the --store")
     assert store.read_bytes() == b"SQLite format 3\x00precious"
 
