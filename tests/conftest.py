@@ -1,5 +1,9 @@
+import glob
 import os
 import shutil
+import subprocess
+import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -56,6 +60,55 @@ def cli_env(data_dir):
     env = dict(os.environ)
     env["JUDGEBENCH_DATA"] = str(data_dir)
     return env
+
+
+# -- a real PostgreSQL server for the store tests --------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    url = os.environ.get("JUDGEBENCH_TEST_POSTGRES")
+    in_ci = os.environ.get("CI", "").lower() not in ("", "0", "false")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        if in_ci:
+            pytest.fail("psycopg missing in CI: scripts/setup installs judgebench[postgres]")
+        pytest.skip("psycopg not installed (pip install 'judgebench[postgres]')")
+    if url:
+        yield url
+        return
+    if in_ci:
+        pytest.fail("JUDGEBENCH_TEST_POSTGRES is not set in CI: .ci/run starts PostgreSQL and sets it")
+    if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+        pytest.skip(
+            "no PostgreSQL: set JUDGEBENCH_TEST_POSTGRES=postgresql://USER@HOST:PORT/DB, or install "
+            "Debian's postgresql (scripts/setup --test)"
+        )
+    # a folder of its own under /tmp: as root the server runs as `postgres`, which pytest's 0700 folders would shut out
+    folder = Path(tempfile.mkdtemp(prefix="judgebench-pg-"))
+    res = subprocess.run(
+        [str(REPO / "scripts" / "test-postgres"), "start", str(folder)], capture_output=True, text=True
+    )
+    if res.returncode != 0:
+        pytest.skip(f"could not start a PostgreSQL server: {res.stderr.strip()[-300:]}")
+    try:
+        yield res.stdout.strip()
+    finally:
+        subprocess.run([str(REPO / "scripts" / "test-postgres"), "stop", str(folder)], check=False)
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A fresh database on the server, dropped afterwards."""
+    import psycopg
+
+    name = f"jb_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    yield pg_server.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(pg_server, autocommit=True) as con:
+        con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:

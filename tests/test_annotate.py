@@ -306,19 +306,37 @@ def test_requests_per_minute_limit_is_kept():
     assert 1.8 <= elapsed <= 3.5  # 10 at once, then 20 more at 10/s
 
 
-def test_a_call_finished_and_released_by_another_process_is_not_leased_again(tmp_path):
-    """The race behind a once-seen duplicate call: process B decided a key was missing, process A then
-    judged it and released its lease; B must find the result instead of leasing the key again."""
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request, tmp_path):
+    """Where a store lives: a SQLite file, or a fresh database on the PostgreSQL server of
+    JUDGEBENCH_TEST_POSTGRES (skipped without it; test_store_postgres.py starts a server of its own)."""
+    if request.param == "sqlite":
+        return tmp_path / "s.sqlite"
+    if not os.environ.get("JUDGEBENCH_TEST_POSTGRES"):
+        pytest.skip("JUDGEBENCH_TEST_POSTGRES is not set (.ci/run sets it; scripts/test-postgres starts one)")
+    return request.getfixturevalue("pg_url")
+
+
+def test_a_call_finished_and_released_by_another_process_is_not_leased_again(store_url):
+    """The store's contract, the same on SQLite and PostgreSQL. The race behind a once-seen duplicate
+    call: process B decided a key was missing, process A then judged it and released its lease; B must
+    find the result instead of leasing the key again."""
     from judgebench.store import Judgment, Store
 
-    a, b = Store(tmp_path / "s.sqlite"), Store(tmp_path / "s.sqlite")
-    assert b.get_many(["k1", "k2"]) == {}  # B looks: both missing
-    assert a.try_lease(["k1"]) == ["k1"]
-    assert b.try_lease(["k1"]) == []  # held by A
-    a.put(Judgment("k1", "j", "h", "m", "q", "plain", "ok", 1.7, None, [], 1))
-    a.release_all()
-    assert b.try_lease(["k1", "k2"]) == ["k2"]  # k1 is done: not B's to call
-    a.put(Judgment("k3", "j", "h", "m", "q", "plain", "failed", None, "timeout", [], 1))
-    assert b.try_lease(["k3"]) == ["k3"]  # a failed call may be retried
-    a.close()
-    b.close()
+    a, b = Store(store_url), Store(store_url)
+    try:
+        assert b.get_many(["k1", "k2"]) == {}  # B looks: both missing
+        assert a.try_lease(["k1"]) == ["k1"]
+        assert b.try_lease(["k1"]) == []  # held by A
+        assert b.leased_by_others(["k1", "k2"]) == {"k1"}
+        a.put(Judgment("k1", "j", "h", "m", "q", "plain", "ok", 1.7, None, [{"text": "m"}], 1, 10, 1, 0.5))
+        a.put(Judgment("k1", "j", "h", "m", "q", "plain", "failed", None, "late", [], 1))  # never replaces ok
+        a.release_all()
+        assert b.try_lease(["k1", "k2"]) == ["k2"]  # k1 is done: not B's to call
+        got = b.get_many(["k1"])["k1"]
+        assert (got.status, got.verdict, got.raw, got.cost) == ("ok", 1.7, [{"text": "m"}], 0.5)
+        a.put(Judgment("k3", "j", "h", "m", "q", "plain", "failed", None, "timeout", [], 1))
+        assert b.try_lease(["k3"]) == ["k3"]  # a failed call may be retried
+    finally:
+        a.close()
+        b.close()
