@@ -1,5 +1,9 @@
+import glob
 import os
 import shutil
+import subprocess
+import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -58,6 +62,79 @@ def cli_env(data_dir):
     return env
 
 
+# -- a real PostgreSQL server for the store tests --------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    url = os.environ.get("JUDGEBENCH_TEST_POSTGRES")
+    in_ci = os.environ.get("CI", "").lower() not in ("", "0", "false")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        if in_ci:
+            pytest.fail("psycopg missing in CI: scripts/setup installs judgebench[postgres]")
+        pytest.skip("psycopg not installed (pip install 'judgebench[postgres]')")
+    if url:
+        yield url
+        return
+    if in_ci:
+        pytest.fail("JUDGEBENCH_TEST_POSTGRES is not set in CI: .ci/run starts PostgreSQL and sets it")
+    if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+        pytest.skip(
+            "no PostgreSQL: set JUDGEBENCH_TEST_POSTGRES=postgresql://USER@HOST:PORT/DB, or install "
+            "Debian's postgresql (scripts/setup --test)"
+        )
+    # a folder of its own under /tmp: as root the server runs as `postgres`, which pytest's 0700 folders would shut out
+    folder = Path(tempfile.mkdtemp(prefix="judgebench-pg-"))
+    res = subprocess.run(
+        [str(REPO / "scripts" / "test-postgres"), "start", str(folder)], capture_output=True, text=True
+    )
+    if res.returncode != 0:
+        pytest.skip(f"could not start a PostgreSQL server: {res.stderr.strip()[-300:]}")
+    try:
+        yield res.stdout.strip()
+    finally:
+        subprocess.run([str(REPO / "scripts" / "test-postgres"), "stop", str(folder)], check=False)
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A fresh database on the server, dropped afterwards."""
+    import psycopg
+
+    name = f"jb_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    yield pg_server.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(pg_server, autocommit=True) as con:
+        con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    """`judgebench ARGV` in this process, through cli.main (the one error boundary): (exit code, out, err)."""
+    from judgebench.cli import main
+
+    try:
+        code = main(argv)
+    except SystemExit as stop:  # argparse's own exits (bad flags) go through _Parser.error
+        code = stop.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code, err, *, codes=(2,), names: str | None = None) -> str:
+    """The error contract: one of `codes`, no traceback, exactly one line `judgebench: error: ...` on stderr
+    (naming `names` where given); returns that line."""
+    assert code in codes, err
+    assert "Traceback" not in err, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("judgebench: error: "), err
+    if names:
+        assert names in lines[0], err
+    return lines[0]
+
+
 def judgebench_exe() -> str:
     return shutil.which("judgebench") or str(REPO / ".venv" / "bin" / "judgebench")
 
@@ -73,12 +150,6 @@ def pytest_addoption(parser):
         "--all",
         action="store_true",
         help="also run the slow and reference tests (CI and README's test command do)",
-    )
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "engine: loads llama.cpp in-process; gated by a child-process smoke check"
     )
 
 

@@ -25,9 +25,9 @@ from collections import Counter
 from aiohttp import web
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
@@ -113,13 +113,13 @@ def _answer(label: str = "M", logprobs: bool = True, text: str | None = None) ->
     }
 
 
-def pair_files(folder, n: int, prefix: str = "Q", models: int = 1, pad: bool = False):
+def pair_files(folder, n: int, models: int = 1, pad: bool = False):
     """cand.json and base.json in `folder`: n instructions "Task Q<i>: say something" (the marker the
     fault-injecting server reads), answered by one candidate generator, or by `models` in turn (then the
     answers' lengths vary with `pad`, for a leaderboard with an LC fit)."""
     cand = [
         {
-            "instruction": f"Task {prefix}{i}: say something",
+            "instruction": f"Task Q{i}: say something",
             "output": f"candidate answer {i}" + (" " + "w" * (i % 40) if pad else ""),
             "generator": "cand" if models == 1 else f"model{i % models}",
         }
@@ -134,15 +134,47 @@ def pair_files(folder, n: int, prefix: str = "Q", models: int = 1, pad: bool = F
     return folder / "cand.json", folder / "base.json"
 
 
+def annotate_argv(
+    cand,
+    base,
+    store,
+    out,
+    *,
+    base_url: str | list[str] | None = None,
+    concurrency: int | None = None,
+    extra: tuple[str, ...] = (),
+) -> list[str]:
+    """The arguments of `judgebench annotate` (without the program: run them with run_cli, or put
+    judgebench_exe() in front) judging `cand` against `base` into `store` and `out`, on the server(s) at
+    `base_url` when given, without a progress bar; `extra` flags go last."""
+    urls = [base_url] if isinstance(base_url, str) else list(base_url or [])
+    return [
+        "annotate",
+        "--outputs",
+        str(cand),
+        "--baseline",
+        str(base),
+        *(["--base-url", *urls] if urls else []),
+        "--store",
+        str(store),
+        "--out",
+        str(out),
+        *(["--concurrency", str(concurrency)] if concurrency is not None else []),
+        "--no-progress",
+        *extra,
+    ]
+
+
 class LoopbackApp:
-    """An aiohttp app on 127.0.0.1 in a thread of its own, for `with` blocks in tests: subclasses add their
-    routes in `routes(app)`."""
+    """An aiohttp app on `host` (loopback unless a test needs another of this machine's addresses) in a
+    thread of its own, for `with` blocks in tests: subclasses add their routes in `routes(app)`."""
 
     client_max_size = 1024**2
 
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = free_port(host)
+        self.base_url = f"http://{host}:{self.port}/v1"
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._ready = threading.Event()
@@ -157,13 +189,13 @@ class LoopbackApp:
         self.routes(app)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
-        self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
+        self._loop.run_until_complete(web.TCPSite(self._runner, self.host, self.port).start())
         self._ready.set()
         self._loop.run_forever()
 
     def __enter__(self):
         self._thread.start()
-        self._ready.wait(10)
+        assert self._ready.wait(10), "the server did not start in 10 s"
         return self
 
     def __exit__(self, *exc):

@@ -9,7 +9,7 @@ import time
 
 import pytest
 from conftest import judgebench_exe
-from servers import FaultInjectingServer, pair_files
+from servers import FaultInjectingServer, annotate_argv, pair_files
 
 from judgebench.annotate import annotate_files
 
@@ -29,12 +29,8 @@ def script(marker, attempt):
     return plan[attempt - 1] if attempt <= len(plan) else "ok"
 
 
-def _files(tmp_path, n, prefix="Q"):
-    return pair_files(tmp_path, n, prefix)
-
-
 def test_faults_end_with_every_judgment_done_or_failed_with_a_reason(tmp_path):
-    cand, base = _files(tmp_path, 12)
+    cand, base = pair_files(tmp_path, 12)
     with FaultInjectingServer(script, hang_seconds=5) as server:
         run = annotate_files(
             cand,
@@ -82,26 +78,10 @@ def test_faults_end_with_every_judgment_done_or_failed_with_a_reason(tmp_path):
 
 
 def test_401_stops_the_run_at_once_with_a_clear_message(tmp_path):
-    cand, base = _files(tmp_path, 40)
+    cand, base = pair_files(tmp_path, 40)
     with FaultInjectingServer(lambda m, a: "401") as server:
         res = subprocess.run(
-            [
-                judgebench_exe(),
-                "annotate",
-                "--outputs",
-                str(cand),
-                "--baseline",
-                str(base),
-                "--base-url",
-                server.base_url,
-                "--store",
-                str(tmp_path / "s.sqlite"),
-                "--out",
-                str(tmp_path / "a.json"),
-                "--concurrency",
-                "2",
-                "--no-progress",
-            ],
+            _annotate_cmd(cand, base, server, tmp_path, concurrency=2),
             capture_output=True,
             text=True,
         )
@@ -112,7 +92,7 @@ def test_401_stops_the_run_at_once_with_a_clear_message(tmp_path):
 
 
 def test_a_remote_judge_without_a_key_names_the_offline_choice(tmp_path, monkeypatch):
-    cand, base = _files(tmp_path, 2)
+    cand, base = pair_files(tmp_path, 2)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     from judgebench.errors import ConfigError
 
@@ -131,28 +111,15 @@ def _rows(db):
 
 
 def _annotate_cmd(cand, base, server, tmp_path, out="a.json", concurrency=4):
-    return [
-        judgebench_exe(),
-        "annotate",
-        "--outputs",
-        str(cand),
-        "--baseline",
-        str(base),
-        "--base-url",
-        server.base_url,
-        "--store",
-        str(tmp_path / "s.sqlite"),
-        "--out",
-        str(tmp_path / out),
-        "--concurrency",
-        str(concurrency),
-        "--no-progress",
-    ]
+    """`judgebench annotate` on `server` into tmp_path's one store."""
+    store, out = tmp_path / "s.sqlite", tmp_path / out
+    argv = annotate_argv(cand, base, store, out, base_url=server.base_url, concurrency=concurrency)
+    return [judgebench_exe(), *argv]
 
 
 def test_kill_9_loses_only_calls_in_flight_and_the_rerun_makes_only_the_missing_ones(tmp_path):
     n = 200
-    cand, base = _files(tmp_path, n)
+    cand, base = pair_files(tmp_path, n)
     with FaultInjectingServer(lambda m, a: "ok", delay=0.05) as server:
         proc = subprocess.Popen(
             _annotate_cmd(cand, base, server, tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -177,7 +144,7 @@ def test_kill_9_loses_only_calls_in_flight_and_the_rerun_makes_only_the_missing_
 
 def test_two_processes_on_one_store_neither_duplicate_nor_lose_work(tmp_path):
     n = 150
-    cand, base = _files(tmp_path, n)
+    cand, base = pair_files(tmp_path, n)
     with FaultInjectingServer(lambda m, a: "ok", delay=0.03) as server:
         procs = [
             subprocess.Popen(
@@ -265,7 +232,7 @@ def test_reparse_rederives_verdicts_without_calls(tmp_path, monkeypatch):
     making no call (the judge's identity, and so each call's key, is unchanged)."""
     from judgebench.judges import parsers
 
-    cand, base = _files(tmp_path, 6)
+    cand, base = pair_files(tmp_path, 6)
     with FaultInjectingServer(lambda m, a: "ok") as server:
         with monkeypatch.context() as m:
             m.setitem(parsers.PARSERS, "logprob_labels", lambda response, **kw: (None, "buggy parser"))
@@ -296,7 +263,7 @@ def test_reparse_rederives_verdicts_without_calls(tmp_path, monkeypatch):
 def test_api_key_reaches_the_server_but_never_the_store_records_or_manifest(tmp_path, monkeypatch):
     secret = "sk-test-" + "7" * 24
     monkeypatch.setenv("JB_TEST_KEY", secret)
-    cand, base = _files(tmp_path, 3)
+    cand, base = pair_files(tmp_path, 3)
     with FaultInjectingServer(lambda m, a: "ok") as server:
         run = annotate_files(
             cand,
@@ -339,19 +306,37 @@ def test_requests_per_minute_limit_is_kept():
     assert 1.8 <= elapsed <= 3.5  # 10 at once, then 20 more at 10/s
 
 
-def test_a_call_finished_and_released_by_another_process_is_not_leased_again(tmp_path):
-    """The race behind a once-seen duplicate call: process B decided a key was missing, process A then
-    judged it and released its lease; B must find the result instead of leasing the key again."""
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request, tmp_path):
+    """Where a store lives: a SQLite file, or a fresh database on the PostgreSQL server of
+    JUDGEBENCH_TEST_POSTGRES (skipped without it; test_store_postgres.py starts a server of its own)."""
+    if request.param == "sqlite":
+        return tmp_path / "s.sqlite"
+    if not os.environ.get("JUDGEBENCH_TEST_POSTGRES"):
+        pytest.skip("JUDGEBENCH_TEST_POSTGRES is not set (.ci/run sets it; scripts/test-postgres starts one)")
+    return request.getfixturevalue("pg_url")
+
+
+def test_a_call_finished_and_released_by_another_process_is_not_leased_again(store_url):
+    """The store's contract, the same on SQLite and PostgreSQL. The race behind a once-seen duplicate
+    call: process B decided a key was missing, process A then judged it and released its lease; B must
+    find the result instead of leasing the key again."""
     from judgebench.store import Judgment, Store
 
-    a, b = Store(tmp_path / "s.sqlite"), Store(tmp_path / "s.sqlite")
-    assert b.get_many(["k1", "k2"]) == {}  # B looks: both missing
-    assert a.try_lease(["k1"]) == ["k1"]
-    assert b.try_lease(["k1"]) == []  # held by A
-    a.put(Judgment("k1", "j", "h", "m", "q", "plain", "ok", 1.7, None, [], 1))
-    a.release_all()
-    assert b.try_lease(["k1", "k2"]) == ["k2"]  # k1 is done: not B's to call
-    a.put(Judgment("k3", "j", "h", "m", "q", "plain", "failed", None, "timeout", [], 1))
-    assert b.try_lease(["k3"]) == ["k3"]  # a failed call may be retried
-    a.close()
-    b.close()
+    a, b = Store(store_url), Store(store_url)
+    try:
+        assert b.get_many(["k1", "k2"]) == {}  # B looks: both missing
+        assert a.try_lease(["k1"]) == ["k1"]
+        assert b.try_lease(["k1"]) == []  # held by A
+        assert b.leased_by_others(["k1", "k2"]) == {"k1"}
+        a.put(Judgment("k1", "j", "h", "m", "q", "plain", "ok", 1.7, None, [{"text": "m"}], 1, 10, 1, 0.5))
+        a.put(Judgment("k1", "j", "h", "m", "q", "plain", "failed", None, "late", [], 1))  # never replaces ok
+        a.release_all()
+        assert b.try_lease(["k1", "k2"]) == ["k2"]  # k1 is done: not B's to call
+        got = b.get_many(["k1"])["k1"]
+        assert (got.status, got.verdict, got.raw, got.cost) == ("ok", 1.7, [{"text": "m"}], 0.5)
+        a.put(Judgment("k3", "j", "h", "m", "q", "plain", "failed", None, "timeout", [], 1))
+        assert b.try_lease(["k3"]) == ["k3"]  # a failed call may be retried
+    finally:
+        a.close()
+        b.close()

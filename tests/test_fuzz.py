@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
+from conftest import run_cli  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -119,15 +120,6 @@ def corrupt(kind: tuple, fmt: str, gz: bool, crlf: bool, bom: bool) -> tuple[byt
     return (gzip.compress(data) if gz else data), benign
 
 
-def run(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as stop:
-        code = stop.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.fixture(scope="module")
 def clean_board(tmp_path_factory):
     folder = tmp_path_factory.mktemp("clean")
@@ -163,7 +155,7 @@ def test_leaderboard_on_corrupted_files(kind, fmt, gz, crlf, bom, tmp_path, caps
     path.write_bytes(data)
     out = tmp_path / "board.csv"
     out.write_bytes(b"the previous board\n")
-    code, _, err = run(
+    code, _, err = run_cli(
         ["leaderboard", "--annotations", str(path), "--out", str(out), "--n-boot", "0", "--workers", "1"],
         capsys,
     )
@@ -212,7 +204,7 @@ def test_detect_on_corrupted_outputs(kind, fmt, gz, tmp_path, capsys):
     data = gzip.compress(kind[1]) if kind[0] == "garbage_gzip" else gzip.compress(data) if gz else data
     path = tmp_path / f"outputs.{fmt}{'.gz' if gz else ''}"
     path.write_bytes(data)
-    code, out, err = run(["detect", "--outputs", str(path), "--json"], capsys)
+    code, out, err = run_cli(["detect", "--outputs", str(path), "--json"], capsys)
     assert "Traceback" not in err and "internal error" not in err, err
     if code == 0:
         assert json.loads(out)["n"] >= 1

@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 from conftest import judgebench_exe
-from servers import FaultInjectingServer, pair_files
+from servers import FaultInjectingServer, annotate_argv, pair_files
 
 from judgebench.annotate import annotate_files
 from judgebench.backends import Limits
@@ -20,29 +20,10 @@ from judgebench.backends.replicas import ReplicaBackend
 from judgebench.store import Store
 
 
-def _files(tmp_path, n):
-    return pair_files(tmp_path, n)
-
-
-class Answered:
-    """Counts, per instruction marker, the requests a server answered (the script runs before the reply;
-    a request whose connection is cut by the server stopping gets no answer and is not counted here)."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.by_marker = Counter()
-
-    def script(self, marker, attempt):
-        with self.lock:
-            self.by_marker[marker] += 1
-        return "ok"
-
-
 def test_three_replicas_one_stopped_mid_run_every_judgment_done_none_twice(tmp_path):
     n = 240
-    cand, base = _files(tmp_path, n)
-    seen = Answered()
-    servers = [FaultInjectingServer(seen.script, delay=0.05) for _ in range(3)]
+    cand, base = pair_files(tmp_path, n)
+    servers = [FaultInjectingServer(lambda marker, attempt: "ok", delay=0.05) for _ in range(3)]
     for s in servers:
         s.__enter__()
     stopped_at = {}
@@ -76,9 +57,10 @@ def test_three_replicas_one_stopped_mid_run_every_judgment_done_none_twice(tmp_p
     with Store(tmp_path / "s.sqlite") as store:
         assert store.count("ok") == n
         assert {r[0] for r in store.db.execute("SELECT attempts FROM judgments")} == {1}
-    # requests the stopped server received after it stopped answering are not in seen's count: no marker was
-    # answered twice, and the stopped replica answered only what it got before it stopped
-    assert len(seen.by_marker) == n and max(seen.by_marker.values()) == 1
+    # none sent twice: over the three replicas together, every instruction was requested exactly once (the
+    # stopped one finished what it had received before it stopped)
+    received = sum((s.by_marker for s in servers), Counter())
+    assert len(received) == n and max(received.values()) == 1
     replicas = run.manifest["replicas"]
     assert [r["base_url"] for r in replicas] == [s.base_url for s in servers]
     assert sum(r["answered"] for r in replicas) == n
@@ -117,7 +99,7 @@ def test_calls_go_to_the_replica_with_fewest_outstanding(tmp_path):
 def test_every_replica_down_fails_the_calls_with_a_reason_not_a_tie(tmp_path):
     from servers import free_port
 
-    cand, base = _files(tmp_path, 2)
+    cand, base = pair_files(tmp_path, 2)
     urls = [f"http://127.0.0.1:{free_port()}/v1" for _ in range(2)]  # nothing listens there
     run = annotate_files(
         cand,
@@ -135,26 +117,19 @@ def test_every_replica_down_fails_the_calls_with_a_reason_not_a_tie(tmp_path):
 def test_cli_takes_several_base_urls_and_the_manifest_counts_calls_per_replica(tmp_path):
     import subprocess
 
-    cand, base = _files(tmp_path, 30)
+    cand, base = pair_files(tmp_path, 30)
     with FaultInjectingServer(lambda m, a: "ok") as a, FaultInjectingServer(lambda m, a: "ok") as b:
         res = subprocess.run(
             [
                 judgebench_exe(),
-                "annotate",
-                "--outputs",
-                str(cand),
-                "--baseline",
-                str(base),
-                "--base-url",
-                a.base_url,
-                b.base_url,
-                "--store",
-                str(tmp_path / "s.sqlite"),
-                "--out",
-                str(tmp_path / "a.json"),
-                "--concurrency",
-                "4",
-                "--no-progress",
+                *annotate_argv(
+                    cand,
+                    base,
+                    tmp_path / "s.sqlite",
+                    tmp_path / "a.json",
+                    base_url=[a.base_url, b.base_url],
+                    concurrency=4,
+                ),
             ],
             capture_output=True,
             text=True,
@@ -172,7 +147,7 @@ def test_cli_takes_several_base_urls_and_the_manifest_counts_calls_per_replica(t
 def test_the_same_url_twice_is_a_config_error(tmp_path):
     from judgebench.errors import ConfigError
 
-    cand, base = _files(tmp_path, 1)
+    cand, base = pair_files(tmp_path, 1)
     with pytest.raises(ConfigError, match="twice"):
         annotate_files(
             cand,

@@ -54,6 +54,7 @@ class _Stop(Exception):
 
 
 @needs_smollm2
+@pytest.mark.engine  # the local judge (and generator) is llama.cpp in this process
 @pytest.mark.slow
 def test_facade_and_typed_config_give_the_same_summary(tmp_path, data_dir, monkeypatch):
     monkeypatch.setenv("JUDGEBENCH_DATA", str(data_dir))
@@ -70,6 +71,7 @@ def test_facade_and_typed_config_give_the_same_summary(tmp_path, data_dir, monke
 
 
 @needs_smollm2
+@pytest.mark.engine  # the local judge (and generator) is llama.cpp in this process
 @pytest.mark.slow
 def test_audit_facade_and_typed_config_agree(tmp_path, alpaca_dir):
     import pandas as pd
@@ -94,6 +96,7 @@ def test_audit_facade_and_typed_config_agree(tmp_path, alpaca_dir):
 
 
 @needs_smollm2
+@pytest.mark.engine  # the local judge (and generator) is llama.cpp in this process
 def test_the_store_is_closed_when_judging_raises(tmp_path, data_dir, monkeypatch):
     monkeypatch.setenv("JUDGEBENCH_DATA", str(data_dir))
     before = _store_writers()
@@ -119,6 +122,7 @@ def test_the_store_is_closed_when_judging_raises(tmp_path, data_dir, monkeypatch
 
 
 @needs_smollm2
+@pytest.mark.engine  # the local judge (and generator) is llama.cpp in this process
 def test_limits_reach_the_judge_and_generator_backends(tmp_path, data_dir, monkeypatch):
     monkeypatch.setenv("JUDGEBENCH_DATA", str(data_dir))
     seen = []

@@ -7,96 +7,22 @@ Each test gets a database of its own. The judge is a loopback stand-in (tests/se
 about the store, and the stand-in counts every request it receives.
 """
 
-import glob
 import json
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
 import pytest
 from conftest import judgebench_exe
-from servers import FaultInjectingServer, pair_files
+from servers import FaultInjectingServer, annotate_argv, pair_files
 
 from judgebench.store import Judgment, Store
 
-REPO = Path(__file__).resolve().parent.parent
 
-
-@pytest.fixture(scope="session")
-def pg_server():
-    url = os.environ.get("JUDGEBENCH_TEST_POSTGRES")
-    in_ci = os.environ.get("CI", "").lower() not in ("", "0", "false")
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        if in_ci:
-            pytest.fail("psycopg missing in CI: scripts/setup installs judgebench[postgres]")
-        pytest.skip("psycopg not installed (pip install 'judgebench[postgres]')")
-    if url:
-        yield url
-        return
-    if in_ci:
-        pytest.fail("JUDGEBENCH_TEST_POSTGRES is not set in CI: .ci/run starts PostgreSQL and sets it")
-    if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
-        pytest.skip(
-            "no PostgreSQL: set JUDGEBENCH_TEST_POSTGRES=postgresql://USER@HOST:PORT/DB, or install "
-            "Debian's postgresql (scripts/setup --test)"
-        )
-    # a folder of its own under /tmp: as root the server runs as `postgres`, which pytest's 0700 folders would shut out
-    folder = Path(tempfile.mkdtemp(prefix="judgebench-pg-"))
-    res = subprocess.run(
-        [str(REPO / "scripts" / "test-postgres"), "start", str(folder)], capture_output=True, text=True
-    )
-    if res.returncode != 0:
-        pytest.skip(f"could not start a PostgreSQL server: {res.stderr.strip()[-300:]}")
-    try:
-        yield res.stdout.strip()
-    finally:
-        subprocess.run([str(REPO / "scripts" / "test-postgres"), "stop", str(folder)], check=False)
-
-
-@pytest.fixture
-def pg_url(pg_server):
-    """A fresh database on the server, dropped afterwards."""
-    import psycopg
-
-    name = f"jb_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server, autocommit=True) as con:
-        con.execute(f"CREATE DATABASE {name}")
-    yield pg_server.rsplit("/", 1)[0] + "/" + name
-    with psycopg.connect(pg_server, autocommit=True) as con:
-        con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def _files(tmp_path, n, models=3):
-    """n distinct instructions, answered by `models` generators in turn (for a leaderboard with rows)."""
-    return pair_files(tmp_path, n, models=models, pad=True)
-
-
-def _annotate(cand, base, url, store, out, concurrency=8, extra=()):
-    return [
-        judgebench_exe(),
-        "annotate",
-        "--outputs",
-        str(cand),
-        "--baseline",
-        str(base),
-        "--base-url",
-        url,
-        "--store",
-        str(store),
-        "--out",
-        str(out),
-        "--concurrency",
-        str(concurrency),
-        "--no-progress",
-        *extra,
-    ]
+def _annotate(cand, base, url, store, out, concurrency=8):
+    return [judgebench_exe(), *annotate_argv(cand, base, store, out, base_url=url, concurrency=concurrency)]
 
 
 def _ok_rows(url):
@@ -108,24 +34,17 @@ def _ok_rows(url):
         return con.execute("SELECT COUNT(*) FROM judgments WHERE status = 'ok'").fetchone()[0]
 
 
-def test_store_contract_and_versioned_schema_on_postgres(pg_url):
+def test_versioned_schema_and_no_lease_left_after_close_on_postgres(pg_url):
+    """PostgreSQL's own tables; the lease/put/release contract both stores share is
+    test_annotate.py::test_a_call_finished_and_released_by_another_process_is_not_leased_again."""
     import psycopg
 
     a, b = Store(pg_url), Store(pg_url)
     try:
         assert type(a).__name__ == "PostgresStore"
-        assert b.get_many(["k1", "k2"]) == {}
-        assert a.try_lease(["k1"]) == ["k1"]
-        assert b.try_lease(["k1"]) == []  # held by A
-        assert b.leased_by_others(["k1", "k2"]) == {"k1"}
-        a.put(Judgment("k1", "j", "h", "m", "q", "plain", "ok", 1.7, None, [{"text": "m"}], 1, 10, 1, 0.5))
-        a.put(Judgment("k1", "j", "h", "m", "q", "plain", "failed", None, "late", [], 1))  # never replaces ok
-        a.release_all()
-        assert b.try_lease(["k1", "k2"]) == ["k2"]  # k1 is done: not B's to call
-        got = b.get_many(["k1"])["k1"]
-        assert (got.status, got.verdict, got.raw, got.cost) == ("ok", 1.7, [{"text": "m"}], 0.5)
-        a.put(Judgment("k3", "j", "h", "m", "q", "plain", "failed", None, "timeout", [], 1))
-        assert b.try_lease(["k3"]) == ["k3"]  # a failed call may be retried
+        assert a.try_lease(["k1"]) == ["k1"] and b.try_lease(["k2"]) == ["k2"]
+        with psycopg.connect(pg_url) as con:
+            assert con.execute("SELECT COUNT(*) FROM leases").fetchone()[0] == 2
     finally:
         a.close()
         b.close()
@@ -157,7 +76,7 @@ def test_four_processes_one_killed_every_call_once_rerun_free_same_leaderboard_a
     from judgebench.leaderboard import make_leaderboard
 
     n, concurrency = 2415, 8
-    cand, base = _files(tmp_path, n)
+    cand, base = pair_files(tmp_path, n, models=3, pad=True)
     with FaultInjectingServer(lambda m, a: "ok", delay=0.02) as server:
         procs = [
             subprocess.Popen(
@@ -273,7 +192,7 @@ def test_an_unreachable_server_is_one_line_and_exit_4(tmp_path):
     pytest.importorskip("psycopg")
     from servers import free_port
 
-    cand, base = _files(tmp_path, 2)
+    cand, base = pair_files(tmp_path, 2, models=3, pad=True)
     url = f"postgresql://nobody:secret@127.0.0.1:{free_port()}/none"
     res = subprocess.run(
         _annotate(cand, base, "http://127.0.0.1:9/v1", url, tmp_path / "a.json"),
@@ -293,7 +212,7 @@ def test_a_read_only_database_is_one_line_and_exit_4(pg_url, tmp_path):
         pass
     with psycopg.connect(pg_url, autocommit=True) as con:
         con.execute(f"ALTER DATABASE {pg_url.rsplit('/', 1)[1]} SET default_transaction_read_only = on")
-    cand, base = _files(tmp_path, 2)
+    cand, base = pair_files(tmp_path, 2, models=3, pad=True)
     with FaultInjectingServer(lambda m, a: "ok") as server:
         res = subprocess.run(
             _annotate(cand, base, server.base_url, pg_url, tmp_path / "a.json"),

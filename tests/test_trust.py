@@ -6,12 +6,9 @@ receives and to answer what no real server does on demand (a 401 quoting the key
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import socket
-import subprocess
-import sys
 import threading
 import tracemalloc
 from pathlib import Path
@@ -19,30 +16,26 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from aiohttp import web
+from conftest import assert_one_line_error, run_cli
+from servers import LoopbackApp, annotate_argv, pair_files
 
 from judgebench.backends.openai_compat import OpenAICompatBackend, is_loopback, key_decision
 from judgebench.errors import ConfigError, FatalBackendError, StoreError
 from judgebench.fsutil import atomic_write, atomic_writer, check_output_file, manifest_path
 
 SECRET = "sk-trust-" + "Q7" * 20
-REPO = Path(__file__).resolve().parent.parent
 
 
-class RecordingServer:
-    """Stand-in OpenAI-compatible server on 127.0.0.1 recording each request's path and Authorization header.
+class RecordingServer(LoopbackApp):
+    """Stand-in OpenAI-compatible server recording each request's path and Authorization header.
     mode: "ok" (a verdict), "echo401" (a 401 whose body quotes the Authorization header), "redirect" (307 to
-    `redirect_to`, once per request path), "same_origin" (307 to /v2/chat/completions on itself)."""
+    `redirect_to`, once per request path), "same_origin" (307 to /v2/chat/completions on itself), "echo200"
+    (a verdict whose text quotes the Authorization header)."""
 
     def __init__(self, mode: str = "ok", redirect_to: str | None = None, host: str = "127.0.0.1"):
-        self.mode, self.redirect_to, self.host = mode, redirect_to, host
+        self.mode, self.redirect_to = mode, redirect_to
         self.seen: list[tuple[str, str | None]] = []
-        with socket.socket() as s:
-            s.bind((host, 0))
-            self.port = s.getsockname()[1]
-        self.base_url = f"http://{host}:{self.port}/v1"
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        super().__init__(host)
 
     async def _handle(self, request: web.Request) -> web.Response:
         await request.read()
@@ -75,53 +68,9 @@ class RecordingServer:
             {"choices": [choice], "usage": {"prompt_tokens": 10, "completion_tokens": 1}}
         )
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._handle)
         app.router.add_post("/v2/chat/completions", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        self._loop.run_until_complete(self._runner.setup())
-        self._loop.run_until_complete(web.TCPSite(self._runner, self.host, self.port).start())
-        self._ready.set()
-        self._loop.run_forever()
-
-    def __enter__(self):
-        self._thread.start()
-        assert self._ready.wait(10)
-        return self
-
-    def __exit__(self, *exc):
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
-
-def _files(tmp: Path, n: int = 2) -> tuple[Path, Path]:
-    cand = [{"instruction": f"Q{i} say hi", "output": f"hello {i}", "generator": "cand"} for i in range(n)]
-    base = [{"instruction": f"Q{i} say hi", "output": f"hi {i}", "generator": "base"} for i in range(n)]
-    (tmp / "cand.json").write_text(json.dumps(cand))
-    (tmp / "base.json").write_text(json.dumps(base))
-    return tmp / "cand.json", tmp / "base.json"
-
-
-def _cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "judgebench.cli", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd,
-        timeout=300,
-    )
-
-
-def _one_line_error(done: subprocess.CompletedProcess) -> str:
-    assert "Traceback" not in done.stderr, done.stderr
-    lines = [line for line in done.stderr.splitlines() if line.startswith("judgebench: error")]
-    assert len(lines) == 1, done.stderr
-    return lines[0]
 
 
 def _own_lan_address() -> str | None:
@@ -201,7 +150,7 @@ def test_a_local_server_receives_the_key_only_when_given_for_it(tmp_path, monkey
 
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     monkeypatch.setenv("JB_LOCAL_KEY", SECRET + "-local")
-    cand, base = _files(tmp_path)
+    cand, base = pair_files(tmp_path, 2)
     with RecordingServer() as server:
         for url in (server.base_url, server.base_url.replace("127.0.0.1", "localhost")):
             annotate_files(
@@ -232,7 +181,7 @@ def test_plain_http_off_this_machine_gets_no_key_without_the_flag(tmp_path, monk
     if address is None:
         pytest.skip("this machine has no non-loopback address")
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
-    cand, base = _files(tmp_path)
+    cand, base = pair_files(tmp_path, 2)
     with RecordingServer(host=address) as server:
         annotate_files(
             cand, base, "alpacaeval2", tmp_path / "a.sqlite", base_url=server.base_url, progress=False
@@ -250,37 +199,32 @@ def test_plain_http_off_this_machine_gets_no_key_without_the_flag(tmp_path, monk
         assert [auth for _, auth in server.seen[2:]] == [f"Bearer {SECRET}"] * 2
 
 
-def test_a_key_echoed_in_a_401_is_never_printed(tmp_path):
-    cand, base = _files(tmp_path)
+def test_a_key_echoed_in_a_401_is_never_printed(tmp_path, capfd, monkeypatch):
+    monkeypatch.setenv("JB_KEY", SECRET)
+    cand, base = pair_files(tmp_path, 2)
     with RecordingServer(mode="echo401") as server:
-        done = _cli(
-            "annotate",
-            "--outputs",
-            str(cand),
-            "--baseline",
-            str(base),
-            "--store",
-            str(tmp_path / "s.sqlite"),
-            "--out",
-            str(tmp_path / "a.json"),
-            "--base-url",
-            server.base_url,
-            "--api-key-env",
-            "JB_KEY",
-            "--no-progress",
-            env={"JB_KEY": SECRET},
+        code, out, err = run_cli(
+            annotate_argv(
+                cand,
+                base,
+                tmp_path / "s.sqlite",
+                tmp_path / "a.json",
+                base_url=server.base_url,
+                extra=("--api-key-env", "JB_KEY"),
+            ),
+            capfd,  # file-descriptor level: whatever reaches the terminal, not only sys.stderr
         )
         assert server.seen and server.seen[0][1] == f"Bearer {SECRET}"  # the key did reach it ...
-    assert done.returncode == 3 and "401" in done.stderr
-    assert SECRET not in done.stderr + done.stdout and "[REDACTED]" in done.stderr  # ... and is not shown
-    assert "Traceback" not in done.stderr
+    assert code == 3 and "401" in err
+    assert SECRET not in err + out and "[REDACTED]" in err  # ... and is not shown
+    assert "Traceback" not in err
 
 
 def test_cross_origin_redirect_is_refused_and_nothing_reaches_the_other_origin(tmp_path, monkeypatch):
     from judgebench.annotate import annotate_files
 
     monkeypatch.setenv("JB_KEY", SECRET)
-    cand, base = _files(tmp_path)
+    cand, base = pair_files(tmp_path, 2)
     with (
         RecordingServer() as elsewhere,
         RecordingServer(mode="redirect", redirect_to=f"{elsewhere.base_url}/chat/completions") as server,
@@ -301,7 +245,7 @@ def test_cross_origin_redirect_is_refused_and_nothing_reaches_the_other_origin(t
 def test_same_origin_redirect_is_followed_and_the_manifest_names_the_url_used(tmp_path):
     from judgebench.annotate import annotate_files
 
-    cand, base = _files(tmp_path)
+    cand, base = pair_files(tmp_path, 2)
     with RecordingServer(mode="same_origin") as server:
         run = annotate_files(
             cand, base, "alpacaeval2", tmp_path / "s.sqlite", base_url=server.base_url, progress=False
@@ -422,25 +366,14 @@ def test_bad_judge_specs_are_config_errors_naming_file_and_field(tmp_path, text,
     assert "bad.yaml" in str(err.value) and field in str(err.value) and "\n" not in str(err.value)
 
 
-def test_bad_spec_through_the_cli_is_one_line(tmp_path):
-    cand, base = _files(tmp_path)
+def test_bad_spec_through_the_cli_is_one_line(tmp_path, capsys):
+    cand, base = pair_files(tmp_path, 2)
     spec = _spec_dir(tmp_path, GOOD + "decoding:\n  " + LAUGHS.replace("\n", "\n  "))
-    done = _cli(
-        "annotate",
-        "--outputs",
-        str(cand),
-        "--baseline",
-        str(base),
-        "--judge",
-        str(spec),
-        "--store",
-        str(tmp_path / "s.sqlite"),
-        "--out",
-        str(tmp_path / "a.json"),
-        "--offline",
-        "--no-progress",
+    argv = annotate_argv(
+        cand, base, tmp_path / "s.sqlite", tmp_path / "a.json", extra=("--judge", str(spec), "--offline")
     )
-    assert done.returncode == 2 and "alias" in _one_line_error(done)
+    code, _, err = run_cli(argv, capsys)
+    assert_one_line_error(code, err, codes=(2,), names="alias")
 
 
 def test_alpaca_eval_config_with_a_missing_key_names_it(tmp_path, monkeypatch):
@@ -575,49 +508,25 @@ def test_manifest_paths_never_collide():
     assert manifest_path("dir/annotations.json") == Path("dir/annotations.manifest.json")  # unchanged name
 
 
-def test_out_is_checked_before_any_call(tmp_path):
-    cand, base = _files(tmp_path)
+def test_out_is_checked_before_any_call(tmp_path, capsys):
+    cand, base = pair_files(tmp_path, 2)
     (tmp_path / "folder").mkdir()
     with pytest.raises(StoreError, match="existing folder"):
         check_output_file(tmp_path / "folder")
     with RecordingServer() as server:
-        done = _cli(
-            "annotate",
-            "--outputs",
-            str(cand),
-            "--baseline",
-            str(base),
-            "--store",
-            str(tmp_path / "s.sqlite"),
-            "--out",
-            str(tmp_path / "folder"),
-            "--base-url",
-            server.base_url,
-            "--no-progress",
-        )
-        assert done.returncode == 4 and "existing folder" in _one_line_error(done)
+        argv = annotate_argv(cand, base, tmp_path / "s.sqlite", tmp_path / "folder", base_url=server.base_url)
+        code, _, err = run_cli(argv, capsys)
+        assert_one_line_error(code, err, codes=(4,), names="existing folder")
         assert server.seen == []
 
 
-def test_annotate_outputs_and_manifests_are_distinct_files(tmp_path):
-    cand, base = _files(tmp_path)
+def test_annotate_outputs_and_manifests_are_distinct_files(tmp_path, capsys):
+    cand, base = pair_files(tmp_path, 2)
     with RecordingServer() as server:
         for out in ("x.manifest.json", "run.v1.json", "run.v2.json"):
-            done = _cli(
-                "annotate",
-                "--outputs",
-                str(cand),
-                "--baseline",
-                str(base),
-                "--store",
-                str(tmp_path / "s.sqlite"),
-                "--out",
-                str(tmp_path / out),
-                "--base-url",
-                server.base_url,
-                "--no-progress",
-            )
-            assert done.returncode == 0, done.stderr
+            argv = annotate_argv(cand, base, tmp_path / "s.sqlite", tmp_path / out, base_url=server.base_url)
+            code, _, err = run_cli(argv, capsys)
+            assert code == 0, err
     assert isinstance(
         json.loads((tmp_path / "x.manifest.json").read_text()), list
     )  # the annotations survived
@@ -625,24 +534,12 @@ def test_annotate_outputs_and_manifests_are_distinct_files(tmp_path):
         assert "judge_hash" in json.loads((tmp_path / f"{out}.manifest.json").read_text())
 
 
-def test_out_that_is_the_store_is_refused_before_anything_is_written(tmp_path):
-    cand, base = _files(tmp_path)
+def test_out_that_is_the_store_is_refused_before_anything_is_written(tmp_path, capsys):
+    cand, base = pair_files(tmp_path, 2)
     store = tmp_path / "s.sqlite"
     store.write_bytes(b"SQLite format 3\x00precious")
-    done = _cli(
-        "annotate",
-        "--outputs",
-        str(cand),
-        "--baseline",
-        str(base),
-        "--store",
-        str(store),
-        "--out",
-        str(store),
-        "--offline",
-        "--no-progress",
-    )
-    assert done.returncode == 2 and "is the --store" in _one_line_error(done)
+    code, _, err = run_cli(annotate_argv(cand, base, store, store, extra=("--offline",)), capsys)
+    assert_one_line_error(code, err, codes=(2,), names="is the --store")
     assert store.read_bytes() == b"SQLite format 3\x00precious"
 
 
@@ -650,7 +547,7 @@ def test_a_key_echoed_in_a_reply_never_reaches_a_file(tmp_path, monkeypatch):
     from judgebench.annotate import annotate_files
 
     monkeypatch.setenv("JB_KEY", SECRET)
-    cand, base = _files(tmp_path)
+    cand, base = pair_files(tmp_path, 2)
     with RecordingServer(mode="echo200") as server:
         run = annotate_files(
             cand,
