@@ -15,7 +15,6 @@ benchmark is tested paired over instructions and the p-values are Holm-adjusted 
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -26,8 +25,9 @@ import pandas as pd
 import yaml
 
 from .errors import CheckFailed, InputError
-from .fsutil import atomic_write, write_json
+from .fsutil import atomic_write, check_output_dir, write_json
 from .generate import Sampling
+from .io import read_json
 from .judges.protocols import protocol_of
 from .progress import Progress
 
@@ -38,6 +38,7 @@ class Benchmark:
     title: str  # as papers head the column
     judge: str  # the benchmark's standard judge
     local_judge: str  # the embedded judge that fits its protocol
+    multi_turn: bool = False  # conversations of several turns: only a multi-turn judge fits, and only here
 
 
 BENCHMARKS = {
@@ -45,7 +46,7 @@ BENCHMARKS = {
     for b in (
         Benchmark("alpaca_eval", "AlpacaEval 2.0", "alpacaeval2", "local"),
         Benchmark("arena-hard-v0.1", "Arena-Hard", "arenahard", "local"),
-        Benchmark("mt-bench", "MT-Bench", "mtbench-single", "local-mtbench"),
+        Benchmark("mt-bench", "MT-Bench", "mtbench-single", "local-mtbench", multi_turn=True),
     )
 }
 
@@ -84,7 +85,9 @@ def _spec_from_string(text: str, sampling: Sampling) -> ModelSpec:
             )
         return ModelSpec(name or served, model=served, base_url=url, engine="openai", sampling=sampling)
     if rest == "embedded":
-        return ModelSpec(name or "SmolLM2-135M-Instruct", sampling=sampling)
+        from .evaluate import EMBEDDED_GENERATOR  # lazily: evaluate pulls in every stage
+
+        return ModelSpec(name or EMBEDDED_GENERATOR, sampling=sampling)
     path = Path(rest)
     if not path.exists():
         raise InputError(
@@ -204,7 +207,7 @@ def resolve_judges(benchmarks: list[str], judge: list[str] | None):
             chosen[b] = BENCHMARKS[b].local_judge if name == "local" else name
     judges = {b: load_judge(name) for b, name in chosen.items()}
     for b, spec in judges.items():  # checked before any run starts, not when the run reaches it
-        if (b == "mt-bench") != protocol_of(spec).multi_turn:
+        if BENCHMARKS[b].multi_turn != protocol_of(spec).multi_turn:
             raise InputError(
                 f"judge {spec.name} ({spec.protocol}) does not fit {b}",
                 field="--judge",
@@ -321,12 +324,15 @@ def estimate_run(
     )
     placeholder = f"[{tag}]" + " word" * m.sampling.max_tokens
     records, exact = [], []
+    est = Estimate(generations=0)
     for r, k in zip(data.to_dict("records"), known, strict=True):
         if k is not None:
             records.append(k)
             exact.append(True)
             continue
         turns = r["turns"] if multi else [r["instruction"]]
+        if m.outputs_for(benchmark) is None:  # an answer the model has yet to write, one per turn
+            est.generations += len(turns)
         rec = {
             "instruction": r["instruction"],
             "output": [placeholder] * len(turns) if multi else placeholder,
@@ -337,10 +343,6 @@ def estimate_run(
         }
         records.append(rec)
         exact.append(False)
-    est = Estimate(generations=0)
-    for r, k in zip(data.to_dict("records"), known, strict=True):
-        if k is None and m.outputs_for(benchmark) is None:
-            est.generations += len(r["turns"]) if multi else 1
     protocol = protocol_of(spec)
     model_key = _judge_model_key(spec, judge_model)
     decoding = dict(sorted(spec.decoding.items()))
@@ -493,7 +495,13 @@ def run_suite(
     n_boot: int = 200,
     api_key_env: str = "OPENAI_API_KEY",
     progress: bool = True,
+    requests_per_minute: float | None = None,
+    tokens_per_minute: float | None = None,
+    timeout: float = 120.0,
+    max_retries: int = 6,
 ) -> dict:
+    """Each (model, benchmark) through `evaluate` on one store, then the table. The rate limits, timeout
+    and retries apply to every run's calls, as `evaluate` applies them."""
     from .cost import BATCH_DISCOUNT, BudgetExhausted, BudgetGuard, judge_tokenizer
     from .evaluate import evaluate
 
@@ -511,8 +519,7 @@ def run_suite(
                     f"--batch needs OpenAI-compatible judges; {b}'s judge {spec.name} is {spec.backend}"
                 )
             judges[b] = replace(spec, price={k: v * BATCH_DISCOUNT for k, v in spec.price.items()})
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_output_dir(out)  # before any paid call
     manifest: dict[str, Any] = {
         "models": [_model_manifest(m) for m in models],
         "benchmarks": benchmarks,
@@ -588,6 +595,10 @@ def run_suite(
                     progress=False,
                     chat_template=m.chat_template,
                     wrap_judge=wrap_for(judges[b]),
+                    requests_per_minute=requests_per_minute,
+                    tokens_per_minute=tokens_per_minute,
+                    timeout=timeout,
+                    max_retries=max_retries,
                 )
             except BudgetExhausted as err:
                 for g in guards:  # the guard started from what earlier runs spent
@@ -633,7 +644,7 @@ def _records(out: Path, model: str, benchmark: str) -> list[dict]:
     path = _run_dir(out, model, benchmark) / "annotations.json"
     if not path.exists():
         raise InputError(f"no annotations for {model} on {benchmark}", path=path, hint="run the suite first")
-    records = json.loads(path.read_text())
+    records = read_json(path, expect=list, what="a JSON list of annotations")
     for r in records:
         r["generator_2"] = model  # the table's name, whatever the outputs file called it
     return records
@@ -657,7 +668,7 @@ def score_suite(
     comparisons = []
     records = {b: {n: _records(out, n, b) for n in names} for b in benchmarks}
     for b in benchmarks:
-        if b == "mt-bench" or protocol_of(judges[b]).multi_turn:
+        if BENCHMARKS[b].multi_turn:  # resolve_judges made sure its judge is multi-turn too
             for n in names:
                 if protocol_of(judges[b]).yields == "score":
                     s = mtbench.single_summary(records[b][n])
@@ -724,7 +735,7 @@ def score_suite(
                         )
         else:
             for n in names:
-                s = json.loads((_run_dir(out, n, b) / "summary.json").read_text())
+                s = read_json(_run_dir(out, n, b) / "summary.json")
                 rows[n].update(
                     {
                         f"{b}.lc_win_rate": s.get("length_controlled_winrate"),

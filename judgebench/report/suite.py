@@ -16,14 +16,11 @@ from pathlib import Path
 import pandas as pd
 
 from ..fsutil import atomic_write
+from ..safetext import markdown_cell
+from ..suite import BENCHMARKS
 from .html import _num, ci_bar
 
 MARK_MD, MARK_TEX = "†", r"$^\dagger$"
-
-
-def _v(row, key, fmt="{:.1f}") -> str:
-    x = row.get(key)
-    return "–" if x is None or pd.isna(x) else fmt.format(x)
 
 
 def _ci(row, lo, hi) -> str:
@@ -40,46 +37,46 @@ def _columns(table: pd.DataFrame, bench: str) -> list[tuple[str, Callable[[dict]
     """(heading, row -> cell text, headline?) for one benchmark."""
     if bench == "alpaca_eval":
         return [
-            ("LC (%)", lambda r: _v(r, f"{bench}.lc_win_rate"), True),
-            ("WR (%)", lambda r: _v(r, f"{bench}.win_rate"), False),
-            ("Len.", lambda r: _v(r, f"{bench}.avg_length", "{:.0f}"), False),
+            ("LC (%)", lambda r: _num(r.get(f"{bench}.lc_win_rate")), True),
+            ("WR (%)", lambda r: _num(r.get(f"{bench}.win_rate")), False),
+            ("Len.", lambda r: _num(r.get(f"{bench}.avg_length"), "{:.0f}"), False),
         ]
     if bench.startswith("arena-hard"):
         return [
             (
                 "Score (95% CI)",
-                lambda r: _v(r, f"{bench}.score") + _ci(r, f"{bench}.ci_low", f"{bench}.ci_high"),
+                lambda r: _num(r.get(f"{bench}.score")) + _ci(r, f"{bench}.ci_low", f"{bench}.ci_high"),
                 True,
             ),
             (
                 "Style ctrl.",
                 lambda r: (
-                    _v(r, f"{bench}.style_controlled") + _ci(r, f"{bench}.sc_ci_low", f"{bench}.sc_ci_high")
+                    _num(r.get(f"{bench}.style_controlled"))
+                    + _ci(r, f"{bench}.sc_ci_low", f"{bench}.sc_ci_high")
                 ),
                 False,
             ),
         ]
     if f"{bench}.score" in table:
-        return [("Score", lambda r: _v(r, f"{bench}.score", "{:.2f}"), True)]
+        return [("Score", lambda r: _num(r.get(f"{bench}.score"), "{:.2f}"), True)]
     return [
         (
             "W/T/L",
-            lambda r: (
-                f"{_v(r, f'{bench}.win', '{:.0f}')}/{_v(r, f'{bench}.tie', '{:.0f}')}/"
-                f"{_v(r, f'{bench}.loss', '{:.0f}')}"
-            ),
+            lambda r: "/".join(_num(r.get(f"{bench}.{k}"), "{:.0f}") for k in ("win", "tie", "loss")),
             True,
         )
     ]
 
 
-TITLES = {"alpaca_eval": "AlpacaEval 2.0", "arena-hard-v0.1": "Arena-Hard", "mt-bench": "MT-Bench"}
+def _title(bench: str) -> str:
+    """The benchmark's name as papers head its column."""
+    return BENCHMARKS[bench].title if bench in BENCHMARKS else bench
 
 
 def _cells(table, benchmarks, reference, mark):
     head, body = [], []
     for bench in benchmarks:
-        head.append((TITLES.get(bench, bench), [h for h, _, _ in _columns(table, bench)]))
+        head.append((_title(bench), [h for h, _, _ in _columns(table, bench)]))
     for model, row in table.iterrows():
         r = row.to_dict()
         cells = []
@@ -94,11 +91,11 @@ def markdown_table(table: pd.DataFrame, benchmarks: list[str], reference: str | 
     head, body = _cells(table, benchmarks, reference, MARK_MD)
     headings = [f"{t}: {h}" for t, hs in head for h in hs]
     lines = ["| model | " + " | ".join(headings) + " |", "|---|" + "---:|" * len(headings)]
-    lines += [f"| {m} | " + " | ".join(cells) + " |" for m, cells in body]
+    lines += [f"| {markdown_cell(m)} | " + " | ".join(cells) + " |" for m, cells in body]
     if reference:
         lines.append(
-            f"\n{MARK_MD} differs from {reference} at 5% (paired over instructions, Holm-adjusted "
-            "across the table)."
+            f"\n{MARK_MD} differs from {markdown_cell(reference)} at 5% (paired over instructions, "
+            "Holm-adjusted across the table)."
         )
     return "\n".join(lines) + "\n"
 
@@ -199,7 +196,7 @@ def build_suite_report(result: dict, inputs: list[str] | None = None) -> str:
         )
     details = result["details"]
     for bench in benchmarks:
-        parts.append(f"<h2>{html.escape(TITLES.get(bench, bench))}</h2>")
+        parts.append(f"<h2>{html.escape(_title(bench))}</h2>")
         if bench.startswith("arena-hard"):
             rows = []
             for m, d in details[bench].items():
@@ -279,7 +276,7 @@ def build_suite_report(result: dict, inputs: list[str] | None = None) -> str:
         rows = [
             [
                 html.escape(c["model"]),
-                html.escape(TITLES.get(c["benchmark"], c["benchmark"])),
+                html.escape(_title(c["benchmark"])),
                 _num(c.get("difference"), "{:+.2f}"),
                 f"[{_num(c.get('ci_low'), '{:+.2f}')}, {_num(c.get('ci_high'), '{:+.2f}')}]",
                 _num(c.get("p_value"), "{:.4f}"),
@@ -298,7 +295,7 @@ def build_suite_report(result: dict, inputs: list[str] | None = None) -> str:
         )
     if inputs:
         parts.append("<h2>Files</h2><pre>" + html.escape("\n".join(inputs)) + "</pre>")
-    judges = ", ".join(f"{TITLES.get(b, b)}: {j}" for b, j in result["judges"].items())
+    judges = ", ".join(f"{_title(b)}: {j}" for b, j in result["judges"].items())
     return PAGE.format(
         title="judgebench suite",
         generated=time.strftime("%Y-%m-%d %H:%M %Z"),
