@@ -350,6 +350,22 @@ def _require_unique(df: pd.DataFrame, columns: Sequence[str], path) -> None:
         )
 
 
+def numeric_columns(
+    frame: pd.DataFrame, columns: Iterable[str], path, allow_missing: bool = True
+) -> pd.DataFrame:
+    """`frame` with `columns` as floats; the first cell that is not a number (or, unless allow_missing,
+    that is empty) is one InputError naming the file, row and column."""
+    frame = frame.copy()
+    for col in columns:
+        values = pd.to_numeric(frame[col], errors="coerce")
+        bad = values.isna() & (frame[col].notna() | (not allow_missing))
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(f"not a number: {frame[col].iloc[i]!r}", path=path, row=i, field=col)
+        frame[col] = values.astype(float)
+    return frame
+
+
 def parse_preference(values: pd.Series, path=None) -> pd.Series:
     """Preferences as floats in [1, 2]; None/NaN stays missing; the legacy tie code 0 becomes 1.5."""
 

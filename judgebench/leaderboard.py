@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import columns as schema
-from .io import InputError, load_annotations, read_records
+from .io import InputError, load_annotations, numeric_columns, read_records
 from .stats import alpacaeval_lc
 from .stats.lc import (
     bootstrap_lc,
@@ -222,18 +222,7 @@ def read_leaderboard(path: str | Path) -> pd.DataFrame:
             hint="pass a CSV written by `judgebench leaderboard --out` or AlpacaEval",
         )
     board = pd.read_csv(path, index_col=0)
-    for col in [c for c in schema.numeric_names() if c in board]:
-        values = pd.to_numeric(board[col], errors="coerce")
-        bad = values.isna() & board[col].notna()
-        if bad.any():
-            raise InputError(
-                f"not a number: {board[col][bad].iloc[0]!r}",
-                path=path,
-                row=int(np.flatnonzero(bad.to_numpy())[0]),
-                field=col,
-            )
-        board[col] = values
-    return board
+    return numeric_columns(board, [c for c in schema.numeric_names() if c in board], path)
 
 
 def write_leaderboard(board: pd.DataFrame, path: str | Path) -> None:

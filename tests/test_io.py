@@ -159,3 +159,31 @@ def test_unknown_format_and_missing_file(tmp_path):
         read_records(tmp_path / "x.txt")
     with pytest.raises(InputError, match="file not found"):
         read_records(tmp_path / "nope.json")
+
+
+def test_numbers_in_leaderboard_weights_and_difficulty_files_are_checked_cell_by_cell(tmp_path):
+    """One reader of numeric columns for the three CSVs: the first bad cell names file, row and column;
+    an empty cell is allowed where a value may be missing (a board's CI), not in a difficulty file."""
+    from judgebench.leaderboard import read_leaderboard
+    from judgebench.stats.alpacaeval_lc import read_official_weights
+    from judgebench.stats.lc_inputs import read_difficulty
+
+    board = tmp_path / "board.csv"
+    board.write_text(",win_rate,lc_ci_low\nm1,10.5,\nm2,abc,1\n")
+    with pytest.raises(InputError) as err:
+        read_leaderboard(board)
+    assert err.value.row == 1 and err.value.field == "win_rate" and "'abc'" in str(err.value)
+    board.write_text(",win_rate,lc_ci_low\nm1,10.5,\nm2,7,1\n")
+    assert read_leaderboard(board)["win_rate"].tolist() == [10.5, 7.0]
+
+    weights = tmp_path / "w.csv"
+    weights.write_text(",a,b,c\nm1,-1.5,0.9,0.2\nm2,-1.5,x,0.2\n")
+    with pytest.raises(InputError) as err:
+        read_official_weights(weights)
+    assert err.value.row == 1 and err.value.field == "diff"
+
+    difficulty = tmp_path / "d.csv"
+    difficulty.write_text("instruction,instruction_difficulty\nq1,0.5\nq2,\n")
+    with pytest.raises(InputError) as err:
+        read_difficulty(difficulty)
+    assert err.value.row == 1 and err.value.field == "instruction_difficulty"

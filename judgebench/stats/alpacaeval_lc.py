@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ..io import InputError, load_annotations, load_outputs, read_records
+from ..io import InputError, load_annotations, load_outputs, numeric_columns, read_records
 from .difficulty import estimate_difficulty, instruction_key, marginal_from_official
 from .lc import standardized_delta_len
 
@@ -60,11 +60,7 @@ def read_official_weights(path: str | Path) -> pd.DataFrame:
         )
     w = pd.read_csv(path, index_col=0)
     w.columns = ["len", "diff", "not_gamed"]
-    bad = w.apply(pd.to_numeric, errors="coerce").isna() & w.notna()
-    if bad.to_numpy().any():
-        i, j = map(int, np.argwhere(bad.to_numpy())[0])
-        raise InputError(f"not a number: {w.iat[i, j]!r}", path=path, row=i, field=w.columns[j])
-    return w.astype(float)
+    return numeric_columns(w, w.columns, path)
 
 
 def fit_difficulty(

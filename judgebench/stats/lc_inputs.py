@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..io import read_records
+from ..io import numeric_columns, read_records
 from . import alpacaeval_lc
 from .difficulty import estimate_difficulty, instruction_key
 
@@ -57,10 +56,9 @@ def read_difficulty(path: str | Path) -> pd.Series:
             path=path,
             hint="one row per instruction of the eval set",
         )
-    values = pd.to_numeric(rows["instruction_difficulty"], errors="coerce")
-    if values.isna().any():
-        i = int(np.flatnonzero(values.isna().to_numpy())[0])
-        raise InputError("not a number", path=path, row=i, field="instruction_difficulty")
+    values = numeric_columns(rows, ["instruction_difficulty"], path, allow_missing=False)[
+        "instruction_difficulty"
+    ]
     return pd.Series(values.to_numpy(float), index=rows[key].to_numpy())
 
 
