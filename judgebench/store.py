@@ -208,7 +208,8 @@ class _Writer(threading.Thread):
     """The store's one writing thread and connection. `submit(fn)` queues fn(connection) and returns a
     future; whatever is queued when the thread wakes runs in one transaction and one commit. When a group's
     transaction fails, each of its jobs is tried again alone, so one bad job fails only its own caller; a
-    job that fails alone is not run again (a locked store would make its caller wait its timeout twice)."""
+    job that fails alone is not run again, nor is a group that failed for the whole database (a locked
+    store: each try waits the full lock timeout)."""
 
     def __init__(self, store: Store):
         super().__init__(name=f"judgebench-store-writer-{id(store):x}", daemon=True)
@@ -263,11 +264,15 @@ class _Writer(threading.Thread):
         try:
             results = self.store._transaction(conn, [fn for fn, _ in jobs])
         except Exception as err:  # noqa: BLE001 - handed to the caller whose job it was
-            if len(jobs) > 1:  # whose job failed? each alone finds out
+            if len(jobs) > 1 and not self.store._fails_every_job(
+                err
+            ):  # whose job failed? each alone finds out
                 for job in jobs:
                     self._run_group(conn, [job])
-            elif jobs[0][1] is not None:
-                jobs[0][1].set_exception(self.store._store_error(err))
+                return
+            for _, fut in jobs:
+                if fut is not None:
+                    fut.set_exception(self.store._store_error(err))
             return
         for (_, fut), result in zip(jobs, results, strict=True):
             if fut is not None:
@@ -320,6 +325,10 @@ class Store:
     def _store_error(self, err: Exception) -> Exception:
         """The database's error as a StoreError with a one-line reason (other errors unchanged)."""
         return err
+
+    def _fails_every_job(self, err: Exception) -> bool:
+        """Whether this error is the database's, not one job's (trying each job alone would only wait again)."""
+        return False
 
     def _select(self, sql: str, params: tuple | list = ()) -> list[tuple]:
         raise NotImplementedError
@@ -582,6 +591,10 @@ class SQLiteStore(Store):
         else:
             why = text
         return StoreError(f"{self.path}: {why}")
+
+    def _fails_every_job(self, err):
+        text = str(err)
+        return isinstance(err, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
     def _p(self, n: int) -> str:
         return ",".join("?" * n)

@@ -4,6 +4,8 @@ used (not a database, read-only, full) as one clear StoreError that leaves no le
 import asyncio
 import sqlite3
 import subprocess
+import threading
+import time
 
 import pandas as pd
 import pytest
@@ -228,7 +230,6 @@ def test_processes_opening_a_new_store_at_the_same_moment_all_get_it(tmp_path):
 def test_a_failing_job_runs_once_alone_and_fails_only_its_caller_in_a_group(tmp_path):
     """A job that fails alone is not run again (a locked store would make its caller wait its timeout
     twice); in a group it runs once with the group and once alone, and only its caller gets the error."""
-    import threading
 
     runs = {"bad": 0}
 
@@ -321,7 +322,6 @@ def test_waiting_on_others_leases_looks_for_dead_holders_only_every_few_seconds(
 def test_annotate_pairs_keeps_the_first_calls_wall_clock_out_of_its_summary(tmp_path):
     """evaluate and audit write annotate_pairs' summary as it is: it holds counts, not an epoch timestamp;
     the first call's time comes back beside it, for annotate_files' first_call_after_s."""
-    import time
 
     from judgebench.annotate import annotate_files, annotate_pairs, judge_backend, pairs_from_records
     from judgebench.backends import Limits
@@ -361,3 +361,42 @@ def test_a_postgres_url_s_password_stays_out_of_the_error(tmp_path):
     with pytest.raises(StoreError) as caught:
         Store("postgresql://me:hunter2-secret-pw@127.0.0.1:9/judgebench")
     assert "hunter2-secret-pw" not in str(caught.value) and "127.0.0.1" in str(caught.value)
+
+
+class ImpatientStore(CountingStore):
+    """Gives up on a lock after 0.2 s instead of 60 s, so a test can hold the database locked; while `held`
+    is set, its writer waits before each transaction (outside it), so jobs queue up behind it."""
+
+    held: threading.Event | None = None
+
+    def _connect(self):
+        db = super()._connect()
+        db.execute("PRAGMA busy_timeout = 200")
+        return db
+
+    def _transaction(self, conn, fns):
+        if self.held is not None:
+            self.held.wait(10)
+        return super()._transaction(conn, fns)
+
+
+def test_a_locked_store_fails_a_group_once_not_once_per_job(tmp_path):
+    """Another program holds a write transaction: the group's commit waits the lock timeout and fails;
+    trying each job alone would wait it again per job, so every caller gets the error at once."""
+    store = ImpatientStore(tmp_path / "s.sqlite")
+    store.held = threading.Event()
+    first = store._writer.submit(store._put_job(store._put_judgment_sql, [_j("first").row()]))
+    time.sleep(0.1)  # the writer has taken `first` and waits: the next three queue up as one group
+    futures = [store._writer.submit(store._put_job(store._put_judgment_sql, [_j(k).row()])) for k in "abc"]
+    locker = sqlite3.connect(tmp_path / "s.sqlite", isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")
+    ImpatientStore.transactions = 0
+    store.held.set()
+    errors = [f.exception(timeout=30) for f in [first, *futures]]
+    locker.execute("ROLLBACK")
+    assert all(isinstance(e, StoreError) and "locked" in str(e) for e in errors), errors
+    assert ImpatientStore.transactions == 2  # `first` alone, then a, b and c together: once each
+    store.put(_j("later"))  # the lock is gone: the store works again
+    assert set(store.get_many(["a", "later"])) == {"later"}
+    locker.close()
+    store.close()
