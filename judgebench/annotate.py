@@ -559,7 +559,12 @@ def annotate_files(
     if max_tokens is not None:
         spec = replace(spec, decoding={**spec.decoding, "max_tokens": max_tokens})
     pairs = _pairs_from_files(outputs, baseline, multi_turn=protocol_of(spec).multi_turn)
-    limits = CallLimits(requests_per_minute, tokens_per_minute, timeout, max_retries).for_backend(concurrency)
+    limits = CallLimits(
+        requests_per_minute=requests_per_minute,
+        tokens_per_minute=tokens_per_minute,
+        timeout=timeout,
+        max_retries=max_retries,
+    ).for_backend(concurrency)
     be, url = judge_backend(spec, limits, model, backend, base_url, api_key_env, offline, allow_key_to)
 
     async def run(db: Store) -> AnnotationRun:

@@ -264,9 +264,8 @@ class _Writer(threading.Thread):
         try:
             results = self.store._transaction(conn, [fn for fn, _ in jobs])
         except Exception as err:  # noqa: BLE001 - handed to the caller whose job it was
-            if len(jobs) > 1 and not self.store._fails_every_job(
-                err
-            ):  # whose job failed? each alone finds out
+            # whose job failed? each alone finds out, unless the database itself failed them all
+            if len(jobs) > 1 and not self.store._fails_every_job(err):
                 for job in jobs:
                     self._run_group(conn, [job])
                 return
