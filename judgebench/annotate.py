@@ -33,6 +33,7 @@ from .judges import load_judge
 from .judges.parsers import PARSERS
 from .judges.protocols import Pair, Protocol, protocol_of
 from .judges.spec import JudgeSpec
+from .pipeline import CallLimits, closing
 from .progress import Progress, run_versions
 from .store import Judgment, Store, call_key
 
@@ -44,6 +45,7 @@ class AnnotationRun:
     records: list[dict]
     summary: dict
     manifest: dict = field(default_factory=dict)
+    first_call_at: float | None = None  # time.time() when the first judge call left; None: no call made
 
 
 def request_for(spec: JudgeSpec, messages: list[dict]) -> CompletionRequest:
@@ -81,11 +83,13 @@ async def _judge_one(
     messages: list[dict],
     progress: Progress,
     counts: dict,
+    first_call: list[float],
 ) -> None:
     request = request_for(spec, messages)
     raws, reason, verdict = [], None, None
     prompt_tokens = completion_tokens = 0
-    counts.setdefault("first_call_at", time.time())
+    if not first_call:  # a wall-clock fact of the run, kept out of its counts
+        first_call.append(time.time())
     for attempt in range(1 + spec.max_parse_retries):
         try:
             response = await backend.complete(request)
@@ -132,7 +136,14 @@ async def _judge_one(
 
 
 async def _call_leased(
-    keys: list[str], spec: JudgeSpec, backend: Backend, store: Store, todo: dict, bar: Progress, counts: dict
+    keys: list[str],
+    spec: JudgeSpec,
+    backend: Backend,
+    store: Store,
+    todo: dict,
+    bar: Progress,
+    counts: dict,
+    first_call: list[float],
 ) -> list[str]:
     """Lease and judge `keys`; returns those another process holds. Every worker takes the next leased
     key the moment it is free, so no worker idles while another has a queue (no batch tails); leases
@@ -170,7 +181,7 @@ async def _call_leased(
                 continue
             key = ready.popleft()
             instruction, slot, messages = todo[key]
-            await _judge_one(spec, backend, store, key, instruction, slot, messages, bar, counts)
+            await _judge_one(spec, backend, store, key, instruction, slot, messages, bar, counts, first_call)
 
     workers = [asyncio.ensure_future(worker()) for _ in range(concurrency)]
     try:
@@ -227,6 +238,7 @@ async def annotate_pairs(
     }
     known = store.get_many(list(todo))
     if reparse:
+        reparsed = []
         for key, j in known.items():
             verdict: float | None = None
             reason: str | None = "no response stored"
@@ -234,8 +246,9 @@ async def annotate_pairs(
                 verdict, reason = parse(spec, CompletionResponse.from_raw(raw))
                 if verdict is not None:
                     break
-            store.update_verdict(key, "ok" if verdict is not None else "failed", verdict, reason)
-            counts["reparsed"] += 1
+            reparsed.append((key, "ok" if verdict is not None else "failed", verdict, reason))
+        store.update_verdicts(reparsed)  # one commit for all of them
+        counts["reparsed"] = len(reparsed)
         known = store.get_many(list(todo))
     missing = [k for k in todo if k not in known or known[k].status != "ok"]
     counts["cached"] = len(todo) - len(missing)
@@ -247,9 +260,10 @@ async def annotate_pairs(
     requests0, retries0 = backend.stats["requests"], backend.stats["retries"]
     t0, cpu0 = time.perf_counter(), time.process_time()
     pending = [] if offline else list(missing)
+    first_call: list[float] = []
     try:
         while pending:
-            held_elsewhere = await _call_leased(pending, spec, backend, store, todo, bar, counts)
+            held_elsewhere = await _call_leased(pending, spec, backend, store, todo, bar, counts, first_call)
             pending = []
             while held_elsewhere:  # another process holds these: wait for its results or its lease to lapse
                 await asyncio.sleep(poll_seconds)
@@ -305,7 +319,7 @@ async def annotate_pairs(
     )
     counts["seconds"] = elapsed
     counts["cpu_seconds"] = cpu  # this process's CPU while calling: the client's own cost
-    return AnnotationRun(records, counts)
+    return AnnotationRun(records, counts, first_call_at=first_call[0] if first_call else None)
 
 
 class _OfflineBackend(Backend):
@@ -537,8 +551,6 @@ def annotate_files(
     offline: bool = False,
     allow_key_to: tuple[str, ...] = (),
 ) -> AnnotationRun:
-    from .backends import Limits
-
     started = time.time()
     spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
     # the caller's spec stays as it was: the overrides apply to this run's copy
@@ -547,28 +559,25 @@ def annotate_files(
     if max_tokens is not None:
         spec = replace(spec, decoding={**spec.decoding, "max_tokens": max_tokens})
     pairs = _pairs_from_files(outputs, baseline, multi_turn=protocol_of(spec).multi_turn)
-    limits = Limits(
-        concurrency=concurrency,
+    limits = CallLimits(
         requests_per_minute=requests_per_minute,
         tokens_per_minute=tokens_per_minute,
         timeout=timeout,
         max_retries=max_retries,
-    )
+    ).for_backend(concurrency)
     be, url = judge_backend(spec, limits, model, backend, base_url, api_key_env, offline, allow_key_to)
 
     async def run(db: Store) -> AnnotationRun:
-        try:
+        async with closing(be):
             return await annotate_pairs(
                 pairs, spec, be, db, progress=progress, reparse=reparse, offline=offline
             )
-        finally:
-            await be.close()
 
     with Store(store) as db:  # closed on failure too
         result = asyncio.run(run(db))
-    first_call = result.summary.pop("first_call_at", None)
+    first = result.first_call_at
     # how long before the first call left (reading files, keys, store, leases), and the whole call's time
-    result.summary["first_call_after_s"] = None if first_call is None else round(first_call - started, 4)
+    result.summary["first_call_after_s"] = None if first is None else round(first - started, 4)
     result.summary["total_seconds"] = round(time.time() - started, 4)
     result.manifest = manifest(spec, be, url, result)
     # empty answers are judged as they are (a model may say nothing); the manifest says how many there were

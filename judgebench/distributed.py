@@ -25,7 +25,7 @@ import pandas as pd
 
 from .generate import Sampling, _messages, generation_key
 from .io import InputError
-from .store import Store
+from .store import Store, generation_row
 
 
 class _LlamaCppReplica:
@@ -188,25 +188,27 @@ def generate_with_ray(
             i: _vllm_row_out(r, str(model), sampling.max_tokens) if r.get("__inference_error__") else r
             for i, r in results.items()
         }
-    records = []
+    records, generations = [], []
     for inst in eval_set["instruction"]:
         r = results[inst]
         if store is not None:
             messages = json.loads(r["messages_json"])
             key = generation_key(r["model_id"], sampling, messages)
-            store.put_generation(
-                {
-                    "key": key,
-                    "model": r["model_id"],
-                    "instruction": inst,
-                    "turn": 1,
-                    "status": "failed" if r["reason"] else "ok",
-                    "output": None if r["reason"] else r["output"],
-                    "reason": r["reason"] or None,
-                    "finish_reason": r["finish_reason"] or None,
-                    "prompt_tokens": int(r["prompt_tokens"]),
-                    "completion_tokens": int(r["completion_tokens"]),
-                }
+            generations.append(
+                generation_row(
+                    {
+                        "key": key,
+                        "model": r["model_id"],
+                        "instruction": inst,
+                        "turn": 1,
+                        "status": "failed" if r["reason"] else "ok",
+                        "output": None if r["reason"] else r["output"],
+                        "reason": r["reason"] or None,
+                        "finish_reason": r["finish_reason"] or None,
+                        "prompt_tokens": int(r["prompt_tokens"]),
+                        "completion_tokens": int(r["completion_tokens"]),
+                    }
+                )
             )
         records.append(
             {
@@ -216,4 +218,6 @@ def generate_with_ray(
                 **({"failure": r["reason"]} if r["reason"] else {}),
             }
         )
+    if store is not None:
+        store.put_generation_rows(generations)  # the whole run's results in one commit
     return pd.DataFrame(records)

@@ -93,7 +93,7 @@ async def _one(
                     "reason": str(err),
                 }
                 counts["failed"] += 1
-            store.put_generation(found)
+            await store.aput_generation(found)
             bar.step()
         results.append(found)
         if found["status"] != "ok":

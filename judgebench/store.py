@@ -23,6 +23,7 @@ import asyncio
 import concurrent.futures
 import hashlib
 import json
+import math
 import os
 import queue
 import random
@@ -37,6 +38,7 @@ from pathlib import Path
 from .errors import StoreError
 
 SCHEMA_VERSION = 1
+REAP_SECONDS = 3.0  # how often a process waiting on others' leases looks for holders that died
 
 JUDGMENT_COLUMNS = (
     "key",
@@ -186,7 +188,7 @@ class Judgment:
         return cls(*r[:9], json.loads(r[9]), *r[10:14])  # type: ignore[call-arg]  # a table row
 
 
-def _generation_row(g: dict) -> tuple:
+def generation_row(g: dict) -> tuple:
     return (
         g["key"],
         g["model"],
@@ -204,8 +206,10 @@ def _generation_row(g: dict) -> tuple:
 
 class _Writer(threading.Thread):
     """The store's one writing thread and connection. `submit(fn)` queues fn(connection) and returns a
-    future; whatever is queued when the thread wakes runs in one transaction and one commit. When that
-    transaction fails, each job is tried again alone, so one bad job fails only its own caller."""
+    future; whatever is queued when the thread wakes runs in one transaction and one commit. When a group's
+    transaction fails, each of its jobs is tried again alone, so one bad job fails only its own caller; a
+    job that fails alone is not run again, nor is a group that failed for the whole database (a locked
+    store: each try waits the full lock timeout)."""
 
     def __init__(self, store: Store):
         super().__init__(name=f"judgebench-store-writer-{id(store):x}", daemon=True)
@@ -254,28 +258,20 @@ class _Writer(threading.Thread):
                 if stopping:
                     return
         finally:
-            self.store._close_writer_connection(conn)
+            conn.close()
 
     def _run_group(self, conn, jobs) -> None:
         try:
             results = self.store._transaction(conn, [fn for fn, _ in jobs])
-        except Exception:  # noqa: BLE001 - each job alone, below, finds whose it was
-            if len(jobs) == 1:
-                results = None
-            else:
+        except Exception as err:  # noqa: BLE001 - handed to the caller whose job it was
+            # whose job failed? each alone finds out, unless the database itself failed them all
+            if len(jobs) > 1 and not self.store._fails_every_job(err):
                 for job in jobs:
                     self._run_group(conn, [job])
                 return
-        if results is None:  # a lone job failed: raise its error to its caller
-            fn, fut = jobs[0]
-            try:
-                result = self.store._transaction(conn, [fn])[0]
-            except Exception as err:  # noqa: BLE001
+            for _, fut in jobs:
                 if fut is not None:
                     fut.set_exception(self.store._store_error(err))
-            else:
-                if fut is not None:
-                    fut.set_result(result)
             return
         for (_, fut), result in zip(jobs, results, strict=True):
             if fut is not None:
@@ -306,6 +302,10 @@ class Store:
         self.location = str(location)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{time.time_ns()}"
         self.lease_seconds = lease_seconds
+        # the upserts in this database's placeholders, made once
+        self._put_judgment_sql = PUT_JUDGMENT.format(p=self._p(len(JUDGMENT_COLUMNS)))
+        self._put_generation_sql = PUT_GENERATION.format(p=self._p(len(GENERATION_COLUMNS)))
+        self._reaped_at = -math.inf  # when reap_dead_leases last ran (time.monotonic())
         self._writer = _Writer(self)
         self._writer.start()
         try:
@@ -317,9 +317,6 @@ class Store:
     def _writer_connection(self):
         raise NotImplementedError
 
-    def _close_writer_connection(self, conn) -> None:
-        conn.close()
-
     def _transaction(self, conn, fns: list[Callable]) -> list:
         """Run fns(conn) in one transaction and commit; roll back and raise on any error."""
         raise NotImplementedError
@@ -327,6 +324,10 @@ class Store:
     def _store_error(self, err: Exception) -> Exception:
         """The database's error as a StoreError with a one-line reason (other errors unchanged)."""
         return err
+
+    def _fails_every_job(self, err: Exception) -> bool:
+        """Whether this error is the database's, not one job's (trying each job alone would only wait again)."""
+        return False
 
     def _select(self, sql: str, params: tuple | list = ()) -> list[tuple]:
         raise NotImplementedError
@@ -376,12 +377,12 @@ class Store:
 
     def put(self, j: Judgment) -> None:
         """Commit one judgment now. A failed judgment never replaces a successful one."""
-        self._write(self._put_job(PUT_JUDGMENT.format(p=self._p(len(JUDGMENT_COLUMNS))), [j.row()]))
+        self.put_judgment_rows([j.row()])
         # The lease row stays until release_all(): a waiting process checks results first.
 
     async def aput(self, j: Judgment) -> None:
         """put() from an event loop: returns once the row is committed, without blocking the loop."""
-        await self._awrite(self._put_job(PUT_JUDGMENT.format(p=self._p(len(JUDGMENT_COLUMNS))), [j.row()]))
+        await self._awrite(self._put_job(self._put_judgment_sql, [j.row()]))
 
     def put_many(self, js: list[Judgment]) -> None:
         """Many judgments in one commit (imports)."""
@@ -390,7 +391,7 @@ class Store:
     def put_judgment_rows(self, rows: list[tuple]) -> None:
         """Rows of all JUDGMENT_COLUMNS (as iter_judgment_rows gives them) in one commit: for copies."""
         if rows:
-            self._write(self._put_job(PUT_JUDGMENT.format(p=self._p(len(JUDGMENT_COLUMNS))), rows))
+            self._write(self._put_job(self._put_judgment_sql, rows))
 
     def get_many(self, keys: list[str]) -> dict[str, Judgment]:
         rows = self._select_in(f"SELECT {', '.join(JUDGMENT_COLUMNS[:-1])} FROM judgments WHERE key", keys)
@@ -403,23 +404,28 @@ class Store:
 
     def put_generation(self, g: dict) -> None:
         """Commit one generation now; a failure never replaces an output."""
-        self._write(
-            self._put_job(PUT_GENERATION.format(p=self._p(len(GENERATION_COLUMNS))), [_generation_row(g)])
-        )
+        self.put_generation_rows([generation_row(g)])
+
+    async def aput_generation(self, g: dict) -> None:
+        """put_generation() from an event loop: returns once committed, without blocking the loop."""
+        await self._awrite(self._put_job(self._put_generation_sql, [generation_row(g)]))
 
     def put_generation_rows(self, rows: list[tuple]) -> None:
+        """Rows of all GENERATION_COLUMNS in one commit (a dict as put_generation takes it: generation_row)."""
         if rows:
-            self._write(self._put_job(PUT_GENERATION.format(p=self._p(len(GENERATION_COLUMNS))), rows))
+            self._write(self._put_job(self._put_generation_sql, rows))
 
-    def update_verdict(self, key: str, status: str, verdict: float | None, reason: str | None) -> None:
-        """Re-parsed from the stored raw output: no new call, so counts and cost stay."""
-        self._write(
-            self._put_job(
-                f"UPDATE judgments SET status={self._p(1)}, verdict={self._p(1)}, "
-                f"reason={self._p(1)} WHERE key={self._p(1)}",
-                [(status, verdict, reason, key)],
+    def update_verdicts(self, rows: list[tuple[str, str, float | None, str | None]]) -> None:
+        """(key, status, verdict, reason) re-parsed from the stored raw outputs, in one commit: no new
+        call, so counts and cost stay."""
+        if rows:
+            self._write(
+                self._put_job(
+                    f"UPDATE judgments SET status={self._p(1)}, verdict={self._p(1)}, "
+                    f"reason={self._p(1)} WHERE key={self._p(1)}",
+                    [(status, verdict, reason, key) for key, status, verdict, reason in rows],
+                )
             )
-        )
 
     def try_lease(self, keys: list[str]) -> list[str]:
         """Take leases on the keys nobody else holds (or whose holder's lease expired) and nobody has
@@ -444,12 +450,16 @@ class Store:
             )
         ]
         dead = self._dead_owners(owners)
+        self._reaped_at = time.monotonic()
         if dead:
             self._write(self._put_job(f"DELETE FROM leases WHERE owner = {self._p(1)}", [(o,) for o in dead]))
         return len(dead)
 
     def leased_by_others(self, keys: list[str]) -> set[str]:
-        self.reap_dead_leases()
+        """The keys another live process holds a lease on. Dead holders are looked for at most every
+        REAP_SECONDS: a waiter polls this often, and each look asks about every holder."""
+        if time.monotonic() - self._reaped_at >= REAP_SECONDS:
+            self.reap_dead_leases()
         rows = self._select_in(
             f"SELECT key FROM leases WHERE owner != {self._p(1)} AND expires >= {self._p(1)} AND key",
             keys,
@@ -580,6 +590,10 @@ class SQLiteStore(Store):
         else:
             why = text
         return StoreError(f"{self.path}: {why}")
+
+    def _fails_every_job(self, err):
+        text = str(err)
+        return isinstance(err, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
     def _p(self, n: int) -> str:
         return ",".join("?" * n)

@@ -16,10 +16,10 @@ Needs `pip install 'judgebench[postgres]'`.
 from __future__ import annotations
 
 import hashlib
-import re
 
 from .errors import StoreError
-from .store import JUDGMENT_COLUMNS, SCHEMA_VERSION, Store, _check_version
+from .redact import redact
+from .store import SCHEMA_VERSION, Store, _check_version
 
 PG_SCHEMA = [
     """CREATE TABLE IF NOT EXISTS judgments (
@@ -41,11 +41,6 @@ SCHEMA_LOCK = 0x6A62_7363_6865_6D61  # "jbschema": serialises first-use schema c
 
 def _lock_id(owner: str) -> int:
     return int.from_bytes(hashlib.sha256(owner.encode()).digest()[:8], "big", signed=True)
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
 
 
 class PostgresStore(Store):
@@ -140,7 +135,16 @@ class PostgresStore(Store):
             why = f"cannot write ({first}) -> grant this user CREATE and write rights on the database"
         else:
             why = first
-        return StoreError(f"{self.location}: {why}")
+        return StoreError(f"{self.location}: {redact(why, extra=self._password())}")
+
+    def _password(self) -> tuple[str, ...]:
+        """The URL's password, to keep out of messages even where it appears without the URL around it."""
+        from urllib.parse import urlsplit
+
+        try:
+            return (urlsplit(self.url).password or "",)
+        except ValueError:
+            return ()
 
     def _p(self, n: int) -> str:
         return ",".join(["%s"] * n)
@@ -206,6 +210,3 @@ class PostgresStore(Store):
                     conn.execute("SELECT pg_advisory_unlock(%s)", (lock,))
                     dead.append(owner)
         return dead
-
-
-__all__ = ["PostgresStore", "JUDGMENT_COLUMNS", "redact"]

@@ -126,7 +126,7 @@ class VLLMBackend(BatchingBackend):
         return len(self.tokenizer.encode(text, add_special_tokens=False))
 
     def run_batch(self, requests: list[CompletionRequest]) -> list[CompletionResponse | BackendError]:
-        results: list[CompletionResponse | BackendError | None] = [None] * len(requests)
+        refused: dict[int, BackendError] = {}  # by index: requests that never reach the engine
         ready, params = [], []
         for i, r in enumerate(requests):
             try:
@@ -140,11 +140,12 @@ class VLLMBackend(BatchingBackend):
                 params.append(self.sampling_params(r))
                 ready.append(i)
             except BackendError as err:
-                results[i] = err
+                refused[i] = err
             except Exception as err:  # e.g. vLLM's validation of these sampling settings
-                results[i] = BackendError(
+                refused[i] = BackendError(
                     f"vLLM refused the request: {type(err).__name__}: {err}", retryable=False
                 )
+        answered: dict[int, CompletionResponse] = {}
         if ready:
             outputs = self.llm.chat(
                 [list(requests[i].messages) for i in ready],
@@ -152,9 +153,8 @@ class VLLMBackend(BatchingBackend):
                 use_tqdm=False,
                 chat_template=self.chat_template,
             )
-            for i, out in zip(ready, outputs, strict=True):
-                results[i] = self._response(out, requests[i])
-        return [r if r is not None else BackendError("no result", retryable=True) for r in results]
+            answered = {i: self._response(out, requests[i]) for i, out in zip(ready, outputs, strict=True)}
+        return [refused[i] if i in refused else answered[i] for i in range(len(requests))]
 
     def _response(self, out, request: CompletionRequest) -> CompletionResponse:
         gen = out.outputs[0]
