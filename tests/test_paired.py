@@ -96,3 +96,11 @@ def test_paired_t_by_hand():
     assert (high - mean) == pytest.approx(4.303 / 3, abs=1e-3) and (mean - low) == pytest.approx(high - mean)
     assert p == pytest.approx(0.0377, abs=1e-4)
     assert paired_t([1, 2], [2, 3])[3] == 0.0 and paired_t([1, 2], [1, 2])[3] == 1.0
+
+
+def test_bootstrap_p_value_by_hand():
+    from judgebench.stats.lc import bootstrap_p_value
+
+    assert bootstrap_p_value(np.array([1.0, 2.0, 3.0, -1.0])) == 0.5  # 2 x min(1/4, 3/4)
+    assert bootstrap_p_value(np.arange(1.0, 101.0)) == 0.01  # none at or below 0: the floor 1/100
+    assert np.isnan(bootstrap_p_value(np.array([])))

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..io import InputError
+from .lc import bootstrap_p_value
 
 STYLE_FEATURES = ("length", "headers", "lists", "bold")
 _CODE = re.compile(r"```.*?```", re.DOTALL)  # markdown inside code is not styling
@@ -186,13 +187,12 @@ def paired_difference(
         s = bt_scores(both.iloc[idx], style)
         diffs.append(s[model] - s[reference])
     draws = np.array(diffs)
-    p = min(1.0, 2 * min((draws <= 0).mean(), (draws >= 0).mean()))
-    lo, hi = np.nanpercentile(draws, [2.5, 97.5])
+    lo, hi = np.nanpercentile(draws, [2.5, 97.5]) if n_boot else (np.nan, np.nan)
     return {
         "difference": float(estimate[model] - estimate[reference]),
         "ci_low": float(lo),
         "ci_high": float(hi),
-        "p_value": max(p, 1.0 / n_boot),
+        "p_value": bootstrap_p_value(draws),
         "n": len(shared),
         "method": f"paired bootstrap over instructions ({n_boot} resamples, Bradley-Terry refitted)",
     }

@@ -210,6 +210,16 @@ def bootstrap_winrate(preference: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return 100 * (c @ (preference[has] - 1)) / c.sum(1)
 
 
+def bootstrap_p_value(draws: np.ndarray) -> float:
+    """Two-sided p-value of "the difference is 0" that inverts the percentile interval of bootstrap draws
+    (p < 0.05 exactly when the 95% interval excludes 0), at least 1 / draws; NaN without draws."""
+    draws = np.asarray(draws, float)
+    if not len(draws):
+        return float("nan")
+    p = min(1.0, 2 * min((draws <= 0).mean(), (draws >= 0).mean()))
+    return float(max(p, 1.0 / len(draws)))
+
+
 def percentile_ci(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     a = (1 - level) / 2
     lo, hi = np.quantile(samples, [a, 1 - a])

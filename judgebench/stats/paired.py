@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from ..io import InputError
-from .lc import bootstrap_lc, fit_lc, percentile_ci, resample_counts
+from .lc import bootstrap_lc, bootstrap_p_value, fit_lc, percentile_ci, resample_counts
 from .lc_inputs import resolve_lc_inputs
 
 
@@ -110,14 +110,13 @@ def paired_comparison(
         fit_a, bootstrap_lc(fit_a, counts), wr_a
     )
     lo, hi = percentile_ci(diff, level)
-    p_boot = min(1.0, 2 * min((diff <= 0).mean(), (diff >= 0).mean()))
     out["length_controlled_winrate"] = {
         "a": lc_a,
         "b": lc_b,
         "difference": lc_b - lc_a,
         "ci_low": lo,
         "ci_high": hi,
-        "p_value": max(p_boot, 1 / n_boot),
+        "p_value": bootstrap_p_value(diff),
         "method": f"paired bootstrap over instructions ({n_boot} resamples, GLM refitted)",
     }
     out["lc_difficulty"] = lc.source
