@@ -20,8 +20,8 @@ from pathlib import Path
 
 
 def build(rows: int, path: Path) -> None:
-    from judgebench.config import data_dir
-    from judgebench.io import read_records
+    from judgebench.files.records import read_records
+    from judgebench.settings import data_dir
 
     source = []
     for f in sorted((data_dir() / "alpacaeval" / "annotations").glob("*.json.gz")):

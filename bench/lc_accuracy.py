@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from judgebench.config import data_dir
-from judgebench.io import load_annotations
-from judgebench.leaderboard import make_leaderboard
+from judgebench.files.records import load_annotations
+from judgebench.leaderboard.board import make_leaderboard
+from judgebench.settings import data_dir
 from judgebench.stats import alpacaeval_lc
 from judgebench.stats.lc import fit_lc
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from judgebench.config import data_dir
-from judgebench.io import load_annotations
-from judgebench.leaderboard import resolve_lc_inputs
+from judgebench.files.records import load_annotations
+from judgebench.leaderboard.board import resolve_lc_inputs
+from judgebench.settings import data_dir
 from judgebench.stats.alpacaeval_lc import LC_DIR_ENV, to_hub_layout
 
 REPO = Path(__file__).resolve().parent.parent

@@ -18,8 +18,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from judgebench.config import data_dir
-from judgebench.io import load_annotations
+from judgebench.files.records import load_annotations
+from judgebench.settings import data_dir
 from judgebench.stats.irt import (
     ESTIMATORS,
     estimate_from_annotations,

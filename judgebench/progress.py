@@ -40,7 +40,7 @@ class Progress:
 
 def run_versions(*packages: str) -> dict[str, str | None]:
     """judgebench's and Python's versions, and each named package's (None when it is not installed)."""
-    from . import __version__
+    from judgebench import __version__
 
     found: dict[str, str | None] = {"judgebench": __version__, "python": platform.python_version()}
     for name in packages:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Generic, TypeVar
 
-from .errors import ConfigError
+from judgebench.errors import ConfigError
 
 T = TypeVar("T")
 

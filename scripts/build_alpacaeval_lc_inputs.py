@@ -8,7 +8,7 @@ How the estimate is made: judgebench/stats/alpacaeval_lc.py. Deterministic: same
 import json
 import sys
 
-from judgebench.config import data_dir
+from judgebench.settings import data_dir
 from judgebench.stats import alpacaeval_lc
 
 

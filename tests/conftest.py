@@ -32,7 +32,7 @@ def alpaca_dir(data_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def all_annotations(alpaca_dir):
-    from judgebench.io import load_annotations
+    from judgebench.files.records import load_annotations
 
     return load_annotations([alpaca_dir / "annotations"], keep_extra=False, workers=2)
 

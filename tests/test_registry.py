@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from judgebench import audit, backends
-from judgebench.annotate import annotate_files
+from judgebench.annotation.annotate import annotate_files
 from judgebench.backends import REGISTRY, Backend, CompletionRequest, Limits, build_backend, engine_version
 from judgebench.errors import ConfigError
 from judgebench.judges import load_judge

@@ -22,10 +22,18 @@ Thresholds (README, "Auditing a judge") start from the figures in the cheating p
 injection <= 10%, padding <= 55%, the first slot 45-55%.
 """
 
-from .biases import annotation_biases, variant_shifts
-from .checks import CONSTANT_RESPONSES, PADDING, THRESHOLDS, BothOrders, Check, mean_ci, status_of
-from .human import read_human_preferences
-from .injection import (
+from judgebench.audit.biases import annotation_biases, variant_shifts
+from judgebench.audit.checks import (
+    CONSTANT_RESPONSES,
+    PADDING,
+    THRESHOLDS,
+    BothOrders,
+    Check,
+    mean_ci,
+    status_of,
+)
+from judgebench.audit.human import read_human_preferences
+from judgebench.audit.injection import (
     FAKE_INSTRUCTION,
     FAKE_WRONG_ANSWER,
     IGNORE_ORDER,
@@ -36,7 +44,7 @@ from .injection import (
     render_pair,
     second_wins,
 )
-from .run import ALL_CHECKS, run_audit
+from judgebench.audit.run import ALL_CHECKS, run_audit
 
 __all__ = [
     "ALL_CHECKS",

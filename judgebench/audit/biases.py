@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .checks import mean_ci
+from judgebench.audit.checks import mean_ci
 
 
 def annotation_biases(annotations: pd.DataFrame) -> dict:
@@ -16,7 +16,7 @@ def annotation_biases(annotations: pd.DataFrame) -> dict:
     chosen at random, so 0.5 + (win rate shown first - win rate shown second) / 2 is the judge's pull
     toward the first slot, free of which answer is better (the raw share of first-shown wins is not:
     the baseline wins most pairs)."""
-    from ..judges.protocols import is_swapped
+    from judgebench.judges.protocols import is_swapped
 
     df = annotations[
         (annotations["generator_1"] != annotations["generator_2"]) & annotations["preference"].notna()

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..judges.protocols import Call, Pair, Protocol
-from ..judges.spec import JudgeSpec
-from .injection import render_pair, second_wins
+from judgebench.audit.injection import render_pair, second_wins
+from judgebench.judges.protocols import Call, Pair, Protocol
+from judgebench.judges.spec import JudgeSpec
 
 CONSTANT_RESPONSES = {
     "empty": "",
@@ -294,8 +294,8 @@ def _position_check(records: list[dict], real_outputs: bool) -> Check:
 
 
 def _length_coefficient(records: list[dict]) -> float | None:
-    from ..leaderboard import resolve_lc_inputs
-    from ..stats.lc import FEATURES, fit_lc
+    from judgebench.leaderboard.board import resolve_lc_inputs
+    from judgebench.stats.lc import FEATURES, fit_lc
 
     df = pd.DataFrame(
         [

@@ -7,9 +7,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..io import InputError
-from ..judges.protocols import Pair
-from .checks import Check, make_check
+from judgebench.audit.checks import Check, make_check
+from judgebench.files.records import InputError
+from judgebench.judges.protocols import Pair
 
 HUMAN_FIELDS = ("instruction", "output_1", "output_2", "preference")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+\S", re.MULTILINE)
@@ -20,7 +20,7 @@ def read_human_preferences(path) -> tuple[list[Pair], list[list[float]]]:
     preference (1 = output_1 better, 2 = output_2 better, 1.5 = tie; AlpacaEval's convention), one row per
     human judgment; several rows for the same pair are several humans. Returns the unique pairs and each
     pair's human labels."""
-    from ..io import _require_fields, parse_preference, read_records
+    from judgebench.files.records import _require_fields, parse_preference, read_records
 
     rows = read_records(path)
     if not rows:

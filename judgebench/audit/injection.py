@@ -6,10 +6,10 @@ from __future__ import annotations
 import random
 import time
 
-from ..annotate import request_for
-from ..io import InputError
-from ..judges.protocols import PROTOCOLS, protocol_of
-from ..judges.spec import JudgeSpec
+from judgebench.annotation.annotate import request_for
+from judgebench.files.records import InputError
+from judgebench.judges.protocols import PROTOCOLS, protocol_of
+from judgebench.judges.spec import JudgeSpec
 
 # the protocols whose judge compares two answers (the audit needs one), read from what each declares
 PAIRWISE = tuple(name for name, protocol in PROTOCOLS.items() if protocol.pairwise)

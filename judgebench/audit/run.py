@@ -17,16 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..annotate import AnnotationRun, annotate_pairs, judge_backend
-from ..evalsets import load_eval_set
-from ..fsutil import check_output_dir, write_json
-from ..io import InputError, load_outputs
-from ..judges import load_judge
-from ..judges.protocols import Pair, protocol_of
-from ..judges.spec import JudgeSpec
-from ..pipeline import CallLimits, closing
-from ..store import Store
-from .checks import (
+from judgebench.annotation.annotate import AnnotationRun, annotate_pairs, judge_backend
+from judgebench.annotation.pipeline import CallLimits, closing
+from judgebench.audit.checks import (
     CONSTANT_RESPONSES,
     PADDING,
     BothOrders,
@@ -37,8 +30,15 @@ from .checks import (
     score_checks,
     status_of,
 )
-from .human import human_check, read_human_preferences
-from .injection import PAIRWISE, build_injection, random_search_prefix
+from judgebench.audit.human import human_check, read_human_preferences
+from judgebench.audit.injection import PAIRWISE, build_injection, random_search_prefix
+from judgebench.benchmarks.evalsets import load_eval_set
+from judgebench.files.atomic import check_output_dir, write_json
+from judgebench.files.records import InputError, load_outputs
+from judgebench.judges import load_judge
+from judgebench.judges.protocols import Pair, protocol_of
+from judgebench.judges.spec import JudgeSpec
+from judgebench.store.sqlite import Store
 
 ALL_CHECKS = (
     "constant",

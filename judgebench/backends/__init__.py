@@ -25,9 +25,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ConfigError
-from ..registry import Registry
-from .base import Backend, BackendError, CompletionRequest, CompletionResponse, FatalBackendError, Limits
+from judgebench.backends.base import (
+    Backend,
+    BackendError,
+    CompletionRequest,
+    CompletionResponse,
+    FatalBackendError,
+    Limits,
+)
+from judgebench.errors import ConfigError
+from judgebench.registry import Registry
 
 
 def register_backend(name: str, *, extra: str | None, version_package: str | None) -> Callable:
@@ -140,7 +147,7 @@ def build_backend(
             raise ConfigError(
                 f"replicas of a served model take no {', '.join(sorted({'chat_template', *options}))}"
             )
-        from .replicas import ReplicaBackend
+        from judgebench.backends.replicas import ReplicaBackend
 
         try:
             return ReplicaBackend(

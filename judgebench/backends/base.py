@@ -15,7 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from ..errors import BackendError, FatalBackendError
+from judgebench.errors import BackendError, FatalBackendError
 
 
 @dataclass(frozen=True)

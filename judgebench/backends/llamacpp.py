@@ -11,9 +11,16 @@ import threading
 from pathlib import Path
 from typing import Any, cast
 
-from . import register_backend
-from .base import Backend, BackendError, CompletionRequest, CompletionResponse, FatalBackendError, Limits
-from .openai_compat import parse_chat_completion
+from judgebench.backends import register_backend
+from judgebench.backends.base import (
+    Backend,
+    BackendError,
+    CompletionRequest,
+    CompletionResponse,
+    FatalBackendError,
+    Limits,
+)
+from judgebench.backends.openai_compat import parse_chat_completion
 
 
 def default_gguf() -> Path:

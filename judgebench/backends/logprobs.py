@@ -11,7 +11,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-from ..errors import BackendError
+from judgebench.errors import BackendError
 
 
 def logsumexp(values: list[float]) -> float:

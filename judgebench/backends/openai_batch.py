@@ -21,7 +21,7 @@ import uuid
 
 from yarl import URL
 
-from .base import (
+from judgebench.backends.base import (
     BackendError,
     BatchingBackend,
     CompletionRequest,
@@ -29,7 +29,12 @@ from .base import (
     FatalBackendError,
     Limits,
 )
-from .openai_compat import FATAL_STATUS, OpenAICompatBackend, is_loopback, parse_chat_completion
+from judgebench.backends.openai_compat import (
+    FATAL_STATUS,
+    OpenAICompatBackend,
+    is_loopback,
+    parse_chat_completion,
+)
 
 DONE = {"completed", "failed", "expired", "cancelled"}
 

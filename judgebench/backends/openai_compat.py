@@ -21,10 +21,17 @@ import aiohttp
 import msgspec
 from yarl import URL
 
-from ..errors import ConfigError
-from ..redact import redact
-from . import register_backend
-from .base import Backend, BackendError, CompletionRequest, CompletionResponse, FatalBackendError, Limits
+from judgebench.backends import register_backend
+from judgebench.backends.base import (
+    Backend,
+    BackendError,
+    CompletionRequest,
+    CompletionResponse,
+    FatalBackendError,
+    Limits,
+)
+from judgebench.errors import ConfigError
+from judgebench.files.redact import redact
 
 FATAL_STATUS = {
     400: "bad request",

@@ -19,8 +19,15 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from .base import Backend, BackendError, CompletionRequest, CompletionResponse, FatalBackendError, Limits
-from .openai_compat import OpenAICompatBackend
+from judgebench.backends.base import (
+    Backend,
+    BackendError,
+    CompletionRequest,
+    CompletionResponse,
+    FatalBackendError,
+    Limits,
+)
+from judgebench.backends.openai_compat import OpenAICompatBackend
 
 REST_BASE, REST_MAX = 0.5, 30.0  # seconds
 

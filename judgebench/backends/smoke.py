@@ -42,8 +42,8 @@ def check(timeout: float = 300.0) -> tuple[bool, str]:
 
 
 def _child() -> None:
-    from .base import CompletionRequest
-    from .llamacpp import LlamaCppBackend
+    from judgebench.backends.base import CompletionRequest
+    from judgebench.backends.llamacpp import LlamaCppBackend
 
     backend = LlamaCppBackend(n_ctx=256)
     out = backend._call(CompletionRequest(messages=({"role": "user", "content": "Say hi."},), max_tokens=4))

@@ -19,8 +19,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from . import register_backend
-from .base import (
+from judgebench.backends import register_backend
+from judgebench.backends.base import (
     BackendError,
     BatchingBackend,
     CompletionRequest,
@@ -28,7 +28,7 @@ from .base import (
     FatalBackendError,
     Limits,
 )
-from .logprobs import by_decoded_string, cached_label_ids, logsumexp
+from judgebench.backends.logprobs import by_decoded_string, cached_label_ids, logsumexp
 
 
 @register_backend("transformers", extra="hf", version_package="transformers")

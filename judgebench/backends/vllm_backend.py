@@ -27,8 +27,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from . import register_backend
-from .base import (
+from judgebench.backends import register_backend
+from judgebench.backends.base import (
     BackendError,
     BatchingBackend,
     CompletionRequest,
@@ -36,7 +36,7 @@ from .base import (
     FatalBackendError,
     Limits,
 )
-from .logprobs import by_decoded_string, cached_label_ids
+from judgebench.backends.logprobs import by_decoded_string, cached_label_ids
 
 log = logging.getLogger(__name__)
 

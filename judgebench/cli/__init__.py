@@ -8,8 +8,7 @@ import os
 import sys
 import traceback
 
-from ..errors import EXIT_INTERNAL, EXIT_INTERRUPTED, ConfigError, JudgebenchError
-from . import (
+from judgebench.cli import (
     annotate,
     audit,
     compare,
@@ -23,7 +22,8 @@ from . import (
     suite,
     tiny,
 )
-from .options import ALLOW_KEY_HELP
+from judgebench.cli.options import ALLOW_KEY_HELP
+from judgebench.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, ConfigError, JudgebenchError
 
 # In the order `judgebench --help` lists them.
 COMMANDS = (
@@ -138,8 +138,8 @@ def _check_ranges(args: argparse.Namespace) -> None:
 
 def _one_line(text: object) -> str:
     """A message as one printable line: control characters (terminal escapes) shown escaped."""
-    from ..redact import redact
-    from ..safetext import printable
+    from judgebench.files.redact import redact
+    from judgebench.files.safetext import printable
 
     return printable(" | ".join(part.strip() for part in redact(text).splitlines() if part.strip()))
 
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _check_ranges(args)
         if args.max_input_size:
-            from ..io import parse_size
+            from judgebench.files.records import parse_size
 
             os.environ["JUDGEBENCH_MAX_INPUT_BYTES"] = str(parse_size(args.max_input_size))
         return args.func(args)

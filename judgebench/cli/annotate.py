@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .options import (
+from judgebench.cli.options import (
     add_judge_endpoint_options,
     add_key_options,
     add_limits_options,
@@ -55,8 +55,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..annotate import annotate_files
-    from ..runfiles import annotation_files, write_annotation_files
+    from judgebench.annotation.annotate import annotate_files
+    from judgebench.runs.runfiles import annotation_files, write_annotation_files
 
     out, manifest = annotation_files(args.out, store=args.store)  # before the first paid call
     result = annotate_files(

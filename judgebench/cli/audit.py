@@ -6,9 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..errors import CheckFailed, ConfigError
-from ..safetext import printable
-from .options import (
+from judgebench.cli.options import (
     add_annotations_option,
     add_json_option,
     add_judge_endpoint_options,
@@ -20,6 +18,8 @@ from .options import (
     add_store_option,
     limits_kwargs,
 )
+from judgebench.errors import CheckFailed, ConfigError
+from judgebench.files.safetext import printable
 
 DEFAULT_OUT = "runs/audit"
 
@@ -101,10 +101,10 @@ def run(args: argparse.Namespace) -> int:
         return _annotation_biases(args)
     if not args.judge:
         raise ConfigError("give --judge NAME (or --annotations PATH... for existing annotations)")
-    from ..audit import run_audit
+    from judgebench.audit import run_audit
 
     if args.report:  # before the first paid call
-        from ..fsutil import check_output_file
+        from judgebench.files.atomic import check_output_file
 
         check_output_file(args.report, "--report")
     out = args.out or DEFAULT_OUT
@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {c['status']:4s}  {c['name']:18s} {metric:>6} {ci:16s} n={c['n']:<4d} {c['threshold']}")
         print(f"wrote {out}/audit.json")
     if args.report:
-        from ..report import write_report
+        from judgebench.report import write_report
 
         write_report(args.report, audit=result, title=f"judgebench audit of {result['judge']}")
         print(f"wrote {args.report}")
@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _annotation_biases(args: argparse.Namespace) -> int:
-    from ..runfiles import audit_annotations
+    from judgebench.runs.runfiles import audit_annotations
 
     biases = audit_annotations(args.annotations, out=args.out)
     if args.json:

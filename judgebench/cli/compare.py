@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .options import add_annotations_option, add_json_option, add_n_boot_option, add_seed_option
+from judgebench.cli.options import add_annotations_option, add_json_option, add_n_boot_option, add_seed_option
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -23,9 +23,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..io import load_annotations
-    from ..leaderboard import read_difficulty
-    from ..stats.paired import paired_comparison
+    from judgebench.files.records import load_annotations
+    from judgebench.leaderboard.board import read_difficulty
+    from judgebench.stats.paired import paired_comparison
 
     df = load_annotations(args.annotations, keep_extra=False)
     difficulty = read_difficulty(args.difficulty) if args.difficulty else None

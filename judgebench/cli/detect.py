@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..safetext import printable
-from .options import add_json_option
+from judgebench.cli.options import add_json_option
+from judgebench.files.safetext import printable
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -21,8 +21,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..detect import detect
-    from ..io import load_outputs
+    from judgebench.files.records import load_outputs
+    from judgebench.stats.cheating import detect
 
     result = detect(load_outputs(args.outputs))
     if args.json:

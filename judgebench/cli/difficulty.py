@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .options import add_annotations_option, add_out_option
+from judgebench.cli.options import add_annotations_option, add_out_option
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -17,10 +17,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..fsutil import atomic_writer
-    from ..io import load_annotations
-    from ..stats.alpacaeval_lc import read_official_weights
-    from ..stats.difficulty import estimate_difficulty, marginal_from_official
+    from judgebench.files.atomic import atomic_writer
+    from judgebench.files.records import load_annotations
+    from judgebench.stats.alpacaeval_lc import read_official_weights
+    from judgebench.stats.difficulty import estimate_difficulty, marginal_from_official
 
     df = load_annotations(args.annotations, keep_extra=False)
     weights = read_official_weights(args.official_weights) if args.official_weights else None

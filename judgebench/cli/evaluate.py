@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import CheckFailed
-from ..safetext import printable
-from .options import (
+from judgebench.cli.options import (
     add_judge_endpoint_options,
     add_key_options,
     add_limits_options,
@@ -18,6 +16,8 @@ from .options import (
     backend_names,
     limits_kwargs,
 )
+from judgebench.errors import CheckFailed
+from judgebench.files.safetext import printable
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -83,11 +83,11 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..evaluate import evaluate
-    from ..generate import Sampling
+    from judgebench.generation.generate import Sampling
+    from judgebench.runs.evaluate import evaluate
 
     if args.report:  # before the first paid call
-        from ..fsutil import check_output_file
+        from judgebench.files.atomic import check_output_file
 
         check_output_file(args.report, "--report")
     sampling = Sampling(
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     if "tiny_error" in s:  # the judgments are kept; no estimate is claimed
         raise CheckFailed(f"no estimate: {s['tiny_error']} (judgments saved in {args.out}/annotations.json)")
     if args.report and "length_controlled_winrate" in s:
-        from ..runfiles import write_evaluation_report
+        from judgebench.runs.runfiles import write_evaluation_report
 
         write_evaluation_report(args.out, args.report, s["generator"], leaderboard=args.leaderboard)
         print(f"wrote {args.report}")

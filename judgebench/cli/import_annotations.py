@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .options import add_annotations_option, add_store_option
+from judgebench.cli.options import add_annotations_option, add_store_option
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -17,7 +17,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..annotate import import_annotations
+    from judgebench.annotation.annotate import import_annotations
 
     counts = import_annotations(args.annotations, args.judge, args.store, model=args.model)
     skipped = counts["skipped_no_raw_completion"]

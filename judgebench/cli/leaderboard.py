@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..safetext import printable
-from .options import add_annotations_option, add_n_boot_option, add_out_option, add_seed_option
+from judgebench.cli.options import add_annotations_option, add_n_boot_option, add_out_option, add_seed_option
+from judgebench.files.safetext import printable
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -51,13 +51,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def _default_annotations() -> Path:
-    from ..config import data_dir
+    from judgebench.settings import data_dir
 
     return data_dir() / "alpacaeval" / "annotations"
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..leaderboard import (
+    from judgebench.leaderboard.board import (
         format_table,
         make_leaderboard,
         read_difficulty,
@@ -70,8 +70,8 @@ def run(args: argparse.Namespace) -> int:
     difficulty = read_difficulty(args.difficulty) if args.difficulty else None
     source = paths
     if args.report:  # read once: the report's breakdowns need the same rows
-        from ..io import load_annotations
-        from ..leaderboard import default_workers
+        from judgebench.files.records import load_annotations
+        from judgebench.leaderboard.board import default_workers
 
         source = load_annotations(
             paths,
@@ -94,13 +94,13 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         write_leaderboard(board, args.out)
     if args.format == "markdown":
-        from ..report import render_markdown
+        from judgebench.report import render_markdown
 
         print(render_markdown(board))
     else:
         print(format_table(board))
     if args.report:
-        from ..report import write_report
+        from judgebench.report import write_report
 
         write_report(
             args.report,

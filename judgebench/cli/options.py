@@ -7,7 +7,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import ConfigError
+from judgebench.errors import ConfigError
 
 STORE_HELP = "judgment store: a SQLite file (created if absent) or postgresql://USER@HOST:PORT/DB"
 ALLOW_KEY_HELP = (
@@ -18,7 +18,7 @@ ALLOW_KEY_HELP = (
 
 def backend_names() -> list[str]:
     """The backends a user can name, read from the registry so the CLI's choices never drift from it."""
-    from ..backends import REGISTRY
+    from judgebench.backends import REGISTRY
 
     return sorted(REGISTRY)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import ConfigError, InputError
-from .options import add_annotations_option, add_out_option
+from judgebench.cli.options import add_annotations_option, add_out_option
+from judgebench.errors import ConfigError, InputError
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -30,9 +30,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..io import read_json
-    from ..leaderboard import read_leaderboard
-    from ..report import render_markdown, render_text, write_report
+    from judgebench.files.records import read_json
+    from judgebench.leaderboard.board import read_leaderboard
+    from judgebench.report import render_markdown, render_text, write_report
 
     for path in [
         args.leaderboard,
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--format text/markdown needs --leaderboard")
         text = render_markdown(board) if args.format == "markdown" else render_text(board) + "\n"
         if args.out:
-            from ..fsutil import atomic_write
+            from judgebench.files.atomic import atomic_write
 
             atomic_write(args.out, text)
         else:
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     annotations = None
     if args.annotations:
-        from ..io import load_annotations
+        from judgebench.files.records import load_annotations
 
         annotations = load_annotations(args.annotations, keep_extra=False)
     audit = read_json(Path(args.audit) / "audit.json") if args.audit else None

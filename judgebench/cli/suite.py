@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .options import (
+from judgebench.cli.options import (
     add_json_option,
     add_judge_endpoint_options,
     add_key_options,
@@ -78,8 +78,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..generate import Sampling
-    from ..suite import format_plan, parse_models, plan_suite, run_suite
+    from judgebench.generation.generate import Sampling
+    from judgebench.runs.suite import format_plan, parse_models, plan_suite, run_suite
 
     models = parse_models(
         args.models, Sampling(max_tokens=args.max_tokens, temperature=args.temperature, seed=args.seed)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..safetext import printable
-from .options import add_annotations_option, add_json_option, add_out_option, add_seed_option
+from judgebench.cli.options import add_annotations_option, add_json_option, add_out_option, add_seed_option
+from judgebench.files.safetext import printable
 
 TINY_HELP = "a tiny file written by `judgebench tiny fit`"
 
@@ -51,8 +51,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fit(args: argparse.Namespace) -> int:
-    from ..io import load_annotations
-    from ..stats.irt import fit_tiny
+    from judgebench.files.records import load_annotations
+    from judgebench.stats.irt import fit_tiny
 
     annotations = load_annotations(args.annotations, keep_extra=False)
     tiny = fit_tiny(annotations, n_anchors=args.n_anchors, seed=args.seed, dim=args.dim, n_draws=args.draws)
@@ -72,9 +72,9 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _anchors(args: argparse.Namespace) -> int:
-    from ..evalsets import load_eval_set
-    from ..fsutil import atomic_write
-    from ..stats.irt import TinyModel, anchor_rows
+    from judgebench.benchmarks.evalsets import load_eval_set
+    from judgebench.files.atomic import atomic_write
+    from judgebench.stats.irt import TinyModel, anchor_rows
 
     subset = anchor_rows(TinyModel.load(args.tiny), load_eval_set(args.eval_set), args.eval_set)
     atomic_write(args.out, subset.to_json(orient="records", indent=1, force_ascii=False))
@@ -83,8 +83,8 @@ def _anchors(args: argparse.Namespace) -> int:
 
 
 def _estimate(args: argparse.Namespace) -> int:
-    from ..io import load_annotations
-    from ..stats.irt import TinyModel, estimate_from_annotations
+    from judgebench.files.records import load_annotations
+    from judgebench.stats.irt import TinyModel, estimate_from_annotations
 
     result = estimate_from_annotations(
         TinyModel.load(args.tiny), load_annotations(args.annotations, keep_extra=False)

@@ -1,5 +1,5 @@
 """Judges as data: specs (YAML + Jinja template), protocols that turn a pair into calls, parsers of replies."""
 
-from .loader import load_judge
+from judgebench.judges.loader import load_judge
 
 __all__ = ["load_judge"]

@@ -18,9 +18,9 @@ import os
 import re
 from pathlib import Path
 
-from ..errors import ConfigError
-from ..io import InputError
-from .spec import JudgeSpec, safe_yaml_load
+from judgebench.errors import ConfigError
+from judgebench.files.records import InputError
+from judgebench.judges.spec import JudgeSpec, safe_yaml_load
 
 PLACEHOLDER = re.compile(r"\{(instruction|output_1|output_2)\}")
 KNOWN_PRICES = {"gpt-4-1106-preview": {"input_per_mtok": 10.0, "output_per_mtok": 30.0}}

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError
-from .alpaca_eval_configs import load_alpaca_eval_judge
-from .spec import JudgeSpec, load_spec, prompts_dir
+from judgebench.errors import InputError
+from judgebench.judges.alpaca_eval_configs import load_alpaca_eval_judge
+from judgebench.judges.spec import JudgeSpec, load_spec, prompts_dir
 
 
 def load_judge(name: str) -> JudgeSpec:

@@ -11,8 +11,8 @@ import math
 import re
 from collections.abc import Callable
 
-from ..backends.base import CompletionResponse
-from ..registry import Registry
+from judgebench.backends.base import CompletionResponse
+from judgebench.registry import Registry
 
 Parser = Callable[..., tuple[float | None, str | None]]
 PARSERS: Registry[Parser] = Registry("parser")

@@ -22,8 +22,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from ..registry import Registry
-from .spec import JudgeSpec
+from judgebench.judges.spec import JudgeSpec
+from judgebench.registry import Registry
 
 
 @dataclass

@@ -31,7 +31,7 @@ import jinja2
 import jinja2.sandbox
 import yaml
 
-from ..errors import ConfigError
+from judgebench.errors import ConfigError
 
 REPO_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 

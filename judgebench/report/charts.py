@@ -11,7 +11,9 @@ import io
 import numpy as np
 import pandas as pd
 
-from ..safetext import printable  # names are shown as written: no maths ($), no control characters
+from judgebench.files.safetext import (
+    printable,  # names are shown as written: no maths ($), no control characters
+)
 
 INK, MUTED, ACCENT, WARN = "#222222", "#8a8a8a", "#1f5f99", "#b03a2e"
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import columns as schema
-from ..io import InputError
-from ..progress import run_versions
-from . import charts
+from judgebench.files.records import InputError
+from judgebench.leaderboard import columns as schema
+from judgebench.progress import run_versions
+from judgebench.report import charts
 
 
 def _num(x, fmt="{:.1f}") -> str:
@@ -214,7 +214,7 @@ def build_report(
         if compare is None and len(annotated) >= 2:
             compare = (annotated[1], annotated[0])
         if compare is not None:
-            from ..stats.paired import paired_comparison
+            from judgebench.stats.paired import paired_comparison
 
             result = paired_comparison(annotations, compare[0], compare[1], n_boot=n_boot)
             ctx["comparison"] = {**result, "chart": charts.differences(result)}
@@ -239,6 +239,6 @@ def build_report(
 
 
 def write_report(path: str | Path, **kwargs) -> Path:
-    from ..fsutil import atomic_write
+    from judgebench.files.atomic import atomic_write
 
     return atomic_write(path, build_report(**kwargs))

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..fsutil import atomic_write
-from ..safetext import markdown_cell
-from ..suite import BENCHMARKS
-from .html import _num, ci_bar
+from judgebench.files.atomic import atomic_write
+from judgebench.files.safetext import markdown_cell
+from judgebench.report.html import _num, ci_bar
+from judgebench.runs.suite import BENCHMARKS
 
 MARK_MD, MARK_TEX = "†", r"$^\dagger$"
 

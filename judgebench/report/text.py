@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import columns as schema
-from ..safetext import markdown_cell, printable
+from judgebench.files.safetext import markdown_cell, printable
+from judgebench.leaderboard import columns as schema
 
 
 def _shown(board: pd.DataFrame, limit: int | None) -> pd.DataFrame:

@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ..io import InputError, load_annotations, load_outputs, numeric_columns, read_records
-from .difficulty import estimate_difficulty, instruction_key, marginal_from_official
-from .lc import standardized_delta_len
+from judgebench.files.records import InputError, load_annotations, load_outputs, numeric_columns, read_records
+from judgebench.stats.difficulty import estimate_difficulty, instruction_key, marginal_from_official
+from judgebench.stats.lc import standardized_delta_len
 
 PACKAGE_DATA = Path(__file__).resolve().parent.parent / "data"
 DIFFICULTY_FILE = PACKAGE_DATA / "alpacaeval2_difficulty.csv"
@@ -110,7 +110,7 @@ def held_out_lc(
     """What `lc_correction` is fitted on: per shared model (full file, published weights and LC, not in
     `exclude`), its LC with estimated inputs that left it out (K-fold over models), its raw win rate and
     its official LC (columns lc, win_rate, official)."""
-    from .lc import fit_lc
+    from judgebench.stats.lc import fit_lc
 
     sizes = annotations.groupby("generator_2").size()
     models = [

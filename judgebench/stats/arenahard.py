@@ -27,8 +27,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from ..io import InputError
-from .lc import bootstrap_p_value
+from judgebench.files.records import InputError
+from judgebench.stats.lc import bootstrap_p_value
 
 STYLE_FEATURES = ("length", "headers", "lists", "bold")
 _CODE = re.compile(r"```.*?```", re.DOTALL)  # markdown inside code is not styling
@@ -53,7 +53,7 @@ def battles_from_records(
     """Annotation records (output_1 = baseline, output_2 = candidate) -> one row per game.
     Records without a preference (failed judgments) are left out; the caller reports them."""
     if count_tokens is None:
-        from ..cost import style_token_counter
+        from judgebench.annotation.cost import style_token_counter
 
         count_tokens = style_token_counter()
     rows = []

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ..io import InputError
-from .lc import standardized_delta_len
+from judgebench.files.records import InputError
+from judgebench.stats.lc import standardized_delta_len
 
 
 def instruction_key(instruction: str) -> str:

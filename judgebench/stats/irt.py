@@ -39,8 +39,8 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import expit
 
-from ..io import InputError
-from .difficulty import instruction_key
+from judgebench.files.records import InputError
+from judgebench.stats.difficulty import instruction_key
 
 FORMAT_VERSION = 2
 MAX_FAILED_ANCHORS = 0.1  # share of anchors that may lack a verdict before estimate refuses
@@ -135,7 +135,7 @@ class TinyModel:
     n_draws: int = 0
 
     def save(self, path: str | Path) -> None:
-        from ..fsutil import atomic_write
+        from judgebench.files.atomic import atomic_write
 
         atomic_write(path, json.dumps({"format": "judgebench-tiny", **asdict(self)}, indent=1))
 
@@ -339,8 +339,8 @@ def lc_from_anchors(rows: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> di
     rows; reported as the leaderboard reports LC (`LCInputs.corrected`, the anchors' raw win rate as WR).
     AlpacaEval 2.0 only (it needs the difficulty of all 805 instructions: AlpacaEval's own files when
     found, else judgebench's estimate); None elsewhere."""
-    from .lc import bootstrap_lc, fit_lc, percentile_ci, predict_lc, resample_counts
-    from .lc_inputs import resolve_lc_inputs
+    from judgebench.stats.lc import bootstrap_lc, fit_lc, percentile_ci, predict_lc, resample_counts
+    from judgebench.stats.lc_inputs import resolve_lc_inputs
 
     rows = rows[rows["preference"].notna()].reset_index(drop=True)
     if not ({"len_1", "len_2"} <= set(rows) and len(rows)):

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ..io import InputError
-from .glm import cv_select_C, fit_l1_logistic, liblinear_cv_fit
+from judgebench.files.records import InputError
+from judgebench.stats.glm import cv_select_C, fit_l1_logistic, liblinear_cv_fit
 
 GAMED_WEIGHT = 0.1  # AlpacaEval: lambda 0.2 split over the two gamed baselines
 N_FOLDS = 5

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
-from ..io import numeric_columns, read_records
-from . import alpacaeval_lc
-from .difficulty import estimate_difficulty, instruction_key
+from judgebench.errors import InputError
+from judgebench.files.records import numeric_columns, read_records
+from judgebench.stats import alpacaeval_lc
+from judgebench.stats.difficulty import estimate_difficulty, instruction_key
 
 
 @dataclass

@@ -60,7 +60,7 @@ def per_question_scores(records: list[dict]) -> pd.Series:
 
 def paired_difference(a: pd.Series, b: pd.Series) -> dict:
     """Mean of b - a over the questions both have; paired t-interval and t-test."""
-    from .paired import paired_t
+    from judgebench.stats.paired import paired_t
 
     both = pd.concat([a.rename("a"), b.rename("b")], axis=1).dropna()
     n = len(both)

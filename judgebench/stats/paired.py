@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..io import InputError
-from .lc import bootstrap_lc, bootstrap_p_value, fit_lc, percentile_ci, resample_counts
-from .lc_inputs import resolve_lc_inputs
+from judgebench.files.records import InputError
+from judgebench.stats.lc import bootstrap_lc, bootstrap_p_value, fit_lc, percentile_ci, resample_counts
+from judgebench.stats.lc_inputs import resolve_lc_inputs
 
 
 def paired_t(a, b, level: float = 0.95) -> tuple[float, float, float, float]:

@@ -1,0 +1,588 @@
+"""Annotation: judge each (baseline, candidate) pair, paying for each judge call once.
+
+    result = annotate_files("outputs.json", "baseline.json", judge="alpacaeval2", store="judge.sqlite")
+
+For every pair the protocol lists its calls; each call's key (judge, model, decoding, rendered
+messages) is looked up in the store; only missing ones are sent, at most `concurrency` at a time,
+each committed as it arrives. An unparsable reply is asked again up to `max_parse_retries` times
+and then recorded as failed with its reason; a failed call is never a tie and never vanishes: its
+pair's preference is None and the summary counts it. A rerun retries failed calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import random
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from judgebench.annotation.pipeline import CallLimits, closing
+from judgebench.backends import (
+    Backend,
+    BackendError,
+    CompletionRequest,
+    CompletionResponse,
+    FatalBackendError,
+    build_backend,
+)
+from judgebench.errors import ConfigError
+from judgebench.files.records import InputError, check_same_instructions, load_outputs, read_records
+from judgebench.judges import load_judge
+from judgebench.judges.parsers import PARSERS
+from judgebench.judges.protocols import Pair, Protocol, protocol_of
+from judgebench.judges.spec import JudgeSpec
+from judgebench.progress import Progress, run_versions
+from judgebench.store.sqlite import Judgment, Store, call_key
+
+LEASE_BATCH_MAX = 512  # keys leased in one transaction, at most (at least 2 x concurrency, and 32)
+
+
+@dataclass
+class AnnotationRun:
+    records: list[dict]
+    summary: dict
+    manifest: dict = field(default_factory=dict)
+    first_call_at: float | None = None  # time.time() when the first judge call left; None: no call made
+
+
+def request_for(spec: JudgeSpec, messages: list[dict]) -> CompletionRequest:
+    d = spec.decoding
+    if "max_tokens" not in d:
+        raise InputError(
+            "judge spec sets no max_tokens",
+            path=spec.source,
+            field="decoding.max_tokens",
+            hint="set it explicitly: engines' defaults (vLLM: 16) silently truncate",
+        )
+    return CompletionRequest(
+        messages=tuple(messages),
+        max_tokens=int(d["max_tokens"]),
+        temperature=float(d.get("temperature", 0.0)),
+        top_p=float(d.get("top_p", 1.0)),
+        logprobs=bool(d.get("logprobs", False)),
+        top_logprobs=int(d.get("top_logprobs", 0)),
+        seed=d.get("seed"),
+        labels=tuple(spec.labels) if spec.parser.startswith("logprob") else (),
+    )
+
+
+def parse(spec: JudgeSpec, response: CompletionResponse) -> tuple[float | None, str | None]:
+    return PARSERS.pick(spec.parser, where=spec.source)(response, labels=spec.labels, **spec.parser_kwargs)
+
+
+async def _judge_one(
+    spec: JudgeSpec,
+    backend: Backend,
+    store: Store,
+    key: str,
+    instruction: str,
+    slot: str,
+    messages: list[dict],
+    progress: Progress,
+    counts: dict,
+    first_call: list[float],
+) -> None:
+    request = request_for(spec, messages)
+    raws, reason, verdict = [], None, None
+    prompt_tokens = completion_tokens = 0
+    if not first_call:  # a wall-clock fact of the run, kept out of its counts
+        first_call.append(time.time())
+    for attempt in range(1 + spec.max_parse_retries):
+        try:
+            response = await backend.complete(request)
+        except FatalBackendError:
+            raise
+        except BackendError as err:
+            reason = f"backend: {err}"
+            break
+        raws.append(response.to_raw())
+        prompt_tokens += response.prompt_tokens
+        completion_tokens += response.completion_tokens
+        verdict, reason = parse(spec, response)
+        if verdict is not None:
+            break
+        counts["parse_retries"] += attempt < spec.max_parse_retries
+    cost = spec.cost(prompt_tokens, completion_tokens)
+    status = "ok" if verdict is not None else "failed"
+    await store.aput(
+        Judgment(
+            key,
+            spec.name,
+            spec.hash,
+            backend.model,
+            instruction,
+            slot,
+            status,
+            verdict,
+            reason,
+            raws,
+            len(raws),
+            prompt_tokens,
+            completion_tokens,
+            cost,
+        )
+    )
+    counts["succeeded" if status == "ok" else "failed"] += 1
+    if status == "failed":
+        kind = reason.split(":")[0] if reason else "unknown"
+        counts["failed_reasons"][kind] = counts["failed_reasons"].get(kind, 0) + 1
+    counts["prompt_tokens"] += prompt_tokens
+    counts["completion_tokens"] += completion_tokens
+    counts["cost"] += cost
+    progress.step(cost=cost)
+
+
+async def _call_leased(
+    keys: list[str],
+    spec: JudgeSpec,
+    backend: Backend,
+    store: Store,
+    todo: dict,
+    bar: Progress,
+    counts: dict,
+    first_call: list[float],
+) -> list[str]:
+    """Lease and judge `keys`; returns those another process holds. Every worker takes the next leased
+    key the moment it is free, so no worker idles while another has a queue (no batch tails); leases
+    are taken in big batches in the store's writer thread, the next batch while the current one is
+    still being judged, so the event loop never waits on the database."""
+    concurrency = max(1, backend.limits.concurrency)
+    batch = min(LEASE_BATCH_MAX, max(2 * concurrency, 32))
+    start = random.randrange(len(keys)) if keys else 0  # processes sharing a store start at different places
+    pending = collections.deque(keys[start:] + keys[:start])
+    ready: collections.deque[str] = collections.deque()
+    held_elsewhere: list[str] = []
+    leasing: asyncio.Task | None = None
+
+    async def lease_more() -> None:
+        nonlocal leasing
+        try:
+            while pending and len(ready) < concurrency:
+                wanted = [pending.popleft() for _ in range(min(batch, len(pending)))]
+                mine = await store.alease(wanted)
+                taken = set(mine)
+                held_elsewhere.extend(k for k in wanted if k not in taken)
+                ready.extend(mine)
+        finally:
+            leasing = None
+
+    async def worker() -> None:
+        nonlocal leasing
+        while True:
+            if len(ready) < concurrency and pending and leasing is None:
+                leasing = asyncio.ensure_future(lease_more())
+            if not ready:
+                if leasing is None:
+                    return
+                await asyncio.shield(leasing)
+                continue
+            key = ready.popleft()
+            instruction, slot, messages = todo[key]
+            await _judge_one(spec, backend, store, key, instruction, slot, messages, bar, counts, first_call)
+
+    workers = [asyncio.ensure_future(worker()) for _ in range(concurrency)]
+    try:
+        await asyncio.gather(*workers)
+    except BaseException:
+        for w in workers:
+            w.cancel()
+        if leasing is not None:
+            leasing.cancel()
+        await asyncio.gather(*workers, *([leasing] if leasing else []), return_exceptions=True)
+        raise
+    return held_elsewhere
+
+
+async def annotate_pairs(
+    pairs: list[Pair],
+    spec: JudgeSpec,
+    backend: Backend,
+    store: Store,
+    progress: bool = True,
+    reparse: bool = False,
+    poll_seconds: float = 0.5,
+    offline: bool = False,
+    protocol: Protocol | None = None,
+) -> AnnotationRun:
+    """offline: make no call; what the store lacks is reported as failed ("not in the store").
+    protocol: overrides the spec's (the audit judges every pair in both orders)."""
+    protocol = protocol or protocol_of(spec)
+    decoding = dict(sorted(spec.decoding.items()))
+    plan = []  # (pair, [(slot, key)])
+    todo: dict[str, tuple[str, str, list[dict]]] = {}
+    for pair in pairs:
+        entries = []
+        for call in protocol.calls(spec, pair):
+            key = call_key(spec.hash, backend.model, decoding, call.messages)
+            entries.append((call.slot, key))
+            todo.setdefault(key, (pair.instruction, call.slot, call.messages))
+        plan.append((pair, entries))
+
+    counts: dict[str, Any] = {
+        "pairs": len(pairs),
+        "calls": len(todo),
+        "cached": 0,
+        "succeeded": 0,
+        "failed": 0,
+        "reparsed": 0,
+        "parse_retries": 0,
+        "failed_reasons": {},
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "cost": 0.0,
+        "requests": 0,
+        "retries": 0,
+    }
+    known = store.get_many(list(todo))
+    if reparse:
+        reparsed = []
+        for key, j in known.items():
+            verdict: float | None = None
+            reason: str | None = "no response stored"
+            for raw in reversed(j.raw):
+                verdict, reason = parse(spec, CompletionResponse.from_raw(raw))
+                if verdict is not None:
+                    break
+            reparsed.append((key, "ok" if verdict is not None else "failed", verdict, reason))
+        store.update_verdicts(reparsed)  # one commit for all of them
+        counts["reparsed"] = len(reparsed)
+        known = store.get_many(list(todo))
+    missing = [k for k in todo if k not in known or known[k].status != "ok"]
+    counts["cached"] = len(todo) - len(missing)
+    counts["retried_failed"] = sum(1 for k in missing if k in known)
+
+    bar = Progress(0 if offline else len(missing), "call", progress)
+    # The backend may have served other work before (the embedded generator doubles as the judge):
+    # count only this run's requests.
+    requests0, retries0 = backend.stats["requests"], backend.stats["retries"]
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    pending = [] if offline else list(missing)
+    first_call: list[float] = []
+    try:
+        while pending:
+            held_elsewhere = await _call_leased(pending, spec, backend, store, todo, bar, counts, first_call)
+            pending = []
+            while held_elsewhere:  # another process holds these: wait for its results or its lease to lapse
+                await asyncio.sleep(poll_seconds)
+                # Leases first, results second: a holder commits its result before it releases the
+                # lease, so a key whose lease is gone has its result visible by now (read the other
+                # way round, a result committed between the two reads would be called again).
+                lapsed = set(held_elsewhere) - store.leased_by_others(held_elsewhere)
+                now = store.get_many(held_elsewhere)
+                held_elsewhere = [k for k in held_elsewhere if not _settled(now.get(k), known.get(k))]
+                pending += [k for k in held_elsewhere if k in lapsed]
+                held_elsewhere = [k for k in held_elsewhere if k not in lapsed]
+    finally:
+        store.release_all()
+        bar.close()
+        counts["requests"] = backend.stats["requests"] - requests0
+        counts["retries"] = backend.stats["retries"] - retries0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+
+    results = store.get_many(list(todo))
+    records = []
+    for pair, entries in plan:
+        verdicts = {
+            slot: (results[key].verdict if key in results and results[key].status == "ok" else None)
+            for slot, key in entries
+        }
+        combined = protocol.combine(pair, verdicts)
+        js = [results[key] for _, key in entries if key in results]
+        record = {
+            "instruction": pair.instruction,
+            "output_1": pair.baseline,
+            "generator_1": pair.generator_1,
+            "dataset": pair.dataset,
+            "output_2": pair.candidate,
+            "generator_2": pair.generator_2,
+            "annotator": spec.name,
+            **combined,
+            "price_per_example": sum(j.cost for j in js) if js else None,
+            "raw_completion": {
+                slot: results[key].raw[-1] if key in results and results[key].raw else None
+                for slot, key in entries
+            }
+            or None,
+        }
+        failures = [
+            results[key].reason for _, key in entries if key in results and results[key].status != "ok"
+        ]
+        failures += ["not in the store" for _, key in entries if offline and key not in results]
+        if failures or (entries and combined.get("preference") is None and "score" not in combined):
+            record["failure"] = "; ".join(r or "not judged" for r in failures) or "not judged"
+        records.append(record)
+    counts["missing_preferences"] = sum(
+        1 for r in records if r.get("preference") is None and "score" not in r
+    )
+    counts["seconds"] = elapsed
+    counts["cpu_seconds"] = cpu  # this process's CPU while calling: the client's own cost
+    return AnnotationRun(records, counts, first_call_at=first_call[0] if first_call else None)
+
+
+class _OfflineBackend(Backend):
+    """Stands in for a backend that is not loaded because no call will be made (offline export)."""
+
+    name = "offline"
+
+    def __init__(self, model: str | None):
+        super().__init__(model or "smollm2")
+
+
+def import_annotations(paths, judge: str | JudgeSpec, store: str | Path, model: str | None = None) -> dict:
+    """AlpacaEval annotation files (with `raw_completion`) -> judge calls in the store, so that
+    annotating the same pairs with the same judge finds them cached. Each record's stored
+    preference must come back from its raw completion under this judge, else nothing is imported."""
+    from judgebench.files.records import load_annotations
+
+    spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
+    protocol = protocol_of(spec)
+    df = load_annotations(paths, keep_extra=True)
+    decoding = dict(sorted(spec.decoding.items()))
+    model = model or spec.model
+    rows, skipped, mismatched = [], 0, []
+    for i, r in enumerate(df.to_dict("records")):
+        raw = r.get("raw_completion")
+        pair = Pair(
+            r["instruction"],
+            r["output_1"],
+            r["output_2"],
+            r["generator_1"],
+            r["generator_2"],
+            r.get("dataset"),
+        )
+        calls = protocol.calls(spec, pair)
+        if not calls:
+            continue
+        if not isinstance(raw, dict) or "logprobs" not in raw and "message" not in raw:
+            skipped += 1
+            continue
+        top = [
+            {t["token"]: t["logprob"] for t in c.get("top_logprobs") or []}
+            for c in ((raw.get("logprobs") or {}).get("content") or [])
+        ]
+        response = CompletionResponse(
+            (raw.get("message") or {}).get("content") or "", top, raw.get("finish_reason")
+        )
+        verdict, reason = parse(spec, response)
+        combined = protocol.combine(pair, {calls[0].slot: verdict})
+        if combined["preference"] is None or abs(combined["preference"] - r["preference"]) > 1e-6:
+            mismatched.append(i)
+            continue
+        price = r.get("price_per_example")
+        rows.append(
+            Judgment(
+                call_key(spec.hash, model, decoding, calls[0].messages),
+                spec.name,
+                spec.hash,
+                model,
+                r["instruction"],
+                calls[0].slot,
+                "ok",
+                verdict,
+                None,
+                [response.to_raw()],
+                1,
+                cost=float(price) if isinstance(price, int | float) and price == price else 0.0,
+            )
+        )
+    if mismatched:
+        raise InputError(
+            f"{len(mismatched)} records' preferences do not follow from their raw completions under "
+            f"judge {spec.name} (rows {mismatched[:10]})",
+            field="raw_completion",
+            hint="import them under the judge that made them (e.g. alpaca_eval:CONFIG)",
+        )
+    with Store(store) as db:
+        db.put_many(rows)
+    return {"imported": len(rows), "skipped_no_raw_completion": skipped, "records": len(df)}
+
+
+def _settled(now: Judgment | None, before: Judgment | None) -> bool:
+    """Another process finished this call: it is ok now, or it failed again after we looked."""
+    return now is not None and (now.status == "ok" or before is None or now.attempts > before.attempts)
+
+
+def pairs_from_records(cand: list[dict], base_by: dict[str, dict] | None, multi_turn: bool) -> list[Pair]:
+    """Pairs from candidate records and the baseline's records by instruction (None: no baseline,
+    for single-answer grading). Multi-turn records carry `turns` and one answer per turn in `output`."""
+    pairs = []
+    for r in cand:
+        b = (base_by or {}).get(r["instruction"], {})
+        if multi_turn:
+            c_out, b_out = list(r["output"] or []), list(b.get("output") or [])
+            pairs.append(
+                Pair(
+                    r["instruction"],
+                    "\n".join(b_out),
+                    "\n".join(c_out),
+                    b.get("generator", "none"),
+                    r.get("generator", "candidate"),
+                    r.get("dataset") or r.get("category"),
+                    turns=r.get("turns") or [r["instruction"]],
+                    baseline_turns=b_out,
+                    candidate_turns=c_out,
+                    reference=r.get("reference"),
+                )
+            )
+        else:
+            dataset = r.get("dataset") if isinstance(r.get("dataset"), str) else b.get("dataset")
+            pairs.append(
+                Pair(
+                    r["instruction"], b["output"], r["output"] or "", b["generator"], r["generator"], dataset
+                )
+            )
+    return pairs
+
+
+def _pairs_from_files(outputs: str | Path, baseline: str | Path, multi_turn: bool) -> list[Pair]:
+    if multi_turn:
+        cand, base = _multi_turn_records(outputs), _multi_turn_records(baseline)
+        missing = sorted(set(base) - set(cand))
+        if missing:
+            raise InputError(
+                f"{len(missing)} questions of {baseline} have no answer in {outputs}: {missing[:3]}"
+            )
+        return pairs_from_records(list(cand.values()), base, multi_turn=True)
+    cand, base = load_outputs(outputs), load_outputs(baseline)
+    check_same_instructions(cand, base, str(outputs), str(baseline))
+    return pairs_from_records(
+        cand.to_dict("records"), {r["instruction"]: r for r in base.to_dict("records")}, multi_turn=False
+    )
+
+
+def _multi_turn_records(path) -> dict[str, dict]:
+    """Records with `turns` (the user's turns) and `output` as a list, one answer per turn; by first turn."""
+    rows = read_records(path)
+    for i, r in enumerate(rows):
+        if (
+            not isinstance(r.get("turns"), list)
+            or not isinstance(r.get("output"), list)
+            or len(r["turns"]) != len(r["output"])
+        ):
+            raise InputError(
+                "multi-turn records need `turns` and `output` as lists of equal length",
+                path=path,
+                row=i,
+                field="output",
+            )
+    return {r["turns"][0]: {**r, "instruction": r["turns"][0]} for r in rows}
+
+
+def judge_backend(
+    spec: JudgeSpec,
+    limits,
+    model: str | None = None,
+    backend: str | None = None,
+    base_url: str | list[str] | None = None,
+    api_key_env: str | None = None,
+    offline: bool = False,
+    allow_key_to: tuple[str, ...] = (),
+) -> tuple[Backend, str | list[str] | None]:
+    """The backend a judge spec runs on, with the caller's overrides; (backend, base_url(s) or None).
+    Several base URLs: replicas of one judge, each call to the least busy (backends.replicas)."""
+    name = backend or spec.backend
+    urls = [base_url] if isinstance(base_url, str) else list(base_url or [])
+    if offline and name != "openai":
+        return _OfflineBackend(model or spec.model), None
+    if name == "openai":
+        be = build_backend(
+            name,
+            model=model or spec.model,
+            limits=limits,
+            api_key_env=api_key_env,
+            base_url=urls if len(urls) > 1 else (urls[0] if urls else None) or spec.base_url,
+            allow_key_to=allow_key_to,
+            require_key=False if offline else None,  # offline: no call is made, so no key is needed
+        )
+        return be, getattr(be, "base_urls", None) or getattr(be, "base_url", None)
+    if len(urls) > 1:
+        raise ConfigError(
+            f"several base URLs need an OpenAI-compatible judge; judge {spec.name} runs on {name}"
+        )
+    # llama.cpp: the spec's model name is a label; a path given here is a GGUF file
+    return build_backend(
+        name, model=model if name == "llamacpp" else model or spec.model, limits=limits
+    ), None
+
+
+def manifest(spec: JudgeSpec, backend: Backend, base_url: str | list[str] | None, run: AnnotationRun) -> dict:
+
+    return {
+        "judge": spec.name,
+        "judge_hash": spec.hash,
+        "judge_source": spec.source,
+        "protocol": spec.protocol,
+        "parser": spec.parser,
+        "model": backend.model,
+        "backend": backend.name,
+        "base_url": base_url,
+        "endpoint_used": getattr(backend, "url_used", None),  # after any same-origin redirect
+        "decoding": spec.decoding,
+        "price": spec.price,
+        "limits": vars(backend.limits),
+        "versions": run_versions("aiohttp"),
+        **({"replicas": backend.replica_stats()} if hasattr(backend, "replica_stats") else {}),
+        "counts": run.summary,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def annotate_files(
+    outputs: str | Path,
+    baseline: str | Path,
+    judge: str | JudgeSpec,
+    store: str | Path,
+    base_url: str | list[str] | None = None,
+    model: str | None = None,
+    backend: str | None = None,
+    concurrency: int = 16,
+    requests_per_minute: float | None = None,
+    tokens_per_minute: float | None = None,
+    timeout: float = 120.0,
+    max_retries: int = 6,
+    api_key_env: str | None = None,
+    progress: bool = True,
+    reparse: bool = False,
+    max_parse_retries: int | None = None,
+    max_tokens: int | None = None,
+    offline: bool = False,
+    allow_key_to: tuple[str, ...] = (),
+) -> AnnotationRun:
+    started = time.time()
+    spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
+    # the caller's spec stays as it was: the overrides apply to this run's copy
+    if max_parse_retries is not None:
+        spec = replace(spec, max_parse_retries=max_parse_retries)
+    if max_tokens is not None:
+        spec = replace(spec, decoding={**spec.decoding, "max_tokens": max_tokens})
+    pairs = _pairs_from_files(outputs, baseline, multi_turn=protocol_of(spec).multi_turn)
+    limits = CallLimits(
+        requests_per_minute=requests_per_minute,
+        tokens_per_minute=tokens_per_minute,
+        timeout=timeout,
+        max_retries=max_retries,
+    ).for_backend(concurrency)
+    be, url = judge_backend(spec, limits, model, backend, base_url, api_key_env, offline, allow_key_to)
+
+    async def run(db: Store) -> AnnotationRun:
+        async with closing(be):
+            return await annotate_pairs(
+                pairs, spec, be, db, progress=progress, reparse=reparse, offline=offline
+            )
+
+    with Store(store) as db:  # closed on failure too
+        result = asyncio.run(run(db))
+    first = result.first_call_at
+    # how long before the first call left (reading files, keys, store, leases), and the whole call's time
+    result.summary["first_call_after_s"] = None if first is None else round(first - started, 4)
+    result.summary["total_seconds"] = round(time.time() - started, 4)
+    result.manifest = manifest(spec, be, url, result)
+    # empty answers are judged as they are (a model may say nothing); the manifest says how many there were
+    result.manifest["empty_outputs"] = {
+        "candidate": sum(not p.candidate.strip() for p in pairs),
+        "baseline": sum(not p.baseline.strip() for p in pairs),
+    }
+    return result

@@ -1,0 +1,1 @@
+"""Benchmarks: eval sets and what each benchmark declares."""

@@ -1,0 +1,1 @@
+"""The leaderboard: AlpacaEval's columns (columns.py) computed from annotations (board.py)."""

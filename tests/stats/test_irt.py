@@ -1,0 +1,170 @@
+"""tinyBenchmarks: the design-based estimator on synthetic data with known truth (a 2-dimensional 2PL
+world), for models unlike the fitted ones included."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+
+from judgebench.files.records import InputError
+from judgebench.stats.difficulty import instruction_key
+from judgebench.stats.irt import (
+    TinyModel,
+    draw_anchors,
+    estimate_from_annotations,
+    estimates,
+    fit_tiny,
+    strata_of,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def _world(rng, n_models=30, n_items=300, dim=2):
+    a = np.abs(rng.normal(1.0, 0.4, (n_items, dim)))
+    b = rng.normal(1.5, 1.2, n_items)
+    theta = rng.normal(0, 1, (n_models, dim))
+    return a, b, theta
+
+
+def _scores(theta, a, b, rng, noise=0.6):
+    return expit(theta @ a.T - b + rng.normal(0, noise, (len(theta), len(b))))
+
+
+def _annotations(P, names):
+    n_items = P.shape[1]
+    return pd.DataFrame(
+        [
+            {
+                "instruction": f"item {j}",
+                "generator_1": "base",
+                "generator_2": name,
+                "preference": 1 + P[i, j],
+            }
+            for i, name in enumerate(names)
+            for j in range(n_items)
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    rng = np.random.default_rng(5)
+    a, b, theta = _world(rng)
+    tiny = fit_tiny(
+        _annotations(_scores(theta, a, b, rng), [f"m{i}" for i in range(len(theta))]),
+        n_anchors=30,
+        seed=0,
+        n_draws=50,
+        cv_folds=3,
+    )
+    return tiny, a, b, rng
+
+
+def test_difference_estimate_is_unbiased_and_covers_on_new_models_over_the_design(fitted):
+    """Over repeated anchor draws (the design), the estimate's mean is the model's true win rate and
+    the 95% interval covers it about 95% of the time, also for models far outside the fitted ones:
+    much stronger ones, and a null model that scores the same on every item."""
+    tiny, a, b, rng = fitted
+    strata = strata_of(tiny)
+    assert sorted(np.concatenate(strata).tolist()) == list(range(len(b)))
+    new = np.vstack([rng.normal(0, 1, (4, 2)), rng.normal(2.5, 0.3, (2, 2))])  # 2 strong, unlike the fit
+    P = np.vstack([_scores(new, a, b, rng), np.full((1, len(b)), 0.6)])
+    for k, p in enumerate(P):  # noqa: B007 (k names the failing model)
+        draws = draw_anchors(strata, rng, 300)
+        errors, covered, random_errors = [], 0, []
+        for anchors in draws:
+            tiny_d = dataclasses.replace(tiny, anchors=anchors.tolist())
+            est = estimates(tiny_d, p[anchors])
+            errors.append(est["difference"] - p.mean())
+            covered += abs(errors[-1]) <= tiny.interval_z * est["se"]["difference"]
+            random_errors.append(abs(p[rng.choice(len(p), len(anchors), replace=False)].mean() - p.mean()))
+        errors = np.array(errors)
+        assert abs(errors.mean()) < 3 * errors.std() / np.sqrt(len(errors)) + 1e-3  # unbiased (up to the fit)
+        assert 0.85 <= covered / len(draws) <= 1.0
+        # precision: no worse than simple random sampling by much, whatever the model (gains show on real data)
+        assert np.abs(errors).mean() < 1.5 * np.mean(random_errors) + 0.01, k
+
+
+def test_recommended_estimate_from_annotations_and_the_null_model(fitted):
+    tiny, a, b, rng = fitted
+    assert tiny.expected_error["chosen_draw"] <= tiny.expected_error["typical_draw"]
+    assert len(tiny.anchors) == 30 and abs(sum(tiny.weights) - 1) < 1e-9
+    null = pd.DataFrame(
+        {
+            "instruction": [f"item {j}" for j in range(len(b))],
+            "generator_1": "base",
+            "generator_2": "null",
+            "preference": 1.7,
+        }
+    )
+    est = estimate_from_annotations(tiny, null)
+    assert est["recommended"] == "difference"
+    assert abs(est["estimate"] - 70.0) < 5 and est["ci_low"] <= 70.0 <= est["ci_high"]
+    assert est["p-irt"].get("ci_low") is None  # the model-based prediction alone gets no interval
+
+
+def test_save_load_and_bad_input_is_clear(fitted, tmp_path):
+    tiny, a, b, rng = fitted
+    tiny.save(tmp_path / "t.json")
+    assert TinyModel.load(tmp_path / "t.json") == tiny
+    (tmp_path / "old.json").write_text('{"format": "judgebench-tiny", "version": 1}')
+    with pytest.raises(InputError, match="refit"):
+        TinyModel.load(tmp_path / "old.json")
+    a5, b5, theta5 = _world(rng, n_models=5, n_items=60)
+    with pytest.raises(InputError, match="too few to fit"):
+        fit_tiny(_annotations(_scores(theta5, a5, b5, rng), [f"m{i}" for i in range(5)]), n_anchors=10)
+    partial = _annotations(_scores(rng.normal(0, 1, (1, 2)), a, b, rng), ["x"])
+    partial = partial[~partial["instruction"].map(instruction_key).isin(tiny.anchor_keys[:3])]
+    with pytest.raises(InputError, match="3 of the 30 anchors are not in the annotations"):
+        estimate_from_annotations(tiny, partial)
+    mixed = pd.concat(
+        [
+            _annotations(_scores(theta5, a5, b5, rng), [f"m{i}" for i in range(5)]),
+            _annotations(_scores(theta5, a5, b5, rng), [f"n{i}" for i in range(5)]).assign(
+                instruction=lambda d: "set2 " + d["instruction"]
+            ),
+        ]
+    )
+    with pytest.raises(InputError, match="different eval sets are mixed"):
+        fit_tiny(mixed, n_anchors=10)
+
+
+def test_failed_anchor_judgments_are_left_out_counted_and_bounded(fitted):
+    tiny, a, b, rng = fitted
+    new = _annotations(_scores(rng.normal(0, 1, (1, 2)), a, b, rng), ["new"])
+    by_key = {instruction_key(t): t for t in new["instruction"]}
+    anchor_items = [by_key[k] for k in tiny.anchor_keys]
+    y = new.set_index("instruction").loc[anchor_items, "preference"].to_numpy() - 1
+    w = np.array(tiny.weights)
+
+    one_failed = new.copy()
+    one_failed.loc[one_failed["instruction"] == anchor_items[0], "preference"] = np.nan
+    est = estimate_from_annotations(tiny, one_failed)
+    # hand calculation: the stratified estimator renormalises the stratum weights over the 29 judged anchors
+    assert est["n_anchors"] == 29 and est["n_anchors_failed"] == 1 and "failed" in est["warning"]
+    assert est["stratified"]["estimate"] == pytest.approx(100 * (w[1:] @ y[1:]) / w[1:].sum())
+
+    many_failed = new.copy()
+    many_failed.loc[many_failed["instruction"].isin(anchor_items[:4]), "preference"] = np.nan
+    with pytest.raises(InputError, match="4 of the 30 anchor judgments have no verdict"):
+        estimate_from_annotations(tiny, many_failed)
+
+
+def test_lc_from_anchors_equals_the_full_fit_when_every_instruction_is_an_anchor(
+    all_annotations, official_board
+):
+    """With all 805 rows the anchor LC must be the leaderboard's LC (itself checked against the official
+    figures), and its interval must hold it; off the AlpacaEval set there is no LC estimate."""
+    from judgebench.leaderboard.board import make_leaderboard
+    from judgebench.stats.irt import lc_from_anchors
+
+    claude = all_annotations[all_annotations["generator_2"] == "claude"]
+    lc = lc_from_anchors(claude, n_boot=200)
+    board, _ = make_leaderboard(claude, n_boot=0, workers=1, detect_cheating=False)
+    assert lc["estimate"] == pytest.approx(board.loc["claude", "length_controlled_winrate"], abs=1e-6)
+    assert abs(lc["estimate"] - official_board.loc["claude", "length_controlled_winrate"]) < 1.5
+    assert lc["ci_low"] < lc["estimate"] < lc["ci_high"] and lc["ci_high"] - lc["ci_low"] < 8
+    assert lc_from_anchors(claude.assign(instruction=claude["instruction"] + " (edited)"), n_boot=0) is None
