@@ -1,9 +1,6 @@
 """What a judge run will cost before it runs, and a budget it cannot overrun.
 
-- Tokenizers: a judge's prompt tokens are counted with the judge's own tokenizer: tiktoken for OpenAI
-  models (its encoding file must be cached or downloadable; else a labelled approximation, 4 characters
-  a token), the GGUF's chat template and vocabulary for llama.cpp judges, the tokenizer's chat template
-  for a transformers folder.
+- A judge's prompt tokens are counted with the judge's own tokenizer (judgebench.backends.tokens).
 - `Estimate`: calls, input and output tokens (output: the judge's max_tokens, an upper bound), USD from
   the judge spec's price (half with the Batch API) and the expected time at the set limits.
 - `BudgetGuard`: wraps a judge backend; before each call it reserves the call's upper-bound cost and
@@ -14,108 +11,15 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from judgebench.backends.base import Backend, CompletionRequest, CompletionResponse
+from judgebench.backends.tokens import Tokenizer, hf_tokenizer, llama_tokenizer, openai_tokenizer
 from judgebench.errors import FatalBackendError
 from judgebench.judges.spec import JudgeSpec
 
 BATCH_DISCOUNT = 0.5  # OpenAI's Batch API: half the price of the synchronous API
-APPROX_CHARS_PER_TOKEN = 4
-
-
-@dataclass
-class Tokenizer:
-    name: str
-    count_text: Callable[[str], int]
-    count_messages: Callable[[list[dict]], int]
-    exact: bool = True
-
-
-def _approximate(name: str) -> Tokenizer:
-    def text(s: str) -> int:
-        return -(-len(s) // APPROX_CHARS_PER_TOKEN)
-
-    return Tokenizer(
-        f"approximate ({APPROX_CHARS_PER_TOKEN} characters a token; {name} unavailable)",
-        text,
-        lambda msgs: sum(4 + text(m["content"]) for m in msgs) + 3,
-        exact=False,
-    )
-
-
-def _tiktoken_encoding(model: str):
-    """tiktoken's encoding for the model, or None when tiktoken or its encoding file cannot be had
-    (offline with an empty cache: the download is bounded by a 10 s socket timeout)."""
-    try:
-        import tiktoken
-    except ImportError:
-        return None
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(10)
-    try:
-        try:
-            return tiktoken.encoding_for_model(model)
-        except KeyError:  # a model tiktoken does not know: the current OpenAI encoding
-            return tiktoken.get_encoding("o200k_base")
-    except Exception:  # network or cache trouble: fall back, labelled
-        return None
-    finally:
-        socket.setdefaulttimeout(previous)
-
-
-def openai_tokenizer(model: str) -> Tokenizer:
-    enc = _tiktoken_encoding(model)
-    if enc is None:
-        return _approximate(f"tiktoken for {model}")
-
-    def text(s: str) -> int:
-        return len(enc.encode(s, disallowed_special=()))
-
-    # OpenAI's chat format: about 3 tokens of framing per message and 3 to prime the reply.
-    return Tokenizer(
-        f"tiktoken {enc.name}", text, lambda msgs: sum(3 + text(m["content"]) + 1 for m in msgs) + 3
-    )
-
-
-def llama_tokenizer(gguf: str | Path) -> Tokenizer:
-    """The GGUF's own vocabulary and chat template (what llama.cpp will feed the model)."""
-    from llama_cpp import Llama
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-    vocab = Llama(model_path=str(gguf), vocab_only=True, verbose=False)
-    template = vocab.metadata.get("tokenizer.chat_template")
-
-    def text(s: str) -> int:
-        return len(vocab.tokenize(s.encode("utf-8"), add_bos=False, special=False))
-
-    if not template:
-        return Tokenizer(
-            f"{Path(gguf).name} (no chat template)", text, lambda msgs: sum(text(m["content"]) for m in msgs)
-        )
-    eos = vocab.detokenize([vocab.token_eos()]).decode(errors="replace")
-    bos = vocab.detokenize([vocab.token_bos()]).decode(errors="replace")
-    formatter = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)
-
-    def messages(msgs: list[dict]) -> int:
-        prompt = formatter(messages=list(msgs)).prompt  # type: ignore[arg-type]  # chat dicts, as llama.cpp reads
-        return len(vocab.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
-
-    return Tokenizer(f"{Path(gguf).name} chat template", text, messages)
-
-
-def hf_tokenizer(folder: str | Path) -> Tokenizer:
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(str(folder))
-    return Tokenizer(
-        f"{Path(folder).name} chat template",
-        lambda s: len(tok.encode(s, add_special_tokens=False)),
-        lambda msgs: len(tok.apply_chat_template(list(msgs), tokenize=True, add_generation_prompt=True)),
-    )
 
 
 def judge_tokenizer(spec: JudgeSpec, judge_model: str | None = None, backend: str | None = None) -> Tokenizer:
@@ -127,15 +31,6 @@ def judge_tokenizer(spec: JudgeSpec, judge_model: str | None = None, backend: st
     if name in ("transformers", "vllm") and Path(judge_model or spec.model).is_dir():
         return hf_tokenizer(judge_model or spec.model)
     return openai_tokenizer(judge_model or spec.model)
-
-
-def style_token_counter() -> Callable[[str], int]:
-    """Answer length in tokens for style control: tiktoken's cl100k_base (Arena-Hard's choice), else the
-    approximation; the features are ratios, so a proportional count gives nearly the same covariate."""
-    enc = _tiktoken_encoding("gpt-3.5-turbo")
-    if enc is None:
-        return _approximate("tiktoken").count_text
-    return lambda s: len(enc.encode(s, disallowed_special=()))
 
 
 @dataclass

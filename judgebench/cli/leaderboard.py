@@ -58,12 +58,12 @@ def _default_annotations() -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from judgebench.leaderboard.board import (
-        format_table,
         make_leaderboard,
         read_difficulty,
         read_leaderboard,
         write_leaderboard,
     )
+    from judgebench.report.text import render_text
 
     paths = args.annotations or [str(_default_annotations())]
     existing = read_leaderboard(args.out) if args.update and args.out and Path(args.out).exists() else None
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
         print(render_markdown(board))
     else:
-        print(format_table(board))
+        print(render_text(board))
     if args.report:
         from judgebench.report import write_report
 

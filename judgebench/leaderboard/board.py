@@ -39,7 +39,6 @@ __all__ = [
     "resolve_lc_inputs",
     "sort_board",
     "write_leaderboard",
-    "format_table",
 ]
 
 # The columns are declared in judgebench/columns.py; these names stay for the callers that import them.
@@ -231,10 +230,3 @@ def write_leaderboard(board: pd.DataFrame, path: str | Path) -> None:
     board = schema.conform(board)  # the schema's columns in its order, then any others the frame carries
     with atomic_writer(path, newline="") as f:  # never leave a half-written leaderboard behind
         board.rename_axis(None).to_csv(f)  # AlpacaEval leaves the index column unnamed
-
-
-def format_table(board: pd.DataFrame, limit: int | None = None) -> str:
-    """The fixed-width terminal table (kept here for its callers; it is report.text.render_text)."""
-    from judgebench.report.text import render_text
-
-    return render_text(board, limit)

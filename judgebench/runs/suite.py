@@ -659,6 +659,7 @@ def score_suite(
     n_boot: int = 200,
 ) -> dict:
     """Every benchmark's statistics, the reference comparisons (Holm), and the table files."""
+    from judgebench.backends.tokens import style_token_counter
     from judgebench.stats import arenahard, mtbench
     from judgebench.stats.multiple import holm
 
@@ -705,7 +706,9 @@ def score_suite(
                             }
                         )
         elif b.startswith("arena-hard"):
-            battles = arenahard.battles_from_records([r for n in names for r in records[b][n]])
+            battles = arenahard.battles_from_records(
+                [r for n in names for r in records[b][n]], style_token_counter()
+            )
             # every judgment failed: no score (the failures are counted in the table), not a crash
             scores = arenahard.arena_hard_scores(battles, n_boot=n_boot) if len(battles) else pd.DataFrame()
             for n in names:

@@ -47,15 +47,10 @@ def style_of(text: str, count_tokens: Callable[[str], int]) -> tuple[int, int, i
     )
 
 
-def battles_from_records(
-    records: list[dict], count_tokens: Callable[[str], int] | None = None
-) -> pd.DataFrame:
-    """Annotation records (output_1 = baseline, output_2 = candidate) -> one row per game.
+def battles_from_records(records: list[dict], count_tokens: Callable[[str], int]) -> pd.DataFrame:
+    """Annotation records (output_1 = baseline, output_2 = candidate) -> one row per game, with the style
+    features of both answers (`count_tokens`: answer length in tokens, e.g. backends.tokens.style_token_counter()).
     Records without a preference (failed judgments) are left out; the caller reports them."""
-    if count_tokens is None:
-        from judgebench.annotation.cost import style_token_counter
-
-        count_tokens = style_token_counter()
     rows = []
     for r in records:
         if r.get("preference") is None:

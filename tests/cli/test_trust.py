@@ -456,12 +456,12 @@ def _board() -> pd.DataFrame:
 
 
 def test_hostile_names_render_literally_in_charts_terminal_and_markdown(tmp_path):
-    from judgebench.leaderboard.board import format_table
     from judgebench.report import render_markdown, write_report
+    from judgebench.report.text import render_text
 
     page = write_report(tmp_path / "r.html", board=_board(), title="t").read_text()
     assert "$20 plan" in page and "$\\foo$" in page  # as written, not typeset
-    table = format_table(_board())
+    table = render_text(_board())
     assert "\x1b" not in table and "\x07" not in table and "\\x1b]0;pwned" in table
     md = render_markdown(_board())
     assert "\x1b" not in md and len(md.strip().splitlines()) == 2 + len(HOSTILE) and "\\|model" in md

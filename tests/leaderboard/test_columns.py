@@ -16,13 +16,13 @@ from judgebench.leaderboard import columns
 from judgebench.leaderboard.board import (
     ALPACAEVAL_COLUMNS,
     EXTRA_COLUMNS,
-    format_table,
     make_leaderboard,
     read_leaderboard,
     write_leaderboard,
 )
 from judgebench.leaderboard.columns import Column
 from judgebench.report import build_report, render_markdown
+from judgebench.report.text import render_text
 
 
 def _csv_header(path) -> list[str]:
@@ -125,7 +125,7 @@ def test_a_column_added_to_the_schema_shows_in_the_csv_terminal_markdown_and_htm
     assert _csv_header(out) == ["", *columns.csv_names()] and _csv_header(out)[-1] == "longest_output"
     assert read_leaderboard(out).loc["claude", "longest_output"] == expected
 
-    text = format_table(board)
+    text = render_text(board)
     assert text.splitlines()[0].index("longest") > text.splitlines()[0].index("len")
     assert _terminal_cell(text, "longest", 0) == str(expected)
 
@@ -157,7 +157,7 @@ def test_a_column_shows_only_in_the_views_it_names(monkeypatch):
     )
     monkeypatch.setattr(columns, "COLUMNS", (*columns.COLUMNS, only_html))
     board = _toy_board(win_rate=[40.0], n_total=[10], judge_seconds=[3.14])
-    assert "judge seconds" not in format_table(board) and "judge seconds" not in render_markdown(board)
+    assert "judge seconds" not in render_text(board) and "judge seconds" not in render_markdown(board)
     page = _BoardTable()
     page.feed(build_report(board=board))
     assert page.headings[:3] == ["rank", "model", "judge_seconds"]  # place 5: left of LC (10)
@@ -178,7 +178,7 @@ def test_one_rule_ranks_boards_lc_where_any_model_has_it_else_win_rate():
 def test_a_board_from_alpaca_evals_own_csv_renders_without_our_columns(alpaca_dir):
     """AlpacaEval's CSV has no intervals, counts of missing pairs or flags: those show as empty."""
     board = read_leaderboard(alpaca_dir / "leaderboard_official.csv")
-    text = format_table(board, limit=3)
+    text = render_text(board, limit=3)
     assert "95% CI" not in text.splitlines()[0] and len(text.splitlines()) == 5
     top = board.iloc[0]
     assert _terminal_cell(text, "LC", 0) == f"{top['length_controlled_winrate']:.2f}"
