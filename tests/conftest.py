@@ -15,6 +15,11 @@ def _data_dir() -> Path:
     return Path(os.environ.get("JUDGEBENCH_DATA", REPO.parent / "shared" / "data")).resolve()
 
 
+# The package never guesses the data folder from the current one; the tests' default (the shared data
+# beside the checkout) is handed to every command they run, in-process or as a child process.
+os.environ.setdefault("JUDGEBENCH_DATA", str(_data_dir()))
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     d = _data_dir()

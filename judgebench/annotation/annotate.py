@@ -35,7 +35,7 @@ from judgebench.judges.parsers import PARSERS
 from judgebench.judges.protocols import Pair, Protocol, protocol_of
 from judgebench.judges.spec import JudgeSpec
 from judgebench.progress import Progress, run_versions
-from judgebench.store.sqlite import Judgment, Store, call_key
+from judgebench.store import Judgment, Store, call_key
 
 LEASE_BATCH_MAX = 512  # keys leased in one transaction, at most (at least 2 x concurrency, and 32)
 

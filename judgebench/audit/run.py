@@ -38,7 +38,7 @@ from judgebench.files.records import InputError, load_outputs
 from judgebench.judges import load_judge
 from judgebench.judges.protocols import Pair, protocol_of
 from judgebench.judges.spec import JudgeSpec
-from judgebench.store.sqlite import Store
+from judgebench.store import Store
 
 ALL_CHECKS = (
     "constant",

@@ -16,6 +16,7 @@ from judgebench.cli import (
     difficulty,
     evaluate,
     import_annotations,
+    judges,
     leaderboard,
     report,
     store,
@@ -39,6 +40,7 @@ COMMANDS = (
     report,
     detect,
     difficulty,
+    judges,
 )
 
 DESCRIPTION = """judgebench: an LLM-judge evaluation harness in the style of AlpacaEval 2.0.
@@ -72,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug",
         action="store_true",
         help="show the traceback behind an error (also JUDGEBENCH_DEBUG=1; accepted anywhere)",
+    )
+    ap.add_argument(
+        "--data",
+        metavar="DIR",
+        help="the data folder: eval sets, baseline outputs, stored annotations, laid out like the project's "
+        "shared/data (default: $JUDGEBENCH_DATA, else ~/.cache/judgebench/data; accepted anywhere)",
     )
     ap.add_argument(
         "--max-input-size",
@@ -144,12 +152,42 @@ def _one_line(text: object) -> str:
     return printable(" | ".join(part.strip() for part in redact(text).splitlines() if part.strip()))
 
 
+def _take_data_flag(argv: list[str]) -> tuple[list[str], str | None]:
+    """`--data DIR` (or --data=DIR) before or after the command name, as with --debug."""
+    rest, data = [], None
+    args = iter(argv)
+    for a in args:
+        if a == "--data":
+            data = next(args, None)
+            if data is None:
+                print(
+                    "judgebench: error: argument --data: expected a folder (see `judgebench --help`)",
+                    file=sys.stderr,
+                )
+                raise SystemExit(2)
+        elif a.startswith("--data="):
+            data = a.split("=", 1)[1]
+        else:
+            rest.append(a)
+    return rest, data
+
+
 def main(argv: list[str] | None = None) -> int:
     """The error boundary: a user's error is one line and a documented exit code, never a traceback."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or os.environ.get("JUDGEBENCH_DEBUG", "") not in ("", "0")
+    argv, data = _take_data_flag(argv)
     args = build_parser().parse_args([a for a in argv if a != "--debug"])
     try:
+        if data is not None:
+            from judgebench.settings import set_data_dir
+
+            if not os.path.isdir(data):
+                raise ConfigError(
+                    f"argument --data: {data} is not a folder -> give the folder that holds alpacaeval/, "
+                    "arenahard/, mtbench/"
+                )
+            set_data_dir(data)
         _check_ranges(args)
         if args.max_input_size:
             from judgebench.files.records import parse_size

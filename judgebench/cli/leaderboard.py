@@ -12,7 +12,8 @@ from judgebench.files.safetext import printable
 def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser("leaderboard", help="leaderboard CSV (AlpacaEval columns + CIs) from annotation files")
     add_annotations_option(
-        p, "annotation files, folders or globs (default: $JUDGEBENCH_DATA/alpacaeval/annotations)"
+        p,
+        "annotation files, folders or globs (default: DATA/alpacaeval/annotations, DATA being --data, $JUDGEBENCH_DATA or ~/.cache/judgebench/data)",
     )
     add_out_option(p, "where to write the leaderboard", metavar="CSV")
     p.add_argument("--difficulty", metavar="CSV", help="instruction,instruction_difficulty for the LC GLM")
@@ -65,6 +66,14 @@ def run(args: argparse.Namespace) -> int:
     )
     from judgebench.report.text import render_text
 
+    if not args.annotations and not _default_annotations().is_dir():
+        from judgebench.errors import InputError
+        from judgebench.settings import missing_data_hint
+
+        raise InputError(
+            "no --annotations given and no stored AlpacaEval annotations in the data folder",
+            hint=missing_data_hint("alpacaeval/annotations") + "; or pass --annotations FILES",
+        )
     paths = args.annotations or [str(_default_annotations())]
     existing = read_leaderboard(args.out) if args.update and args.out and Path(args.out).exists() else None
     difficulty = read_difficulty(args.difficulty) if args.difficulty else None

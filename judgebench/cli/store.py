@@ -20,7 +20,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from judgebench.files.redact import redact
-    from judgebench.store.sqlite import copy_store
+    from judgebench.store import copy_store
 
     counts = copy_store(args.src, args.dst)  # the only action so far: `store copy`
     print(

@@ -25,7 +25,7 @@ import pandas as pd
 
 from judgebench.files.records import InputError
 from judgebench.generation.generate import Sampling, _messages, generation_key
-from judgebench.store.sqlite import Store, generation_row
+from judgebench.store import Store, generation_row
 
 
 class _LlamaCppReplica:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from judgebench.backends import Backend, BackendError, CompletionRequest, FatalBackendError
 from judgebench.progress import Progress
-from judgebench.store.sqlite import Store
+from judgebench.store import Store
 
 
 @dataclass(frozen=True)

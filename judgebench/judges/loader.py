@@ -3,11 +3,12 @@ alpaca-eval. The one place that knows both spec formats, so neither module impor
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from judgebench.errors import InputError
-from judgebench.judges.alpaca_eval_configs import load_alpaca_eval_judge
-from judgebench.judges.spec import JudgeSpec, load_spec, prompts_dir
+from judgebench.judges.alpaca_eval_configs import load_alpaca_eval_judge, package_dir
+from judgebench.judges.spec import JudgeSpec, load_spec, prompts_dir, safe_yaml_load
 
 
 def load_judge(name: str) -> JudgeSpec:
@@ -25,3 +26,50 @@ def load_judge(name: str) -> JudgeSpec:
     raise InputError(
         f"unknown judge {name!r}", hint=f"known: {', '.join(known)}; or a .yaml path; or alpaca_eval:CONFIG"
     )
+
+
+@dataclass
+class JudgeEntry:
+    """One judge a user can name, and where its prompt comes from."""
+
+    name: str
+    about: str  # the spec's leading comment
+    spec: JudgeSpec | None  # None when listing alone failed (the reason is in `about`)
+    prompt_source: str
+
+
+def list_judges() -> list[JudgeEntry]:
+    """The built-in judges (prompts/*.yaml, shipped in the package) and, where an alpaca-eval package is
+    installed, how to name its evaluator configs."""
+    entries = []
+    for path in sorted(prompts_dir().glob("*.yaml")):
+        about = " ".join(
+            line.lstrip("# ").strip()
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.startswith("#")
+        )
+        try:
+            spec = load_spec(path)
+        except InputError as err:  # one broken spec does not hide the others
+            entries.append(JudgeEntry(path.stem, f"cannot be loaded: {err}", None, str(path)))
+            continue
+        template = path.with_name(str(safe_yaml_load(path).get("template", "")))
+        entries.append(JudgeEntry(spec.name, about, spec, f"judgebench's own wording: {template}"))
+    try:
+        root = package_dir() / "evaluators_configs"
+        configs = (
+            sorted(p.name for p in root.iterdir() if (p / "configs.yaml").exists()) if root.is_dir() else []
+        )
+    except InputError:
+        configs = []
+    if configs:
+        entries.append(
+            JudgeEntry(
+                "alpaca_eval:CONFIG",
+                f"any of the {len(configs)} evaluator configs of the installed alpaca-eval, e.g. "
+                f"alpaca_eval:{'weighted_alpaca_eval_gpt4_turbo' if 'weighted_alpaca_eval_gpt4_turbo' in configs else configs[0]}",
+                None,
+                f"AlpacaEval's own prompts, read at run time from {root}",
+            )
+        )
+    return entries

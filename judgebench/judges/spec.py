@@ -33,11 +33,12 @@ import yaml
 
 from judgebench.errors import ConfigError
 
-REPO_PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
+# The built-in judges: package data in a wheel; in a checkout, a link to the top-level prompts/ (their source).
+PACKAGE_PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
 
 
 def prompts_dir() -> Path:
-    return Path(os.environ.get("JUDGEBENCH_PROMPTS", REPO_PROMPTS))
+    return Path(os.environ.get("JUDGEBENCH_PROMPTS", PACKAGE_PROMPTS))
 
 
 @dataclass

@@ -41,7 +41,7 @@ from judgebench.judges.spec import JudgeSpec
 from judgebench.leaderboard.board import make_leaderboard, read_leaderboard, sort_board, write_leaderboard
 from judgebench.annotation.pipeline import CallLimits, closing
 from judgebench.progress import run_versions
-from judgebench.store.sqlite import Store
+from judgebench.store import Store
 
 EMBEDDED_GENERATOR = "SmolLM2-135M-Instruct"
 

@@ -308,7 +308,7 @@ def estimate_run(
     write the same answers, and their judge calls are made once)."""
     from judgebench.annotation.annotate import pairs_from_records
     from judgebench.annotation.cost import BATCH_DISCOUNT, Estimate, expected_seconds
-    from judgebench.store.sqlite import call_key
+    from judgebench.store import call_key
 
     multi = "turns" in data.columns
     base_by = None if "output" not in data.columns else {r["instruction"]: r for r in data.to_dict("records")}
@@ -396,7 +396,7 @@ def plan_suite(
 ) -> dict:
     """The dry run: no call is made. {"calls", "input_tokens", "output_tokens", "usd", "per_benchmark"}."""
     from judgebench.annotation.cost import Estimate, judge_tokenizer
-    from judgebench.store.sqlite import Store
+    from judgebench.store import Store
 
     benchmarks = list(benchmarks or BENCHMARKS)
     judges = resolve_judges(benchmarks, judge)

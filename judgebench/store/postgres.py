@@ -19,7 +19,7 @@ import hashlib
 
 from judgebench.errors import StoreError
 from judgebench.files.redact import redact
-from judgebench.store.sqlite import SCHEMA_VERSION, Store, _check_version
+from judgebench.store.base import SCHEMA_VERSION, Store, _check_version
 
 PG_SCHEMA = [
     """CREATE TABLE IF NOT EXISTS judgments (
@@ -43,7 +43,7 @@ def _lock_id(owner: str) -> int:
     return int.from_bytes(hashlib.sha256(owner.encode()).digest()[:8], "big", signed=True)
 
 
-class PostgresStore(Store):
+class PostgresStore(Store, schemes=("postgresql", "postgres")):
     def __init__(self, url: str, lease_seconds: float = 600.0):
         try:
             import psycopg

@@ -328,7 +328,7 @@ def test_a_call_finished_and_released_by_another_process_is_not_leased_again(sto
     """The store's contract, the same on SQLite and PostgreSQL. The race behind a once-seen duplicate
     call: process B decided a key was missing, process A then judged it and released its lease; B must
     find the result instead of leasing the key again."""
-    from judgebench.store.sqlite import Judgment, Store
+    from judgebench.store import Judgment, Store
 
     a, b = Store(store_url), Store(store_url)
     try:

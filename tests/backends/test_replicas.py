@@ -17,7 +17,7 @@ from servers import FaultInjectingServer, annotate_argv, pair_files
 from judgebench.annotation.annotate import annotate_files
 from judgebench.backends import Limits
 from judgebench.backends.replicas import ReplicaBackend
-from judgebench.store.sqlite import Store
+from judgebench.store import Store
 
 
 def test_three_replicas_one_stopped_mid_run_every_judgment_done_none_twice(tmp_path):

@@ -18,7 +18,7 @@ from servers import smollm2_gguf
 
 from judgebench.backends import make_backend
 from judgebench.generation.generate import Sampling, _messages, generate_async, generation_key
-from judgebench.store.sqlite import Store
+from judgebench.store import Store
 
 pytestmark = [pytest.mark.slow, pytest.mark.engine]
 ray = pytest.importorskip("ray")

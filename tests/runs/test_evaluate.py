@@ -123,7 +123,7 @@ def test_through_the_llama_cpp_server_and_multi_turn_mt_bench(tmp_path, data_dir
     first = outputs[0]
     assert len(first["output"]) == 2 and len(first["turns"]) == 2
     # turn 2 was asked with the model's own first answer in the conversation
-    from judgebench.store.sqlite import Store
+    from judgebench.store import Store
 
     messages = [
         {"role": "user", "content": first["turns"][0]},
@@ -170,7 +170,7 @@ def test_n_samples_and_a_given_chat_template(tmp_path, alpaca_dir):
 
     from judgebench.backends import CompletionRequest, make_backend
     from judgebench.generation.generate import generate_async
-    from judgebench.store.sqlite import Store
+    from judgebench.store import Store
 
     data = pd.read_json(alpaca_dir / "eval_set.json.gz").head(2)
     backend = make_backend("llamacpp")

@@ -13,7 +13,8 @@ from conftest import judgebench_exe
 from servers import FaultInjectingServer, pair_files
 
 from judgebench.errors import StoreError
-from judgebench.store.sqlite import Judgment, SQLiteStore, Store
+from judgebench.store import Judgment, Store
+from judgebench.store.sqlite import SQLiteStore
 
 
 def _j(key, verdict=1.0, raw=None):

@@ -18,7 +18,7 @@ import pytest
 from conftest import judgebench_exe
 from servers import FaultInjectingServer, annotate_argv, pair_files
 
-from judgebench.store.sqlite import Judgment, Store
+from judgebench.store import Judgment, Store
 
 
 def _annotate(cand, base, url, store, out, concurrency=8):
@@ -57,7 +57,7 @@ def test_a_dead_holders_leases_are_taken_over_at_once(pg_url, tmp_path):
     """A process that dies (kill -9) leaves lease rows behind; its advisory liveness lock goes with its
     connection, so another process takes the keys over without waiting for the leases to expire."""
     code = (
-        f"from judgebench.store.sqlite import Store; import time; s = Store({pg_url!r}); "
+        f"from judgebench.store import Store; import time; s = Store({pg_url!r}); "
         "print(s.try_lease(['a', 'b']), flush=True); time.sleep(60)"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
