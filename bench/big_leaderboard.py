@@ -18,6 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import _data  # noqa: F401  (the shared data beside the checkout, unless JUDGEBENCH_DATA is set)
+
 
 def build(rows: int, path: Path) -> None:
     from judgebench.files.records import read_records

@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import _data  # noqa: F401  (the shared data beside the checkout, unless JUDGEBENCH_DATA is set)
 import pandas as pd
 
 from judgebench.files.records import load_annotations

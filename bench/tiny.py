@@ -15,6 +15,7 @@ seeds; the worst model; a simulated null model. With --lc also the LC from the a
 import argparse
 import time
 
+import _data  # noqa: F401  (the shared data beside the checkout, unless JUDGEBENCH_DATA is set)
 import numpy as np
 import pandas as pd
 
