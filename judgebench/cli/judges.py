@@ -8,20 +8,23 @@ import json
 
 from judgebench.cli.options import add_json_option
 from judgebench.files.safetext import printable
+from judgebench.judges.protocols import Pair
 
-# A sample pair for `judges show`: short, and different enough that a template's slots are easy to tell.
-SAMPLE = {
-    "instruction": "Name the largest planet in the solar system.",
-    "baseline": "Jupiter is the largest planet in the solar system.",
-    "candidate": "The largest planet is Jupiter, about 11 times Earth's diameter.",
-    "turns": ["Name the largest planet in the solar system.", "And the smallest?"],
-    "baseline_turns": ["Jupiter.", "Mercury."],
-    "candidate_turns": [
-        "Jupiter, about 11 times Earth's diameter.",
-        "Mercury, since Pluto's reclassification.",
-    ],
-    "reference": ["Jupiter.", "Mercury."],
-}
+# The sample pairs `judges show` renders: short, and different enough that a template's slots are easy to tell.
+SAMPLE_PAIR = Pair(
+    instruction="Name the largest planet in the solar system.",
+    baseline="Jupiter is the largest planet in the solar system.",
+    candidate="The largest planet is Jupiter, about 11 times Earth's diameter.",
+)
+SAMPLE_CONVERSATION = Pair(
+    instruction="Name the largest planet in the solar system.",
+    baseline="Jupiter.",
+    candidate="Jupiter, about 11 times Earth's diameter.",
+    turns=["Name the largest planet in the solar system.", "And the smallest?"],
+    baseline_turns=["Jupiter.", "Mercury."],
+    candidate_turns=["Jupiter, about 11 times Earth's diameter.", "Mercury, since Pluto's reclassification."],
+    reference=["Jupiter.", "Mercury."],
+)
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -70,20 +73,11 @@ def _as_dict(e) -> dict:
 
 def _show(args: argparse.Namespace) -> int:
     from judgebench.judges.loader import load_judge
-    from judgebench.judges.protocols import Pair, protocol_of
+    from judgebench.judges.protocols import protocol_of
 
     spec = load_judge(args.name)
     protocol = protocol_of(spec)
-    pair = Pair(SAMPLE["instruction"], SAMPLE["baseline"], SAMPLE["candidate"])
-    if protocol.multi_turn:
-        pair.turns, pair.baseline_turns = SAMPLE["turns"], SAMPLE["baseline_turns"]
-        pair.candidate_turns, pair.reference = SAMPLE["candidate_turns"], SAMPLE["reference"]
-        pair.instruction, pair.baseline, pair.candidate = (
-            pair.turns[0],
-            pair.baseline_turns[0],
-            pair.candidate_turns[0],
-        )
-    calls = protocol.calls(spec, pair)
+    calls = protocol.calls(spec, SAMPLE_CONVERSATION if protocol.multi_turn else SAMPLE_PAIR)
     if args.json:
         print(
             json.dumps(

@@ -25,24 +25,28 @@ def test_lists_every_spec_in_prompts_with_its_template(capsys):
 
 
 def test_show_renders_the_sample_pair_in_the_protocols_order(capsys):
-    from judgebench.cli.judges import SAMPLE
+    from judgebench.cli.judges import SAMPLE_CONVERSATION, SAMPLE_PAIR
 
     code, out, _ = run_cli(["judges", "show", "alpacaeval2", "--json"], capsys)
     assert code == 0
     (call,) = json.loads(out)  # AlpacaEval's protocol: one call
     text = "\n".join(m["content"] for m in call["messages"])
     # AlpacaEval's order rule, computed here by hand: shown swapped iff this draw says so
-    swapped = random.Random("is_switched_outputs" + SAMPLE["instruction"] + "0").choices([False, True])[0]
+    swapped = random.Random("is_switched_outputs" + SAMPLE_PAIR.instruction + "0").choices([False, True])[0]
     first, second = (
-        (SAMPLE["candidate"], SAMPLE["baseline"]) if swapped else (SAMPLE["baseline"], SAMPLE["candidate"])
+        (SAMPLE_PAIR.candidate, SAMPLE_PAIR.baseline)
+        if swapped
+        else (SAMPLE_PAIR.baseline, SAMPLE_PAIR.candidate)
     )
-    assert SAMPLE["instruction"] in text and text.index(first) < text.index(second)
+    assert SAMPLE_PAIR.instruction in text and text.index(first) < text.index(second)
 
     code, out, _ = run_cli(["judges", "show", "arenahard", "--json"], capsys)
     calls = json.loads(out)
     assert code == 0 and len(calls) == 2  # both orders
     first_shown = [
-        min(("b", t.index(SAMPLE["baseline"])), ("c", t.index(SAMPLE["candidate"])), key=lambda x: x[1])[0]
+        min(("b", t.index(SAMPLE_PAIR.baseline)), ("c", t.index(SAMPLE_PAIR.candidate)), key=lambda x: x[1])[
+            0
+        ]
         for t in ("\n".join(m["content"] for m in c["messages"]) for c in calls)
     ]
     assert sorted(first_shown) == ["b", "c"]
@@ -50,7 +54,7 @@ def test_show_renders_the_sample_pair_in_the_protocols_order(capsys):
     code, out, _ = run_cli(["judges", "show", "mtbench-pair", "--json"], capsys)
     calls = json.loads(out)
     assert code == 0 and len(calls) == 4  # two turns x both orders
-    assert any(SAMPLE["candidate_turns"][1] in m["content"] for c in calls for m in c["messages"])
+    assert any(SAMPLE_CONVERSATION.candidate_turns[1] in m["content"] for c in calls for m in c["messages"])
 
 
 def test_an_unknown_judge_is_one_line_naming_the_known_ones(capsys):
