@@ -11,6 +11,7 @@ import traceback
 from judgebench.cli import (
     annotate,
     audit,
+    benchmarks,
     compare,
     detect,
     difficulty,
@@ -32,6 +33,7 @@ COMMANDS = (
     annotate,
     evaluate,
     suite,
+    benchmarks,
     import_annotations,
     store,
     tiny,
