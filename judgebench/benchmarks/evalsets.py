@@ -45,6 +45,10 @@ def eval_frame(rows: list[dict], source) -> pd.DataFrame:
             field="instruction",
             hint="an eval set lists each instruction once",
         )
+    if (
+        "output" in df.columns and "dataset" not in df.columns
+    ):  # a baseline's records carry a subset, if empty
+        df["dataset"] = None
     return df
 
 
