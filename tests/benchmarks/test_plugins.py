@@ -179,7 +179,7 @@ def test_a_plugin_benchmark_is_listed_costed_and_run(tmp_path, venv, data_dir, m
         path = tmp_path / f"{name}.json"
         rows = [
             {"instruction": t, "output": f"{m} answer by {name}", "generator": name}
-            for t, m in zip(INSTRUCTIONS, marks)
+            for t, m in zip(INSTRUCTIONS, marks, strict=True)
         ]
         path.write_text(json.dumps(rows))
         models.append(f"{name}={path}")
