@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -33,7 +34,7 @@ def _sig(row, bench) -> bool:
     return bool(s) and not pd.isna(s)
 
 
-def _declared(benchmarks: list[Benchmark | str]) -> list[Benchmark]:
+def _declared(benchmarks: Sequence[Benchmark | str]) -> list[Benchmark]:
     return [b if isinstance(b, Benchmark) else get(b) for b in benchmarks]
 
 
@@ -63,7 +64,7 @@ def _cells(table, benchmarks: list[Benchmark], reference, mark):
 
 
 def markdown_table(
-    table: pd.DataFrame, benchmarks: list[Benchmark | str], reference: str | None = None
+    table: pd.DataFrame, benchmarks: Sequence[Benchmark | str], reference: str | None = None
 ) -> str:
     head, body = _cells(table, _declared(benchmarks), reference, MARK_MD)
     headings = [f"{t}: {h}" for t, hs in head for h in hs]
@@ -96,7 +97,9 @@ def _tex(s: str) -> str:
     return "".join(_TEX.get(ch, ch) for ch in s)
 
 
-def latex_table(table: pd.DataFrame, benchmarks: list[Benchmark | str], reference: str | None = None) -> str:
+def latex_table(
+    table: pd.DataFrame, benchmarks: Sequence[Benchmark | str], reference: str | None = None
+) -> str:
     head, body = _cells(table, _declared(benchmarks), reference, "\x00")
     n = sum(len(hs) for _, hs in head)
     lines = [r"\begin{table}[t]", r"\centering", r"\begin{tabular}{l" + "r" * n + "}", r"\toprule"]
@@ -178,7 +181,7 @@ def _section_table(section: Section, details: dict[str, dict]) -> str:
 
 
 def build_suite_report(
-    result: dict, benchmarks: list[Benchmark | str], inputs: list[str] | None = None
+    result: dict, benchmarks: Sequence[Benchmark | str], inputs: list[str] | None = None
 ) -> str:
     """The page: the table, each benchmark's sections (as it declares them), the comparisons."""
     table, reference = result["table"], result["reference"]
@@ -242,7 +245,7 @@ def build_suite_report(
 
 
 def write_suite_report(
-    path: str | Path, result: dict, benchmarks: list[Benchmark | str], inputs: list[str] | None = None
+    path: str | Path, result: dict, benchmarks: Sequence[Benchmark | str], inputs: list[str] | None = None
 ) -> Path:
     path = Path(path)
     atomic_write(path, build_suite_report(result, benchmarks, inputs))

@@ -608,15 +608,11 @@ def score_suite(
     comparisons = []
     records = {b: {n: _records(out, n, b) for n in names} for b in benchmarks}
     for b in benchmarks:
-        scores = get(b).statistic(
-            Results(
-                records[b],
-                judges[b],
-                reference,
-                n_boot,
-                lambda n, b=b: read_json(_run_dir(out, n, b) / "summary.json"),
-            )
-        )
+
+        def summary(model: str, b: str = b) -> dict:
+            return read_json(_run_dir(out, model, b) / "summary.json")
+
+        scores = get(b).statistic(Results(records[b], judges[b], reference, n_boot, summary))
         for n in names:
             rows[n].update({f"{b}.{k}": v for k, v in scores.rows.get(n, {}).items()})
             details[b][n] = scores.details.get(n, {})
