@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from judgebench.annotation.calls import judge_calls
 from judgebench.annotation.pipeline import CallLimits, closing
 from judgebench.backends import (
     Backend,
@@ -35,7 +36,7 @@ from judgebench.judges.parsers import PARSERS
 from judgebench.judges.protocols import Pair, Protocol, protocol_of
 from judgebench.judges.spec import JudgeSpec
 from judgebench.progress import Progress, run_versions
-from judgebench.store import Judgment, Store, call_key
+from judgebench.store import Judgment, Store
 
 LEASE_BATCH_MAX = 512  # keys leased in one transaction, at most (at least 2 x concurrency, and 32)
 
@@ -210,16 +211,13 @@ async def annotate_pairs(
     """offline: make no call; what the store lacks is reported as failed ("not in the store").
     protocol: overrides the spec's (the audit judges every pair in both orders)."""
     protocol = protocol or protocol_of(spec)
-    decoding = dict(sorted(spec.decoding.items()))
     plan = []  # (pair, [(slot, key)])
     todo: dict[str, tuple[str, str, list[dict]]] = {}
     for pair in pairs:
-        entries = []
-        for call in protocol.calls(spec, pair):
-            key = call_key(spec.hash, backend.model, decoding, call.messages)
-            entries.append((call.slot, key))
-            todo.setdefault(key, (pair.instruction, call.slot, call.messages))
-        plan.append((pair, entries))
+        calls = judge_calls(spec, pair, backend.model, protocol)
+        plan.append((pair, [(c.slot, c.key) for c in calls]))
+        for c in calls:
+            todo.setdefault(c.key, (c.instruction, c.slot, c.messages))
 
     counts: dict[str, Any] = {
         "pairs": len(pairs),
@@ -340,7 +338,6 @@ def import_annotations(paths, judge: str | JudgeSpec, store: str | Path, model: 
     spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
     protocol = protocol_of(spec)
     df = load_annotations(paths, keep_extra=True)
-    decoding = dict(sorted(spec.decoding.items()))
     model = model or spec.model
     rows, skipped, mismatched = [], 0, []
     for i, r in enumerate(df.to_dict("records")):
@@ -353,7 +350,7 @@ def import_annotations(paths, judge: str | JudgeSpec, store: str | Path, model: 
             r["generator_2"],
             r.get("dataset"),
         )
-        calls = protocol.calls(spec, pair)
+        calls = judge_calls(spec, pair, model, protocol)
         if not calls:
             continue
         if not isinstance(raw, dict) or "logprobs" not in raw and "message" not in raw:
@@ -374,7 +371,7 @@ def import_annotations(paths, judge: str | JudgeSpec, store: str | Path, model: 
         price = r.get("price_per_example")
         rows.append(
             Judgment(
-                call_key(spec.hash, model, decoding, calls[0].messages),
+                calls[0].key,
                 spec.name,
                 spec.hash,
                 model,

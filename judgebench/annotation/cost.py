@@ -3,6 +3,7 @@
 - A judge's prompt tokens are counted with the judge's own tokenizer (judgebench.backends.tokens).
 - `Estimate`: calls, input and output tokens (output: the judge's max_tokens, an upper bound), USD from
   the judge spec's price (half with the Batch API) and the expected time at the set limits.
+  `estimate_calls` makes one from pairs, with the calls the run would send (annotation.calls).
 - `BudgetGuard`: wraps a judge backend; before each call it reserves the call's upper-bound cost and
   refuses to start one that could take the run past `max_usd`. In-flight calls finish and are stored
   first, then `BudgetExhausted` stops the run; a rerun goes on from the store.
@@ -14,9 +15,11 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from judgebench.annotation.calls import judge_calls
 from judgebench.backends.base import Backend, CompletionRequest, CompletionResponse
 from judgebench.backends.tokens import Tokenizer, hf_tokenizer, llama_tokenizer, openai_tokenizer
 from judgebench.errors import FatalBackendError
+from judgebench.judges.protocols import Pair
 from judgebench.judges.spec import JudgeSpec
 
 BATCH_DISCOUNT = 0.5  # OpenAI's Batch API: half the price of the synchronous API
@@ -86,6 +89,57 @@ def expected_seconds(
     if tokens_per_minute:
         bounds.append(60.0 * tokens / tokens_per_minute)
     return max(bounds)
+
+
+def estimate_calls(
+    spec: JudgeSpec,
+    pairs: list[Pair],
+    model: str,
+    store,
+    tokenizer: Tokenizer,
+    exact: list[bool] | None = None,
+    seen: set[str] | None = None,
+    batch: bool = False,
+    concurrency: int = 16,
+    limits: dict | None = None,
+) -> Estimate:
+    """The judge calls `pairs` still need (those the run would send: same recipe, same keys), their tokens,
+    price and time. model: the name the judge's backend reports (annotation.calls.judge_model_name).
+    exact: per pair, whether its answers are the real ones; a pair of placeholder answers is never in the
+    store. seen: keys counted already elsewhere (counted once, then skipped)."""
+    keyed: dict[str, tuple[list[dict], bool]] = {}
+    for pair, is_exact in zip(pairs, exact or [True] * len(pairs), strict=True):
+        for call in judge_calls(spec, pair, model):
+            keyed.setdefault(call.key, (call.messages, is_exact))
+    stored = store.get_many([k for k, (_, is_exact) in keyed.items() if is_exact])
+    max_out = int(spec.decoding.get("max_tokens", 0))
+    seen = set() if seen is None else seen
+    est = Estimate()
+    for key, (messages, _) in keyed.items():
+        if key in seen:
+            continue
+        seen.add(key)
+        if key in stored and stored[key].status == "ok":
+            est.cached_calls += 1
+            continue
+        est.calls += 1
+        est.input_tokens += tokenizer.count_messages(messages)
+        est.output_tokens += max_out
+    est.usd = spec.cost(est.input_tokens, est.output_tokens) * (BATCH_DISCOUNT if batch else 1.0)
+    remote = spec.backend == "openai"
+    per_call = (1.0 + max_out / 50.0) if remote else 0.5  # assumed: 50 tokens/s remote; 0.5 s a local call
+    limits = limits or {}
+    est.seconds = expected_seconds(
+        est.calls,
+        est.input_tokens + est.output_tokens,
+        concurrency if remote else 1,
+        limits.get("requests_per_minute"),
+        limits.get("tokens_per_minute"),
+        per_call,
+    )
+    if not tokenizer.exact:
+        est.notes.append(f"tokens: {tokenizer.name}")
+    return est
 
 
 class BudgetExhausted(FatalBackendError):

@@ -1,4 +1,4 @@
-"""Eval sets: a local file, a name looked up in the data folder, or a Hugging Face hub dataset.
+"""Eval sets: a local file, a benchmark's name (its set, from the data folder), or a Hugging Face hub dataset.
 
     load_eval_set("alpaca_eval")                     # $JUDGEBENCH_DATA/alpacaeval/eval_set.json.gz, else the hub
     load_eval_set("my_prompts.jsonl")                # any local file with an `instruction` field
@@ -11,81 +11,18 @@ the baseline's `output`, its `generator` and the `dataset` subset.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from judgebench.benchmarks.base import Benchmark
+from judgebench.benchmarks.registry import all_benchmarks
 from judgebench.files.records import InputError, read_records
 from judgebench.settings import data_dir
 
 
-@dataclass(frozen=True)
-class NamedEvalSet:
-    local: str  # path under the data folder
-    hub: tuple[str, str | None, str]  # (repo, config, split) on the Hugging Face hub
-
-
-NAMED = {
-    "alpaca_eval": NamedEvalSet(
-        "alpacaeval/eval_set.json.gz", ("tatsu-lab/alpaca_eval", "alpaca_eval_gpt4_baseline", "eval")
-    ),
-}
-
-
-def load_arena_hard(root) -> pd.DataFrame:
-    """Arena-Hard-Auto v0.1: 500 prompts; baseline = gpt-4-0314's answers (joined by uid)."""
-    folder = root / "arenahard" / "arena-hard-v0.1"
-    questions = read_records(folder / "question.jsonl.gz")
-    answers = {a["uid"]: a for a in read_records(folder / "model_answer" / "gpt-4-0314.jsonl.gz")}
-    rows = []
-    for i, q in enumerate(questions):
-        a = answers.get(q["uid"])
-        if a is None:
-            raise InputError(
-                "question has no baseline answer",
-                path=folder / "model_answer" / "gpt-4-0314.jsonl.gz",
-                row=i,
-                field="uid",
-                hint="the baseline file must answer every question",
-            )
-        content = a["messages"][-1]["content"]
-        rows.append(
-            {
-                "instruction": q["prompt"],
-                "output": content["answer"] if isinstance(content, dict) else content,
-                "generator": a["model"],
-                "dataset": q.get("cluster"),
-                "uid": q["uid"],
-            }
-        )
-    return _frame(rows, folder)
-
-
-def load_mt_bench(root) -> pd.DataFrame:
-    """MT-Bench: 80 two-turn questions (`turns`), GPT-4 reference answers where published; no baseline."""
-    folder = root / "mtbench"
-    refs = {
-        r["question_id"]: r["choices"][0]["turns"]
-        for r in read_records(folder / "reference_answer" / "gpt-4.jsonl.gz")
-    }
-    rows = [
-        {
-            "instruction": q["turns"][0],
-            "turns": q["turns"],
-            "dataset": q["category"],
-            "question_id": q["question_id"],
-            "reference": refs.get(q["question_id"]),
-        }
-        for q in read_records(folder / "question.jsonl.gz")
-    ]
-    return _frame(rows, folder)
-
-
-LOCAL_LOADERS = {"arena-hard-v0.1": load_arena_hard, "mt-bench": load_mt_bench}
-
-
-def _frame(rows: list[dict], source) -> pd.DataFrame:
+def eval_frame(rows: list[dict], source) -> pd.DataFrame:
+    """Checked eval-set rows as a frame: every row has a non-empty `instruction`, each instruction once."""
     if not rows:
         raise InputError("eval set has no rows", path=source)
     for i, r in enumerate(rows):
@@ -108,6 +45,10 @@ def _frame(rows: list[dict], source) -> pd.DataFrame:
             field="instruction",
             hint="an eval set lists each instruction once",
         )
+    if (
+        "output" in df.columns and "dataset" not in df.columns
+    ):  # a baseline's records carry a subset, if empty
+        df["dataset"] = None
     return df
 
 
@@ -135,35 +76,38 @@ def load_hub(repo: str, config: str | None = None, split: str = "eval") -> pd.Da
     finally:
         for log, level in zip(quiet, levels, strict=True):
             log.setLevel(level)
-    return _frame(ds.to_list(), f"hf:{repo}")
+    return eval_frame(ds.to_list(), f"hf:{repo}")
 
 
 def load_eval_set(spec: str | Path) -> pd.DataFrame:
     path = Path(spec)
     if path.exists():
-        return _frame(read_records(path), path)
+        return eval_frame(read_records(path), path)
     spec = str(spec)
     if spec.startswith("hf:"):
         repo, *rest = spec[3:].split(":")
         config = rest[0] if rest and rest[0] else None
         split = rest[1] if len(rest) > 1 else "eval"
         return load_hub(repo, config, split)
-    if spec in LOCAL_LOADERS:
-        root = data_dir()
-        try:
-            return LOCAL_LOADERS[spec](root)
-        except FileNotFoundError as err:
-            raise InputError(
-                f"{spec} is not in the data folder {root}: {err}",
-                hint="set JUDGEBENCH_DATA to a folder laid out like shared/data",
-            ) from None
-    if spec in NAMED:
-        named = NAMED[spec]
-        local = data_dir() / named.local
-        if local.exists():
-            return _frame(read_records(local), local)
-        return load_hub(*named.hub)
+
+    benchmarks = all_benchmarks()
+    if spec in benchmarks:
+        return load_named(benchmarks[spec])
     raise InputError(
         f"'{spec}' is neither a file nor a known eval set",
-        hint=f"known names: {', '.join([*NAMED, *LOCAL_LOADERS])}; or hf:REPO[:CONFIG[:SPLIT]]",
+        hint=f"known names: {', '.join(benchmarks)}; or hf:REPO[:CONFIG[:SPLIT]]",
     )
+
+
+def load_named(benchmark: Benchmark) -> pd.DataFrame:
+    """A benchmark's eval set: from the data folder, else from the hub where it has a copy there."""
+    root = data_dir()
+    if benchmark.hub is not None and not (root / benchmark.data).exists():
+        return load_hub(*benchmark.hub)
+    try:
+        return benchmark.load(root)
+    except FileNotFoundError as err:
+        raise InputError(
+            f"{benchmark.name} is not in the data folder {root}: {err}",
+            hint=benchmark.how_to_get or "set JUDGEBENCH_DATA to a folder laid out like shared/data",
+        ) from None

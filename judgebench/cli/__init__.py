@@ -11,6 +11,7 @@ import traceback
 from judgebench.cli import (
     annotate,
     audit,
+    benchmarks,
     compare,
     detect,
     difficulty,
@@ -33,6 +34,7 @@ COMMANDS = (
     annotate,
     evaluate,
     suite,
+    benchmarks,
     import_annotations,
     store,
     tiny,

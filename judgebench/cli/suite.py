@@ -1,5 +1,5 @@
-"""`judgebench suite`: several models x AlpacaEval 2.0, Arena-Hard and MT-Bench, the paper's table; or,
-with --dry-run, what it would cost."""
+"""`judgebench suite`: several models x the benchmarks (AlpacaEval 2.0, Arena-Hard, MT-Bench and any
+plug-in's), the paper's table; or, with --dry-run, what it would cost."""
 
 from __future__ import annotations
 
@@ -34,9 +34,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument(
         "--benchmarks",
         nargs="+",
-        default=["alpaca_eval", "arena-hard-v0.1", "mt-bench"],
         metavar="NAME",
-        help="default: alpaca_eval arena-hard-v0.1 mt-bench",
+        help="default: every benchmark `judgebench benchmarks` lists (built-in: alpaca_eval arena-hard-v0.1 "
+        "mt-bench)",
     )
     p.add_argument(
         "--judge",

@@ -1,24 +1,25 @@
 """The suite's table as papers print it (Markdown, LaTeX booktabs) and its one-page HTML report.
 
-Columns per benchmark: AlpacaEval 2.0 LC and raw win rate and average length; Arena-Hard score with its
-95% interval and the style-controlled score; MT-Bench score (1-10) or, pairwise, win/tie/loss. With a
-reference model, a benchmark's headline figure carries a dagger where the difference from the reference
-is significant at 5% after Holm's adjustment across the whole table.
+Each benchmark declares its columns and its report section (judgebench/benchmarks/); this module only
+renders them, whichever benchmark they come from. With a reference model, a benchmark's headline
+figures carry a dagger where the difference from the reference is significant at 5% after Holm's
+adjustment across the whole table.
 """
 
 from __future__ import annotations
 
 import html
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from judgebench.benchmarks.base import Benchmark, Column, Section
+from judgebench.benchmarks.registry import get
 from judgebench.files.atomic import atomic_write
 from judgebench.files.safetext import markdown_cell
 from judgebench.report.html import _num, ci_bar
-from judgebench.runs.suite import BENCHMARKS
 
 MARK_MD, MARK_TEX = "†", r"$^\dagger$"
 
@@ -33,62 +34,39 @@ def _sig(row, bench) -> bool:
     return bool(s) and not pd.isna(s)
 
 
-def _columns(table: pd.DataFrame, bench: str) -> list[tuple[str, Callable[[dict], str], bool]]:
-    """(heading, row -> cell text, headline?) for one benchmark."""
-    if bench == "alpaca_eval":
-        return [
-            ("LC (%)", lambda r: _num(r.get(f"{bench}.lc_win_rate")), True),
-            ("WR (%)", lambda r: _num(r.get(f"{bench}.win_rate")), False),
-            ("Len.", lambda r: _num(r.get(f"{bench}.avg_length"), "{:.0f}"), False),
-        ]
-    if bench.startswith("arena-hard"):
-        return [
-            (
-                "Score (95% CI)",
-                lambda r: _num(r.get(f"{bench}.score")) + _ci(r, f"{bench}.ci_low", f"{bench}.ci_high"),
-                True,
-            ),
-            (
-                "Style ctrl.",
-                lambda r: (
-                    _num(r.get(f"{bench}.style_controlled"))
-                    + _ci(r, f"{bench}.sc_ci_low", f"{bench}.sc_ci_high")
-                ),
-                False,
-            ),
-        ]
-    if f"{bench}.score" in table:
-        return [("Score", lambda r: _num(r.get(f"{bench}.score"), "{:.2f}"), True)]
-    return [
-        (
-            "W/T/L",
-            lambda r: "/".join(_num(r.get(f"{bench}.{k}"), "{:.0f}") for k in ("win", "tie", "loss")),
-            True,
-        )
-    ]
+def _declared(benchmarks: Sequence[Benchmark | str]) -> list[Benchmark]:
+    return [b if isinstance(b, Benchmark) else get(b) for b in benchmarks]
 
 
-def _title(bench: str) -> str:
-    """The benchmark's name as papers head its column."""
-    return BENCHMARKS[bench].title if bench in BENCHMARKS else bench
+def _shown(table: pd.DataFrame, bench: Benchmark) -> list[Column]:
+    return [c for c in bench.columns if not c.optional or f"{bench.name}.{c.fields[0]}" in table]
 
 
-def _cells(table, benchmarks, reference, mark):
+def _cell(row: dict, bench: str, column: Column) -> str:
+    text = "/".join(_num(row.get(f"{bench}.{f}"), column.fmt) for f in column.fields)
+    if column.interval:
+        text += _ci(row, *(f"{bench}.{f}" for f in column.interval))
+    return text
+
+
+def _cells(table, benchmarks: list[Benchmark], reference, mark):
     head, body = [], []
     for bench in benchmarks:
-        head.append((_title(bench), [h for h, _, _ in _columns(table, bench)]))
+        head.append((bench.title, [c.heading for c in _shown(table, bench)]))
     for model, row in table.iterrows():
         r = row.to_dict()
         cells = []
         for bench in benchmarks:
-            for _, fn, headline in _columns(table, bench):
-                cells.append(fn(r) + (mark if headline and _sig(r, bench) else ""))
+            for c in _shown(table, bench):
+                cells.append(_cell(r, bench.name, c) + (mark if c.headline and _sig(r, bench.name) else ""))
         body.append((f"{model} (ref.)" if model == reference else str(model), cells))
     return head, body
 
 
-def markdown_table(table: pd.DataFrame, benchmarks: list[str], reference: str | None = None) -> str:
-    head, body = _cells(table, benchmarks, reference, MARK_MD)
+def markdown_table(
+    table: pd.DataFrame, benchmarks: Sequence[Benchmark | str], reference: str | None = None
+) -> str:
+    head, body = _cells(table, _declared(benchmarks), reference, MARK_MD)
     headings = [f"{t}: {h}" for t, hs in head for h in hs]
     lines = ["| model | " + " | ".join(headings) + " |", "|---|" + "---:|" * len(headings)]
     lines += [f"| {markdown_cell(m)} | " + " | ".join(cells) + " |" for m, cells in body]
@@ -119,8 +97,10 @@ def _tex(s: str) -> str:
     return "".join(_TEX.get(ch, ch) for ch in s)
 
 
-def latex_table(table: pd.DataFrame, benchmarks: list[str], reference: str | None = None) -> str:
-    head, body = _cells(table, benchmarks, reference, "\x00")
+def latex_table(
+    table: pd.DataFrame, benchmarks: Sequence[Benchmark | str], reference: str | None = None
+) -> str:
+    head, body = _cells(table, _declared(benchmarks), reference, "\x00")
     n = sum(len(hs) for _, hs in head)
     lines = [r"\begin{table}[t]", r"\centering", r"\begin{tabular}{l" + "r" * n + "}", r"\toprule"]
     groups, rules, col = [], [], 2
@@ -174,10 +154,41 @@ def _html_table(headings: list[str], rows: list[list[str]], caption: str = "") -
     return "\n".join(out)
 
 
-def build_suite_report(result: dict, inputs: list[str] | None = None) -> str:
-    table, benchmarks, reference = result["table"], result["benchmarks"], result["reference"]
+def _section_table(section: Section, details: dict[str, dict]) -> str:
+    """One of a benchmark's report tables: a row per model, from each model's details."""
+    shown = {m: d for m, d in details.items() if section.requires is None or section.requires in d}
+    if not shown:
+        return ""
+    extra: list[str] = []
+    if section.expand:
+        extra = sorted({k for d in shown.values() for k in (d.get(section.expand[0]) or {})})
+    rows = []
+    for m, d in shown.items():
+        row = [html.escape(m)]
+        for c in section.columns:
+            value = d.get(c.key)
+            if c.interval:
+                lo, hi = (d.get(k) for k in c.interval)
+                row.append(f"[{_num(lo)}, {_num(hi)}]" + ci_bar(value, lo, hi))
+            else:
+                row.append(html.escape(str(value)) if c.fmt is None else _num(value, c.fmt))
+        if section.expand:
+            values = d.get(section.expand[0]) or {}
+            row += [_num(values.get(k), section.expand[1]) for k in extra]
+        rows.append(row)
+    headings = ["model"] + [html.escape(c.heading) for c in section.columns] + [html.escape(k) for k in extra]
+    return _html_table(headings, rows, html.escape(section.caption))
+
+
+def build_suite_report(
+    result: dict, benchmarks: Sequence[Benchmark | str], inputs: list[str] | None = None
+) -> str:
+    """The page: the table, each benchmark's sections (as it declares them), the comparisons."""
+    table, reference = result["table"], result["reference"]
+    declared = _declared(benchmarks)
+    titles = {b.name: b.title for b in declared}
     parts = ["<h2>Table</h2>"]
-    head, body = _cells(table, benchmarks, reference, "\x00")
+    head, body = _cells(table, declared, reference, "\x00")
     headings = ["model"] + [html.escape(f"{t}: {h}") for t, hs in head for h in hs]
     parts.append(
         _html_table(
@@ -195,88 +206,17 @@ def build_suite_report(result: dict, inputs: list[str] | None = None) -> str:
             "Holm-adjusted across the table).</p>"
         )
     details = result["details"]
-    for bench in benchmarks:
-        parts.append(f"<h2>{html.escape(_title(bench))}</h2>")
-        if bench.startswith("arena-hard"):
-            rows = []
-            for m, d in details[bench].items():
-                rows.append(
-                    [
-                        html.escape(m),
-                        _num(d.get("score")),
-                        f"[{_num(d.get('ci_low'))}, {_num(d.get('ci_high'))}]"
-                        + ci_bar(d.get("score"), d.get("ci_low"), d.get("ci_high")),
-                        _num(d.get("style_controlled")),
-                        f"[{_num(d.get('sc_ci_low'))}, {_num(d.get('sc_ci_high'))}]"
-                        + ci_bar(d.get("style_controlled"), d.get("sc_ci_low"), d.get("sc_ci_high")),
-                        _num(d.get("n_battles"), "{:.0f}"),
-                    ]
-                )
-            parts.append(
-                _html_table(
-                    ["model", "score", "95% CI", "style-controlled", "95% CI", "battles"],
-                    rows,
-                    "Bradley-Terry win rate against the baseline; bootstrap over battles",
-                )
-            )
-        elif bench == "alpaca_eval":
-            rows = [
-                [
-                    html.escape(m),
-                    _num(d.get("length_controlled_winrate")),
-                    _num(d.get("win_rate")),
-                    _num(d.get("avg_length"), "{:.0f}"),
-                    _num(d.get("n_total"), "{:.0f}"),
-                    _num(d.get("n_missing"), "{:.0f}"),
-                    html.escape(str(d.get("lc_difficulty"))),
-                ]
-                for m, d in details[bench].items()
-            ]
-            parts.append(
-                _html_table(
-                    ["model", "LC win rate", "win rate", "avg length", "n", "failures", "LC difficulty"], rows
-                )
-            )
-        else:
-            cats = sorted({c for d in details[bench].values() for c in (d.get("per_category") or {})})
-            rows = [
-                [
-                    html.escape(m),
-                    _num(d.get("score"), "{:.2f}"),
-                    _num(d.get("turn_1"), "{:.2f}"),
-                    _num(d.get("turn_2"), "{:.2f}"),
-                ]
-                + [_num((d.get("per_category") or {}).get(c), "{:.2f}") for c in cats]
-                for m, d in details[bench].items()
-                if "score" in d
-            ]
-            if rows:
-                parts.append(
-                    _html_table(
-                        ["model", "overall", "turn 1", "turn 2", *map(html.escape, cats)],
-                        rows,
-                        "mean rating per turn and per category",
-                    )
-                )
-            rows = [
-                [
-                    html.escape(m),
-                    str(d["win"]),
-                    str(d["tie"]),
-                    str(d["loss"]),
-                    _num(d.get("win_rate_adjusted")),
-                ]
-                for m, d in details[bench].items()
-                if "win" in d
-            ]
-            if rows:
-                parts.append(_html_table(["model", "win", "tie", "loss", "win rate (tie = ½)"], rows))
+    for bench in declared:
+        parts.append(f"<h2>{html.escape(bench.title)}</h2>")
+        parts += [t for t in (_section_table(s, details[bench.name]) for s in bench.sections) if t]
+        if bench.notes:
+            parts.append(f'<p class="sub">{html.escape(bench.notes)}</p>')
     if result["comparisons"]:
         parts.append(f"<h2>Against {html.escape(reference)}</h2>")
         rows = [
             [
                 html.escape(c["model"]),
-                html.escape(_title(c["benchmark"])),
+                html.escape(titles.get(c["benchmark"], c["benchmark"])),
                 _num(c.get("difference"), "{:+.2f}"),
                 f"[{_num(c.get('ci_low'), '{:+.2f}')}, {_num(c.get('ci_high'), '{:+.2f}')}]",
                 _num(c.get("p_value"), "{:.4f}"),
@@ -295,7 +235,7 @@ def build_suite_report(result: dict, inputs: list[str] | None = None) -> str:
         )
     if inputs:
         parts.append("<h2>Files</h2><pre>" + html.escape("\n".join(inputs)) + "</pre>")
-    judges = ", ".join(f"{_title(b)}: {j}" for b, j in result["judges"].items())
+    judges = ", ".join(f"{titles.get(b, b)}: {j}" for b, j in result["judges"].items())
     return PAGE.format(
         title="judgebench suite",
         generated=time.strftime("%Y-%m-%d %H:%M %Z"),
@@ -304,7 +244,9 @@ def build_suite_report(result: dict, inputs: list[str] | None = None) -> str:
     )
 
 
-def write_suite_report(path: str | Path, result: dict, inputs: list[str] | None = None) -> Path:
+def write_suite_report(
+    path: str | Path, result: dict, benchmarks: Sequence[Benchmark | str], inputs: list[str] | None = None
+) -> Path:
     path = Path(path)
-    atomic_write(path, build_suite_report(result, inputs))
+    atomic_write(path, build_suite_report(result, benchmarks, inputs))
     return path

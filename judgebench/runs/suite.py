@@ -6,16 +6,14 @@
 
 Each (model, benchmark) is one `evaluate` run (generate, judge, store) in `out/runs/<model>/<benchmark>/`,
 all on one store (`out/store.sqlite`), so a rerun pays for nothing twice. Each benchmark is then scored
-its own way: AlpacaEval 2.0 as `evaluate` does (LC and raw win rate with intervals, average length);
-Arena-Hard by Bradley-Terry over every model's battles against its baseline, with Arena-Hard's bootstrap
-interval and the style-controlled score (stats/arenahard.py); MT-Bench by the mean per turn, per category
-and overall (stats/mtbench.py). With a reference model, each model's difference from it on every
-benchmark is tested paired over instructions and the p-values are Holm-adjusted across the table.
+by its own statistic, as its module in judgebench/benchmarks/ declares it (with the judges that fit it,
+its table columns and its report section); nothing here knows one benchmark from another. With a
+reference model, each model's difference from it on every benchmark is tested paired over instructions
+and the p-values are Holm-adjusted across the table.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -24,31 +22,14 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from judgebench.benchmarks.base import Results
+from judgebench.benchmarks.registry import all_benchmarks, get
 from judgebench.errors import CheckFailed, InputError
 from judgebench.files.atomic import atomic_write, check_output_dir, write_json
 from judgebench.generation.generate import Sampling
 from judgebench.files.records import read_json
 from judgebench.judges.protocols import protocol_of
 from judgebench.progress import Progress
-
-
-@dataclass(frozen=True)
-class Benchmark:
-    name: str  # the eval set's name
-    title: str  # as papers head the column
-    judge: str  # the benchmark's standard judge
-    local_judge: str  # the embedded judge that fits its protocol
-    multi_turn: bool = False  # conversations of several turns: only a multi-turn judge fits, and only here
-
-
-BENCHMARKS = {
-    b.name: b
-    for b in (
-        Benchmark("alpaca_eval", "AlpacaEval 2.0", "alpacaeval2", "local"),
-        Benchmark("arena-hard-v0.1", "Arena-Hard", "arenahard", "local"),
-        Benchmark("mt-bench", "MT-Bench", "mtbench-single", "local-mtbench", multi_turn=True),
-    )
-}
 
 
 @dataclass
@@ -143,14 +124,14 @@ def _specs_from_yaml(path: Path, sampling: Sampling) -> list[ModelSpec]:
         engine = e.get("engine") or ("openai" if e.get("base_url") else None)
         outputs = e.get("outputs")
         if isinstance(outputs, dict):
-            unknown = set(outputs) - set(BENCHMARKS)
+            unknown = set(outputs) - set(all_benchmarks())
             if unknown:
                 raise InputError(
                     f"outputs for unknown benchmarks {sorted(unknown)}",
                     path=path,
                     row=i,
                     field="outputs",
-                    hint=f"benchmarks: {', '.join(BENCHMARKS)}",
+                    hint=f"benchmarks: {', '.join(all_benchmarks())}",
                 )
         template = Path(e["chat_template"]).read_text(encoding="utf-8") if e.get("chat_template") else None
         specs.append(
@@ -192,26 +173,24 @@ def resolve_judges(benchmarks: list[str], judge: list[str] | None):
     that fits each; NAME for all; BENCH=NAME for one."""
     from judgebench.judges import load_judge
 
-    for b in benchmarks:
-        if b not in BENCHMARKS:
-            raise InputError(
-                f"unknown benchmark {b!r}", field="--benchmarks", hint=f"known: {', '.join(BENCHMARKS)}"
-            )
-    chosen = {b: BENCHMARKS[b].judge for b in benchmarks}
+    declared = {b: get(b) for b in benchmarks}
+    chosen = {b: declared[b].judge for b in benchmarks}
     for item in judge or []:
         bench, _, name = item.partition("=") if "=" in item else ("", "", item)
         targets = [bench] if bench else benchmarks
         if bench and bench not in chosen:
             raise InputError(f"--judge {item}: {bench} is not among the benchmarks run", field="--judge")
         for b in targets:
-            chosen[b] = BENCHMARKS[b].local_judge if name == "local" else name
+            chosen[b] = declared[b].local_judge if name == "local" else name
     judges = {b: load_judge(name) for b, name in chosen.items()}
     for b, spec in judges.items():  # checked before any run starts, not when the run reaches it
-        if BENCHMARKS[b].multi_turn != protocol_of(spec).multi_turn:
+        if declared[b].multi_turn != protocol_of(spec).multi_turn:
+            turns = "multi-turn" if declared[b].multi_turn else "single-turn"
             raise InputError(
                 f"judge {spec.name} ({spec.protocol}) does not fit {b}",
                 field="--judge",
-                hint="MT-Bench needs a multi-turn judge (e.g. mtbench-single, mtbench-pair) and only it does; "
+                hint=f"{b} needs a {turns} judge (its standard one: {declared[b].judge}); "
+                "multi-turn benchmarks need a multi-turn judge and only they do; "
                 "choose one benchmark's judge with BENCH=NAME",
             )
     return judges
@@ -224,15 +203,6 @@ def _run_dir(out: Path, model: str, benchmark: str) -> Path:
 # -- cost first ----------------------------------------------------------------------------------
 
 
-def _judge_model_key(spec, judge_model: str | None) -> str:
-    """The model name that enters the judge's call keys (what the backend reports as its model)."""
-    if spec.backend == "llamacpp":
-        from judgebench.backends.llamacpp import default_gguf
-
-        return str(Path(judge_model)) if judge_model else str(default_gguf())
-    return judge_model or spec.model
-
-
 def _generation_model_key(m: ModelSpec) -> str:
     engine = m.engine or ("llamacpp" if m.model is None or str(m.model).endswith(".gguf") else "transformers")
     if engine == "llamacpp":
@@ -243,9 +213,9 @@ def _generation_model_key(m: ModelSpec) -> str:
 
 
 def _benchmark_data(benchmark: str, max_instances: int | None) -> pd.DataFrame:
-    from judgebench.benchmarks.evalsets import load_eval_set
+    from judgebench.benchmarks.evalsets import load_named
 
-    data = load_eval_set(benchmark)
+    data = load_named(get(benchmark))
     return data.head(max_instances) if max_instances is not None else data
 
 
@@ -307,8 +277,8 @@ def estimate_run(
     `seen`: call keys already counted for another model (two models with the same generator and sampling
     write the same answers, and their judge calls are made once)."""
     from judgebench.annotation.annotate import pairs_from_records
-    from judgebench.annotation.cost import BATCH_DISCOUNT, Estimate, expected_seconds
-    from judgebench.store import call_key
+    from judgebench.annotation.calls import judge_model_name
+    from judgebench.annotation.cost import estimate_calls
 
     multi = "turns" in data.columns
     base_by = None if "output" not in data.columns else {r["instruction"]: r for r in data.to_dict("records")}
@@ -323,8 +293,7 @@ def estimate_run(
         else ""
     )
     placeholder = f"[{tag}]" + " word" * m.sampling.max_tokens
-    records, exact = [], []
-    est = Estimate(generations=0)
+    records, exact, generations = [], [], 0
     for r, k in zip(data.to_dict("records"), known, strict=True):
         if k is not None:
             records.append(k)
@@ -332,7 +301,7 @@ def estimate_run(
             continue
         turns = r["turns"] if multi else [r["instruction"]]
         if m.outputs_for(benchmark) is None:  # an answer the model has yet to write, one per turn
-            est.generations += len(turns)
+            generations += len(turns)
         rec = {
             "instruction": r["instruction"],
             "output": [placeholder] * len(turns) if multi else placeholder,
@@ -343,43 +312,14 @@ def estimate_run(
         }
         records.append(rec)
         exact.append(False)
-    protocol = protocol_of(spec)
-    model_key = _judge_model_key(spec, judge_model)
-    decoding = dict(sorted(spec.decoding.items()))
-    keyed: dict[str, tuple[list[dict], bool]] = {}
-    for pair, is_exact in zip(pairs_from_records(records, base_by, multi), exact, strict=True):
-        for call in protocol.calls(spec, pair):
-            keyed.setdefault(
-                call_key(spec.hash, model_key, decoding, call.messages), (call.messages, is_exact)
-            )
-    stored = store.get_many([k for k, (_, is_exact) in keyed.items() if is_exact])
-    max_out = int(spec.decoding.get("max_tokens", 0))
-    seen = set() if seen is None else seen
-    for key, (messages, _) in keyed.items():
-        if key in seen:
-            continue
-        seen.add(key)
-        if key in stored and stored[key].status == "ok":
-            est.cached_calls += 1
-            continue
-        est.calls += 1
-        est.input_tokens += tokenizer.count_messages(messages)
-        est.output_tokens += max_out
-    est.usd = spec.cost(est.input_tokens, est.output_tokens) * (BATCH_DISCOUNT if batch else 1.0)
-    remote = spec.backend == "openai"
-    per_call = (1.0 + max_out / 50.0) if remote else 0.5  # assumed: 50 tokens/s remote; 0.5 s a local call
-    est.seconds = expected_seconds(
-        est.calls,
-        est.input_tokens + est.output_tokens,
-        concurrency if remote else 1,
-        limits.get("requests_per_minute"),
-        limits.get("tokens_per_minute"),
-        per_call,
+    pairs = pairs_from_records(records, base_by, multi)
+    # the calls the run would send for these pairs (annotation.calls: the run's own recipe)
+    est = estimate_calls(
+        spec, pairs, judge_model_name(spec, judge_model), store, tokenizer, exact, seen, batch, concurrency, limits
     )
+    est.generations = generations
     if not all(exact):
-        est.notes.append("outputs not generated yet: their judge prompts assume answers of max_tokens")
-    if not tokenizer.exact:
-        est.notes.append(f"tokens: {tokenizer.name}")
+        est.notes.insert(0, "outputs not generated yet: their judge prompts assume answers of max_tokens")
     return est
 
 
@@ -395,10 +335,11 @@ def plan_suite(
     limits: dict | None = None,
 ) -> dict:
     """The dry run: no call is made. {"calls", "input_tokens", "output_tokens", "usd", "per_benchmark"}."""
+    from judgebench.annotation.calls import judge_model_name
     from judgebench.annotation.cost import Estimate, judge_tokenizer
     from judgebench.store import Store
 
-    benchmarks = list(benchmarks or BENCHMARKS)
+    benchmarks = list(benchmarks or all_benchmarks())
     judges = resolve_judges(benchmarks, judge)
     out = Path(out)
     store_path = out / "store.sqlite"
@@ -420,7 +361,7 @@ def plan_suite(
             d = est_b.as_dict()
             d.update(
                 judge=spec.name,
-                judge_model=_judge_model_key(spec, judge_model),
+                judge_model=judge_model_name(spec, judge_model),
                 tokenizer=tokenizer.name,
                 price=spec.price,
                 batch=batch,
@@ -505,7 +446,7 @@ def run_suite(
     from judgebench.annotation.cost import BATCH_DISCOUNT, BudgetExhausted, BudgetGuard, judge_tokenizer
     from judgebench.runs.evaluate import evaluate
 
-    benchmarks = list(benchmarks or BENCHMARKS)
+    benchmarks = list(benchmarks or all_benchmarks())
     judges = resolve_judges(benchmarks, judge)
     if reference is not None and reference not in {m.name for m in models}:
         raise InputError(
@@ -659,8 +600,6 @@ def score_suite(
     n_boot: int = 200,
 ) -> dict:
     """Every benchmark's statistics, the reference comparisons (Holm), and the table files."""
-    from judgebench.backends.tokens import style_token_counter
-    from judgebench.stats import arenahard, mtbench
     from judgebench.stats.multiple import holm
 
     names = [m.name for m in models]
@@ -669,109 +608,16 @@ def score_suite(
     comparisons = []
     records = {b: {n: _records(out, n, b) for n in names} for b in benchmarks}
     for b in benchmarks:
-        if BENCHMARKS[b].multi_turn:  # resolve_judges made sure its judge is multi-turn too
-            for n in names:
-                if protocol_of(judges[b]).yields == "score":
-                    s = mtbench.single_summary(records[b][n])
-                    rows[n].update(
-                        {
-                            f"{b}.score": s["score"],
-                            f"{b}.turn_1": s.get("turn_1"),
-                            f"{b}.turn_2": s.get("turn_2"),
-                            f"{b}.n_failed": s["n_turns_failed"],
-                        }
-                    )
-                else:
-                    s = mtbench.pairwise_summary(records[b][n])
-                    rows[n].update(
-                        {
-                            f"{b}.win": s["win"],
-                            f"{b}.tie": s["tie"],
-                            f"{b}.loss": s["loss"],
-                            f"{b}.win_rate_adjusted": s["win_rate_adjusted"],
-                        }
-                    )
-                details[b][n] = s
-            if reference:
-                ref_scores = mtbench.per_question_scores(records[b][reference])
-                for n in names:
-                    if n != reference:
-                        comparisons.append(
-                            {
-                                "model": n,
-                                "benchmark": b,
-                                **mtbench.paired_difference(
-                                    ref_scores, mtbench.per_question_scores(records[b][n])
-                                ),
-                            }
-                        )
-        elif b.startswith("arena-hard"):
-            battles = arenahard.battles_from_records(
-                [r for n in names for r in records[b][n]], style_token_counter()
-            )
-            # every judgment failed: no score (the failures are counted in the table), not a crash
-            scores = arenahard.arena_hard_scores(battles, n_boot=n_boot) if len(battles) else pd.DataFrame()
-            for n in names:
-                r = scores.loc[n] if n in scores.index else None
-                failed = sum(1 for x in records[b][n] if x.get("preference") is None)
-                rows[n].update(
-                    {
-                        f"{b}.score": _f(r, "score"),
-                        f"{b}.ci_low": _f(r, "ci_low"),
-                        f"{b}.ci_high": _f(r, "ci_high"),
-                        f"{b}.style_controlled": _f(r, "style_controlled"),
-                        f"{b}.sc_ci_low": _f(r, "sc_ci_low"),
-                        f"{b}.sc_ci_high": _f(r, "sc_ci_high"),
-                        f"{b}.n_failed": failed,
-                    }
-                )
-                details[b][n] = {k: _f(r, k) for k in scores.columns} if r is not None else {}
-            if reference:
-                for n in names:
-                    if n != reference:
-                        comparisons.append(
-                            {
-                                "model": n,
-                                "benchmark": b,
-                                **_guarded(arenahard.paired_difference, battles, n, reference, n_boot=n_boot),
-                            }
-                        )
-        else:
-            for n in names:
-                s = read_json(_run_dir(out, n, b) / "summary.json")
-                rows[n].update(
-                    {
-                        f"{b}.lc_win_rate": s.get("length_controlled_winrate"),
-                        f"{b}.lc_ci_low": s.get("lc_ci_low"),
-                        f"{b}.lc_ci_high": s.get("lc_ci_high"),
-                        f"{b}.win_rate": s.get("win_rate"),
-                        f"{b}.wr_ci_low": s.get("win_rate_ci_low"),
-                        f"{b}.wr_ci_high": s.get("win_rate_ci_high"),
-                        f"{b}.avg_length": s.get("avg_length"),
-                        f"{b}.n_failed": s.get("n_missing"),
-                    }
-                )
-                details[b][n] = {
-                    k: s.get(k)
-                    for k in (
-                        "length_controlled_winrate",
-                        "win_rate",
-                        "avg_length",
-                        "n_total",
-                        "n_missing",
-                        "lc_difficulty",
-                    )
-                }
-            if reference:
-                for n in names:
-                    if n != reference:
-                        comparisons.append(
-                            {
-                                "model": n,
-                                "benchmark": b,
-                                **_alpaca_difference(records[b][reference], records[b][n], n_boot),
-                            }
-                        )
+
+        def summary(model: str, b: str = b) -> dict:
+            return read_json(_run_dir(out, model, b) / "summary.json")
+
+        scores = get(b).statistic(Results(records[b], judges[b], reference, n_boot, summary))
+        for n in names:
+            rows[n].update({f"{b}.{k}": v for k, v in scores.rows.get(n, {}).items()})
+            details[b][n] = scores.details.get(n, {})
+            if n in scores.differences:
+                comparisons.append({"model": n, "benchmark": b, **scores.differences[n]})
     if comparisons:
         for c, p in zip(comparisons, holm([c.get("p_value") for c in comparisons]), strict=True):
             c["p_holm"] = p
@@ -788,8 +634,9 @@ def score_suite(
     atomic_write(out / "table.csv", table.to_csv())
     from judgebench.report.suite import latex_table, markdown_table, write_suite_report
 
-    atomic_write(out / "table.md", markdown_table(table, benchmarks, reference))
-    atomic_write(out / "table.tex", latex_table(table, benchmarks, reference))
+    declared = [get(b) for b in benchmarks]
+    atomic_write(out / "table.md", markdown_table(table, declared, reference))
+    atomic_write(out / "table.tex", latex_table(table, declared, reference))
     result = {
         "table": table,
         "details": details,
@@ -799,46 +646,5 @@ def score_suite(
         "judges": {b: s.name for b, s in judges.items()},
     }
     write_json(out / "suite.json", {k: v for k, v in result.items() if k != "table"})
-    write_suite_report(out / "report.html", result, [str(out / "table.csv")])
+    write_suite_report(out / "report.html", result, declared, [str(out / "table.csv")])
     return result
-
-
-def _f(row, key):
-    if row is None or key not in row or pd.isna(row[key]):
-        return None
-    return float(row[key])
-
-
-def _guarded(fn, *args, **kwargs) -> dict:
-    """A comparison that cannot be made (too few shared instructions) is reported, not fatal."""
-    try:
-        return fn(*args, **kwargs)
-    except InputError as err:
-        return {"difference": None, "ci_low": None, "ci_high": None, "p_value": None, "note": str(err)}
-
-
-def _alpaca_difference(ref_records: list[dict], records: list[dict], n_boot: int) -> dict:
-    """LC win rate difference (paired bootstrap) where the GLM can be fitted, else the raw win rate's."""
-    from judgebench.files.records import annotations_frame
-    from judgebench.stats.paired import paired_comparison
-
-    frame = annotations_frame(ref_records + records, keep_extra=False)
-    model, ref = records[0]["generator_2"], ref_records[0]["generator_2"]
-    result = _guarded(paired_comparison, frame, ref, model, n_boot=n_boot)
-    if "note" in result:
-        return result
-    lc = result.get("length_controlled_winrate")
-    chosen = (
-        lc
-        if isinstance(lc, dict) and lc.get("p_value") is not None and not math.isnan(lc["difference"])
-        else result["win_rate"]
-    )
-    return {
-        "difference": chosen["difference"],
-        "ci_low": chosen["ci_low"],
-        "ci_high": chosen["ci_high"],
-        "p_value": chosen["p_value"],
-        "n": result["n_common"],
-        "metric": "LC win rate" if chosen is lc else "win rate",
-        "method": chosen["method"],
-    }
