@@ -1,6 +1,6 @@
 """Eval sets: a local file, a benchmark's name (its set, from the data folder), or a Hugging Face hub dataset.
 
-    load_eval_set("alpaca_eval")                     # $JUDGEBENCH_DATA/alpacaeval/eval_set.json.gz, else the hub
+    load_eval_set("alpaca_eval")                     # DATA/alpacaeval/eval_set.json.gz, else the hub (settings.data_dir)
     load_eval_set("my_prompts.jsonl")                # any local file with an `instruction` field
     load_eval_set("hf:tatsu-lab/alpaca_eval:alpaca_eval_gpt4_baseline:eval")
 
@@ -18,7 +18,7 @@ import pandas as pd
 from judgebench.benchmarks.base import Benchmark
 from judgebench.benchmarks.registry import all_benchmarks
 from judgebench.files.records import InputError, read_records
-from judgebench.settings import data_dir
+from judgebench.settings import data_dir, missing_data_hint
 
 
 def eval_frame(rows: list[dict], source) -> pd.DataFrame:
@@ -100,14 +100,28 @@ def load_eval_set(spec: str | Path) -> pd.DataFrame:
 
 
 def load_named(benchmark: Benchmark) -> pd.DataFrame:
-    """A benchmark's eval set: from the data folder, else from the hub where it has a copy there."""
+    """A benchmark's eval set: from the data folder, else from the hub where it has a copy there. When
+    neither can be had, the one error names what is missing, where it was looked for, and how to get it."""
     root = data_dir()
     if benchmark.hub is not None and not (root / benchmark.data).exists():
-        return load_hub(*benchmark.hub)
+        try:
+            return load_hub(*benchmark.hub)
+        except InputError as err:
+            raise InputError(
+                f"{benchmark.name}: {benchmark.data} is not in the data folder, and its copy on the "
+                f"Hugging Face hub ({benchmark.hub[0]}) could not be loaded ({str(err).split(' -> ')[0]})",
+                hint=missing_data_hint(benchmark.data) + "; or, online: pip install 'judgebench[hf]'",
+            ) from None
+    if not (root / benchmark.data).exists():
+        raise InputError(
+            f"{benchmark.name}: {benchmark.data} is not in the data folder",
+            hint=missing_data_hint(benchmark.data)
+            + (f"; {benchmark.how_to_get}" if benchmark.how_to_get else ""),
+        )
     try:
         return benchmark.load(root)
     except FileNotFoundError as err:
         raise InputError(
-            f"{benchmark.name} is not in the data folder {root}: {err}",
-            hint=benchmark.how_to_get or "set JUDGEBENCH_DATA to a folder laid out like shared/data",
+            f"{benchmark.name} is not in the data folder: {err}",
+            hint=benchmark.how_to_get or missing_data_hint(benchmark.data),
         ) from None

@@ -44,3 +44,21 @@ def test_local_file_errors(tmp_path):
         load_eval_set(p)
     with pytest.raises(InputError, match="neither a file nor a known eval set"):
         load_eval_set("no-such-set")
+
+
+@pytest.mark.parametrize("name, folder", [("mt-bench", "mtbench"), ("arena-hard-v0.1", "arenahard")])
+def test_a_benchmark_missing_from_the_data_folder_says_where_it_looked(name, folder, tmp_path, monkeypatch):
+    import judgebench.settings as settings
+    from judgebench.errors import InputError
+
+    monkeypatch.setattr(settings, "_data_flag", None)
+    monkeypatch.delenv("JUDGEBENCH_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with pytest.raises(InputError) as err:
+        load_eval_set(name)
+    text = str(err.value)
+    assert (
+        str(tmp_path / "judgebench" / "data" / folder) in text
+        and "--data" in text
+        and "JUDGEBENCH_DATA" in text
+    )
