@@ -2,7 +2,7 @@
 
     models = parse_models(["ckpt-a.gguf", "sft@http://127.0.0.1:8000/v1", "runs.yaml"])
     estimate = plan_suite(models, out="suite")                 # the cost, no call made
-    result = run_suite(models, out="suite", reference="sft")  # table.csv/.md/.tex, report.html
+    result = run_suite(models, SuiteConfig(out="suite", reference="sft"))  # table.csv/.md/.tex, report.html
 
 Each (model, benchmark) is one `evaluate` run (generate, judge, store) in `out/runs/<model>/<benchmark>/`,
 all on one store (`out/store.sqlite`), so a rerun pays for nothing twice. Each benchmark is then scored
@@ -30,6 +30,7 @@ from judgebench.generation.generate import Sampling
 from judgebench.files.records import read_json
 from judgebench.judges.protocols import protocol_of
 from judgebench.progress import Progress
+from judgebench.runs.config import EvaluateConfig, SuiteConfig
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,9 @@ def _judge_model_key(spec, judge_model: str | None) -> str:
 
 
 def _generation_model_key(m: ModelSpec) -> str:
-    engine = m.engine or ("llamacpp" if m.model is None or str(m.model).endswith(".gguf") else "transformers")
+    from judgebench.backends import choose_engine
+
+    engine = choose_engine(m.model, base_url=m.base_url, engine=m.engine)
     if engine == "llamacpp":
         from judgebench.backends.llamacpp import default_gguf
 
@@ -478,30 +481,14 @@ def _duration(seconds: float) -> str:
 # -- the run -------------------------------------------------------------------------------------
 
 
-def run_suite(
-    models: list[ModelSpec],
-    benchmarks: list[str] | None = None,
-    judge: list[str] | None = None,
-    judge_base_url: str | None = None,
-    judge_model: str | None = None,
-    out: str | Path = "suite",
-    max_instances: int | None = None,
-    reference: str | None = None,
-    max_cost: float | None = None,
-    batch: bool = False,
-    batch_poll_seconds: float = 30.0,
-    concurrency: int = 8,
-    judge_concurrency: int = 16,
-    n_boot: int = 200,
-    api_key_env: str = "OPENAI_API_KEY",
-    progress: bool = True,
-    requests_per_minute: float | None = None,
-    tokens_per_minute: float | None = None,
-    timeout: float = 120.0,
-    max_retries: int = 6,
-) -> dict:
+def run_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> dict:
     """Each (model, benchmark) through `evaluate` on one store, then the table. The rate limits, timeout
     and retries apply to every run's calls, as `evaluate` applies them."""
+    config = config or SuiteConfig()
+    benchmarks, judge, judge_base_url = config.benchmarks, config.judge, config.judge_base_url
+    judge_model, out, max_instances = config.judge_model, config.out, config.max_instances
+    reference, max_cost, batch, n_boot = config.reference, config.max_cost, config.batch, config.n_boot
+    batch_poll_seconds, progress = config.batch_poll_seconds, config.progress
     from judgebench.annotation.cost import BATCH_DISCOUNT, BudgetExhausted, BudgetGuard, judge_tokenizer
     from judgebench.runs.evaluate import evaluate
 
@@ -555,8 +542,9 @@ def run_suite(
                 backend = OpenAIBatchBackend(
                     backend.model,
                     base_url=getattr(backend, "base_url", None) or judge_base_url or spec.base_url,
-                    api_key_env=api_key_env,
+                    api_key_env=config.key.api_key_env,
                     poll_seconds=batch_poll_seconds,
+                    allow_key_to=config.key.allow_key_to,
                 )
             if max_cost is None:
                 return backend
@@ -575,30 +563,28 @@ def run_suite(
             run_out = _run_dir(out, m.name, b)
             try:
                 s = evaluate(
-                    model=m.model,
-                    outputs=m.outputs_for(b),
-                    eval_set=b,
-                    judge=judges[b],
-                    judge_base_url=judge_base_url,
-                    judge_model=judge_model,
-                    engine=m.engine,
-                    base_url=m.base_url,
-                    name=m.name,
-                    max_instances=max_instances,
-                    store=out / "store.sqlite",
-                    out=run_out,
-                    sampling=m.sampling,
-                    concurrency=concurrency,
-                    judge_concurrency=judge_concurrency,
-                    n_boot=n_boot,
-                    api_key_env=api_key_env,
-                    progress=False,
-                    chat_template=m.chat_template,
-                    wrap_judge=wrap_for(judges[b]),
-                    requests_per_minute=requests_per_minute,
-                    tokens_per_minute=tokens_per_minute,
-                    timeout=timeout,
-                    max_retries=max_retries,
+                    EvaluateConfig(
+                        model=m.model,
+                        outputs=m.outputs_for(b),
+                        eval_set=b,
+                        judge=judges[b],
+                        judge_base_url=judge_base_url,
+                        judge_model=judge_model,
+                        engine=m.engine,
+                        base_url=m.base_url,
+                        name=m.name,
+                        max_instances=max_instances,
+                        store=out / "store.sqlite",
+                        out=run_out,
+                        sampling=m.sampling,
+                        limits=config.limits,
+                        judge_concurrency=config.judge_concurrency,
+                        key=config.key,
+                        n_boot=n_boot,
+                        progress=False,
+                        chat_template=m.chat_template,
+                        wrap_judge=wrap_for(judges[b]),
+                    )
                 )
             except BudgetExhausted as err:
                 for g in guards:  # the guard started from what earlier runs spent
