@@ -16,6 +16,7 @@ import asyncio
 import collections
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -478,7 +479,7 @@ def judge_backend(
     limits,
     model: str | None = None,
     backend: str | None = None,
-    base_url: str | list[str] | None = None,
+    base_url: str | Sequence[str] | None = None,
     api_key_env: str | None = None,
     offline: bool = False,
     allow_key_to: tuple[str, ...] = (),

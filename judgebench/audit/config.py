@@ -30,7 +30,7 @@ class AuditConfig(Checked):
     """Everything one audit depends on; `judgebench audit`'s flags are made from these declarations.
     limits: for the judge's and the second judge's backends alike."""
 
-    judge: str | None = option(None, help="judge name or YAML (as for annotate)")
+    judge: str = option("", help="judge name or YAML (as for annotate)")
     base_url: tuple[str, ...] | str | None = option(
         None,
         flag=("--base-url", "--judge-base-url"),

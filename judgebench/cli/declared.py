@@ -93,7 +93,9 @@ def _help(opt: Option, default: Any) -> str:
     shown = " ".join(map(str, default)) if isinstance(default, tuple) else str(default)
     if "{default}" in opt.help:
         return opt.help.replace("{default}", shown)
-    unset = default is None or isinstance(default, bool) or default == () or default is dataclasses.MISSING
+    unset = (
+        default is None or isinstance(default, bool) or default in ((), "") or default is dataclasses.MISSING
+    )
     if unset or "default" in opt.help:
         return opt.help
     return f"{opt.help} (default {shown})"
@@ -106,7 +108,7 @@ def config_from_args(config: type, args: argparse.Namespace, _prefix: str = "", 
     for f, opt in declared(config):
         dest = _prefix + f.name
         if is_group(f):
-            values[f.name] = config_from_args(type(f.default_factory()), args, dest + ".")
+            values[f.name] = config_from_args(type(_default(f, None)), args, dest + ".")
         elif opt.cli and hasattr(args, dest):
             values[f.name] = getattr(args, dest)
     return config(**{**values, **overrides})

@@ -485,7 +485,9 @@ def run_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> dic
     """Each (model, benchmark) through `evaluate` on one store, then the table. The rate limits, timeout
     and retries apply to every run's calls, as `evaluate` applies them."""
     config = config or SuiteConfig()
-    benchmarks, judge, judge_base_url = config.benchmarks, config.judge, config.judge_base_url
+    benchmarks: list[str] = list(config.benchmarks or ())  # none: every benchmark
+    judge = list(config.judge) if config.judge else None
+    judge_base_url = config.judge_base_url
     judge_model, out, max_instances = config.judge_model, config.out, config.max_instances
     reference, max_cost, batch, n_boot = config.reference, config.max_cost, config.batch, config.n_boot
     batch_poll_seconds, progress = config.batch_poll_seconds, config.progress
