@@ -5,12 +5,20 @@ The data folder (eval sets, baseline outputs, stored annotations; laid out like 
 environment variable `JUDGEBENCH_DATA`, or a per-user folder, `$XDG_CACHE_HOME/judgebench/data`
 (`~/.cache/judgebench/data`). Never a path relative to the current folder: a command gives the same
 answer wherever it is run from.
+
+And the machinery of options declared once (`option`, `group`, `Checked`): see below.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
+
+from judgebench.errors import ConfigError
 
 DATA_ENV = "JUDGEBENCH_DATA"
 _data_flag: Path | None = None  # set once by the CLI from --data
@@ -50,3 +58,127 @@ def missing_data_hint(relative: str) -> str:
         f"laid out like the project's shared/data (alpacaeval/, arenahard/, mtbench/), or copy the files "
         f"into {user_data_dir()}"
     )
+
+
+# -- options declared once -------------------------------------------------------------------------
+# A run's settings are frozen dataclasses whose fields are declared with `option(...)`: the default, the
+# help, the command-line flag and the valid range live in one place. The CLI generates its flags from them
+# (judgebench.cli.declared) and the dataclass checks them when it is built, so the Python API refuses what
+# the CLI refuses, with the same words.
+
+OPTION = "judgebench.option"  # the key of a field's metadata that holds its Option
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """How one field of a config is given on the command line and which values it takes.
+
+    kind: int (a count: whole numbers only), float (finite unless finite=False), str, bool, or None (any);
+    several: the flag takes one or more values (the field holds a tuple); flags: the spellings (default:
+    --field-name); minimum / above: the smallest value allowed / the value it must exceed."""
+
+    help: str
+    kind: type | None = None
+    flags: tuple[str, ...] = ()
+    metavar: str | None = None
+    minimum: float | None = None
+    above: float | None = None
+    finite: bool = True
+    several: bool = False
+    choices: Callable[[], Sequence[str]] | None = None
+    required_flag: bool = False  # the CLI insists on it (the API may have a default, or none)
+    cli: bool = True  # False: the Python API's only (a JudgeSpec object, a callable)
+
+    def flag(self, name: str) -> str:
+        return self.flags[0] if self.flags else "--" + name.replace("_", "-")
+
+    def problem(self, value: Any) -> str | None:
+        """Why `value` cannot be this option's value (None: it can). None and non-numbers of a
+        kind-less option are always fine: the type checker and the code that uses them see to those."""
+        if value is None or self.kind not in (int, float):
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"must be a number, got {value!r}"
+        if self.kind is int and not isinstance(value, int):
+            return f"must be a whole number, got {value!r}"
+        if self.finite and not math.isfinite(value):
+            return f"must be a finite number, got {value!r}"
+        if self.minimum is not None and value < self.minimum:
+            return f"must be at least {_plain(self.minimum)}, got {value!r}"
+        if self.above is not None and not value > self.above:
+            return f"must be above {_plain(self.above)}, got {value!r}"
+        return None
+
+
+def option(
+    default: Any = dataclasses.MISSING,
+    *,
+    help: str,
+    kind: type | None = None,
+    flag: str | tuple[str, ...] = (),
+    metavar: str | None = None,
+    minimum: float | None = None,
+    above: float | None = None,
+    finite: bool = True,
+    several: bool = False,
+    choices: Callable[[], Sequence[str]] | None = None,
+    required_flag: bool = False,
+    cli: bool = True,
+    default_factory: Callable[[], Any] | Any = dataclasses.MISSING,
+) -> Any:
+    """A dataclass field declared as an option (see Option). `kind` defaults to the default's type."""
+    if kind is None and default is not dataclasses.MISSING and default is not None:
+        kind = type(default)
+    meta = Option(
+        help,
+        kind,
+        (flag,) if isinstance(flag, str) else tuple(flag),
+        metavar,
+        minimum,
+        above,
+        finite,
+        several,
+        choices,
+        required_flag,
+        cli,
+    )
+    if default_factory is not dataclasses.MISSING:
+        return dataclasses.field(default_factory=default_factory, metadata={OPTION: meta})
+    return dataclasses.field(default=default, metadata={OPTION: meta})
+
+
+def group(default_factory: Callable[[], Any], *, cli: bool = True) -> Any:
+    """A field holding a nested group of options (a config dataclass, e.g. the call limits); its default
+    instance gives this config's defaults for the group's flags."""
+    return dataclasses.field(default_factory=default_factory, metadata={OPTION: Option("", cli=cli)})
+
+
+def declared(config: Any) -> Iterator[tuple[dataclasses.Field, Option]]:
+    """The fields of a config class or instance that are declared with `option` or `group`."""
+    for f in dataclasses.fields(config):
+        if OPTION in f.metadata:
+            yield f, f.metadata[OPTION]
+
+
+def is_group(f: dataclasses.Field) -> bool:
+    return f.default_factory is not dataclasses.MISSING and dataclasses.is_dataclass(f.default_factory())
+
+
+class Checked:
+    """Base of the frozen config dataclasses: each declared option's value is checked when the config is
+    built, and a several-valued one given as a list is kept as a tuple. A bad value is a ConfigError
+    naming the field and its flag."""
+
+    def __post_init__(self) -> None:
+        for f, opt in declared(self):
+            value = getattr(self, f.name)
+            if opt.several and isinstance(value, list):
+                object.__setattr__(self, f.name, tuple(value))
+            why = opt.problem(value)
+            if why:
+                where = f"{f.name} ({opt.flag(f.name)})" if opt.cli else f.name
+                raise ConfigError(f"{where} {why}")
+
+
+def _plain(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)

@@ -1,6 +1,7 @@
 """Annotation: judge each (baseline, candidate) pair, paying for each judge call once.
 
-    result = annotate_files("outputs.json", "baseline.json", judge="alpacaeval2", store="judge.sqlite")
+    result = annotate_files(AnnotateConfig(outputs="outputs.json", baseline="baseline.json", judge="alpacaeval2",
+                                           store="judge.sqlite"))
 
 For every pair the protocol lists its calls; each call's key (judge, model, decoding, rendered
 messages) is looked up in the store; only missing ones are sent, at most `concurrency` at a time,
@@ -15,12 +16,14 @@ import asyncio
 import collections
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from judgebench.annotation.calls import judge_calls
-from judgebench.annotation.pipeline import CallLimits, closing
+from judgebench.annotation.config import AnnotateConfig
+from judgebench.annotation.pipeline import closing
 from judgebench.backends import (
     Backend,
     BackendError,
@@ -473,7 +476,7 @@ def judge_backend(
     limits,
     model: str | None = None,
     backend: str | None = None,
-    base_url: str | list[str] | None = None,
+    base_url: str | Sequence[str] | None = None,
     api_key_env: str | None = None,
     offline: bool = False,
     allow_key_to: tuple[str, ...] = (),
@@ -527,27 +530,11 @@ def manifest(spec: JudgeSpec, backend: Backend, base_url: str | list[str] | None
     }
 
 
-def annotate_files(
-    outputs: str | Path,
-    baseline: str | Path,
-    judge: str | JudgeSpec,
-    store: str | Path,
-    base_url: str | list[str] | None = None,
-    model: str | None = None,
-    backend: str | None = None,
-    concurrency: int = 16,
-    requests_per_minute: float | None = None,
-    tokens_per_minute: float | None = None,
-    timeout: float = 120.0,
-    max_retries: int = 6,
-    api_key_env: str | None = None,
-    progress: bool = True,
-    reparse: bool = False,
-    max_parse_retries: int | None = None,
-    max_tokens: int | None = None,
-    offline: bool = False,
-    allow_key_to: tuple[str, ...] = (),
-) -> AnnotationRun:
+def annotate_files(config: AnnotateConfig) -> AnnotationRun:
+    """Judge every pair of config.outputs x config.baseline; the calls are cached in config.store."""
+    outputs, baseline, judge, store = config.outputs, config.baseline, config.judge, config.store
+    progress, reparse, offline = config.progress, config.reparse, config.offline
+    max_parse_retries, max_tokens = config.max_parse_retries, config.max_tokens
     started = time.time()
     spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
     # the caller's spec stays as it was: the overrides apply to this run's copy
@@ -556,13 +543,16 @@ def annotate_files(
     if max_tokens is not None:
         spec = replace(spec, decoding={**spec.decoding, "max_tokens": max_tokens})
     pairs = _pairs_from_files(outputs, baseline, multi_turn=protocol_of(spec).multi_turn)
-    limits = CallLimits(
-        requests_per_minute=requests_per_minute,
-        tokens_per_minute=tokens_per_minute,
-        timeout=timeout,
-        max_retries=max_retries,
-    ).for_backend(concurrency)
-    be, url = judge_backend(spec, limits, model, backend, base_url, api_key_env, offline, allow_key_to)
+    be, url = judge_backend(
+        spec,
+        config.limits.for_backend(),
+        config.model,
+        config.backend,
+        config.base_url,
+        config.key.api_key_env,
+        offline,
+        config.key.allow_key_to,
+    )
 
     async def run(db: Store) -> AnnotationRun:
         async with closing(be):

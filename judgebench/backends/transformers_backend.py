@@ -31,7 +31,7 @@ from judgebench.backends.base import (
 from judgebench.backends.logprobs import by_decoded_string, cached_label_ids, logsumexp
 
 
-@register_backend("transformers", extra="hf", version_package="transformers")
+@register_backend("transformers", extra="hf", version_package="transformers", local=("hf-folder",))
 class TransformersBackend(BatchingBackend):
     name = "transformers"
 

@@ -41,7 +41,7 @@ from judgebench.backends.logprobs import by_decoded_string, cached_label_ids
 log = logging.getLogger(__name__)
 
 
-@register_backend("vllm", extra="vllm", version_package="vllm")
+@register_backend("vllm", extra="vllm", version_package="vllm", ray=("hf-folder", "name"))
 class VLLMBackend(BatchingBackend):
     name = "vllm"
 

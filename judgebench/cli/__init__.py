@@ -1,4 +1,5 @@
-"""The `judgebench` command: one module a command (`add_parser`, `run`), shared option groups in
+"""The `judgebench` command: one module a command (`add_parser`, `run`), flags made from the configs'
+declarations (`declared`: ranges and finite numbers are checked as the flags are parsed), a few more in
 `options`, and `main`, the one error boundary that turns every error into one line and an exit code."""
 
 from __future__ import annotations
@@ -106,46 +107,6 @@ def _describe_commands(parser: argparse.ArgumentParser) -> None:
                 _describe_commands(sub)
 
 
-# Smallest sensible value of each numeric option, by its name on any command (checked once, after parsing):
-# a negative bootstrap count or zero concurrency is a typo, not a request.
-_AT_LEAST = {
-    "n_boot": 0,
-    "workers": 1,
-    "concurrency": 1,
-    "judge_concurrency": 1,
-    "max_instances": 1,
-    "n": 1,
-    "max_tokens": 1,
-    "n_anchors": 1,
-    "dim": 1,
-    "draws": 1,
-    "max_retries": 0,
-    "max_parse_retries": 0,
-    "ray_replicas": 1,
-    "random_search": 0,
-    "max_cost": 0,
-}
-_ABOVE_ZERO = ("rpm", "tpm", "timeout", "random_search_seconds", "batch_poll_seconds")
-
-
-def _check_ranges(args: argparse.Namespace) -> None:
-    def flag(name: str) -> str:
-        return "--" + name.replace("_", "-")
-
-    for name, low in _AT_LEAST.items():
-        value = getattr(args, name, None)
-        if isinstance(value, (int, float)) and value < low:
-            raise ConfigError(f"argument {flag(name)}: must be at least {low}, got {value}")
-    for name in _ABOVE_ZERO:
-        value = getattr(args, name, None)
-        if isinstance(value, (int, float)) and not value > 0:
-            raise ConfigError(f"argument {flag(name)}: must be above 0, got {value}")
-    for name in ("temperature", "top_p"):
-        value = getattr(args, name, None)
-        if isinstance(value, float) and (value < 0 or value != value):
-            raise ConfigError(f"argument {flag(name)}: must be at least 0, got {value}")
-
-
 def _one_line(text: object) -> str:
     """A message as one printable line: control characters (terminal escapes) shown escaped."""
     from judgebench.files.redact import redact
@@ -190,7 +151,6 @@ def main(argv: list[str] | None = None) -> int:
                     "arenahard/, mtbench/"
                 )
             set_data_dir(data)
-        _check_ranges(args)
         if args.max_input_size:
             from judgebench.files.records import parse_size
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from judgebench.cli.declared import number
 from judgebench.cli.options import add_annotations_option, add_n_boot_option, add_out_option, add_seed_option
 from judgebench.files.safetext import printable
 
@@ -25,7 +26,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
     )
     add_n_boot_option(p, 1000)
     add_seed_option(p, "seed of the bootstrap (default 0)")
-    p.add_argument("--workers", type=int, default=None, help="processes (default: up to 4, one per core)")
+    p.add_argument(
+        "--workers",
+        type=number(int, minimum=1),
+        default=None,
+        help="processes (default: up to 4, one per core)",
+    )
     p.add_argument(
         "--lc-solver",
         choices=["fast", "liblinear"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from judgebench.cli.declared import number
 from judgebench.cli.options import add_annotations_option, add_json_option, add_out_option, add_seed_option
 from judgebench.files.safetext import printable
 
@@ -18,11 +19,21 @@ def add_parser(sub) -> argparse.ArgumentParser:
     fit = actions.add_parser("fit", help="fit the IRT model and pick anchors from many models' annotations")
     add_annotations_option(fit, "annotation files of many models on one eval set, against one baseline", True)
     add_out_option(fit, "where to write the tiny file", metavar="JSON", required=True)
-    fit.add_argument("--n-anchors", type=int, default=100, help="anchor instructions to pick (default 100)")
-    fit.add_argument("--dim", type=int, default=1, help="IRT dimension of the control variate (default 1)")
+    fit.add_argument(
+        "--n-anchors",
+        type=number(int, minimum=1),
+        default=100,
+        help="anchor instructions to pick (default 100)",
+    )
+    fit.add_argument(
+        "--dim",
+        type=number(int, minimum=1),
+        default=1,
+        help="IRT dimension of the control variate (default 1)",
+    )
     fit.add_argument(
         "--draws",
-        type=int,
+        type=number(int, minimum=1),
         default=200,
         help="stratified random anchor draws to choose from by leave-models-out expected error (default 200)",
     )

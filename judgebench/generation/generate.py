@@ -15,24 +15,15 @@ import asyncio
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import pandas as pd
 
 from judgebench.backends import Backend, BackendError, CompletionRequest, FatalBackendError
+from judgebench.generation.sampling import Sampling
 from judgebench.progress import Progress
 from judgebench.store import Store
-
-
-@dataclass(frozen=True)
-class Sampling:
-    max_tokens: int  # required: engines' defaults (vLLM: 16) silently truncate
-    temperature: float = 0.0
-    top_p: float = 1.0
-    seed: int | None = 0
-    system_prompt: str | None = None
-    n: int = 1  # samples per instruction; sample k uses seed + k (and its own store key)
 
 
 def generation_key(model: str, sampling: Sampling, messages: list[dict]) -> str:

@@ -1,7 +1,7 @@
 """Evaluate a checkpoint against a baseline: generate, judge, score; resumable at every step.
 
-    summary = evaluate(model=None, eval_set="alpaca_eval", judge="local", out="runs/smollm2", max_instances=20)
-    result = run_evaluation(EvaluateConfig(eval_set="alpaca_eval", out="runs/smollm2", max_instances=20))
+    summary = evaluate(EvaluateConfig(eval_set="alpaca_eval", judge="local", out="runs/smollm2", max_instances=20))
+    result = run_evaluation(EvaluateConfig(out="runs/smollm2", max_instances=20))  # the typed result
 
 With no model and no outputs file, the embedded SmolLM2 generates (llama.cpp in-process) and the
 `local` judge (the same model, AlpacaEval 2.0's protocol) judges: the whole pipeline runs offline.
@@ -11,8 +11,8 @@ makes no call that was already made.
 
 The run is a few named stages around one frozen `EvaluateConfig`:
 select_instructions -> load_baseline -> get_outputs (a file, an engine, or Ray) -> judge -> score -> write.
-`evaluate(**kwargs)` is the flat keyword facade over `run_evaluation(config)`; its dict is
-`EvaluationResult.summary()`, the contents of summary.json.
+`evaluate(config)` returns `EvaluationResult.summary()`, the contents of summary.json; `run_evaluation(config)`
+the typed result.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -29,66 +28,20 @@ import pandas as pd
 
 from judgebench.annotation.annotate import AnnotationRun, annotate_pairs, judge_backend, pairs_from_records
 from judgebench.annotation.annotate import manifest as annotation_manifest
-from judgebench.backends import Backend, engine_version, make_backend
-from judgebench.stats.cheating import detect, flag_summary
+from judgebench.annotation.pipeline import closing
+from judgebench.backends import Backend, choose_engine, engine_version, make_backend
 from judgebench.benchmarks.evalsets import load_eval_set
 from judgebench.files.atomic import check_output_dir, check_output_file, write_json
-from judgebench.generation.generate import Sampling, generate_async
 from judgebench.files.records import InputError, annotations_frame, count_empty, load_outputs
+from judgebench.generation.generate import generate_async
 from judgebench.judges import load_judge
 from judgebench.judges.protocols import Protocol, protocol_of
 from judgebench.judges.spec import JudgeSpec
 from judgebench.leaderboard.board import make_leaderboard, read_leaderboard, sort_board, write_leaderboard
-from judgebench.annotation.pipeline import CallLimits, closing
 from judgebench.progress import run_versions
+from judgebench.runs.config import EvaluateConfig
+from judgebench.stats.cheating import detect, flag_summary
 from judgebench.store import Store
-
-EMBEDDED_GENERATOR = "SmolLM2-135M-Instruct"
-
-
-@dataclass(frozen=True)
-class EvaluateConfig:
-    """Everything one evaluation depends on; the keyword parameters of `evaluate` with the same meaning.
-
-    wrap_judge: backend -> backend, applied to the judge's backend (the suite's budget guard).
-    limits: rpm, tpm, timeout and retries for the generator's and the judge's backends alike;
-    concurrency and judge_concurrency are each backend's own."""
-
-    model: str | None = None
-    outputs: str | Path | None = None
-    eval_set: str = "alpaca_eval"
-    baseline: str | Path | None = None
-    judge: str | JudgeSpec = "local"
-    judge_base_url: str | None = None
-    judge_model: str | None = None
-    engine: str | None = None
-    base_url: str | None = None
-    name: str | None = None
-    max_instances: int | None = None
-    store: str | Path | None = None
-    out: str | Path = "runs/latest"
-    leaderboard: str | Path | None = None
-    sampling: Sampling = field(default_factory=lambda: Sampling(max_tokens=512))
-    concurrency: int = 8
-    judge_concurrency: int = 16
-    n_boot: int = 1000
-    api_key_env: str | None = None
-    progress: bool = True
-    ray_replicas: int | None = None
-    ray_address: str | None = None
-    chat_template: str | None = None
-    tiny: str | Path | None = None
-    allow_key_to: tuple[str, ...] = ()
-    wrap_judge: Callable[[Backend], Backend] | None = None
-    limits: CallLimits = field(default_factory=CallLimits)
-
-    def __post_init__(self) -> None:  # a bad concurrency fails before anything runs, not after generation
-        self.limits.for_backend(self.concurrency)
-        self.limits.for_backend(self.judge_concurrency)
-
-    @property
-    def generator_name(self) -> str:
-        return self.name or (Path(self.model).stem if self.model else EMBEDDED_GENERATOR)
 
 
 @dataclass(frozen=True)
@@ -227,74 +180,8 @@ class EvaluationResult:
     to_dict = summary
 
 
-def evaluate(
-    model: str | None = None,
-    outputs: str | Path | None = None,
-    eval_set: str = "alpaca_eval",
-    baseline: str | Path | None = None,
-    judge: str | JudgeSpec = "local",
-    judge_base_url: str | None = None,
-    judge_model: str | None = None,
-    engine: str | None = None,
-    base_url: str | None = None,
-    name: str | None = None,
-    max_instances: int | None = None,
-    store: str | Path | None = None,
-    out: str | Path = "runs/latest",
-    leaderboard: str | Path | None = None,
-    sampling: Sampling | None = None,
-    concurrency: int = 8,
-    judge_concurrency: int = 16,
-    n_boot: int = 1000,
-    api_key_env: str | None = None,
-    progress: bool = True,
-    ray_replicas: int | None = None,
-    ray_address: str | None = None,
-    chat_template: str | None = None,
-    tiny: str | Path | None = None,
-    allow_key_to: tuple[str, ...] = (),
-    wrap_judge: Callable[[Backend], Backend] | None = None,
-    requests_per_minute: float | None = None,
-    tokens_per_minute: float | None = None,
-    timeout: float = 120.0,
-    max_retries: int = 6,
-) -> dict:
-    """The keyword facade over `run_evaluation`; returns summary.json's contents."""
-    limits = CallLimits(
-        requests_per_minute=requests_per_minute,
-        tokens_per_minute=tokens_per_minute,
-        timeout=timeout,
-        max_retries=max_retries,
-    )
-    config = EvaluateConfig(
-        model=model,
-        outputs=outputs,
-        eval_set=eval_set,
-        baseline=baseline,
-        judge=judge,
-        judge_base_url=judge_base_url,
-        judge_model=judge_model,
-        engine=engine,
-        base_url=base_url,
-        name=name,
-        max_instances=max_instances,
-        store=store,
-        out=out,
-        leaderboard=leaderboard,
-        sampling=sampling or Sampling(max_tokens=512),
-        concurrency=concurrency,
-        judge_concurrency=judge_concurrency,
-        n_boot=n_boot,
-        api_key_env=api_key_env,
-        progress=progress,
-        ray_replicas=ray_replicas,
-        ray_address=ray_address,
-        chat_template=chat_template,
-        tiny=tiny,
-        allow_key_to=tuple(allow_key_to),
-        wrap_judge=wrap_judge,
-        limits=limits,
-    )
+def evaluate(config: EvaluateConfig) -> dict:
+    """Run the evaluation; returns summary.json's contents (`run_evaluation` returns the typed result)."""
     return run_evaluation(config).summary()
 
 
@@ -419,7 +306,7 @@ def _outputs_from_ray(
     from judgebench.generation.distributed import generate_with_ray
 
     data, model = selection.data, config.model
-    ray_engine = config.engine or ("llamacpp" if model is None or model.endswith(".gguf") else "vllm")
+    ray_engine = choose_engine(model, engine=config.engine, purpose="ray")
     cand = generate_with_ray(
         data,
         ray_engine,
@@ -487,17 +374,11 @@ async def _outputs_from_engine(
 
 def generation_backend(config: EvaluateConfig) -> Backend:
     """The generator's backend from --engine/--model/--base-url, with config.limits; loads nothing
-    that is not needed. A served name -> openai; a transformers folder -> transformers; else a GGUF."""
-    model, engine = config.model, config.engine
-    if engine is None:
-        engine = (
-            "openai"
-            if config.base_url
-            else "transformers"
-            if model and (Path(model) / "config.json").exists()
-            else "llamacpp"
-        )
-    limits = config.limits.for_backend(config.concurrency)
+    that is not needed. The engine: backends.choose_engine (a served name -> openai; a Hugging Face
+    folder -> transformers; a .gguf file or none -> llama.cpp)."""
+    model = config.model
+    engine = choose_engine(model, base_url=config.base_url, engine=config.engine)
+    limits = config.limits.for_backend()
     if engine == "openai":
         if not model:
             raise InputError("--base-url needs --model: the model name the endpoint serves")
@@ -505,9 +386,9 @@ def generation_backend(config: EvaluateConfig) -> Backend:
             "openai",
             model=model,
             base_url=config.base_url or "https://api.openai.com/v1",
-            api_key_env=config.api_key_env,
+            api_key_env=config.key.api_key_env,
             limits=limits,
-            allow_key_to=tuple(config.allow_key_to),
+            allow_key_to=config.key.allow_key_to,
         )
     if engine == "llamacpp":
         if model and not Path(model).exists():
@@ -543,8 +424,8 @@ async def judge(
             config.limits.for_backend(config.judge_concurrency),
             config.judge_model,
             base_url=config.judge_base_url,
-            api_key_env=config.api_key_env,
-            allow_key_to=config.allow_key_to,
+            api_key_env=config.key.api_key_env,
+            allow_key_to=config.key.allow_key_to,
         )
     async with closing(backend):
         if config.wrap_judge is not None:

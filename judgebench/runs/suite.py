@@ -2,7 +2,7 @@
 
     models = parse_models(["ckpt-a.gguf", "sft@http://127.0.0.1:8000/v1", "runs.yaml"])
     estimate = plan_suite(models, out="suite")                 # the cost, no call made
-    result = run_suite(models, out="suite", reference="sft")  # table.csv/.md/.tex, report.html
+    result = run_suite(models, SuiteConfig(out="suite", reference="sft"))  # table.csv/.md/.tex, report.html
 
 Each (model, benchmark) is one `evaluate` run (generate, judge, store) in `out/runs/<model>/<benchmark>/`,
 all on one store (`out/store.sqlite`), so a rerun pays for nothing twice. Each benchmark is then scored
@@ -26,10 +26,11 @@ from judgebench.benchmarks.base import Results
 from judgebench.benchmarks.registry import all_benchmarks, get
 from judgebench.errors import CheckFailed, InputError
 from judgebench.files.atomic import atomic_write, check_output_dir, write_json
-from judgebench.generation.generate import Sampling
 from judgebench.files.records import read_json
+from judgebench.generation.generate import Sampling
 from judgebench.judges.protocols import protocol_of
 from judgebench.progress import Progress
+from judgebench.runs.config import EvaluateConfig, SuiteConfig
 
 
 @dataclass
@@ -66,7 +67,7 @@ def _spec_from_string(text: str, sampling: Sampling) -> ModelSpec:
             )
         return ModelSpec(name or served, model=served, base_url=url, engine="openai", sampling=sampling)
     if rest == "embedded":
-        from judgebench.runs.evaluate import EMBEDDED_GENERATOR  # lazily: evaluate pulls in every stage
+        from judgebench.runs.config import EMBEDDED_GENERATOR
 
         return ModelSpec(name or EMBEDDED_GENERATOR, sampling=sampling)
     path = Path(rest)
@@ -204,7 +205,9 @@ def _run_dir(out: Path, model: str, benchmark: str) -> Path:
 
 
 def _generation_model_key(m: ModelSpec) -> str:
-    engine = m.engine or ("llamacpp" if m.model is None or str(m.model).endswith(".gguf") else "transformers")
+    from judgebench.backends import choose_engine
+
+    engine = choose_engine(m.model, base_url=m.base_url, engine=m.engine)
     if engine == "llamacpp":
         from judgebench.backends.llamacpp import default_gguf
 
@@ -222,8 +225,8 @@ def _benchmark_data(benchmark: str, max_instances: int | None) -> pd.DataFrame:
 def _candidate_records(m: ModelSpec, benchmark: str, data: pd.DataFrame, store) -> list[dict | None]:
     """Per instruction, the record `evaluate` will judge when it is known already (an outputs file, or
     generations in the store), else None."""
-    from judgebench.generation.generate import _messages, generation_key
     from judgebench.files.records import load_outputs
+    from judgebench.generation.generate import _messages, generation_key
 
     multi = "turns" in data.columns
     outputs = m.outputs_for(benchmark)
@@ -315,7 +318,16 @@ def estimate_run(
     pairs = pairs_from_records(records, base_by, multi)
     # the calls the run would send for these pairs (annotation.calls: the run's own recipe)
     est = estimate_calls(
-        spec, pairs, judge_model_name(spec, judge_model), store, tokenizer, exact, seen, batch, concurrency, limits
+        spec,
+        pairs,
+        judge_model_name(spec, judge_model),
+        store,
+        tokenizer,
+        exact,
+        seen,
+        batch,
+        concurrency,
+        limits,
     )
     est.generations = generations
     if not all(exact):
@@ -419,30 +431,16 @@ def _duration(seconds: float) -> str:
 # -- the run -------------------------------------------------------------------------------------
 
 
-def run_suite(
-    models: list[ModelSpec],
-    benchmarks: list[str] | None = None,
-    judge: list[str] | None = None,
-    judge_base_url: str | None = None,
-    judge_model: str | None = None,
-    out: str | Path = "suite",
-    max_instances: int | None = None,
-    reference: str | None = None,
-    max_cost: float | None = None,
-    batch: bool = False,
-    batch_poll_seconds: float = 30.0,
-    concurrency: int = 8,
-    judge_concurrency: int = 16,
-    n_boot: int = 200,
-    api_key_env: str = "OPENAI_API_KEY",
-    progress: bool = True,
-    requests_per_minute: float | None = None,
-    tokens_per_minute: float | None = None,
-    timeout: float = 120.0,
-    max_retries: int = 6,
-) -> dict:
+def run_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> dict:
     """Each (model, benchmark) through `evaluate` on one store, then the table. The rate limits, timeout
     and retries apply to every run's calls, as `evaluate` applies them."""
+    config = config or SuiteConfig()
+    benchmarks: list[str] = list(config.benchmarks or ())  # none: every benchmark
+    judge = list(config.judge) if config.judge else None
+    judge_base_url = config.judge_base_url
+    judge_model, out, max_instances = config.judge_model, config.out, config.max_instances
+    reference, max_cost, batch, n_boot = config.reference, config.max_cost, config.batch, config.n_boot
+    batch_poll_seconds, progress = config.batch_poll_seconds, config.progress
     from judgebench.annotation.cost import BATCH_DISCOUNT, BudgetExhausted, BudgetGuard, judge_tokenizer
     from judgebench.runs.evaluate import evaluate
 
@@ -496,8 +494,9 @@ def run_suite(
                 backend = OpenAIBatchBackend(
                     backend.model,
                     base_url=getattr(backend, "base_url", None) or judge_base_url or spec.base_url,
-                    api_key_env=api_key_env,
+                    api_key_env=config.key.api_key_env,
                     poll_seconds=batch_poll_seconds,
+                    allow_key_to=config.key.allow_key_to,
                 )
             if max_cost is None:
                 return backend
@@ -516,30 +515,28 @@ def run_suite(
             run_out = _run_dir(out, m.name, b)
             try:
                 s = evaluate(
-                    model=m.model,
-                    outputs=m.outputs_for(b),
-                    eval_set=b,
-                    judge=judges[b],
-                    judge_base_url=judge_base_url,
-                    judge_model=judge_model,
-                    engine=m.engine,
-                    base_url=m.base_url,
-                    name=m.name,
-                    max_instances=max_instances,
-                    store=out / "store.sqlite",
-                    out=run_out,
-                    sampling=m.sampling,
-                    concurrency=concurrency,
-                    judge_concurrency=judge_concurrency,
-                    n_boot=n_boot,
-                    api_key_env=api_key_env,
-                    progress=False,
-                    chat_template=m.chat_template,
-                    wrap_judge=wrap_for(judges[b]),
-                    requests_per_minute=requests_per_minute,
-                    tokens_per_minute=tokens_per_minute,
-                    timeout=timeout,
-                    max_retries=max_retries,
+                    EvaluateConfig(
+                        model=m.model,
+                        outputs=m.outputs_for(b),
+                        eval_set=b,
+                        judge=judges[b],
+                        judge_base_url=judge_base_url,
+                        judge_model=judge_model,
+                        engine=m.engine,
+                        base_url=m.base_url,
+                        name=m.name,
+                        max_instances=max_instances,
+                        store=out / "store.sqlite",
+                        out=run_out,
+                        sampling=m.sampling,
+                        limits=config.limits,
+                        judge_concurrency=config.judge_concurrency,
+                        key=config.key,
+                        n_boot=n_boot,
+                        progress=False,
+                        chat_template=m.chat_template,
+                        wrap_judge=wrap_for(judges[b]),
+                    )
                 )
             except BudgetExhausted as err:
                 for g in guards:  # the guard started from what earlier runs spent

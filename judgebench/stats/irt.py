@@ -365,7 +365,7 @@ def lc_from_anchors(rows: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> di
 
 def anchor_rows(tiny: TinyModel, data: pd.DataFrame, eval_set: str = "the eval set") -> pd.DataFrame:
     """The rows of an eval set (`instruction` column) that are the tiny file's anchors, in the set's
-    order: what `judgebench tiny anchors` writes and `evaluate(tiny=...)` judges."""
+    order: what `judgebench tiny anchors` writes and `evaluate(EvaluateConfig(tiny=...))` judges."""
     keys = data["instruction"].map(instruction_key)
     anchors = set(tiny.anchor_keys)
     missing = anchors - set(keys)

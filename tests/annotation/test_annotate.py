@@ -13,6 +13,8 @@ from conftest import judgebench_exe
 from servers import FaultInjectingServer, annotate_argv, pair_files
 
 from judgebench.annotation.annotate import annotate_files
+from judgebench.annotation.config import AnnotateConfig
+from judgebench.annotation.pipeline import CallLimits, KeyAccess
 
 SCRIPT = {  # instruction marker -> what the stand-in server does on attempt 1, 2, ...
     "Q3": ["429"],
@@ -34,15 +36,15 @@ def test_faults_end_with_every_judgment_done_or_failed_with_a_reason(tmp_path):
     cand, base = pair_files(tmp_path, 12)
     with FaultInjectingServer(script, hang_seconds=5) as server:
         run = annotate_files(
-            cand,
-            base,
-            "alpacaeval2",
-            tmp_path / "s.sqlite",
-            base_url=server.base_url,
-            concurrency=4,
-            timeout=1.0,
-            max_retries=2,
-            progress=False,
+            AnnotateConfig(
+                outputs=cand,
+                baseline=base,
+                judge="alpacaeval2",
+                store=tmp_path / "s.sqlite",
+                base_url=server.base_url,
+                progress=False,
+                limits=CallLimits(concurrency=4, timeout=1.0, max_retries=2),
+            )
         )
         by = {r["instruction"].split()[1].rstrip(":"): r for r in run.records}
         assert len(by) == 12
@@ -64,15 +66,15 @@ def test_faults_end_with_every_judgment_done_or_failed_with_a_reason(tmp_path):
         # a rerun pays only for the failed ones, and records them failed again
         before = server.total
         again = annotate_files(
-            cand,
-            base,
-            "alpacaeval2",
-            tmp_path / "s.sqlite",
-            base_url=server.base_url,
-            concurrency=4,
-            timeout=1.0,
-            max_retries=2,
-            progress=False,
+            AnnotateConfig(
+                outputs=cand,
+                baseline=base,
+                judge="alpacaeval2",
+                store=tmp_path / "s.sqlite",
+                base_url=server.base_url,
+                progress=False,
+                limits=CallLimits(concurrency=4, timeout=1.0, max_retries=2),
+            )
         )
         assert again.summary["cached"] == 9 and again.summary["failed"] == 3
         assert server.total - before == 3 + 3 + 3
@@ -98,7 +100,11 @@ def test_a_remote_judge_without_a_key_names_the_offline_choice(tmp_path, monkeyp
     from judgebench.errors import ConfigError
 
     with pytest.raises(ConfigError, match="--judge local"):  # a setting to fix (exit 2), before any call
-        annotate_files(cand, base, "alpacaeval2", tmp_path / "s.sqlite", progress=False)
+        annotate_files(
+            AnnotateConfig(
+                outputs=cand, baseline=base, judge="alpacaeval2", store=tmp_path / "s.sqlite", progress=False
+            )
+        )
 
 
 def _rows(db):
@@ -206,24 +212,28 @@ def test_import_alpacaeval_annotations_then_export_offline_and_annotate_for_free
         )
     )
     exported = annotate_files(
-        tmp_path / "cand.json",
-        tmp_path / "base.json",
-        judge,
-        tmp_path / "s.sqlite",
-        offline=True,
-        progress=False,
+        AnnotateConfig(
+            outputs=tmp_path / "cand.json",
+            baseline=tmp_path / "base.json",
+            judge=judge,
+            store=tmp_path / "s.sqlite",
+            offline=True,
+            progress=False,
+        )
     )
     assert exported.summary["cached"] == 805
     for mine, theirs in zip(exported.records, rows, strict=True):
         assert mine["preference"] == pytest.approx(theirs["preference"], abs=1e-9)
     with FaultInjectingServer(lambda m, a: "ok") as server:
         run = annotate_files(
-            tmp_path / "cand.json",
-            tmp_path / "base.json",
-            judge,
-            tmp_path / "s.sqlite",
-            base_url=server.base_url,
-            progress=False,
+            AnnotateConfig(
+                outputs=tmp_path / "cand.json",
+                baseline=tmp_path / "base.json",
+                judge=judge,
+                store=tmp_path / "s.sqlite",
+                base_url=server.base_url,
+                progress=False,
+            )
         )
         assert server.total == 0 and run.summary["cached"] == 805
 
@@ -238,24 +248,28 @@ def test_reparse_rederives_verdicts_without_calls(tmp_path, monkeypatch):
         with monkeypatch.context() as m:
             m.setitem(parsers.PARSERS, "logprob_labels", lambda response, **kw: (None, "buggy parser"))
             run = annotate_files(
-                cand,
-                base,
-                "alpacaeval2",
-                tmp_path / "s.sqlite",
-                base_url=server.base_url,
-                progress=False,
-                max_parse_retries=0,
+                AnnotateConfig(
+                    outputs=cand,
+                    baseline=base,
+                    judge="alpacaeval2",
+                    store=tmp_path / "s.sqlite",
+                    base_url=server.base_url,
+                    progress=False,
+                    max_parse_retries=0,
+                )
             )
         assert run.summary["failed"] == 6 and server.total == 6
         assert all(r["failure"] == "buggy parser" for r in run.records)
         again = annotate_files(
-            cand,
-            base,
-            "alpacaeval2",
-            tmp_path / "s.sqlite",
-            base_url=server.base_url,
-            progress=False,
-            reparse=True,
+            AnnotateConfig(
+                outputs=cand,
+                baseline=base,
+                judge="alpacaeval2",
+                store=tmp_path / "s.sqlite",
+                base_url=server.base_url,
+                progress=False,
+                reparse=True,
+            )
         )
         assert again.summary["reparsed"] == 6 and again.summary["cached"] == 6 and server.total == 6
         assert all(r["preference"] is not None and "failure" not in r for r in again.records)
@@ -267,13 +281,15 @@ def test_api_key_reaches_the_server_but_never_the_store_records_or_manifest(tmp_
     cand, base = pair_files(tmp_path, 3)
     with FaultInjectingServer(lambda m, a: "ok") as server:
         run = annotate_files(
-            cand,
-            base,
-            "alpacaeval2",
-            tmp_path / "s.sqlite",
-            base_url=server.base_url,
-            api_key_env="JB_TEST_KEY",
-            progress=False,
+            AnnotateConfig(
+                outputs=cand,
+                baseline=base,
+                judge="alpacaeval2",
+                store=tmp_path / "s.sqlite",
+                base_url=server.base_url,
+                progress=False,
+                key=KeyAccess(api_key_env="JB_TEST_KEY"),
+            )
         )
         assert server.authorization == [f"Bearer {secret}"] * 3
     blob = (

@@ -8,6 +8,8 @@ import pytest
 from servers import llama_server, smollm2_gguf
 
 from judgebench.annotation.annotate import annotate_files
+from judgebench.annotation.config import AnnotateConfig
+from judgebench.annotation.pipeline import CallLimits
 
 pytestmark = [pytest.mark.slow, pytest.mark.engine]
 
@@ -56,17 +58,21 @@ def test_pairwise_judges_against_the_llama_cpp_server(server, tmp_path, alpaca_d
     kwargs = dict(
         base_url=server,
         model="smollm2",
-        concurrency=2,
+        limits=CallLimits(concurrency=2),
         progress=False,
         max_tokens=max_tokens,
         max_parse_retries=1,
     )
-    run = annotate_files(cand, base, judge, tmp_path / "s.sqlite", **kwargs)
+    run = annotate_files(
+        AnnotateConfig(outputs=cand, baseline=base, judge=judge, store=tmp_path / "s.sqlite", **kwargs)
+    )
     _check(run, 3)
     if judge == "alpacaeval2":  # real top log-probs came back over the wire and were stored
         raw = [v for r in run.records for v in r["raw_completion"].values()]
         assert all(len(x["top_logprobs"]) == 1 and len(x["top_logprobs"][0]) >= 5 for x in raw)
-    again = annotate_files(cand, base, judge, tmp_path / "s.sqlite", **kwargs)
+    again = annotate_files(
+        AnnotateConfig(outputs=cand, baseline=base, judge=judge, store=tmp_path / "s.sqlite", **kwargs)
+    )
     # the rerun pays only for the calls that failed (each asked twice: max_parse_retries=1)
     assert again.summary["cached"] == run.summary["succeeded"]
     assert again.summary["requests"] <= 2 * run.summary["failed"]
@@ -100,16 +106,18 @@ def test_mtbench_protocols_are_multi_turn(server, tmp_path, data_dir):
         (tmp_path / f"{name}.json").write_text(json.dumps(rows))
     for judge in ("mtbench-single", "mtbench-pair"):
         run = annotate_files(
-            tmp_path / "cand.json",
-            tmp_path / "base.json",
-            judge,
-            tmp_path / "s.sqlite",
-            base_url=server,
-            model="smollm2",
-            concurrency=2,
-            progress=False,
-            max_tokens=32,
-            max_parse_retries=0,
+            AnnotateConfig(
+                outputs=tmp_path / "cand.json",
+                baseline=tmp_path / "base.json",
+                judge=judge,
+                store=tmp_path / "s.sqlite",
+                base_url=server,
+                model="smollm2",
+                progress=False,
+                max_tokens=32,
+                max_parse_retries=0,
+                limits=CallLimits(concurrency=2),
+            )
         )
         _check(run, 2)
         per_pair = 2 if judge == "mtbench-single" else 4  # two turns; the pairwise judge sees both orders
@@ -119,6 +127,10 @@ def test_mtbench_protocols_are_multi_turn(server, tmp_path, data_dir):
 
 def test_local_judge_in_process(tmp_path, alpaca_dir):
     cand, base = _pairs(tmp_path, alpaca_dir, n=2)
-    run = annotate_files(cand, base, "local", tmp_path / "s.sqlite", progress=False)
+    run = annotate_files(
+        AnnotateConfig(
+            outputs=cand, baseline=base, judge="local", store=tmp_path / "s.sqlite", progress=False
+        )
+    )
     _check(run, 2)
     assert run.manifest["backend"] == "llamacpp" and run.manifest["base_url"] is None

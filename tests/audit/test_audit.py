@@ -12,6 +12,7 @@ from conftest import judgebench_exe
 from servers import llama_server, smollm2_gguf
 
 from judgebench import audit
+from judgebench.audit.config import AuditConfig
 from judgebench.files.records import InputError
 from judgebench.judges import load_judge
 from judgebench.judges.spec import prompts_dir
@@ -69,7 +70,7 @@ def test_injection_puts_fake_blocks_where_intended(judge, slot):
 
 def test_audit_refuses_a_judge_that_is_not_pairwise():
     with pytest.raises(InputError, match="pairwise"):
-        audit.run_audit("mtbench-single", n=2)
+        audit.run_audit(AuditConfig(judge="mtbench-single", n=2))
 
 
 def test_annotation_biases_by_hand():

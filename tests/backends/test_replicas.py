@@ -15,6 +15,8 @@ from conftest import judgebench_exe
 from servers import FaultInjectingServer, annotate_argv, pair_files
 
 from judgebench.annotation.annotate import annotate_files
+from judgebench.annotation.config import AnnotateConfig
+from judgebench.annotation.pipeline import CallLimits
 from judgebench.backends import Limits
 from judgebench.backends.replicas import ReplicaBackend
 from judgebench.store import Store
@@ -39,13 +41,15 @@ def test_three_replicas_one_stopped_mid_run_every_judgment_done_none_twice(tmp_p
     stopper.start()
     try:
         run = annotate_files(
-            cand,
-            base,
-            "alpacaeval2",
-            tmp_path / "s.sqlite",
-            base_url=[s.base_url for s in servers],
-            concurrency=12,
-            progress=False,
+            AnnotateConfig(
+                outputs=cand,
+                baseline=base,
+                judge="alpacaeval2",
+                store=tmp_path / "s.sqlite",
+                base_url=[s.base_url for s in servers],
+                progress=False,
+                limits=CallLimits(concurrency=12),
+            )
         )
     finally:
         stopper.join()
@@ -102,14 +106,15 @@ def test_every_replica_down_fails_the_calls_with_a_reason_not_a_tie(tmp_path):
     cand, base = pair_files(tmp_path, 2)
     urls = [f"http://127.0.0.1:{free_port()}/v1" for _ in range(2)]  # nothing listens there
     run = annotate_files(
-        cand,
-        base,
-        "alpacaeval2",
-        tmp_path / "s.sqlite",
-        base_url=urls,
-        concurrency=2,
-        max_retries=0,
-        progress=False,
+        AnnotateConfig(
+            outputs=cand,
+            baseline=base,
+            judge="alpacaeval2",
+            store=tmp_path / "s.sqlite",
+            base_url=urls,
+            progress=False,
+            limits=CallLimits(concurrency=2, max_retries=0),
+        )
     )
     assert all(r["preference"] is None and "every replica failed" in r["failure"] for r in run.records)
 
@@ -150,12 +155,14 @@ def test_the_same_url_twice_is_a_config_error(tmp_path):
     cand, base = pair_files(tmp_path, 1)
     with pytest.raises(ConfigError, match="twice"):
         annotate_files(
-            cand,
-            base,
-            "alpacaeval2",
-            tmp_path / "s.sqlite",
-            base_url=["http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1"],
-            progress=False,
+            AnnotateConfig(
+                outputs=cand,
+                baseline=base,
+                judge="alpacaeval2",
+                store=tmp_path / "s.sqlite",
+                base_url=["http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1"],
+                progress=False,
+            )
         )
 
 
@@ -205,27 +212,33 @@ def test_two_real_llama_cpp_replicas_then_one_gone(tmp_path, alpaca_dir):
     for name, part in (("a", slice(0, 6)), ("b", slice(6, 12))):
         (tmp_path / f"cand_{name}.json").write_text(json.dumps(cand[part]))
         (tmp_path / f"base_{name}.json").write_text(json.dumps(short[part]))
-    kwargs = dict(model="smollm2", concurrency=4, progress=False, max_parse_retries=0, timeout=60)
+    kwargs = dict(
+        model="smollm2", limits=CallLimits(concurrency=4, timeout=60), progress=False, max_parse_retries=0
+    )
     with llama_server() as one:
         with llama_server() as two:
             run = annotate_files(
-                tmp_path / "cand_a.json",
-                tmp_path / "base_a.json",
-                "alpacaeval2",
-                tmp_path / "s.sqlite",
-                base_url=[one, two],
-                **kwargs,
+                AnnotateConfig(
+                    outputs=tmp_path / "cand_a.json",
+                    baseline=tmp_path / "base_a.json",
+                    judge="alpacaeval2",
+                    store=tmp_path / "s.sqlite",
+                    base_url=[one, two],
+                    **kwargs,
+                )
             )
             assert run.summary["succeeded"] == 6 and all(r["preference"] is not None for r in run.records)
             assert all(r["answered"] > 0 for r in run.manifest["replicas"])  # both served
         # `two` is gone now: its calls go to `one`
         run = annotate_files(
-            tmp_path / "cand_b.json",
-            tmp_path / "base_b.json",
-            "alpacaeval2",
-            tmp_path / "s.sqlite",
-            base_url=[one, two],
-            **kwargs,
+            AnnotateConfig(
+                outputs=tmp_path / "cand_b.json",
+                baseline=tmp_path / "base_b.json",
+                judge="alpacaeval2",
+                store=tmp_path / "s.sqlite",
+                base_url=[one, two],
+                **kwargs,
+            )
         )
         assert run.summary["succeeded"] == 6 and all(r["preference"] is not None for r in run.records)
         by_url = {r["base_url"]: r for r in run.manifest["replicas"]}

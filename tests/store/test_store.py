@@ -12,6 +12,7 @@ import pytest
 from conftest import judgebench_exe
 from servers import FaultInjectingServer, pair_files
 
+from judgebench.annotation.config import AnnotateConfig
 from judgebench.errors import StoreError
 from judgebench.store import Judgment, Store
 from judgebench.store.sqlite import SQLiteStore
@@ -353,7 +354,14 @@ def test_annotate_pairs_keeps_the_first_calls_wall_clock_out_of_its_summary(tmp_
         again = asyncio.run(run())  # all cached: no call
         cand_file, base_file = _files(tmp_path, 2)
         files_run = annotate_files(
-            cand_file, base_file, spec, tmp_path / "s2.sqlite", base_url=server.base_url, progress=False
+            AnnotateConfig(
+                outputs=cand_file,
+                baseline=base_file,
+                judge=spec,
+                store=tmp_path / "s2.sqlite",
+                base_url=server.base_url,
+                progress=False,
+            )
         )
     assert made.summary["succeeded"] == 3 and "first_call_at" not in made.summary
     assert before <= made.first_call_at <= time.time()
