@@ -36,33 +36,10 @@ from judgebench.backends.base import (
     CompletionResponse,
     FatalBackendError,
     Limits,
+    register_backend,
 )
 from judgebench.errors import ConfigError
 from judgebench.registry import Registry
-
-
-def register_backend(
-    name: str,
-    *,
-    extra: str | None,
-    version_package: str | None,
-    local: tuple[str, ...] = (),
-    ray: tuple[str, ...] = (),
-) -> Callable:
-    """Declares a backend class (or factory) under `name`. The arguments must be literals: they are read
-    from the source (see REGISTRY). extra: the pyproject extra that installs it (None: a core dependency);
-    version_package: the distribution whose version the manifest records as the engine's; local / ray:
-    the kinds of model reference (REFERENCE_KINDS) it is the default engine for, in this process / on Ray
-    replicas. One engine per (purpose, kind); a user's --engine may name any backend."""
-
-    def deco(factory):
-        if getattr(factory, "name", name) != name:
-            raise RuntimeError(
-                f"{factory.__name__}.name is {factory.name!r} but it is registered as {name!r}"
-            )
-        return factory
-
-    return deco
 
 
 @dataclass(frozen=True)

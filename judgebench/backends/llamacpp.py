@@ -11,7 +11,6 @@ import threading
 from pathlib import Path
 from typing import Any, cast
 
-from judgebench.backends import register_backend
 from judgebench.backends.base import (
     Backend,
     BackendError,
@@ -19,6 +18,7 @@ from judgebench.backends.base import (
     CompletionResponse,
     FatalBackendError,
     Limits,
+    register_backend,
 )
 from judgebench.backends.openai_compat import parse_chat_completion
 

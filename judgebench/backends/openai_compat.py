@@ -21,7 +21,6 @@ import aiohttp
 import msgspec
 from yarl import URL
 
-from judgebench.backends import register_backend
 from judgebench.backends.base import (
     Backend,
     BackendError,
@@ -29,6 +28,7 @@ from judgebench.backends.base import (
     CompletionResponse,
     FatalBackendError,
     Limits,
+    register_backend,
 )
 from judgebench.errors import ConfigError
 from judgebench.files.redact import redact

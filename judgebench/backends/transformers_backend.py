@@ -19,7 +19,6 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from judgebench.backends import register_backend
 from judgebench.backends.base import (
     BackendError,
     BatchingBackend,
@@ -27,6 +26,7 @@ from judgebench.backends.base import (
     CompletionResponse,
     FatalBackendError,
     Limits,
+    register_backend,
 )
 from judgebench.backends.logprobs import by_decoded_string, cached_label_ids, logsumexp
 

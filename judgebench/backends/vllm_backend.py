@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from judgebench.backends import register_backend
 from judgebench.backends.base import (
     BackendError,
     BatchingBackend,
@@ -35,6 +34,7 @@ from judgebench.backends.base import (
     CompletionResponse,
     FatalBackendError,
     Limits,
+    register_backend,
 )
 from judgebench.backends.logprobs import by_decoded_string, cached_label_ids
 
