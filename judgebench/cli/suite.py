@@ -39,22 +39,8 @@ def run(args: argparse.Namespace) -> int:
 
     config = config_from_args(SuiteConfig, args)
     models = parse_models(args.models, config_from_args(Sampling, args))
-    if args.dry_run:  # the rate limits only shape the time estimate here
-        limits = {
-            "requests_per_minute": config.limits.requests_per_minute,
-            "tokens_per_minute": config.limits.tokens_per_minute,
-        }
-        plan = plan_suite(
-            models,
-            config.benchmarks,
-            config.judge,
-            config.judge_model,
-            config.out,
-            config.max_instances,
-            batch=config.batch,
-            concurrency=config.judge_concurrency,
-            limits=limits,
-        )
+    if args.dry_run:
+        plan = plan_suite(models, config)
         if args.json:
             keys = (
                 "calls",

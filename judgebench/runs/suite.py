@@ -1,7 +1,7 @@
 """The paper's table in one run: several checkpoints x AlpacaEval 2.0, Arena-Hard and MT-Bench.
 
     models = parse_models(["ckpt-a.gguf", "sft@http://127.0.0.1:8000/v1", "runs.yaml"])
-    estimate = plan_suite(models, out="suite")                 # the cost, no call made
+    estimate = plan_suite(models, SuiteConfig(out="suite"))    # the cost, no call made
     result = run_suite(models, SuiteConfig(out="suite", reference="sft"))  # table.csv/.md/.tex, report.html
 
 Each (model, benchmark) is one `evaluate` run (generate, judge, store) in `out/runs/<model>/<benchmark>/`,
@@ -335,25 +335,25 @@ def estimate_run(
     return est
 
 
-def plan_suite(
-    models: list[ModelSpec],
-    benchmarks: list[str] | None = None,
-    judge: list[str] | None = None,
-    judge_model: str | None = None,
-    out: str | Path = "suite",
-    max_instances: int | None = None,
-    batch: bool = False,
-    concurrency: int = 16,
-    limits: dict | None = None,
-) -> dict:
-    """The dry run: no call is made. {"calls", "input_tokens", "output_tokens", "usd", "per_benchmark"}."""
+def plan_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> dict:
+    """The dry run of `run_suite(models, config)`: no call is made, nothing is written.
+    {"calls", "input_tokens", "output_tokens", "usd", "per_benchmark", ...}; the rate limits and
+    judge_concurrency shape only the time estimate."""
     from judgebench.annotation.calls import judge_model_name
     from judgebench.annotation.cost import Estimate, judge_tokenizer
     from judgebench.store import Store
 
-    benchmarks = list(benchmarks or all_benchmarks())
+    config = config or SuiteConfig()
+    judge = list(config.judge) if config.judge else None
+    judge_model, max_instances, batch = config.judge_model, config.max_instances, config.batch
+    concurrency = config.judge_concurrency
+    limits = {
+        "requests_per_minute": config.limits.requests_per_minute,
+        "tokens_per_minute": config.limits.tokens_per_minute,
+    }
+    benchmarks = list(config.benchmarks or all_benchmarks())
     judges = resolve_judges(benchmarks, judge)
-    out = Path(out)
+    out = Path(config.out)
     store_path = out / "store.sqlite"
     # Reading a store that is not there would create it: a dry run on a fresh folder writes nothing.
     store = Store(store_path) if store_path.exists() else _EmptyStore()
@@ -366,7 +366,7 @@ def plan_suite(
             est_b, seen = Estimate(), set[str]()
             for m in models:
                 est = estimate_run(
-                    m, b, spec, data, store, tokenizer, judge_model, concurrency, limits or {}, batch, seen
+                    m, b, spec, data, store, tokenizer, judge_model, concurrency, limits, batch, seen
                 )
                 per_run[f"{m.name}/{b}"] = est.as_dict()
                 est_b.add(est)
