@@ -35,7 +35,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from judgebench.runs.suite import format_plan, parse_models, plan_suite, run_suite
+    from judgebench.runs.models import parse_models
+    from judgebench.runs.plan import format_plan, plan_suite
+    from judgebench.runs.suite import run_suite
 
     config = config_from_args(SuiteConfig, args)
     models = parse_models(args.models, config_from_args(Sampling, args))

@@ -11,7 +11,8 @@ from conftest import judgebench_exe
 from servers import smollm2_gguf
 
 from judgebench.errors import InputError
-from judgebench.runs.suite import parse_models, resolve_judges
+from judgebench.runs.models import parse_models
+from judgebench.runs.suite import resolve_judges
 
 RUN_FILE = """models:
   - name: greedy
