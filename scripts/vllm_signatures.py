@@ -6,7 +6,7 @@
 vLLM needs a GPU and ~30 dependencies, so the tests use a stand-in module (tests/fake_vllm). To keep
 the stand-in honest, this script parses (AST) the signatures and fields the vLLM backend touches
 from the wheel's sources and writes them to tests/data/vllm_api_snapshot.json, which names the
-version; tests/test_vllm_backend.py holds the stand-in and the backend's calls against it.
+version; tests/backends/test_vllm_backend.py holds the stand-in and the backend's calls against it.
 Re-run it after bumping the `vllm` extra's pin.
 """
 

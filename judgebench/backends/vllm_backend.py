@@ -18,7 +18,7 @@ backend's one engine thread (BatchingBackend): vLLM's engine is not thread-safe.
   (unprocessed) log-probs. max_tokens is always passed: vLLM's default of 16 would truncate.
 
 The calls here are checked against vLLM's real signatures: scripts/vllm_signatures.py reads them from
-the pinned wheel into tests/data/vllm_api_snapshot.json, and tests/test_vllm_backend.py holds both
+the pinned wheel into tests/data/vllm_api_snapshot.json, and tests/backends/test_vllm_backend.py holds both
 this backend's calls and the stand-in module (tests/fake_vllm) against that snapshot.
 """
 

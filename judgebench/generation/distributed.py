@@ -7,7 +7,7 @@
   2.60 with the vLLM its `llm` extra pins, 0.29.0), one vLLM replica per `replicas`, each with
   `tensor_parallel_size` GPUs; chat templates applied by Ray's own stage (the model's, or the one
   given); per-row sampling parameters; a row the engine refuses (e.g. a prompt over max_model_len)
-  fails alone and is recorded as failed, as in-process. tests/test_ray_generation.py runs this path
+  fails alone and is recorded as failed, as in-process. tests/generation/test_ray_generation.py runs this path
   through Ray's real processor and stages with the stand-in vllm package as the engine.
 - engine "llamacpp": `map_batches` over actors that each hold a llama.cpp model: the same pipeline on
   CPUs, which is how it is tested here on a local Ray cluster.

@@ -41,7 +41,7 @@ __all__ = [
     "write_leaderboard",
 ]
 
-# The columns are declared in judgebench/columns.py; these names stay for the callers that import them.
+# The columns are declared in judgebench/leaderboard/columns.py; these names stay for the callers that import them.
 ALPACAEVAL_COLUMNS = schema.alpaca_eval_names()
 EXTRA_COLUMNS = schema.extra_names()
 sort_board = schema.sort_board

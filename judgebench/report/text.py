@@ -1,6 +1,6 @@
 """The leaderboard for terminals (fixed width) and pull requests (GitHub Markdown).
 
-Both read the column schema (judgebench/columns.py): which columns a view shows, their headings, formats
+Both read the column schema (judgebench/leaderboard/columns.py): which columns a view shows, their headings, formats
 and intervals. A board read from another tool's CSV may lack some columns; they show as empty.
 """
 

@@ -1,6 +1,6 @@
 """Files and invocations nobody listed: official files load, and every user error is one line, never a traceback.
 
-The error contract (README, "Exit codes"): a user's mistake prints exactly one line `judgebench: error: ...`
+The error contract (docs/errors.md): a user's mistake prints exactly one line `judgebench: error: ...`
 naming the file (and row and field where there is one) and exits 2, 3 or 4; nothing half-written is left.
 """
 

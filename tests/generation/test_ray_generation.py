@@ -4,7 +4,7 @@
   the store with the same keys.
 - the vLLM path: Ray's own `build_processor` and stages (chat template, tokenize, vLLM engine stage,
   detokenize) on a small Hugging Face model folder made here, with the stand-in `vllm` package
-  (tests/fake_vllm, held to vLLM's real API by tests/test_vllm_backend.py) as the engine underneath
+  (tests/fake_vllm, held to vLLM's real API by tests/backends/test_vllm_backend.py) as the engine underneath
   Ray's real vLLM stage. The cluster declares one logical GPU so that stage is scheduled as on a GPU node.
 """
 

@@ -1,4 +1,4 @@
-"""The column schema (judgebench/columns.py) is the one place a leaderboard column is declared: the CSV,
+"""The column schema (judgebench/leaderboard/columns.py) is the one place a leaderboard column is declared: the CSV,
 the terminal table, Markdown and the HTML page all follow it, and one rule ranks every board."""
 
 from __future__ import annotations
