@@ -67,7 +67,7 @@ class CheckFailed(JudgebenchError):
     exit_code = 1
 
 
-# Exit codes, documented in README ("Exit codes"): 0 success, 1 a requested check failed, 2 bad input or
+# Exit codes, documented in docs/errors.md: 0 success, 1 a requested check failed, 2 bad input or
 # setting, 3 a model/judge server failed, 4 store or output folder unusable, 70 internal error (a bug),
 # 130 interrupted (Ctrl-C; completed judge calls are already in the store).
 EXIT_INTERNAL = 70
