@@ -18,11 +18,11 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from judgebench.annotation.calls import judge_calls
 from judgebench.annotation.config import AnnotateConfig
+from judgebench.annotation.pairs import pairs_from_files
 from judgebench.annotation.pipeline import closing
 from judgebench.backends import (
     Backend,
@@ -33,7 +33,7 @@ from judgebench.backends import (
     build_backend,
 )
 from judgebench.errors import ConfigError
-from judgebench.files.records import InputError, check_same_instructions, load_outputs, read_records
+from judgebench.files.records import InputError
 from judgebench.judges import load_judge
 from judgebench.judges.parsers import PARSERS
 from judgebench.judges.protocols import Pair, Protocol, protocol_of
@@ -332,143 +332,9 @@ class _OfflineBackend(Backend):
         super().__init__(model or "smollm2")
 
 
-def import_annotations(paths, judge: str | JudgeSpec, store: str | Path, model: str | None = None) -> dict:
-    """AlpacaEval annotation files (with `raw_completion`) -> judge calls in the store, so that
-    annotating the same pairs with the same judge finds them cached. Each record's stored
-    preference must come back from its raw completion under this judge, else nothing is imported."""
-    from judgebench.files.records import load_annotations
-
-    spec = judge if isinstance(judge, JudgeSpec) else load_judge(judge)
-    protocol = protocol_of(spec)
-    df = load_annotations(paths, keep_extra=True)
-    model = model or spec.model
-    rows, skipped, mismatched = [], 0, []
-    for i, r in enumerate(df.to_dict("records")):
-        raw = r.get("raw_completion")
-        pair = Pair(
-            r["instruction"],
-            r["output_1"],
-            r["output_2"],
-            r["generator_1"],
-            r["generator_2"],
-            r.get("dataset"),
-        )
-        calls = judge_calls(spec, pair, model, protocol)
-        if not calls:
-            continue
-        if not isinstance(raw, dict) or "logprobs" not in raw and "message" not in raw:
-            skipped += 1
-            continue
-        top = [
-            {t["token"]: t["logprob"] for t in c.get("top_logprobs") or []}
-            for c in ((raw.get("logprobs") or {}).get("content") or [])
-        ]
-        response = CompletionResponse(
-            (raw.get("message") or {}).get("content") or "", top, raw.get("finish_reason")
-        )
-        verdict, reason = parse(spec, response)
-        combined = protocol.combine(pair, {calls[0].slot: verdict})
-        if combined["preference"] is None or abs(combined["preference"] - r["preference"]) > 1e-6:
-            mismatched.append(i)
-            continue
-        price = r.get("price_per_example")
-        rows.append(
-            Judgment(
-                calls[0].key,
-                spec.name,
-                spec.hash,
-                model,
-                r["instruction"],
-                calls[0].slot,
-                "ok",
-                verdict,
-                None,
-                [response.to_raw()],
-                1,
-                cost=float(price) if isinstance(price, int | float) and price == price else 0.0,
-            )
-        )
-    if mismatched:
-        raise InputError(
-            f"{len(mismatched)} records' preferences do not follow from their raw completions under "
-            f"judge {spec.name} (rows {mismatched[:10]})",
-            field="raw_completion",
-            hint="import them under the judge that made them (e.g. alpaca_eval:CONFIG)",
-        )
-    with Store(store) as db:
-        db.put_many(rows)
-    return {"imported": len(rows), "skipped_no_raw_completion": skipped, "records": len(df)}
-
-
 def _settled(now: Judgment | None, before: Judgment | None) -> bool:
     """Another process finished this call: it is ok now, or it failed again after we looked."""
     return now is not None and (now.status == "ok" or before is None or now.attempts > before.attempts)
-
-
-def pairs_from_records(cand: list[dict], base_by: dict[str, dict] | None, multi_turn: bool) -> list[Pair]:
-    """Pairs from candidate records and the baseline's records by instruction (None: no baseline,
-    for single-answer grading). Multi-turn records carry `turns` and one answer per turn in `output`."""
-    pairs = []
-    for r in cand:
-        b = (base_by or {}).get(r["instruction"], {})
-        if multi_turn:
-            c_out, b_out = list(r["output"] or []), list(b.get("output") or [])
-            pairs.append(
-                Pair(
-                    r["instruction"],
-                    "\n".join(b_out),
-                    "\n".join(c_out),
-                    b.get("generator", "none"),
-                    r.get("generator", "candidate"),
-                    r.get("dataset") or r.get("category"),
-                    turns=r.get("turns") or [r["instruction"]],
-                    baseline_turns=b_out,
-                    candidate_turns=c_out,
-                    reference=r.get("reference"),
-                )
-            )
-        else:
-            dataset = r.get("dataset") if isinstance(r.get("dataset"), str) else b.get("dataset")
-            pairs.append(
-                Pair(
-                    r["instruction"], b["output"], r["output"] or "", b["generator"], r["generator"], dataset
-                )
-            )
-    return pairs
-
-
-def _pairs_from_files(outputs: str | Path, baseline: str | Path, multi_turn: bool) -> list[Pair]:
-    if multi_turn:
-        cand, base = _multi_turn_records(outputs), _multi_turn_records(baseline)
-        missing = sorted(set(base) - set(cand))
-        if missing:
-            raise InputError(
-                f"{len(missing)} questions of {baseline} have no answer in {outputs}: {missing[:3]}"
-            )
-        return pairs_from_records(list(cand.values()), base, multi_turn=True)
-    cand, base = load_outputs(outputs), load_outputs(baseline)
-    check_same_instructions(cand, base, str(outputs), str(baseline))
-    return pairs_from_records(
-        cand.to_dict("records"), {r["instruction"]: r for r in base.to_dict("records")}, multi_turn=False
-    )
-
-
-def _multi_turn_records(path) -> dict[str, dict]:
-    """Records with `turns` (the user's turns) and `output` as a list, one answer per turn; by first turn."""
-    rows = read_records(path)
-    for i, r in enumerate(rows):
-        if (
-            not isinstance(r.get("turns"), list)
-            or not isinstance(r.get("output"), list)
-            or len(r["turns"]) != len(r["output"])
-        ):
-            raise InputError(
-                "multi-turn records need `turns` and `output` as lists of equal length",
-                path=path,
-                row=i,
-                field="output",
-            )
-    return {r["turns"][0]: {**r, "instruction": r["turns"][0]} for r in rows}
 
 
 def judge_backend(
@@ -542,7 +408,7 @@ def annotate_files(config: AnnotateConfig) -> AnnotationRun:
         spec = replace(spec, max_parse_retries=max_parse_retries)
     if max_tokens is not None:
         spec = replace(spec, decoding={**spec.decoding, "max_tokens": max_tokens})
-    pairs = _pairs_from_files(outputs, baseline, multi_turn=protocol_of(spec).multi_turn)
+    pairs = pairs_from_files(outputs, baseline, multi_turn=protocol_of(spec).multi_turn)
     be, url = judge_backend(
         spec,
         config.limits.for_backend(),

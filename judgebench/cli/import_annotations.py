@@ -17,7 +17,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from judgebench.annotation.annotate import import_annotations
+    from judgebench.annotation.importing import import_annotations
 
     counts = import_annotations(args.annotations, args.judge, args.store, model=args.model)
     skipped = counts["skipped_no_raw_completion"]

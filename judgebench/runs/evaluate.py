@@ -26,8 +26,9 @@ from typing import Any
 
 import pandas as pd
 
-from judgebench.annotation.annotate import AnnotationRun, annotate_pairs, judge_backend, pairs_from_records
+from judgebench.annotation.annotate import AnnotationRun, annotate_pairs, judge_backend
 from judgebench.annotation.annotate import manifest as annotation_manifest
+from judgebench.annotation.pairs import pairs_from_records
 from judgebench.annotation.pipeline import closing
 from judgebench.backends import Backend, choose_engine, engine_version, make_backend
 from judgebench.benchmarks.evalsets import load_eval_set

@@ -81,9 +81,9 @@ def estimate_run(
     candidate's outputs are known; else each answer is assumed to run to the generation's max_tokens.
     `seen`: call keys already counted for another model (two models with the same generator and sampling
     write the same answers, and their judge calls are made once)."""
-    from judgebench.annotation.annotate import pairs_from_records
     from judgebench.annotation.calls import judge_model_name
     from judgebench.annotation.cost import estimate_calls
+    from judgebench.annotation.pairs import pairs_from_records
 
     multi = "turns" in data.columns
     base_by = None if "output" not in data.columns else {r["instruction"]: r for r in data.to_dict("records")}

@@ -179,7 +179,7 @@ def test_import_alpacaeval_annotations_then_export_offline_and_annotate_for_free
     import glob
     import gzip
 
-    from judgebench.annotation.annotate import import_annotations
+    from judgebench.annotation.importing import import_annotations
     from judgebench.files.records import InputError
 
     found = glob.glob(

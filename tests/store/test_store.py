@@ -134,7 +134,8 @@ class TinyDisk(SQLiteStore):
 
 
 def test_a_full_disk_stops_the_run_with_a_store_error_and_leaves_no_lease(tmp_path):
-    from judgebench.annotation.annotate import annotate_pairs, judge_backend, pairs_from_records
+    from judgebench.annotation.annotate import annotate_pairs, judge_backend
+    from judgebench.annotation.pairs import pairs_from_records
     from judgebench.backends import Limits
     from judgebench.judges import load_judge
 
@@ -325,12 +326,8 @@ def test_annotate_pairs_keeps_the_first_calls_wall_clock_out_of_its_summary(tmp_
     """evaluate and audit write annotate_pairs' summary as it is: it holds counts, not an epoch timestamp;
     the first call's time comes back beside it, for annotate_files' first_call_after_s."""
 
-    from judgebench.annotation.annotate import (
-        annotate_files,
-        annotate_pairs,
-        judge_backend,
-        pairs_from_records,
-    )
+    from judgebench.annotation.annotate import annotate_files, annotate_pairs, judge_backend
+    from judgebench.annotation.pairs import pairs_from_records
     from judgebench.backends import Limits
     from judgebench.judges import load_judge
 
