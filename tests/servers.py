@@ -262,3 +262,14 @@ class FaultInjectingServer(LoopbackApp):
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._handle)
+
+
+def annotate_pair(cand, base, store, judge="alpacaeval2", **config):
+    """`annotate_files` on a candidate's and a baseline's file, quietly (no progress bar): the tests'
+    common call; `config` holds the rest of AnnotateConfig (base_url, limits, ...)."""
+    from judgebench.annotation.annotate import annotate_files
+    from judgebench.annotation.config import AnnotateConfig
+
+    return annotate_files(
+        AnnotateConfig(outputs=cand, baseline=base, judge=judge, store=store, progress=False, **config)
+    )

@@ -11,10 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from servers import annotate_pair
 
 from judgebench import audit, backends
-from judgebench.annotation.annotate import annotate_files
-from judgebench.annotation.config import AnnotateConfig
 from judgebench.backends import REGISTRY, Backend, CompletionRequest, Limits, build_backend, engine_version
 from judgebench.errors import ConfigError
 from judgebench.judges import load_judge
@@ -189,11 +188,7 @@ def test_a_multi_turn_protocol_under_any_name_reads_conversations(tmp_path, monk
     monkeypatch.setitem(PROTOCOLS, "conversation-pair", ConversationPair())
     spec = dataclasses.replace(load_judge("mtbench-pair"), protocol="conversation-pair")
     cand, base = _mtbench_files(tmp_path)
-    run = annotate_files(
-        AnnotateConfig(
-            outputs=cand, baseline=base, judge=spec, store=tmp_path / "s.sqlite", offline=True, progress=False
-        )
-    )
+    run = annotate_pair(cand, base, tmp_path / "s.sqlite", judge=spec, offline=True)
     assert run.summary["pairs"] == 2 and run.summary["calls"] == 2 * 2 * 2  # two turns, both orders
     assert [r["failure"] for r in run.records] == ["not in the store; " * 3 + "not in the store"] * 2
 
@@ -204,17 +199,14 @@ def test_annotate_files_leaves_the_callers_spec_as_it_was(tmp_path):
     cand = [{"instruction": "Say hi.", "output": "hi", "generator": "c"}]
     (tmp_path / "c.json").write_text(json.dumps(cand))
     (tmp_path / "b.json").write_text(json.dumps([{**cand[0], "output": "hello", "generator": "b"}]))
-    run = annotate_files(
-        AnnotateConfig(
-            outputs=tmp_path / "c.json",
-            baseline=tmp_path / "b.json",
-            judge=spec,
-            store=tmp_path / "s.sqlite",
-            offline=True,
-            progress=False,
-            max_tokens=7,
-            max_parse_retries=0,
-        )
+    run = annotate_pair(
+        tmp_path / "c.json",
+        tmp_path / "b.json",
+        tmp_path / "s.sqlite",
+        judge=spec,
+        offline=True,
+        max_tokens=7,
+        max_parse_retries=0,
     )
     assert run.manifest["decoding"]["max_tokens"] == 7  # the override applied to the run
     assert dataclasses.asdict(spec) == before

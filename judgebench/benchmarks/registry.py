@@ -52,12 +52,6 @@ def get(name: str, where: str = "--benchmarks") -> Benchmark:
     return known[name]
 
 
-def forget() -> None:
-    """Read the plug-ins again on next use (tests install them while running)."""
-    global _found
-    _found = None
-
-
 def _builtins() -> dict[str, Benchmark]:
     found: dict[str, Benchmark] = {}
     for info in pkgutil.iter_modules([str(Path(__file__).parent)]):

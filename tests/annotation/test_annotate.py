@@ -10,10 +10,8 @@ import time
 import numpy as np
 import pytest
 from conftest import judgebench_exe
-from servers import FaultInjectingServer, annotate_argv, pair_files
+from servers import FaultInjectingServer, annotate_argv, annotate_pair, pair_files
 
-from judgebench.annotation.annotate import annotate_files
-from judgebench.annotation.config import AnnotateConfig
 from judgebench.annotation.pipeline import CallLimits, KeyAccess
 
 SCRIPT = {  # instruction marker -> what the stand-in server does on attempt 1, 2, ...
@@ -35,16 +33,13 @@ def script(marker, attempt):
 def test_faults_end_with_every_judgment_done_or_failed_with_a_reason(tmp_path):
     cand, base = pair_files(tmp_path, 12)
     with FaultInjectingServer(script, hang_seconds=5) as server:
-        run = annotate_files(
-            AnnotateConfig(
-                outputs=cand,
-                baseline=base,
-                judge="alpacaeval2",
-                store=tmp_path / "s.sqlite",
-                base_url=server.base_url,
-                progress=False,
-                limits=CallLimits(concurrency=4, timeout=1.0, max_retries=2),
-            )
+        run = annotate_pair(
+            cand,
+            base,
+            tmp_path / "s.sqlite",
+            judge="alpacaeval2",
+            base_url=server.base_url,
+            limits=CallLimits(concurrency=4, timeout=1.0, max_retries=2),
         )
         by = {r["instruction"].split()[1].rstrip(":"): r for r in run.records}
         assert len(by) == 12
@@ -65,16 +60,13 @@ def test_faults_end_with_every_judgment_done_or_failed_with_a_reason(tmp_path):
         assert server.retry_after_respected and min(server.retry_after_respected) >= 0.29
         # a rerun pays only for the failed ones, and records them failed again
         before = server.total
-        again = annotate_files(
-            AnnotateConfig(
-                outputs=cand,
-                baseline=base,
-                judge="alpacaeval2",
-                store=tmp_path / "s.sqlite",
-                base_url=server.base_url,
-                progress=False,
-                limits=CallLimits(concurrency=4, timeout=1.0, max_retries=2),
-            )
+        again = annotate_pair(
+            cand,
+            base,
+            tmp_path / "s.sqlite",
+            judge="alpacaeval2",
+            base_url=server.base_url,
+            limits=CallLimits(concurrency=4, timeout=1.0, max_retries=2),
         )
         assert again.summary["cached"] == 9 and again.summary["failed"] == 3
         assert server.total - before == 3 + 3 + 3
@@ -100,11 +92,7 @@ def test_a_remote_judge_without_a_key_names_the_offline_choice(tmp_path, monkeyp
     from judgebench.errors import ConfigError
 
     with pytest.raises(ConfigError, match="--judge local"):  # a setting to fix (exit 2), before any call
-        annotate_files(
-            AnnotateConfig(
-                outputs=cand, baseline=base, judge="alpacaeval2", store=tmp_path / "s.sqlite", progress=False
-            )
-        )
+        annotate_pair(cand, base, tmp_path / "s.sqlite", judge="alpacaeval2")
 
 
 def _rows(db):
@@ -211,29 +199,19 @@ def test_import_alpacaeval_annotations_then_export_offline_and_annotate_for_free
             ]
         )
     )
-    exported = annotate_files(
-        AnnotateConfig(
-            outputs=tmp_path / "cand.json",
-            baseline=tmp_path / "base.json",
-            judge=judge,
-            store=tmp_path / "s.sqlite",
-            offline=True,
-            progress=False,
-        )
+    exported = annotate_pair(
+        tmp_path / "cand.json", tmp_path / "base.json", tmp_path / "s.sqlite", judge=judge, offline=True
     )
     assert exported.summary["cached"] == 805
     for mine, theirs in zip(exported.records, rows, strict=True):
         assert mine["preference"] == pytest.approx(theirs["preference"], abs=1e-9)
     with FaultInjectingServer(lambda m, a: "ok") as server:
-        run = annotate_files(
-            AnnotateConfig(
-                outputs=tmp_path / "cand.json",
-                baseline=tmp_path / "base.json",
-                judge=judge,
-                store=tmp_path / "s.sqlite",
-                base_url=server.base_url,
-                progress=False,
-            )
+        run = annotate_pair(
+            tmp_path / "cand.json",
+            tmp_path / "base.json",
+            tmp_path / "s.sqlite",
+            judge=judge,
+            base_url=server.base_url,
         )
         assert server.total == 0 and run.summary["cached"] == 805
 
@@ -247,29 +225,18 @@ def test_reparse_rederives_verdicts_without_calls(tmp_path, monkeypatch):
     with FaultInjectingServer(lambda m, a: "ok") as server:
         with monkeypatch.context() as m:
             m.setitem(parsers.PARSERS, "logprob_labels", lambda response, **kw: (None, "buggy parser"))
-            run = annotate_files(
-                AnnotateConfig(
-                    outputs=cand,
-                    baseline=base,
-                    judge="alpacaeval2",
-                    store=tmp_path / "s.sqlite",
-                    base_url=server.base_url,
-                    progress=False,
-                    max_parse_retries=0,
-                )
+            run = annotate_pair(
+                cand,
+                base,
+                tmp_path / "s.sqlite",
+                judge="alpacaeval2",
+                base_url=server.base_url,
+                max_parse_retries=0,
             )
         assert run.summary["failed"] == 6 and server.total == 6
         assert all(r["failure"] == "buggy parser" for r in run.records)
-        again = annotate_files(
-            AnnotateConfig(
-                outputs=cand,
-                baseline=base,
-                judge="alpacaeval2",
-                store=tmp_path / "s.sqlite",
-                base_url=server.base_url,
-                progress=False,
-                reparse=True,
-            )
+        again = annotate_pair(
+            cand, base, tmp_path / "s.sqlite", judge="alpacaeval2", base_url=server.base_url, reparse=True
         )
         assert again.summary["reparsed"] == 6 and again.summary["cached"] == 6 and server.total == 6
         assert all(r["preference"] is not None and "failure" not in r for r in again.records)
@@ -280,16 +247,13 @@ def test_api_key_reaches_the_server_but_never_the_store_records_or_manifest(tmp_
     monkeypatch.setenv("JB_TEST_KEY", secret)
     cand, base = pair_files(tmp_path, 3)
     with FaultInjectingServer(lambda m, a: "ok") as server:
-        run = annotate_files(
-            AnnotateConfig(
-                outputs=cand,
-                baseline=base,
-                judge="alpacaeval2",
-                store=tmp_path / "s.sqlite",
-                base_url=server.base_url,
-                progress=False,
-                key=KeyAccess(api_key_env="JB_TEST_KEY"),
-            )
+        run = annotate_pair(
+            cand,
+            base,
+            tmp_path / "s.sqlite",
+            judge="alpacaeval2",
+            base_url=server.base_url,
+            key=KeyAccess(api_key_env="JB_TEST_KEY"),
         )
         assert server.authorization == [f"Bearer {secret}"] * 3
     blob = (

@@ -5,7 +5,7 @@ verdicts mean nothing; the wire protocol, log-probs, store and records are what 
 import json
 
 import pytest
-from servers import llama_server, smollm2_gguf
+from servers import annotate_pair, llama_server, smollm2_gguf
 
 from judgebench.annotation.annotate import annotate_files
 from judgebench.annotation.config import AnnotateConfig
@@ -105,19 +105,16 @@ def test_mtbench_protocols_are_multi_turn(server, tmp_path, data_dir):
         ]
         (tmp_path / f"{name}.json").write_text(json.dumps(rows))
     for judge in ("mtbench-single", "mtbench-pair"):
-        run = annotate_files(
-            AnnotateConfig(
-                outputs=tmp_path / "cand.json",
-                baseline=tmp_path / "base.json",
-                judge=judge,
-                store=tmp_path / "s.sqlite",
-                base_url=server,
-                model="smollm2",
-                progress=False,
-                max_tokens=32,
-                max_parse_retries=0,
-                limits=CallLimits(concurrency=2),
-            )
+        run = annotate_pair(
+            tmp_path / "cand.json",
+            tmp_path / "base.json",
+            tmp_path / "s.sqlite",
+            judge=judge,
+            base_url=server,
+            model="smollm2",
+            max_tokens=32,
+            max_parse_retries=0,
+            limits=CallLimits(concurrency=2),
         )
         _check(run, 2)
         per_pair = 2 if judge == "mtbench-single" else 4  # two turns; the pairwise judge sees both orders
@@ -127,10 +124,6 @@ def test_mtbench_protocols_are_multi_turn(server, tmp_path, data_dir):
 
 def test_local_judge_in_process(tmp_path, alpaca_dir):
     cand, base = _pairs(tmp_path, alpaca_dir, n=2)
-    run = annotate_files(
-        AnnotateConfig(
-            outputs=cand, baseline=base, judge="local", store=tmp_path / "s.sqlite", progress=False
-        )
-    )
+    run = annotate_pair(cand, base, tmp_path / "s.sqlite", judge="local")
     _check(run, 2)
     assert run.manifest["backend"] == "llamacpp" and run.manifest["base_url"] is None

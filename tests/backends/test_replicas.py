@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 from conftest import judgebench_exe
-from servers import FaultInjectingServer, annotate_argv, pair_files
+from servers import FaultInjectingServer, annotate_argv, annotate_pair, pair_files
 
 from judgebench.annotation.annotate import annotate_files
 from judgebench.annotation.config import AnnotateConfig
@@ -40,16 +40,13 @@ def test_three_replicas_one_stopped_mid_run_every_judgment_done_none_twice(tmp_p
     stopper = threading.Thread(target=stop_second_when_busy)
     stopper.start()
     try:
-        run = annotate_files(
-            AnnotateConfig(
-                outputs=cand,
-                baseline=base,
-                judge="alpacaeval2",
-                store=tmp_path / "s.sqlite",
-                base_url=[s.base_url for s in servers],
-                progress=False,
-                limits=CallLimits(concurrency=12),
-            )
+        run = annotate_pair(
+            cand,
+            base,
+            tmp_path / "s.sqlite",
+            judge="alpacaeval2",
+            base_url=[s.base_url for s in servers],
+            limits=CallLimits(concurrency=12),
         )
     finally:
         stopper.join()
@@ -105,16 +102,13 @@ def test_every_replica_down_fails_the_calls_with_a_reason_not_a_tie(tmp_path):
 
     cand, base = pair_files(tmp_path, 2)
     urls = [f"http://127.0.0.1:{free_port()}/v1" for _ in range(2)]  # nothing listens there
-    run = annotate_files(
-        AnnotateConfig(
-            outputs=cand,
-            baseline=base,
-            judge="alpacaeval2",
-            store=tmp_path / "s.sqlite",
-            base_url=urls,
-            progress=False,
-            limits=CallLimits(concurrency=2, max_retries=0),
-        )
+    run = annotate_pair(
+        cand,
+        base,
+        tmp_path / "s.sqlite",
+        judge="alpacaeval2",
+        base_url=urls,
+        limits=CallLimits(concurrency=2, max_retries=0),
     )
     assert all(r["preference"] is None and "every replica failed" in r["failure"] for r in run.records)
 
@@ -154,15 +148,12 @@ def test_the_same_url_twice_is_a_config_error(tmp_path):
 
     cand, base = pair_files(tmp_path, 1)
     with pytest.raises(ConfigError, match="twice"):
-        annotate_files(
-            AnnotateConfig(
-                outputs=cand,
-                baseline=base,
-                judge="alpacaeval2",
-                store=tmp_path / "s.sqlite",
-                base_url=["http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1"],
-                progress=False,
-            )
+        annotate_pair(
+            cand,
+            base,
+            tmp_path / "s.sqlite",
+            judge="alpacaeval2",
+            base_url=["http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1"],
         )
 
 

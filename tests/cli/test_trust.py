@@ -17,9 +17,8 @@ import pandas as pd
 import pytest
 from aiohttp import web
 from conftest import assert_one_line_error, run_cli
-from servers import LoopbackApp, annotate_argv, pair_files
+from servers import LoopbackApp, annotate_argv, annotate_pair, pair_files
 
-from judgebench.annotation.config import AnnotateConfig
 from judgebench.annotation.pipeline import KeyAccess
 from judgebench.backends.openai_compat import OpenAICompatBackend, is_loopback, key_decision
 from judgebench.errors import ConfigError, FatalBackendError, StoreError
@@ -148,40 +147,28 @@ def test_a_shared_specs_host_gets_no_key_and_is_named_in_a_warning(monkeypatch, 
 
 
 def test_a_local_server_receives_the_key_only_when_given_for_it(tmp_path, monkeypatch):
-    from judgebench.annotation.annotate import annotate_files
 
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     monkeypatch.setenv("JB_LOCAL_KEY", SECRET + "-local")
     cand, base = pair_files(tmp_path, 2)
     with RecordingServer() as server:
         for url in (server.base_url, server.base_url.replace("127.0.0.1", "localhost")):
-            annotate_files(
-                AnnotateConfig(
-                    outputs=cand,
-                    baseline=base,
-                    judge="alpacaeval2",
-                    store=tmp_path / f"s{len(server.seen)}.sqlite",
-                    base_url=url,
-                    progress=False,
-                )
+            annotate_pair(
+                cand, base, tmp_path / f"s{len(server.seen)}.sqlite", judge="alpacaeval2", base_url=url
             )
         assert len(server.seen) == 4 and all(auth is None for _, auth in server.seen)
-        annotate_files(
-            AnnotateConfig(
-                outputs=cand,
-                baseline=base,
-                judge="alpacaeval2",
-                store=tmp_path / "explicit.sqlite",
-                base_url=server.base_url,
-                progress=False,
-                key=KeyAccess(api_key_env="JB_LOCAL_KEY"),
-            )
+        annotate_pair(
+            cand,
+            base,
+            tmp_path / "explicit.sqlite",
+            judge="alpacaeval2",
+            base_url=server.base_url,
+            key=KeyAccess(api_key_env="JB_LOCAL_KEY"),
         )
         assert [auth for _, auth in server.seen[4:]] == [f"Bearer {SECRET}-local"] * 2
 
 
 def test_plain_http_off_this_machine_gets_no_key_without_the_flag(tmp_path, monkeypatch):
-    from judgebench.annotation.annotate import annotate_files
 
     address = _own_lan_address()
     if address is None:
@@ -189,27 +176,15 @@ def test_plain_http_off_this_machine_gets_no_key_without_the_flag(tmp_path, monk
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     cand, base = pair_files(tmp_path, 2)
     with RecordingServer(host=address) as server:
-        annotate_files(
-            AnnotateConfig(
-                outputs=cand,
-                baseline=base,
-                judge="alpacaeval2",
-                store=tmp_path / "a.sqlite",
-                base_url=server.base_url,
-                progress=False,
-            )
-        )
+        annotate_pair(cand, base, tmp_path / "a.sqlite", judge="alpacaeval2", base_url=server.base_url)
         assert [auth for _, auth in server.seen] == [None, None]
-        annotate_files(
-            AnnotateConfig(
-                outputs=cand,
-                baseline=base,
-                judge="alpacaeval2",
-                store=tmp_path / "b.sqlite",
-                base_url=server.base_url,
-                progress=False,
-                key=KeyAccess(allow_key_to=(address,)),
-            )
+        annotate_pair(
+            cand,
+            base,
+            tmp_path / "b.sqlite",
+            judge="alpacaeval2",
+            base_url=server.base_url,
+            key=KeyAccess(allow_key_to=(address,)),
         )
         assert [auth for _, auth in server.seen[2:]] == [f"Bearer {SECRET}"] * 2
 
@@ -236,7 +211,6 @@ def test_a_key_echoed_in_a_401_is_never_printed(tmp_path, capfd, monkeypatch):
 
 
 def test_cross_origin_redirect_is_refused_and_nothing_reaches_the_other_origin(tmp_path, monkeypatch):
-    from judgebench.annotation.annotate import annotate_files
 
     monkeypatch.setenv("JB_KEY", SECRET)
     cand, base = pair_files(tmp_path, 2)
@@ -245,35 +219,22 @@ def test_cross_origin_redirect_is_refused_and_nothing_reaches_the_other_origin(t
         RecordingServer(mode="redirect", redirect_to=f"{elsewhere.base_url}/chat/completions") as server,
     ):
         with pytest.raises(FatalBackendError, match="another origin"):
-            annotate_files(
-                AnnotateConfig(
-                    outputs=cand,
-                    baseline=base,
-                    judge="alpacaeval2",
-                    store=tmp_path / "s.sqlite",
-                    base_url=server.base_url,
-                    progress=False,
-                    key=KeyAccess(api_key_env="JB_KEY"),
-                )
+            annotate_pair(
+                cand,
+                base,
+                tmp_path / "s.sqlite",
+                judge="alpacaeval2",
+                base_url=server.base_url,
+                key=KeyAccess(api_key_env="JB_KEY"),
             )
         assert server.seen and elsewhere.seen == []
 
 
 def test_same_origin_redirect_is_followed_and_the_manifest_names_the_url_used(tmp_path):
-    from judgebench.annotation.annotate import annotate_files
 
     cand, base = pair_files(tmp_path, 2)
     with RecordingServer(mode="same_origin") as server:
-        run = annotate_files(
-            AnnotateConfig(
-                outputs=cand,
-                baseline=base,
-                judge="alpacaeval2",
-                store=tmp_path / "s.sqlite",
-                base_url=server.base_url,
-                progress=False,
-            )
-        )
+        run = annotate_pair(cand, base, tmp_path / "s.sqlite", judge="alpacaeval2", base_url=server.base_url)
         assert {path for path, _ in server.seen} == {"/v1/chat/completions", "/v2/chat/completions"}
     assert run.summary["succeeded"] == 2
     assert run.manifest["endpoint_used"] == f"http://127.0.0.1:{server.port}/v2/chat/completions"
@@ -568,21 +529,17 @@ def test_out_that_is_the_store_is_refused_before_anything_is_written(tmp_path, c
 
 
 def test_a_key_echoed_in_a_reply_never_reaches_a_file(tmp_path, monkeypatch):
-    from judgebench.annotation.annotate import annotate_files
 
     monkeypatch.setenv("JB_KEY", SECRET)
     cand, base = pair_files(tmp_path, 2)
     with RecordingServer(mode="echo200") as server:
-        run = annotate_files(
-            AnnotateConfig(
-                outputs=cand,
-                baseline=base,
-                judge="alpacaeval2-labels",
-                store=tmp_path / "s.sqlite",
-                base_url=server.base_url,
-                progress=False,
-                key=KeyAccess(api_key_env="JB_KEY"),
-            )
+        run = annotate_pair(
+            cand,
+            base,
+            tmp_path / "s.sqlite",
+            judge="alpacaeval2-labels",
+            base_url=server.base_url,
+            key=KeyAccess(api_key_env="JB_KEY"),
         )
         assert server.seen[0][1] == f"Bearer {SECRET}"
     blob = json.dumps(run.records) + json.dumps(run.manifest)

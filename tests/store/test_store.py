@@ -10,9 +10,8 @@ import time
 import pandas as pd
 import pytest
 from conftest import judgebench_exe
-from servers import FaultInjectingServer, pair_files
+from servers import FaultInjectingServer, annotate_pair, pair_files
 
-from judgebench.annotation.config import AnnotateConfig
 from judgebench.errors import StoreError
 from judgebench.store import Judgment, Store
 from judgebench.store.sqlite import SQLiteStore
@@ -326,7 +325,7 @@ def test_annotate_pairs_keeps_the_first_calls_wall_clock_out_of_its_summary(tmp_
     """evaluate and audit write annotate_pairs' summary as it is: it holds counts, not an epoch timestamp;
     the first call's time comes back beside it, for annotate_files' first_call_after_s."""
 
-    from judgebench.annotation.annotate import annotate_files, annotate_pairs, judge_backend
+    from judgebench.annotation.annotate import annotate_pairs, judge_backend
     from judgebench.annotation.pairs import pairs_from_records
     from judgebench.backends import Limits
     from judgebench.judges import load_judge
@@ -350,15 +349,8 @@ def test_annotate_pairs_keeps_the_first_calls_wall_clock_out_of_its_summary(tmp_
         made = asyncio.run(run())
         again = asyncio.run(run())  # all cached: no call
         cand_file, base_file = _files(tmp_path, 2)
-        files_run = annotate_files(
-            AnnotateConfig(
-                outputs=cand_file,
-                baseline=base_file,
-                judge=spec,
-                store=tmp_path / "s2.sqlite",
-                base_url=server.base_url,
-                progress=False,
-            )
+        files_run = annotate_pair(
+            cand_file, base_file, tmp_path / "s2.sqlite", judge=spec, base_url=server.base_url
         )
     assert made.summary["succeeded"] == 3 and "first_call_at" not in made.summary
     assert before <= made.first_call_at <= time.time()
