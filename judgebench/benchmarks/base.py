@@ -74,6 +74,31 @@ class Scores:
 
 
 @dataclass(frozen=True)
+class OfficialRequest:
+    """A benchmark's own judgment files, as `leaderboard --benchmark` / `import-annotations --benchmark` got them."""
+
+    judgments: Path  # a file or a folder, in the layout the benchmark's result script reads
+    answers: Path | None = None  # the models' answers, where the statistic needs them (style control)
+    protocol: str | None = None  # one of OfficialFiles.protocols; None: the first (the current official one)
+    mode: str | None = None  # one of OfficialFiles.modes; None: the first
+    style_control: bool = False
+    baseline: str | None = None
+    n_boot: int = 100
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class OfficialFiles:
+    """How a benchmark reads the judgment files its official result script reads, and what it computes."""
+
+    leaderboard: Callable[[OfficialRequest], pd.DataFrame]  # a row per model; scores in percent
+    what: str  # the files expected and where they come from, said when they are missing
+    protocols: tuple[str, ...] = ()  # versions of the official statistic; the first is the default
+    modes: tuple[str, ...] = ()  # e.g. MT-Bench's single / pairwise; the first is the default
+    import_calls: Callable[[OfficialRequest, str], dict] | None = None  # (request, store URL) -> counts
+
+
+@dataclass(frozen=True)
 class Benchmark:
     name: str  # the eval set's name
     title: str  # as papers head the column
@@ -90,6 +115,8 @@ class Benchmark:
     hub: tuple[str, str | None, str] | None = None  # (repo, config, split) when the data folder lacks it
     how_to_get: str = ""  # where to get the data (said when it is missing)
     origin: str = "built-in"  # or the plug-in's package, set by the registry
+    official: OfficialFiles | None = None  # reads the benchmark's official judgment files, where it can
+    aliases: tuple[str, ...] = ()  # other names users give it (e.g. "arena-hard")
 
     def __post_init__(self):
         for name in ("name", "title", "judge", "local_judge"):

@@ -47,9 +47,12 @@ def all_benchmarks() -> dict[str, Benchmark]:
 def get(name: str, where: str = "--benchmarks") -> Benchmark:
     """The benchmark a user named; an unknown name is one error listing the known ones."""
     known = all_benchmarks()
-    if name not in known:
-        raise InputError(f"unknown benchmark {name!r}", field=where, hint=f"known: {', '.join(known)}")
-    return known[name]
+    if name in known:
+        return known[name]
+    for b in known.values():
+        if name in b.aliases:
+            return b
+    raise InputError(f"unknown benchmark {name!r}", field=where, hint=f"known: {', '.join(known)}")
 
 
 def _builtins() -> dict[str, Benchmark]:

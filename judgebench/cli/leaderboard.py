@@ -6,7 +6,13 @@ import argparse
 from pathlib import Path
 
 from judgebench.cli.declared import number
-from judgebench.cli.options import add_annotations_option, add_n_boot_option, add_out_option, add_seed_option
+from judgebench.cli.options import (
+    add_annotations_option,
+    add_n_boot_option,
+    add_official_files_options,
+    add_out_option,
+    add_seed_option,
+)
 from judgebench.files.safetext import printable
 
 
@@ -54,6 +60,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument(
         "--report", metavar="HTML", help="also write the HTML report (leaderboard, charts, breakdowns)"
     )
+    add_official_files_options(p, statistic=True)
     return p
 
 
@@ -63,7 +70,95 @@ def _default_annotations() -> Path:
     return data_dir() / "alpacaeval" / "annotations"
 
 
+def official_request(args: argparse.Namespace, command: str):
+    """The benchmark named by --benchmark and what its official files reader was given, checked."""
+    from judgebench.benchmarks.base import OfficialRequest
+    from judgebench.benchmarks.registry import get
+    from judgebench.errors import InputError
+
+    bench = get(args.benchmark, where="--benchmark")
+    official = bench.official
+    if official is None:
+        raise InputError(
+            f"{command} does not read {bench.name}'s official files",
+            field="--benchmark",
+            hint="benchmarks with official files: "
+            + ", ".join(n for n, b in _all_benchmarks().items() if b.official is not None),
+        )
+    if not args.judgments:
+        raise InputError(
+            f"--benchmark {bench.name} needs --judgments", field="--judgments", hint=official.what
+        )
+    for flag, value, allowed in (
+        ("--protocol", getattr(args, "protocol", None), official.protocols),
+        ("--mode", getattr(args, "mode", None), official.modes),
+    ):
+        if value is not None and value not in allowed:
+            raise InputError(
+                f"{flag} {value!r} is not one of {bench.name}'s",
+                field=flag,
+                hint="choose one of: " + (", ".join(allowed) or f"none ({bench.name} has no {flag[2:]}s)"),
+            )
+    judgments = Path(args.judgments)
+    if not judgments.exists():
+        raise InputError(f"{judgments}: no such file or folder", field="--judgments", hint=official.what)
+    return bench, OfficialRequest(
+        judgments=judgments,
+        answers=Path(args.answers) if getattr(args, "answers", None) else None,
+        protocol=getattr(args, "protocol", None) or (official.protocols[0] if official.protocols else None),
+        mode=getattr(args, "mode", None) or (official.modes[0] if official.modes else None),
+        style_control=bool(getattr(args, "style_control", False)),
+        baseline=getattr(args, "baseline", None),
+        n_boot=getattr(args, "n_boot", 100),
+        seed=getattr(args, "seed", 0),
+    )
+
+
+def _all_benchmarks():
+    from judgebench.benchmarks.registry import all_benchmarks
+
+    return all_benchmarks()
+
+
+def _is_alpacaeval(name: str | None) -> bool:
+    if name is None:
+        return True
+    from judgebench.benchmarks.registry import get
+
+    return get(name, where="--benchmark").name == "alpaca_eval"
+
+
+def _run_official(args: argparse.Namespace) -> int:
+    from judgebench.files.atomic import atomic_write, check_output_file
+
+    bench, request = official_request(args, "leaderboard")
+    if args.out:
+        check_output_file(args.out)
+    board = bench.official.leaderboard(request)
+    print(board.to_string(float_format=lambda v: f"{v:.2f}"))
+    if args.out:
+        atomic_write(args.out, board.to_csv(float_format="%.4f"))
+        print(
+            f"wrote {args.out} ({len(board)} models; {bench.title}, {request.protocol or request.mode or 'official'})"
+        )
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if not _is_alpacaeval(args.benchmark):
+        return _run_official(args)
+    if args.judgments:
+        from judgebench.errors import InputError
+
+        raise InputError(
+            "--judgments is for another benchmark's official files",
+            field="--judgments",
+            hint="name the benchmark with --benchmark NAME, or give AlpacaEval annotations with --annotations",
+        )
+    return _run_alpacaeval(args)
+
+
+def _run_alpacaeval(args: argparse.Namespace) -> int:
     from judgebench.leaderboard.board import (
         make_leaderboard,
         read_difficulty,

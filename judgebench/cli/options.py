@@ -55,3 +55,28 @@ def add_n_boot_option(parser: argparse.ArgumentParser, default: int) -> None:
         default=default,
         help=f"bootstrap resamples for the intervals (default {default}; 0: none)",
     )
+
+
+def add_official_files_options(parser: argparse.ArgumentParser, statistic: bool) -> None:
+    """--benchmark NAME --judgments PATH: another benchmark's official judgment files, read by that benchmark.
+    `statistic`: also the options of its official result script (version, style control, answers, baseline)."""
+    group = parser.add_argument_group(
+        "another benchmark's official judgment files (`judgebench benchmarks` lists which ones it reads)"
+    )
+    group.add_argument(
+        "--benchmark",
+        metavar="NAME",
+        help="the benchmark whose official judgment files --judgments holds (default: AlpacaEval's annotations)",
+    )
+    group.add_argument("--judgments", metavar="PATH", help="the official judgment file or folder")
+    group.add_argument(
+        "--mode", metavar="MODE", help="e.g. MT-Bench's single / pairwise-baseline / pairwise-all"
+    )
+    if not statistic:
+        return
+    group.add_argument("--answers", metavar="DIR", help="the official answers folder (style control)")
+    group.add_argument("--protocol", metavar="VERSION", help="the official result script's version")
+    group.add_argument(
+        "--style-control", action="store_true", help="control for answer style as the official script does"
+    )
+    group.add_argument("--baseline", metavar="MODEL", help="the baseline model, where the mode has one")
