@@ -10,6 +10,7 @@ from pathlib import Path
 
 from judgebench.benchmarks.base import Benchmark, Column, Detail, Results, Scores, Section
 from judgebench.benchmarks.evalsets import eval_frame
+from judgebench.benchmarks.mtbench_files import OFFICIAL
 from judgebench.files.records import read_records
 from judgebench.judges.protocols import protocol_of
 
@@ -98,6 +99,7 @@ BENCHMARK = Benchmark(
             requires="win",
         ),
     ),
+    official=OFFICIAL,
     how_to_get="lay out mtbench/ (question.jsonl.gz, reference_answer/gpt-4.jsonl.gz) in the data folder "
     "(JUDGEBENCH_DATA)",
 )

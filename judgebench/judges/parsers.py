@@ -91,33 +91,35 @@ def arena_verdict(response: CompletionResponse, **_) -> tuple[float | None, str 
     return float(level), None
 
 
-RATING = re.compile(r"\[\[(\d+(?:\.\d+)?)\]\]")
+# FastChat's patterns (fastchat/llm_judge/common.py): [[x]] anywhere first, else [x]; the first match counts.
+RATING = re.compile(r"\[\[(\d+\.?\d*)\]\]")
+RATING_BACKUP = re.compile(r"\[(\d+\.?\d*)\]")
 
 
 @register("rating")
 def rating(
-    response: CompletionResponse, low: float = 1, high: float = 10, **_
+    response: CompletionResponse, low: float | None = None, high: float | None = None, **_
 ) -> tuple[float | None, str | None]:
-    """MT-Bench single-answer grading: 'Rating: [[x]]', x in [low, high]; the last one counts."""
-    matches = RATING.findall(response.text)
-    if not matches:
+    """MT-Bench single-answer grading as FastChat reads it: the first 'Rating: [[x]]', else the first
+    '[x]'. FastChat takes any number; `low`/`high` (where a judge spec sets them) refuse one outside."""
+    match = RATING.search(response.text) or RATING_BACKUP.search(response.text)
+    if match is None:
         return None, f"no [[rating]] in {response.text[-120:]!r}"
-    x = float(matches[-1])
-    if not low <= x <= high:
+    x = float(match.group(1))
+    if (low is not None and x < low) or (high is not None and x > high):
         return None, f"rating {x} outside [{low}, {high}]"
     return x, None
 
 
-PAIR_LABEL = re.compile(r"\[\[([ABC])\]\]")
-
-
 @register("pair_label")
 def pair_label(response: CompletionResponse, **_) -> tuple[float | None, str | None]:
-    """MT-Bench pairwise: [[A]] first shown better, [[B]] second, [[C]] tie -> 1, 2, 1.5."""
-    matches = PAIR_LABEL.findall(response.text)
-    if not matches:
-        return None, f"no [[A]]/[[B]]/[[C]] in {response.text[-120:]!r}"
-    return {"A": 1.0, "B": 2.0, "C": 1.5}[matches[-1]], None
+    """MT-Bench pairwise as FastChat reads it: [[A]] (first shown better) if it appears anywhere, else
+    [[B]] (second better), else [[C]] (tie) -> 1, 2, 1.5; FastChat looks for them in that order, not by
+    position."""
+    for label, verdict in (("[[A]]", 1.0), ("[[B]]", 2.0), ("[[C]]", 1.5)):
+        if label in response.text:
+            return verdict, None
+    return None, f"no [[A]]/[[B]]/[[C]] in {response.text[-120:]!r}"
 
 
 @register("logprob_rating")

@@ -9,7 +9,8 @@ better, 1.5 = tie, in between = soft; None = no verdict (counted as missing, nev
 - arenahard:   two calls, baseline first then candidate first; five-level verdicts; the pair's
                preference is the weighted mean of the candidate's scores (a strong verdict counts 3
                times, as Arena-Hard v0.1's --weight 3; a tie is half).
-- mtbench-pair: two calls per turn in both orders; the orders must agree, else a tie.
+- mtbench-pair: two calls per turn in both orders; the orders must agree, else a tie; a turn where an
+               order failed is left out, that turn only (FastChat's rule).
 - mtbench-single: one call per turn grading the candidate alone, 1-10; `score` is their mean.
 
 Adding one: a Protocol subclass here, registered with @PROTOCOLS.register(), that states its capabilities
@@ -179,8 +180,9 @@ class MTBenchPair(Protocol):
         per_turn = []
         for t in range(len(pair.turns)):
             v1, v2 = verdicts.get(f"turn{t + 1}:baseline_first"), verdicts.get(f"turn{t + 1}:candidate_first")
-            if v1 is None or v2 is None:
-                return {"preference": None}
+            if v1 is None or v2 is None:  # FastChat leaves out this turn only
+                per_turn.append(None)
+                continue
             # v1: baseline shown first (2.0 = candidate better); v2: candidate first (1.0 = candidate better)
             if v1 == 2.0 and v2 == 1.0:
                 per_turn.append(2.0)
@@ -188,7 +190,9 @@ class MTBenchPair(Protocol):
                 per_turn.append(1.0)
             else:
                 per_turn.append(1.5)  # the two orders disagree, or both said tie
-        return {"preference": sum(per_turn) / len(per_turn), "per_turn": per_turn}
+        judged = [v for v in per_turn if v is not None]
+        preference = sum(judged) / len(judged) if judged else None
+        return {"preference": preference, "per_turn": per_turn}
 
 
 @PROTOCOLS.register()

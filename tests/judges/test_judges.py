@@ -126,7 +126,8 @@ def test_parsers_on_hand_made_replies():
     assert arena_verdict(CompletionResponse("A is ok [[A>B]] ... final: [[B>>A]]"))[0] == 5.0
     assert arena_verdict(CompletionResponse("no verdict"))[0] is None
     assert rating(CompletionResponse("Rating: [[7]]"))[0] == 7.0
-    assert rating(CompletionResponse("Rating: [[11]]"))[0] is None
+    assert rating(CompletionResponse("Rating: [[11]]"))[0] == 11.0  # FastChat takes any number
+    assert rating(CompletionResponse("Rating: [[11]]"), low=1, high=10)[0] is None
     assert pair_label(CompletionResponse("so [[C]]"))[0] == 1.5
 
 

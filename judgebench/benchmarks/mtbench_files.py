@@ -1,0 +1,134 @@
+"""MT-Bench's official judgment files: FastChat's `gpt-4_single.jsonl` and `gpt-4_pair.jsonl`.
+
+    judgebench leaderboard --benchmark mt-bench --judgments gpt-4_single.jsonl --mode single --out board.csv
+    judgebench leaderboard --benchmark mt-bench --judgments gpt-4_pair.jsonl --mode pairwise-baseline
+
+Each row is one judged turn, as fastchat/llm_judge/gen_judgment.py writes it (single: question_id, model,
+judge, user_prompt, judgment, score, turn, tstamp; pair: question_id, model_1, model_2, g1_winner,
+g2_winner, judge, g1/g2_user_prompt, g1/g2_judgment, turn, tstamp). The tables are show_result.py's
+(stats/mtbench.py). Every row counts as it does in show_result.py, repeats included; a row FastChat could
+not have written (a missing field, a winner other than model_1/model_2/tie/error, a score that is not a
+number) stops the run with its file, row and field.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from judgebench.benchmarks.base import OfficialFiles, OfficialRequest
+from judgebench.errors import InputError
+
+MODES = ("single", "pairwise-baseline", "pairwise-all")
+BASELINE = "gpt-3.5-turbo"  # show_result.py's default --baseline-model
+SINGLE_FIELDS = ("question_id", "model", "score", "turn")
+PAIR_FIELDS = ("question_id", "model_1", "model_2", "g1_winner", "g2_winner", "turn")
+WHAT = (
+    "FastChat's MT-Bench judgments: data/mt_bench/model_judgment/gpt-4_single.jsonl (--mode single) or "
+    "gpt-4_pair.jsonl (--mode pairwise-baseline|pairwise-all), from gen_judgment.py or "
+    "download_mt_bench_pregenerated.py (github.com/lm-sys/FastChat, fastchat/llm_judge)"
+)
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check(rows: list[dict], path: Path, pairwise: bool) -> None:
+    """Every row as FastChat writes it, else one line naming the first bad one."""
+    from judgebench.stats.mtbench import WINNERS
+
+    fields = PAIR_FIELDS if pairwise else SINGLE_FIELDS
+    hint = (
+        "a "
+        + ("pair" if pairwise else "single")
+        + "-mode FastChat judgment row; --mode "
+        + (
+            "pairwise-baseline|pairwise-all reads gpt-4_pair.jsonl"
+            if pairwise
+            else "single reads gpt-4_single.jsonl"
+        )
+    )
+    if not rows:
+        raise InputError("no judgments in the file", path=path, hint=WHAT)
+    for i, r in enumerate(rows):
+        for f in fields:
+            if f not in r or r[f] is None:
+                raise InputError("missing", path=path, row=i, field=f, hint=hint)
+        for f in ("model_1", "model_2") if pairwise else ("model",):
+            if not isinstance(r[f], str) or not r[f].strip():
+                raise InputError(f"{r[f]!r} is not a model name", path=path, row=i, field=f, hint=hint)
+        if not _number(r["turn"]) or r["turn"] < 1:
+            raise InputError(f"{r['turn']!r} is not a turn number (1, 2)", path=path, row=i, field="turn")
+        if pairwise:
+            for f in ("g1_winner", "g2_winner"):
+                if r[f] not in WINNERS:
+                    raise InputError(
+                        f"{r[f]!r} is not a FastChat verdict",
+                        path=path,
+                        row=i,
+                        field=f,
+                        hint="one of " + ", ".join(WINNERS),
+                    )
+        elif not _number(r["score"]):
+            raise InputError(
+                f"{r['score']!r} is not a rating",
+                path=path,
+                row=i,
+                field="score",
+                hint="a number; FastChat writes -1 where the judge gave none",
+            )
+
+
+def read_judgments(path: Path, mode: str) -> pd.DataFrame:
+    """The file's rows, checked: single -> model, turn, score; pairwise -> model_1, model_2, g1/g2_winner."""
+    from judgebench.files.records import read_records
+
+    if path.is_dir():
+        name = "gpt-4_single.jsonl" if mode == "single" else "gpt-4_pair.jsonl"
+        if not (path / name).is_file():
+            raise InputError(f"no {name} in the folder", path=path, field="--judgments", hint=WHAT)
+        path = path / name
+    rows = read_records(path)
+    pairwise = mode != "single"
+    if rows and ("g1_winner" in rows[0], "score" in rows[0]) == (not pairwise, pairwise):
+        other = "gpt-4_single.jsonl (--mode single)" if pairwise else "gpt-4_pair.jsonl (--mode pairwise-*)"
+        raise InputError(
+            f"row 0 is a {'single' if pairwise else 'pairwise'} judgment, not a {mode} one",
+            path=path,
+            field="--mode",
+            hint=f"give the --mode that fits the file, or the file that fits the mode: {other}",
+        )
+    _check(rows, path, pairwise)
+    columns = PAIR_FIELDS if pairwise else SINGLE_FIELDS
+    return pd.DataFrame([{c: r[c] for c in columns} for r in rows], columns=list(columns))
+
+
+def leaderboard(request: OfficialRequest) -> pd.DataFrame:
+    """show_result.py's table for request.mode, a row per model, best first (win rates as fractions, as
+    FastChat prints them)."""
+    from judgebench.stats import mtbench
+
+    mode = request.mode or MODES[0]
+    frame = read_judgments(request.judgments, mode)
+    if mode == "single":
+        return mtbench.single_table(frame)[["score", "turn_1", "turn_2"]]
+    baseline = None
+    if mode == "pairwise-baseline":
+        baseline = request.baseline or BASELINE
+        if not ((frame["model_1"] == baseline) | (frame["model_2"] == baseline)).any():
+            models = sorted(set(frame["model_1"]) | set(frame["model_2"]))
+            raise InputError(
+                f"no judgment against the baseline {baseline!r}",
+                path=request.judgments,
+                field="--baseline",
+                hint=f"name one of the file's models with --baseline ({', '.join(models[:8])}), "
+                "or use --mode pairwise-all",
+            )
+    board = mtbench.pairwise_table(frame, baseline)
+    return board[["win", "loss", "tie", "win_rate", "win_rate_adjusted"]]
+
+
+OFFICIAL = OfficialFiles(leaderboard=leaderboard, what=WHAT, modes=MODES)
