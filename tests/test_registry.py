@@ -186,7 +186,7 @@ def test_a_multi_turn_protocol_under_any_name_reads_conversations(tmp_path, monk
         name = "conversation-pair"
 
     monkeypatch.setitem(PROTOCOLS, "conversation-pair", ConversationPair())
-    spec = dataclasses.replace(load_judge("mtbench-pair"), protocol="conversation-pair")
+    spec = dataclasses.replace(load_judge("judgebench-mt-pair"), protocol="conversation-pair")
     cand, base = _mtbench_files(tmp_path)
     run = annotate_pair(cand, base, tmp_path / "s.sqlite", judge=spec, offline=True)
     assert run.summary["pairs"] == 2 and run.summary["calls"] == 2 * 2 * 2  # two turns, both orders

@@ -1,4 +1,5 @@
-"""MT-Bench: 80 two-turn questions, graded 1-10 per turn (mtbench-single) or pairwise (mtbench-pair).
+"""MT-Bench: 80 two-turn questions, graded 1-10 per turn (judgebench-mt-single,
+fastchat:single) or pairwise (judgebench-mt-pair, fastchat:pair).
 
 Scored as FastChat scores it (stats/mtbench.py): the mean per turn, per category and overall, or wins,
 ties and losses; against a reference model, each question's mean grade compared paired (t-test).
@@ -70,7 +71,7 @@ BENCHMARK = Benchmark(
     load=load,
     data=FOLDER,
     baseline=None,
-    judge="mtbench-single",
+    judge="judgebench-mt-single",
     local_judge="local-mtbench",
     statistic=statistic,
     multi_turn=True,

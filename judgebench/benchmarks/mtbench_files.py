@@ -131,4 +131,100 @@ def leaderboard(request: OfficialRequest) -> pd.DataFrame:
     return board[["win", "loss", "tie", "win_rate", "win_rate_adjusted"]]
 
 
-OFFICIAL = OfficialFiles(leaderboard=leaderboard, what=WHAT, modes=MODES)
+_SHOWN = {"A": 1.0, "B": 2.0, "tie": 1.5}  # pair_label's verdicts, in the order shown
+_FIRST = {"model_1": "A", "model_2": "B", "tie": "tie"}  # game 1 shows model_1 first
+_SECOND = {"model_2": "A", "model_1": "B", "tie": "tie"}  # game 2 shows model_2 first
+
+
+def import_calls(request: OfficialRequest, store: str) -> dict:
+    """FastChat's judgments -> judge calls in the store under `fastchat:single` / `fastchat:pair`, keyed as
+    those judges key the same call (FastChat's system prompt, the row's user prompt), so a run with that
+    judge on the same answers finds them cached. Each row's recorded verdict must come back from its
+    judgment text under FastChat's parser, else nothing is imported. Failed ratings and verdicts are not
+    imported (a run retries them) and are counted."""
+    from judgebench.backends.base import CompletionResponse
+    from judgebench.files.records import read_records
+    from judgebench.judges.fastchat_prompts import prompts_file, read_prompts
+    from judgebench.judges.loader import load_judge
+    from judgebench.judges.parsers import PARSERS
+    from judgebench.stats.mtbench import FAILED_RATING
+    from judgebench.store import Judgment, Store, call_key
+
+    path = request.judgments
+    if path.is_dir():
+        path = path / ("gpt-4_single.jsonl" if request.mode == "single" else "gpt-4_pair.jsonl")
+    rows = read_records(path)
+    pairwise = bool(rows) and "g1_winner" in rows[0]  # the file says which it is; --mode is not needed
+    _check(rows, path, pairwise)
+    spec = load_judge("fastchat:pair" if pairwise else "fastchat:single")
+    prompts = read_prompts(prompts_file())
+    parse = PARSERS.pick(spec.parser, where=spec.source)
+    decoding = dict(sorted(spec.decoding.items()))
+    games = (
+        (("g1", _FIRST, "candidate_first"), ("g2", _SECOND, "baseline_first"))
+        if pairwise
+        else ((None, None, ""),)
+    )
+    out, failed, mismatched = {}, 0, []
+    for i, r in enumerate(rows):
+        judge = r.get("judge")
+        if not (isinstance(judge, list) and len(judge) == 2 and judge[1] in prompts):
+            raise InputError(
+                f"{judge!r} is not [judge model, FastChat prompt name]",
+                path=path,
+                row=i,
+                field="judge",
+                hint=f"a prompt of {prompts_file()}",
+            )
+        system = prompts[judge[1]]["system_prompt"]
+        for game, shown, slot in games:
+            prefix = f"{game}_" if game else ""
+            text, user = r.get(f"{prefix}judgment"), r.get(f"{prefix}user_prompt")
+            for f, v in ((f"{prefix}judgment", text), (f"{prefix}user_prompt", user)):
+                if not isinstance(v, str):
+                    raise InputError(
+                        "missing or not text", path=path, row=i, field=f, hint="FastChat writes it"
+                    )
+            verdict, reason = parse(CompletionResponse(text), **spec.parser_kwargs)
+            if game:
+                recorded = r[f"{game}_winner"]
+                wanted = None if recorded == "error" else _SHOWN[shown[recorded]]
+            else:
+                wanted = None if r["score"] == FAILED_RATING else float(r["score"])
+            if verdict != wanted:
+                mismatched.append(i)
+                continue
+            if verdict is None:
+                failed += 1
+                continue
+            messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+            key = call_key(spec.hash, str(judge[0]), decoding, messages)
+            turn_slot = f"turn{int(r['turn'])}" + (f":{slot}" if slot else "")
+            raw = CompletionResponse(text).to_raw()
+            out[key] = Judgment(
+                key,
+                spec.name,
+                spec.hash,
+                str(judge[0]),
+                f"mt-bench question {r['question_id']}",
+                turn_slot,
+                "ok",
+                verdict,
+                None,
+                [raw],
+                1,
+            )
+    if mismatched:
+        raise InputError(
+            f"{len(mismatched)} rows' recorded verdicts do not follow from their judgment text under FastChat's "
+            f"parser (rows {sorted(set(mismatched))[:10]})",
+            path=path,
+            hint="import the file FastChat wrote, unedited",
+        )
+    with Store(store) as db:
+        db.put_many(list(out.values()))
+    games_n = len(rows) * len(games)
+    return {"imported": len(out), "skipped_failed": failed, "repeated": games_n - failed - len(out)}
+
+
+OFFICIAL = OfficialFiles(leaderboard=leaderboard, what=WHAT, modes=MODES, import_calls=import_calls)

@@ -1,5 +1,6 @@
-"""Finding a judge by name: prompts/NAME.yaml, a YAML path, or `alpaca_eval:CONFIG` from an installed
-alpaca-eval. The one place that knows both spec formats, so neither module imports the other."""
+"""Finding a judge by name: prompts/NAME.yaml, a YAML path, `alpaca_eval:CONFIG` from an installed
+alpaca-eval, or `fastchat:single|pair` from a FastChat copy. The one place that knows every spec format,
+so none of their modules imports another."""
 
 from __future__ import annotations
 
@@ -8,14 +9,29 @@ from pathlib import Path
 
 from judgebench.errors import InputError
 from judgebench.judges.alpaca_eval_configs import load_alpaca_eval_judge, package_dir
+from judgebench.judges.fastchat_prompts import load_fastchat_judge, prompts_file
 from judgebench.judges.spec import JudgeSpec, load_spec, prompts_dir, safe_yaml_load
+
+# Judges renamed because their prompts are judgebench's own wording, not the benchmark's official text.
+RENAMED = {
+    "mtbench-single": ("judgebench-mt-single", "fastchat:single"),
+    "mtbench-pair": ("judgebench-mt-pair", "fastchat:pair"),
+}
 
 
 def load_judge(name: str) -> JudgeSpec:
-    """By name from prompts/ (`alpacaeval2`), from a YAML path, or `alpaca_eval:CONFIG` from an
-    installed alpaca-eval package."""
+    """By name from prompts/ (`alpacaeval2`), from a YAML path, `alpaca_eval:CONFIG` from an
+    installed alpaca-eval package, or `fastchat:single|pair` from a FastChat copy."""
     if name.startswith("alpaca_eval:"):
         return load_alpaca_eval_judge(name.split(":", 1)[1])
+    if name.startswith("fastchat:"):
+        return load_fastchat_judge(name.split(":", 1)[1])
+    if name in RENAMED and not (prompts_dir() / f"{name}.yaml").exists():
+        new, official = RENAMED[name]
+        raise InputError(
+            f"judge {name!r} is now {new!r} (its prompt is judgebench's own wording)",
+            hint=f"use --judge {new}, or --judge {official} for the official prompt read from your copy",
+        )
     path = Path(name)
     if path.suffix in (".yaml", ".yml") and path.exists():
         return load_spec(path)
@@ -24,7 +40,8 @@ def load_judge(name: str) -> JudgeSpec:
         return load_spec(candidate)
     known = sorted(p.stem for p in prompts_dir().glob("*.yaml"))
     raise InputError(
-        f"unknown judge {name!r}", hint=f"known: {', '.join(known)}; or a .yaml path; or alpaca_eval:CONFIG"
+        f"unknown judge {name!r}",
+        hint=f"known: {', '.join(known)}; or a .yaml path; or alpaca_eval:CONFIG; or fastchat:single|pair",
     )
 
 
@@ -70,6 +87,19 @@ def list_judges() -> list[JudgeEntry]:
                 f"alpaca_eval:{'weighted_alpaca_eval_gpt4_turbo' if 'weighted_alpaca_eval_gpt4_turbo' in configs else configs[0]}",
                 None,
                 f"AlpacaEval's own prompts, read at run time from {root}",
+            )
+        )
+    try:
+        fastchat = prompts_file()
+    except InputError:
+        fastchat = None
+    if fastchat is not None:
+        entries.append(
+            JudgeEntry(
+                "fastchat:single|pair",
+                "FastChat's MT-Bench judges (single-answer grading, or pairwise in both orders)",
+                None,
+                f"FastChat's own prompts, read at run time from {fastchat}",
             )
         )
     return entries

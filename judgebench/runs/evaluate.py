@@ -245,8 +245,8 @@ def select_instructions(config: EvaluateConfig, spec: JudgeSpec) -> Selection:
     if multi_turn != protocol_of(spec).multi_turn:
         raise InputError(
             f"judge {spec.name} ({spec.protocol}) does not fit eval set {config.eval_set}",
-            hint="multi-turn sets (mt-bench) need a multi-turn judge (mtbench-single or "
-            "mtbench-pair), and only they do",
+            hint="multi-turn sets (mt-bench) need a multi-turn judge (judgebench-mt-single or "
+            "judgebench-mt-pair, fastchat:single or fastchat:pair), and only they do",
         )
     return Selection(data, multi_turn, tiny_model)
 

@@ -104,7 +104,7 @@ def test_mtbench_protocols_are_multi_turn(server, tmp_path, data_dir):
             for q in questions
         ]
         (tmp_path / f"{name}.json").write_text(json.dumps(rows))
-    for judge in ("mtbench-single", "mtbench-pair"):
+    for judge in ("judgebench-mt-single", "judgebench-mt-pair"):
         run = annotate_pair(
             tmp_path / "cand.json",
             tmp_path / "base.json",
@@ -117,7 +117,7 @@ def test_mtbench_protocols_are_multi_turn(server, tmp_path, data_dir):
             limits=CallLimits(concurrency=2),
         )
         _check(run, 2)
-        per_pair = 2 if judge == "mtbench-single" else 4  # two turns; the pairwise judge sees both orders
+        per_pair = 2 if judge == "judgebench-mt-single" else 4  # two turns; the pairwise judge sees both orders
         assert run.summary["calls"] == 2 * per_pair
         assert all(len(r["raw_completion"]) == per_pair for r in run.records)
 

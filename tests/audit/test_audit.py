@@ -33,7 +33,7 @@ def _slot_lines(spec, slot):
 
 
 def test_every_shipped_pairwise_template_is_covered():
-    assert {"alpacaeval2", "arenahard", "mtbench-pair", "local"} <= set(PAIRWISE_JUDGES)
+    assert {"alpacaeval2", "arenahard", "judgebench-mt-pair", "local"} <= set(PAIRWISE_JUDGES)
 
 
 @pytest.mark.parametrize("judge", PAIRWISE_JUDGES)
@@ -70,7 +70,7 @@ def test_injection_puts_fake_blocks_where_intended(judge, slot):
 
 def test_audit_refuses_a_judge_that_is_not_pairwise():
     with pytest.raises(InputError, match="pairwise"):
-        audit.run_audit(AuditConfig(judge="mtbench-single", n=2))
+        audit.run_audit(AuditConfig(judge="judgebench-mt-single", n=2))
 
 
 def test_annotation_biases_by_hand():

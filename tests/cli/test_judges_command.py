@@ -51,7 +51,7 @@ def test_show_renders_the_sample_pair_in_the_protocols_order(capsys):
     ]
     assert sorted(first_shown) == ["b", "c"]
 
-    code, out, _ = run_cli(["judges", "show", "mtbench-pair", "--json"], capsys)
+    code, out, _ = run_cli(["judges", "show", "judgebench-mt-pair", "--json"], capsys)
     calls = json.loads(out)
     assert code == 0 and len(calls) == 4  # two turns x both orders
     assert any(SAMPLE_CONVERSATION.candidate_turns[1] in m["content"] for c in calls for m in c["messages"])

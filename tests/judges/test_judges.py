@@ -95,14 +95,14 @@ def test_templates_take_outputs_as_variables_never_as_source():
         baseline_turns=["B1", "B2"],
         candidate_turns=["C1", "C2"],
     )
-    for name in ("alpacaeval2", "alpacaeval2-labels", "arenahard", "mtbench-pair", "mtbench-single", "local"):
+    for name in ("alpacaeval2", "alpacaeval2-labels", "arenahard", "judgebench-mt-pair", "judgebench-mt-single", "local"):
         spec = load_judge(name)
         pair = multi if spec.protocol.startswith("mtbench") else single
         calls = PROTOCOLS[spec.protocol].calls(spec, pair)
         assert calls and all(c.messages[-1]["role"] == "user" for c in calls)
         text = " ".join(m["content"] for c in calls for m in c.messages)
         expected = (
-            ["C1", "T1"] + (["B1"] if name == "mtbench-pair" else [])
+            ["C1", "T1"] + (["B1"] if name == "judgebench-mt-pair" else [])
             if pair is multi
             else ["QUESTION", "BASELINE", "CANDIDATE"]
         )

@@ -120,7 +120,7 @@ def test_through_the_llama_cpp_server_and_multi_turn_mt_bench(tmp_path, data_dir
                 model="smollm2",
                 base_url=base_url,
                 eval_set="mt-bench",
-                judge="mtbench-single",
+                judge="judgebench-mt-single",
                 max_instances=2,
                 judge_base_url=base_url,
                 judge_model="smollm2",

@@ -128,7 +128,7 @@ def test_model_specs_and_judges(tmp_path):
     assert {b: j.name for b, j in judges.items()} == {
         "alpaca_eval": "alpacaeval2",
         "arena-hard-v0.1": "arenahard",
-        "mt-bench": "mtbench-single",
+        "mt-bench": "judgebench-mt-single",
     }
     local = resolve_judges(["alpaca_eval", "mt-bench"], ["local"])
     assert {b: j.name for b, j in local.items()} == {"alpaca_eval": "local", "mt-bench": "local-mtbench"}
