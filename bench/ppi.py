@@ -4,7 +4,7 @@ judge is simulated from them, and for every model with all 805 rows random gold 
     python bench/ppi.py [--n-gold 100] [--reps 200] [--lc-reps 0]
 
 Cheap judges: "flip" (each preference flipped, p -> 1 - p, on 10% of the pairs at random, ~90% agreement) and
-"noisy" (the gold preference's logit plus N(0, 1) noise: errors where the gold judge is unsure, as a real cheap
+"noisy" (the gold preference's logit plus N(0, 3^2) noise, also ~90% agreement: errors where the gold judge is unsure, as a real cheap
 judge makes them). Printed per cheap judge: coverage of the 95% interval (target "pairs": the gold judge's win
 rate over the 805 pairs, known exactly; and target "population" against the same number), mean signed error, and
 the width ratio PPI / gold judge alone on the same pairs, over all models and over mid-range ones (win rate
@@ -25,10 +25,13 @@ from judgebench.settings import data_dir
 from judgebench.stats.ppi import classical_mean, ppi_mean
 
 
+NOISE = 3.0  # logit noise of the "noisy" cheap judge: ~90% agreement with the stored preferences
+
+
 def cheap_judge(y, kind, rng):
     if kind == "flip":
         return np.where(rng.random(len(y)) < 0.1, 1 - y, y)
-    return expit(logit(np.clip(y, 1e-4, 1 - 1e-4)) + rng.normal(0, 1.0, len(y)))
+    return expit(logit(np.clip(y, 1e-4, 1 - 1e-4)) + rng.normal(0, NOISE, len(y)))
 
 
 def main() -> None:

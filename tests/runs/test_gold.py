@@ -67,3 +67,44 @@ def test_evaluate_with_a_gold_judge(tmp_path, alpaca_dir, monkeypatch):
                 progress=False,
             )
         )
+
+
+def test_suite_with_a_gold_judge_puts_its_estimate_in_the_table(tmp_path, alpaca_dir, monkeypatch):
+    from judgebench.runs.config import SuiteConfig
+    from judgebench.runs.models import ModelSpec
+    from judgebench.runs.suite import run_suite
+
+    monkeypatch.setenv("JUDGEBENCH_DATA", str(alpaca_dir.parent))
+    outputs = alpaca_dir / "model_outputs"
+    models = [
+        ModelSpec("mistral", outputs={"alpaca_eval": str(outputs / "Mistral-7B-Instruct-v0.2.json.gz")}),
+        ModelSpec("null", outputs={"alpaca_eval": str(outputs / "NullModel.json.gz")}),
+    ]
+    with OpenAIStandIn(PRICES) as standin:
+        config = SuiteConfig(
+            benchmarks=("alpaca_eval",),
+            judge=("alpacaeval2",),
+            judge_model="cheap-judge",
+            judge_base_url=standin.base_url,
+            gold_judge="alpacaeval2",
+            gold_budget=8,
+            gold_judge_base_url=standin.base_url,
+            max_instances=20,
+            n_boot=20,
+            out=tmp_path / "suite",
+            progress=False,
+        )
+        result = run_suite(models, config)
+        assert standin.chat_requests == 2 * (20 + 8)
+        manifest = result["manifest"]
+        runs = manifest["runs"].values()
+        assert all(r["gold_cost_usd"] > 0 for r in runs)  # the gold calls are counted in the spend
+        assert manifest["spent_usd"] == pytest.approx(sum(r["cost_usd"] + r["gold_cost_usd"] for r in runs))
+    table = result["table"]
+    for m in ("mistral", "null"):
+        assert table.loc[m, "alpaca_eval.gold_n"] == 8
+        assert table.loc[m, "alpaca_eval.gold_ci_low"] <= table.loc[m, "alpaca_eval.gold_win_rate"]
+    with pytest.raises(InputError, match="--max-cost"):
+        run_suite(
+            models, SuiteConfig(gold_judge="alpacaeval2", gold_budget=5, max_cost=1.0, out=tmp_path / "z")
+        )
