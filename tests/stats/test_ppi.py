@@ -162,3 +162,37 @@ def test_on_stored_annotations_with_a_simulated_cheap_judge(all_annotations):
     assert 0.93 <= df.covered.mean() <= 0.97 and 0.93 <= mid.covered.mean() <= 0.97
     assert abs(df.error.mean()) < 3 * df.error.std() / np.sqrt(len(df))
     assert mid.ratio.mean() <= 0.8
+
+
+@pytest.mark.slow
+def test_lc_variant_on_stored_annotations(all_annotations, official_board):
+    """The LC variant on claude's stored judgments (gold) with 150 gold pairs: a cheap judge identical to the
+    gold one gets a weight near 1 and comes close to the LC of all 805 gold judgments, with a much narrower
+    interval than the gold pairs alone; a cheap judge of pure noise gets a weight near 0 and the gold judge's
+    own LC; both intervals hold the full-data LC."""
+    from judgebench.stats.lc_inputs import resolve_lc_inputs
+    from judgebench.stats.ppi import pair_judgments
+    from judgebench.stats.ppi_lc import ppi_lc
+
+    claude = all_annotations[all_annotations["generator_2"] == "claude"].reset_index(drop=True)
+    inputs = resolve_lc_inputs(claude)
+    rng = np.random.default_rng(1)
+    gold = claude.iloc[rng.permutation(len(claude))[:150]]
+    same = ppi_lc(pair_judgments(claude, gold), inputs, n_boot=200)
+    assert abs(official_board.loc["claude", "length_controlled_winrate"] - 27.4) < 0.1  # the data as expected
+    from judgebench.leaderboard.board import make_leaderboard
+
+    board, _ = make_leaderboard(
+        claude, n_boot=0, workers=1, detect_cheating=False, lc_alignment="instruction"
+    )
+    full = board.loc["claude", "length_controlled_winrate"]
+    assert same["lambda"] > 0.8
+    assert same["lc_win_rate"] == pytest.approx(full, abs=1.0)
+    assert same["upper"] - same["lower"] < 0.7 * (same["gold_only"]["upper"] - same["gold_only"]["lower"])
+    noise = claude.assign(preference=1 + rng.random(len(claude)))
+    useless = ppi_lc(pair_judgments(noise, gold), inputs, n_boot=200)
+    assert useless["lambda"] < 0.3
+    assert abs(useless["lc_win_rate"] - useless["gold_only"]["lc_win_rate"]) < 1.5
+    assert useless["cheap_only"]["lc_win_rate"] > 50  # the noise judge alone is far off; PPI is not
+    for r in (same, useless):
+        assert r["lower"] <= full <= r["upper"]
