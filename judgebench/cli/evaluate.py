@@ -91,3 +91,20 @@ def _print_summary(s: dict, max_tokens: int) -> None:
             f"LC {s['length_controlled_winrate']:.2f} {ci(s['lc_ci_low'], s['lc_ci_high'])} "
             f"(difficulty: {s['lc_difficulty']}); {s['n_missing']} without a verdict"
         )
+    if "gold" in s:
+        _print_gold(s["gold"])
+
+
+def _print_gold(g: dict) -> None:
+    if "error" in g:
+        print(f"  gold judge {printable(g['judge'])}: no estimate: {g['error']} (judgments in {g['file']})")
+        return
+    alone = g["gold_only"]
+    print(
+        f"  gold judge {printable(g['judge'])} (PPI++ from {g['n_gold']} of its judgments and {g['n_cheap']} of this "
+        f"judge's): win rate {g['win_rate']:.1f} [{g['lower']:.1f}, {g['upper']:.1f}]; its {g['n_gold']} alone "
+        f"{alone['win_rate']:.1f} [{alone['lower']:.1f}, {alone['upper']:.1f}]"
+    )
+    lc = g.get("lc") or {}
+    if lc.get("lc_win_rate") is not None:
+        print(f"  gold judge's LC win rate {lc['lc_win_rate']:.1f} [{lc['lower']:.1f}, {lc['upper']:.1f}]")

@@ -92,6 +92,22 @@ class EvaluateConfig(Checked):
         metavar="JSON",
         help="judge only this tiny file's anchors and report the estimated full win rate (judgebench tiny fit)",
     )
+    gold_judge: str | None = option(
+        None,
+        metavar="SPEC",
+        help="an expensive judge to judge --gold-budget random pairs too: the summary gets its win rate and LC "
+        "estimated from both judges (PPI++)",
+    )
+    gold_budget: int | None = option(
+        None, kind=int, minimum=2, metavar="N", help="pairs the gold judge judges, drawn at random"
+    )
+    gold_judge_base_url: str | None = option(
+        None, metavar="URL", help="the gold judge's OpenAI-compatible endpoint (default: its spec's)"
+    )
+    gold_judge_model: str | None = option(
+        None, metavar="MODEL", help="the gold judge's model name (default: its spec's)"
+    )
+    gold_seed: int = option(0, help="seed of the gold pairs' draw and of the LC bootstrap (default 0)")
     ray_replicas: int | None = option(
         None, kind=int, minimum=1, help="generate as a Ray Data job over N engine replicas"
     )
@@ -143,6 +159,21 @@ class SuiteConfig(Checked):
     batch: bool = option(False, help="judge through the OpenAI Batch API (half price)")
     batch_poll_seconds: float = option(
         30.0, above=0, metavar="SECONDS", help="how often a batch's status is asked"
+    )
+    gold_judge: str | None = option(
+        None,
+        metavar="SPEC",
+        help="an expensive judge to judge --gold-budget random pairs of every pairwise run too (PPI++ estimates "
+        "of its win rate and LC in the table; not with --max-cost)",
+    )
+    gold_budget: int | None = option(
+        None, kind=int, minimum=2, metavar="N", help="pairs the gold judge judges per run, drawn at random"
+    )
+    gold_judge_base_url: str | None = option(
+        None, metavar="URL", help="the gold judge's OpenAI-compatible endpoint (default: its spec's)"
+    )
+    gold_judge_model: str | None = option(
+        None, metavar="MODEL", help="the gold judge's model name (default: its spec's)"
     )
     limits: CallLimits = group(CallLimits)
     judge_concurrency: int = option(16, minimum=1, help="judge calls in flight at a time")

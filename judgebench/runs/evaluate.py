@@ -40,6 +40,7 @@ from judgebench.judges.protocols import Protocol, protocol_of
 from judgebench.judges.spec import JudgeSpec
 from judgebench.leaderboard.board import make_leaderboard, read_leaderboard, sort_board, write_leaderboard
 from judgebench.progress import run_versions
+from judgebench.runs import gold as gold_run
 from judgebench.runs.config import EvaluateConfig
 from judgebench.stats.cheating import detect, flag_summary
 from judgebench.store import Store
@@ -160,6 +161,7 @@ class EvaluationResult:
     cheating: dict | None = None
     cost: float = 0.0
     finished: str = ""
+    gold: dict | None = None  # --gold-judge: the gold judge's PPI estimates (runs/gold.py)
 
     def summary(self) -> dict:
         """summary.json's contents (and `evaluate`'s return value)."""
@@ -174,6 +176,8 @@ class EvaluationResult:
         if self.cheating is not None:
             s["cheating"] = self.cheating
         s.update(self.score.to_dict())
+        if self.gold is not None:
+            s["gold"] = self.gold
         s["cost"] = self.cost
         s["finished"] = self.finished
         return s
@@ -195,14 +199,27 @@ def run_evaluation(config: EvaluateConfig) -> EvaluationResult:
     protocol = protocol_of(spec)
     selection = select_instructions(config, spec)
     baseline = load_baseline(config, protocol, selection)
+    gold_spec = gold_run.gold_spec(config)  # checked before any paid call
+    if gold_spec is not None and (not protocol.pairwise or selection.multi_turn or baseline is None):
+        raise InputError(f"--gold-judge needs a pairwise judge on a single-turn set, not {spec.name}")
 
-    async def calls(store: Store) -> tuple[Outputs, Judgments]:
+    async def calls(store: Store) -> tuple[Outputs, Judgments, gold_run.GoldJudgments | None]:
         outputs = await get_outputs(config, selection, store, out)
-        return outputs, await judge(config, spec, selection, outputs, baseline, store)
+        judgments = await judge(config, spec, selection, outputs, baseline, store)
+        if gold_spec is None or baseline is None:
+            return outputs, judgments, None
+        write_judgments(out, judgments)  # the cheap judgments on disk before the gold calls
+        return (
+            outputs,
+            judgments,
+            await gold_run.judge_gold(config, gold_spec, judgments.judged, baseline, store),
+        )
 
     with Store(config.store or out / "store.sqlite") as store:  # closed on failure too
-        outputs, judgments = asyncio.run(calls(store))
+        outputs, judgments, gold = asyncio.run(calls(store))
     write_judgments(out, judgments)  # on disk before anything that scoring might raise
+    if gold is not None:
+        gold_run.write_gold(out, gold)
     cheating = detect(judgments.judged) if not selection.multi_turn and len(judgments.judged) else None
     result = EvaluationResult(
         eval_set=config.eval_set,
@@ -213,8 +230,11 @@ def run_evaluation(config: EvaluateConfig) -> EvaluationResult:
         annotation=judgments.run.summary,
         cheating=cheating,
         score=score(config, protocol, selection, judgments, cheating, out),
-        cost=judgments.run.summary["cost"],
+        cost=judgments.run.summary["cost"] + (gold.run.summary["cost"] if gold is not None else 0.0),
         finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        gold=None
+        if gold is None
+        else gold_run.gold_estimate(judgments.records, gold, out, config.n_boot, config.gold_seed),
     )
     write_result(config, out, result)
     return result

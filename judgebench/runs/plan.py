@@ -186,6 +186,11 @@ def plan_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> di
         store.close()
     result = total.as_dict()
     result.update(per_benchmark=per_benchmark, per_run=per_run)
+    if config.gold_judge is not None:  # its pairs are drawn from the run's own judgments: not priced here
+        result["notes"] = [
+            *result["notes"],
+            f"not counted: up to {config.gold_budget} calls of the gold judge {config.gold_judge} per pairwise run",
+        ]
     return result
 
 

@@ -94,6 +94,11 @@ def run_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> dic
                     f"--batch needs OpenAI-compatible judges; {b}'s judge {spec.name} is {spec.backend}"
                 )
             judges[b] = replace(spec, price={k: v * BATCH_DISCOUNT for k, v in spec.price.items()})
+    if config.gold_judge is not None and max_cost is not None:
+        raise InputError(
+            "--gold-judge with --max-cost is not supported: the budget guard prices the run's judge only",
+            hint="drop --max-cost, or cap the gold judge's spend with --gold-budget",
+        )
     out = check_output_dir(out)  # before any paid call
     manifest: dict[str, Any] = {
         "models": [model_manifest(m) for m in models],
@@ -172,6 +177,7 @@ def run_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> dic
                         progress=False,
                         chat_template=m.chat_template,
                         wrap_judge=wrap_for(judges[b]),
+                        **_gold_options(config, judges[b]),
                     )
                 )
             except BudgetExhausted as err:
@@ -182,7 +188,7 @@ def run_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> dic
                 write_json(out / "suite.manifest.json", manifest)
                 raise CheckFailed(f"stopped before going over: {err}") from None
             a = s["annotation"]
-            manifest["spent_usd"] += a["cost"]
+            manifest["spent_usd"] += s["cost"]  # the gold judge's calls included
             manifest["requests"] += a["requests"]
             manifest["runs"][f"{m.name}/{b}"] = {
                 "out": str(run_out),
@@ -194,6 +200,8 @@ def run_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> dic
                 "cost_usd": a["cost"],
                 "generation": {k: v for k, v in (s.get("generation") or {}).items() if k != "problems"},
             }
+            if "gold" in s:
+                manifest["runs"][f"{m.name}/{b}"]["gold_cost_usd"] = s["gold"]["annotation"]["cost"]
             bar.step(note=f"${manifest['spent_usd']:.4f}, {manifest['requests']} judge requests")
     finally:
         bar.close()
@@ -202,6 +210,46 @@ def run_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> dic
     write_json(out / "suite.manifest.json", manifest)
     result["manifest"] = manifest
     return result
+
+
+def _gold_options(config: SuiteConfig, spec) -> dict:
+    """--gold-judge's settings for one run: only where the run's judge gives a pairwise preference."""
+    from judgebench.judges.protocols import protocol_of
+
+    protocol = protocol_of(spec)
+    if (
+        config.gold_judge is None
+        or not protocol.pairwise
+        or protocol.multi_turn
+        or protocol.yields != "preference"
+    ):
+        return {}
+    return {
+        "gold_judge": config.gold_judge,
+        "gold_budget": config.gold_budget,
+        "gold_judge_base_url": config.gold_judge_base_url,
+        "gold_judge_model": config.gold_judge_model,
+    }
+
+
+GOLD_COLUMNS = {
+    "win_rate": "gold_win_rate",
+    "lower": "gold_ci_low",
+    "upper": "gold_ci_high",
+    "n_gold": "gold_n",
+}
+
+
+def _gold_columns(summary: dict) -> dict:
+    """A run's PPI estimate of the gold judge's figures as table columns (none without --gold-judge)."""
+    g = summary.get("gold")
+    if not g or "error" in g:
+        return {}
+    cols = {name: g[k] for k, name in GOLD_COLUMNS.items()}
+    lc = g.get("lc") or {}
+    if lc.get("lc_win_rate") is not None:
+        cols.update(gold_lc=lc["lc_win_rate"], gold_lc_ci_low=lc["lower"], gold_lc_ci_high=lc["upper"])
+    return cols
 
 
 # -- scoring -------------------------------------------------------------------------------------
@@ -241,6 +289,8 @@ def score_suite(
         scores = get(b).statistic(Results(records[b], judges[b], reference, n_boot, summary))
         for n in names:
             rows[n].update({f"{b}.{k}": v for k, v in scores.rows.get(n, {}).items()})
+            if (_run_dir(out, n, b) / "summary.json").exists():
+                rows[n].update({f"{b}.{k}": v for k, v in _gold_columns(summary(n)).items()})
             details[b][n] = scores.details.get(n, {})
             if n in scores.differences:
                 comparisons.append({"model": n, "benchmark": b, **scores.differences[n]})

@@ -133,6 +133,8 @@ class TinyModel:
     excluded: dict = field(default_factory=dict)  # model -> why it was left out of the fit
     seed: int = 0
     n_draws: int = 0
+    # how interval_z was set: the multiplier each calibration asked for (nested: models outside everything)
+    calibration: dict = field(default_factory=dict)
 
     def save(self, path: str | Path) -> None:
         from judgebench.files.atomic import atomic_write
@@ -218,13 +220,20 @@ def collapsed_variance(t: np.ndarray) -> np.ndarray:
 
 def estimates(tiny: TinyModel, y_anchor: np.ndarray) -> dict:
     """Each estimator's win rate (0-1) and the difference estimator's design standard error, from
-    the anchor scores (in the order of tiny.anchors; NaN = an anchor without a judgment: left out,
-    the residual weights renormalised over the rest)."""
-    a, b = np.array(tiny.a), np.array(tiny.b)
+    the anchor scores (in the order of tiny.anchors; NaN = an anchor without a judgment, or missing from
+    the annotations: left out, the residual weights renormalised over the rest, and the standard error
+    widened for the strata it stood for)."""
+    return _estimates(
+        np.array(tiny.a), np.array(tiny.b), np.array(tiny.anchors), np.array(tiny.weights), y_anchor
+    )
+
+
+def _estimates(
+    a: np.ndarray, b: np.ndarray, anchors: np.ndarray, weights: np.ndarray, y_anchor: np.ndarray
+) -> dict:
     have = ~np.isnan(y_anchor)
-    anchors, y = np.array(tiny.anchors)[have], y_anchor[have]
-    w = np.array(tiny.weights)[have]
-    w = w / w.sum()
+    anchors, y = anchors[have], y_anchor[have]
+    w = weights[have] / weights[have].sum()
     theta = fit_theta(y, a[anchors], b[anchors])
     f = expit(a @ theta - b)
     residual = y - f[anchors]
@@ -232,27 +241,70 @@ def estimates(tiny: TinyModel, y_anchor: np.ndarray) -> dict:
     stratified = float(w @ y)
     rest = np.setdiff1d(np.arange(len(b)), anchors)
     pirt = float((y.sum() + f[rest].sum()) / len(b))
+    # An absent anchor's stratum is estimated by the others': its error is its weight times how far its
+    # residual (its score) may lie from theirs, a spread the present anchors show.
+    absent = float((weights[~have] ** 2).sum()) / weights.sum() ** 2
+    extra_r = absent * (residual.var(ddof=1) if len(y) > 1 else 0.0)
+    extra_y = absent * (y.var(ddof=1) if len(y) > 1 else 0.0)
     return {
         "difference": difference,
         "stratified": stratified,
         "p-irt": pirt,
         "se": {
-            "difference": float(np.sqrt(collapsed_variance(w * residual))),
-            "stratified": float(np.sqrt(collapsed_variance(w * y))),
+            "difference": float(np.sqrt(collapsed_variance(w * residual) + extra_r)),
+            "stratified": float(np.sqrt(collapsed_variance(w * y) + extra_y)),
         },
     }
 
 
-def _oof_residuals(Y: np.ndarray, dim: int, seed: int, folds: int) -> np.ndarray:
+def _oof_residuals(Y: np.ndarray, dim: int, seed: int, folds: int):
     """y - f for every fitted model, f from an IRT fit that left the model's fold out (the model's
-    ability fitted on all its items: the draws' criterion needs residuals, not one anchor set's fit)."""
+    ability fitted on all its items: the draws' criterion needs residuals, not one anchor set's fit);
+    also each model's fold and each fold's fit (a, b), for the nested calibration."""
     R = np.empty_like(Y)
     fold_of = np.random.default_rng(seed + 7).permutation(len(Y)) % folds
+    fits = []
     for k in range(folds):
         _, a, b = fit_2pl(Y[fold_of != k], dim, seed)
+        fits.append((a, b))
         for i in np.flatnonzero(fold_of == k):
             R[i] = Y[i] - expit(a @ fit_theta(Y[i], a, b) - b)
-    return R
+    return R, fold_of, fits
+
+
+def _choose_draw(Y: np.ndarray, R: np.ndarray, n_strata: int, rng: np.random.Generator, n_draws: int):
+    """Strata, their weights, the candidate draws, each draw's error on each model, and the chosen draw's
+    index (least mean squared error over the models): the design `fit_tiny` ships."""
+    strata = make_strata(Y, n_strata, R)
+    W = np.array([len(s) for s in strata]) / Y.shape[1]
+    draws = draw_anchors(strata, rng, n_draws)
+    T = R[:, draws] * W  # (models, draws, strata)
+    err = T.sum(-1) - R.mean(axis=1, keepdims=True)  # each draw's error on each model (0-1 units)
+    return strata, W, draws, T, err, int(np.argmin((err**2).mean(axis=0)))
+
+
+NESTED_RANDOM_DRAWS = 20  # random draws per held-out model in the nested calibration, beside the chosen one
+
+
+def _nested_z(Y, R, fold_of, fits, n_anchors, n_draws, seed) -> dict:
+    """|error| / standard error of the shipped estimator on models outside the IRT fit, the strata and the
+    draw choice: per fold, the design is rebuilt (strata, best draw) from the other folds' models alone, and
+    each left-out model is estimated from that draw's anchors (and from random draws of the same strata) with
+    the fold's IRT fit that never saw it, its ability fitted to those anchors alone, as `estimate` does."""
+    rng = np.random.default_rng(seed + 13)
+    chosen, random_draws = [], []
+    for k, (a, b) in enumerate(fits):
+        train, test = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
+        if len(train) < 2 or not len(test):
+            continue
+        strata, W, draws, _, _, best = _choose_draw(Y[train], R[train], n_anchors, rng, n_draws)
+        extra = draw_anchors(strata, rng, NESTED_RANDOM_DRAWS)
+        for i in test:
+            truth = Y[i].mean()
+            for anchors, out in [(draws[best], chosen)] + [(d, random_draws) for d in extra]:
+                est = _estimates(a, b, anchors, W, Y[i, anchors])
+                out.append(abs(est["difference"] - truth) / max(est["se"]["difference"], 1e-9))
+    return {"chosen": np.array(chosen), "random": np.array(random_draws)}
 
 
 def fit_tiny(
@@ -289,18 +341,19 @@ def fit_tiny(
         )
     Y = M.to_numpy(float)
     N = Y.shape[1]
-    R = _oof_residuals(Y, dim, seed, min(cv_folds, len(Y)))
-    strata = make_strata(Y, n_anchors, R)
-    W = np.array([len(s) for s in strata]) / N
+    R, fold_of, fits = _oof_residuals(Y, dim, seed, min(cv_folds, len(Y)))
+    strata, W, draws, T, err, best = _choose_draw(Y, R, n_anchors, np.random.default_rng(seed), n_draws)
+    mse = (err**2).mean(axis=0)
     labels = np.empty(N, dtype=int)
     for h, members in enumerate(strata):
         labels[members] = h
-    draws = draw_anchors(strata, np.random.default_rng(seed), n_draws)
-    T = R[:, draws] * W  # (models, draws, strata)
-    err = T.sum(-1) - R.mean(axis=1, keepdims=True)  # each draw's error on each model (0-1 units)
-    mse = (err**2).mean(axis=0)
-    best = int(np.argmin(mse))
-    z = np.abs(err) / np.sqrt(np.maximum(collapsed_variance(T), 1e-12))
+    # The interval's multiplier: the 95th percentile of |error| / standard error, (1) over random draws on
+    # the fitted models (residuals from fits that left each out, ability from all its items), and (2) nested:
+    # models outside the fit, the strata and the draw choice, estimated as `estimate` does. (1) alone was too
+    # small for models the fit never saw (bench/tiny.py): the larger one ships.
+    z_design = float(np.quantile(np.abs(err) / np.sqrt(np.maximum(collapsed_variance(T), 1e-12)), 0.95))
+    nested = _nested_z(Y, R, fold_of, fits, n_anchors, n_draws, seed)
+    z_nested = float(np.quantile(np.concatenate([nested["chosen"], nested["random"]]), 0.95))
     _, a, b = fit_2pl(Y, dim, seed)
     anchors = draws[best]
     keys = [instruction_key(t) for t in M.columns]
@@ -315,7 +368,7 @@ def fit_tiny(
         [keys[j] for j in anchors],
         W.tolist(),
         labels.tolist(),
-        interval_z=float(np.quantile(z, 0.95)),
+        interval_z=max(z_design, z_nested),
         expected_error={
             "chosen_draw": float(100 * np.sqrt(mse[best])),
             "typical_draw": float(100 * np.sqrt(np.median(mse))),
@@ -324,6 +377,14 @@ def fit_tiny(
         excluded=excluded,
         seed=seed,
         n_draws=n_draws,
+        calibration={
+            "design": z_design,
+            "nested": z_nested,
+            "nested_chosen_draw": float(np.quantile(nested["chosen"], 0.95))
+            if len(nested["chosen"])
+            else None,
+            "n_nested": int(len(nested["chosen"]) + len(nested["random"])),
+        },
     )
 
 
@@ -390,30 +451,34 @@ def estimate_from_annotations(tiny: TinyModel, annotations: pd.DataFrame) -> dic
     keys = rows["instruction"].map(instruction_key)
     by_key = dict(zip(keys, rows["preference"].astype(float) - 1, strict=True))
     unjudged = [k for k in tiny.anchor_keys if k not in by_key]
-    if unjudged:
-        raise InputError(
-            f"{len(unjudged)} of the {len(tiny.anchor_keys)} anchors are not in the annotations",
-            hint="annotate the anchor instructions listed by `judgebench tiny anchors` "
-            "(or the whole eval set)",
-        )
     foreign = [k for k in by_key if k not in set(tiny.item_keys)]
     if foreign:
         raise InputError(
             f"{len(foreign)} instructions are not in the eval set this tiny model was fitted on",
             hint="use a tiny file fitted on the same eval set",
         )
-    y = np.array([by_key[k] for k in tiny.anchor_keys])
-    failed = int(np.isnan(y).sum())  # judged, but no verdict: estimated from the others, and said so
-    if failed > MAX_FAILED_ANCHORS * len(y):
+    if len(unjudged) > MAX_FAILED_ANCHORS * len(tiny.anchor_keys):
         raise InputError(
-            f"{failed} of the {len(y)} anchor judgments have no verdict: too few left for an estimate",
+            f"{len(unjudged)} of the {len(tiny.anchor_keys)} anchors are not in the annotations: too few left "
+            "for an estimate",
+            hint="annotate the anchor instructions listed by `judgebench tiny anchors` (or the whole eval set)",
+        )
+    # an anchor missing from the file is estimated from the others like a failed judgment, and said so
+    y = np.array([by_key.get(k, np.nan) for k in tiny.anchor_keys])
+    failed = int(np.isnan(y).sum()) - len(unjudged)  # judged, but no verdict
+    if failed + len(unjudged) > MAX_FAILED_ANCHORS * len(y):
+        raise InputError(
+            f"{failed} of the {len(y)} anchor judgments have no verdict"
+            + (f" and {len(unjudged)} are missing" if unjudged else "")
+            + ": too few left for an estimate",
             hint="look at the failures in the annotation file, fix the judge and re-annotate them",
         )
     est = estimates(tiny, y)
     out = {
         "model": models[0],
-        "n_anchors": len(y) - failed,
+        "n_anchors": len(y) - failed - len(unjudged),
         "n_anchors_failed": failed,
+        "n_anchors_missing": len(unjudged),
         "expected_error": tiny.expected_error,
     }
     for k in ESTIMATORS:
@@ -427,8 +492,16 @@ def estimate_from_annotations(tiny: TinyModel, annotations: pd.DataFrame) -> dic
             )
     out["recommended"] = RECOMMENDED
     out.update({k: out[RECOMMENDED][k] for k in ("estimate", "ci_low", "ci_high")})
+    warnings = []
     if failed:
-        out["warning"] = f"{failed} anchor judgments failed and were left out (stratum weights renormalised)"
+        warnings.append(f"{failed} anchor judgments failed and were left out")
+    if unjudged:
+        warnings.append(f"{len(unjudged)} anchors are not in the annotations")
+    if warnings:
+        out["warning"] = (
+            "; ".join(warnings) + ": estimated from the other anchors (stratum weights renormalised, the "
+            "interval widened for the strata they stood for)"
+        )
     lc = lc_from_anchors(rows[keys.isin(set(tiny.anchor_keys))])
     if lc is not None:
         out["lc"] = lc

@@ -117,8 +117,8 @@ def test_save_load_and_bad_input_is_clear(fitted, tmp_path):
     with pytest.raises(InputError, match="too few to fit"):
         fit_tiny(_annotations(_scores(theta5, a5, b5, rng), [f"m{i}" for i in range(5)]), n_anchors=10)
     partial = _annotations(_scores(rng.normal(0, 1, (1, 2)), a, b, rng), ["x"])
-    partial = partial[~partial["instruction"].map(instruction_key).isin(tiny.anchor_keys[:3])]
-    with pytest.raises(InputError, match="3 of the 30 anchors are not in the annotations"):
+    partial = partial[~partial["instruction"].map(instruction_key).isin(tiny.anchor_keys[:4])]
+    with pytest.raises(InputError, match="4 of the 30 anchors are not in the annotations: too few left"):
         estimate_from_annotations(tiny, partial)
     mixed = pd.concat(
         [
@@ -168,3 +168,44 @@ def test_lc_from_anchors_equals_the_full_fit_when_every_instruction_is_an_anchor
     assert abs(lc["estimate"] - official_board.loc["claude", "length_controlled_winrate"]) < 1.5
     assert lc["ci_low"] < lc["estimate"] < lc["ci_high"] and lc["ci_high"] - lc["ci_low"] < 8
     assert lc_from_anchors(claude.assign(instruction=claude["instruction"] + " (edited)"), n_boot=0) is None
+
+
+def test_a_missing_anchor_row_gives_an_estimate_with_a_wider_interval_that_still_covers(fitted):
+    """A model's file without one anchor row: estimated from the other anchors, warned, and its interval
+    widened for the stratum the anchor stood for; over the design (random anchor draws, a random anchor
+    missing each time) the interval still covers the truth about 95% of the time."""
+    tiny, a, b, rng = fitted
+    new = _annotations(_scores(rng.normal(0, 1, (1, 2)), a, b, rng), ["new"])
+    keys = new["instruction"].map(instruction_key)
+    full = estimate_from_annotations(tiny, new)
+    one_missing = estimate_from_annotations(tiny, new[keys != tiny.anchor_keys[5]])
+    assert one_missing["n_anchors"] == 29 and one_missing["n_anchors_missing"] == 1
+    assert "not in the annotations" in one_missing["warning"]
+    assert (
+        one_missing["difference"]["standard_error"] > full["difference"]["standard_error"] * 0.9
+    )  # not narrower for knowing less (up to the strata's regrouping)
+
+    strata = strata_of(tiny)
+    hits, ratio = 0, []
+    draws = draw_anchors(strata, rng, 300)
+    p = _scores(rng.normal(0, 1, (1, 2)), a, b, rng)[0]
+    for anchors in draws:
+        y = p[anchors].copy()
+        y[rng.integers(len(y))] = np.nan  # one anchor's row is missing
+        tiny_d = dataclasses.replace(tiny, anchors=anchors.tolist())
+        est = estimates(tiny_d, y)
+        plain = estimates(tiny_d, p[anchors])
+        hits += abs(est["difference"] - p.mean()) <= tiny.interval_z * est["se"]["difference"]
+        ratio.append(est["se"]["difference"] / plain["se"]["difference"])
+    assert 0.9 <= hits / len(draws) <= 1.0
+    print(f"one anchor missing: coverage {hits / len(draws):.3f}, se ratio {np.mean(ratio):.3f}")
+    assert np.mean(ratio) > 1.02  # wider on average: the missing stratum's term
+
+
+def test_the_interval_multiplier_is_calibrated_on_models_outside_the_fit(fitted):
+    """fit_tiny records both calibrations; the shipped multiplier is the larger, so the nested one (models
+    outside the IRT fit, the strata and the anchor choice) is never undercut."""
+    tiny = fitted[0]
+    c = tiny.calibration
+    assert c["n_nested"] > 0 and c["nested"] > 0 and c["design"] > 0
+    assert tiny.interval_z == pytest.approx(max(c["design"], c["nested"]))

@@ -1,0 +1,102 @@
+"""`judgebench ppi`: an expensive judge's win rate from a cheap judge's annotations of every pair plus the
+expensive judge's annotations of a random few (PPI++, `stats/ppi.py`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+from judgebench.cli.declared import number
+from judgebench.cli.options import add_json_option, add_n_boot_option, add_seed_option
+from judgebench.files.safetext import printable
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "ppi", help="an expensive judge's win rate from a cheap judge plus a few expensive judgments (PPI++)"
+    )
+    p.add_argument(
+        "--cheap",
+        nargs="+",
+        required=True,
+        metavar="PATH",
+        help="the cheap judge's annotations of every pair",
+    )
+    p.add_argument(
+        "--gold",
+        nargs="+",
+        required=True,
+        metavar="PATH",
+        help="the expensive judge's annotations of a random subset of those pairs",
+    )
+    p.add_argument(
+        "--level", type=number(float, above=0), default=0.95, help="interval level, in (0, 1) (default 0.95)"
+    )
+    p.add_argument(
+        "--target",
+        choices=("population", "pairs"),
+        default="population",
+        help="population: the gold judge's win rate on the instructions' population (default, as AlpacaEval's "
+        "standard error); pairs: its win rate on exactly these pairs (finite-population correction)",
+    )
+    p.add_argument("--no-lc", action="store_true", help="skip the LC win rate (its bootstrap takes seconds)")
+    add_n_boot_option(p, 1000)
+    add_seed_option(p, "seed of the LC bootstrap (default 0)")
+    add_json_option(p)
+    return p
+
+
+def _finite(value):
+    """NaN and infinities as JSON null."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from judgebench.errors import ConfigError
+    from judgebench.files.records import load_annotations
+    from judgebench.stats.ppi_lc import ppi_by_model
+
+    if not 0 < args.level < 1:
+        raise ConfigError(f"argument --level: must be between 0 and 1 (e.g. 0.95), got {args.level}")
+    cheap = load_annotations(args.cheap, keep_extra=False)
+    gold = load_annotations(args.gold, keep_extra=False)
+    results = [
+        _finite(r)
+        for r in ppi_by_model(
+            cheap, gold, args.level, args.target, lc=not args.no_lc, n_boot=args.n_boot, seed=args.seed
+        )
+    ]
+    if args.json:
+        print(json.dumps(results[0] if len(results) == 1 else results, indent=1))
+        return 0
+    pct = f"{100 * args.level:g}%"
+    for r in results:
+        g = r["gold_only"]
+        print(
+            f"{printable(r['model'])}: gold judge's win rate {r['win_rate']:.1f} [{r['lower']:.1f}, {r['upper']:.1f}] "
+            f"({pct}, PPI++ from {r['n_gold']} gold and {r['n_cheap']} cheap judgments, lambda {r['lambda']:.2f})"
+        )
+        print(
+            f"  gold judge alone on the same {r['n_gold']}: {g['win_rate']:.1f} [{g['lower']:.1f}, {g['upper']:.1f}]"
+            f"; interval width ratio {r['width_ratio']:.2f}; cheap judge alone {r['cheap_only']['win_rate']:.1f}"
+            f"; agreement {100 * r['agreement']:.0f}%"
+        )
+        lc = r.get("lc") or {}
+        if lc.get("lc_win_rate") is not None:
+            print(
+                f"  LC win rate {lc['lc_win_rate']:.1f} [{lc['lower']:.1f}, {lc['upper']:.1f}] (gold alone "
+                f"{lc['gold_only']['lc_win_rate']:.1f} [{lc['gold_only']['lower']:.1f}, {lc['gold_only']['upper']:.1f}])"
+            )
+        elif lc.get("reason"):
+            print(f"  no LC win rate: {lc['reason']}")
+        if r["n_gold_failed"] or r["n_cheap_missing"]:
+            print(
+                f"  {r['n_gold_failed']} gold and {r['n_cheap_missing']} cheap judgments without a verdict were "
+                "left out of the gold sample and the cheap pairs respectively"
+            )
+    return 0
