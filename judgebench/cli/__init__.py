@@ -20,6 +20,7 @@ from judgebench.cli import (
     import_annotations,
     judges,
     leaderboard,
+    profile,
     report,
     store,
     suite,
@@ -44,6 +45,7 @@ COMMANDS = (
     detect,
     difficulty,
     judges,
+    profile,
 )
 
 DESCRIPTION = """judgebench: an LLM-judge evaluation harness in the style of AlpacaEval 2.0.
