@@ -19,6 +19,7 @@ from judgebench.cli import (
     evaluate,
     import_annotations,
     judges,
+    jury,
     leaderboard,
     profile,
     report,
@@ -46,6 +47,7 @@ COMMANDS = (
     difficulty,
     judges,
     profile,
+    jury,
 )
 
 DESCRIPTION = """judgebench: an LLM-judge evaluation harness in the style of AlpacaEval 2.0.
