@@ -115,3 +115,17 @@ TRANSFORMS: dict[str, Callable[[str, str], str]] = {
     "add_emoji": add_emoji,
     "add_filler_100": add_filler(100),
 }
+
+
+def property_pairs(pairs: list) -> list:
+    """For `audit --checks properties`: each pair as it is (labelled properties:original) and, for every
+    transform that changes its candidate, the pair with the rewritten candidate (properties:NAME)."""
+    from judgebench.judges.protocols import Pair
+
+    out = [Pair(p.instruction, p.baseline, p.candidate, "baseline", "properties:original") for p in pairs]
+    for name, transform in TRANSFORMS.items():
+        for p in pairs:
+            rewritten = transform(p.candidate, p.instruction)
+            if rewritten != p.candidate:
+                out.append(Pair(p.instruction, p.baseline, rewritten, "baseline", f"properties:{name}"))
+    return out

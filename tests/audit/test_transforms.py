@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from judgebench.audit import transforms as T
@@ -67,3 +68,65 @@ def test_on_every_baseline_answer(name, answers):
         changed += once != answer
     # each rewrite applies to a good share of the answers (a transform that never fires measures nothing)
     assert changed >= 0.2 * len(answers), (name, changed)
+
+
+def test_property_audit_against_a_judge_that_rewards_bold(tmp_path):
+    """A stand-in judge (log-prob labels, AlpacaEval's m/M) that gives bold text +3 log-odds and looks at
+    nothing else: `audit --checks properties` finds the bold rewrite's shift and FAILs it, and passes the
+    rewrites the judge ignores."""
+    import json
+
+    from openai_standin import OpenAIStandIn, answer
+
+    from judgebench.audit.config import AuditConfig
+    from judgebench.audit.run import run_audit
+
+    class BoldJudge(OpenAIStandIn):
+        def _answer(self, body):
+            out = answer(body)
+            text = body["messages"][-1]["content"]
+            score = {
+                m.group(1): 3.0 * ("**" in m.group(2))
+                for m in re.finditer(r'<answer id="(m|M)">\n(.*?)\n</answer>', text, re.S)
+            }
+            lp_m = -float(np.log1p(np.exp(score["M"] - score["m"])))  # log P(m)
+            lp_M = -float(np.log1p(np.exp(score["m"] - score["M"])))
+            top = [{"token": "m", "logprob": lp_m}, {"token": "M", "logprob": lp_M}]
+            out["choices"][0]["logprobs"] = {
+                "content": [{"token": "m", "logprob": lp_m, "top_logprobs": top}]
+            }
+            return out
+
+    rows = [
+        {
+            "instruction": f"Tell me about topic {i}.",
+            "output": f"Topic {i} is interesting. It has a long history. Many people study it.",
+            "generator": "base",
+        }
+        for i in range(12)
+    ]
+    (tmp_path / "set.json").write_text(json.dumps(rows))
+    with BoldJudge({"gpt-4-1106-preview": (10.0, 30.0)}) as judge:
+        result = run_audit(
+            AuditConfig(
+                judge="alpacaeval2",
+                base_url=judge.base_url,
+                eval_set=str(tmp_path / "set.json"),
+                n=12,
+                checks=("properties",),
+                out=str(tmp_path / "audit"),
+                progress=False,
+            )
+        )
+    checks = {c["name"]: c for c in result["checks"]}
+    assert set(checks) == {f"property_{name}" for name in T.TRANSFORMS}
+    bold = checks["property_add_bold"]
+    # original: identical answers, P = 0.5; bold: sigmoid(3) = 0.953 in both orders -> shift 0.453
+    assert bold["metric"] == pytest.approx(1 / (1 + np.exp(-3)) - 0.5, abs=1e-6)
+    assert bold["status"] == "FAIL" and bold["n"] == 12
+    for name in ("add_list", "add_header", "add_flattery", "add_emoji", "add_filler_100"):
+        assert (
+            checks[f"property_{name}"]["status"] == "PASS"
+            and abs(checks[f"property_{name}"]["metric"]) < 1e-9
+        )
+    assert checks["property_remove_lists"]["n"] == 0  # no answer had a list to remove
