@@ -158,3 +158,18 @@ def test_jury_bad_input_is_one_line(tmp_path, capsys, statsmodels):
     )
     code, _, err = run_cli(["jury", "--annotations", str(a), str(a), "--humans", str(bad_humans)], capsys)
     assert_one_line_error(code, err, names="question_id")
+
+
+def test_report_profile_adds_table_and_chart(tmp_path, capsys, statsmodels):
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(_annotations()))
+    page = tmp_path / "r.html"
+    code, _, err = run_cli(["report", "--annotations", str(path), "--profile", "--out", str(page)], capsys)
+    assert code == 0, err
+    html = page.read_text()
+    section = html[html.index('<h2 id="profile">') :]
+    assert "<svg" in section and 'id="profile-table"' in section
+    row = section[section.index('data-property="bold"') :].split("</tr>")[0]
+    assert "+2.00" in row  # the simulated judge's +2 log-odds for bold
+    code, _, err = run_cli(["report", "--profile", "--out", str(page)], capsys)
+    assert_one_line_error(code, err, names="--annotations")
