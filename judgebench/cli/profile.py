@@ -70,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
             f"  {r['property']:15s} {r['log_odds']:+8.2f} [{r['ci_low']:+6.2f}, {r['ci_high']:+6.2f}] "
             f"{r['n_differ']:12d} {'' if pref is None else f'{pref:9.2f}'}"
         )
+    for note in a.get("warnings", []):
+        print(f"  warning from the fit: {note}")
     if args.out:
         print(f"wrote {args.out}")
     return 0

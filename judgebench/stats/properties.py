@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -260,10 +261,8 @@ def fit_profile(
             f"{len(pairs)} judged pairs for {X.shape[1]} coefficients", hint="give more annotations"
         )
     groups = pd.factorize(pairs["instruction"])[0]
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # statsmodels warns about non-integer counts: soft labels are meant
+    with warnings.catch_warnings(record=True) as caught:  # kept for the table, not printed mid-output
+        warnings.simplefilter("always")
         fit = sm.GLM(pairs["p"].to_numpy(float), X, family=sm.families.Binomial()).fit(
             cov_type="cluster", cov_kwds={"groups": groups}
         )
@@ -293,6 +292,12 @@ def fit_profile(
         rows.append(row)
     table = pd.DataFrame(rows)
     table.attrs.update(n_pairs=len(pairs), n_instructions=int(groups.max()) + 1, level=level)
+    # e.g. separation (a property whose every pair the same side wins): its estimate is not to be trusted
+    notes = sorted({str(w.message).splitlines()[0] for w in caught})
+    if not fit.converged:
+        notes.append("the GLM fit did not converge")
+    if notes:
+        table.attrs["warnings"] = notes
     return table
 
 

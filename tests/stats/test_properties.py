@@ -150,3 +150,13 @@ def test_profile_end_to_end_from_texts(statsmodels):
     assert table.loc["refusal", "log_odds"] == pytest.approx(-2.0, abs=0.1)
     assert abs(table.loc["list", "log_odds"]) < 0.1
     assert table.attrs["n_pairs"] == 1500 - sum(r["output_1"] == r["output_2"] for r in rows)
+
+
+def test_separation_is_reported_not_printed(statsmodels):
+    """A property that decides every verdict: the estimate runs off, and the table says so."""
+    rng = np.random.default_rng(0)
+    pairs = pd.DataFrame({"bold": rng.choice([-1.0, 1.0], 200), P.LENGTH: rng.normal(size=200)})
+    pairs["p"] = (pairs["bold"] > 0).astype(float)
+    pairs["instruction"], pairs["model"] = [str(i) for i in range(200)], "m"
+    table = P.fit_profile(pairs, features=(P.LENGTH, "bold"))
+    assert any("separation" in w for w in table.attrs["warnings"])
