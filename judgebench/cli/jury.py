@@ -118,6 +118,8 @@ def _write(args, first, wide, rng) -> None:
     keep = keep[["instruction", "output_1", "generator_1", "output_2", "generator_2"]]
     keep["preference"] = pool.to_numpy()
     keep["annotator"] = f"jury:{args.aggregate}:" + ",".join(wide.columns)
+    if args.flip_prob:  # simulated: say so in every record
+        keep["annotator"] += f"+label_noise:{args.flip_prob:g}"
     atomic_write(args.out, keep.to_json(orient="records", indent=1, force_ascii=False))
     print(f"wrote {args.out}: the jury's verdicts on {len(keep)} pairs")
 
