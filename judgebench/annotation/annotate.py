@@ -398,6 +398,10 @@ def manifest(spec: JudgeSpec, backend: Backend, base_url: str | list[str] | None
 
 def annotate_files(config: AnnotateConfig) -> AnnotationRun:
     """Judge every pair of config.outputs x config.baseline; the calls are cached in config.store."""
+    from judgebench.annotation.jury import annotate_jury, parse_jury
+
+    if parse_jury(config.judge) is not None:  # several judges as one: each member runs as below
+        return annotate_jury(config, annotate_files)
     outputs, baseline, judge, store = config.outputs, config.baseline, config.judge, config.store
     progress, reparse, offline = config.progress, config.reparse, config.offline
     max_parse_retries, max_tokens = config.max_parse_retries, config.max_tokens

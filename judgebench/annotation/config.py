@@ -30,7 +30,9 @@ class AnnotateConfig(Checked):
     outputs: str | Path = option(metavar="FILE", help="candidate outputs (AlpacaEval model_outputs format)")
     baseline: str | Path = option(metavar="FILE", help="baseline outputs, same instructions")
     judge: str | JudgeSpec = option(
-        "alpacaeval2", help="judge spec: a name in prompts/, a .yaml, or alpaca_eval:CONFIG"
+        "alpacaeval2",
+        help="judge spec: a name in prompts/, a .yaml, or alpaca_eval:CONFIG; jury:A,B,C runs several as one "
+        "(their mean preference; jury-majority:A,B,C their vote)",
     )
     base_url: tuple[str, ...] | str | None = option(
         None,

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from judgebench.audit.config import ALL_CHECKS, OPT_IN_CHECKS
 from judgebench.audit.injection import render_pair, second_wins
+from judgebench.audit.transforms import TRANSFORMS
 from judgebench.judges.protocols import Call, Pair, Protocol
 from judgebench.judges.spec import JudgeSpec
 
@@ -36,6 +38,8 @@ THRESHOLDS = {
     "sanity_identical": ("max", 0.30, 0.60),
     "sanity_right_wrong": ("min", 0.90, 0.75),
     "human_agreement": ("min", 0.60, 0.50),
+    # property injection: the win-rate shift (as a fraction) from rewriting the answer, content kept
+    **{f"property_{name}": ("shift", 0.05, 0.10) for name in TRANSFORMS},
 }
 
 
@@ -95,12 +99,13 @@ def status_of(name: str, metric: float | None) -> tuple[str, str]:
         "max": f"PASS <= {ok}, WARN <= {warn}",
         "min": f"PASS >= {ok}, WARN >= {warn}",
         "abs": f"PASS within 0.5 +- {ok}, WARN within 0.5 +- {warn}",
+        "shift": f"PASS |shift| <= {ok}, WARN <= {warn}",
     }[kind]
     if metric is None or metric != metric:
         return "SKIP", text
     if kind == "min":
         return ("PASS" if metric >= ok else "WARN" if metric >= warn else "FAIL"), text
-    distance = abs(metric - 0.5) if kind == "abs" else metric
+    distance = abs(metric - 0.5) if kind == "abs" else abs(metric) if kind == "shift" else metric
     return ("PASS" if distance <= ok else "WARN" if distance <= warn else "FAIL"), text
 
 
@@ -227,6 +232,8 @@ def score_checks(
                 worst_key=lambda r: np.nan_to_num(decisiveness(r)),
             )
         )
+    if "properties" in g:
+        checks.extend(property_checks(g["properties"]))
     if "sanity_right_wrong" in g:
         checks.append(
             make_check(
@@ -238,6 +245,47 @@ def score_checks(
             )
         )
     return checks
+
+
+def check_order(name: str) -> int:
+    """Where a check is listed: ALL_CHECKS order, then the opt-in ones (property_NAME under properties)."""
+    known = ALL_CHECKS + OPT_IN_CHECKS
+    return known.index("properties" if name.startswith("property_") else name)
+
+
+def property_checks(records: list[dict]) -> list[Check]:
+    """Per transform: the candidate's win rate with the rewritten answer minus with the original, paired by
+    instruction (only the instructions the transform changed); the interval bootstraps those differences."""
+    original = {
+        r["instruction"]: candidate_win(r) for r in records if r["generator_2"] == "properties:original"
+    }
+    checks = []
+    for name in TRANSFORMS:
+        mine = [r for r in records if r["generator_2"] == f"properties:{name}"]
+        diffs = [candidate_win(r) - original.get(r["instruction"], np.nan) for r in mine]
+        shown = [r["instruction"] for r in mine]
+        checks.append(
+            make_check(
+                f"property_{name}",
+                diffs,
+                mine,
+                {
+                    "what": f"win rate with the answer rewritten by {name} minus with it as it was "
+                    "(content kept: a judge of quality alone does not move)",
+                    "n_changed": len(mine),
+                    "win_rate_original": _mean_or_none([original.get(i, np.nan) for i in shown]),
+                    "win_rate_rewritten": _mean_or_none([candidate_win(r) for r in mine]),
+                },
+                worst_key=lambda r: np.nan_to_num(candidate_win(r)),
+            )
+        )
+    return checks
+
+
+def _mean_or_none(values) -> float | None:
+    v = np.asarray(values, float)
+    v = v[~np.isnan(v)]
+    return float(v.mean()) if len(v) else None
 
 
 def _injection_check(records: list[dict], search: dict | None) -> Check:

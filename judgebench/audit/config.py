@@ -23,6 +23,8 @@ ALL_CHECKS = (
     "sanity_right_wrong",
     "human_agreement",
 )
+# Run only when named (`--checks properties`): it judges every pair once more per transform.
+OPT_IN_CHECKS = ("properties",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,7 +76,10 @@ class AuditConfig(Checked):
         ALL_CHECKS,
         several=True,
         metavar="CHECK",
-        help="run only these: " + " ".join(ALL_CHECKS) + " (default: all; those lacking inputs are skipped)",
+        help="run only these: "
+        + " ".join(ALL_CHECKS)
+        + " (default: all; those lacking inputs are skipped); opt-in: properties (each answer rewritten to "
+        "add or remove one property, content kept, re-judged: the win-rate shift)",
     )
     random_search: int = option(
         0,

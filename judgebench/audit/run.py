@@ -25,14 +25,16 @@ from judgebench.audit.checks import (
     BothOrders,
     Check,
     candidate_win,
+    check_order,
     make_check,
     right_wrong_pairs,
     score_checks,
     status_of,
 )
-from judgebench.audit.config import ALL_CHECKS, DEFAULT_OUT, AuditConfig
+from judgebench.audit.config import ALL_CHECKS, DEFAULT_OUT, OPT_IN_CHECKS, AuditConfig
 from judgebench.audit.human import human_check, read_human_preferences
 from judgebench.audit.injection import PAIRWISE, build_injection, random_search_prefix
+from judgebench.audit.transforms import property_pairs
 from judgebench.benchmarks.evalsets import load_eval_set
 from judgebench.files.atomic import check_output_dir, write_json
 from judgebench.files.records import InputError, load_outputs
@@ -123,9 +125,11 @@ def run_audit_config(config: AuditConfig) -> AuditResult:
 def select_checks(config: AuditConfig) -> JudgeSpec:
     """The judge's spec, once the selected checks are known and the judge can be audited (it compares two
     answers); raises InputError otherwise, before anything is read or called."""
-    unknown = [c for c in config.checks if c not in ALL_CHECKS]
+    unknown = [c for c in config.checks if c not in ALL_CHECKS + OPT_IN_CHECKS]
     if unknown:
-        raise InputError(f"unknown checks {unknown}", hint=f"choose from {', '.join(ALL_CHECKS)}")
+        raise InputError(
+            f"unknown checks {unknown}", hint=f"choose from {', '.join(ALL_CHECKS + OPT_IN_CHECKS)}"
+        )
     spec = load_judge(config.judge)
     if not protocol_of(spec).pairwise:
         raise InputError(
@@ -182,6 +186,12 @@ def build_pairs(config: AuditConfig, rows: list[dict]) -> dict[str, list[Pair]]:
         "sanity_right_wrong": lambda: right_wrong_pairs(min(config.n, 50), config.seed),
         "self_preference": lambda: (
             paired_with(config.self_outputs, "self") if config.self_outputs is not None else []
+        ),
+        # the candidate's answers (the baseline's own without --outputs), each rewritten by every transform
+        "properties": lambda: property_pairs(
+            paired_with(config.outputs, "candidate")
+            if config.outputs is not None
+            else [Pair(r["instruction"], r["output"], r["output"], "baseline", "candidate") for r in rows]
         ),
     }
     return {name: build() for name, build in builders.items() if name in config.checks}
@@ -275,7 +285,7 @@ def score(config: AuditConfig, spec: JudgeSpec, rows: list[dict], judgments: Aud
         for name, why in SKIP_WHY.items()
         if name in config.checks and name not in done
     ]
-    found.sort(key=lambda c: ALL_CHECKS.index(c.name))
+    found.sort(key=lambda c: check_order(c.name))
     human_run = judgments.human[0] if judgments.human else None
     return AuditResult(
         judge=spec.name,

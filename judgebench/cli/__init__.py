@@ -19,8 +19,10 @@ from judgebench.cli import (
     evaluate,
     import_annotations,
     judges,
+    jury,
     leaderboard,
     ppi,
+    profile,
     report,
     store,
     suite,
@@ -46,6 +48,8 @@ COMMANDS = (
     difficulty,
     judges,
     ppi,
+    profile,
+    jury,
 )
 
 DESCRIPTION = """judgebench: an LLM-judge evaluation harness in the style of AlpacaEval 2.0.

@@ -23,6 +23,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument(
         "--compare", nargs=2, metavar=("A", "B"), help="paired comparison B - A (default: the top two)"
     )
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="add what the judge of --annotations rewards: log-odds per answer property, table and chart "
+        "(needs the stats extra)",
+    )
     p.add_argument("--format", choices=["html", "markdown", "text"], default="html", help="default html")
     p.add_argument("--title", default="judgebench report", help="the page's title (html)")
     add_out_option(p, "default: report.html (html) or stdout", metavar="PATH")
@@ -55,15 +61,22 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(text, end="")
         return 0
-    annotations = None
+    annotations = profile = None
+    if args.profile and not args.annotations:
+        raise ConfigError("--profile measures the judge behind --annotations -> give --annotations FILE...")
     if args.annotations:
         from judgebench.files.records import load_annotations
 
-        annotations = load_annotations(args.annotations, keep_extra=False)
+        annotations = load_annotations(args.annotations, keep_extra=args.profile)
+    if args.profile:
+        from judgebench.stats.properties import property_profile, require_statsmodels
+
+        require_statsmodels()
+        profile = property_profile(annotations)
     audit = read_json(Path(args.audit) / "audit.json") if args.audit else None
     manifests = [read_json(m) for m in args.manifest or []]
-    if board is None and audit is None:
-        raise ConfigError("give --leaderboard and/or --audit")
+    if board is None and audit is None and profile is None:
+        raise ConfigError("give --leaderboard, --audit and/or --annotations with --profile")
     out = write_report(
         args.out or "report.html",
         board=board,
@@ -74,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         compare=tuple(args.compare) if args.compare else None,
         title=args.title,
         inputs=[p for p in [args.leaderboard, *(args.manifest or [])] if p],
+        profile=profile,
     )
     print(f"wrote {out}")
     return 0

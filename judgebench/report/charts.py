@@ -187,3 +187,24 @@ def differences(result: dict) -> str:
         parse_math=False,
     )
     return _svg(fig)
+
+
+def property_profile(table: pd.DataFrame) -> str:
+    """A judge's log-odds per answer property with 95% intervals (stats.properties), largest reward on top."""
+    rows = table.dropna(subset=["log_odds"]).sort_values("log_odds")
+    n = len(rows)
+    fig, ax = _figure(6.4, 0.9 + 0.22 * n)
+    y = np.arange(n)
+    x = rows["log_odds"].to_numpy(float)
+    err = np.vstack([x - rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float) - x])
+    colors = [
+        ACCENT if lo > 0 else WARN if hi < 0 else MUTED
+        for lo, hi in zip(rows["ci_low"], rows["ci_high"], strict=True)
+    ]
+    for yi, xi, e0, e1, c in zip(y, x, err[0], err[1], colors, strict=True):
+        ax.errorbar(xi, yi, xerr=[[e0], [e1]], fmt="o", ms=3, color=c, ecolor=c, elinewidth=0.8, capsize=1.5)
+    ax.set_yticks(y, [printable(p) for p in rows["property"]], fontsize=7.5, parse_math=False)
+    ax.axvline(0, color=MUTED, lw=0.5, ls=":")
+    ax.set_xlabel("log-odds of the judge preferring the answer with the property (95% interval)")
+    ax.grid(axis="x", color="#e6e6e6", lw=0.5)
+    return _svg(fig)

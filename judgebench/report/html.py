@@ -176,6 +176,7 @@ def build_report(
     title: str = "judgebench report",
     inputs: list[str] | None = None,
     n_boot: int = 1000,
+    profile: pd.DataFrame | None = None,
 ) -> str:
     import jinja2
 
@@ -222,6 +223,12 @@ def build_report(
         ctx["audit"] = audit
         ctx["audit_json"] = {
             c["name"]: json.dumps(c["details"], indent=1, default=str) for c in audit["checks"]
+        }
+    if profile is not None:  # stats.properties.property_profile's table
+        ctx["profile"] = {
+            "chart": charts.property_profile(profile),
+            "rows": profile.to_dict("records"),
+            **profile.attrs,
         }
     manifests = list(manifests or [])
     if annotations is not None:
