@@ -63,6 +63,7 @@ def test_every_backend_names_an_extra_of_pyproject_that_installs_its_version_pac
             assert entry.version_package.lower() in _requirement_names(requirements), name
 
 
+@pytest.mark.engine  # imports llama_cpp
 def test_engine_version_reads_the_installed_package():
     import aiohttp
 

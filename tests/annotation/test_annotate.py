@@ -159,6 +159,7 @@ def test_two_processes_on_one_store_neither_duplicate_nor_lose_work(tmp_path):
             assert len(records) == n and all(r["preference"] is not None for r in records)
 
 
+@pytest.mark.reference
 def test_import_alpacaeval_annotations_then_export_offline_and_annotate_for_free(
     tmp_path, alpaca_dir, reference_python, monkeypatch
 ):

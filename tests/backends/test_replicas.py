@@ -186,6 +186,7 @@ def test_evaluate_and_audit_take_several_judge_urls():
 
 
 @pytest.mark.slow
+@pytest.mark.engine  # llama.cpp servers
 def test_two_real_llama_cpp_replicas_then_one_gone(tmp_path, alpaca_dir):
     """The real thing: two llama.cpp servers (SmolLM2-135M) as replicas; calls land on both, and once one
     is gone its share goes to the other with nothing lost."""

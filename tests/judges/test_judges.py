@@ -56,6 +56,7 @@ def test_every_stored_preference_is_reproduced_from_its_raw_completion(alpaca_di
     )  # nearly all to 9+ decimals
 
 
+@pytest.mark.reference
 def test_swap_decisions_agree_with_alpaca_eval(reference_python, alpaca_dir):
     instructions = [
         r["instruction"]
@@ -154,6 +155,7 @@ def test_protocols_combine_as_documented():
     assert ae.combine(Pair("q", "same", "same"), {})["preference"] == 1.5
 
 
+@pytest.mark.reference
 def test_official_alpaca_eval_judge_loads_from_the_installed_package(reference_python, monkeypatch):
     """`alpaca_eval:weighted_alpaca_eval_gpt4_turbo` read from the reference environment's package:
     its prompt renders into chat messages with the pair inside, its decoding and labels match the

