@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from judgebench.benchmarks.arenahard_files import OFFICIAL
 from judgebench.benchmarks.base import Benchmark, Column, Detail, Results, Scores, Section, guarded
 from judgebench.benchmarks.evalsets import eval_frame
 from judgebench.errors import InputError
@@ -105,6 +106,8 @@ BENCHMARK = Benchmark(
             caption="Bradley-Terry win rate against the baseline; bootstrap over battles",
         ),
     ),
+    official=OFFICIAL,
+    aliases=("arena-hard", "arena-hard-auto"),
     how_to_get="lay out arenahard/arena-hard-v0.1 (question.jsonl.gz, model_answer/gpt-4-0314.jsonl.gz) "
     "in the data folder (JUDGEBENCH_DATA)",
 )
