@@ -87,8 +87,8 @@ BENCHMARK = Benchmark(
     load=load,
     data=FOLDER,
     baseline="gpt-4-0314",
-    judge="arenahard",
-    local_judge="local",
+    judge="judgebench-arena-pair",
+    local_judge="local-arena",  # the embedded model in Arena-Hard's protocol, not AlpacaEval's
     statistic=statistic,
     columns=(
         Column("Score (95% CI)", "score", interval=("ci_low", "ci_high"), headline=True),

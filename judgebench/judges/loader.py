@@ -7,8 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from judgebench.errors import InputError
+from judgebench.judges import arenahard_prompt
 from judgebench.judges.alpaca_eval_configs import load_alpaca_eval_judge, package_dir
 from judgebench.judges.spec import JudgeSpec, load_spec, prompts_dir, safe_yaml_load
+
+# judges renamed because their wording is judgebench's, not the benchmark's they were named after
+RENAMED = {"arenahard": "judgebench-arena-pair"}
+RENAMED_WHY = {
+    "arenahard": "its wording is judgebench's own; Arena-Hard-Auto's official prompt is the judge `arena-hard` "
+    "(read from your checkout: --arena-hard-dir)"
+}
 
 
 def load_judge(name: str) -> JudgeSpec:
@@ -16,6 +24,12 @@ def load_judge(name: str) -> JudgeSpec:
     installed alpaca-eval package."""
     if name.startswith("alpaca_eval:"):
         return load_alpaca_eval_judge(name.split(":", 1)[1])
+    if name in arenahard_prompt.NAMES:  # the official prompt, from the user's arena-hard-auto checkout
+        return arenahard_prompt.load_arena_hard_judge(name)
+    if name in RENAMED:
+        raise InputError(
+            f"the judge {name!r} is now {RENAMED[name]!r}", field="--judge", hint=RENAMED_WHY[name]
+        )
     path = Path(name)
     if path.suffix in (".yaml", ".yml") and path.exists():
         return load_spec(path)
