@@ -152,7 +152,7 @@ def test_pairwise_protocols_are_derived_from_what_each_declares():
     assert "mtbench-single" not in audit.PAIRWISE and PROTOCOLS["mtbench-single"].yields == "score"
     assert PROTOCOLS["mtbench-pair"].multi_turn and not PROTOCOLS["alpacaeval"].multi_turn
     # the audit's reading of one verdict in the order shown (Arena-Hard: 1..5, 5 = [[B>>A]]; a tie is half)
-    arena, alpaca = load_judge("arenahard"), load_judge("alpacaeval2")
+    arena, alpaca = load_judge("judgebench-arena-pair"), load_judge("alpacaeval2")
     assert [audit.second_wins(arena, v) for v in (1, 2, 3, 4, 5)] == [0.0, 0.0, 0.5, 1.0, 1.0]
     assert audit.second_wins(alpaca, 1.25) == pytest.approx(0.25)
     assert (audit.injected_label(alpaca, 0), audit.injected_label(arena, 1)) == ("m", "B")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from judgebench.benchmarks.arenahard_files import OFFICIAL
 from judgebench.benchmarks.base import Benchmark, Column, Detail, Results, Scores, Section, guarded
 from judgebench.benchmarks.evalsets import eval_frame
 from judgebench.errors import InputError
@@ -86,8 +87,8 @@ BENCHMARK = Benchmark(
     load=load,
     data=FOLDER,
     baseline="gpt-4-0314",
-    judge="arenahard",
-    local_judge="local",
+    judge="judgebench-arena-pair",
+    local_judge="local-arena",  # the embedded model in Arena-Hard's protocol, not AlpacaEval's
     statistic=statistic,
     columns=(
         Column("Score (95% CI)", "score", interval=("ci_low", "ci_high"), headline=True),
@@ -105,6 +106,8 @@ BENCHMARK = Benchmark(
             caption="Bradley-Terry win rate against the baseline; bootstrap over battles",
         ),
     ),
+    official=OFFICIAL,
+    aliases=("arena-hard", "arena-hard-auto"),
     how_to_get="lay out arenahard/arena-hard-v0.1 (question.jsonl.gz, model_answer/gpt-4-0314.jsonl.gz) "
     "in the data folder (JUDGEBENCH_DATA)",
 )

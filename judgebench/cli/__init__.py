@@ -96,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest (decompressed) input file read, e.g. 8G (default 2G; a gzip bomb stops there; "
         "also JUDGEBENCH_MAX_INPUT_BYTES)",
     )
+    ap.add_argument(
+        "--arena-hard-dir",
+        metavar="DIR",
+        help="an arena-hard-auto checkout, where the judge `arena-hard` reads the official prompt "
+        "(default: $JUDGEBENCH_ARENA_HARD_DIR)",
+    )
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub).set_defaults(func=command.run)
@@ -157,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
                     "arenahard/, mtbench/"
                 )
             set_data_dir(data)
+        if args.arena_hard_dir:
+            os.environ["JUDGEBENCH_ARENA_HARD_DIR"] = args.arena_hard_dir
         if args.max_input_size:
             from judgebench.files.records import parse_size
 

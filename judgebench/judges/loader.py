@@ -8,14 +8,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from judgebench.errors import InputError
+from judgebench.judges import arenahard_prompt
 from judgebench.judges.alpaca_eval_configs import load_alpaca_eval_judge, package_dir
 from judgebench.judges.fastchat_prompts import load_fastchat_judge, prompts_file
 from judgebench.judges.spec import JudgeSpec, load_spec, prompts_dir, safe_yaml_load
 
-# Judges renamed because their prompts are judgebench's own wording, not the benchmark's official text.
+# Judges renamed because their prompts are judgebench's own wording, not the benchmark's official text:
+# old name -> (new name, what the hint offers for the official prompt).
 RENAMED = {
-    "mtbench-single": ("judgebench-mt-single", "fastchat:single"),
-    "mtbench-pair": ("judgebench-mt-pair", "fastchat:pair"),
+    "mtbench-single": ("judgebench-mt-single", "--judge fastchat:single for FastChat's prompt read from your copy"),
+    "mtbench-pair": ("judgebench-mt-pair", "--judge fastchat:pair for FastChat's prompt read from your copy"),
+    "arenahard": (
+        "judgebench-arena-pair",
+        "--judge arena-hard for Arena-Hard-Auto's prompt read from your checkout (--arena-hard-dir)",
+    ),
 }
 
 
@@ -26,11 +32,14 @@ def load_judge(name: str) -> JudgeSpec:
         return load_alpaca_eval_judge(name.split(":", 1)[1])
     if name.startswith("fastchat:"):
         return load_fastchat_judge(name.split(":", 1)[1])
+    if name in arenahard_prompt.NAMES:  # the official prompt, from the user's arena-hard-auto checkout
+        return arenahard_prompt.load_arena_hard_judge(name)
     if name in RENAMED and not (prompts_dir() / f"{name}.yaml").exists():
         new, official = RENAMED[name]
         raise InputError(
             f"judge {name!r} is now {new!r} (its prompt is judgebench's own wording)",
-            hint=f"use --judge {new}, or --judge {official} for the official prompt read from your copy",
+            field="--judge",
+            hint=f"use --judge {new}, or {official}",
         )
     path = Path(name)
     if path.suffix in (".yaml", ".yml") and path.exists():

@@ -138,3 +138,29 @@ def logprob_rating(
     if not weights or sum(weights.values()) == 0:
         return None, f"no digit {low}-{high} among the top log-probs {list(response.top_logprobs[0])[:5]}"
     return sum(d * w for d, w in weights.items()) / sum(weights.values()), None
+
+
+def _arena_level(label: str | None, text: str) -> tuple[float | None, str | None]:
+    if label is None:
+        return None, f"no verdict label in {text[-120:]!r}"
+    found = ARENA_VERDICT.fullmatch(f"[[{label}]]")
+    level = ARENA_LEVELS.get(found.groups()) if found else None  # type: ignore[arg-type]
+    if level is None:
+        return None, f"malformed verdict {label!r}"
+    return float(level), None
+
+
+@register("arena_verdict_v01")
+def arena_verdict_v01(response: CompletionResponse, **_) -> tuple[float | None, str | None]:
+    """Arena-Hard v0.1's parser (gen_judgment.py): exactly one distinct [[label]], else no verdict."""
+    from judgebench.stats.arenahard_official import parse_v01
+
+    return _arena_level(parse_v01(response.text), response.text)
+
+
+@register("arena_verdict_v2")
+def arena_verdict_v2(response: CompletionResponse, **_) -> tuple[float | None, str | None]:
+    """Arena-Hard v2's parser: the last [[label]], else the last [label], in the upper-cased text."""
+    from judgebench.stats.arenahard_official import parse_v2
+
+    return _arena_level(parse_v2(response.text), response.text)

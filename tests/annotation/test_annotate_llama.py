@@ -51,7 +51,7 @@ def _check(run, n_pairs):
 
 
 @pytest.mark.parametrize(
-    "judge,max_tokens", [("alpacaeval2", None), ("alpacaeval2-labels", None), ("arenahard", 48)]
+    "judge,max_tokens", [("alpacaeval2", None), ("alpacaeval2-labels", None), ("judgebench-arena-pair", 48)]
 )
 def test_pairwise_judges_against_the_llama_cpp_server(server, tmp_path, alpaca_dir, judge, max_tokens):
     cand, base = _pairs(tmp_path, alpaca_dir)

@@ -40,7 +40,7 @@ def pairs(multi_turn: bool) -> list[Pair]:
 # calls a pair needs, by each protocol's definition: one; both orders; one a turn (two turns)
 @pytest.mark.parametrize(
     ("judge", "per_pair", "multi"),
-    [("alpacaeval2", 1, False), ("arenahard", 2, False), ("judgebench-mt-single", 2, True)],
+    [("alpacaeval2", 1, False), ("judgebench-arena-pair", 2, False), ("judgebench-mt-single", 2, True)],
 )
 def test_the_estimate_counts_what_the_run_sends(tmp_path, judge, per_pair, multi):
     spec = replace(load_judge(judge), max_parse_retries=0)

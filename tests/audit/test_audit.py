@@ -33,7 +33,7 @@ def _slot_lines(spec, slot):
 
 
 def test_every_shipped_pairwise_template_is_covered():
-    assert {"alpacaeval2", "arenahard", "judgebench-mt-pair", "local"} <= set(PAIRWISE_JUDGES)
+    assert {"alpacaeval2", "judgebench-arena-pair", "judgebench-mt-pair", "local"} <= set(PAIRWISE_JUDGES)
 
 
 @pytest.mark.parametrize("judge", PAIRWISE_JUDGES)

@@ -77,7 +77,7 @@ BENCHMARK = Benchmark(
     load=load,
     data=str(DATA),
     baseline="base",
-    judge="arenahard",
+    judge="judgebench-arena-pair",
     local_judge="local",
     statistic=statistic,
     columns=(Column("Win (%)", "win_rate", headline=True), Column("Wins", "wins", "{:.0f}")),
@@ -168,7 +168,9 @@ def test_a_plugin_benchmark_is_listed_costed_and_run(tmp_path, venv, data_dir, m
     assert listed.returncode == 0, listed.stderr
     tiny = {b["name"]: b for b in json.loads(listed.stdout)}["tiny"]
     assert (
-        tiny["instructions"] == 4 and tiny["source"] == "plug-in tinybench" and tiny["judge"] == "arenahard"
+        tiny["instructions"] == 4
+        and tiny["source"] == "plug-in tinybench"
+        and tiny["judge"] == "judgebench-arena-pair"
     )
     assert "plug-in tinybench" in judgebench(venv, "benchmarks").stdout
 

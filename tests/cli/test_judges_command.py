@@ -18,7 +18,7 @@ def test_lists_every_spec_in_prompts_with_its_template(capsys):
     assert on_disk <= set(listed)
     # local and alpacaeval2 share one template; each entry names the template file its spec points to
     assert listed["local"]["prompt_source"].endswith("alpacaeval2.jinja")
-    assert listed["arenahard"]["prompt_source"].endswith("arenahard.jinja")
+    assert listed["judgebench-arena-pair"]["prompt_source"].endswith("judgebench-arena-pair.jinja")
     assert listed["local"]["backend"] == "llamacpp" and listed["alpacaeval2"]["backend"] == "openai"
     code, text, _ = run_cli(["judges"], capsys)
     assert code == 0 and all(name in text for name in on_disk)
@@ -40,7 +40,7 @@ def test_show_renders_the_sample_pair_in_the_protocols_order(capsys):
     )
     assert SAMPLE_PAIR.instruction in text and text.index(first) < text.index(second)
 
-    code, out, _ = run_cli(["judges", "show", "arenahard", "--json"], capsys)
+    code, out, _ = run_cli(["judges", "show", "judgebench-arena-pair", "--json"], capsys)
     calls = json.loads(out)
     assert code == 0 and len(calls) == 2  # both orders
     first_shown = [

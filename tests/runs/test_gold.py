@@ -61,7 +61,7 @@ def test_evaluate_with_a_gold_judge(tmp_path, alpaca_dir, monkeypatch):
         evaluate(
             EvaluateConfig(
                 judge="alpacaeval2",
-                gold_judge="mtbench-single",
+                gold_judge="judgebench-mt-single",
                 gold_budget=5,
                 out=tmp_path / "y",
                 progress=False,

@@ -48,12 +48,12 @@ def test_two_checkpoints_three_benchmarks_embedded_judge(tmp_path, cli_env):
     dry = suite(cli_env, *common, "--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr
     plan = json.loads(dry.stdout)
-    # by the protocols: AlpacaEval one call a pair, the local judge on Arena-Hard the same, MT-Bench one per turn
-    per_model = {"alpaca_eval": 3, "arena-hard-v0.1": 3, "mt-bench": 3 * 2}
+    # by the protocols: AlpacaEval one call a pair, Arena-Hard's (local-arena) both orders, MT-Bench one per turn
+    per_model = {"alpaca_eval": 3, "arena-hard-v0.1": 3 * 2, "mt-bench": 3 * 2}
     assert {b: d["calls"] for b, d in plan["per_benchmark"].items()} == {
         b: 2 * n for b, n in per_model.items()
     }
-    assert plan["calls"] == 2 * (3 + 3 + 6) and plan["usd"] == 0.0 and plan["generations"] == 2 * (3 + 3 + 6)
+    assert plan["calls"] == 2 * (3 + 6 + 6) and plan["usd"] == 0.0 and plan["generations"] == 2 * (3 + 3 + 6)
     assert not (tmp_path / "suite" / "store.sqlite").exists()  # the dry run wrote nothing
 
     run = suite(cli_env, *common, "--reference", "greedy")
@@ -77,7 +77,9 @@ def test_two_checkpoints_three_benchmarks_embedded_judge(tmp_path, cli_env):
     ):
         assert column in table.columns, column
     assert table["alpaca_eval.win_rate"].notna().all() and table["mt-bench.score"].between(1, 9).all()
-    assert (table["arena-hard-v0.1.ci_low"] <= table["arena-hard-v0.1.score"]).all()
+    # a 135M judge rarely writes an [[A>B]] verdict: where every game failed there is no score, only failures
+    arena = table["arena-hard-v0.1.score"]
+    assert ((table["arena-hard-v0.1.ci_low"] <= arena) | arena.isna()).all()
     assert pd.isna(table.loc["greedy", "mt-bench.p_holm"]) and pd.notna(table.loc["warm", "mt-bench.p_holm"])
     manifest = json.loads((out / "suite.manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["requests"] == plan["calls"]  # the dry run's count
@@ -128,7 +130,7 @@ def test_model_specs_and_judges(tmp_path):
     judges = resolve_judges(["alpaca_eval", "arena-hard-v0.1", "mt-bench"], None)
     assert {b: j.name for b, j in judges.items()} == {
         "alpaca_eval": "alpacaeval2",
-        "arena-hard-v0.1": "arenahard",
+        "arena-hard-v0.1": "judgebench-arena-pair",
         "mt-bench": "judgebench-mt-single",
     }
     local = resolve_judges(["alpaca_eval", "mt-bench"], ["local"])

@@ -1,0 +1,194 @@
+"""`leaderboard --benchmark arena-hard` against arena-hard-auto's own result scripts: the expected numbers
+are the scripts' outputs on the synthetic files of tests/arenahard_synthetic.py
+(fixtures/arenahard_official_seed0.json, made by scripts/arenahard_official_reference.py from a clone of
+lmarena/arena-hard-auto at the commits it records)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from arenahard_synthetic import write_files
+
+from judgebench.cli import main
+from judgebench.stats import arenahard_official as official
+
+FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "arenahard_official_seed0.json").read_text())
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _board(tmp_path, version, style, protocol=None, extra=()):
+    judgments, answers = write_files(tmp_path, version, seed=0)
+    out = tmp_path / "board.csv"
+    argv = [
+        "leaderboard",
+        "--benchmark",
+        "arena-hard",
+        "--judgments",
+        str(judgments),
+        "--answers",
+        str(answers),
+    ]
+    argv += ["--protocol", protocol or version, "--n-boot", "100", "--seed", "0", "--out", str(out), *extra]
+    assert main(argv + (["--style-control"] if style else [])) == 0
+    return pd.read_csv(out, index_col="model")
+
+
+def _expected(key, version):
+    rows = FIXTURE["results"][key]
+    # v2 shows a model by its name's last part (org/delta-chat -> delta-chat)
+    return {(m.split("/")[-1] if version == "v2" else m): v for m, v in rows.items()}
+
+
+@pytest.mark.parametrize(
+    ("version", "style", "tol"),
+    [
+        pytest.param("v0.1", False, 1e-4, marks=pytest.mark.slow),  # 100 sklearn fits at tol 1e-8: ~30 s
+        ("v0.1", True, 1e-4),  # the CSV keeps 4 decimals
+        ("v2", False, 1e-4),
+        # v2 fits with torch's float32 L-BFGS, replayed in numpy: float32 rounding differs a little
+        ("v2", True, 0.02),
+    ],
+)
+def test_scores_and_intervals_are_the_official_scripts(tmp_path, version, style, tol):
+    board = _board(tmp_path, version, style)
+    expected = _expected(version + (" style-control" if style else ""), version)
+    assert sorted(board.index) == sorted(expected)
+    for model, (score, lower, upper) in expected.items():
+        got = board.loc[model]
+        assert got["score"] == pytest.approx(score, abs=tol), model
+        assert got["lower"] == pytest.approx(lower, abs=tol), model
+        assert got["upper"] == pytest.approx(upper, abs=tol), model
+
+
+def test_failure_rules_differ_by_version(tmp_path):
+    # v0.1 drops a game without a verdict alone; v2 drops both games of its question
+    judgments = pd.DataFrame(
+        {"model": ["m", "m"], "question": ["q1", "q2"], "game_1": [None, "A>B"], "game_2": ["A>>B", "B>A"]}
+    )
+    v01 = official.v01_battles(judgments, "base")
+    assert v01.values.tolist() == [  # q1's game 2 alone (strong: 3 times), then q2's two games
+        ["q1", "base", "m", "model_b"],
+        ["q1", "base", "m", "model_b"],
+        ["q1", "base", "m", "model_b"],
+        ["q2", "base", "m", "model_a"],
+        ["q2", "base", "m", "model_a"],
+    ]
+    v2 = official.v2_battles(judgments)
+    assert v2["question"].tolist() == ["q2", "q2"] and v2["scores"].tolist() == [0, 0]
+    assert official.failed_games(judgments, "v0.1")["m"] == 1
+    assert official.failed_games(judgments, "v2")["m"] == 2
+
+
+def test_failed_games_are_counted_in_the_table(tmp_path):
+    board = _board(tmp_path, "v2", False)
+    assert board.loc["alpha-7b", "failed_games"] > 0 and board.loc["o3-mini-2025-01-31", "failed_games"] == 0
+    assert board["failed_games"].sum() % 2 == 0  # v2 drops whole questions
+
+
+@pytest.mark.parametrize(
+    ("text", "v01", "v2"),
+    [
+        ("My final verdict is [[A>B]].", "A>B", "A>B"),
+        ("[[A>B]] at first, then [[B>A]]", None, "B>A"),  # v0.1: two labels = none; v2: the last
+        ("[[B>>A]] ... so: [[B>>A]]", "B>>A", "B>>A"),
+        ("verdict: [A=B]", None, "A=B"),  # v2's single-bracket fallback
+        ("final: [[a>b]]", None, "A>B"),  # v2 reads the upper-cased text
+        ("no verdict here", None, None),
+    ],
+)
+def test_verdict_parsers_follow_each_version(text, v01, v2):
+    assert official.parse_v01(text) == v01
+    assert official.parse_v2(text) == v2
+
+
+def test_judgebench_protocol_resamples_games(tmp_path):
+    board = _board(tmp_path, "v0.1", False, protocol="judgebench")
+    v01 = _expected("v0.1", "v0.1")
+    for model, (score, _, _) in v01.items():
+        assert board.loc[model, "score"] == pytest.approx(score, abs=0.01)  # the same Bradley-Terry optimum
+
+
+def _rewrite(path: Path, row: int, change) -> None:
+    lines = path.read_text().splitlines()
+    record = json.loads(lines[row])
+    change(record)
+    lines[row] = json.dumps(record)
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("change", "protocol", "needle"),
+    [
+        (lambda r: r.pop("games"), "v2", "zeta.jsonl, row 3, field 'games'"),
+        (
+            lambda r: r["games"][1].update(score="A>>>B"),
+            "v2",
+            "zeta.jsonl, row 3, field 'games[1].score': unknown verdict",
+        ),
+        (lambda r: r["games"][0].update(score=5), "v0.1", "zeta.jsonl, row 3, field 'games[0].score'"),
+        (lambda r: r.pop("model"), "v0.1", "zeta.jsonl, row 3, field 'model'"),
+    ],
+)
+def test_bad_rows_are_one_line(tmp_path, capsys, change, protocol, needle):
+    judgments, _ = write_files(tmp_path, protocol, seed=0)
+    _rewrite(judgments / "zeta.jsonl", 3, change)
+    out = tmp_path / "board.csv"
+    argv = ["leaderboard", "--benchmark", "arena-hard", "--judgments", str(judgments), "--protocol", protocol]
+    assert main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_style_control_needs_the_answers(tmp_path, capsys):
+    judgments, _ = write_files(tmp_path, "v2", seed=0)
+    argv = ["leaderboard", "--benchmark", "arena-hard", "--judgments", str(judgments), "--style-control"]
+    assert main(argv) == 2
+    assert "--answers" in capsys.readouterr().err
+
+
+def test_without_tiktoken_style_control_names_the_extra(tmp_path, capsys, monkeypatch):
+    judgments, answers = write_files(tmp_path, "v2", seed=0)
+    _rewrite(answers / "zeta.jsonl", 0, lambda r: r.pop("metadata"))  # counts must come from the text
+    monkeypatch.setitem(sys.modules, "tiktoken", None)  # import tiktoken -> ImportError
+    argv = [
+        "leaderboard",
+        "--benchmark",
+        "arena-hard",
+        "--judgments",
+        str(judgments),
+        "--answers",
+        str(answers),
+    ]
+    assert main([*argv, "--style-control"]) == 2
+    err = capsys.readouterr().err
+    assert "judgebench[cost]" in err and "tiktoken" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.official_copy
+def test_against_a_checkout_of_the_official_code(tmp_path):
+    """Runs arena-hard-auto's scripts from JUDGEBENCH_ARENA_HARD_DIR (a clone with its history) with
+    JUDGEBENCH_ARENA_HARD_PYTHON (an interpreter with torch) and compares with the stored fixture."""
+    repo = os.environ.get("JUDGEBENCH_ARENA_HARD_DIR")
+    python = os.environ.get("JUDGEBENCH_ARENA_HARD_PYTHON", sys.executable)
+    if not repo or not (Path(repo) / ".git").exists() and not (Path(repo) / "HEAD").exists():
+        pytest.skip("set JUDGEBENCH_ARENA_HARD_DIR to a git clone of lmarena/arena-hard-auto")
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    if subprocess.run([python, "-c", "import torch, sklearn, tqdm"], capture_output=True).returncode:
+        pytest.skip(f"{python} lacks torch/sklearn/tqdm: set JUDGEBENCH_ARENA_HARD_PYTHON")
+    out = tmp_path / "fresh.json"
+    script = ROOT / "scripts" / "arenahard_official_reference.py"
+    cmd = [sys.executable, str(script), "--repo", repo, "--python", python, "--out", str(out)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    fresh = json.loads(out.read_text())["results"]
+    for key, rows in FIXTURE["results"].items():
+        for model, values in rows.items():
+            assert fresh[key][model] == pytest.approx(values, abs=1e-9), (key, model)
