@@ -115,6 +115,13 @@ def _one_line(text: object) -> str:
     return printable(" | ".join(part.strip() for part in redact(text).splitlines() if part.strip()))
 
 
+def _print_trace(trace: str) -> None:
+    """A --debug traceback: whole, but with secrets masked (a frame may quote a header or a URL)."""
+    from judgebench.files.redact import redact
+
+    print(redact(trace), end="" if trace.endswith("\n") else "\n", file=sys.stderr)
+
+
 def _take_data_flag(argv: list[str]) -> tuple[list[str], str | None]:
     """`--data DIR` (or --data=DIR) before or after the command name, as with --debug."""
     rest, data = [], None
@@ -176,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         trace = traceback.format_exc()
     except Exception as err:  # a bug in judgebench, not the user's doing
         if debug:
-            traceback.print_exc()
+            _print_trace(traceback.format_exc())
         print(
             f"judgebench: internal error: {type(err).__name__}: {_one_line(err)} -> this is a bug; rerun with "
             "--debug (or JUDGEBENCH_DEBUG=1) and report the traceback",
@@ -184,6 +191,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_INTERNAL
     if debug:
-        print(trace, end="", file=sys.stderr)
+        _print_trace(trace)
     print(f"judgebench: error: {_one_line(message)}", file=sys.stderr)
     return code

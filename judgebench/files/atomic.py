@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from judgebench.errors import StoreError
+from judgebench.files.redact import scrub, scrub_tree
 
 
 def _umask() -> int:
@@ -83,7 +84,11 @@ def atomic_writer(
 
 
 def atomic_write(path: str | Path, data: str | bytes, encoding: str = "utf-8") -> Path:
-    """Write `data` (text or bytes) to `path` atomically; returns the path."""
+    """Write `data` (text or bytes) to `path` atomically, known secrets masked in text; returns the path."""
+    return _write(path, scrub(data) if isinstance(data, str) else data, encoding)
+
+
+def _write(path: str | Path, data: str | bytes, encoding: str = "utf-8") -> Path:
     with atomic_writer(path, "wb" if isinstance(data, bytes) else "w", encoding=encoding) as f:
         f.write(data)
     return Path(path)
@@ -161,7 +166,7 @@ def check_output_dir(path: str | Path, what: str = "--out") -> Path:
 def write_json(path: str | Path, data: Any) -> Path:
     """JSON as judgebench writes it (indented, UTF-8 as is; numpy scalars as numbers, anything else JSON
     cannot write as text), atomically."""
-    return atomic_write(path, json.dumps(data, indent=1, ensure_ascii=False, default=_plain))
+    return _write(path, json.dumps(scrub_tree(data), indent=1, ensure_ascii=False, default=_plain))
 
 
 def _plain(value: Any) -> Any:
