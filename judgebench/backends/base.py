@@ -63,7 +63,8 @@ class CompletionResponse:
         finish_reason): a server echoing the key must not put it in the store or an annotation file."""
         self.text = scrub(self.text) if isinstance(self.text, str) else self.text
         self.top_logprobs = [
-            {(scrub(t) if isinstance(t, str) else t): lp for t, lp in top.items()} for top in self.top_logprobs
+            {(scrub(t) if isinstance(t, str) else t): lp for t, lp in top.items()}
+            for top in self.top_logprobs
         ]
         if isinstance(self.finish_reason, str):
             self.finish_reason = scrub(self.finish_reason)

@@ -172,9 +172,7 @@ class OpenAICompatBackend(Backend):
         # resolved once: the key decision and every connection use these addresses (no DNS rebinding)
         self.addresses = resolve(url.host or "")
         self.local = addresses_are_loopback(self.addresses)
-        self.send_key, warning = key_decision(
-            self.base_url, api_key_env, tuple(allow_key_to), self.addresses
-        )
+        self.send_key, warning = key_decision(self.base_url, api_key_env, tuple(allow_key_to), self.addresses)
         has_key = bool(os.environ.get(self.api_key_env))
         if warning and has_key:  # with no key set, nothing is at stake
             _warn(warning)
@@ -238,7 +236,9 @@ class OpenAICompatBackend(Backend):
                 origin = _origin(target)
             except (ValueError, TypeError, UnicodeError):
                 raise FatalBackendError(
-                    self._redact(f"{url} answered HTTP {resp.status} with a malformed Location {location[:200]!r}")
+                    self._redact(
+                        f"{url} answered HTTP {resp.status} with a malformed Location {location[:200]!r}"
+                    )
                 ) from None
             if origin != _origin(url):
                 raise FatalBackendError(

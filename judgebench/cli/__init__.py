@@ -162,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
             from judgebench.files.records import parse_size
 
             os.environ["JUDGEBENCH_MAX_INPUT_BYTES"] = str(parse_size(args.max_input_size))
+        from judgebench.cli.outputs import check_distinct_outputs
+
+        check_distinct_outputs(args)
         return args.func(args)
     except KeyboardInterrupt:
         print(
