@@ -15,6 +15,7 @@ from judgebench.cli.options import (
     add_seed_option,
 )
 from judgebench.files.safetext import printable
+from judgebench.settings import MAX_WORKERS
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -35,7 +36,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     add_seed_option(p, "seed of the bootstrap (default 0)")
     p.add_argument(
         "--workers",
-        type=number(int, minimum=1),
+        type=number(int, minimum=1, maximum=MAX_WORKERS),
         default=None,
         help="processes (default: up to 4, one per core)",
     )
