@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest (decompressed) input file read, e.g. 8G (default 2G; a gzip bomb stops there; "
         "also JUDGEBENCH_MAX_INPUT_BYTES)",
     )
+    ap.add_argument(
+        "--allow-special-files",
+        action="store_true",
+        help="read inputs that are not regular files (FIFOs, devices, /dev/stdin): bounded by "
+        "--max-input-size and a 30 s silence (also JUDGEBENCH_ALLOW_SPECIAL_FILES=1)",
+    )
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub).set_defaults(func=command.run)
@@ -158,6 +164,10 @@ def main(argv: list[str] | None = None) -> int:
                     "arenahard/, mtbench/"
                 )
             set_data_dir(data)
+        if args.allow_special_files:
+            from judgebench.files.records import SPECIAL_FILES_ENV
+
+            os.environ[SPECIAL_FILES_ENV] = "1"
         if args.max_input_size:
             from judgebench.files.records import parse_size
 

@@ -73,7 +73,10 @@ def check_distinct_outputs(args: argparse.Namespace) -> None:
             continue
         for text in _paths(value):
             path = Path(text)
-            if not path.exists():
+            try:
+                if not path.exists():
+                    continue
+            except (OSError, ValueError):  # a name too long, a NUL: no file, the command says why
                 continue
             key = _identity(path)
             if key in outputs:
