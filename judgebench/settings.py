@@ -68,6 +68,17 @@ def missing_data_hint(relative: str) -> str:
 
 OPTION = "judgebench.option"  # the key of a field's metadata that holds its Option
 
+# Caps of numeric settings: a value past them is a typo or an attack, never a wish (10^9 bootstrap
+# resamples would end in an out-of-memory error an hour later; top_p 1e309 reaches a server as null).
+MAX_N_BOOT = 100_000  # resamples; the intervals' Monte Carlo error is negligible long before
+MAX_TEMPERATURE = 2.0  # OpenAI's documented range, and llama.cpp's useful one
+MAX_TOP_P = 1.0  # a probability mass
+MAX_SEED = 2**32 - 1  # numpy's and most servers' seed range
+MAX_WORKERS = 256  # processes
+MAX_CONCURRENCY = 10_000  # calls in flight
+MAX_WHOLE = 10**9  # any other count without a cap of its own
+MAX_NUMBER = 1e12  # any other number without a cap of its own
+
 
 @dataclasses.dataclass(frozen=True)
 class Option:
@@ -88,6 +99,7 @@ class Option:
     choices: Callable[[], Sequence[str]] | None = None
     required_flag: bool = False  # the CLI insists on it (the API may have a default, or none)
     cli: bool = True  # False: the Python API's only (a JudgeSpec object, a callable)
+    maximum: float | None = None
 
     def flag(self, name: str) -> str:
         return self.flags[0] if self.flags else "--" + name.replace("_", "-")
@@ -101,13 +113,22 @@ class Option:
             return f"must be a number, got {value!r}"
         if self.kind is int and not isinstance(value, int):
             return f"must be a whole number, got {value!r}"
-        if self.finite and not math.isfinite(value):
-            return f"must be a finite number, got {value!r}"
+        shown = _shown(value)
+        if isinstance(value, float) and self.finite and not math.isfinite(value):
+            return f"must be a finite number, got {shown}"
         if self.minimum is not None and value < self.minimum:
-            return f"must be at least {_plain(self.minimum)}, got {value!r}"
+            return f"must be at least {_plain(self.minimum)}, got {shown}"
         if self.above is not None and not value > self.above:
-            return f"must be above {_plain(self.above)}, got {value!r}"
+            return f"must be above {_plain(self.above)}, got {shown}"
+        cap = self.cap()
+        if value > cap:  # an int of any size compares with a float exactly
+            return f"must be at most {_plain(cap)}, got {shown}"
         return None
+
+    def cap(self) -> float:
+        if self.maximum is not None:
+            return self.maximum
+        return MAX_WHOLE if self.kind is int else MAX_NUMBER
 
 
 def option(
@@ -119,6 +140,7 @@ def option(
     metavar: str | None = None,
     minimum: float | None = None,
     above: float | None = None,
+    maximum: float | None = None,
     finite: bool = True,
     several: bool = False,
     choices: Callable[[], Sequence[str]] | None = None,
@@ -141,6 +163,7 @@ def option(
         choices,
         required_flag,
         cli,
+        maximum,
     )
     if default_factory is not dataclasses.MISSING:
         return dataclasses.field(default_factory=default_factory, metadata={OPTION: meta})
@@ -178,6 +201,11 @@ class Checked:
             if why:
                 where = f"{f.name} ({opt.flag(f.name)})" if opt.cli else f.name
                 raise ConfigError(f"{where} {why}")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 30 else f"{text[:12]}... ({len(text)} digits)"
 
 
 def _plain(x: float) -> str:

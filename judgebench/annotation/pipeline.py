@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from judgebench.backends import Backend, Limits
 from judgebench.errors import ConfigError
-from judgebench.settings import Checked, Option, option
+from judgebench.settings import MAX_CONCURRENCY, Checked, Option, option
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class CallLimits(Checked):
     The same flags on every command that calls a model. None = no rate limit. `concurrency` is each
     backend's own (evaluate's judge may have another: its judge_concurrency)."""
 
-    concurrency: int = option(8, minimum=1, help="model calls in flight at a time")
+    concurrency: int = option(8, minimum=1, maximum=MAX_CONCURRENCY, help="model calls in flight at a time")
     requests_per_minute: float | None = option(
         None,
         kind=float,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from judgebench.annotation.pipeline import CallLimits, KeyAccess, progress_option, store_option
 from judgebench.errors import ConfigError
-from judgebench.settings import Checked, group, option
+from judgebench.settings import MAX_SEED, Checked, group, option
 
 DEFAULT_OUT = "runs/audit"
 ALL_CHECKS = (
@@ -96,7 +96,7 @@ class AuditConfig(Checked):
     store: str | Path | None = store_option("DIR/audit.sqlite")
     limits: CallLimits = group(CallLimits)
     key: KeyAccess = group(KeyAccess)
-    seed: int = option(0, help="seed of the instruction sample")
+    seed: int = option(0, minimum=0, maximum=MAX_SEED, help="seed of the instruction sample")
     progress: bool = progress_option()
 
     def __post_init__(self) -> None:

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from judgebench.errors import BackendError, FatalBackendError
+from judgebench.files.redact import redact, scrub
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,18 @@ class CompletionResponse:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
         }
+
+    def scrubbed(self) -> CompletionResponse:
+        """This reply with every known secret masked in every field a server fills (text, log-prob tokens,
+        finish_reason): a server echoing the key must not put it in the store or an annotation file."""
+        self.text = scrub(self.text) if isinstance(self.text, str) else self.text
+        self.top_logprobs = [
+            {(scrub(t) if isinstance(t, str) else t): lp for t, lp in top.items()}
+            for top in self.top_logprobs
+        ]
+        if isinstance(self.finish_reason, str):
+            self.finish_reason = scrub(self.finish_reason)
+        return self
 
     @classmethod
     def from_raw(cls, raw: dict) -> CompletionResponse:
@@ -130,7 +143,7 @@ class Backend:
                     await self._tokens.take(request.estimated_tokens())
                 self.stats["requests"] += 1
                 try:
-                    return await asyncio.wait_for(self._complete(request), self.limits.timeout)
+                    return (await asyncio.wait_for(self._complete(request), self.limits.timeout)).scrubbed()
                 except FatalBackendError:
                     raise
                 except (asyncio.TimeoutError, BackendError, ConnectionError, OSError) as err:
@@ -138,7 +151,7 @@ class Backend:
                     retry_after = getattr(err, "retry_after", None)
                     if not retryable or attempt >= self.limits.max_retries:
                         raise BackendError(
-                            f"{type(err).__name__}: {err}" if str(err) else type(err).__name__,
+                            redact(f"{type(err).__name__}: {err}") if str(err) else type(err).__name__,
                             retryable=False,
                         ) from err
             # Sleep outside the semaphore so a waiting retry does not block other requests.

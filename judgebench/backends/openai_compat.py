@@ -10,7 +10,6 @@ only to a host the user meant (`key_decision`); every message that could quote i
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import os
 import re
 import sys
@@ -30,8 +29,17 @@ from judgebench.backends.base import (
     Limits,
     register_backend,
 )
+from judgebench.backends.urls import (
+    PinnedResolver,
+    addresses_are_loopback,
+    is_loopback,
+    parse_base_url,
+    resolve,
+)
 from judgebench.errors import ConfigError
-from judgebench.files.redact import redact
+from judgebench.files.redact import redact, remember_secret
+
+__all__ = ["OpenAICompatBackend", "is_loopback", "key_decision", "parse_base_url"]
 
 FATAL_STATUS = {
     400: "bad request",
@@ -94,37 +102,28 @@ DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 MAX_REDIRECTS = 5
 
 
-def is_loopback(host: str) -> bool:
-    """This machine: localhost (and *.localhost), 127.0.0.0/8, ::1, their IPv4-mapped forms, 0.0.0.0/::."""
-    host = host.strip("[]").lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        ip = ipaddress.ip_address(host.split("%", 1)[0])  # drop an IPv6 zone (fe80::1%eth0)
-    except ValueError:
-        return False  # a name: it may resolve anywhere
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_loopback or ip.is_unspecified
-
-
 def _origin(url: URL) -> tuple:
     return (url.scheme, (url.host or "").lower(), url.port)
 
 
 def key_decision(
-    base_url: str, api_key_env: str | None, allow_key_to: tuple[str, ...] = ()
+    base_url: str,
+    api_key_env: str | None,
+    allow_key_to: tuple[str, ...] = (),
+    addresses: list[tuple[int, str]] | None = None,
 ) -> tuple[bool, str | None]:
     """(send the key?, a warning to show or None) for calls to `base_url`.
 
     The key goes, without asking, only over https to its provider's documented host. A server on this
-    machine gets one only when the user named the key variable (--api-key-env) or the host. Any other
-    host, or plain http off this machine, gets it only when listed in `allow_key_to`, with a warning."""
+    machine (by the addresses its name resolves to: `addresses`, resolved now when None) gets one only
+    when the user named the key variable (--api-key-env) or the host. Any other host, or plain http off
+    this machine, gets it only when listed in `allow_key_to`, with a warning."""
     url = URL(base_url)
     host = (url.host or "").lower()
     env = api_key_env or DEFAULT_KEY_ENV
     allowed = {h.strip("[]").lower() for h in allow_key_to}
-    if is_loopback(host):
+    local = addresses_are_loopback(resolve(host) if addresses is None else addresses)
+    if local:
         return (api_key_env is not None or host in allowed), None
     if host in allowed:
         clear = " over plain http: anyone on the path can read it" if url.scheme != "https" else ""
@@ -166,25 +165,19 @@ class OpenAICompatBackend(Backend):
         """`api_key_env` None: OPENAI_API_KEY, not sent to servers on this machine (a named one is).
         `allow_key_to`: hosts the user trusts with the key beyond its provider's documented ones."""
         super().__init__(model, limits)
-        self.base_url = base_url.rstrip("/")
+        self.base_url = parse_base_url(base_url)
         url = URL(self.base_url)
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ConfigError(
-                f"base URL {redact(base_url)!r} is not an http(s) URL -> e.g. https://api.openai.com/v1 "
-                "or http://127.0.0.1:8080/v1"
-            )
-        if url.user or url.password:
-            raise ConfigError(
-                f"base URL {redact(base_url)} carries credentials -> put the key in an environment "
-                "variable (--api-key-env) instead"
-            )
         self.api_key_env = api_key_env or DEFAULT_KEY_ENV
-        self.send_key, warning = key_decision(self.base_url, api_key_env, tuple(allow_key_to))
+        remember_secret(os.environ.get(self.api_key_env))
+        # resolved once: the key decision and every connection use these addresses (no DNS rebinding)
+        self.addresses = resolve(url.host or "")
+        self.local = addresses_are_loopback(self.addresses)
+        self.send_key, warning = key_decision(self.base_url, api_key_env, tuple(allow_key_to), self.addresses)
         has_key = bool(os.environ.get(self.api_key_env))
         if warning and has_key:  # with no key set, nothing is at stake
             _warn(warning)
         if require_key is None:  # a remote API needs a key; a server on this machine usually does not
-            require_key = self.send_key and not is_loopback(url.host or "")
+            require_key = self.send_key and not self.local
         if require_key and not has_key:  # a setting the user must fix before any call: exit 2
             raise ConfigError(
                 f"{self.api_key_env} is not set: {self.base_url} needs an API key. "
@@ -196,6 +189,7 @@ class OpenAICompatBackend(Backend):
     def _headers(self) -> dict:
         headers = {"Content-Type": "application/json"}
         key = os.environ.get(self.api_key_env) if self.send_key else None
+        remember_secret(key)
         if key:
             headers["Authorization"] = f"Bearer {key}"
         return headers
@@ -237,8 +231,16 @@ class OpenAICompatBackend(Backend):
                 location = resp.headers.get("Location")
             if not location:
                 raise FatalBackendError(f"HTTP {resp.status} redirect without a Location from {url}")
-            target = url.join(URL(location))
-            if _origin(target) != _origin(url):
+            try:
+                target = url.join(URL(location))
+                origin = _origin(target)
+            except (ValueError, TypeError, UnicodeError):
+                raise FatalBackendError(
+                    self._redact(
+                        f"{url} answered HTTP {resp.status} with a malformed Location {location[:200]!r}"
+                    )
+                ) from None
+            if origin != _origin(url):
                 raise FatalBackendError(
                     f"{url} redirected to another origin ({target.scheme}://{target.host}:{target.port}): refused, "
                     "nothing was sent there -> if you trust it, use that address as --base-url"
@@ -248,7 +250,9 @@ class OpenAICompatBackend(Backend):
 
     async def _complete(self, request: CompletionRequest) -> CompletionResponse:
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self.limits.concurrency)
+            host = URL(self.base_url).host or ""
+            pinned = PinnedResolver(host, self.addresses) if self.addresses else None
+            connector = aiohttp.TCPConnector(limit=self.limits.concurrency, resolver=pinned)
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=aiohttp.ClientTimeout(total=None)
             )
@@ -284,13 +288,8 @@ class OpenAICompatBackend(Backend):
             ) from None
         if not isinstance(body, dict):
             raise BackendError(self._redact(f"unexpected response: {raw[:120]!r}"), retryable=True)
-        response = parse_chat_completion(body)
-        key = os.environ.get(self.api_key_env)
-        if (
-            key and len(key) >= 8 and key in response.text
-        ):  # a server echoing the key: it never reaches a file
-            response.text = response.text.replace(key, "[REDACTED]")
-        return response
+        # a server echoing the key: `Backend.complete` masks it in every field before anything keeps it
+        return parse_chat_completion(body)
 
     async def close(self) -> None:
         if self._session is not None:

@@ -102,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="an arena-hard-auto checkout, where the judge `arena-hard` reads the official prompt "
         "(default: $JUDGEBENCH_ARENA_HARD_DIR)",
     )
+    ap.add_argument(
+        "--allow-special-files",
+        action="store_true",
+        help="read inputs that are not regular files (FIFOs, devices, /dev/stdin): bounded by "
+        "--max-input-size and a 30 s silence (also JUDGEBENCH_ALLOW_SPECIAL_FILES=1)",
+    )
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub).set_defaults(func=command.run)
@@ -125,6 +131,13 @@ def _one_line(text: object) -> str:
     from judgebench.files.safetext import printable
 
     return printable(" | ".join(part.strip() for part in redact(text).splitlines() if part.strip()))
+
+
+def _print_trace(trace: str) -> None:
+    """A --debug traceback: whole, but with secrets masked (a frame may quote a header or a URL)."""
+    from judgebench.files.redact import redact
+
+    print(redact(trace), end="" if trace.endswith("\n") else "\n", file=sys.stderr)
 
 
 def _take_data_flag(argv: list[str]) -> tuple[list[str], str | None]:
@@ -165,10 +178,17 @@ def main(argv: list[str] | None = None) -> int:
             set_data_dir(data)
         if args.arena_hard_dir:
             os.environ["JUDGEBENCH_ARENA_HARD_DIR"] = args.arena_hard_dir
+        if args.allow_special_files:
+            from judgebench.files.records import SPECIAL_FILES_ENV
+
+            os.environ[SPECIAL_FILES_ENV] = "1"
         if args.max_input_size:
             from judgebench.files.records import parse_size
 
             os.environ["JUDGEBENCH_MAX_INPUT_BYTES"] = str(parse_size(args.max_input_size))
+        from judgebench.cli.outputs import check_distinct_outputs
+
+        check_distinct_outputs(args)
         return args.func(args)
     except KeyboardInterrupt:
         print(
@@ -190,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         trace = traceback.format_exc()
     except Exception as err:  # a bug in judgebench, not the user's doing
         if debug:
-            traceback.print_exc()
+            _print_trace(traceback.format_exc())
         print(
             f"judgebench: internal error: {type(err).__name__}: {_one_line(err)} -> this is a bug; rerun with "
             "--debug (or JUDGEBENCH_DEBUG=1) and report the traceback",
@@ -198,6 +218,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_INTERNAL
     if debug:
-        print(trace, end="", file=sys.stderr)
+        _print_trace(trace)
     print(f"judgebench: error: {_one_line(message)}", file=sys.stderr)
     return code

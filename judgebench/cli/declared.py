@@ -18,17 +18,31 @@ from typing import Any
 from judgebench.settings import Option, declared, is_group
 
 
-def number(kind: type, *, minimum: float | None = None, above: float | None = None) -> Callable[[str], Any]:
+def number(
+    kind: type, *, minimum: float | None = None, above: float | None = None, maximum: float | None = None
+) -> Callable[[str], Any]:
     """An argparse `type` for a numeric flag that is not part of a config: parsed and range-checked
-    like a declared option."""
-    return _parser_for(Option("", kind, minimum=minimum, above=above))
+    (caps included) like a declared option."""
+    return _parser_for(Option("", kind, minimum=minimum, above=above, maximum=maximum))
+
+
+def _whole(text: str) -> int:
+    """A whole number, also when written like 1e3 or 100.0 (then checked against the cap, not refused
+    for its spelling)."""
+    try:
+        return int(text)
+    except ValueError:
+        value = float(text)  # ValueError for words
+        if not value.is_integer():
+            raise
+        return int(value)
 
 
 def _parser_for(opt: Option) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
         try:
-            value = opt.kind(text) if opt.kind is int else float(text)
-        except ValueError:
+            value = _whole(text) if opt.kind is int else float(text)
+        except (ValueError, OverflowError):
             what = "a whole number" if opt.kind is int else "a number"
             raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
         why = opt.problem(value)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from judgebench.cli.declared import add_options, config_from_args
 from judgebench.errors import CheckFailed
@@ -27,7 +26,9 @@ def run(args: argparse.Namespace) -> int:
         from judgebench.files.atomic import check_output_file
 
         check_output_file(args.report, "--report")
-    template = Path(args.chat_template).read_text() if args.chat_template else None
+    from judgebench.files.records import read_text
+
+    template = read_text(args.chat_template) if args.chat_template else None
     config = config_from_args(EvaluateConfig, args, chat_template=template)
     s = evaluate(config)
     _print_summary(s, config.sampling.max_tokens)

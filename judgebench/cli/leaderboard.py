@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 
 from judgebench.cli.declared import number
@@ -14,6 +15,7 @@ from judgebench.cli.options import (
     add_seed_option,
 )
 from judgebench.files.safetext import printable
+from judgebench.settings import MAX_WORKERS
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -34,7 +36,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     add_seed_option(p, "seed of the bootstrap (default 0)")
     p.add_argument(
         "--workers",
-        type=number(int, minimum=1),
+        type=number(int, minimum=1, maximum=MAX_WORKERS),
         default=None,
         help="processes (default: up to 4, one per core)",
     )
@@ -159,12 +161,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_alpacaeval(args: argparse.Namespace) -> int:
-    from judgebench.leaderboard.board import (
-        make_leaderboard,
-        read_difficulty,
-        read_leaderboard,
-        write_leaderboard,
-    )
     from judgebench.report.text import render_text
 
     if not args.annotations and not _default_annotations().is_dir():
@@ -176,33 +172,12 @@ def _run_alpacaeval(args: argparse.Namespace) -> int:
             hint=missing_data_hint("alpacaeval/annotations") + "; or pass --annotations FILES",
         )
     paths = args.annotations or [str(_default_annotations())]
-    existing = read_leaderboard(args.out) if args.update and args.out and Path(args.out).exists() else None
-    difficulty = read_difficulty(args.difficulty) if args.difficulty else None
-    source = paths
-    if args.report:  # read once: the report's breakdowns need the same rows
-        from judgebench.files.records import load_annotations
-        from judgebench.leaderboard.board import default_workers
+    with contextlib.ExitStack() as stack:
+        if args.out:  # read-modify-write of --out: two runs updating one board must not lose a row
+            from judgebench.files.locks import locked
 
-        source = load_annotations(
-            paths,
-            keep_extra=False,
-            workers=args.workers or default_workers(),
-            keep_outputs=not args.no_detect,
-        )
-    board, info = make_leaderboard(
-        source,
-        difficulty=difficulty,
-        gamed=args.gamed,
-        n_boot=args.n_boot,
-        seed=args.seed,
-        workers=args.workers,
-        existing=existing,
-        lc_solver=args.lc_solver,
-        detect_cheating=not args.no_detect,
-        lc_alignment=args.lc_alignment,
-    )
-    if args.out:
-        write_leaderboard(board, args.out)
+            stack.enter_context(locked(args.out))
+        board, info, source = _fit(args, paths)
     if args.format == "markdown":
         from judgebench.report import render_markdown
 
@@ -240,6 +215,11 @@ def _run_alpacaeval(args: argparse.Namespace) -> int:
             "empty outputs (judged as they are, counted in the rates): "
             + ", ".join(f"{printable(m)} {n}" for m, n in info["empty_outputs"].items())
         )
+    if info.get("refitted"):
+        print(
+            "refitted (their annotations differ from the rows in --out): "
+            + ", ".join(printable(m) for m in info["refitted"])
+        )
     for m in info["flagged"]:
         print(
             f"FLAGGED {printable(m)}: its outputs fail the cheating checks ({board.loc[m, 'cheating_flags']}); "
@@ -248,3 +228,42 @@ def _run_alpacaeval(args: argparse.Namespace) -> int:
     if args.out:
         print(f"wrote {args.out} ({info['n_models']} models, {info['n_fitted']} fitted now)")
     return 0
+
+
+def _fit(args: argparse.Namespace, paths: list[str]):
+    """Read (the existing board with --update), fit and write --out: the locked part."""
+    from judgebench.leaderboard.board import (
+        make_leaderboard,
+        read_difficulty,
+        read_leaderboard,
+        write_leaderboard,
+    )
+
+    existing = read_leaderboard(args.out) if args.update and args.out and Path(args.out).exists() else None
+    difficulty = read_difficulty(args.difficulty) if args.difficulty else None
+    source = paths
+    if args.report:  # read once: the report's breakdowns need the same rows
+        from judgebench.files.records import load_annotations
+        from judgebench.leaderboard.board import default_workers
+
+        source = load_annotations(
+            paths,
+            keep_extra=False,
+            workers=args.workers or default_workers(),
+            keep_outputs=not args.no_detect,
+        )
+    board, info = make_leaderboard(
+        source,
+        difficulty=difficulty,
+        gamed=args.gamed,
+        n_boot=args.n_boot,
+        seed=args.seed,
+        workers=args.workers,
+        existing=existing,
+        lc_solver=args.lc_solver,
+        detect_cheating=not args.no_detect,
+        lc_alignment=args.lc_alignment,
+    )
+    if args.out:
+        write_leaderboard(board, args.out)
+    return board, info, source

@@ -10,6 +10,7 @@ import argparse
 
 from judgebench.annotation.pipeline import ALLOW_KEY_HELP, STORE_HELP
 from judgebench.cli.declared import number
+from judgebench.settings import MAX_N_BOOT, MAX_SEED
 
 __all__ = ["ALLOW_KEY_HELP", "STORE_HELP"]
 
@@ -45,13 +46,13 @@ def add_json_option(parser: argparse.ArgumentParser, help: str = "print the resu
 
 
 def add_seed_option(parser: argparse.ArgumentParser, help: str = "random seed (default 0)") -> None:
-    parser.add_argument("--seed", type=number(int), default=0, help=help)
+    parser.add_argument("--seed", type=number(int, minimum=0, maximum=MAX_SEED), default=0, help=help)
 
 
 def add_n_boot_option(parser: argparse.ArgumentParser, default: int) -> None:
     parser.add_argument(
         "--n-boot",
-        type=number(int, minimum=0),
+        type=number(int, minimum=0, maximum=MAX_N_BOOT),
         default=default,
         help=f"bootstrap resamples for the intervals (default {default}; 0: none)",
     )

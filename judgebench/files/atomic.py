@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from judgebench.errors import StoreError
+from judgebench.files.redact import scrub, scrub_tree
 
 
 def _umask() -> int:
@@ -38,12 +39,8 @@ def _refuse_link(path: Path) -> None:
         raise StoreError(f"{path}: is a folder, a file is expected here -> choose a file name")
 
 
-@contextlib.contextmanager
-def atomic_writer(
-    path: str | Path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = None
-):
-    """A file object whose contents replace `path` atomically when the block ends without error."""
-    path = Path(path)
+def _prepare(path: Path) -> None:
+    """The destination's folder exists and the destination is not a link or a folder."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
@@ -56,6 +53,15 @@ def atomic_writer(
             "choose a writable path"
         ) from None
     _refuse_link(path)
+
+
+@contextlib.contextmanager
+def atomic_writer(
+    path: str | Path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = None
+):
+    """A file object whose contents replace `path` atomically when the block ends without error."""
+    path = Path(path)
+    _prepare(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as err:  # name the file the user asked for, not our temporary one
@@ -75,6 +81,15 @@ def atomic_writer(
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the permissions open() would
         _refuse_link(path)  # again, right before the rename: rename replaces a link, it never follows one
         os.replace(tmp, path)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if err.filename not in (None, tmp):  # another file's error, raised inside the block: its own name
+            raise
+        raise StoreError(
+            f"{path}: could not be written ({err.strerror or err}); the previous version, if any, is intact "
+            "-> free some disk space or choose another path"
+        ) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -83,7 +98,59 @@ def atomic_writer(
 
 
 def atomic_write(path: str | Path, data: str | bytes, encoding: str = "utf-8") -> Path:
-    """Write `data` (text or bytes) to `path` atomically; returns the path."""
+    """Write `data` (text or bytes) to `path` atomically, known secrets masked in text; returns the path."""
+    return _write(path, scrub(data) if isinstance(data, str) else data, encoding)
+
+
+def write_together(files: dict[Path, Any]) -> None:
+    """Several files as one unit (data and its manifest): each is written to a temporary file and
+    fsynced first; only when all are complete are they renamed into place. A full disk leaves the old
+    set, never new data beside an old manifest. Values: text, bytes, or data to write as JSON."""
+    staged: list[tuple[Path, str]] = []
+    try:
+        for path, data in files.items():
+            if not isinstance(data, str | bytes):
+                data = _json_text(data)
+            staged.append((Path(path), _stage(Path(path), data.encode() if isinstance(data, str) else data)))
+    except BaseException:
+        for _, tmp in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
+    for path, tmp in staged:  # all complete: now the renames, which need no space
+        _refuse_link(path)
+        os.replace(tmp, path)
+    for folder in {path.parent for path, _ in staged}:
+        _fsync_dir(folder)
+
+
+def _stage(path: Path, data: bytes) -> str:
+    """`data` in a fsynced temporary file beside `path`; its name. An I/O error names `path`."""
+    _prepare(path)
+    tmp = ""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            if tmp:
+                os.unlink(tmp)
+        raise StoreError(
+            f"{path}: could not be written ({err.strerror or err}); nothing of this set was replaced "
+            "-> free some disk space or choose another path"
+        ) from None
+    return tmp
+
+
+def _json_text(data: Any) -> str:
+    return json.dumps(scrub_tree(data), indent=1, ensure_ascii=False, default=_plain)
+
+
+def _write(path: str | Path, data: str | bytes, encoding: str = "utf-8") -> Path:
     with atomic_writer(path, "wb" if isinstance(data, bytes) else "w", encoding=encoding) as f:
         f.write(data)
     return Path(path)
@@ -161,7 +228,7 @@ def check_output_dir(path: str | Path, what: str = "--out") -> Path:
 def write_json(path: str | Path, data: Any) -> Path:
     """JSON as judgebench writes it (indented, UTF-8 as is; numpy scalars as numbers, anything else JSON
     cannot write as text), atomically."""
-    return atomic_write(path, json.dumps(data, indent=1, ensure_ascii=False, default=_plain))
+    return _write(path, json.dumps(scrub_tree(data), indent=1, ensure_ascii=False, default=_plain))
 
 
 def _plain(value: Any) -> Any:

@@ -13,6 +13,8 @@ import gzip
 import io
 import json
 import os
+import re
+import stat
 import sys
 import zlib
 from collections.abc import Iterable, Sequence
@@ -71,38 +73,188 @@ def _too_big(path: Path, what: str, cap: int) -> InputError:
     )
 
 
-def _read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        raise InputError("file not found", path=path, hint="check the path (globs are expanded by the CLI)")
-    if path.is_dir():
+SPECIAL_FILES_ENV = "JUDGEBENCH_ALLOW_SPECIAL_FILES"  # `--allow-special-files`: FIFOs, devices, /dev/stdin
+SPECIAL_FILE_IDLE_TIMEOUT = 30.0  # seconds without a byte from a FIFO or device before giving up
+CHUNK = 4 << 20  # bytes read (or decompressed) at a time
+KEEP_WHILE_DECOMPRESSING = 64 << 20  # past this, a gzip stream is first only measured, then read
+
+
+def _check_regular(path: Path) -> os.stat_result:
+    """The file's status; one line for a missing path, a folder, or (unless asked for) a device or FIFO."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise InputError(
+            "file not found", path=path, hint="check the path (globs are expanded by the CLI)"
+        ) from None
+    except (OSError, ValueError) as err:  # a name too long, a NUL in it, a loop of links
+        raise InputError(
+            f"cannot be opened ({getattr(err, 'strerror', None) or err})", path=path, hint="check the path"
+        ) from None
+    if stat.S_ISDIR(st.st_mode):
         raise InputError(
             "is a folder, not a file",
             path=path,
             hint="name a file, or pass the folder where folders are accepted (--annotations)",
         )
-    cap = max_input_bytes()
-    with open(path, "rb") as f:
-        magic = f.read(2)
-        if magic != GZIP_MAGIC:
-            if path.stat().st_size > cap:
-                raise _too_big(path, "file holds", cap)
-            return magic + f.read()
-    # decompressed in bounded steps: a small file can expand to any size (gzip bomb)
+    if not stat.S_ISREG(st.st_mode) and os.environ.get(SPECIAL_FILES_ENV, "") in ("", "0"):
+        kind = (
+            "a FIFO"
+            if stat.S_ISFIFO(st.st_mode)
+            else "a device"
+            if stat.S_ISCHR(st.st_mode)
+            else "not a regular file"
+        )
+        raise InputError(
+            f"is {kind}, not a regular file (it may never end, or never answer)",
+            path=path,
+            hint="copy it into a file, or pass --allow-special-files to read it (bounded by --max-input-size)",
+        )
+    return st
+
+
+def _read_capped(f, path: Path, cap: int, special: bool) -> bytes:
+    """All of `f`, more than `cap` bytes refused while reading; a special file that stays silent for
+    SPECIAL_FILE_IDLE_TIMEOUT seconds is refused too."""
+    import select
+
+    out: list[bytes] = []
+    total = 0
+    while True:
+        if special:
+            ready, _, _ = select.select([f], [], [], SPECIAL_FILE_IDLE_TIMEOUT)
+            if not ready:
+                raise InputError(
+                    f"nothing to read for {SPECIAL_FILE_IDLE_TIMEOUT:.0f} s",
+                    path=path,
+                    hint="is anything writing to it?",
+                )
+        chunk = f.read(CHUNK) if not special else os.read(f.fileno(), CHUNK)
+        if not chunk:
+            return b"".join(out)
+        total += len(chunk)
+        if total > cap:
+            raise _too_big(path, "file holds", cap)
+        out.append(chunk)
+
+
+def _gunzip(raw: bytes | None, path: Path, cap: int, keep: bool) -> tuple[bytes, int]:
+    """(the decompressed bytes or b"" when not kept, their size); more than `cap` refused while
+    decompressing, so a bomb never sits in memory. `raw`: the compressed bytes, or None to read `path`."""
     out, total = [], 0
+    source = io.BytesIO(raw) if raw is not None else None
     try:
-        with igzip.open(path, "rb") as z:
-            while chunk := z.read(16 << 20):
+        with igzip.open(source if source is not None else path, "rb") as z:
+            while chunk := z.read(CHUNK):
                 total += len(chunk)
                 if total > cap:
                     raise _too_big(path, "decompresses to", cap)
-                out.append(chunk)
+                if keep:
+                    out.append(chunk)
     except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as err:
         raise InputError(
             f"gzip stream is truncated or corrupt ({err})",
             path=path,
             hint="the file was probably cut off while copying; fetch or regenerate it",
         ) from None
-    return b"".join(out)
+    return b"".join(out), total
+
+
+def _read_bytes(path: Path) -> bytes:
+    st = _check_regular(path)
+    special = not stat.S_ISREG(st.st_mode)
+    cap = max_input_bytes()
+    if not special and st.st_size > cap:
+        with open(path, "rb") as f:
+            if f.read(2) != GZIP_MAGIC:
+                raise _too_big(path, "file holds", cap)
+    try:
+        flags = os.O_RDONLY | (os.O_NONBLOCK if special else 0)
+        with os.fdopen(os.open(path, flags), "rb") as f:
+            raw = _read_capped(f, path, cap, special)
+    except OSError as err:
+        raise InputError(
+            f"cannot be read ({err.strerror or err})", path=path, hint="check its permissions"
+        ) from None
+    if raw[:2] != GZIP_MAGIC:
+        return raw
+    # A small file can expand to any size (gzip bomb). Kept while small; past KEEP_WHILE_DECOMPRESSING it
+    # is first only measured (memory: one chunk), and read again once known to fit under the cap.
+    if len(raw) * 1100 <= KEEP_WHILE_DECOMPRESSING:  # deflate expands at most ~1032x: it cannot grow past
+        return _gunzip(raw, path, cap, keep=True)[0]
+    _gunzip(raw, path, cap, keep=False)
+    return _gunzip(raw, path, cap, keep=True)[0]
+
+
+def read_text(path: str | Path) -> str:
+    """A text file (a spec, a template, a tiny model, a run file) read as every input is: a regular
+    file unless asked, bounded by --max-input-size, gunzipped when gzipped, UTF-8 or one line naming it."""
+    path = Path(path)
+    return _decode(_read_bytes(path), path)
+
+
+# -- parse limits: what a well-formed file can still carry to crash a reader far from it ---------------
+MAX_DEPTH = 32  # rows are flat objects; a few levels of raw judge output at most
+MAX_INT_DIGITS = 20  # a count or an id fits in 64 bits; 1 followed by 400 zeros is an attack
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_value(value, path, row, field) -> None:
+    """Refuse (one line naming file, row, field) nesting past MAX_DEPTH, huge integers, lone surrogates."""
+    stack = [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, str):
+            if _SURROGATE.search(v):
+                raise InputError(
+                    "holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text",
+                    path=path,
+                    row=row,
+                    field=field,
+                    hint="re-export the file as UTF-8",
+                )
+        elif isinstance(v, int) and not isinstance(v, bool):
+            if abs(v) >= 10**MAX_INT_DIGITS:
+                raise InputError(
+                    f"a number of {len(str(abs(v)))} digits",
+                    path=path,
+                    row=row,
+                    field=field,
+                    hint=f"numbers here have at most {MAX_INT_DIGITS} digits",
+                )
+        elif isinstance(v, dict | list):
+            if depth >= MAX_DEPTH:
+                raise InputError(
+                    f"nested more than {MAX_DEPTH} levels deep",
+                    path=path,
+                    row=row,
+                    field=field,
+                    hint="rows are flat objects of text and numbers",
+                )
+            items = v.values() if isinstance(v, dict) else v
+            stack.extend((x, depth + 1) for x in items)
+            if isinstance(v, dict):
+                stack.extend((k, depth + 1) for k in v)
+
+
+def check_rows(rows: list, path, surrogates_possible: bool = True) -> None:
+    """Every value of every row within the parse limits. Strings are searched for lone surrogates only
+    when the file could hold them (a \\uD8xx escape in its text)."""
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            continue
+        for field, v in row.items():
+            t = type(v)
+            if t is float or v is None or (t is str and not surrogates_possible):
+                continue
+            if t is int and -(10**MAX_INT_DIGITS) < v < 10**MAX_INT_DIGITS:
+                continue
+            _check_value(v, path, i, field)
+            if not surrogates_possible:
+                continue
+            if isinstance(field, str) and _SURROGATE.search(field):
+                _check_value(field, path, i, field.encode("utf-8", "backslashreplace").decode())
 
 
 def _decode(data: bytes, path: Path) -> str:
@@ -128,17 +280,28 @@ def read_records(path: str | Path) -> list[dict]:
             hint="use .json, .jsonl, .csv or .parquet (optionally .gz)",
         )
     if fmt == "parquet":
-        if not path.exists():
-            _read_bytes(path)
+        _check_regular(path)
         try:
-            return pd.read_parquet(path).to_dict("records")
+            import pyarrow  # noqa: F401  (pandas' own message does not say which extra installs it)
+        except ImportError:
+            raise InputError(
+                "reading Parquet needs pyarrow, which is not installed",
+                path=path,
+                hint="pip install 'judgebench[parquet]' (or pyarrow), or convert the file to .json/.csv",
+            ) from None
+        try:
+            rows = pd.read_parquet(path).to_dict("records")
         except Exception as err:  # pyarrow raises many types; all mean the same to the user
             raise InputError(
                 f"cannot read Parquet ({err})", path=path, hint="is the file complete?"
             ) from None
+        check_rows(rows, path)
+        return rows
     raw = _read_bytes(path)
+    # lone surrogates come only from a \\uD8xx-\\uDFxx escape that msgspec did not get to refuse
+    possible = fmt != "csv" and bool(_SURROGATE_ESCAPE.search(raw))
     if fmt == "json":
-        data = _parse_json(raw, path)
+        data, by_msgspec = _parse_json_by(raw, path)
         if isinstance(data, dict):  # column-oriented JSON, as pandas writes with orient="columns"
             data = _columns_to_rows(data, path)
         if not isinstance(data, list):
@@ -148,6 +311,7 @@ def read_records(path: str | Path) -> list[dict]:
                 hint='one object per row: [{"instruction": ..., ...}, ...]',
             )
         _require_objects(data, path)
+        check_rows(data, path, possible and not by_msgspec)
         return data
     text = _decode(raw, path)
     if fmt == "jsonl":
@@ -169,6 +333,7 @@ def read_records(path: str | Path) -> list[dict]:
             except RecursionError:
                 raise InputError(f"line {i + 1} is nested too deeply", path=path, row=len(rows)) from None
         _require_objects(rows, path)
+        check_rows(rows, path, possible)
         return rows
     return _read_csv(text, path)
 
@@ -176,7 +341,9 @@ def read_records(path: str | Path) -> list[dict]:
 def read_json(path: str | Path, expect: type = dict, what: str = "a JSON object"):
     """A JSON document (a manifest, an audit, a tiny model): parsed, or one InputError naming the file."""
     path = Path(path)
-    data = _parse_json(_read_bytes(path), path)
+    raw = _read_bytes(path)
+    data = _parse_json(raw, path)
+    _check_value(data, path, None, None)  # a manifest or a tiny model: small, checked whole
     if not isinstance(data, expect):
         raise InputError(
             f"expected {what}, found {_json_kind(data)}", path=path, hint="is this the file judgebench wrote?"
@@ -185,12 +352,18 @@ def read_json(path: str | Path, expect: type = dict, what: str = "a JSON object"
 
 
 def _parse_json(raw: bytes, path: Path):
+    return _parse_json_by(raw, path)[0]
+
+
+def _parse_json_by(raw: bytes, path: Path) -> tuple[object, bool]:
+    """(the document, whether msgspec read it): msgspec first (it refuses lone surrogates itself), then
+    json, for its precise messages (and BOMs msgspec refuses)."""
     try:
-        return msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+        return msgspec.json.decode(raw), True
+    except (msgspec.DecodeError, RecursionError):
         pass  # slower path below, for its precise message (and BOMs the fast decoder refuses)
     try:
-        return json.loads(_decode(raw, path))
+        return json.loads(_decode(raw, path)), False
     except json.JSONDecodeError as err:
         truncated = not err.doc.rstrip().endswith(("]", "}"))
         raise InputError(
@@ -200,7 +373,9 @@ def _parse_json(raw: bytes, path: Path):
         ) from None
     except RecursionError:
         raise InputError(
-            "JSON nested too deeply", path=path, hint="rows are flat objects of text fields"
+            f"JSON nested too deeply (more than {MAX_DEPTH} levels)",
+            path=path,
+            hint="rows are flat objects of text fields",
         ) from None
 
 
@@ -271,7 +446,11 @@ def expand_paths(
     out: list[Path] = []
     for p in paths:
         p = Path(p)
-        if p.is_dir():
+        try:
+            is_dir = p.is_dir()
+        except (OSError, ValueError):  # a name too long or holding a NUL: reading it says so, in one line
+            is_dir = False
+        if is_dir:
             found = sorted({f for pat in patterns for f in p.glob(pat)})
             if not found:
                 raise InputError(
@@ -325,6 +504,11 @@ def _require_text(df: pd.DataFrame, column: str, path) -> None:
 def _require_name(df: pd.DataFrame, column: str, path) -> None:
     """Names (instructions, generators) are text and not blank: a blank one cannot be told apart."""
     _require_text(df, column, path)
+    nul = [i for i, v in enumerate(df[column].tolist()) if "\x00" in v]
+    if nul:
+        raise InputError(
+            "holds a NUL character", path=path, row=nul[0], field=column, hint="remove it from the name"
+        )
     empty = [i for i, v in enumerate(df[column].tolist()) if not v.strip()]
     if empty:
         raise InputError(
@@ -384,6 +568,14 @@ def parse_preference(values: pd.Series, path=None) -> pd.Series:
             return np.nan
         try:
             x = float(v)
+        except OverflowError:
+            raise InputError(
+                f"a number of {len(str(v))} digits",
+                path=path,
+                row=i,
+                field="preference",
+                hint="use 1 (baseline better), 2 (candidate better), 1.5 (tie) or a value between",
+            ) from None
         except (TypeError, ValueError):
             raise InputError(
                 f"not a number: {v!r}",
@@ -508,13 +700,15 @@ def _fast_annotation_rows(path: Path) -> list[dict] | None:
         return None
     try:
         rows = _ANNOTATION_DECODER.decode(_read_bytes(path))
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
         return None
     required = ANNOTATION_FIELDS
     if any(getattr(r, f) is msgspec.UNSET for r in rows for f in required):
         return None  # a field is missing or misspelt: the general path names it
     names = _AnnotationRow.__struct_fields__
-    return [dict(zip(names, msgspec.structs.astuple(r), strict=True)) for r in rows]
+    out = [dict(zip(names, msgspec.structs.astuple(r), strict=True)) for r in rows]
+    check_rows(out, path, surrogates_possible=False)  # msgspec refuses lone surrogates itself
+    return out
 
 
 def load_annotation_file(path: Path, keep_extra: bool = True, keep_outputs: bool = False) -> pd.DataFrame:
@@ -528,7 +722,7 @@ def load_annotation_file(path: Path, keep_extra: bool = True, keep_outputs: bool
         )
     except InputError:
         raise
-    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as err:
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError) as err:
         # a shape no check above foresaw; still the file's fault, so name it (this runs in worker processes)
         raise InputError(
             f"cannot be interpreted ({type(err).__name__}: {err})",

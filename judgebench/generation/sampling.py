@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from judgebench.settings import Checked, option
+from judgebench.settings import MAX_SEED, MAX_TEMPERATURE, MAX_TOP_P, Checked, option
 
 
 @dataclass(frozen=True)
@@ -13,9 +13,11 @@ class Sampling(Checked):
 
     # required: engines' defaults (vLLM: 16) silently truncate
     max_tokens: int = option(minimum=1, kind=int, help="generation limit per answer")
-    temperature: float = option(0.0, minimum=0, help="sampling temperature (default 0: greedy)")
-    top_p: float = option(1.0, minimum=0, help="nucleus sampling mass")
-    seed: int | None = option(0, help="sampling seed")
+    temperature: float = option(
+        0.0, minimum=0, maximum=MAX_TEMPERATURE, help="sampling temperature (default 0: greedy)"
+    )
+    top_p: float = option(1.0, minimum=0, maximum=MAX_TOP_P, help="nucleus sampling mass")
+    seed: int | None = option(0, minimum=0, maximum=MAX_SEED, help="sampling seed")
     system_prompt: str | None = option(None, metavar="TEXT", help="a system message before each instruction")
     n: int = option(
         1,

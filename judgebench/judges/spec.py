@@ -32,6 +32,7 @@ import jinja2.sandbox
 import yaml
 
 from judgebench.errors import ConfigError
+from judgebench.settings import MAX_SEED, MAX_TEMPERATURE, MAX_TOP_P, Option
 
 # The built-in judges: package data in a wheel; in a checkout, a link to the top-level prompts/ (their source).
 PACKAGE_PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
@@ -259,6 +260,16 @@ DECODING_TYPES: dict[str, type | tuple[type, ...]] = {
 }
 
 
+# The numeric decoding settings' ranges: those of the flags (settings.option), caps included.
+DECODING_RANGES = {
+    "max_tokens": Option("", int, minimum=0),
+    "temperature": Option("", float, minimum=0, maximum=MAX_TEMPERATURE),
+    "top_p": Option("", float, minimum=0, maximum=MAX_TOP_P),
+    "top_logprobs": Option("", int, minimum=0, maximum=20),
+    "seed": Option("", int, minimum=0, maximum=MAX_SEED),
+}
+
+
 def _expanded_size(node: yaml.Node, limit: int) -> int:
     """Nodes in the document with every alias expanded, counted without expanding (memoised per node)."""
     sizes: dict[int, int] = {}
@@ -291,7 +302,9 @@ def safe_yaml_load(path: Path, text: str | None = None):
         if text is None:
             if path.stat().st_size > MAX_SPEC_BYTES:
                 raise ConfigError(f"{path}: over {MAX_SPEC_BYTES:,} bytes; not a judge spec")
-            text = path.read_text(encoding="utf-8")
+            from judgebench.files.records import read_text
+
+            text = read_text(path)  # a regular file, bounded, UTF-8
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
@@ -359,10 +372,15 @@ def _validated(data, path: Path) -> dict:
                 f"decoding.{key}",
                 f"must be {getattr(want, '__name__', 'a number or list')}, not {value!r:.60}",
             )
-        if key in ("max_tokens", "top_logprobs") and isinstance(value, int) and value < 0:
-            raise _bad(path, f"decoding.{key}", f"must be at least 0, not {value}")
+        why = DECODING_RANGES[key].problem(value) if key in DECODING_RANGES else None
+        if why:  # the same ranges and caps as the command line's flags
+            raise _bad(path, f"decoding.{key}", why)
     for key, value in _mapping(data, "price", path).items():
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        if (
+            not isinstance(value, (int, float))
+            or isinstance(value, bool)
+            or Option("", float, minimum=0).problem(value)
+        ):
             raise _bad(path, f"price.{key}", f"must be a number of USD per million tokens, not {value!r:.60}")
     retries = data.get("max_parse_retries", 2)
     if not isinstance(retries, int) or isinstance(retries, bool) or not 0 <= retries <= 100:
@@ -386,7 +404,9 @@ def load_spec(path: str | Path) -> JudgeSpec:
     if not template_path.is_file():
         raise _bad(path, "template", f"template {data['template']} not found")
     try:
-        template_source = template_path.read_text(encoding="utf-8")
+        from judgebench.files.records import read_text
+
+        template_source = read_text(template_path)
     except (OSError, UnicodeDecodeError) as err:
         raise _bad(path, "template", f"cannot read {template_path}: {err}") from None
     return JudgeSpec(

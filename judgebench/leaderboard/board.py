@@ -122,6 +122,20 @@ def _rows_for(
     return [model_row(m, lc, n_boot, seed, lc_solver=lc_solver, lc_alignment=lc_alignment) for m in models]
 
 
+def _stale(row: pd.Series, annotations: pd.DataFrame) -> bool:
+    """Whether a board's row no longer describes these annotations (counts or raw win rate differ)."""
+    now = winrate_metrics(annotations["preference"])
+    for column in ("n_total", "n_missing", "n_wins", "n_draws", "win_rate"):
+        if column not in row.index or column not in now:
+            continue
+        old, new = row[column], now[column]
+        if pd.isna(old) and pd.isna(new):
+            continue
+        if pd.isna(old) or pd.isna(new) or abs(float(old) - float(new)) > 1e-6 * max(1.0, abs(float(new))):
+            return True
+    return False
+
+
 def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
@@ -144,7 +158,8 @@ def make_leaderboard(
     fill `cheating_flags`; info["flagged"] lists the flagged models.
 
     existing: a leaderboard already computed; its rows are kept as they are and only models not
-    in it are fitted (adding a model never refits the others).
+    in it are fitted (adding a model never refits the others), except a model whose annotations no
+    longer match its row (counts, raw win rate): it is refitted and named in info["refitted"].
 
     lc_alignment: "alpacaeval" (AlpacaEval's row-position difficulty where a file misses rows, as the
     official leaderboard; info["row_position_lc"] names those models) or "instruction" (see model_row)."""
@@ -164,7 +179,17 @@ def make_leaderboard(
         if not detect_cheating and "output_2" in df:
             df = df.drop(columns=["output_2"])
         groups = [part.reset_index(drop=True) for _, part in df.groupby("generator_2", sort=False)]
+        refitted: list[str] = []
         if existing is not None:
+            # a model already on the board is kept only while its annotations still give its row's counts
+            # and win rate; new annotations for it refit it (and its stale row goes)
+            refitted = [
+                g["generator_2"].iloc[0]
+                for g in groups
+                if g["generator_2"].iloc[0] in existing.index
+                and _stale(existing.loc[g["generator_2"].iloc[0]], g)
+            ]
+            existing = existing.drop(index=refitted)
             groups = [g for g in groups if g["generator_2"].iloc[0] not in existing.index]
         if pool is not None and len(groups) > 1:
             chunks = [groups[i::workers] for i in range(workers)]
@@ -198,6 +223,7 @@ def make_leaderboard(
         "lc_inputs": lc.kind,
         "n_models": len(board),
         "n_fitted": len(rows),
+        "refitted": refitted,
         "missing_preferences": {m: int(n) for m, n in board["n_missing"].items() if n and n > 0},
         "empty_outputs": {m: int(n) for m, n in board["n_empty_outputs"].items() if n and n > 0},
         "flagged": [m for m, f in board["cheating_flags"].items() if isinstance(f, str) and f],

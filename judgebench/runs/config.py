@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from judgebench.annotation.pipeline import CallLimits, KeyAccess, progress_option, store_option
 from judgebench.generation.sampling import DEFAULT_SAMPLING, Sampling
-from judgebench.settings import Checked, group, option
+from judgebench.settings import MAX_CONCURRENCY, MAX_N_BOOT, Checked, group, option
 
 if TYPE_CHECKING:
     from judgebench.backends import Backend
@@ -82,10 +82,15 @@ class EvaluateConfig(Checked):
         None, metavar="FILE", help="Jinja2 chat template replacing the model's own (the API takes its text)"
     )
     limits: CallLimits = group(CallLimits)
-    judge_concurrency: int = option(16, minimum=1, help="judge calls in flight at a time")
+    judge_concurrency: int = option(
+        16, minimum=1, maximum=MAX_CONCURRENCY, help="judge calls in flight at a time"
+    )
     key: KeyAccess = group(KeyAccess)
     n_boot: int = option(
-        1000, minimum=0, help="bootstrap resamples for the intervals (default {default}; 0: none)"
+        1000,
+        minimum=0,
+        maximum=MAX_N_BOOT,
+        help="bootstrap resamples for the intervals (default {default}; 0: none)",
     )
     tiny: str | Path | None = option(
         None,
@@ -176,9 +181,14 @@ class SuiteConfig(Checked):
         None, metavar="MODEL", help="the gold judge's model name (default: its spec's)"
     )
     limits: CallLimits = group(CallLimits)
-    judge_concurrency: int = option(16, minimum=1, help="judge calls in flight at a time")
+    judge_concurrency: int = option(
+        16, minimum=1, maximum=MAX_CONCURRENCY, help="judge calls in flight at a time"
+    )
     key: KeyAccess = group(KeyAccess)
     n_boot: int = option(
-        200, minimum=0, help="bootstrap resamples for the intervals (default {default}; 0: none)"
+        200,
+        minimum=0,
+        maximum=MAX_N_BOOT,
+        help="bootstrap resamples for the intervals (default {default}; 0: none)",
     )
     progress: bool = progress_option()

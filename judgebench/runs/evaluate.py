@@ -32,7 +32,7 @@ from judgebench.annotation.pairs import pairs_from_records
 from judgebench.annotation.pipeline import closing
 from judgebench.backends import Backend, choose_engine, engine_version, make_backend
 from judgebench.benchmarks.evalsets import load_eval_set
-from judgebench.files.atomic import check_output_dir, check_output_file, write_json
+from judgebench.files.atomic import check_output_dir, check_output_file, write_json, write_together
 from judgebench.files.records import InputError, annotations_frame, count_empty, load_outputs
 from judgebench.generation.generate import generate_async
 from judgebench.judges import load_judge
@@ -348,17 +348,18 @@ def _outputs_from_ray(
         empty=count_empty(cand["output"].dropna()),
         truncated=0,  # Ray's rows do not come back with their finish reason
     )
-    write_json(out / "model_outputs.json", cand.to_dict("records"))
-    write_json(
-        out / "model_outputs.manifest.json",
+    write_together(  # outputs and manifest as one unit
         {
-            "engine": f"ray+{ray_engine}",
-            "model": model,
-            "replicas": replicas,
-            "sampling": vars(config.sampling),
-            "eval_set": config.eval_set,
-            "eval_set_hash": _hash_frame(data),
-        },
+            out / "model_outputs.json": cand.to_dict("records"),
+            out / "model_outputs.manifest.json": {
+                "engine": f"ray+{ray_engine}",
+                "model": model,
+                "replicas": replicas,
+                "sampling": vars(config.sampling),
+                "eval_set": config.eval_set,
+                "eval_set_hash": _hash_frame(data),
+            },
+        }
     )
     return Outputs(cand, counts)
 
@@ -373,22 +374,23 @@ async def _outputs_from_engine(
             data, backend, store, config.sampling, config.generator_name, config.progress
         )
     embedded = backend.name == "llamacpp" and config.model is None and config.chat_template is None
-    write_json(out / "model_outputs.json", cand.to_dict("records"))
-    write_json(
-        out / "model_outputs.manifest.json",
+    write_together(  # outputs and manifest as one unit
         {
-            "engine": backend.name,
-            "engine_version": engine_version(backend.name),
-            "model": backend.model,
-            "generator": config.generator_name,
-            "sampling": vars(config.sampling),
-            "chat_template": getattr(backend, "chat_template", None),
-            "eval_set": config.eval_set,
-            "eval_set_hash": _hash_frame(data),
-            "n": len(data),
-            "counts": counts,
-            "versions": run_versions(),
-        },
+            out / "model_outputs.json": cand.to_dict("records"),
+            out / "model_outputs.manifest.json": {
+                "engine": backend.name,
+                "engine_version": engine_version(backend.name),
+                "model": backend.model,
+                "generator": config.generator_name,
+                "sampling": vars(config.sampling),
+                "chat_template": getattr(backend, "chat_template", None),
+                "eval_set": config.eval_set,
+                "eval_set_hash": _hash_frame(data),
+                "n": len(data),
+                "counts": counts,
+                "versions": run_versions(),
+            },
+        }
     )
     return Outputs(cand, GenerationCounts.from_dict(counts), backend if embedded else None)
 
@@ -475,8 +477,12 @@ async def judge(
 
 def write_judgments(out: Path, judgments: Judgments) -> None:
     """out/annotations.json and its manifest."""
-    write_json(out / "annotations.json", judgments.records)
-    write_json(out / "annotations.manifest.json", judgments.run.manifest)
+    write_together(
+        {
+            out / "annotations.json": judgments.records,
+            out / "annotations.manifest.json": judgments.run.manifest,
+        }
+    )
 
 
 def score(
@@ -518,11 +524,16 @@ def write_result(config: EvaluateConfig, out: Path, result: EvaluationResult) ->
         board = result.score.board
         write_leaderboard(board, out / "leaderboard.csv")
         if config.leaderboard is not None:
-            existing = read_leaderboard(config.leaderboard) if Path(config.leaderboard).exists() else None
-            merged = (
-                board if existing is None else pd.concat([existing.drop(board.index, errors="ignore"), board])
-            )
-            write_leaderboard(sort_board(merged), config.leaderboard)
+            from judgebench.files.locks import locked
+
+            with locked(config.leaderboard):  # another run may be merging its row into the same board
+                existing = read_leaderboard(config.leaderboard) if Path(config.leaderboard).exists() else None
+                merged = (
+                    board
+                    if existing is None
+                    else pd.concat([existing.drop(board.index, errors="ignore"), board])
+                )
+                write_leaderboard(sort_board(merged), config.leaderboard)
     write_json(out / "summary.json", result.summary())
 
 

@@ -13,6 +13,7 @@ import yaml
 
 from judgebench.benchmarks.registry import all_benchmarks
 from judgebench.errors import InputError
+from judgebench.files.records import read_text
 from judgebench.generation.generate import Sampling
 
 
@@ -36,11 +37,47 @@ class ModelSpec:
 OUTPUT_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz", ".csv")
 
 
+MAX_NAME_CHARS = 100  # a model's name becomes a folder name: well under the file system's 255 bytes
+
+
+def _exists(path: str | Path) -> bool:
+    """Whether a path exists; a name too long or holding a NUL is no file (not an OSError)."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def check_model_name(name: str, where: str = "--models") -> str:
+    """A model's name, usable as a folder name and shown safely: or one InputError saying why not."""
+    from judgebench.files.safetext import printable
+
+    shown = printable(name[:40]) + ("..." if len(name) > 40 else "")
+    if not name.strip():
+        raise InputError("a model's name is empty", field=where, hint="NAME=SPEC with a NAME")
+    if len(name) > MAX_NAME_CHARS:
+        raise InputError(
+            f"model name {shown!r} has {len(name)} characters",
+            field=where,
+            hint=f"use at most {MAX_NAME_CHARS}",
+        )
+    if (
+        "\x00" in name  # other control characters are shown escaped wherever a name is printed
+        or "/" in name
+        or "\\" in name
+        or name.startswith(".")
+    ):
+        raise InputError(
+            f"model name {shown!r} cannot be a folder name (a NUL, '/', '\\\\' or a leading '.')",
+            field=where,
+            hint="use letters, digits, '-', '_' and '.'",
+        )
+    return name
+
+
 def _spec_from_string(text: str, sampling: Sampling) -> ModelSpec:
-    name, _, rest = (
-        text.partition("=") if "=" in text.split("@")[0] and not Path(text).exists() else ("", "", text)
-    )
-    if "@" in rest and not Path(rest).exists():  # NAME@URL: a served model
+    name, _, rest = text.partition("=") if "=" in text.split("@")[0] and not _exists(text) else ("", "", text)
+    if "@" in rest and not _exists(rest):  # NAME@URL: a served model
         served, url = rest.split("@", 1)
         if not url.startswith(("http://", "https://")):
             raise InputError(
@@ -52,7 +89,7 @@ def _spec_from_string(text: str, sampling: Sampling) -> ModelSpec:
 
         return ModelSpec(name or EMBEDDED_GENERATOR, sampling=sampling)
     path = Path(rest)
-    if not path.exists():
+    if not _exists(path):
         raise InputError(
             f"model spec {text!r} is neither a file, a folder nor NAME@URL",
             field="--models",
@@ -74,8 +111,8 @@ def _spec_from_string(text: str, sampling: Sampling) -> ModelSpec:
 
 def _specs_from_yaml(path: Path, sampling: Sampling) -> list[ModelSpec]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as err:
+        data = yaml.safe_load(read_text(path))
+    except (OSError, yaml.YAMLError, RecursionError) as err:
         raise InputError(f"cannot read run file: {err}", path=path) from None
     entries = data.get("models") if isinstance(data, dict) and "models" in data else [data]
     if not isinstance(entries, list) or not entries:
@@ -101,7 +138,7 @@ def _specs_from_yaml(path: Path, sampling: Sampling) -> list[ModelSpec]:
                 hint="max_tokens, temperature, top_p, seed, system_prompt",
             ) from None
         model = e.get("model")
-        if model and model != "embedded" and not e.get("base_url") and not Path(model).exists():
+        if model and model != "embedded" and not e.get("base_url") and not _exists(model):
             raise InputError(f"model {model} not found", path=path, row=i, field="model")
         engine = e.get("engine") or ("openai" if e.get("base_url") else None)
         outputs = e.get("outputs")
@@ -115,7 +152,7 @@ def _specs_from_yaml(path: Path, sampling: Sampling) -> list[ModelSpec]:
                     field="outputs",
                     hint=f"benchmarks: {', '.join(all_benchmarks())}",
                 )
-        template = Path(e["chat_template"]).read_text(encoding="utf-8") if e.get("chat_template") else None
+        template = read_text(e["chat_template"]) if e.get("chat_template") else None
         specs.append(
             ModelSpec(
                 str(e["name"]),
@@ -145,8 +182,7 @@ def parse_models(specs: list[str], sampling: Sampling | None = None) -> list[Mod
     if dup:
         raise InputError(f"two models are named {dup[0]!r}", field="--models", hint="name them: NAME=SPEC")
     for n in names:
-        if "/" in n or n.startswith("."):
-            raise InputError(f"model name {n!r} cannot be a folder name", field="--models")
+        check_model_name(n)
     return models
 
 

@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from judgebench.errors import InputError
-from judgebench.files.atomic import atomic_write, check_output_file, manifest_path, write_json
+from judgebench.files.atomic import (
+    atomic_write,
+    check_output_file,
+    manifest_path,
+    write_together,
+)
 
 
 def annotation_files(out: str | Path, store: str | Path | None = None) -> tuple[Path, Path]:
@@ -34,8 +39,7 @@ def annotation_files(out: str | Path, store: str | Path | None = None) -> tuple[
 
 def write_annotation_files(run: Any, out: str | Path, manifest: str | Path) -> None:
     """An `AnnotationRun`'s records (AlpacaEval format) and manifest."""
-    write_json(out, run.records)
-    write_json(manifest, run.manifest)
+    write_together({Path(out): run.records, Path(manifest): run.manifest})  # one unit: never new beside old
 
 
 def write_evaluation_report(

@@ -94,8 +94,6 @@ def _own_lan_address() -> str | None:
         ("127.0.0.1", True),
         ("127.8.9.10", True),
         ("localhost", True),
-        ("LOCALHOST.", True),
-        ("api.localhost", True),
         ("[::1]", True),
         ("::1", True),
         ("::ffff:127.0.0.1", True),
