@@ -180,15 +180,15 @@ def import_calls(request: OfficialRequest, store: str) -> dict:
         for game, shown, slot in games:
             prefix = f"{game}_" if game else ""
             text, user = r.get(f"{prefix}judgment"), r.get(f"{prefix}user_prompt")
-            for f, v in ((f"{prefix}judgment", text), (f"{prefix}user_prompt", user)):
-                if not isinstance(v, str):
-                    raise InputError(
-                        "missing or not text", path=path, row=i, field=f, hint="FastChat writes it"
-                    )
+            if not isinstance(text, str) or not isinstance(user, str):
+                bad = f"{prefix}judgment" if not isinstance(text, str) else f"{prefix}user_prompt"
+                raise InputError(
+                    "missing or not text", path=path, row=i, field=bad, hint="FastChat writes it"
+                )
             verdict, reason = parse(CompletionResponse(text), **spec.parser_kwargs)
             if game:
                 recorded = r[f"{game}_winner"]
-                wanted = None if recorded == "error" else _SHOWN[shown[recorded]]
+                wanted = None if recorded == "error" or shown is None else _SHOWN[shown[recorded]]
             else:
                 wanted = None if r["score"] == FAILED_RATING else float(r["score"])
             if verdict != wanted:

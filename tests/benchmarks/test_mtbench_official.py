@@ -233,9 +233,10 @@ def test_fastchats_own_script_agrees(mode, tmp_path):
     for i, r in enumerate(rows):  # every 7th row fails as well
         if i % 7 == 3:
             r.update({"score": -1} if mode == "single" else {"g2_winner": "error"})
+    caught: list = []
+    show_result.print = lambda *a, **k: caught.extend(x for x in a if isinstance(x, pd.DataFrame))
     for path in (source, _write(tmp_path, rows, source.name)):
-        caught: list = []
-        show_result.print = lambda *a, **k: caught.extend(x for x in a if isinstance(x, pd.DataFrame))
+        caught.clear()
         args = argparse.Namespace(
             bench_name="mt_bench",
             input_file=str(path),

@@ -95,7 +95,14 @@ def test_templates_take_outputs_as_variables_never_as_source():
         baseline_turns=["B1", "B2"],
         candidate_turns=["C1", "C2"],
     )
-    for name in ("alpacaeval2", "alpacaeval2-labels", "arenahard", "judgebench-mt-pair", "judgebench-mt-single", "local"):
+    for name in (
+        "alpacaeval2",
+        "alpacaeval2-labels",
+        "arenahard",
+        "judgebench-mt-pair",
+        "judgebench-mt-single",
+        "local",
+    ):
         spec = load_judge(name)
         pair = multi if spec.protocol.startswith("mtbench") else single
         calls = PROTOCOLS[spec.protocol].calls(spec, pair)
