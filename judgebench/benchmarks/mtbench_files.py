@@ -23,8 +23,10 @@ from judgebench.errors import InputError
 
 MODES = ("single", "pairwise-baseline", "pairwise-all")
 BASELINE = "gpt-3.5-turbo"  # show_result.py's default --baseline-model
-SINGLE_FIELDS = ("question_id", "model", "score", "turn")
-PAIR_FIELDS = ("question_id", "model_1", "model_2", "g1_winner", "g2_winner", "turn")
+# What show_result.py reads: a row without one of these it cannot use; the rest (question_id, pair rows'
+# turn, prompts, judgment text) only the import needs.
+SINGLE_FIELDS = ("model", "score", "turn")
+PAIR_FIELDS = ("model_1", "model_2", "g1_winner", "g2_winner")
 WHAT = (
     "FastChat's MT-Bench judgments: data/mt_bench/model_judgment/gpt-4_single.jsonl (--mode single) or "
     "gpt-4_pair.jsonl (--mode pairwise-baseline|pairwise-all), from gen_judgment.py or "
@@ -60,8 +62,9 @@ def _check(rows: list[dict], path: Path, pairwise: bool) -> None:
         for f in ("model_1", "model_2") if pairwise else ("model",):
             if not isinstance(r[f], str) or not r[f].strip():
                 raise InputError(f"{r[f]!r} is not a model name", path=path, row=i, field=f, hint=hint)
-        if not _number(r["turn"]) or r["turn"] < 1:
-            raise InputError(f"{r['turn']!r} is not a turn number (1, 2)", path=path, row=i, field="turn")
+        turn = r.get("turn", 1)
+        if not _number(turn) or turn < 1:
+            raise InputError(f"{turn!r} is not a turn number (1, 2)", path=path, row=i, field="turn")
         if pairwise:
             for f in ("g1_winner", "g2_winner"):
                 if r[f] not in WINNERS:
@@ -180,15 +183,15 @@ def import_calls(request: OfficialRequest, store: str) -> dict:
         for game, shown, slot in games:
             prefix = f"{game}_" if game else ""
             text, user = r.get(f"{prefix}judgment"), r.get(f"{prefix}user_prompt")
-            for f, v in ((f"{prefix}judgment", text), (f"{prefix}user_prompt", user)):
-                if not isinstance(v, str):
-                    raise InputError(
-                        "missing or not text", path=path, row=i, field=f, hint="FastChat writes it"
-                    )
+            if not isinstance(text, str) or not isinstance(user, str):
+                bad = f"{prefix}judgment" if not isinstance(text, str) else f"{prefix}user_prompt"
+                raise InputError(
+                    "missing or not text", path=path, row=i, field=bad, hint="FastChat writes it"
+                )
             verdict, reason = parse(CompletionResponse(text), **spec.parser_kwargs)
             if game:
                 recorded = r[f"{game}_winner"]
-                wanted = None if recorded == "error" else _SHOWN[shown[recorded]]
+                wanted = None if recorded == "error" or shown is None else _SHOWN[shown[recorded]]
             else:
                 wanted = None if r["score"] == FAILED_RATING else float(r["score"])
             if verdict != wanted:
@@ -199,14 +202,14 @@ def import_calls(request: OfficialRequest, store: str) -> dict:
                 continue
             messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
             key = call_key(spec.hash, str(judge[0]), decoding, messages)
-            turn_slot = f"turn{int(r['turn'])}" + (f":{slot}" if slot else "")
+            turn_slot = f"turn{int(r.get('turn', 1))}" + (f":{slot}" if slot else "")
             raw = CompletionResponse(text).to_raw()
             out[key] = Judgment(
                 key,
                 spec.name,
                 spec.hash,
                 str(judge[0]),
-                f"mt-bench question {r['question_id']}",
+                f"mt-bench question {r.get('question_id', '?')}",
                 turn_slot,
                 "ok",
                 verdict,

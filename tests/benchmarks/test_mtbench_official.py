@@ -233,9 +233,10 @@ def test_fastchats_own_script_agrees(mode, tmp_path):
     for i, r in enumerate(rows):  # every 7th row fails as well
         if i % 7 == 3:
             r.update({"score": -1} if mode == "single" else {"g2_winner": "error"})
+    caught: list = []
+    show_result.print = lambda *a, **k: caught.extend(x for x in a if isinstance(x, pd.DataFrame))
     for path in (source, _write(tmp_path, rows, source.name)):
-        caught: list = []
-        show_result.print = lambda *a, **k: caught.extend(x for x in a if isinstance(x, pd.DataFrame))
+        caught.clear()
         args = argparse.Namespace(
             bench_name="mt_bench",
             input_file=str(path),
@@ -265,5 +266,32 @@ def test_fastchats_own_script_agrees(mode, tmp_path):
 
 def test_read_judgments_keeps_the_columns_show_result_reads():
     frame = read_judgments(PAIR, "pairwise-all")
-    assert list(frame.columns) == ["question_id", "model_1", "model_2", "g1_winner", "g2_winner", "turn"]
+    assert list(frame.columns) == ["model_1", "model_2", "g1_winner", "g2_winner"]
     assert len(frame) == len(_rows(PAIR))  # repeats and failures are all kept; the statistic drops failures
+
+
+def test_only_what_show_result_reads_is_required(tmp_path):
+    """show_result.py reads model_1, model_2, g1_winner, g2_winner of a pair row; nothing else is needed."""
+    rows = [
+        {
+            "model_1": "m",
+            "model_2": "gpt-3.5-turbo",
+            "g1_winner": "model_1",
+            "g2_winner": "model_1",
+        },  # m wins
+        {"model_1": "m", "model_2": "gpt-3.5-turbo", "g1_winner": "model_1", "g2_winner": "model_2"},  # tie
+        {
+            "model_1": "m",
+            "model_2": "gpt-3.5-turbo",
+            "g1_winner": "error",
+            "g2_winner": "model_2",
+        },  # left out
+    ]
+    board = leaderboard(OfficialRequest(judgments=_write(tmp_path, rows), mode="pairwise-baseline"))
+    assert board.loc["m"].to_dict() == {
+        "win": 1,
+        "loss": 0,
+        "tie": 1,
+        "win_rate": 0.5,
+        "win_rate_adjusted": 0.75,
+    }

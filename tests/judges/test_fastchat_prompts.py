@@ -226,3 +226,23 @@ def test_fastchats_own_template_renders(monkeypatch):
         {"role": "system", "content": m["system_prompt"]},
         {"role": "user", "content": want},
     ]
+
+
+def test_the_judges_list_names_them_where_a_copy_is_found(placeholder_prompts, capsys):
+    assert main(["judges"]) == 0
+    out = capsys.readouterr().out
+    assert "fastchat:single|pair" in out and str(placeholder_prompts) in out
+
+
+def test_import_without_a_copy_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("JUDGEBENCH_FASTCHAT_DIR", str(tmp_path))
+    argv = [
+        "import-annotations",
+        "--benchmark",
+        "mt-bench",
+        "--judgments",
+        str(FIXTURES / "gpt-4_single.jsonl"),
+    ]
+    assert main([*argv, "--store", str(tmp_path / "s.sqlite")]) == 2
+    err = capsys.readouterr().err
+    assert "github.com/lm-sys/FastChat" in err and len(err.strip().splitlines()) == 1
