@@ -24,7 +24,6 @@ from judgebench.files.records import load_annotations
 from judgebench.settings import data_dir
 from judgebench.stats.ppi import classical_mean, ppi_mean
 
-
 NOISE = 3.0  # logit noise of the "noisy" cheap judge: ~90% agreement with the stored preferences
 
 

@@ -74,7 +74,8 @@ async def judge_gold(
     saw, in the selection's order), each call kept in the store as it completes."""
     base_by = {r["instruction"]: r for r in baseline.to_dict("records")}
     pairs = pairs_from_records(judged.to_dict("records"), base_by, multi_turn=False)
-    chosen = [pairs[i] for i in draw_gold_pairs(len(pairs), config.gold_budget, config.gold_seed)]
+    budget = config.gold_budget if config.gold_budget is not None else len(pairs)  # gold_spec requires one
+    chosen = [pairs[i] for i in draw_gold_pairs(len(pairs), budget, config.gold_seed)]
     backend, url = judge_backend(
         spec,
         config.limits.for_backend(config.judge_concurrency),

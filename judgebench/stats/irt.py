@@ -292,7 +292,8 @@ def _nested_z(Y, R, fold_of, fits, n_anchors, n_draws, seed) -> dict:
     each left-out model is estimated from that draw's anchors (and from random draws of the same strata) with
     the fold's IRT fit that never saw it, its ability fitted to those anchors alone, as `estimate` does."""
     rng = np.random.default_rng(seed + 13)
-    chosen, random_draws = [], []
+    chosen: list[float] = []
+    random_draws: list[float] = []
     for k, (a, b) in enumerate(fits):
         train, test = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
         if len(train) < 2 or not len(test):

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import run_cli
 from openai_standin import OpenAIStandIn
 
 from judgebench.errors import InputError
@@ -24,7 +25,7 @@ def test_the_gold_pairs_are_a_seeded_uniform_draw():
     assert len(draw_gold_pairs(5, 100, 0)) == 5  # a budget beyond the pairs judges them all
 
 
-def test_evaluate_with_a_gold_judge(tmp_path, alpaca_dir, monkeypatch):
+def test_evaluate_with_a_gold_judge(tmp_path, alpaca_dir, monkeypatch, capsys):
     monkeypatch.setenv("JUDGEBENCH_DATA", str(alpaca_dir.parent))
     with OpenAIStandIn(PRICES) as standin:
         config = EvaluateConfig(
@@ -52,6 +53,27 @@ def test_evaluate_with_a_gold_judge(tmp_path, alpaca_dir, monkeypatch):
 
         again = evaluate(config)  # the same draw, every call from the store
         assert standin.chat_requests == 40 + 12 and again["gold"]["win_rate"] == g["win_rate"]
+        capsys.readouterr()
+        code, out, err = run_cli(
+            [
+                "evaluate",
+                "--outputs", str(config.outputs),
+                "--judge", "alpacaeval2",
+                "--judge-model", "cheap-judge",
+                "--judge-base-url", standin.base_url,
+                "--gold-judge", "alpacaeval2",
+                "--gold-budget", "12",
+                "--gold-judge-base-url", standin.base_url,
+                "--max-instances", "40",
+                "--n-boot", "50",
+                "--out", str(tmp_path / "run"),
+                "--no-progress",
+            ],
+            capsys,
+        )  # fmt: skip
+        assert code == 0, err
+        assert f"win rate {g['win_rate']:.1f}" in out and "gold judge alpacaeval2 (PPI++ from 12" in out
+        assert standin.chat_requests == 40 + 12
 
     with pytest.raises(InputError, match="--gold-judge needs --gold-budget"):
         evaluate(

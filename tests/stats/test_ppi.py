@@ -185,7 +185,9 @@ def test_lc_variant_on_stored_annotations(all_annotations, official_board):
         claude, n_boot=0, workers=1, detect_cheating=False, lc_alignment="instruction"
     )
     full = board.loc["claude", "length_controlled_winrate"]
-    assert abs(official_board.loc["claude", "length_controlled_winrate"] - full) < 0.5  # LC as the leaderboard makes it
+    assert (
+        abs(official_board.loc["claude", "length_controlled_winrate"] - full) < 0.5
+    )  # LC as the leaderboard makes it
     assert same["lambda"] > 0.8
     assert same["lc_win_rate"] == pytest.approx(full, abs=1.0)
     assert same["upper"] - same["lower"] < 0.7 * (same["gold_only"]["upper"] - same["gold_only"]["lower"])
