@@ -30,6 +30,9 @@ def test_equals_ppi_python_on_a_fixed_sample():
     )
 
 
+@pytest.mark.allowed_skip_in_ci(
+    reason="ppi-python (numba) is not installed by setup; the stored fixture above checks the same numbers"
+)
 def test_equals_ppi_python_live():
     ppi_py = pytest.importorskip("ppi_py", reason="ppi-python not installed (optional reference)")
     rng = np.random.default_rng(3)
