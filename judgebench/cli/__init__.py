@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        # no prefixes of the global flags: `compare --a X` must reach compare, not be read as an
+        # ambiguous --arena-hard-dir / --allow-special-files
+        allow_abbrev=False,
     )
     ap.add_argument(
         "--debug",
