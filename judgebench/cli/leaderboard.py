@@ -8,7 +8,6 @@ from pathlib import Path
 from judgebench.cli.declared import number
 from judgebench.cli.options import (
     add_annotations_option,
-    add_n_boot_option,
     add_official_files_options,
     add_out_option,
     add_seed_option,
@@ -30,7 +29,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument(
         "--update", action="store_true", help="keep the rows already in --out; fit only new models"
     )
-    add_n_boot_option(p, 1000)
+    p.add_argument(
+        "--n-boot",
+        type=number(int, minimum=0),
+        default=None,
+        help="bootstrap resamples for the intervals (default 1000; with --benchmark, the official script's "
+        "100; 0: none)",
+    )
     add_seed_option(p, "seed of the bootstrap (default 0)")
     p.add_argument(
         "--workers",
@@ -109,7 +114,7 @@ def official_request(args: argparse.Namespace, command: str):
         mode=getattr(args, "mode", None) or (official.modes[0] if official.modes else None),
         style_control=bool(getattr(args, "style_control", False)),
         baseline=getattr(args, "baseline", None),
-        n_boot=getattr(args, "n_boot", 100),
+        n_boot=100 if getattr(args, "n_boot", None) is None else args.n_boot,  # the official scripts' 100
         seed=getattr(args, "seed", 0),
     )
 
@@ -193,7 +198,7 @@ def _run_alpacaeval(args: argparse.Namespace) -> int:
         source,
         difficulty=difficulty,
         gamed=args.gamed,
-        n_boot=args.n_boot,
+        n_boot=1000 if args.n_boot is None else args.n_boot,
         seed=args.seed,
         workers=args.workers,
         existing=existing,

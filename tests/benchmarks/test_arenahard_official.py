@@ -83,6 +83,9 @@ def test_failure_rules_differ_by_version(tmp_path):
     v2 = official.v2_battles(judgments)
     assert v2["question"].tolist() == ["q2", "q2"] and v2["scores"].tolist() == [0, 0]
     assert official.failed_games(judgments, "v0.1")["m"] == 1
+    unknown = judgments.assign(game_2=["B<A", "B>A"])  # v0.1 knows five labels: it drops "B<A" alone
+    assert official.v01_battles(unknown, "base")["question"].tolist() == ["q2", "q2"]
+    assert official.failed_games(unknown, "v0.1")["m"] == 2
     assert official.failed_games(judgments, "v2")["m"] == 2
 
 
