@@ -33,9 +33,9 @@ CATEGORY_BASELINES = {
 def _files(folder: Path, what: str) -> list[Path]:
     if folder.is_file():
         return [folder]
-    found = sorted(folder.glob("*.jsonl"))
+    found = sorted([*folder.glob("*.jsonl"), *folder.glob("*.jsonl.gz")])
     if not found:
-        raise InputError(f"no *.jsonl files in {folder}", field=what, hint=WHAT)
+        raise InputError(f"no *.jsonl(.gz) files in {folder}", field=what, hint=WHAT)
     return found
 
 
@@ -54,12 +54,12 @@ def read_judgments(folder: Path) -> pd.DataFrame:
     for path in _files(folder, "--judgments"):
         for i, row in enumerate(read_records(path)):
             games = row.get("games")
-            if not isinstance(games, list) or len(games) != 2:
+            if not isinstance(games, list) or len(games) < 2:  # the scripts read the first two
                 raise InputError("expected a list of two games", path=path, row=i, field="games", hint=WHAT)
             if not isinstance(row.get("model"), str):
                 raise InputError("no model name", path=path, row=i, field="model", hint=WHAT)
             labels = []
-            for g, game in enumerate(games):
+            for g, game in enumerate(games[:2]):
                 if game is not None and not isinstance(game, dict):
                     raise InputError(
                         "a game must be an object or null", path=path, row=i, field=f"games[{g}]"

@@ -89,6 +89,20 @@ def test_failure_rules_differ_by_version(tmp_path):
     assert official.failed_games(judgments, "v2")["m"] == 2
 
 
+def test_gzipped_files_read_as_plain_ones(tmp_path):
+    import gzip
+
+    plain = _board(tmp_path / "plain", "v2", False)
+    judgments, answers = write_files(tmp_path / "gz", "v2", seed=0)
+    for path in judgments.glob("*.jsonl"):
+        path.with_suffix(".jsonl.gz").write_bytes(gzip.compress(path.read_bytes()))
+        path.unlink()
+    out = tmp_path / "gz.csv"
+    argv = ["leaderboard", "--benchmark", "arena-hard", "--judgments", str(judgments), "--out", str(out)]
+    assert main(argv) == 0  # defaults: v2, 100 rounds, seed 0
+    pd.testing.assert_frame_equal(pd.read_csv(out, index_col="model"), plain)
+
+
 def test_failed_games_are_counted_in_the_table(tmp_path):
     board = _board(tmp_path, "v2", False)
     assert board.loc["alpha-7b", "failed_games"] > 0 and board.loc["o3-mini-2025-01-31", "failed_games"] == 0
