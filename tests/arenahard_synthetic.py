@@ -69,6 +69,13 @@ def write_files(root: Path, layout: str, seed: int = 0) -> tuple[Path, Path]:
     answers.mkdir(parents=True, exist_ok=True)
     metas = {m: [_meta(rng, s) for _ in range(N_QUESTIONS)] for m, s in {**MODELS, baseline: 0.0}.items()}
     qid = [f"q{q:03d}" if layout == "v2" else f"{q:08x}" for q in range(N_QUESTIONS)]
+    questions = [
+        {"uid": qid[q], "category": category, "prompt": f"question {q}"}
+        if layout == "v2"
+        else {"question_id": qid[q], "category": "arena-hard-v0.1", "turns": [{"content": f"question {q}"}]}
+        for q in range(N_QUESTIONS)
+    ]
+    (data / "question.jsonl").write_text("".join(json.dumps(r) + "\n" for r in questions))
     for model, rows in metas.items():
         lines = []
         for q, meta in enumerate(rows):

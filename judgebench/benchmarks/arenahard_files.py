@@ -33,9 +33,9 @@ CATEGORY_BASELINES = {
 def _files(folder: Path, what: str) -> list[Path]:
     if folder.is_file():
         return [folder]
-    found = sorted(folder.glob("*.jsonl"))
+    found = sorted([*folder.glob("*.jsonl"), *folder.glob("*.jsonl.gz")])
     if not found:
-        raise InputError(f"no *.jsonl files in {folder}", field=what, hint=WHAT)
+        raise InputError(f"no *.jsonl(.gz) files in {folder}", field=what, hint=WHAT)
     return found
 
 
@@ -54,12 +54,12 @@ def read_judgments(folder: Path) -> pd.DataFrame:
     for path in _files(folder, "--judgments"):
         for i, row in enumerate(read_records(path)):
             games = row.get("games")
-            if not isinstance(games, list) or len(games) != 2:
+            if not isinstance(games, list) or len(games) < 2:  # the scripts read the first two
                 raise InputError("expected a list of two games", path=path, row=i, field="games", hint=WHAT)
             if not isinstance(row.get("model"), str):
                 raise InputError("no model name", path=path, row=i, field="model", hint=WHAT)
             labels = []
-            for g, game in enumerate(games):
+            for g, game in enumerate(games[:2]):
                 if game is not None and not isinstance(game, dict):
                     raise InputError(
                         "a game must be an object or null", path=path, row=i, field=f"games[{g}]"
@@ -210,6 +210,14 @@ def _check_labels(judgments: pd.DataFrame) -> None:
             )
 
 
+def _answers_dir(request: OfficialRequest) -> Path | None:
+    """--answers, else the official layout's data/<bench>/model_answer beside model_judgment/<judge>."""
+    if request.answers is not None:
+        return request.answers
+    sibling = request.judgments.parent.parent / "model_answer"
+    return sibling if request.judgments.parent.name == "model_judgment" and sibling.is_dir() else None
+
+
 def leaderboard(request: OfficialRequest) -> pd.DataFrame:
     from judgebench.stats.arenahard_official import PROTOCOLS, failed_games
     from judgebench.stats.arenahard_official import leaderboard as compute
@@ -222,16 +230,107 @@ def leaderboard(request: OfficialRequest) -> pd.DataFrame:
     baseline = _baseline(request, judgments)
     style = None
     if request.style_control:
-        if request.answers is None:
+        answers = _answers_dir(request)
+        if answers is None:
             raise InputError("--style-control needs the answers folder", field="--answers", hint=WHAT)
-        style = read_style(request.answers, PROTOCOLS[protocol].tokenizer)
+        style = read_style(answers, PROTOCOLS[protocol].tokenizer)
     table = compute(judgments, style, protocol, baseline, request.style_control, request.n_boot, request.seed)
     table["failed_games"] = failed_games(judgments, protocol).reindex(table.index).fillna(0).astype(int)
     return table.sort_values("score", ascending=False)
+
+
+def _questions(answers: Path) -> dict:
+    """question id -> prompt text, from the question.jsonl beside the answers folder."""
+    for name in ("question.jsonl", "question.jsonl.gz"):
+        path = answers.parent / name
+        if path.exists():
+            out = {}
+            for i, row in enumerate(read_records(path)):
+                text = row.get("prompt")
+                if text is None and isinstance(row.get("turns"), list) and row["turns"]:
+                    text = row["turns"][0].get("content")  # v0.1's layout
+                if not isinstance(text, str):
+                    raise InputError("no prompt text", path=path, row=i, field="prompt")
+                out[_question(row, path, i)] = text
+            return out
+    raise InputError(f"no question.jsonl beside {answers}", field="--answers", hint=WHAT)
+
+
+def _judgment_text(game: dict) -> str | None:
+    text = game.get("judgment")
+    if isinstance(text, dict):  # v2: the completion's fields
+        text = text.get("answer")
+    return text if isinstance(text, str) else None
+
+
+def import_calls(request: OfficialRequest, store: str) -> dict:
+    """The official judgments as judge calls of the judge `arena-hard` (the official prompt, read from the
+    user's checkout), so annotating the same pairs with that judge and judge model finds them stored. A
+    game's verdict is its raw judgment parsed by the version's parser, and must equal its stored label."""
+    from judgebench.annotation.calls import judge_calls
+    from judgebench.backends import CompletionResponse
+    from judgebench.judges.arenahard_prompt import load_arena_hard_judge
+    from judgebench.judges.parsers import PARSERS
+    from judgebench.judges.protocols import Pair
+    from judgebench.store import Judgment, Store
+
+    answer_dir = _answers_dir(request)
+    if answer_dir is None:
+        raise InputError("no model_answer folder beside the judgments", field="--judgments", hint=WHAT)
+    spec = load_arena_hard_judge("arena-hard:v0.1" if request.protocol == "v0.1" else "arena-hard")
+    parser = PARSERS.pick(spec.parser)
+    questions = _questions(answer_dir)
+    answers: dict = {}
+    for path in _files(answer_dir, "--answers"):
+        for i, row in enumerate(read_records(path)):
+            answers.setdefault(row.get("model_id", row.get("model")), {})[_question(row, path, i)] = (
+                _answer_text(row, path, i)
+            )
+    judgments = read_judgments(request.judgments)
+    baseline = _baseline(request, judgments)
+    rows, counts = [], {"imported": 0, "skipped_unjudged": 0, "skipped_disagreeing": 0}
+    for path in _files(request.judgments, "--judgments"):
+        for i, row in enumerate(read_records(path)):
+            q, model = _question(row, path, i), row["model"]
+            try:
+                pair = Pair(questions[q], answers[baseline][q], answers[model][q], baseline, model)
+            except KeyError as err:
+                raise InputError(f"no question or answer for {err}", path=path, row=i, hint=WHAT) from None
+            judge_model = str(row.get("judge") or request.judgments.name)
+            for call, game in zip(judge_calls(spec, pair, judge_model), row["games"][:2], strict=True):
+                text = _judgment_text(game) if isinstance(game, dict) else None
+                if text is None or game.get("score") is None:
+                    counts["skipped_unjudged"] += 1
+                    continue
+                response = CompletionResponse(text)
+                verdict, _ = parser(response)
+                if verdict is None or verdict != parser(CompletionResponse(f"[[{game['score']}]]"))[0]:
+                    counts["skipped_disagreeing"] += 1
+                    continue
+                rows.append(
+                    Judgment(
+                        call.key,
+                        spec.name,
+                        spec.hash,
+                        judge_model,
+                        pair.instruction,
+                        call.slot,
+                        "ok",
+                        verdict,
+                        None,
+                        [response.to_raw()],
+                        1,
+                    )
+                )
+    with Store(store) as db:
+        db.put_many(rows)
+    counts["imported"] = len(rows)
+    return counts
 
 
 OFFICIAL = OfficialFiles(
     leaderboard=leaderboard,
     what=WHAT,
     protocols=("v2", "v0.1", "judgebench"),
+    import_calls=import_calls,
 )

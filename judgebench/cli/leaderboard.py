@@ -32,7 +32,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument(
         "--update", action="store_true", help="keep the rows already in --out; fit only new models"
     )
-    add_n_boot_option(p, 1000)
+    add_n_boot_option(
+        p,
+        None,
+        help="bootstrap resamples for the intervals (default 1000; with --benchmark, the official script's "
+        "100; 0: none)",
+    )
     add_seed_option(p, "seed of the bootstrap (default 0)")
     p.add_argument(
         "--workers",
@@ -111,7 +116,7 @@ def official_request(args: argparse.Namespace, command: str):
         mode=getattr(args, "mode", None) or (official.modes[0] if official.modes else None),
         style_control=bool(getattr(args, "style_control", False)),
         baseline=getattr(args, "baseline", None),
-        n_boot=getattr(args, "n_boot", 100),
+        n_boot=100 if getattr(args, "n_boot", None) is None else args.n_boot,  # the official scripts' 100
         seed=getattr(args, "seed", 0),
     )
 
@@ -256,7 +261,7 @@ def _fit(args: argparse.Namespace, paths: list[str]):
         source,
         difficulty=difficulty,
         gamed=args.gamed,
-        n_boot=args.n_boot,
+        n_boot=1000 if args.n_boot is None else args.n_boot,
         seed=args.seed,
         workers=args.workers,
         existing=existing,

@@ -49,12 +49,12 @@ def add_seed_option(parser: argparse.ArgumentParser, help: str = "random seed (d
     parser.add_argument("--seed", type=number(int, minimum=0, maximum=MAX_SEED), default=0, help=help)
 
 
-def add_n_boot_option(parser: argparse.ArgumentParser, default: int) -> None:
+def add_n_boot_option(parser: argparse.ArgumentParser, default: int | None, help: str | None = None) -> None:
     parser.add_argument(
         "--n-boot",
         type=number(int, minimum=0, maximum=MAX_N_BOOT),
         default=default,
-        help=f"bootstrap resamples for the intervals (default {default}; 0: none)",
+        help=help or f"bootstrap resamples for the intervals (default {default}; 0: none)",
     )
 
 

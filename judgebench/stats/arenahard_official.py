@@ -122,10 +122,12 @@ def leaderboard(
 
 
 def failed_games(judgments: pd.DataFrame, protocol: str) -> pd.Series:
-    """Games left out per model under the protocol's failure rule."""
-    missing = judgments[["game_1", "game_2"]].isna()
+    """Games left out per model under the protocol's failure rule (v0.1 also leaves out the labels it
+    does not know, such as "B<A")."""
     if PROTOCOLS[protocol].failure == "question":
+        missing = judgments[["game_1", "game_2"]].isna()
         return (missing.any(axis=1) * 2).groupby(judgments["model"]).sum()
+    missing = ~judgments[["game_1", "game_2"]].isin(list(_V01_GAME_1))
     return missing.sum(axis=1).groupby(judgments["model"]).sum()
 
 

@@ -83,7 +83,24 @@ def test_failure_rules_differ_by_version(tmp_path):
     v2 = official.v2_battles(judgments)
     assert v2["question"].tolist() == ["q2", "q2"] and v2["scores"].tolist() == [0, 0]
     assert official.failed_games(judgments, "v0.1")["m"] == 1
+    unknown = judgments.assign(game_2=["B<A", "B>A"])  # v0.1 knows five labels: it drops "B<A" alone
+    assert official.v01_battles(unknown, "base")["question"].tolist() == ["q2", "q2"]
+    assert official.failed_games(unknown, "v0.1")["m"] == 2
     assert official.failed_games(judgments, "v2")["m"] == 2
+
+
+def test_gzipped_files_read_as_plain_ones(tmp_path):
+    import gzip
+
+    plain = _board(tmp_path / "plain", "v2", False)
+    judgments, answers = write_files(tmp_path / "gz", "v2", seed=0)
+    for path in judgments.glob("*.jsonl"):
+        path.with_suffix(".jsonl.gz").write_bytes(gzip.compress(path.read_bytes()))
+        path.unlink()
+    out = tmp_path / "gz.csv"
+    argv = ["leaderboard", "--benchmark", "arena-hard", "--judgments", str(judgments), "--out", str(out)]
+    assert main(argv) == 0  # defaults: v2, 100 rounds, seed 0
+    pd.testing.assert_frame_equal(pd.read_csv(out, index_col="model"), plain)
 
 
 def test_failed_games_are_counted_in_the_table(tmp_path):
@@ -148,7 +165,8 @@ def test_bad_rows_are_one_line(tmp_path, capsys, change, protocol, needle):
 
 
 def test_style_control_needs_the_answers(tmp_path, capsys):
-    judgments, _ = write_files(tmp_path, "v2", seed=0)
+    judgments, answers = write_files(tmp_path, "v2", seed=0)
+    answers.rename(tmp_path / "elsewhere")  # not beside model_judgment/ any more
     argv = ["leaderboard", "--benchmark", "arena-hard", "--judgments", str(judgments), "--style-control"]
     assert main(argv) == 2
     assert "--answers" in capsys.readouterr().err
@@ -192,3 +210,46 @@ def test_against_a_checkout_of_the_official_code(tmp_path):
     for key, rows in FIXTURE["results"].items():
         for model, values in rows.items():
             assert fresh[key][model] == pytest.approx(values, abs=1e-9), (key, model)
+
+
+def _checkout(root: Path) -> Path:
+    """A stand-in arena-hard-auto v2 checkout with made-up prompt texts (the official ones are not copied)."""
+    (root / "utils").mkdir(parents=True)
+    (root / "config").mkdir()
+    (root / "utils" / "judge_utils.py").write_text("OG_ARENA_HARD_PROMPT = 'Judge the two answers.'\n")
+    template = "Q: {QUESTION}\\n[A] {ANSWER_A}\\n[B] {ANSWER_B}"
+    (root / "config" / "arena-hard-v2.0.yaml").write_text(
+        f'judge_model: gpt-4.1\nprompt_template: "{template}"\n'
+    )
+    return root
+
+
+def test_import_puts_the_judgments_where_the_arena_hard_judge_finds_them(tmp_path, monkeypatch, capsys):
+    from judgebench.annotation.calls import judge_calls
+    from judgebench.judges import load_judge
+    from judgebench.judges.protocols import Pair
+    from judgebench.store import Store
+
+    monkeypatch.setenv("JUDGEBENCH_ARENA_HARD_DIR", str(_checkout(tmp_path / "checkout")))
+    judgments, answers = write_files(tmp_path, "v2", seed=0)
+    store = str(tmp_path / "store.sqlite")
+    argv = ["import-annotations", "--benchmark", "arena-hard", "--judgments", str(judgments)]
+    assert main([*argv, "--store", store]) == 0  # the answers: model_answer/ beside model_judgment/
+    rows = [json.loads(x) for f in sorted(judgments.glob("*.jsonl")) for x in f.read_text().splitlines()]
+    judged = sum(g["score"] is not None for r in rows for g in r["games"])
+    assert f"imported {judged} judge calls" in capsys.readouterr().out
+    # the calls `annotate --judge arena-hard --judge-model judge-x` would make for zeta's first question
+    zeta = next(r for r in rows if r["model"] == "zeta" and all(g["score"] for g in r["games"]))
+    text = {
+        m: json.loads(line)["messages"][-1]["content"]["answer"]
+        for m in ("zeta", "o3-mini-2025-01-31")
+        for line in (answers / f"{m}.jsonl").read_text().splitlines()
+        if json.loads(line)["uid"] == zeta["uid"]
+    }
+    pair = Pair(f"question {int(zeta['uid'][1:])}", text["o3-mini-2025-01-31"], text["zeta"])
+    calls = judge_calls(load_judge("arena-hard"), pair, "judge-x")
+    with Store(store) as db:
+        found = db.get_many([c.key for c in calls])
+    assert len(found) == 2
+    levels = {"A>>B": 1, "A>B": 2, "B<A": 2, "A=B": 3, "B=A": 3, "B>A": 4, "A<B": 4, "B>>A": 5}
+    assert [found[c.key].verdict for c in calls] == [float(levels[g["score"]]) for g in zeta["games"]]
