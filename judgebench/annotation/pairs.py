@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from judgebench.files.records import InputError, check_same_instructions, load_outputs, read_records
+from judgebench.files.records import (
+    InputError,
+    check_not_the_baseline,
+    check_same_instructions,
+    load_outputs,
+    normalise_instructions,
+    read_records,
+)
 from judgebench.judges.protocols import Pair
 
 
@@ -52,7 +59,9 @@ def pairs_from_files(outputs: str | Path, baseline: str | Path, multi_turn: bool
             )
         return pairs_from_records(list(cand.values()), base, multi_turn=True)
     cand, base = load_outputs(outputs), load_outputs(baseline)
+    cand, base = normalise_instructions(cand, base, outputs, baseline)
     check_same_instructions(cand, base, str(outputs), str(baseline))
+    check_not_the_baseline(cand, base, outputs, baseline)
     return pairs_from_records(
         cand.to_dict("records"), {r["instruction"]: r for r in base.to_dict("records")}, multi_turn=False
     )

@@ -169,6 +169,17 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv or os.environ.get("JUDGEBENCH_DEBUG", "") not in ("", "0")
     argv, data = _take_data_flag(argv)
     args = build_parser().parse_args([a for a in argv if a != "--debug"])
+    from judgebench.files.safetext import EscapingStream
+
+    stdout = sys.stdout
+    sys.stdout = EscapingStream(stdout)  # names from files reach no terminal raw
+    try:
+        return _run(args, data, debug)
+    finally:
+        sys.stdout = stdout
+
+
+def _run(args: argparse.Namespace, data: str | None, debug: bool) -> int:
     try:
         if data is not None:
             from judgebench.settings import set_data_dir

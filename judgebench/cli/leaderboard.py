@@ -178,7 +178,7 @@ def _run_alpacaeval(args: argparse.Namespace) -> int:
         )
     paths = args.annotations or [str(_default_annotations())]
     with contextlib.ExitStack() as stack:
-        if args.out:  # read-modify-write of --out: two runs updating one board must not lose a row
+        if args.out and args.update:  # read-modify-write of --out: two updating runs must not lose a row
             from judgebench.files.locks import locked
 
             stack.enter_context(locked(args.out))

@@ -534,6 +534,81 @@ def _require_unique(df: pd.DataFrame, columns: Sequence[str], path) -> None:
         )
 
 
+def _refuse_candidate_named_like_baseline(df: pd.DataFrame, path) -> None:
+    """A candidate named like its baseline with other answers would be read as the baseline (LC 50.00 by
+    definition, no word said). The baseline against itself (the same answers) is allowed: AlpacaEval's
+    own annotations hold it."""
+    clash = (df["generator_1"] == df["generator_2"]) & (df["output_1"] != df["output_2"])
+    if clash.any():
+        i = int(np.flatnonzero(clash.to_numpy())[0])
+        raise InputError(
+            f"the candidate is named like its baseline ({df['generator_2'].iloc[i]!r}) but answers differently",
+            path=path,
+            row=i,
+            field="generator_2",
+            hint="give the candidate its own name (the generator field of its outputs)",
+        )
+
+
+def check_not_the_baseline(candidate: pd.DataFrame, baseline: pd.DataFrame, cand_path, base_path) -> None:
+    """Outputs files: a candidate whose generator is the baseline's, answering differently, is refused."""
+    names = set(candidate["generator"]) & set(baseline["generator"])
+    if not names:
+        return
+    answers = dict(zip(baseline["instruction"], baseline["output"], strict=True))
+    differ = [
+        i
+        for i, (g, q, o) in enumerate(
+            zip(candidate["generator"], candidate["instruction"], candidate["output"], strict=True)
+        )
+        if g in names and answers.get(q, o) != o
+    ]
+    if differ:
+        i = differ[0]
+        raise InputError(
+            f"the candidate is named like the baseline of {base_path} ({candidate['generator'].iloc[i]!r}) "
+            "but answers differently",
+            path=cand_path,
+            row=i,
+            field="generator",
+            hint="give the candidate its own name (the generator field of its outputs)",
+        )
+
+
+def normalise_instructions(
+    candidate: pd.DataFrame, baseline: pd.DataFrame, cand_path, base_path
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Instructions that differ only in their Unicode form (NFD vs NFC: the same text to a reader) are
+    matched after NFC normalisation, with one notice on stderr; anything else is left as it is."""
+    import unicodedata
+
+    a, b = set(candidate["instruction"]), set(baseline["instruction"])
+    if a == b:
+        return candidate, baseline
+
+    def nfc(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(instruction=[unicodedata.normalize("NFC", s) for s in frame["instruction"]])
+
+    c2, b2 = nfc(candidate), nfc(baseline)
+    unmatched_before = len(a ^ b)
+    unmatched_after = len(set(c2["instruction"]) ^ set(b2["instruction"]))
+    if (
+        unmatched_after >= unmatched_before
+        or c2["instruction"].duplicated().any()
+        or b2["instruction"].duplicated().any()
+    ):
+        return candidate, baseline
+    changed = sum(x != y for x, y in zip(candidate["instruction"], c2["instruction"], strict=True)) + sum(
+        x != y for x, y in zip(baseline["instruction"], b2["instruction"], strict=True)
+    )
+    print(
+        f"judgebench: notice: {changed} instructions of {cand_path} and {base_path} differ only in their "
+        "Unicode form (NFD vs NFC); matched after NFC normalisation",
+        file=sys.stderr,
+    )
+    return c2, b2
+
+
 def numeric_columns(
     frame: pd.DataFrame, columns: Iterable[str], path, allow_missing: bool = True
 ) -> pd.DataFrame:
@@ -625,6 +700,7 @@ def annotations_frame(
         df[col] = [("" if v is None or (isinstance(v, float) and np.isnan(v)) else v) for v in df[col]]
         _require_text(df, col, path)
     df["preference"] = parse_preference(df["preference"], path)
+    _refuse_candidate_named_like_baseline(df, path)
     _require_unique(df, ["generator_2", "instruction"], path)
     for gen, part in df.groupby("generator_2", sort=False):
         baselines = part["generator_1"].unique()

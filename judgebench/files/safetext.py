@@ -21,3 +21,21 @@ def printable(text: object) -> str:
 def markdown_cell(text: object) -> str:
     """One table cell of GitHub Markdown: printable, pipes and markup characters escaped."""
     return re.sub(r"([\\|`*_\[\]<>#])", r"\\\1", printable(text))
+
+
+_TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+class EscapingStream:
+    """A text stream that shows control characters (terminal escapes, bidi overrides) escaped and passes
+    newlines and tabs: whatever a command prints about other people's names cannot drive the terminal."""
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def write(self, text: str) -> int:
+        self._inner.write(_TERMINAL_CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text))
+        return len(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)

@@ -456,6 +456,10 @@ async def judge(
         cand = outputs.frame
         judged = cand[cand["output"].notna()]
         base_by = None if baseline is None else {r["instruction"]: r for r in baseline.to_dict("records")}
+        if baseline is not None and not selection.multi_turn and "generator" in baseline and len(judged):
+            from judgebench.files.records import check_not_the_baseline
+
+            check_not_the_baseline(judged, baseline, "the candidate's outputs (--name)", "the baseline")
         pairs = pairs_from_records(judged.to_dict("records"), base_by, selection.multi_turn)
         run = await annotate_pairs(pairs, spec, backend, store, config.progress)
     failed = [

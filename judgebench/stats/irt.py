@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field
+from dataclasses import fields as dataclasses_fields
 from pathlib import Path
 
 import numpy as np
@@ -143,23 +144,113 @@ class TinyModel:
 
     @classmethod
     def load(cls, path: str | Path) -> TinyModel:
-        try:
-            data = json.loads(Path(path).read_text())
-        except (OSError, ValueError) as e:
-            raise InputError(
-                f"cannot read a tiny file: {e}", path=path, hint="write one with `judgebench tiny fit`"
-            ) from None
-        if not isinstance(data, dict) or data.pop("format", None) != "judgebench-tiny":
+        """A tiny file, its whole schema checked before any number is computed from it."""
+        from judgebench.files.records import read_json
+
+        data = read_json(path, dict, "a judgebench tiny file (a JSON object)")
+        if data.pop("format", None) != "judgebench-tiny":
             raise InputError(
                 "not a judgebench tiny file", path=path, hint="write one with `judgebench tiny fit`"
             )
         if data.get("version") != FORMAT_VERSION:
             raise InputError(
-                f"tiny file of version {data.get('version')}, this judgebench reads {FORMAT_VERSION}",
+                f"tiny file of version {str(data.get('version'))[:20]}, this judgebench reads {FORMAT_VERSION}",
                 path=path,
                 hint="refit with `judgebench tiny fit`",
             )
+        check_tiny(data, path)
         return cls(**data)
+
+
+def _tiny_error(path, field: str, why: str) -> InputError:
+    return InputError(
+        why, path=path, field=field, hint="the file is damaged or edited; refit with `judgebench tiny fit`"
+    )
+
+
+def _numbers(data: dict, field: str, path, length: int | None, *, minimum: float | None = None) -> np.ndarray:
+    values = data[field]
+    if not isinstance(values, list) or any(
+        isinstance(v, bool) or not isinstance(v, int | float) for v in values
+    ):
+        raise _tiny_error(path, field, "must be a list of numbers")
+    if length is not None and len(values) != length:
+        raise _tiny_error(path, field, f"has {len(values)} entries, expected {length}")
+    arr = np.asarray(values, dtype=float)
+    if not np.isfinite(arr).all():
+        raise _tiny_error(
+            path, field, f"entry {int(np.flatnonzero(~np.isfinite(arr))[0])} is not a finite number"
+        )
+    if minimum is not None and (arr < minimum).any():
+        raise _tiny_error(path, field, f"entry {int(np.flatnonzero(arr < minimum)[0])} is below {minimum}")
+    return arr
+
+
+def _whole_numbers(data: dict, field: str, path, length: int | None, below: int) -> None:
+    values = data[field]
+    if not isinstance(values, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in values):
+        raise _tiny_error(path, field, "must be a list of whole numbers")
+    if length is not None and len(values) != length:
+        raise _tiny_error(path, field, f"has {len(values)} entries, expected {length}")
+    bad = [i for i, v in enumerate(values) if not 0 <= v < below]
+    if bad:
+        raise _tiny_error(path, field, f"entry {bad[0]} ({values[bad[0]]}) is outside 0..{below - 1}")
+
+
+def check_tiny(data: dict, path) -> None:
+    """Every field of a tiny file present, of its type, consistent with the others and in range (one
+    InputError naming the file and the field): a damaged file must not give numbers."""
+    fields = {f.name: f for f in dataclasses_fields(TinyModel)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise _tiny_error(path, str(unknown[0])[:40], "is not a field of a tiny file")
+    required = [n for n, f in fields.items() if f.default is MISSING and f.default_factory is MISSING]
+    missing = [n for n in required if n not in data]
+    if missing:
+        raise _tiny_error(path, missing[0], "is missing")
+    for name in ("eval_set_hash",):
+        if not isinstance(data[name], str):
+            raise _tiny_error(path, name, "must be text")
+    for name in ("item_keys", "anchor_keys", "fitted_on"):
+        if name in data and (
+            not isinstance(data[name], list) or not all(isinstance(k, str) for k in data[name])
+        ):
+            raise _tiny_error(path, name, "must be a list of text")
+    for name in ("expected_error", "excluded"):
+        if name in data and not isinstance(data[name], dict):
+            raise _tiny_error(path, name, "must be an object")
+    for name, low in (("dim", 1), ("seed", 0), ("n_draws", 0)):
+        v = data.get(name, low)
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            raise _tiny_error(path, name, f"must be a whole number of at least {low}")
+    n, dim = len(data["item_keys"]), data["dim"]
+    if n == 0:
+        raise _tiny_error(path, "item_keys", "is empty")
+    a = data["a"]
+    if not isinstance(a, list) or len(a) != n:
+        raise _tiny_error(path, "a", f"must hold one row per item ({n})")
+    for i, row in enumerate(a):
+        if not isinstance(row, list):
+            raise _tiny_error(path, "a", f"row {i} is not a list of {dim} numbers")
+        _numbers({"a": row}, "a", path, dim)
+    _numbers(data, "b", path, n)  # item difficulties: NaN would silently poison every estimate
+    n_anchors = len(data["anchors"]) if isinstance(data["anchors"], list) else 0
+    if n_anchors == 0:
+        raise _tiny_error(path, "anchors", "must be a non-empty list")
+    _whole_numbers(data, "anchors", path, None, n)
+    if len(data["anchor_keys"]) != n_anchors:
+        raise _tiny_error(
+            path, "anchor_keys", f"has {len(data['anchor_keys'])} entries, expected {n_anchors}"
+        )
+    weights = _numbers(data, "weights", path, n_anchors, minimum=0)
+    if (weights <= 0).any() or abs(weights.sum() - 1) > 1e-6:
+        raise _tiny_error(
+            path, "weights", "must be positive and sum to 1 (each stratum's share of the items)"
+        )
+    _whole_numbers(data, "stratum_of", path, n, n_anchors)
+    z = data["interval_z"]
+    if isinstance(z, bool) or not isinstance(z, int | float) or not np.isfinite(z) or z <= 0:
+        raise _tiny_error(path, "interval_z", f"must be a positive number, got {str(z)[:30]}")
 
 
 def _eval_set_hash(keys: list[str]) -> str:

@@ -25,6 +25,7 @@ class SQLiteStore(Store, schemes=("",)):
                 f"{self.path}: cannot create its folder ({err.strerror or err}) -> check the path "
                 "and its permissions"
             ) from None
+        refuse_foreign_sqlite(self.path)  # before anything writes to it (WAL mode, tables)
         super().__init__(self.path, lease_seconds)  # the writer thread creates the schema
         try:
             self.db = self._connect()
@@ -171,3 +172,61 @@ class SQLiteStore(Store, schemes=("",)):
             if h == host and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
                 dead.append(owner)
         return dead
+
+
+def _expected_columns() -> dict[str, set[str]]:
+    db = sqlite3.connect(":memory:")
+    try:
+        db.executescript(SCHEMA)
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {t: {r[1] for r in db.execute(f"PRAGMA table_info({t})")} for t in tables}
+    finally:
+        db.close()
+
+
+def refuse_foreign_sqlite(path: Path) -> None:
+    """Another program's SQLite file given as --store is refused before anything touches it: judgebench
+    would otherwise add its tables to it (or fail half-way on a table of the same name)."""
+    try:
+        if not path.exists() or path.stat().st_size == 0:
+            return
+        with open(path, "rb") as f:
+            header = f.read(16)
+    except OSError as err:
+        raise StoreError(
+            f"{path}: cannot be read ({err.strerror or err}) -> check the --store path"
+        ) from None
+    if header != b"SQLite format 3\x00":
+        raise StoreError(
+            f"{path}: not a SQLite database -> give --store a new file name or a judgebench store"
+        )
+    expected = _expected_columns()
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            columns = {
+                t: {r[1] for r in db.execute(f"PRAGMA table_info({t})")} for t in tables & set(expected)
+            }
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as err:
+        raise StoreError(
+            f"{path}: is not a readable SQLite database ({err}) -> give --store another file"
+        ) from None
+    if not tables:
+        return  # an empty database: judgebench may make it a store
+    others = sorted(tables - set(expected))
+    wrong = sorted(t for t, cols in columns.items() if not expected[t] <= cols)
+    if others or wrong or "schema_version" not in tables:
+        what = (
+            f"tables {others[:3]}"
+            if others
+            else f"a table {wrong[0]!r} of another layout"
+            if wrong
+            else "no schema_version table"
+        )
+        raise StoreError(
+            f"{path}: is another program's SQLite database ({what}), not a judgebench store; it was not "
+            "modified -> give --store a new file name"
+        )

@@ -64,7 +64,11 @@ def test_a_short_key_echoed_in_every_field_reaches_no_file_and_no_message(tmp_pa
     with EchoServer() as server:
         code, stdout, err = run_cli(
             annotate_argv(
-                cand, base, tmp_path / "s.sqlite", out, base_url=server.base_url,
+                cand,
+                base,
+                tmp_path / "s.sqlite",
+                out,
+                base_url=server.base_url,
                 extra=("--api-key-env", "JB_SHORT", "--judge", "alpacaeval2"),
             ),
             capfd,
@@ -117,7 +121,10 @@ def test_debug_tracebacks_are_redacted(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("JB_SHORT", SHORT)
     cand, base = pair_files(tmp_path, 2)
     argv = annotate_argv(
-        cand, base, tmp_path / "s.sqlite", tmp_path / "a.json",
+        cand,
+        base,
+        tmp_path / "s.sqlite",
+        tmp_path / "a.json",
         base_url=f"http://127.0.0.1:1/v1?token={SHORT}",
         extra=("--api-key-env", "JB_SHORT"),
     )
@@ -131,8 +138,12 @@ def test_redaction_covers_short_remembered_keys_and_urls(monkeypatch):
     assert "k3y" not in redact("the key k3y was refused")
     monkeypatch.setenv("ACME_API_KEY", "ab12")  # any length for *_API_KEY variables
     assert "ab12" not in redact("sent ab12") and "ab12" not in scrub("sent ab12")
-    for url in ("https://bob:hunter22@h.example/v1", "https://tok987654@h.example/v1",
-                "https://h.example/v1?x=1&access_token=tok987654", "https://h.example/?sig=tok987654"):
+    for url in (
+        "https://bob:hunter22@h.example/v1",
+        "https://tok987654@h.example/v1",
+        "https://h.example/v1?x=1&access_token=tok987654",
+        "https://h.example/?sig=tok987654",
+    ):
         assert "hunter22" not in scrub(url) and "tok987654" not in scrub(url), url
     assert scrub("the bearer of bad news") == "the bearer of bad news"  # data is not mangled
 
