@@ -115,6 +115,12 @@ def _one_line(text: object) -> str:
     return printable(" | ".join(part.strip() for part in redact(text).splitlines() if part.strip()))
 
 
+def _redacted(text: str) -> str:
+    from judgebench.files.redact import redact
+
+    return redact(text)
+
+
 def _take_data_flag(argv: list[str]) -> tuple[list[str], str | None]:
     """`--data DIR` (or --data=DIR) before or after the command name, as with --debug."""
     rest, data = [], None
@@ -175,8 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         code, message = 4, "out of memory -> use fewer workers or a smaller input (see --help for limits)"
         trace = traceback.format_exc()
     except Exception as err:  # a bug in judgebench, not the user's doing
-        if debug:
-            traceback.print_exc()
+        if debug:  # the traceback quotes messages, which may quote a key
+            print(_redacted(traceback.format_exc()), end="", file=sys.stderr)
         print(
             f"judgebench: internal error: {type(err).__name__}: {_one_line(err)} -> this is a bug; rerun with "
             "--debug (or JUDGEBENCH_DEBUG=1) and report the traceback",
@@ -184,6 +190,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_INTERNAL
     if debug:
-        print(trace, end="", file=sys.stderr)
+        print(_redacted(trace), end="", file=sys.stderr)
     print(f"judgebench: error: {_one_line(message)}", file=sys.stderr)
     return code
