@@ -1,0 +1,34 @@
+"""The paired comparison against a simulation whose truth is known by construction (tests/simulation.py's
+judge): two candidates of the same quality, one of them more verbose. The judge's length bias makes the
+verbose one's raw win rate higher; the length-controlled difference must find no difference (truth 0)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+from simulation import TRUE, simulate
+
+from judgebench.stats.paired import paired_comparison
+
+
+def _same_quality_one_verbose(rng, n):
+    ann, d, gamed = simulate(n, rng)
+    # model b: the same judge and the same quality (b), its answers 450 characters longer than a's
+    u_b = (ann["len_1"] - (ann["len_2"] + 450)) / 300
+    eta = TRUE["w_len"] * np.tanh(u_b) + TRUE["a"] * d.to_numpy() + TRUE["b"] + rng.normal(0, 1.0, n)
+    b = ann.assign(generator_2="verbose", len_2=ann["len_2"] + 450, preference=1 + expit(eta.to_numpy()))
+    return pd.concat([ann, b], ignore_index=True), d, gamed
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_a_longer_answer_of_the_same_quality_wins_raw_but_not_length_controlled(seed):
+    ann, d, gamed = _same_quality_one_verbose(np.random.default_rng(seed), 800)
+    r = paired_comparison(ann, "cand", "verbose", difficulty=d, gamed=gamed, n_boot=300, seed=seed)
+    raw, lc = r["win_rate"], r["length_controlled_winrate"]
+    assert r["n_common"] == 800
+    # by construction the verbose one wins more often raw: E[tanh] falls by ~0.7, w_len -1.2
+    assert raw["difference"] > 5 and raw["ci_low"] > 0 and raw["p_value"] < 1e-6, raw
+    # and the length-controlled difference is the truth, 0, within its interval
+    assert lc["ci_low"] <= 0 <= lc["ci_high"], lc
+    assert abs(lc["difference"]) < 2.5 and lc["ci_high"] - lc["ci_low"] < 8, lc
+    assert lc["p_value"] > 0.05
