@@ -102,8 +102,6 @@ def test_bootstrap_with_every_row_once_is_the_fit_and_predict_on_averages_there(
     w = np.array(list(fit.weights.values()))
     by_hand = 100 * expit(w[1] * grid + w[2]).mean()
     assert lc.bootstrap_lc(fit, ones[:2], predict_on=grid) == pytest.approx([by_hand] * 2, abs=1e-3)
-    # a resample that draws only the first 60 rows (twice each) predicts over those rows only
-    half = np.r_[np.full(60, 2.0), np.zeros(60)][None, :]
 
 
 def test_bootstrap_sums_and_intervals_by_hand():
