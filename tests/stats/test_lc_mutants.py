@@ -17,6 +17,8 @@ def test_standardized_delta_len_by_hand():
     assert lc.standardized_delta_len([200, 0, 400], [100, 100, 100]).tolist() == [0.5, -0.5, 1.5]
     assert lc.standardized_delta_len([5, 5], [1, 1]).tolist() == [0.0, 0.0]  # no spread: no length signal
     assert lc.standardized_delta_len([7], [1]).tolist() == [0.0]
+    # deltas 1, 0: sd sqrt(1/2), below 1 and still a spread
+    assert lc.standardized_delta_len([1, 0], [0, 0]) == pytest.approx([np.sqrt(2), 0.0])
 
 
 def test_design_rows_weights_and_folds():
@@ -53,6 +55,23 @@ def test_missing_difficulty_is_an_input_error_naming_the_instructions():
         lc.build_design(ann, d.drop(ann["instruction"][0]), gamed)
     with pytest.raises(InputError, match="gamed-baseline instructions have no difficulty"):
         lc.build_design(ann, d, gamed.assign(instruction="elsewhere"))
+    long = [f"{'why ' * 15}{i}" for i in range(4)]  # 61 characters each, four of them
+    ann = ann.iloc[:4].assign(instruction=long)
+    with pytest.raises(InputError) as err:
+        lc.build_design(ann, d, None)
+    shown = "; ".join(repr(q[:50]) for q in long[:3])  # the first three, cut at 50 characters
+    assert str(err.value) == (
+        f"field 'instruction_difficulty': 4 candidate instructions have no difficulty ({shown}) -> pass "
+        "--difficulty for this eval set, or estimate one with `judgebench difficulty`"
+    )
+    assert "'why why why why why why why why why why why why wh'; " in shown
+
+
+def test_row_difficulty_replaces_the_lookup():
+    ann, d, gamed = simulate(12, np.random.default_rng(7))
+    rows = np.arange(12.0)
+    design = lc.build_design(ann, d.drop(ann["instruction"][0]), None, row_difficulty=rows)
+    assert design.difficulty.tolist() == rows.tolist() and design.X[:, 1].tolist() == rows.tolist()
 
 
 def _liblinear_lc(design, C):
@@ -126,7 +145,8 @@ def test_gamed_rows_are_standardised_per_gamed_generator():
         }
     )
     rows = lc.gamed_rows_from_annotations(ann)
-    assert rows["generator"].tolist() == ["v", "v", "v", "c", "c"]
+    assert rows["generator"].tolist() == ["v", "v", "v", "c", "c"] and rows.index.tolist() == [0, 1, 2, 3, 4]
+    assert rows["instruction"].tolist() == ["a", "b", "c", "a", "b"]
     assert rows["std_delta_len"].tolist() == pytest.approx(
         [0.5, -0.5, 1.5, -1 / np.sqrt(200) * 10, 10 / np.sqrt(200)]
     )
