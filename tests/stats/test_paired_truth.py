@@ -32,3 +32,26 @@ def test_a_longer_answer_of_the_same_quality_wins_raw_but_not_length_controlled(
     assert lc["ci_low"] <= 0 <= lc["ci_high"], lc
     assert abs(lc["difference"]) < 2.5 and lc["ci_high"] - lc["ci_low"] < 8, lc
     assert lc["p_value"] > 0.05
+
+
+def test_errors_name_the_models_and_what_to_do():
+    from judgebench.files.records import InputError
+
+    ann, d, _ = simulate(6, np.random.default_rng(8))
+    many = pd.concat([ann.assign(generator_2=f"m{i:02d}") for i in range(12)], ignore_index=True)
+    with pytest.raises(InputError) as err:
+        paired_comparison(many, "m00", "nope", difficulty=d)
+    known = ", ".join(f"m{i:02d}" for i in range(10))  # the first ten, sorted
+    assert err.value.field == "generator_2" and err.value.hint == f"known models: {known}"
+    assert str(err.value).startswith("field 'generator_2': no annotations for model 'nope'")
+    # one instruction judged for both: no paired test
+    one = pd.concat([ann.assign(generator_2="a"), ann.assign(generator_2="b")], ignore_index=True)
+    one.loc[one.index[1:6], "preference"] = np.nan
+    with pytest.raises(InputError, match=r"^only 1 instructions are judged for both models -> annotate"):
+        paired_comparison(one, "a", "b", difficulty=d)
+    two = one.copy()
+    two.loc[two.index[1], "preference"] = 1.5
+    r = paired_comparison(two, "a", "b", length_controlled=False)
+    assert r["n_common"] == 2 and "length_controlled_winrate" not in r and r["level"] == 0.95
+    assert r["win_rate"]["method"] == "paired t-test"
+    assert (r["model_a"], r["model_b"]) == ("a", "b")
