@@ -151,3 +151,11 @@ def test_gamed_rows_are_standardised_per_gamed_generator():
         [0.5, -0.5, 1.5, -1 / np.sqrt(200) * 10, 10 / np.sqrt(200)]
     )
     assert rows["preference"].tolist() == [1.0, 2.0, 1.5, 1.2, 1.8]
+
+
+def test_weight_names_are_alpacaevals_columns(alpaca_dir):
+    """The fitted weights carry the names AlpacaEval's published weights file uses for its columns."""
+    header = (alpaca_dir / "lc_weights_official.csv").read_text().splitlines()[0].split(",")[1:]
+    ann, d, gamed = simulate(40, np.random.default_rng(9))
+    assert list(lc.fit_lc(ann, d, gamed).weights) == header
+    assert list(lc.fit_lc(ann.assign(generator_2="base"), d, gamed).weights) == header
