@@ -101,22 +101,28 @@ def test_arena_verdict_last_counts_blanks_and_malformed():
     assert arena_verdict(reply("[A>B]"))[0] is None
 
 
-def test_rating_bounds_are_inclusive_and_the_last_counts():
+def test_rating_is_fastchats_first_match_with_inclusive_bounds():
+    # FastChat's show_result reads the first [[x]], else the first [x]; bounds only where a judge sets them
     assert rating(reply("Rating: [[7]]")) == (7.0, None)
-    assert rating(reply("[[3]] then Rating: [[8.5]]")) == (8.5, None)
-    assert rating(reply("[[1]]")) == (1.0, None) and rating(reply("[[10]]")) == (10.0, None)
-    assert rating(reply("[[10.5]]")) == (None, "rating 10.5 outside [1, 10]")
-    assert rating(reply("[[0]]")) == (None, "rating 0.0 outside [1, 10]")
+    assert rating(reply("[[3]] then Rating: [[8.5]]")) == (3.0, None)
+    assert rating(reply("Rating: [6] (no double brackets)")) == (6.0, None)
+    assert rating(reply("[[11]]")) == (11.0, None)  # FastChat takes any number
+    assert rating(reply("[[1]]"), low=1, high=10) == (1.0, None)
+    assert rating(reply("[[10]]"), low=1, high=10) == (10.0, None)
+    assert rating(reply("[[10.5]]"), low=1, high=10) == (None, "rating 10.5 outside [1, 10]")
+    assert rating(reply("[[0]]"), low=1, high=10) == (None, "rating 0.0 outside [1, 10]")
     assert rating(reply("[[0.5]]"), low=0, high=1) == (0.5, None)
     assert rating(reply("[[2]]"), low=0, high=1) == (None, "rating 2.0 outside [0, 1]")
     assert rating(reply("Rating: 7")) == (None, "no [[rating]] in 'Rating: 7'")
 
 
 def test_pair_label():
+    # FastChat: [[A]] anywhere, else [[B]], else [[C]] -- by label, not by position
     assert pair_label(reply("[[A]]")) == (1.0, None)
     assert pair_label(reply("[[B]]")) == (2.0, None)
     assert pair_label(reply("[[C]]")) == (1.5, None)
-    assert pair_label(reply("[[A]] no, [[C]]")) == (1.5, None)
+    assert pair_label(reply("[[C]] no, [[A]]")) == (1.0, None)
+    assert pair_label(reply("[[C]] then [[B]]")) == (2.0, None)
     assert pair_label(reply("[[D]]")) == (None, "no [[A]]/[[B]]/[[C]] in '[[D]]'")
 
 
