@@ -41,6 +41,7 @@ from judgebench.judges.spec import JudgeSpec
 from judgebench.leaderboard.board import make_leaderboard, read_leaderboard, sort_board, write_leaderboard
 from judgebench.progress import run_versions
 from judgebench.runs.config import EvaluateConfig
+from judgebench.runs.judge_note import is_embedded, judge_note
 from judgebench.stats.cheating import detect, flag_summary
 from judgebench.store import Store
 
@@ -160,14 +161,16 @@ class EvaluationResult:
     cheating: dict | None = None
     cost: float = 0.0
     finished: str = ""
+    judge_note: str | None = None  # the embedded judge's warning: its numbers are no measurement
 
     def summary(self) -> dict:
         """summary.json's contents (and `evaluate`'s return value)."""
-        s = {
+        s: dict[str, Any] = {
             "eval_set": self.eval_set,
             "n": self.n,
             "generator": self.generator,
             "judge": self.judge,
+            **({"judge_note": self.judge_note} if self.judge_note else {}),
             "generation": None if self.generation is None else self.generation.to_dict(),
             "annotation": self.annotation,
         }
@@ -215,6 +218,11 @@ def run_evaluation(config: EvaluateConfig) -> EvaluationResult:
         score=score(config, protocol, selection, judgments, cheating, out),
         cost=judgments.run.summary["cost"],
         finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        judge_note=judge_note(
+            config.eval_set, config.model, None if config.outputs is None else str(config.outputs)
+        )
+        if is_embedded(spec, config.judge_model)
+        else None,
     )
     write_result(config, out, result)
     return result
