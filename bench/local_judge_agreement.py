@@ -24,6 +24,7 @@ from scipy.stats import binomtest
 
 from judgebench.annotation.annotate import annotate_pairs, judge_backend
 from judgebench.annotation.pipeline import CallLimits, closing
+from judgebench.backends.llamacpp import default_gguf
 from judgebench.files.records import load_annotation_file
 from judgebench.judges import load_judge
 from judgebench.judges.protocols import Pair
@@ -41,7 +42,9 @@ def draw(n: int, seed: int) -> pd.DataFrame:
 
 async def judge(rows: pd.DataFrame, store_path: Path, offline: bool) -> list[dict]:
     spec = load_judge("local")
-    backend, _ = judge_backend(spec, CallLimits(concurrency=1).for_backend(), offline=offline)
+    # offline: the same model name (the GGUF path) as the calls were stored under
+    model = str(default_gguf()) if offline else None
+    backend, _ = judge_backend(spec, CallLimits(concurrency=1).for_backend(), model, offline=offline)
     pairs = [
         Pair(r.instruction, r.output_1, r.output_2, r.generator_1, r.generator_2)
         for r in rows.itertuples(index=False)

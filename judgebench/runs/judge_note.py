@@ -11,8 +11,10 @@ from __future__ import annotations
 from judgebench.judges.spec import JudgeSpec
 
 # bench/local_judge_agreement.py: share of pairs where the local judge picks the output GPT-4-Turbo picked
-# (None until measured; the note then says nothing about agreement)
-LOCAL_AGREEMENT: str | None = None
+# (seed 0, the first 99 of 240 drawn pairs judged on 2 shared cores; docs/accuracy.md has the rest)
+LOCAL_AGREEMENT: str | None = (
+    "51.5% [41.8, 61.1] of 99 pairs, where always naming the baseline would agree on 86.9%"
+)
 
 # the judge that gives a reportable number, per eval set (the benchmark's standard judge)
 _STANDARD_JUDGE = {"alpaca_eval": "alpacaeval2", "arena-hard-v0.1": "arenahard", "mt-bench": "mtbench-single"}
