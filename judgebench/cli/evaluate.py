@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(EvaluateConfig, args, chat_template=template)
     s = evaluate(config)
     _print_summary(s, config.sampling.max_tokens)
+    if s.get("judge_note"):
+        print(s["judge_note"])
     out = config.out
     if "tiny_error" in s:  # the judgments are kept; no estimate is claimed
         raise CheckFailed(f"no estimate: {s['tiny_error']} (judgments saved in {out}/annotations.json)")

@@ -18,8 +18,7 @@ import os
 import re
 from pathlib import Path
 
-from judgebench.errors import ConfigError
-from judgebench.files.records import InputError
+from judgebench.errors import ConfigError, InputError
 from judgebench.judges.spec import JudgeSpec, safe_yaml_load
 
 PLACEHOLDER = re.compile(r"\{(instruction|output_1|output_2)\}")

@@ -42,6 +42,7 @@ from judgebench.leaderboard.board import make_leaderboard, read_leaderboard, sor
 from judgebench.progress import run_versions
 from judgebench.runs import gold as gold_run
 from judgebench.runs.config import EvaluateConfig
+from judgebench.runs.judge_note import is_embedded, judge_note
 from judgebench.stats.cheating import detect, flag_summary
 from judgebench.store import Store
 
@@ -162,14 +163,16 @@ class EvaluationResult:
     cost: float = 0.0
     finished: str = ""
     gold: dict | None = None  # --gold-judge: the gold judge's PPI estimates (runs/gold.py)
+    judge_note: str | None = None  # the embedded judge's warning: its numbers are no measurement
 
     def summary(self) -> dict:
         """summary.json's contents (and `evaluate`'s return value)."""
-        s = {
+        s: dict[str, Any] = {
             "eval_set": self.eval_set,
             "n": self.n,
             "generator": self.generator,
             "judge": self.judge,
+            **({"judge_note": self.judge_note} if self.judge_note else {}),
             "generation": None if self.generation is None else self.generation.to_dict(),
             "annotation": self.annotation,
         }
@@ -235,6 +238,11 @@ def run_evaluation(config: EvaluateConfig) -> EvaluationResult:
         gold=None
         if gold is None
         else gold_run.gold_estimate(judgments.records, gold, out, config.n_boot, config.gold_seed),
+        judge_note=judge_note(
+            config.eval_set, config.model, None if config.outputs is None else str(config.outputs)
+        )
+        if is_embedded(spec, config.judge_model)
+        else None,
     )
     write_result(config, out, result)
     return result

@@ -64,6 +64,10 @@ def test_embedded_pipeline_writes_documented_files_and_resumes(tmp_path, data_di
     assert pd.read_csv(tmp_path / "board.csv", index_col=0).index.tolist() == ["SmolLM2-135M-Instruct"]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["win_rate"] == pytest.approx(board.iloc[0]["win_rate"])
+    # a 135M model judging its own answers: said plainly, with the command that gives a reportable number
+    note = summary["judge_note"]
+    assert note.startswith("NOT A MEASUREMENT:") and "judging its own answers" in note
+    assert "judgebench evaluate --model CKPT --judge alpacaeval2 --judge-base-url" in note
 
     again = evaluate(
         EvaluateConfig(
@@ -97,6 +101,7 @@ def test_embedded_pipeline_writes_documented_files_and_resumes(tmp_path, data_di
         env={**os.environ, "JUDGEBENCH_DATA": str(data_dir)},
     )
     assert cli.returncode == 0, cli.stderr
+    assert note in cli.stdout.splitlines()  # printed as its own line
     page = (tmp_path / "run.html").read_text()
     assert 'data-model="SmolLM2-135M-Instruct"' in page and summary["judge"] in page  # row and manifest
 
@@ -117,6 +122,12 @@ def test_through_the_llama_cpp_server_and_multi_turn_mt_bench(tmp_path, data_dir
             )
         )
         assert s["generation"]["generated"] == 10 and s["annotation"]["calls"] == 10
+        assert (
+            s["judge_note"].startswith("NOT A MEASUREMENT:") and "--model smollm2 --judge" in s["judge_note"]
+        )
+        assert (
+            "judging its own" not in s["judge_note"]
+        )  # the candidate is a served model, not the embedded one
         s = evaluate(
             EvaluateConfig(
                 model="smollm2",
@@ -132,6 +143,7 @@ def test_through_the_llama_cpp_server_and_multi_turn_mt_bench(tmp_path, data_dir
             )
         )
     assert s["generation"]["generated"] == 4  # two questions x two turns
+    assert "judge_note" not in s  # a judge behind an endpoint is not the embedded one
     outputs = json.loads((tmp_path / "mt" / "model_outputs.json").read_text())
     first = outputs[0]
     assert len(first["output"]) == 2 and len(first["turns"]) == 2
