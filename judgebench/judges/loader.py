@@ -16,7 +16,10 @@ from judgebench.judges.spec import JudgeSpec, load_spec, prompts_dir, safe_yaml_
 # Judges renamed because their prompts are judgebench's own wording, not the benchmark's official text:
 # old name -> (new name, what the hint offers for the official prompt).
 RENAMED = {
-    "mtbench-single": ("judgebench-mt-single", "--judge fastchat:single for FastChat's prompt read from your copy"),
+    "mtbench-single": (
+        "judgebench-mt-single",
+        "--judge fastchat:single for FastChat's prompt read from your copy",
+    ),
     "mtbench-pair": ("judgebench-mt-pair", "--judge fastchat:pair for FastChat's prompt read from your copy"),
     "arenahard": (
         "judgebench-arena-pair",

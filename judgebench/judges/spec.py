@@ -302,7 +302,7 @@ def safe_yaml_load(path: Path, text: str | None = None):
         if text is None:
             if path.stat().st_size > MAX_SPEC_BYTES:
                 raise ConfigError(f"{path}: over {MAX_SPEC_BYTES:,} bytes; not a judge spec")
-            from judgebench.files.records import read_text
+            from judgebench.files.bounded import read_text
 
             text = read_text(path)  # a regular file, bounded, UTF-8
         loader = yaml.SafeLoader(text)
@@ -404,7 +404,7 @@ def load_spec(path: str | Path) -> JudgeSpec:
     if not template_path.is_file():
         raise _bad(path, "template", f"template {data['template']} not found")
     try:
-        from judgebench.files.records import read_text
+        from judgebench.files.bounded import read_text
 
         template_source = read_text(template_path)
     except (OSError, UnicodeDecodeError) as err:

@@ -154,7 +154,9 @@ def test_mtbench_protocols_are_multi_turn(server, tmp_path, data_dir):
             limits=CallLimits(concurrency=2),
         )
         _check(run, 2, MIN_VERDICTS[judge])
-        per_pair = 2 if judge == "judgebench-mt-single" else 4  # two turns; the pairwise judge sees both orders
+        per_pair = (
+            2 if judge == "judgebench-mt-single" else 4
+        )  # two turns; the pairwise judge sees both orders
         assert run.summary["calls"] == 2 * per_pair
         assert all(len(r["raw_completion"]) == per_pair for r in run.records)
 
