@@ -257,3 +257,12 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(
         f"skips: {len(skipped)} (" + "; ".join(f"{n}x {why}" for why, n in reasons.most_common()) + ")"
     )
+
+
+@pytest.fixture(scope="module")
+def statsmodels():
+    """statsmodels.api, for the tests of the `stats` extra (profile, jury); a skip, which fails under CI."""
+    sm = pytest.importorskip(
+        "statsmodels.api", reason="statsmodels not installed (pip install 'judgebench[stats]')"
+    )
+    return sm

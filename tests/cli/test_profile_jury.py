@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 import numpy as np
 import pytest
 from conftest import assert_one_line_error, run_cli
-
-
-@pytest.fixture(scope="module")
-def statsmodels():
-    try:
-        import statsmodels.api as sm
-    except ImportError:
-        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-            pytest.fail("statsmodels missing in CI: scripts/setup installs judgebench[dev]")
-        pytest.skip("statsmodels not installed (pip install 'judgebench[stats]')")
-    return sm
 
 
 def _annotations(n=400, seed=0, bold_effect=2.0):

@@ -3,25 +3,12 @@ against a simulation whose kappa is known; AlpacaFarm's label noise."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from judgebench.errors import InputError
 from judgebench.stats import jury as J
-
-
-@pytest.fixture(scope="module")
-def statsmodels():
-    try:
-        import statsmodels.api as sm
-    except ImportError:
-        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-            pytest.fail("statsmodels missing in CI: scripts/setup installs judgebench[dev]")
-        pytest.skip("statsmodels not installed (pip install 'judgebench[stats]')")
-    return sm
 
 
 def _wide(columns: dict[str, list[float]]) -> pd.DataFrame:

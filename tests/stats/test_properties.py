@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from judgebench.stats import properties as P
-
-
-@pytest.fixture(scope="module")
-def statsmodels():
-    try:
-        import statsmodels.api as sm
-    except ImportError:
-        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-            pytest.fail("statsmodels missing in CI: scripts/setup installs judgebench[dev]")
-        pytest.skip("statsmodels not installed (pip install 'judgebench[stats]')")
-    return sm
 
 
 def test_counts_by_hand():
