@@ -27,6 +27,7 @@ from pathlib import Path
 
 MODELS = {"gpt-3.5-turbo": 6.5, "vicuna-13b-v1.3": 6.0, "llama-13b": 2.5, "alpaca-13b": 4.5, "claude-v1": 7.5}
 BASELINE = "gpt-3.5-turbo"
+MODEL_LIST = ["vicuna-13b-v1.3", "claude-v1"]  # show_result.py --model-list (tables "MODE --model-list")
 QUESTIONS = range(81, 93)  # 12 two-turn questions
 
 
@@ -160,7 +161,7 @@ def generate(common, out: Path, seed: int) -> None:
         common.play_a_match_pair(match, str(pair))
 
 
-def _tables(show_result, path: Path, mode: str) -> list:
+def _tables(show_result, path: Path, mode: str, model_list: list | None = None) -> list:
     """The DataFrames show_result prints for one mode (its own `print`, caught)."""
     import pandas as pd
 
@@ -170,7 +171,7 @@ def _tables(show_result, path: Path, mode: str) -> list:
         bench_name="mt_bench",
         input_file=str(path),
         judge_model="gpt-4",
-        model_list=None,
+        model_list=model_list,
         baseline_model=None if mode == "pairwise-all" else BASELINE,
         mode=mode,
     )
@@ -179,21 +180,22 @@ def _tables(show_result, path: Path, mode: str) -> list:
 
 
 def expected(show_result, out: Path) -> dict:
-    """show_result's tables as {mode: {model: {column: value}}}."""
-    turn_1, turn_2, average = _tables(show_result, out / "gpt-4_single.jsonl", "single")
-    single = {
-        m: {
-            "score": float(average.loc[m, "score"]),
-            "turn_1": float(turn_1.loc[(m, 1), "score"]),
-            "turn_2": float(turn_2.loc[(m, 2), "score"]),
+    """show_result's tables as {mode: {model: {column: value}}}; "MODE --model-list" with MODEL_LIST."""
+    result = {}
+    for suffix, model_list in (("", None), (" --model-list", MODEL_LIST)):
+        turn_1, turn_2, average = _tables(show_result, out / "gpt-4_single.jsonl", "single", model_list)
+        result["single" + suffix] = {
+            m: {
+                "score": float(average.loc[m, "score"]),
+                "turn_1": float(turn_1.loc[(m, 1), "score"]),
+                "turn_2": float(turn_2.loc[(m, 2), "score"]),
+            }
+            for m in average.index
         }
-        for m in average.index
-    }
-    result = {"single": single}
-    for mode in ("pairwise-baseline", "pairwise-all"):
-        (board,) = _tables(show_result, out / "gpt-4_pair.jsonl", mode)
-        cols = ["win", "loss", "tie", "win_rate", "loss_rate", "win_rate_adjusted"]
-        result[mode] = {m: {c: float(board.loc[m, c]) for c in cols} for m in board.index}
+        for mode in ("pairwise-baseline", "pairwise-all"):
+            (board,) = _tables(show_result, out / "gpt-4_pair.jsonl", mode, model_list)
+            cols = ["win", "loss", "tie", "win_rate", "loss_rate", "win_rate_adjusted"]
+            result[mode + suffix] = {m: {c: float(board.loc[m, c]) for c in cols} for m in board.index}
     return result
 
 
@@ -231,6 +233,7 @@ def main() -> int:
         "pandas": pd.__version__,
         "command": f"python scripts/mtbench_fastchat_reference.py --fastchat FastChat --seed {args.seed}",
         "baseline": BASELINE,
+        "model_list": MODEL_LIST,
         "tables": expected(show_result, args.out),
     }
     (args.out / "fastchat_expected.json").write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")

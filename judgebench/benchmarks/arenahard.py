@@ -1,12 +1,15 @@
 """Arena-Hard-Auto v0.1: 500 hard prompts judged in both orders against GPT-4-0314's answers (arenahard).
 
-Scored by Bradley-Terry over every model's battles against the baseline, with Arena-Hard's bootstrap
-interval and the style-controlled score (stats/arenahard.py); against a reference model, the score's
-difference refitted on instructions resampled in pairs.
+Scored by the official result script of the chosen protocol version (stats/arenahard_official.py: v2 by
+default, v0.1, or judgebench's own), the same code `leaderboard --benchmark arena-hard` runs on
+arena-hard-auto's files: each record's two verdicts become a row of the official judgment layout, so the
+suite's column is that command's number on the same judgments. Against a reference model: the
+difference refitted on instructions resampled in pairs, on the battles the protocol keeps.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -52,33 +55,136 @@ def load(root: Path):
 
 
 def statistic(results: Results) -> Scores:
-    from judgebench.backends.tokens import style_token_counter
-    from judgebench.stats import arenahard
+    from judgebench.stats import arenahard, arenahard_official
 
-    everyone = [r for records in results.records.values() for r in records]
-    battles = arenahard.battles_from_records(everyone, style_token_counter())
-    # every judgment failed: no score (the failures are counted in the table), not a crash
-    scores = arenahard.arena_hard_scores(battles, n_boot=results.n_boot) if len(battles) else pd.DataFrame()
-    rows, details = {}, {}
+    protocol = results.protocol or "v2"
+    judgments, texts = official_judgments(results.records, results.judge)
+    baseline = _baseline(results.records)
+    rows: dict = {m: {k: None for k in FIELDS} for m in results.records}
+    details: dict = {m: {"protocol": protocol} for m in results.records}
     for model, records in results.records.items():
-        row = scores.loc[model] if model in scores.index else None
-        rows[model] = {k: _f(row, k) for k in FIELDS}
         rows[model]["n_failed"] = sum(1 for x in records if x.get("preference") is None)
-        details[model] = {k: _f(row, k) for k in scores.columns} if row is not None else {}
+    if judgments.empty:  # every judgment failed, or the judge gave no five-level verdicts
+        return Scores(rows, details)
+    failed = arenahard_official.failed_games(judgments, protocol)
+    kept = battles(judgments, protocol, baseline)
+    if kept.empty:
+        return Scores(rows, details)
+    args = (protocol, baseline)
+    kw = {"n_boot": results.n_boot, "seed": 0}
+    plain, note = _fit(lambda: arenahard_official.leaderboard(judgments, None, *args, False, **kw))
+    styled, style_note = None, note
+    if plain is not None:
+        try:
+            style = style_counts(judgments, texts, arenahard_official.PROTOCOLS[protocol].tokenizer)
+        except InputError as err:  # tiktoken or its encoding missing: the plain score stands alone
+            style_note = f"no style-controlled score: {err}"
+            print(f"judgebench: warning: Arena-Hard {style_note}", file=sys.stderr)
+        else:
+            styled, style_note = _fit(
+                lambda: arenahard_official.leaderboard(judgments, style, *args, True, **kw)
+            )
+    for model in results.records:
+        row = rows[model]
+        for table, names in ((plain, FIELDS[:3]), (styled, FIELDS[3:])):
+            if table is not None and model in table.index:
+                row.update(
+                    zip(names, (_f(table.loc[model, k]) for k in ("score", "lower", "upper")), strict=True)
+                )
+        row["failed_games"] = int(failed.get(model, 0))
+        details[model].update(
+            {k: v for k, v in row.items() if v is not None},
+            n_battles=int((kept["model"] == model).sum()),
+            **({"note": style_note} if style_note else {}),
+        )
     differences = {}
     if results.reference:
         for model in results.records:
             if model != results.reference:
                 differences[model] = guarded(
-                    arenahard.paired_difference, battles, model, results.reference, n_boot=results.n_boot
+                    arenahard.paired_difference, kept, model, results.reference, n_boot=results.n_boot
                 )
     return Scores(rows, details, differences)
 
 
-def _f(row, key):
-    if row is None or key not in row or pd.isna(row[key]):
-        return None
-    return float(row[key])
+def _fit(compute) -> tuple[pd.DataFrame | None, str | None]:
+    """The official statistic's table, or why there is none: the scripts' regressions refuse data with
+    one outcome only (a tiny run where every game went one way), which is a missing score, not a crash."""
+    try:
+        return compute(), None
+    except ValueError as err:
+        return None, f"no score: {str(err).splitlines()[0]}"
+
+
+def _baseline(records: dict[str, list[dict]]) -> str:
+    named = {r.get("generator_1") for rs in records.values() for r in rs} - {None}
+    return named.pop() if len(named) == 1 else BENCHMARK.baseline  # type: ignore[return-value]
+
+
+# the judge's parser -> the version's parser that returns the label itself ("B<A" stays "B<A", which
+# v0.1 drops; the level it parses to would read as "A>B")
+_RAW_LABELS = {"arena_verdict_v01": "parse_v01", "arena_verdict_v2": "parse_v2"}
+
+
+def official_judgments(records: dict[str, list[dict]], judge) -> tuple[pd.DataFrame, dict]:
+    """The records as arena-hard-auto's judgment rows (model, question, game_1, game_2), models in the
+    order the official scripts read their files (by file name), questions in the eval set's order; and
+    model -> question -> answer text (the baseline's too) for the style counts."""
+    from judgebench.backends import CompletionResponse
+    from judgebench.stats import arenahard_official
+
+    relabel = _RAW_LABELS.get(getattr(judge, "parser", None))
+    rows, texts = [], {}
+    for model in sorted(records, key=lambda m: f"{m}.jsonl"):
+        for r in records[model]:
+            labels = r.get("labels")
+            if not isinstance(labels, list) or len(labels) != 2:
+                continue  # not five-level verdicts in both orders (another protocol's judge)
+            raw = r.get("raw_completion") or {}
+            if relabel:
+                labels = [
+                    getattr(arenahard_official, relabel)(CompletionResponse.from_raw(raw[slot]).text)
+                    if label is not None and isinstance(raw.get(slot), dict)
+                    else label
+                    for label, slot in zip(labels, ("baseline_first", "candidate_first"), strict=True)
+                ]
+            q = r["instruction"]
+            rows.append(
+                {"model": model, "question": q, "category": None, "game_1": labels[0], "game_2": labels[1]}
+            )
+            texts.setdefault(model, {})[q] = r.get("output_2") or ""
+            texts.setdefault(r.get("generator_1") or BENCHMARK.baseline, {})[q] = r.get("output_1") or ""
+    columns = ["model", "question", "category", "game_1", "game_2"]
+    return pd.DataFrame(rows, columns=columns), texts
+
+
+def style_counts(judgments: pd.DataFrame, texts: dict, tokenizer: str) -> dict:
+    """model -> question -> the four style counts, as add_markdown_info.py counts them."""
+    from judgebench.benchmarks.arenahard_files import markdown_counter
+
+    count = markdown_counter(tokenizer)
+    return {m: {q: count(t) for q, t in by_q.items()} for m, by_q in texts.items()}
+
+
+def battles(judgments: pd.DataFrame, protocol: str, baseline: str) -> pd.DataFrame:
+    """The games the protocol keeps, one row each (a strong verdict repeated 3 times, as the scripts
+    repeat it): model, instruction, score (1 won, 0.5 tie, 0 lost), weight 1."""
+    from judgebench.stats import arenahard_official
+
+    if protocol == "v2":
+        b = arenahard_official.v2_battles(judgments)
+        frame = pd.DataFrame({"model": b["answer_model"], "instruction": b["question"], "score": b["scores"]})
+    else:
+        b = arenahard_official.v01_battles(judgments, baseline)
+        points = {"model_b": 1.0, "tie": 0.5, "model_a": 0.0}
+        frame = pd.DataFrame(
+            {"model": b["model_b"], "instruction": b["question"], "score": b["winner"].map(points)}
+        )
+    return frame.assign(score=frame["score"].astype(float), weight=1.0)
+
+
+def _f(value):
+    return None if value is None or pd.isna(value) else float(value)
 
 
 BENCHMARK = Benchmark(
@@ -91,19 +197,23 @@ BENCHMARK = Benchmark(
     local_judge="local-arena",  # the embedded model in Arena-Hard's protocol, not AlpacaEval's
     statistic=statistic,
     columns=(
-        Column("Score (95% CI)", "score", interval=("ci_low", "ci_high"), headline=True),
+        Column("Score (CI)", "score", interval=("ci_low", "ci_high"), headline=True),
         Column("Style ctrl.", "style_controlled", interval=("sc_ci_low", "sc_ci_high")),
+        Column("Failed games", "failed_games", "{:.0f}"),
     ),
     sections=(
         Section(
             (
                 Detail("score", "score"),
-                Detail("95% CI", "score", interval=("ci_low", "ci_high")),
+                Detail("interval", "score", interval=("ci_low", "ci_high")),
                 Detail("style-controlled", "style_controlled"),
-                Detail("95% CI", "style_controlled", interval=("sc_ci_low", "sc_ci_high")),
+                Detail("interval", "style_controlled", interval=("sc_ci_low", "sc_ci_high")),
                 Detail("battles", "n_battles", "{:.0f}"),
+                Detail("failed games", "failed_games", "{:.0f}"),
+                Detail("protocol", "protocol", None),
             ),
-            caption="Bradley-Terry win rate against the baseline; bootstrap over battles",
+            caption="as arena-hard-auto's show_result.py of the protocol computes it (v2: bootstrap mean "
+            "and 5-95% interval; v0.1: Bradley-Terry and 2.5-97.5%), bootstrap over battles",
         ),
     ),
     official=OFFICIAL,

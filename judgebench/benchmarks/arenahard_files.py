@@ -102,7 +102,7 @@ def read_style(folder: Path, tokenizer: str) -> dict:
                 raise InputError("no model name", path=path, row=i, field="model", hint=WHAT)
             meta = row.get("metadata", row.get("conv_metadata"))
             if not isinstance(meta, dict) or any(k not in meta for k in STYLE_KEYS):
-                counter = counter or _markdown_counter(tokenizer)
+                counter = counter or markdown_counter(tokenizer)
                 meta = counter(_answer_text(row, path, i))
             try:
                 counts = {
@@ -126,7 +126,7 @@ def _answer_text(row: dict, path: Path, i: int) -> str:
         raise InputError("no answer text", path=path, row=i, field="messages", hint=WHAT) from None
 
 
-def _markdown_counter(tokenizer: str):
+def markdown_counter(tokenizer: str):
     """add_markdown_info.py's counts (code blocks removed first) with tiktoken's token count."""
     import re
 
@@ -274,6 +274,12 @@ def import_calls(request: OfficialRequest, store: str) -> dict:
     from judgebench.judges.protocols import Pair
     from judgebench.store import Judgment, Store
 
+    if request.protocol not in (None, "v2", "v0.1"):
+        raise InputError(
+            f"--protocol {request.protocol} has no official prompt to import under",
+            field="--protocol",
+            hint="import with --protocol v2 or v0.1 (the version whose gen_judgment.py wrote the files)",
+        )
     answer_dir = _answers_dir(request)
     if answer_dir is None:
         raise InputError("no model_answer folder beside the judgments", field="--judgments", hint=WHAT)

@@ -64,6 +64,7 @@ class Results:
     reference: str | None
     n_boot: int
     summary: Callable[[str], dict]  # model -> its run's summary.json (what `evaluate` computed)
+    protocol: str | None = None  # the official statistic's version (OfficialFiles.protocols); None: the first
 
 
 @dataclass
@@ -83,6 +84,7 @@ class OfficialRequest:
     mode: str | None = None  # one of OfficialFiles.modes; None: the first
     style_control: bool = False
     baseline: str | None = None
+    models: tuple[str, ...] | None = None  # --model-list: only these models, as the script filters them
     n_boot: int = 100
     seed: int = 0
 
@@ -96,6 +98,7 @@ class OfficialFiles:
     protocols: tuple[str, ...] = ()  # versions of the official statistic; the first is the default
     modes: tuple[str, ...] = ()  # e.g. MT-Bench's single / pairwise; the first is the default
     import_calls: Callable[[OfficialRequest, str], dict] | None = None  # (request, store URL) -> counts
+    model_list: bool = False  # its script has --model-list (OfficialRequest.models)
 
 
 @dataclass(frozen=True)

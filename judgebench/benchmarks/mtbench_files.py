@@ -116,6 +116,19 @@ def leaderboard(request: OfficialRequest) -> pd.DataFrame:
 
     mode = request.mode or MODES[0]
     frame = read_judgments(request.judgments, mode)
+    if request.models:  # show_result.py --model-list: a model's ratings; pairwise, games whose model_1 it is
+        picked = frame["model" if mode == "single" else "model_1"].isin(request.models)
+        if not picked.any():
+            raise InputError(
+                "no judgment of a model in --model-list",
+                path=request.judgments,
+                field="--model-list",
+                hint="name models of the file"
+                + (
+                    "" if mode == "single" else " (pairwise: as model_1, the model show_result.py filters on)"
+                ),
+            )
+        frame = frame[picked]
     if mode == "single":
         return mtbench.single_table(frame)[["score", "turn_1", "turn_2"]]
     baseline = None
@@ -230,4 +243,6 @@ def import_calls(request: OfficialRequest, store: str) -> dict:
     return {"imported": len(out), "skipped_failed": failed, "repeated": games_n - failed - len(out)}
 
 
-OFFICIAL = OfficialFiles(leaderboard=leaderboard, what=WHAT, modes=MODES, import_calls=import_calls)
+OFFICIAL = OfficialFiles(
+    leaderboard=leaderboard, what=WHAT, modes=MODES, import_calls=import_calls, model_list=True
+)

@@ -106,6 +106,11 @@ def official_request(args: argparse.Namespace, command: str):
                 field=flag,
                 hint="choose one of: " + (", ".join(allowed) or f"none ({bench.name} has no {flag[2:]}s)"),
             )
+    models = getattr(args, "model_list", None)
+    if models and not official.model_list:
+        raise InputError(
+            f"{bench.name}'s result script has no --model-list", field="--model-list", hint="leave it out"
+        )
     judgments = Path(args.judgments)
     if not judgments.exists():
         raise InputError(f"{judgments}: no such file or folder", field="--judgments", hint=official.what)
@@ -116,6 +121,7 @@ def official_request(args: argparse.Namespace, command: str):
         mode=getattr(args, "mode", None) or (official.modes[0] if official.modes else None),
         style_control=bool(getattr(args, "style_control", False)),
         baseline=getattr(args, "baseline", None),
+        models=tuple(models) if models else None,
         n_boot=100 if getattr(args, "n_boot", None) is None else args.n_boot,  # the official scripts' 100
         seed=getattr(args, "seed", 0),
     )

@@ -73,11 +73,25 @@ def add_official_files_options(parser: argparse.ArgumentParser, statistic: bool)
     group.add_argument(
         "--mode", metavar="MODE", help="e.g. MT-Bench's single / pairwise-baseline / pairwise-all"
     )
+    group.add_argument(
+        "--answers",
+        metavar="DIR",
+        help="the official answers folder (style control; the answers judged, for an import)",
+    )
+    group.add_argument(
+        "--protocol",
+        metavar="VERSION",
+        help="the official version (e.g. Arena-Hard's v2, v0.1): its result script, its parser and prompt",
+    )
+    group.add_argument("--baseline", metavar="MODEL", help="the baseline model, where the mode has one")
     if not statistic:
         return
-    group.add_argument("--answers", metavar="DIR", help="the official answers folder (style control)")
-    group.add_argument("--protocol", metavar="VERSION", help="the official result script's version")
+    group.add_argument(
+        "--model-list",
+        nargs="+",
+        metavar="MODEL",
+        help="only these models, as the official script's --model-list filters them (MT-Bench)",
+    )
     group.add_argument(
         "--style-control", action="store_true", help="control for answer style as the official script does"
     )
-    group.add_argument("--baseline", metavar="MODEL", help="the baseline model, where the mode has one")

@@ -8,7 +8,9 @@ better, 1.5 = tie, in between = soft; None = no verdict (counted as missing, nev
                order); identical outputs get 1.5 without a call.
 - arenahard:   two calls, baseline first then candidate first; five-level verdicts; the pair's
                preference is the weighted mean of the candidate's scores (a strong verdict counts 3
-               times, as Arena-Hard v0.1's --weight 3; a tie is half).
+               times, as Arena-Hard v0.1's --weight 3; a tie is half). `labels` keeps each order's
+               verdict as arena-hard-auto's files write it (game 1 shows the baseline as A), so the
+               official result scripts' statistics read the suite's judgments as they read their own.
 - mtbench-pair: two calls per turn in both orders; the orders must agree, else a tie; a turn where an
                order failed is left out, that turn only (FastChat's rule).
 - mtbench-single: one call per turn grading the candidate alone, 1-10; `score` is their mean.
@@ -134,15 +136,22 @@ class ArenaHard(Protocol):
     def second_shown_wins(self, verdict):
         return self.candidate_score(verdict, candidate_second=True)[0]  # five levels, 5 = [[B>>A]]
 
+    # a level 1..5 in the order shown, as a label of arena-hard-auto's judgment files
+    LABELS = {1: "A>>B", 2: "A>B", 3: "A=B", 4: "B>A", 5: "B>>A"}
+
     def combine(self, pair, verdicts):
         games = []
         for slot, v in verdicts.items():
             if v is not None:
                 games.append(self.candidate_score(v, candidate_second=slot == "baseline_first"))
+        labels = [
+            None if verdicts.get(slot) is None else self.LABELS[int(verdicts[slot])]
+            for slot in ("baseline_first", "candidate_first")
+        ]
         if len(games) < len(verdicts):
-            return {"preference": None, "games": games}
+            return {"preference": None, "games": games, "labels": labels}
         total = sum(w for _, w in games)
-        return {"preference": 1 + sum(s * w for s, w in games) / total, "games": games}
+        return {"preference": 1 + sum(s * w for s, w in games) / total, "games": games, "labels": labels}
 
 
 def _conversation(pair: Pair, answers: list[str], upto: int) -> list[dict]:

@@ -151,6 +151,13 @@ class SuiteConfig(Checked):
     judge_model: str | None = option(
         None, metavar="MODEL", help="the judge's model name (default: the spec's; a GGUF path for llamacpp)"
     )
+    protocol: tuple[str, ...] | None = option(
+        None,
+        several=True,
+        metavar="VERSION",
+        help="the version of the official result script that scores the benchmarks that have versions "
+        "(Arena-Hard: v2, v0.1, judgebench); default: each one's current official; BENCH=VERSION for one",
+    )
     out: str | Path = option("runs/suite", metavar="DIR", help="output folder")
     max_instances: int | None = option(
         None, kind=int, minimum=1, help="only the first N instructions of each benchmark"

@@ -60,6 +60,40 @@ def resolve_judges(benchmarks: list[str], judge: list[str] | None):
     return judges
 
 
+def resolve_protocols(benchmarks: list[str], protocol: list[str] | None) -> dict[str, str | None]:
+    """{benchmark: version of its official statistic}, for the benchmarks that declare versions.
+    Default: each one's first (the current official); VERSION for all that have it; BENCH=VERSION for one."""
+    declared = {b: get(b) for b in benchmarks}
+    versions = {b: d.official.protocols if d.official else () for b, d in declared.items()}
+    chosen = {b: (v[0] if v else None) for b, v in versions.items()}
+    for item in protocol or []:
+        bench, _, name = item.partition("=") if "=" in item else ("", "", item)
+        if bench:  # as the benchmarks were named (an alias such as arena-hard included)
+            canonical = {d.name: b for b, d in declared.items()}
+            bench = canonical.get(get(bench, where="--protocol").name, bench)
+        if bench and bench not in chosen:
+            raise InputError(
+                f"--protocol {item}: {bench} is not among the benchmarks run", field="--protocol"
+            )
+        targets = [bench] if bench else [b for b in benchmarks if name in versions[b]]
+        if not targets:
+            raise InputError(
+                f"--protocol {item}: no benchmark run has the version {name!r}",
+                field="--protocol",
+                hint="versions: "
+                + ("; ".join(f"{b}: {', '.join(v)}" for b, v in versions.items() if v) or "none"),
+            )
+        for b in targets:
+            if name not in versions[b]:
+                raise InputError(
+                    f"--protocol {item}: {b} has no version {name!r}",
+                    field="--protocol",
+                    hint="choose one of: " + (", ".join(versions[b]) or "none"),
+                )
+            chosen[b] = name
+    return chosen
+
+
 def _run_dir(out: Path, model: str, benchmark: str) -> Path:
     return out / "runs" / model / benchmark
 
@@ -82,6 +116,7 @@ def run_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> dic
 
     benchmarks = list(benchmarks or all_benchmarks())
     judges = resolve_judges(benchmarks, judge)
+    protocols = resolve_protocols(benchmarks, list(config.protocol) if config.protocol else None)
     if reference is not None and reference not in {m.name for m in models}:
         raise InputError(
             f"--reference {reference!r} is not one of the models",
@@ -113,6 +148,7 @@ def run_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> dic
             }
             for b, s in judges.items()
         },
+        "protocols": {b: p for b, p in protocols.items() if p},
         "max_instances": max_instances,
         "max_cost": max_cost,
         "batch": batch,
@@ -205,7 +241,9 @@ def run_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> dic
             bar.step(note=f"${manifest['spent_usd']:.4f}, {manifest['requests']} judge requests")
     finally:
         bar.close()
-    result = score_suite(models, benchmarks, judges, out, reference=reference, n_boot=n_boot)
+    result = score_suite(
+        models, benchmarks, judges, out, reference=reference, n_boot=n_boot, protocols=protocols
+    )
     manifest.update(status="complete", finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     write_json(out / "suite.manifest.json", manifest)
     result["manifest"] = manifest
@@ -272,8 +310,10 @@ def score_suite(
     out: Path,
     reference: str | None = None,
     n_boot: int = 200,
+    protocols: dict[str, str | None] | None = None,
 ) -> dict:
-    """Every benchmark's statistics, the reference comparisons (Holm), and the table files."""
+    """Every benchmark's statistics, the reference comparisons (Holm), and the table files.
+    protocols: benchmark -> the version of its official statistic (default: each one's current)."""
     from judgebench.stats.multiple import holm
 
     names = [m.name for m in models]
@@ -286,7 +326,8 @@ def score_suite(
         def summary(model: str, b: str = b) -> dict:
             return read_json(_run_dir(out, model, b) / "summary.json")
 
-        scores = get(b).statistic(Results(records[b], judges[b], reference, n_boot, summary))
+        protocol = (protocols or {}).get(b)
+        scores = get(b).statistic(Results(records[b], judges[b], reference, n_boot, summary, protocol))
         for n in names:
             rows[n].update({f"{b}.{k}": v for k, v in scores.rows.get(n, {}).items()})
             if (_run_dir(out, n, b) / "summary.json").exists():
@@ -320,6 +361,7 @@ def score_suite(
         "reference": reference,
         "benchmarks": benchmarks,
         "judges": {b: s.name for b, s in judges.items()},
+        "protocols": {b: p for b, p in (protocols or {}).items() if p},
     }
     write_json(out / "suite.json", {k: v for k, v in result.items() if k != "table"})
     write_suite_report(out / "report.html", result, declared, [str(out / "table.csv")])

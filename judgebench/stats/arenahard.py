@@ -1,28 +1,26 @@
-"""Arena-Hard's score: a Bradley-Terry model over battles against the baseline, its bootstrap interval,
-and the style-controlled score (Bradley-Terry with style covariates, as Arena-Hard v2 and Chatbot Arena).
+"""judgebench's own Arena-Hard statistic (protocol "judgebench" of stats/arenahard_official.py) and the
+paired comparison the suite draws against a reference model.
 
-    battles = battles_from_records(records)          # annotation records of one or more models
     table = arena_hard_scores(battles, n_boot=100)   # one row per model: score, CI, style-controlled score, CI
+    paired_difference(battles, "a", "b")             # score(a) - score(b), resampled over instructions
 
-A battle is one judged game of a candidate against the baseline: the candidate's score in [0, 1]
-(1 win, 0.5 tie, 0 loss; a soft preference from a log-prob judge stays soft) and its weight (Arena-Hard
-v0.1 counts a strong verdict [[A>>B]] three times). The Bradley-Terry fit is a logistic regression
-without intercept on model indicators (the baseline is the reference level, strength 0); a soft or tied
-game enters twice, as a win weighted by the score and a loss weighted by the rest. A model's score is
-its predicted win rate against the baseline, 100 * sigmoid(beta). The interval: refit on battles
-resampled with replacement, 2.5th and 97.5th percentiles (Arena-Hard's bootstrap).
+`battles`: one row per judged game of a candidate against the baseline: model, instruction, the
+candidate's score in [0, 1] (1 win, 0.5 tie, 0 loss), its weight (a strong verdict counts 3 times) and,
+for style control, the style counts of candidate (c_*) and baseline (b_*). The Bradley-Terry fit is a
+weighted logistic regression without intercept on model indicators (the baseline is the reference level,
+strength 0); a tied game enters twice, as a win weighted by the score and a loss weighted by the rest. A
+model's score is its predicted win rate against the baseline, 100 * sigmoid(beta); the interval the
+2.5/97.5 percentiles of refits on games resampled with replacement (the official scripts resample
+repeated battle rows, so their intervals are narrower: docs/accuracy.md).
 
-Style control adds, per battle, the normalised differences (c - b) / (c + b) of answer length in tokens,
-markdown headers, list items and bold spans between candidate (c) and baseline (b), each divided by its
-standard deviation over battles. They are not centred: zero means "same style as the baseline", so
+Style control adds, per game, the normalised differences (c - b) / (c + b) of the style counts, each
+divided by its standard deviation and not centred: zero means "same style as the baseline", so
 sigmoid(beta) is the win rate the judge would give at equal style.
 """
 
 from __future__ import annotations
 
-import re
 import warnings
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -31,45 +29,6 @@ from judgebench.files.records import InputError
 from judgebench.stats.lc import bootstrap_p_value
 
 STYLE_FEATURES = ("length", "headers", "lists", "bold")
-_CODE = re.compile(r"```.*?```", re.DOTALL)  # markdown inside code is not styling
-_HEADER = re.compile(r"^#{1,6}\s", re.MULTILINE)
-_LIST = re.compile(r"^\s*(?:\d+\.|[-*+])\s", re.MULTILINE)
-_BOLD = re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__")
-
-
-def style_of(text: str, count_tokens: Callable[[str], int]) -> tuple[int, int, int, int]:
-    prose = _CODE.sub("", text or "")
-    return (
-        count_tokens(text or ""),
-        len(_HEADER.findall(prose)),
-        len(_LIST.findall(prose)),
-        len(_BOLD.findall(prose)),
-    )
-
-
-def battles_from_records(records: list[dict], count_tokens: Callable[[str], int]) -> pd.DataFrame:
-    """Annotation records (output_1 = baseline, output_2 = candidate) -> one row per game, with the style
-    features of both answers (`count_tokens`: answer length in tokens, e.g. backends.tokens.style_token_counter()).
-    Records without a preference (failed judgments) are left out; the caller reports them."""
-    rows = []
-    for r in records:
-        if r.get("preference") is None:
-            continue
-        games = r.get("games") or [(float(r["preference"]) - 1.0, 1)]  # one soft game from a log-prob judge
-        c, b = style_of(r["output_2"], count_tokens), style_of(r["output_1"], count_tokens)
-        for score, weight in games:
-            rows.append(
-                {
-                    "model": r["generator_2"],
-                    "instruction": r["instruction"],
-                    "score": float(score),
-                    "weight": float(weight),
-                    **{f"c_{f}": v for f, v in zip(STYLE_FEATURES, c, strict=True)},
-                    **{f"b_{f}": v for f, v in zip(STYLE_FEATURES, b, strict=True)},
-                }
-            )
-    cols = ["model", "instruction", "score", "weight", *(f"{s}_{f}" for s in "cb" for f in STYLE_FEATURES)]
-    return pd.DataFrame(rows, columns=cols)
 
 
 def style_differences(battles: pd.DataFrame) -> np.ndarray:

@@ -124,9 +124,9 @@ def leaderboard(
 def failed_games(judgments: pd.DataFrame, protocol: str) -> pd.Series:
     """Games left out per model under the protocol's failure rule (v0.1 also leaves out the labels it
     does not know, such as "B<A")."""
-    if PROTOCOLS[protocol].failure == "question":
+    if PROTOCOLS[protocol].failure == "question":  # v2: by the name its table shows (org/m -> m)
         missing = judgments[["game_1", "game_2"]].isna()
-        return (missing.any(axis=1) * 2).groupby(judgments["model"]).sum()
+        return (missing.any(axis=1) * 2).groupby(judgments["model"].str.split("/").str[-1]).sum()
     missing = ~judgments[["game_1", "game_2"]].isin(list(_V01_GAME_1))
     return missing.sum(axis=1).groupby(judgments["model"]).sum()
 
@@ -185,6 +185,9 @@ def _win_rate_vs(elo: pd.Series, baseline: str) -> pd.Series:
 
 def _v01_table(point: pd.Series, boot: pd.DataFrame, baseline: str, level=(2.5, 97.5)) -> pd.DataFrame:
     models = sorted(point.index)
+    if boot.empty:  # no bootstrap asked for (--n-boot 0): the score alone
+        nan = pd.Series(np.nan, index=models)
+        return pd.DataFrame({"score": _win_rate_vs(point[models], baseline), "lower": nan, "upper": nan})
     lower = pd.Series({m: np.percentile(boot[m], level[0]) for m in models})
     upper = pd.Series({m: np.percentile(boot[m], level[1]) for m in models})
     return pd.DataFrame(
@@ -265,6 +268,11 @@ def v2_battles(judgments: pd.DataFrame) -> pd.DataFrame:
 def v2_plain(battles: pd.DataFrame, baseline: str, n_boot: int, seed: int) -> pd.DataFrame:
     rng = np.random.RandomState(seed)
     frame = battles[["model", "scores"]]
+    if n_boot == 0:  # the score alone: the mean the bootstrap means estimate
+        table = frame.groupby("model")["scores"].mean().astype(float).to_frame("score") * 100
+        table = table.assign(lower=np.nan, upper=np.nan)
+        table.loc[baseline] = [50.0, np.nan, np.nan]
+        return table.rename_axis("model").sort_index()
     boot = pd.concat(
         [
             frame.groupby("model").sample(frac=1.0, replace=True, random_state=rng).groupby("model").mean()
@@ -301,16 +309,17 @@ def v2_style(
     y = battles["scores"].to_numpy(np.float32)
     rng = np.random.RandomState(seed)
     boot_idxs = rng.randint(low=0, high=len(x), size=(n_boot, len(x)))
+    if n_boot == 0:  # the score alone: one fit on every battle
+        boot_idxs = np.arange(len(x))[None, :]
     coefs = np.stack([torch_lbfgs_bt(x[i], y[i]) for i in boot_idxs])[:, : len(models)]
     base = coefs[:, models.index(baseline)]
     probs = np.exp(coefs) / (np.exp(coefs) + np.exp(base)[:, None])
     probs = pd.DataFrame(
         probs.astype(np.float32).astype(np.float64), columns=models
     )  # tolist() of a float32 tensor
+    lower, upper = (probs.quantile(0.05), probs.quantile(0.95)) if n_boot else (np.nan, np.nan)
     return (
-        pd.DataFrame(
-            {"score": probs.quantile(0.5), "lower": probs.quantile(0.05), "upper": probs.quantile(0.95)}
-        )
+        pd.DataFrame({"score": probs.quantile(0.5), "lower": lower, "upper": upper})
         .astype(float)
         .mul(100)
         .rename_axis("model")
@@ -411,7 +420,7 @@ def judgebench_scores(
     pick = (
         ("style_controlled", "sc_ci_low", "sc_ci_high") if style_control else ("score", "ci_low", "ci_high")
     )
-    out = table[list(pick)].set_axis(["score", "lower", "upper"], axis=1)
+    out = table.reindex(columns=list(pick)).set_axis(["score", "lower", "upper"], axis=1)  # n_boot 0: no CI
     out.loc[baseline] = 50.0
     return out.rename_axis("model").sort_index()
 

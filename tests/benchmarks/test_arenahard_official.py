@@ -107,6 +107,16 @@ def test_failed_games_are_counted_in_the_table(tmp_path):
     board = _board(tmp_path, "v2", False)
     assert board.loc["alpha-7b", "failed_games"] > 0 and board.loc["o3-mini-2025-01-31", "failed_games"] == 0
     assert board["failed_games"].sum() % 2 == 0  # v2 drops whole questions
+    # counted by hand from the file, under the name v2 shows (org/delta-chat -> delta-chat)
+    rows = [
+        json.loads(x)
+        for x in (tmp_path / "data/arena-hard-v2.0/model_judgment/judge-x/delta-chat.jsonl").open()
+    ]
+    assert (
+        board.loc["delta-chat", "failed_games"]
+        == 2 * sum(any(g["score"] is None for g in r["games"]) for r in rows)
+        > 0
+    )
 
 
 @pytest.mark.parametrize(
@@ -213,9 +223,14 @@ def test_against_a_checkout_of_the_official_code(tmp_path):
 
 
 def _checkout(root: Path) -> Path:
-    """A stand-in arena-hard-auto v2 checkout with made-up prompt texts (the official ones are not copied)."""
-    (root / "utils").mkdir(parents=True)
-    (root / "config").mkdir()
+    """A stand-in arena-hard-auto checkout with made-up prompt texts (the official ones are not copied),
+    with both versions' files (v0.1's config/judge_config.yaml; v2's utils/judge_utils.py and config)."""
+    (root / "config").mkdir(parents=True)
+    template = "Q: {question_1}\\n[A] {answer_1}\\n[B] {answer_2}"
+    (root / "config" / "judge_config.yaml").write_text(
+        f'judge_model: gpt-4-1106-preview\nsystem_prompt: "Judge them (v0.1)."\nprompt_template: ["{template}"]\n'
+    )
+    (root / "utils").mkdir()
     (root / "utils" / "judge_utils.py").write_text("OG_ARENA_HARD_PROMPT = 'Judge the two answers.'\n")
     template = "Q: {QUESTION}\\n[A] {ANSWER_A}\\n[B] {ANSWER_B}"
     (root / "config" / "arena-hard-v2.0.yaml").write_text(
@@ -224,32 +239,63 @@ def _checkout(root: Path) -> Path:
     return root
 
 
-def test_import_puts_the_judgments_where_the_arena_hard_judge_finds_them(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize(("version", "judge"), [("v2", "arena-hard"), ("v0.1", "arena-hard:v0.1")])
+def test_import_puts_the_judgments_where_the_arena_hard_judge_finds_them(
+    tmp_path, monkeypatch, capsys, version, judge
+):
     from judgebench.annotation.calls import judge_calls
     from judgebench.judges import load_judge
     from judgebench.judges.protocols import Pair
     from judgebench.store import Store
 
     monkeypatch.setenv("JUDGEBENCH_ARENA_HARD_DIR", str(_checkout(tmp_path / "checkout")))
-    judgments, answers = write_files(tmp_path, "v2", seed=0)
+    judgments, answers = write_files(tmp_path, version, seed=0)
     store = str(tmp_path / "store.sqlite")
     argv = ["import-annotations", "--benchmark", "arena-hard", "--judgments", str(judgments)]
-    assert main([*argv, "--store", store]) == 0  # the answers: model_answer/ beside model_judgment/
+    # the answers: model_answer/ beside model_judgment/; v2 is the default version
+    assert main([*argv, "--store", store] + (["--protocol", version] if version != "v2" else [])) == 0
     rows = [json.loads(x) for f in sorted(judgments.glob("*.jsonl")) for x in f.read_text().splitlines()]
     judged = sum(g["score"] is not None for r in rows for g in r["games"])
     assert f"imported {judged} judge calls" in capsys.readouterr().out
-    # the calls `annotate --judge arena-hard --judge-model judge-x` would make for zeta's first question
-    zeta = next(r for r in rows if r["model"] == "zeta" and all(g["score"] for g in r["games"]))
-    text = {
-        m: json.loads(line)["messages"][-1]["content"]["answer"]
-        for m in ("zeta", "o3-mini-2025-01-31")
-        for line in (answers / f"{m}.jsonl").read_text().splitlines()
-        if json.loads(line)["uid"] == zeta["uid"]
-    }
-    pair = Pair(f"question {int(zeta['uid'][1:])}", text["o3-mini-2025-01-31"], text["zeta"])
-    calls = judge_calls(load_judge("arena-hard"), pair, "judge-x")
-    with Store(store) as db:
-        found = db.get_many([c.key for c in calls])
-    assert len(found) == 2
+    # the calls `annotate --judge JUDGE --judge-model judge-x` would make for zeta's questions
+    qid, model_key, baseline = (
+        ("uid", "model", "o3-mini-2025-01-31")
+        if version == "v2"
+        else ("question_id", "model_id", "gpt-4-0314")
+    )
+    text = {}
+    for m in ("zeta", baseline):
+        for line in (answers / f"{m}.jsonl").read_text().splitlines():
+            row = json.loads(line)
+            content = (
+                row["messages"][-1]["content"]["answer"]
+                if version == "v2"
+                else row["choices"][0]["turns"][0]["content"]
+            )
+            text[m, row[qid]] = content
     levels = {"A>>B": 1, "A>B": 2, "B<A": 2, "A=B": 3, "B=A": 3, "B>A": 4, "A<B": 4, "B>>A": 5}
-    assert [found[c.key].verdict for c in calls] == [float(levels[g["score"]]) for g in zeta["games"]]
+    spec, other = load_judge(judge), load_judge("arena-hard:v0.1" if version == "v2" else "arena-hard")
+    checked = 0
+    for r in rows:
+        if r["model"] != "zeta" or not all(g["score"] for g in r["games"]):
+            continue
+        q = int(r[qid][1:]) if version == "v2" else int(r[qid], 16)
+        pair = Pair(f"question {q}", text[baseline, r[qid]], text["zeta", r[qid]])
+        calls = judge_calls(spec, pair, "judge-x")
+        with Store(store) as db:
+            found = db.get_many([c.key for c in calls])
+            assert not db.get_many(
+                [c.key for c in judge_calls(other, pair, "judge-x")]
+            )  # not the other version's
+        assert [found[c.key].verdict for c in calls] == [float(levels[g["score"]]) for g in r["games"]]
+        checked += 1
+    assert checked > 30
+
+
+def test_import_refuses_a_protocol_without_an_official_prompt(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("JUDGEBENCH_ARENA_HARD_DIR", str(_checkout(tmp_path / "checkout")))
+    judgments, _ = write_files(tmp_path, "v2", seed=0)
+    argv = ["import-annotations", "--benchmark", "arena-hard", "--judgments", str(judgments)]
+    assert main([*argv, "--store", str(tmp_path / "s.sqlite"), "--protocol", "judgebench"]) == 2
+    err = capsys.readouterr().err
+    assert "no official prompt" in err and len(err.strip().splitlines()) == 1

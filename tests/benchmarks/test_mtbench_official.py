@@ -76,6 +76,32 @@ def test_the_cli_writes_fastchats_table(mode, tmp_path, capsys):
     _assert_table(board, TABLES[mode], COLUMNS[mode], tol=5e-5)  # the CSV has 4 decimals
 
 
+@pytest.mark.parametrize("mode", ["single", "pairwise-baseline", "pairwise-all"])
+def test_model_list_filters_as_show_result_does(mode, tmp_path):
+    # FastChat's --model-list keeps a model's ratings; pairwise, the games whose model_1 is listed, so
+    # pairwise-all still shows the listed models' opponents (the fixture's "MODE --model-list" tables)
+    path = SINGLE if mode == "single" else PAIR
+    out = tmp_path / "board.csv"
+    argv = ["leaderboard", "--benchmark", "mt-bench", "--judgments", str(path), "--mode", mode]
+    assert main([*argv, "--model-list", *EXPECTED["model_list"], "--out", str(out)]) == 0
+    want = TABLES[f"{mode} --model-list"]
+    _assert_table(pd.read_csv(out, index_col="model"), want, COLUMNS[mode], tol=5e-5)
+    if mode == "pairwise-all":  # the games the listed models play as model_2 are gone: numbers change
+        assert want != {m: TABLES[mode][m] for m in want}
+    else:  # their own ratings, their games against the baseline (always model_2): only fewer rows
+        assert sorted(want) == sorted(EXPECTED["model_list"]) and len(TABLES[mode]) > len(want)
+
+
+def test_model_list_is_refused_where_the_script_has_none(tmp_path, capsys):
+    argv = ["leaderboard", "--benchmark", "arena-hard", "--judgments", str(tmp_path), "--model-list", "x"]
+    assert main(argv) == 2
+    assert "--model-list" in capsys.readouterr().err
+    argv = ["leaderboard", "--benchmark", "mt-bench", "--judgments", str(SINGLE), "--model-list", "nobody"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "no judgment of a model in --model-list" in err and len(err.strip().splitlines()) == 1
+
+
 def test_a_folder_and_another_baseline(tmp_path):
     board = leaderboard(OfficialRequest(judgments=FIXTURES, mode="pairwise-baseline", baseline="claude-v1"))
     assert "claude-v1" not in board.index and len(board) == 4

