@@ -85,6 +85,8 @@ class OfficialRequest:
     style_control: bool = False
     baseline: str | None = None
     models: tuple[str, ...] | None = None  # --model-list: only these models, as the script filters them
+    eval_set: Path | None = None  # the eval set file, where the statistic needs it (WildBench's task tags)
+    length_penalty: int | None = None  # WildBench's K: a win by more than K characters longer is a tie
     n_boot: int = 100
     seed: int = 0
 
@@ -120,6 +122,7 @@ class Benchmark:
     origin: str = "built-in"  # or the plug-in's package, set by the registry
     official: OfficialFiles | None = None  # reads the benchmark's official judgment files, where it can
     aliases: tuple[str, ...] = ()  # other names users give it (e.g. "arena-hard")
+    suite_default: bool = True  # `suite` runs it when --benchmarks is not given
 
     def __post_init__(self):
         for name in ("name", "title", "judge", "local_judge"):

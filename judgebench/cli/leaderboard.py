@@ -122,6 +122,8 @@ def official_request(args: argparse.Namespace, command: str):
         style_control=bool(getattr(args, "style_control", False)),
         baseline=getattr(args, "baseline", None),
         models=tuple(models) if models else None,
+        eval_set=Path(args.eval_set) if getattr(args, "eval_set", None) else None,
+        length_penalty=getattr(args, "length_penalty", None),
         n_boot=100 if getattr(args, "n_boot", None) is None else args.n_boot,  # the official scripts' 100
         seed=getattr(args, "seed", 0),
     )

@@ -10,7 +10,7 @@ import argparse
 
 from judgebench.annotation.pipeline import ALLOW_KEY_HELP, STORE_HELP
 from judgebench.cli.declared import number
-from judgebench.settings import MAX_N_BOOT, MAX_SEED
+from judgebench.settings import MAX_N_BOOT, MAX_SEED, MAX_WHOLE
 
 __all__ = ["ALLOW_KEY_HELP", "STORE_HELP"]
 
@@ -86,6 +86,18 @@ def add_official_files_options(parser: argparse.ArgumentParser, statistic: bool)
     group.add_argument("--baseline", metavar="MODEL", help="the baseline model, where the mode has one")
     if not statistic:
         return
+    group.add_argument(
+        "--eval-set",
+        metavar="FILE",
+        help="the eval set file, where the statistic needs it (WildBench's task tags)",
+    )
+    group.add_argument(
+        "--length-penalty",
+        type=number(int, minimum=-1, maximum=MAX_WHOLE),
+        metavar="CHARS",
+        help="WildBench's K: a plain win by an answer more than K characters longer counts as a tie "
+        "(default -1: none)",
+    )
     group.add_argument(
         "--model-list",
         nargs="+",

@@ -136,7 +136,8 @@ class SuiteConfig(Checked):
         None,
         several=True,
         metavar="NAME",
-        help="default: every benchmark `judgebench benchmarks` lists (built-in: alpaca_eval arena-hard-v0.1 mt-bench)",
+        help="default: every benchmark `judgebench benchmarks` lists but WildBench (built-in: alpaca_eval "
+        "arena-hard-v0.1 mt-bench)",
     )
     judge: tuple[str, ...] | None = option(
         None,

@@ -153,7 +153,7 @@ def plan_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> di
         "requests_per_minute": config.limits.requests_per_minute,
         "tokens_per_minute": config.limits.tokens_per_minute,
     }
-    benchmarks = list(config.benchmarks or all_benchmarks())
+    benchmarks = list(config.benchmarks or [n for n, b in all_benchmarks().items() if b.suite_default])
     judges = resolve_judges(benchmarks, judge)
     out = Path(config.out)
     store_path = out / "store.sqlite"

@@ -114,7 +114,7 @@ def run_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> dic
     from judgebench.annotation.cost import BATCH_DISCOUNT, BudgetExhausted, BudgetGuard, judge_tokenizer
     from judgebench.runs.evaluate import evaluate
 
-    benchmarks = list(benchmarks or all_benchmarks())
+    benchmarks = list(benchmarks or [n for n, b in all_benchmarks().items() if b.suite_default])
     judges = resolve_judges(benchmarks, judge)
     protocols = resolve_protocols(benchmarks, list(config.protocol) if config.protocol else None)
     if reference is not None and reference not in {m.name for m in models}:

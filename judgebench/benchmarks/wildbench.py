@@ -1,0 +1,340 @@
+"""WildBench (allenai/WildBench, v2): 1,024 real user tasks with checklists, judged pairwise against
+reference models (WB-Reward) and graded alone 1-10 (WB-Score).
+
+    judgebench leaderboard --benchmark wildbench --judgments eval_results/v2.0522/pairwise.v2/eval=J/ref=R \
+        --mode reward [--length-penalty 500] --eval-set wildbench.jsonl
+    judgebench leaderboard --benchmark wildbench --judgments eval_results/v2.0625/score.v2/eval=J --mode score
+
+The judgment files are WildBench's own (one JSON list per model, as its batch_results_format.py writes
+them): pairwise items hold session_id, model_A/model_B, winner (a model or "tie"), extent (0, 1, 2) and
+model_outputs; score items session_id, model_test, score, model_output. The tables are what its
+leaderboard/data_dir/_create_tables.py and _merge_results.py compute (commit d6b8dca):
+- WB-Reward against the folder's reference model: +100 a much better answer, +50 better, 0 tie, -50,
+  -100, averaged over every item of the file (the items skipped below count in the denominator, as
+  there); the length penalty K turns a plain win (extent 1) whose answer is more than K characters longer
+  than the other into a tie (K = -1: none); items where either answer is truncated or empty are skipped.
+- WB-Score: (mean score - 5) * 2 * 10 over every item; per task group the same over the items whose
+  answer is neither truncated nor empty; the task macro is the weighted mean over the five task groups
+  (weights 0.5, 1.25, 1, 0.75, 1.25).
+Task groups come from each session's primary and secondary tags in the eval set (HF `allenai/WildBench`,
+config v2, split test, or a local file in that schema). Files whose name holds 128, 256, ..., 1024 are
+left out, as the script leaves them out (its per-length variants).
+
+The suite has no WildBench judge yet (its checklist prompts would be read from the user's WildBench
+checkout): `suite` leaves WildBench out unless asked, and then reports that it has no score.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from judgebench.benchmarks.base import Benchmark, Column, OfficialFiles, OfficialRequest, Results, Scores
+from judgebench.benchmarks.evalsets import eval_frame
+from judgebench.errors import InputError
+from judgebench.files.records import read_records
+
+FOLDER = "wildbench"
+MODES = ("reward", "score")
+WHAT = (
+    "WildBench's judgment folder: eval_results/<version>/pairwise.v2/eval=<judge>/ref=<model>/ (--mode "
+    "reward) or score.v2/eval=<judge>/ (--mode score), one <model>.json list each (github.com/allenai/WildBench)"
+)
+# the tags' task groups and the groups' weights in the task macro (_create_tables.py)
+GROUPS = {
+    "Information seeking": "Information/Advice seeking",
+    "Creative Writing": "Creative Tasks",
+    "Coding & Debugging": "Coding & Debugging",
+    "Reasoning": "Planning & Reasoning",
+    "Editing": "Creative Tasks",
+    "Math": "Math & Data Analysis",
+    "Planning": "Planning & Reasoning",
+    "Brainstorming": "Creative Tasks",
+    "Role playing": "Creative Tasks",
+    "Advice seeking": "Information/Advice seeking",
+    "Data Analysis": "Math & Data Analysis",
+    "Others": "Creative Tasks",
+}
+WEIGHTS = {
+    "Creative Tasks": 0.5,
+    "Planning & Reasoning": 1.25,
+    "Math & Data Analysis": 1,
+    "Information/Advice seeking": 0.75,
+    "Coding & Debugging": 1.25,
+}
+REWARD = {"win_much": 1.0, "win": 0.5, "tie": 0.0, "lose": -0.5, "lose_much": -1.0}
+TRUNCATED, EMPTY = "... (truncated)", "[This model response is empty.]"
+LENGTH_VARIANTS = ("128", "256", "384", "512", "640", "768", "896", "1024")
+
+
+def _eval_file(root: Path) -> Path:
+    for name in ("test.jsonl", "test.jsonl.gz", "wildbench.jsonl", "wildbench.jsonl.gz"):
+        if (root / FOLDER / name).is_file():
+            return root / FOLDER / name
+    return root / FOLDER / "test.jsonl"
+
+
+def load(root: Path) -> pd.DataFrame:
+    """The tasks: the conversation's last user turn as the instruction, the earlier turns, the checklist
+    and the task groups; no baseline here (the reference models' answers come with the judgments)."""
+    path = _eval_file(root)
+    return eval_frame([_task(r, path, i) for i, r in enumerate(read_records(path))], path)
+
+
+def _task(row: dict, path: Path, i: int) -> dict:
+    conv = row.get("conversation_input")
+    if not isinstance(conv, list) or not conv or not isinstance(conv[-1], dict):
+        raise InputError("no conversation", path=path, row=i, field="conversation_input")
+    if conv[-1].get("role") != "user":
+        raise InputError("the last turn is not the user's", path=path, row=i, field="conversation_input")
+    return {
+        "instruction": conv[-1].get("content", ""),
+        "session_id": _session(row, path, i),
+        "turns": [t.get("content", "") for t in conv],
+        "checklist": row.get("checklist") or [],
+        "dataset": row.get("primary_tag"),
+        "groups": _groups(row, path, i),
+    }
+
+
+def _session(row: dict, path: Path, i: int) -> str:
+    sid = row.get("session_id")
+    if not isinstance(sid, str) or not sid:
+        raise InputError("no session id", path=path, row=i, field="session_id")
+    return sid
+
+
+def _groups(row: dict, path: Path, i: int) -> list[str]:
+    tags = [row.get("primary_tag"), *(row.get("secondary_tags") or [])]
+    unknown = [t for t in tags if t not in GROUPS]
+    if unknown:
+        raise InputError(
+            f"unknown task tag {unknown[0]!r}",
+            path=path,
+            row=i,
+            field="primary_tag" if tags[0] in unknown else "secondary_tags",
+            hint="WildBench v2's tags: " + ", ".join(GROUPS),
+        )
+    return sorted({GROUPS[t] for t in tags})
+
+
+def task_groups(path: Path) -> dict[str, list[str]]:
+    """session id -> its task groups, from an eval set file in the HF schema (the script keys them by
+    `id` and looks them up by the judgments' session_id: in WildBench's set the two are the same)."""
+    out = {}
+    for i, r in enumerate(read_records(path)):
+        groups = _groups(r, path, i)
+        out[_session(r, path, i)] = groups
+        if isinstance(r.get("id"), str):
+            out[r["id"]] = groups
+    return out
+
+
+# ---- the official files ---------------------------------------------------------------------------
+
+
+def _files(folder: Path) -> list[Path]:
+    if folder.is_file():
+        return [folder]
+    found = sorted(p for p in folder.glob("*.json") if not any(k in p.name for k in LENGTH_VARIANTS))
+    if not found:
+        raise InputError(f"no <model>.json files in {folder}", field="--judgments", hint=WHAT)
+    return found
+
+
+def _items(path: Path) -> list[dict]:
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(f"not a JSON list ({type(err).__name__})", path=path, hint=WHAT) from None
+    if not isinstance(items, list) or not items or not all(isinstance(x, dict) for x in items):
+        raise InputError("expected a non-empty JSON list of judgment objects", path=path, hint=WHAT)
+    return items
+
+
+def _need(item: dict, key: str, path: Path, i: int, kind=str):
+    value = item.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise InputError(f"missing or not a {getattr(kind, '__name__', kind)}", path=path, row=i, field=key)
+    return value
+
+
+def reward_row(path: Path, reference: str, groups: dict, k: int) -> dict | None:
+    """One model's WB-Reward against `reference` (fractions, as _create_tables.py keeps them); None for a
+    file of the reference against itself."""
+    items = _items(path)
+    models = list(_need(items[0], "model_outputs", path, 0, dict))
+    if len(models) == 1:
+        return None
+    if len(models) != 2:
+        raise InputError("expected the outputs of two models", path=path, row=0, field="model_outputs")
+    ref = models[0] if reference in models[0] else models[1]  # the script's substring match
+    test = models[0] if reference in models[1] else models[1]
+    counts = dict.fromkeys(REWARD, 0)
+    by_group: dict[str, dict[str, int]] = {}
+    lengths = []
+    for i, item in enumerate(items):
+        outputs = _need(item, "model_outputs", path, i, dict)
+        try:
+            t, r = outputs[test], outputs[ref]
+        except KeyError as err:
+            raise InputError(f"no output of {err}", path=path, row=i, field="model_outputs") from None
+        if any(x.endswith(TRUNCATED) or x == EMPTY for x in (t, r)):
+            continue
+        winner, extent = item.get("winner"), item.get("extent")
+        if winner == test:
+            label = "win_much" if extent == 2 else "tie" if k >= 0 and len(t) > len(r) + k else "win"
+        elif winner == ref:
+            label = "lose_much" if extent == 2 else "tie" if k >= 0 and len(r) > len(t) + k else "lose"
+        elif winner == "tie":
+            label = "tie"
+        else:
+            raise InputError(
+                f"winner {winner!r} is neither model nor 'tie'", path=path, row=i, field="winner", hint=WHAT
+            )
+        if winner != "tie" and extent not in (1, 2):
+            raise InputError(f"extent {extent!r} is not 1 or 2", path=path, row=i, field="extent")
+        counts[label] += 1
+        lengths.append(len(t))
+        for g in _groups_of(groups, item, path, i):
+            by_group.setdefault(g, dict.fromkeys(REWARD, 0))[label] += 1
+    rewards = {g: _reward(c) / sum(c.values()) for g, c in by_group.items()}
+    return {
+        "model": path.stem,
+        **counts,
+        "total": len(items),
+        "reward": _reward(counts) / len(items),
+        "task_macro_reward": _macro(rewards),
+        "avg_len": sum(lengths) / len(lengths) if lengths else float("nan"),
+        **{f"reward.{g}": v for g, v in rewards.items()},
+    }
+
+
+def score_row(path: Path, groups: dict) -> dict:
+    items = _items(path)
+    scores, lengths, by_group = [], [], {}
+    for i, item in enumerate(items):
+        try:
+            s = float(item.get("score"))
+        except (TypeError, ValueError):
+            raise InputError(
+                f"score {item.get('score')!r} is not a number", path=path, row=i, field="score"
+            ) from None
+        scores.append(s)
+        out = _need(item, "model_output", path, i)
+        if out.endswith(TRUNCATED) or not out:
+            continue
+        lengths.append(len(out))
+        for g in _groups_of(groups, item, path, i):
+            by_group.setdefault(g, []).append(s)
+    cats = {g: (sum(v) / len(v) - 5) * 2 for g, v in by_group.items()}
+    mean = sum(scores) / len(scores)
+    return {
+        "model": path.stem,
+        "score": mean,
+        "adjusted_score": (mean - 5) * 2,
+        "task_macro_score": _macro(cats),
+        "total": len(items),
+        "avg_len": sum(lengths) / len(lengths) if lengths else float("nan"),
+        **{f"score.{g}": v for g, v in cats.items()},
+    }
+
+
+def _groups_of(groups: dict, item: dict, path: Path, i: int) -> list[str]:
+    sid = _need(item, "session_id", path, i)
+    if sid not in groups:
+        raise InputError(
+            f"session {sid!r} is not in the eval set",
+            path=path,
+            row=i,
+            field="session_id",
+            hint="--eval-set FILE",
+        )
+    return groups[sid]
+
+
+def _reward(c: dict) -> float:
+    return sum(REWARD[k] * n for k, n in c.items())
+
+
+def _macro(per_group: dict) -> float:
+    return sum(v * WEIGHTS[g] for g, v in per_group.items()) / sum(WEIGHTS.values())
+
+
+def _reference(request: OfficialRequest) -> str:
+    if request.baseline:
+        return request.baseline
+    folder = request.judgments if request.judgments.is_dir() else request.judgments.parent
+    if folder.name.startswith("ref="):
+        return folder.name[len("ref=") :]
+    raise InputError(
+        "cannot tell the reference model",
+        field="--baseline",
+        hint="pass --baseline MODEL (the folder's ref=MODEL)",
+    )
+
+
+def leaderboard(request: OfficialRequest) -> pd.DataFrame:
+    """_create_tables.py's table for the mode, shown as _merge_results.py shows it (x100: WB-Reward in
+    percent, WB-Score on its 0-100 scale; per-group columns likewise), best first."""
+    from judgebench.settings import data_dir
+
+    mode = request.mode or MODES[0]
+    eval_set = request.eval_set or _eval_file(data_dir())
+    if not Path(eval_set).is_file():
+        raise InputError(
+            f"{eval_set}: no WildBench eval set (its task tags group the scores)",
+            field="--eval-set",
+            hint="pass --eval-set FILE: allenai/WildBench (config v2, split test) saved as JSON lines",
+        )
+    groups = task_groups(Path(eval_set))
+    if mode == "reward":
+        k = -1 if request.length_penalty is None else request.length_penalty
+        reference = _reference(request)
+        rows = [r for p in _files(request.judgments) if (r := reward_row(p, reference, groups, k))]
+        scaled = ["reward", "task_macro_reward", *(f"reward.{g}" for g in WEIGHTS)]
+        key = "reward"
+    else:
+        rows = [score_row(p, groups) for p in _files(request.judgments)]
+        for r in rows:  # WB_score: the adjusted scores x 10, as _merge_results.py shows them
+            r["WB_score"], r["WB_score.task_macro"] = r.pop("adjusted_score"), r.pop("task_macro_score")
+            for g in WEIGHTS:
+                if f"score.{g}" in r:
+                    r[f"WB_score.{g}"] = r.pop(f"score.{g}")
+        scaled = ["WB_score", "WB_score.task_macro", *(f"WB_score.{g}" for g in WEIGHTS)]
+        key = "score"
+    if not rows:
+        raise InputError("no model's judgments against another model", field="--judgments", hint=WHAT)
+    table = pd.DataFrame(rows).set_index("model")
+    for c in scaled:
+        if c in table:
+            table[c] = table[c] * 100 if mode == "reward" else table[c] * 10
+    table.index = [m.split("/")[-1] for m in table.index]
+    return table.rename_axis("model").sort_values(key, ascending=False, kind="stable")
+
+
+def statistic(results: Results) -> Scores:
+    note = "no WildBench judge yet: score WildBench's own judgment files with `leaderboard --benchmark wildbench`"
+    return Scores(
+        {m: {"wb_reward": None, "wb_score": None} for m in results.records},
+        {m: {"note": note} for m in results.records},
+    )
+
+
+BENCHMARK = Benchmark(
+    name="wildbench",
+    title="WildBench",
+    load=load,
+    data=FOLDER,
+    baseline=None,
+    judge="wildbench",  # not built yet: its checklist prompts are read from a WildBench checkout
+    local_judge="wildbench",
+    statistic=statistic,
+    columns=(Column("WB-Reward", "wb_reward", headline=True), Column("WB-Score", "wb_score")),
+    hub=("allenai/WildBench", "v2", "test"),
+    how_to_get="save allenai/WildBench (config v2, split test) as wildbench/test.jsonl in the data folder",
+    official=OfficialFiles(leaderboard=leaderboard, what=WHAT, modes=MODES),
+    suite_default=False,
+)
