@@ -52,7 +52,9 @@ def _expected(key, version):
         pytest.param("v0.1", False, 1e-4, marks=pytest.mark.slow),  # 100 sklearn fits at tol 1e-8: ~30 s
         ("v0.1", True, 1e-4),  # the CSV keeps 4 decimals
         ("v2", False, 1e-4),
-        # v2 fits with torch's float32 L-BFGS, replayed in numpy: float32 rounding differs a little
+        # v2 fits with torch's float32 L-BFGS, stopped before the optimum: the script's own numbers move by
+        # up to 0.013 from one machine to another (this fixture's machine vs the CI kind), and judgebench's
+        # numpy replay (without torch) is within 0.007 of either; with torch it is the script's computation
         ("v2", True, 0.02),
     ],
 )
@@ -218,8 +220,21 @@ def test_against_a_checkout_of_the_official_code(tmp_path):
     subprocess.run(cmd, check=True, capture_output=True)
     fresh = json.loads(out.read_text())["results"]
     for key, rows in FIXTURE["results"].items():
+        tol = 0.02 if key == "v2 style-control" else 1e-9  # torch's float32 rounding differs by machine
         for model, values in rows.items():
-            assert fresh[key][model] == pytest.approx(values, abs=1e-9), (key, model)
+            assert fresh[key][model] == pytest.approx(values, abs=tol), (key, model)
+    # on this machine, judgebench's v2 style control is the script's own torch computation (where torch is
+    # installed, as in the test venv) or its numpy replay
+    try:
+        import torch  # noqa: F401
+
+        tol = 1e-4  # the CSV's 4 decimals
+    except ImportError:
+        tol = 0.01
+    board = _board(tmp_path / "ours", "v2", True)
+    for model, values in fresh["v2 style-control"].items():
+        got = board.loc[model.split("/")[-1], ["score", "lower", "upper"]].to_numpy(float)
+        assert got == pytest.approx(values, abs=tol), model
 
 
 def _checkout(root: Path) -> Path:
