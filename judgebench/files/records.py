@@ -431,16 +431,13 @@ def normalise_instructions(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Instructions that differ only in their Unicode form (NFD vs NFC: the same text to a reader) are
     matched after NFC normalisation, with one notice on stderr; anything else is left as it is."""
-    import unicodedata
+    from judgebench.files.textforms import nfc, notice
 
     a, b = set(candidate["instruction"]), set(baseline["instruction"])
     if a == b:
         return candidate, baseline
-
-    def nfc(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame.assign(instruction=[unicodedata.normalize("NFC", s) for s in frame["instruction"]])
-
-    c2, b2 = nfc(candidate), nfc(baseline)
+    c2 = candidate.assign(instruction=[nfc(s) for s in candidate["instruction"]])
+    b2 = baseline.assign(instruction=[nfc(s) for s in baseline["instruction"]])
     unmatched_before = len(a ^ b)
     unmatched_after = len(set(c2["instruction"]) ^ set(b2["instruction"]))
     if (
@@ -452,11 +449,7 @@ def normalise_instructions(
     changed = sum(x != y for x, y in zip(candidate["instruction"], c2["instruction"], strict=True)) + sum(
         x != y for x, y in zip(baseline["instruction"], b2["instruction"], strict=True)
     )
-    print(
-        f"judgebench: notice: {changed} instructions of {cand_path} and {base_path} differ only in their "
-        "Unicode form (NFD vs NFC); matched after NFC normalisation",
-        file=sys.stderr,
-    )
+    notice(changed, f"{cand_path} and {base_path}")
     return c2, b2
 
 
