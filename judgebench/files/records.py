@@ -21,23 +21,7 @@ import numpy as np
 import pandas as pd
 
 from judgebench.errors import InputError
-from judgebench.files.bounded import (  # noqa: F401  (re-exported: records is where readers look)
-    CHUNK,
-    DEFAULT_MAX_INPUT_BYTES,
-    GZIP_MAGIC,
-    KEEP_WHILE_DECOMPRESSING,
-    SPECIAL_FILE_IDLE_TIMEOUT,
-    SPECIAL_FILES_ENV,
-    _check_regular,
-    _decode,
-    _gunzip,
-    _read_bytes,
-    _read_capped,
-    _too_big,
-    max_input_bytes,
-    parse_size,
-    read_text,
-)
+from judgebench.files.bounded import _check_regular, _decode, _read_bytes
 
 ANNOTATION_FIELDS = ("instruction", "output_1", "generator_1", "output_2", "generator_2", "preference")
 OUTPUT_FIELDS = ("instruction", "output", "generator")
