@@ -7,6 +7,7 @@ import json
 import unicodedata
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from judgebench.files.records import load_annotations
@@ -100,3 +101,24 @@ def test_tiny_estimate_of_an_nfd_file_equals_nfc_with_a_notice(files, capsys):
     assert err.count("judgebench: notice:") == 1 and nfd[0].name in err, err
     assert expected["n_anchors"] == len(anchors) and "lc" in expected  # AlpacaEval's set: LC from anchors too
     assert got == expected
+
+
+def test_ppi_pairs_an_nfd_gold_file_with_nfc_cheap_judgments(capsys):
+    from judgebench.stats.ppi_lc import ppi_by_model
+
+    rng = np.random.default_rng(0)
+    words = [f"café crème n°{j} naïve" for j in range(60)]  # each changes under NFD
+
+    def frame(texts, prefs):
+        return pd.DataFrame(
+            {"instruction": texts, "generator_1": "base", "generator_2": "m", "preference": prefs}
+        )
+
+    cheap = frame(words, 1 + rng.random(60))
+    gold_prefs = 1 + rng.random(20)
+    expected = ppi_by_model(cheap, frame(words[:20], gold_prefs), lc=False)
+    assert "notice" not in capsys.readouterr().err
+    nfd = [unicodedata.normalize("NFD", w) for w in words[:20]]
+    got = ppi_by_model(cheap, frame(nfd, gold_prefs), lc=False)
+    assert "20 instructions of the annotations" in capsys.readouterr().err
+    assert got == expected and expected[0]["n_gold"] == 20
