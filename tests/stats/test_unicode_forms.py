@@ -122,3 +122,19 @@ def test_ppi_pairs_an_nfd_gold_file_with_nfc_cheap_judgments(capsys):
     got = ppi_by_model(cheap, frame(nfd, gold_prefs), lc=False)
     assert "20 instructions of the annotations" in capsys.readouterr().err
     assert got == expected and expected[0]["n_gold"] == 20
+
+
+def test_a_jury_member_in_nfd_is_aligned_with_an_nfc_member(capsys):
+    from judgebench.stats.jury import align
+
+    words = ["café", "naïve", "plain"]
+
+    def member(texts, prefs):
+        return pd.DataFrame(
+            {"instruction": texts, "generator_1": "base", "generator_2": "m", "preference": prefs}
+        )
+
+    nfd = [unicodedata.normalize("NFD", w) for w in words]
+    wide, notes = align({"a": member(words, [1.0, 2.0, 1.5]), "b": member(nfd, [2.0, 2.0, 1.0])})
+    assert len(wide) == 3 and wide["b"].tolist() == [2.0, 2.0, 1.0]
+    assert "2 instructions of jury member 'b'" in capsys.readouterr().err
