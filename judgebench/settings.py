@@ -86,7 +86,8 @@ class Option:
 
     kind: int (a count: whole numbers only), float (finite unless finite=False), str, bool, or None (any);
     several: the flag takes one or more values (the field holds a tuple); flags: the spellings (default:
-    --field-name); minimum / above: the smallest value allowed / the value it must exceed."""
+    --field-name); minimum / above: the smallest value allowed / the value it must exceed; maximum / below:
+    the largest value allowed / the value it must stay under."""
 
     help: str
     kind: type | None = None
@@ -100,6 +101,7 @@ class Option:
     required_flag: bool = False  # the CLI insists on it (the API may have a default, or none)
     cli: bool = True  # False: the Python API's only (a JudgeSpec object, a callable)
     maximum: float | None = None
+    below: float | None = None
 
     def flag(self, name: str) -> str:
         return self.flags[0] if self.flags else "--" + name.replace("_", "-")
@@ -120,6 +122,8 @@ class Option:
             return f"must be at least {_plain(self.minimum)}, got {shown}"
         if self.above is not None and not value > self.above:
             return f"must be above {_plain(self.above)}, got {shown}"
+        if self.below is not None and not value < self.below:
+            return f"must be below {_plain(self.below)}, got {shown}"
         cap = self.cap()
         if value > cap:  # an int of any size compares with a float exactly
             return f"must be at most {_plain(cap)}, got {shown}"

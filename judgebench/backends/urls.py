@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp.abc import AbstractResolver
@@ -69,6 +70,17 @@ def parse_base_url(given: object) -> str:
             base = str(url.with_path(path[: -len(suffix)]))
             raise _refuse(given, f"ends with the endpoint {suffix}, which judgebench appends", f"use {base}")
     return str(url).rstrip("/")
+
+
+def check_base_urls(flags: dict[str, str | Sequence[str] | None]) -> None:
+    """Every URL a command was given, checked at once and named by its flag: a malformed one is refused
+    before anything is created or called (not when its backend is first made, half-way through a run)."""
+    for flag, value in flags.items():
+        for url in [value] if isinstance(value, str) else value or ():
+            try:
+                parse_base_url(url)
+            except ConfigError as err:
+                raise ConfigError(str(err).replace("--base-url", flag, 1)) from None
 
 
 def _check_host(given: str, host: str) -> None:

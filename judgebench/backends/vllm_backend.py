@@ -37,6 +37,7 @@ from judgebench.backends.base import (
     register_backend,
 )
 from judgebench.backends.logprobs import by_decoded_string, cached_label_ids
+from judgebench.files.redact import redact_logs
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class VLLMBackend(BatchingBackend):
                 "the vllm backend needs vLLM on a GPU machine: pip install 'judgebench[vllm]'"
             ) from None
         self._vllm = vllm
+        redact_logs("vllm", "judgebench")  # after vLLM's import set up its handlers; before it logs
         kwargs = {
             "tensor_parallel_size": tensor_parallel_size,
             "enable_prefix_caching": enable_prefix_caching,

@@ -193,11 +193,11 @@ def _run(args: argparse.Namespace, data: str | None, debug: bool) -> int:
         if args.arena_hard_dir:
             os.environ["JUDGEBENCH_ARENA_HARD_DIR"] = args.arena_hard_dir
         if args.allow_special_files:
-            from judgebench.files.records import SPECIAL_FILES_ENV
+            from judgebench.files.bounded import SPECIAL_FILES_ENV
 
             os.environ[SPECIAL_FILES_ENV] = "1"
         if args.max_input_size:
-            from judgebench.files.records import parse_size
+            from judgebench.files.bounded import parse_size
 
             os.environ["JUDGEBENCH_MAX_INPUT_BYTES"] = str(parse_size(args.max_input_size))
         from judgebench.cli.outputs import check_distinct_outputs

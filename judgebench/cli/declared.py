@@ -19,11 +19,16 @@ from judgebench.settings import Option, declared, is_group
 
 
 def number(
-    kind: type, *, minimum: float | None = None, above: float | None = None, maximum: float | None = None
+    kind: type,
+    *,
+    minimum: float | None = None,
+    above: float | None = None,
+    maximum: float | None = None,
+    below: float | None = None,
 ) -> Callable[[str], Any]:
     """An argparse `type` for a numeric flag that is not part of a config: parsed and range-checked
     (caps included) like a declared option."""
-    return _parser_for(Option("", kind, minimum=minimum, above=above, maximum=maximum))
+    return _parser_for(Option("", kind, minimum=minimum, above=above, maximum=maximum, below=below))
 
 
 def _whole(text: str) -> int:

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         from judgebench.files.atomic import check_output_file
 
         check_output_file(args.report, "--report")
-    from judgebench.files.records import read_text
+    from judgebench.files.bounded import read_text
 
     template = read_text(args.chat_template) if args.chat_template else None
     config = config_from_args(EvaluateConfig, args, chat_template=template)

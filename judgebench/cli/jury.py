@@ -39,7 +39,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--flip-prob",
-        type=number(float, minimum=0.0),
+        type=number(float, minimum=0.0, maximum=1.0),
         default=0.0,
         help="AlpacaFarm's label noise: reverse each of the jury's written verdicts with this probability "
         "(simulating a noisy preference signal; needs --out; default 0)",
@@ -75,8 +75,6 @@ def run(args: argparse.Namespace) -> int:
         check_output_file(args.out)
     from judgebench.errors import ConfigError
 
-    if args.flip_prob > 1:
-        raise ConfigError(f"argument --flip-prob: {args.flip_prob} is a probability -> give one in [0, 1]")
     if args.flip_prob and not args.out:
         raise ConfigError("--flip-prob adds noise to the written verdicts -> give --out FILE too")
     frames: dict = {}

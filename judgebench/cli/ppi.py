@@ -31,7 +31,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
         help="the expensive judge's annotations of a random subset of those pairs",
     )
     p.add_argument(
-        "--level", type=number(float, above=0), default=0.95, help="interval level, in (0, 1) (default 0.95)"
+        "--level",
+        type=number(float, above=0, below=1),
+        default=0.95,
+        help="interval level, in (0, 1) (default 0.95)",
     )
     p.add_argument(
         "--target",
@@ -57,12 +60,9 @@ def _finite(value):
 
 
 def run(args: argparse.Namespace) -> int:
-    from judgebench.errors import ConfigError
     from judgebench.files.records import load_annotations
     from judgebench.stats.ppi_lc import ppi_by_model
 
-    if not 0 < args.level < 1:
-        raise ConfigError(f"argument --level: must be between 0 and 1 (e.g. 0.95), got {args.level}")
     cheap = load_annotations(args.cheap, keep_extra=False)
     gold = load_annotations(args.gold, keep_extra=False)
     results = [

@@ -21,23 +21,7 @@ import numpy as np
 import pandas as pd
 
 from judgebench.errors import InputError
-from judgebench.files.bounded import (  # noqa: F401  (re-exported: records is where readers look)
-    CHUNK,
-    DEFAULT_MAX_INPUT_BYTES,
-    GZIP_MAGIC,
-    KEEP_WHILE_DECOMPRESSING,
-    SPECIAL_FILE_IDLE_TIMEOUT,
-    SPECIAL_FILES_ENV,
-    _check_regular,
-    _decode,
-    _gunzip,
-    _read_bytes,
-    _read_capped,
-    _too_big,
-    max_input_bytes,
-    parse_size,
-    read_text,
-)
+from judgebench.files.bounded import _check_regular, _decode, _read_bytes
 
 ANNOTATION_FIELDS = ("instruction", "output_1", "generator_1", "output_2", "generator_2", "preference")
 OUTPUT_FIELDS = ("instruction", "output", "generator")
@@ -431,16 +415,13 @@ def normalise_instructions(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Instructions that differ only in their Unicode form (NFD vs NFC: the same text to a reader) are
     matched after NFC normalisation, with one notice on stderr; anything else is left as it is."""
-    import unicodedata
+    from judgebench.files.textforms import nfc, notice
 
     a, b = set(candidate["instruction"]), set(baseline["instruction"])
     if a == b:
         return candidate, baseline
-
-    def nfc(frame: pd.DataFrame) -> pd.DataFrame:
-        return frame.assign(instruction=[unicodedata.normalize("NFC", s) for s in frame["instruction"]])
-
-    c2, b2 = nfc(candidate), nfc(baseline)
+    c2 = candidate.assign(instruction=[nfc(s) for s in candidate["instruction"]])
+    b2 = baseline.assign(instruction=[nfc(s) for s in baseline["instruction"]])
     unmatched_before = len(a ^ b)
     unmatched_after = len(set(c2["instruction"]) ^ set(b2["instruction"]))
     if (
@@ -452,11 +433,7 @@ def normalise_instructions(
     changed = sum(x != y for x, y in zip(candidate["instruction"], c2["instruction"], strict=True)) + sum(
         x != y for x, y in zip(baseline["instruction"], b2["instruction"], strict=True)
     )
-    print(
-        f"judgebench: notice: {changed} instructions of {cand_path} and {base_path} differ only in their "
-        "Unicode form (NFD vs NFC); matched after NFC normalisation",
-        file=sys.stderr,
-    )
+    notice(changed, f"{cand_path} and {base_path}")
     return c2, b2
 
 

@@ -17,6 +17,7 @@ would otherwise blank every "on" in a report).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from typing import Any
@@ -94,3 +95,36 @@ def _mask(match: re.Match) -> str:
     if "=" in found and "@" not in found:  # key=value in a query: keep the name
         return found.split("=", 1)[0] + "=" + MASK
     return MASK
+
+
+class RedactingFilter(logging.Filter):
+    """Masks secrets in every record it sees (message, arguments, traceback, stack): an engine's logs quote
+    URLs, request headers and errors, and a handler may write them to a terminal or a file."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a record whose arguments do not fit its format: keep both as text
+            message = f"{record.msg} {record.args}"
+        record.msg, record.args = redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+_FILTER = RedactingFilter()
+
+
+def redact_logs(*names: str) -> None:
+    """Install the filter on the named loggers, on their handlers and on the root's (a logger's own filter
+    sees only records logged on it, a handler's every record it writes, children's included), and on
+    logging's last-resort handler. Call it after the library that logs has configured its handlers."""
+    loggers = [logging.getLogger(n) for n in names] + [logging.getLogger()]
+    handlers = [h for lg in loggers for h in lg.handlers] + [logging.lastResort]
+    for target in [*loggers, *handlers]:
+        if target is not None and _FILTER not in target.filters:
+            target.addFilter(_FILTER)

@@ -24,6 +24,7 @@ from functools import partial
 import pandas as pd
 
 from judgebench.files.records import InputError
+from judgebench.files.redact import redact_logs
 from judgebench.generation.generate import Sampling, _messages, generation_key
 from judgebench.store import Store, generation_row
 
@@ -157,6 +158,7 @@ def generate_with_ray(
     except ImportError:
         raise InputError("Ray generation needs ray: pip install 'judgebench[ray]'") from None
     ray.init(address=ray_address, ignore_reinit_error=True, log_to_driver=False, include_dashboard=False)
+    redact_logs("ray", "vllm", "judgebench")
     rows = [
         {"instruction": i, "messages_json": json.dumps(_messages(sampling, [i], []))}
         for i in eval_set["instruction"]

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from judgebench.files.records import InputError, load_annotations, numeric_columns, read_records
+from judgebench.files.textforms import nfc_instructions
 from judgebench.leaderboard import columns as schema
 from judgebench.stats import alpacaeval_lc
 from judgebench.stats.lc import (
@@ -175,6 +176,9 @@ def make_leaderboard(
             df = load_annotations(annotations, keep_extra=False, executor=pool, keep_outputs=detect_cheating)
         if gamed is not None and not isinstance(gamed, pd.DataFrame):
             gamed = gamed_rows_from_annotations(load_annotations(gamed, keep_extra=False))
+        # LC joins difficulty (and the gamed rows) on instruction text: one Unicode form for all of them
+        df = nfc_instructions(df)
+        gamed = None if gamed is None else nfc_instructions(gamed, "the gamed-baseline rows")
         lc = resolve_lc_inputs(df, difficulty, gamed)
         if not detect_cheating and "output_2" in df:
             df = df.drop(columns=["output_2"])

@@ -31,6 +31,7 @@ from judgebench.annotation.annotate import manifest as annotation_manifest
 from judgebench.annotation.pairs import pairs_from_records
 from judgebench.annotation.pipeline import closing
 from judgebench.backends import Backend, choose_engine, engine_version, make_backend
+from judgebench.backends.urls import check_base_urls
 from judgebench.benchmarks.evalsets import load_eval_set
 from judgebench.files.atomic import check_output_dir, check_output_file, write_json, write_together
 from judgebench.files.records import InputError, annotations_frame, count_empty, load_outputs
@@ -195,19 +196,28 @@ def evaluate(config: EvaluateConfig) -> dict:
 
 def run_evaluation(config: EvaluateConfig) -> EvaluationResult:
     """Run the stages in order; every file is written under config.out, every call kept in the store."""
-    out = check_output_dir(config.out)  # before any paid call
-    if config.leaderboard is not None:
-        check_output_file(config.leaderboard, "--leaderboard")
+    # Every input and setting checked before anything is written (the folder, the store) or called
+    check_base_urls(
+        {
+            "--base-url": config.base_url,
+            "--judge-base-url": config.judge_base_url,
+            "--gold-judge-base-url": config.gold_judge_base_url,
+        }
+    )
     spec = config.judge if isinstance(config.judge, JudgeSpec) else load_judge(config.judge)
     protocol = protocol_of(spec)
     selection = select_instructions(config, spec)
     baseline = load_baseline(config, protocol, selection)
-    gold_spec = gold_run.gold_spec(config)  # checked before any paid call
+    gold_spec = gold_run.gold_spec(config)
     if gold_spec is not None and (not protocol.pairwise or selection.multi_turn or baseline is None):
         raise InputError(f"--gold-judge needs a pairwise judge on a single-turn set, not {spec.name}")
+    given = None if config.outputs is None else _outputs_from_file(config, selection, config.outputs)
+    out = check_output_dir(config.out)
+    if config.leaderboard is not None:
+        check_output_file(config.leaderboard, "--leaderboard")
 
     async def calls(store: Store) -> tuple[Outputs, Judgments, gold_run.GoldJudgments | None]:
-        outputs = await get_outputs(config, selection, store, out)
+        outputs = given if given is not None else await get_outputs(config, selection, store, out)
         judgments = await judge(config, spec, selection, outputs, baseline, store)
         if gold_spec is None or baseline is None:
             return outputs, judgments, None

@@ -13,7 +13,7 @@ import yaml
 
 from judgebench.benchmarks.registry import all_benchmarks
 from judgebench.errors import InputError
-from judgebench.files.records import read_text
+from judgebench.files.bounded import read_text
 from judgebench.generation.generate import Sampling
 
 

@@ -134,7 +134,8 @@ def run_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> dic
             "--gold-judge with --max-cost is not supported: the budget guard prices the run's judge only",
             hint="drop --max-cost, or cap the gold judge's spend with --gold-budget",
         )
-    out = check_output_dir(out)  # before any paid call
+    _check_inputs(models, benchmarks, config)
+    out = check_output_dir(out)  # after the inputs, before any paid call
     manifest: dict[str, Any] = {
         "models": [model_manifest(m) for m in models],
         "benchmarks": benchmarks,
@@ -248,6 +249,23 @@ def run_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> dic
     write_json(out / "suite.manifest.json", manifest)
     result["manifest"] = manifest
     return result
+
+
+def _check_inputs(models: list[ModelSpec], benchmarks: list[str], config: SuiteConfig) -> None:
+    """The URLs and the outputs files of every run, checked before the suite writes its folder or store:
+    a bad one is one line now, not a failure at the run that first uses it."""
+    from judgebench.backends.urls import check_base_urls
+    from judgebench.files.records import load_outputs
+
+    check_base_urls(
+        {
+            "--judge-base-url": config.judge_base_url,
+            "--gold-judge-base-url": config.gold_judge_base_url,
+            "--models": [m.base_url for m in models if m.base_url],
+        }
+    )
+    for path in dict.fromkeys(p for m in models for b in benchmarks if (p := m.outputs_for(b))):
+        load_outputs(path)
 
 
 def _gold_options(config: SuiteConfig, spec) -> dict:

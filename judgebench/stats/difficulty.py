@@ -26,12 +26,14 @@ import pandas as pd
 from scipy.special import expit
 
 from judgebench.files.records import InputError
+from judgebench.files.textforms import nfc
 from judgebench.stats.lc import standardized_delta_len
 
 
 def instruction_key(instruction: str) -> str:
-    """Stable key for an instruction, so shipped files need not carry the eval set's text."""
-    return hashlib.sha256(instruction.encode("utf-8")).hexdigest()[:16]
+    """Stable key for an instruction, so shipped files need not carry the eval set's text. Of its NFC form:
+    the same text in NFD (or mixed) gets the same key (AlpacaEval's instructions are all NFC already)."""
+    return hashlib.sha256(nfc(instruction).encode("utf-8")).hexdigest()[:16]
 
 
 def response_matrices(annotations: pd.DataFrame, instructions: pd.Index | None = None):

@@ -41,6 +41,7 @@ from scipy.optimize import minimize
 from scipy.special import expit
 
 from judgebench.files.records import InputError
+from judgebench.files.textforms import nfc_instructions
 from judgebench.stats.difficulty import instruction_key
 
 FORMAT_VERSION = 2
@@ -52,7 +53,7 @@ RECOMMENDED = "difference"
 def score_matrix(annotations: pd.DataFrame) -> pd.DataFrame:
     """Models x instructions frame of p = preference - 1 (NaN where absent); the baseline's self-
     comparison is left out."""
-    df = annotations[annotations["generator_1"] != annotations["generator_2"]]
+    df = nfc_instructions(annotations[annotations["generator_1"] != annotations["generator_2"]])
     return (
         df.pivot_table(index="generator_2", columns="instruction", values="preference", aggfunc="first") - 1
     )
@@ -533,7 +534,7 @@ def anchor_rows(tiny: TinyModel, data: pd.DataFrame, eval_set: str = "the eval s
 def estimate_from_annotations(tiny: TinyModel, annotations: pd.DataFrame) -> dict:
     """Estimates in percent, with the recommended (difference) estimator's fields at the top level:
     estimate, ci_low, ci_high (95%, from the design variance)."""
-    rows = annotations[annotations["generator_1"] != annotations["generator_2"]]
+    rows = nfc_instructions(annotations[annotations["generator_1"] != annotations["generator_2"]])
     models = rows["generator_2"].unique()
     if len(models) != 1:
         raise InputError(

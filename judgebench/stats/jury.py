@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from judgebench.errors import ConfigError, InputError
+from judgebench.files.textforms import nfc_instructions
 
 AGGREGATES = ("mean", "majority")
 CATEGORIES = (1.0, 1.5, 2.0)  # baseline better, tie, model better
@@ -41,6 +42,7 @@ def align(members: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict]:
     cols = {}
     outputs = None
     for name, df in members.items():
+        df = nfc_instructions(df, f"jury member '{name}'")  # paired on instruction text
         key = pd.MultiIndex.from_arrays(
             [df["generator_2"], df["instruction"]], names=["model", "instruction"]
         )

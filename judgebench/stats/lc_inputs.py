@@ -15,6 +15,7 @@ import pandas as pd
 
 from judgebench.errors import InputError
 from judgebench.files.records import numeric_columns, read_records
+from judgebench.files.textforms import nfc_instructions
 from judgebench.stats import alpacaeval_lc
 from judgebench.stats.difficulty import estimate_difficulty, instruction_key
 
@@ -59,7 +60,10 @@ def read_difficulty(path: str | Path) -> pd.Series:
     values = numeric_columns(rows, ["instruction_difficulty"], path, allow_missing=False)[
         "instruction_difficulty"
     ]
-    return pd.Series(values.to_numpy(float), index=rows[key].to_numpy())
+    index = rows[key].to_numpy()
+    if key == "instruction":  # joined on text: in the form the annotations are joined in (NFC)
+        index = nfc_instructions(rows[[key]], str(path))[key].to_numpy()
+    return pd.Series(values.to_numpy(float), index=index)
 
 
 def resolve_lc_inputs(

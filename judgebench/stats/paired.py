@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from judgebench.files.records import InputError
+from judgebench.files.textforms import nfc_instructions
 from judgebench.stats.lc import bootstrap_lc, bootstrap_p_value, fit_lc, percentile_ci, resample_counts
 from judgebench.stats.lc_inputs import resolve_lc_inputs
 
@@ -52,6 +53,7 @@ def paired_comparison(
     level: float = 0.95,
     length_controlled: bool = True,
 ) -> dict:
+    annotations = nfc_instructions(annotations)  # joined on instruction text, by the pairs and for LC
     a, b = _model(annotations, model_a), _model(annotations, model_b)
     if a["generator_1"].iloc[0] != b["generator_1"].iloc[0]:
         raise InputError(

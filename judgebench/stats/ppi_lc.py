@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from judgebench.errors import InputError
+from judgebench.files.textforms import nfc_instructions
 from judgebench.stats.lc import bootstrap_lc, fit_lc, percentile_ci, predict_lc, resample_counts
 from judgebench.stats.lc_inputs import resolve_lc_inputs
 from judgebench.stats.ppi import pair_judgments, ppi_lambda, ppi_winrate
@@ -114,6 +115,8 @@ def ppi_by_model(
 ) -> list[dict]:
     """`ppi_winrate` for each model the gold file judged (the baseline against itself left out), with the
     LC variant (`ppi_lc`) where the LC GLM's inputs can be found; each result names its `model`."""
+    # paired on instruction text (and LC joins on it): one Unicode form for both judges' files
+    cheap, gold = nfc_instructions(cheap), nfc_instructions(gold)
     pairs = pair_judgments(cheap, gold)
     pairs = pairs[pairs["generator_1"] != pairs["generator_2"]]
     models = list(pd.unique(pairs.loc[pairs["in_gold"], "generator_2"]))

@@ -506,3 +506,35 @@ def _check_version(found: list[tuple], location: str) -> bool:
             f"({SCHEMA_VERSION}) -> upgrade judgebench"
         )
     return not found
+
+
+# Each table of a store and the columns judgebench reads and writes (both databases).
+STORE_COLUMNS = {
+    "judgments": set(JUDGMENT_COLUMNS),
+    "generations": set(GENERATION_COLUMNS),
+    "leases": {"key", "owner", "expires"},
+    "schema_version": {"version"},
+}
+
+
+def refuse_foreign_layout(columns: dict[str, set[str]], location: str, what: str, fix: str) -> None:
+    """Raise when a database's tables (name -> columns) are another program's: tables judgebench does not
+    make, one of its names with other columns, or its tables without a schema_version. An empty database
+    passes (it becomes a store); nothing is written either way, so a refused database is left untouched."""
+    if not columns:
+        return
+    others = sorted(set(columns) - set(STORE_COLUMNS))
+    wrong = sorted(t for t, cols in columns.items() if t in STORE_COLUMNS and not STORE_COLUMNS[t] <= cols)
+    if not (others or wrong or "schema_version" not in columns):
+        return
+    found = (
+        f"tables {others[:3]}"
+        if others
+        else f"a table {wrong[0]!r} of another layout"
+        if wrong
+        else "no schema_version table"
+    )
+    raise StoreError(
+        f"{location}: is another program's {what} ({found}), not a judgebench store; it was not modified "
+        f"-> {fix}"
+    )

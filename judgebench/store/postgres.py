@@ -19,7 +19,7 @@ import hashlib
 
 from judgebench.errors import StoreError
 from judgebench.files.redact import redact
-from judgebench.store.base import SCHEMA_VERSION, Store, _check_version
+from judgebench.store.base import SCHEMA_VERSION, Store, _check_version, refuse_foreign_layout
 
 PG_SCHEMA = [
     """CREATE TABLE IF NOT EXISTS judgments (
@@ -82,10 +82,16 @@ class PostgresStore(Store, schemes=("postgresql", "postgres")):
     def _writer_connection(self):
         conn = self._connect()
         try:
-            with (
-                conn.transaction()
-            ):  # a store made before: no DDL (it would take locks every team member waits on)
-                exists = conn.execute("SELECT to_regclass('schema_version') IS NOT NULL").fetchone()[0]
+            # a store made before: no DDL (it would take locks every team member waits on)
+            with conn.transaction():
+                columns = self._tables(conn)
+                refuse_foreign_layout(
+                    columns,
+                    self.location,
+                    "PostgreSQL schema",
+                    "give --store a database of its own (createdb NAME)",
+                )
+                exists = "schema_version" in columns
                 found = conn.execute("SELECT version FROM schema_version").fetchall() if exists else []
             if found and not _check_version(found, self.location) and found[0][0] == SCHEMA_VERSION:
                 return conn
@@ -100,6 +106,19 @@ class PostgresStore(Store, schemes=("postgresql", "postgres")):
             conn.close()
             raise
         return conn
+
+    @staticmethod
+    def _tables(conn) -> dict[str, set[str]]:
+        """The tables (and views) of the schema a store would be made in, with their columns: read before
+        anything is created, so that another application's schema is refused untouched."""
+        columns: dict[str, set[str]] = {}
+        for table, column in conn.execute(
+            "SELECT t.table_name, c.column_name FROM information_schema.tables t LEFT JOIN "
+            "information_schema.columns c ON c.table_schema = t.table_schema AND c.table_name = t.table_name "
+            "WHERE t.table_schema = current_schema()"
+        ).fetchall():
+            columns.setdefault(table, set()).update([column] if column else [])
+        return columns
 
     def close(self) -> None:
         try:

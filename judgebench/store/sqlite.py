@@ -10,7 +10,14 @@ import time
 from pathlib import Path
 
 from judgebench.errors import StoreError
-from judgebench.store.base import SCHEMA, SCHEMA_VERSION, Store, _alive, _check_version
+from judgebench.store.base import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    Store,
+    _alive,
+    _check_version,
+    refuse_foreign_layout,
+)
 
 
 class SQLiteStore(Store, schemes=("",)):
@@ -174,16 +181,6 @@ class SQLiteStore(Store, schemes=("",)):
         return dead
 
 
-def _expected_columns() -> dict[str, set[str]]:
-    db = sqlite3.connect(":memory:")
-    try:
-        db.executescript(SCHEMA)
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: {r[1] for r in db.execute(f"PRAGMA table_info({t})")} for t in tables}
-    finally:
-        db.close()
-
-
 def refuse_foreign_sqlite(path: Path) -> None:
     """Another program's SQLite file given as --store is refused before anything touches it: judgebench
     would otherwise add its tables to it (or fail half-way on a table of the same name)."""
@@ -200,13 +197,16 @@ def refuse_foreign_sqlite(path: Path) -> None:
         raise StoreError(
             f"{path}: not a SQLite database -> give --store a new file name or a judgebench store"
         )
-    expected = _expected_columns()
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            tables = [
+                r[0]
+                for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                if not r[0].startswith("sqlite_")  # SQLite's own (statistics, sequences)
+            ]
             columns = {
-                t: {r[1] for r in db.execute(f"PRAGMA table_info({t})")} for t in tables & set(expected)
+                t: {r[0] for r in db.execute("SELECT name FROM pragma_table_info(?)", (t,))} for t in tables
             }
         finally:
             db.close()
@@ -214,19 +214,4 @@ def refuse_foreign_sqlite(path: Path) -> None:
         raise StoreError(
             f"{path}: is not a readable SQLite database ({err}) -> give --store another file"
         ) from None
-    if not tables:
-        return  # an empty database: judgebench may make it a store
-    others = sorted(tables - set(expected))
-    wrong = sorted(t for t, cols in columns.items() if not expected[t] <= cols)
-    if others or wrong or "schema_version" not in tables:
-        what = (
-            f"tables {others[:3]}"
-            if others
-            else f"a table {wrong[0]!r} of another layout"
-            if wrong
-            else "no schema_version table"
-        )
-        raise StoreError(
-            f"{path}: is another program's SQLite database ({what}), not a judgebench store; it was not "
-            "modified -> give --store a new file name"
-        )
+    refuse_foreign_layout(columns, str(path), "SQLite database", "give --store a new file name")

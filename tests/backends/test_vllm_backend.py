@@ -323,3 +323,50 @@ def test_the_signature_reader_reads_kinds_defaults_and_fields():
         {"name": "self", "kind": "positional_only"},
         {"name": "e", "kind": "positional_or_keyword", "default": "2.5"},
     ]
+
+
+def test_keys_in_records_logged_by_vllm_or_judgebench_are_masked(vllm, monkeypatch):
+    """vLLM logs through python logging (its own handler on the `vllm` logger, set up on import); a key in
+    a URL, a header or an error it (or judgebench) logs must not reach that handler's stream."""
+    import io
+
+    from judgebench.files.redact import remember_secret
+
+    key = "zq7-short"  # a key of any length, given to judgebench
+    remember_secret(key)
+    monkeypatch.setenv("JUDGE_API_KEY", "env-key-4242")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)  # as vLLM's own logging config does
+    handler.setFormatter(logging.Formatter("%(name)s %(message)s"))
+    vllm_logger = logging.getLogger("vllm")
+    monkeypatch.setattr(vllm_logger, "handlers", [handler])
+    monkeypatch.setattr(vllm_logger, "propagate", False)
+    make_backend("vllm", model="m")  # the engine is set up: the filter is installed
+    try:
+        raise RuntimeError(f"401 from server: Authorization: Bearer {key}")
+    except RuntimeError:
+        logging.getLogger("vllm.entrypoints.openai").exception(
+            "request to %s failed with headers %s", f"http://u:{key}@h/v1?api_key={key}", {"x-api-key": key}
+        )
+    logging.getLogger("vllm.engine").warning("retrying with env-key-4242 in %s", "http://h/v1")
+    text = stream.getvalue()
+    assert "request to" in text and "retrying with" in text and "RuntimeError" in text  # logged, masked
+    assert key not in text and "env-key-4242" not in text, text
+    assert text.count("[REDACTED]") >= 5
+
+
+def test_the_filter_masks_a_record_carrying_a_key():
+    from judgebench.files.redact import RedactingFilter, remember_secret
+
+    remember_secret("k3y-of-ours")
+    record = logging.LogRecord(
+        "judgebench.generation",
+        logging.ERROR,
+        __file__,
+        1,
+        "GET %s -> %r",
+        ("http://h/?token=abc123", "k3y-of-ours"),
+        None,
+    )
+    assert RedactingFilter().filter(record)  # masked, never dropped
+    assert record.getMessage() == "GET http://h/?token=[REDACTED] -> '[REDACTED]'"

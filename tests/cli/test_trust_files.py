@@ -16,7 +16,7 @@ from conftest import assert_one_line_error, run_cli
 from isal import igzip
 
 from judgebench.errors import InputError
-from judgebench.files import records
+from judgebench.files import bounded
 from judgebench.files.records import read_records
 
 ROW = {
@@ -62,7 +62,7 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path, capsys):
 
 def test_asked_for_a_device_is_read_but_bounded(tmp_path, capsys, monkeypatch):
     # main() sets these for the process; monkeypatch puts them back as they were afterwards
-    monkeypatch.setenv(records.SPECIAL_FILES_ENV, "")
+    monkeypatch.setenv(bounded.SPECIAL_FILES_ENV, "")
     monkeypatch.setenv("JUDGEBENCH_MAX_INPUT_BYTES", "")
     (tmp_path / "zero.json").symlink_to("/dev/zero")
     code, _, err = board(
@@ -72,7 +72,7 @@ def test_asked_for_a_device_is_read_but_bounded(tmp_path, capsys, monkeypatch):
 
 
 def test_asked_for_a_fifo_is_read_when_something_writes_it(tmp_path, monkeypatch):
-    monkeypatch.setenv(records.SPECIAL_FILES_ENV, "1")
+    monkeypatch.setenv(bounded.SPECIAL_FILES_ENV, "1")
     fifo = tmp_path / "a.json"
     os.mkfifo(fifo)
 
@@ -109,7 +109,7 @@ def test_a_gzip_bomb_stops_at_the_cap_with_memory_near_one_chunk(tmp_path, monke
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 3 * records.CHUNK + bomb.stat().st_size + (8 << 20), peak
+    assert peak < 3 * bounded.CHUNK + bomb.stat().st_size + (8 << 20), peak
 
 
 def test_a_gzipped_file_under_the_cap_is_read_whole(tmp_path):

@@ -57,6 +57,10 @@ def test_every_numeric_flag_refuses_non_finite_huge_and_non_numbers(capsys, word
         (["leaderboard", "--n-boot", "1e9"], f"at most {MAX_N_BOOT}"),
         (["leaderboard", "--seed", "-1"], "at least 0"),
         (["leaderboard", "--seed", str(MAX_SEED + 1)], "at most"),
+        # the newer commands' ranges are the declared caps, checked as the flags are parsed (before files)
+        (["ppi", "--cheap", "x", "--gold", "y", "--level", "1"], "must be below 1"),
+        (["ppi", "--cheap", "x", "--gold", "y", "--level", "0"], "must be above 0"),
+        (["jury", "--annotations", "x", "--flip-prob", "1.5"], "must be at most 1"),
     ],
 )
 def test_the_issues_cases_are_one_line_naming_the_limit(capsys, argv, says):

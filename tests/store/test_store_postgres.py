@@ -15,7 +15,7 @@ import sys
 import time
 
 import pytest
-from conftest import judgebench_exe
+from conftest import assert_one_line_error, judgebench_exe, run_cli
 from servers import FaultInjectingServer, annotate_argv, pair_files
 
 from judgebench.store import Judgment, Store
@@ -222,3 +222,55 @@ def test_a_read_only_database_is_one_line_and_exit_4(pg_url, tmp_path):
         assert server.total == 0  # no call is paid for when its result could not be kept
     assert res.returncode == 4
     assert res.stderr.strip().count("\n") == 0 and "cannot write" in res.stderr, res.stderr
+
+
+def _dump(url):
+    """Every table of the database's public schema with its columns and rows: what must stay untouched."""
+    import psycopg
+
+    with psycopg.connect(url) as con:
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
+            )
+        ]
+        return {
+            t: (
+                con.execute(
+                    "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s "
+                    "ORDER BY ordinal_position",
+                    (t,),
+                ).fetchall(),
+                con.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall(),
+            )
+            for t in tables
+        }
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        ["CREATE TABLE notes (id INTEGER, body TEXT)", "INSERT INTO notes VALUES (1, 'precious')"],
+        ["CREATE TABLE judgments (id INTEGER, body TEXT)", "INSERT INTO judgments VALUES (1, 'precious')"],
+        [  # judgebench's own tables next to another application's
+            "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+            "INSERT INTO schema_version VALUES (1)",
+            "CREATE TABLE invoices (id INTEGER, total NUMERIC)",
+        ],
+    ],
+)
+def test_a_foreign_postgres_schema_is_refused_untouched(pg_url, tmp_path, capsys, schema):
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        for statement in schema:
+            con.execute(statement)
+    before = _dump(pg_url)
+    cand, base = pair_files(tmp_path, 2, models=3, pad=True)
+    code, _, err = run_cli(
+        annotate_argv(cand, base, pg_url, tmp_path / "a.json", extra=("--offline",)), capsys
+    )
+    assert_one_line_error(code, err, codes=(4,), names="another program's PostgreSQL schema")
+    assert _dump(pg_url) == before
+    assert not (tmp_path / "a.json").exists()
