@@ -159,3 +159,30 @@ def test_weight_names_are_alpacaevals_columns(alpaca_dir):
     ann, d, gamed = simulate(40, np.random.default_rng(9))
     assert list(lc.fit_lc(ann, d, gamed).weights) == header
     assert list(lc.fit_lc(ann.assign(generator_2="base"), d, gamed).weights) == header
+
+
+def test_a_bootstrap_resample_is_liblinear_on_the_rows_drawn():
+    """One resample by weights equals AlpacaEval's solver on the design with each drawn row repeated as often
+    as drawn (a gamed row comes along with its instruction's candidate row; a gamed row whose instruction the
+    candidate lacks stays once), at the full fit's penalty; the LC averages the drawn rows."""
+    ann, d, gamed = simulate(150, np.random.default_rng(12))
+    ann.loc[4, "preference"] = np.nan
+    fit = lc.fit_lc(ann.iloc[:140], d, gamed)  # 10 gamed instructions have no candidate row
+    design = fit.design
+    counts = lc.resample_counts(140, 2, np.random.default_rng(1))
+    got = lc.bootstrap_lc(fit, counts, chunk=1)
+    for b in range(2):
+        c = counts[b]
+        repeat = []
+        for i in range(len(design.X)):
+            model_row, gamed_row = design.train_model_row[i], design.gamed_model_row[i]
+            times = c[model_row] if model_row >= 0 else c[gamed_row] if gamed_row >= 0 else 1
+            repeat += [i] * int(times)
+        drawn = lc.LCDesign(
+            design.X[repeat], design.p[repeat], design.s[repeat], design.folds[repeat], design.difficulty,
+            design.model_pref, design.train_model_row[repeat], design.gamed_model_row[repeat],
+        )  # fmt: skip
+        _, coef = _liblinear_lc(drawn, fit.C)
+        want = 100 * (expit(coef[1] * design.difficulty + coef[2]) * c).sum() / c.sum()
+        assert got[b] == pytest.approx(want, abs=0.02)
+    assert abs(got[0] - got[1]) > 0.1  # two different resamples
