@@ -80,11 +80,15 @@ def test_errors_name_what_is_wrong():
         "field 'generator_1': 'a' and 'b' were judged against different baselines -> a paired comparison "
         "needs the same baseline"
     )
-    with pytest.raises(InputError) as err:
-        paired_comparison(_frame({"a": {"q0": 1.0, "q1": 2.0}, "b": {"q1": 1.0, "q2": 2.0}}), "a", "b")
-    assert (
-        str(err.value) == "only 1 instructions are judged for both models -> annotate the same instructions"
-    )
+    only = "only 1 instructions are judged for both models -> annotate the same instructions"
+    for rows in (
+        {"a": {"q0": 1.0, "q1": 2.0}, "b": {"q1": 1.0, "q2": 2.0}},
+        {"a": {"q1": 1.0}, "b": {"q0": 1.0, "q1": 2.0}},  # a model with one row: the same line
+        {"a": {"q0": 1.0, "q1": 2.0}, "b": {"q1": 1.0}},
+    ):
+        with pytest.raises(InputError) as err:
+            paired_comparison(_frame(rows), "a", "b")
+        assert str(err.value) == only
 
 
 def test_without_lc_inputs_the_lc_is_none_and_says_why():
@@ -146,3 +150,6 @@ def test_each_models_lc_is_the_leaderboards_and_the_bootstrap_is_consistent(two_
     assert narrow["length_controlled_winrate"]["ci_high"] < lc["ci_high"]
     other = paired_comparison(two_models, "a", "b", n_boot=60, seed=4)["length_controlled_winrate"]
     assert other["difference"] == lc["difference"] and other["ci_low"] != lc["ci_low"]
+    # the report calls it without a seed: seed 0, so a report's interval is the one `compare` gives
+    unseeded = paired_comparison(two_models, "a", "b", n_boot=60)["length_controlled_winrate"]
+    assert unseeded == paired_comparison(two_models, "a", "b", n_boot=60, seed=0)["length_controlled_winrate"]
