@@ -215,3 +215,27 @@ def test_a_file_that_cannot_be_opened_for_reading_is_one_line(tmp_path, monkeypa
 
     monkeypatch.setattr(bounded.os, "open", refuse)
     assert _error(path) == f"{path}: cannot be read (Permission denied) -> check its permissions"
+
+
+def test_a_fifo_nobody_writes_to_never_hangs_the_open(tmp_path, monkeypatch):
+    """Opened without blocking: a FIFO with no writer is refused after the idle timeout, the open does not
+    wait for a writer forever."""
+    monkeypatch.setenv("JUDGEBENCH_ALLOW_SPECIAL_FILES", "1")
+    monkeypatch.setattr(bounded, "SPECIAL_FILE_IDLE_TIMEOUT", 0.6)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    result = []
+
+    def read():
+        try:
+            read_text(fifo)
+        except InputError as err:
+            result.append(str(err))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(3)
+    if reader.is_alive():  # let the blocked open go, so the test ends
+        open(fifo, "wb").close()
+        pytest.fail("the open waited for a writer")
+    assert result == [f"{fifo}: nothing to read for 1 s -> is anything writing to it?"]
