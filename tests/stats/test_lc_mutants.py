@@ -186,3 +186,26 @@ def test_a_bootstrap_resample_is_liblinear_on_the_rows_drawn():
         want = 100 * (expit(coef[1] * design.difficulty + coef[2]) * c).sum() / c.sum()
         assert got[b] == pytest.approx(want, abs=0.02)
     assert abs(got[0] - got[1]) > 0.1  # two different resamples
+
+
+def test_the_liblinear_solver_is_alpacaevals_fit():
+    ann, d, gamed = simulate(30, np.random.default_rng(13))
+    fit = lc.fit_lc(ann, d, gamed, solver="liblinear")
+    want, coef = _liblinear_lc(fit.design, fit.C)
+    assert fit.length_controlled_winrate == pytest.approx(want, abs=0.05)
+    assert np.allclose(list(fit.weights.values()), coef, atol=0.02)
+    assert fit.C == lc.fit_lc(ann, d, gamed).C  # the same cross-validated choice as the fast solver
+
+
+def test_edge_cases_ask_numpy_for_no_undefined_spread():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy warns on a ddof-1 spread of one value: the code must not ask
+        assert lc.standardized_delta_len([7], [1]).tolist() == [0.0]
+    assert lc.bootstrap_p_value(np.zeros(4)) == 1.0  # every draw at 0: no evidence, p capped at 1
+    # a gamed row whose instruction the candidate lacks points at no candidate row (-1)
+    ann, d, gamed = simulate(20, np.random.default_rng(14))
+    design = lc.build_design(ann.iloc[:15], d, gamed)
+    lacking = ~gamed["instruction"].isin(ann["instruction"].iloc[:15]).to_numpy()
+    assert lacking.sum() == 10 and (design.gamed_model_row[: len(gamed)][lacking] == -1).all()
