@@ -312,12 +312,11 @@ async def annotate_pairs(
             results[key].reason for _, key in entries if key in results and results[key].status != "ok"
         ]
         failures += ["not in the store" for _, key in entries if offline and key not in results]
-        if failures or (entries and combined.get("preference") is None and "score" not in combined):
+        if failures or (entries and combined.get(protocol.yields) is None):
             record["failure"] = "; ".join(r or "not judged" for r in failures) or "not judged"
         records.append(record)
-    counts["missing_preferences"] = sum(
-        1 for r in records if r.get("preference") is None and "score" not in r
-    )
+    # A record without what its protocol yields (a preference, or a graded answer's score) is missing.
+    counts["missing_preferences"] = sum(1 for r in records if r.get(protocol.yields) is None)
     counts["seconds"] = elapsed
     counts["cpu_seconds"] = cpu  # this process's CPU while calling: the client's own cost
     return AnnotationRun(records, counts, first_call_at=first_call[0] if first_call else None)

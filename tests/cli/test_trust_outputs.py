@@ -165,7 +165,11 @@ def test_a_held_lock_makes_the_second_writer_wait_then_give_up_with_a_line(tmp_p
             text=True,
             env={**os.environ, "PYTHONPATH": str(REPO)},
         )
-    assert done.returncode != 0 and "b.csv" in done.stderr and "lock" in done.stderr
+    lock = tmp_path / ".b.csv.lock"
+    assert done.returncode == 1 and done.stderr.strip().splitlines()[-1] == (
+        f"judgebench.errors.StoreError: {target}: another judgebench process has held its lock ({lock}) for "
+        f"over 0 s -> wait for it to finish, or remove {lock} if no such process runs"
+    ), done.stderr
     with locked(target, timeout=0.3):  # released: taken again at once
         pass
 

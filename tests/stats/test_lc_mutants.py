@@ -159,3 +159,53 @@ def test_weight_names_are_alpacaevals_columns(alpaca_dir):
     ann, d, gamed = simulate(40, np.random.default_rng(9))
     assert list(lc.fit_lc(ann, d, gamed).weights) == header
     assert list(lc.fit_lc(ann.assign(generator_2="base"), d, gamed).weights) == header
+
+
+def test_a_bootstrap_resample_is_liblinear_on_the_rows_drawn():
+    """One resample by weights equals AlpacaEval's solver on the design with each drawn row repeated as often
+    as drawn (a gamed row comes along with its instruction's candidate row; a gamed row whose instruction the
+    candidate lacks stays once), at the full fit's penalty; the LC averages the drawn rows."""
+    ann, d, gamed = simulate(150, np.random.default_rng(12))
+    ann.loc[4, "preference"] = np.nan
+    fit = lc.fit_lc(ann.iloc[:140], d, gamed)  # 10 gamed instructions have no candidate row
+    design = fit.design
+    counts = lc.resample_counts(140, 2, np.random.default_rng(1))
+    got = lc.bootstrap_lc(fit, counts, chunk=1)
+    for b in range(2):
+        c = counts[b]
+        repeat = []
+        for i in range(len(design.X)):
+            model_row, gamed_row = design.train_model_row[i], design.gamed_model_row[i]
+            times = c[model_row] if model_row >= 0 else c[gamed_row] if gamed_row >= 0 else 1
+            repeat += [i] * int(times)
+        drawn = lc.LCDesign(
+            design.X[repeat], design.p[repeat], design.s[repeat], design.folds[repeat], design.difficulty,
+            design.model_pref, design.train_model_row[repeat], design.gamed_model_row[repeat],
+        )  # fmt: skip
+        _, coef = _liblinear_lc(drawn, fit.C)
+        want = 100 * (expit(coef[1] * design.difficulty + coef[2]) * c).sum() / c.sum()
+        assert got[b] == pytest.approx(want, abs=0.02)
+    assert abs(got[0] - got[1]) > 0.1  # two different resamples
+
+
+def test_the_liblinear_solver_is_alpacaevals_fit():
+    ann, d, gamed = simulate(30, np.random.default_rng(13))
+    fit = lc.fit_lc(ann, d, gamed, solver="liblinear")
+    want, coef = _liblinear_lc(fit.design, fit.C)
+    assert fit.length_controlled_winrate == pytest.approx(want, abs=0.05)
+    assert np.allclose(list(fit.weights.values()), coef, atol=0.02)
+    assert fit.C == lc.fit_lc(ann, d, gamed).C  # the same cross-validated choice as the fast solver
+
+
+def test_edge_cases_ask_numpy_for_no_undefined_spread():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy warns on a ddof-1 spread of one value: the code must not ask
+        assert lc.standardized_delta_len([7], [1]).tolist() == [0.0]
+    assert lc.bootstrap_p_value(np.zeros(4)) == 1.0  # every draw at 0: no evidence, p capped at 1
+    # a gamed row whose instruction the candidate lacks points at no candidate row (-1)
+    ann, d, gamed = simulate(20, np.random.default_rng(14))
+    design = lc.build_design(ann.iloc[:15], d, gamed)
+    lacking = ~gamed["instruction"].isin(ann["instruction"].iloc[:15]).to_numpy()
+    assert lacking.sum() == 10 and (design.gamed_model_row[: len(gamed)][lacking] == -1).all()
