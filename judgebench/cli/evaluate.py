@@ -102,12 +102,7 @@ def _print_gold(g: dict) -> None:
     if "error" in g:
         print(f"  gold judge {printable(g['judge'])}: no estimate: {g['error']} (judgments in {g['file']})")
         return
-    alone = g["gold_only"]
-    print(
-        f"  gold judge {printable(g['judge'])} (PPI++ from {g['n_gold']} of its judgments and {g['n_cheap']} of this "
-        f"judge's): win rate {g['win_rate']:.1f} [{g['lower']:.1f}, {g['upper']:.1f}]; its {g['n_gold']} alone "
-        f"{alone['win_rate']:.1f} [{alone['lower']:.1f}, {alone['upper']:.1f}]"
-    )
-    lc = g.get("lc") or {}
-    if lc.get("lc_win_rate") is not None:
-        print(f"  gold judge's LC win rate {lc['lc_win_rate']:.1f} [{lc['lower']:.1f}, {lc['upper']:.1f}]")
+    from judgebench.cli.ppi import ppi_lines
+
+    for line in ppi_lines(g, f"gold judge {printable(g['judge'])}'s"):
+        print("  " + line)

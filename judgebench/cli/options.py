@@ -15,8 +15,13 @@ from judgebench.settings import MAX_N_BOOT, MAX_SEED, MAX_WHOLE
 __all__ = ["ALLOW_KEY_HELP", "STORE_HELP"]
 
 
+def add_paths_option(parser: argparse.ArgumentParser, flag: str, help: str, required: bool = False) -> None:
+    """A flag taking one or more files or folders."""
+    parser.add_argument(flag, nargs="+", required=required, metavar="PATH", help=help)
+
+
 def add_annotations_option(parser: argparse.ArgumentParser, help: str, required: bool = False) -> None:
-    parser.add_argument("--annotations", nargs="+", required=required, metavar="PATH", help=help)
+    add_paths_option(parser, "--annotations", help, required)
 
 
 def add_out_option(

@@ -8,7 +8,7 @@ import json
 import math
 
 from judgebench.cli.declared import number
-from judgebench.cli.options import add_json_option, add_n_boot_option, add_seed_option
+from judgebench.cli.options import add_json_option, add_n_boot_option, add_paths_option, add_seed_option
 from judgebench.files.safetext import printable
 
 
@@ -16,19 +16,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "ppi", help="an expensive judge's win rate from a cheap judge plus a few expensive judgments (PPI++)"
     )
-    p.add_argument(
-        "--cheap",
-        nargs="+",
-        required=True,
-        metavar="PATH",
-        help="the cheap judge's annotations of every pair",
-    )
-    p.add_argument(
-        "--gold",
-        nargs="+",
-        required=True,
-        metavar="PATH",
-        help="the expensive judge's annotations of a random subset of those pairs",
+    add_paths_option(p, "--cheap", "the cheap judge's annotations of every pair", required=True)
+    add_paths_option(
+        p, "--gold", "the expensive judge's annotations of a random subset of those pairs", required=True
     )
     p.add_argument(
         "--level",
@@ -74,29 +64,32 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(results[0] if len(results) == 1 else results, indent=1))
         return 0
-    pct = f"{100 * args.level:g}%"
     for r in results:
-        g = r["gold_only"]
-        print(
-            f"{printable(r['model'])}: gold judge's win rate {r['win_rate']:.1f} [{r['lower']:.1f}, {r['upper']:.1f}] "
-            f"({pct}, PPI++ from {r['n_gold']} gold and {r['n_cheap']} cheap judgments, lambda {r['lambda']:.2f})"
-        )
-        print(
-            f"  gold judge alone on the same {r['n_gold']}: {g['win_rate']:.1f} [{g['lower']:.1f}, {g['upper']:.1f}]"
-            f"; interval width ratio {r['width_ratio']:.2f}; cheap judge alone {r['cheap_only']['win_rate']:.1f}"
-            f"; agreement {100 * r['agreement']:.0f}%"
-        )
-        lc = r.get("lc") or {}
-        if lc.get("lc_win_rate") is not None:
-            print(
-                f"  LC win rate {lc['lc_win_rate']:.1f} [{lc['lower']:.1f}, {lc['upper']:.1f}] (gold alone "
-                f"{lc['gold_only']['lc_win_rate']:.1f} [{lc['gold_only']['lower']:.1f}, {lc['gold_only']['upper']:.1f}])"
-            )
-        elif lc.get("reason"):
-            print(f"  no LC win rate: {lc['reason']}")
-        if r["n_gold_failed"] or r["n_cheap_missing"]:
-            print(
-                f"  {r['n_gold_failed']} gold and {r['n_cheap_missing']} cheap judgments without a verdict were "
-                "left out of the gold sample and the cheap pairs respectively"
-            )
+        print("\n".join(ppi_lines(r, f"{printable(r['model'])}: gold judge's")))
     return 0
+
+
+def ppi_lines(r: dict, who: str) -> list[str]:
+    """A PPI result (`ppi_by_model`'s, or summary.json's `gold`) as text: `who` starts the first line."""
+    g = r["gold_only"]
+    lines = [
+        f"{who} win rate {r['win_rate']:.1f} [{r['lower']:.1f}, {r['upper']:.1f}] ({100 * r['level']:g}%, PPI++ "
+        f"from {r['n_gold']} gold and {r['n_cheap']} cheap judgments, lambda {r['lambda']:.2f})",
+        f"  gold judge alone on the same {r['n_gold']}: {g['win_rate']:.1f} [{g['lower']:.1f}, {g['upper']:.1f}]"
+        f"; interval width ratio {r['width_ratio']:.2f}; cheap judge alone {r['cheap_only']['win_rate']:.1f}"
+        f"; agreement {100 * r['agreement']:.0f}%",
+    ]
+    lc = r.get("lc") or {}
+    if lc.get("lc_win_rate") is not None:
+        lines.append(
+            f"  LC win rate {lc['lc_win_rate']:.1f} [{lc['lower']:.1f}, {lc['upper']:.1f}] (gold alone "
+            f"{lc['gold_only']['lc_win_rate']:.1f} [{lc['gold_only']['lower']:.1f}, {lc['gold_only']['upper']:.1f}])"
+        )
+    elif lc.get("reason"):
+        lines.append(f"  no LC win rate: {lc['reason']}")
+    if r["n_gold_failed"] or r["n_cheap_missing"]:
+        lines.append(
+            f"  {r['n_gold_failed']} gold and {r['n_cheap_missing']} cheap judgments without a verdict were "
+            "left out of the gold sample and the cheap pairs respectively"
+        )
+    return lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from judgebench.cli.options import add_annotations_option, add_out_option
+from judgebench.cli.options import add_annotations_option, add_out_option, add_paths_option
 from judgebench.errors import ConfigError, InputError
 
 
@@ -29,6 +29,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
         help="add what the judge of --annotations rewards: log-odds per answer property, table and chart "
         "(needs the stats extra)",
     )
+    add_paths_option(
+        p,
+        "--ppi",
+        "add an expensive judge's PPI++ estimates: `judgebench ppi --json` output or the summary.json of an "
+        "`evaluate --gold-judge` run",
+    )
     p.add_argument("--format", choices=["html", "markdown", "text"], default="html", help="default html")
     p.add_argument("--title", default="judgebench report", help="the page's title (html)")
     add_out_option(p, "default: report.html (html) or stdout", metavar="PATH")
@@ -39,11 +45,13 @@ def run(args: argparse.Namespace) -> int:
     from judgebench.files.records import read_json
     from judgebench.leaderboard.board import read_leaderboard
     from judgebench.report import render_markdown, render_text, write_report
+    from judgebench.report.html import ppi_results
 
     for path in [
         args.leaderboard,
         args.audit and str(Path(args.audit) / "audit.json"),
         *(args.manifest or []),
+        *(args.ppi or []),
     ]:
         if path and not Path(path).is_file():
             raise InputError(
@@ -75,8 +83,9 @@ def run(args: argparse.Namespace) -> int:
         profile = property_profile(annotations)
     audit = read_json(Path(args.audit) / "audit.json") if args.audit else None
     manifests = [read_json(m) for m in args.manifest or []]
-    if board is None and audit is None and profile is None:
-        raise ConfigError("give --leaderboard, --audit and/or --annotations with --profile")
+    ppi = [r for path in args.ppi or [] for r in ppi_results(read_json(path), path)]
+    if board is None and audit is None and profile is None and not ppi:
+        raise ConfigError("give --leaderboard, --audit, --ppi and/or --annotations with --profile")
     out = write_report(
         args.out or "report.html",
         board=board,
@@ -86,8 +95,9 @@ def run(args: argparse.Namespace) -> int:
         model=args.model,
         compare=tuple(args.compare) if args.compare else None,
         title=args.title,
-        inputs=[p for p in [args.leaderboard, *(args.manifest or [])] if p],
+        inputs=[p for p in [args.leaderboard, *(args.manifest or []), *(args.ppi or [])] if p],
         profile=profile,
+        ppi=ppi,
     )
     print(f"wrote {out}")
     return 0

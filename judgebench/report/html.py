@@ -155,6 +155,21 @@ def judging_summary(annotations: pd.DataFrame) -> dict:
     return out
 
 
+def ppi_results(data, path) -> list[dict]:
+    """The PPI estimates in one file: `judgebench ppi --json`'s output (one result or a list) or an `evaluate
+    --gold-judge` run's summary.json (its `gold` part, named by its generator); an InputError otherwise."""
+    if isinstance(data, dict) and isinstance(data.get("gold"), dict):  # summary.json
+        return [{"model": data.get("generator"), **data["gold"]}]
+    items = data if isinstance(data, list) else [data]
+    if items and all(isinstance(r, dict) and {"win_rate", "n_gold", "gold_only"} <= set(r) for r in items):
+        return items
+    raise InputError(
+        "holds no PPI estimate",
+        path=path,
+        hint="give `judgebench ppi --json` output or the summary.json of an `evaluate --gold-judge` run",
+    )
+
+
 def _file_entry(path) -> dict:
     p = Path(path)
     if not p.is_file():
@@ -177,6 +192,7 @@ def build_report(
     inputs: list[str] | None = None,
     n_boot: int = 1000,
     profile: pd.DataFrame | None = None,
+    ppi: list[dict] | None = None,
 ) -> str:
     import jinja2
 
@@ -230,6 +246,9 @@ def build_report(
             "rows": profile.to_dict("records"),
             **profile.attrs,
         }
+    if ppi:  # ppi_results' entries: PPI++ estimates of an expensive judge's figures
+        ctx["ppi"] = [{**r, "bar": ci_bar(r.get("win_rate"), r.get("lower"), r.get("upper"))} for r in ppi]
+        ctx["ppi_level"] = " / ".join(sorted({f"{100 * r.get('level', 0.95):g}" for r in ppi}))
     manifests = list(manifests or [])
     if annotations is not None:
         manifests.insert(0, judging_summary(annotations))

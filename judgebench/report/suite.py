@@ -180,6 +180,32 @@ def _section_table(section: Section, details: dict[str, dict]) -> str:
     return _html_table(headings, rows, html.escape(section.caption))
 
 
+def _gold_table(table: pd.DataFrame, bench: str) -> str:
+    """The gold judge's PPI++ estimates of one benchmark (`suite --gold-judge`), where the runs made them."""
+    col = f"{bench}.gold_win_rate"
+    if col not in table or table[col].isna().all():
+        return ""
+    rows = []
+    for model, r in table[table[col].notna()].iterrows():
+        g = {k.removeprefix(f"{bench}."): v for k, v in r.items() if k.startswith(f"{bench}.gold_")}
+        rows.append(
+            [
+                html.escape(str(model)),
+                _num(g["gold_win_rate"]),
+                f"[{_num(g['gold_ci_low'])}, {_num(g['gold_ci_high'])}]"
+                + ci_bar(g["gold_win_rate"], g["gold_ci_low"], g["gold_ci_high"]),
+                _num(g["gold_n"], "{:.0f}"),
+                _num(g.get("gold_lc")),
+                f"[{_num(g.get('gold_lc_ci_low'))}, {_num(g.get('gold_lc_ci_high'))}]",
+            ]
+        )
+    return _html_table(
+        ["model", "gold win rate", "95% CI", "gold judgments", "gold LC", "LC 95% CI"],
+        rows,
+        "the expensive (gold) judge's figures, PPI++ from this judge's judgments and the gold judge's on a random few",
+    )
+
+
 def build_suite_report(
     result: dict, benchmarks: Sequence[Benchmark | str], inputs: list[str] | None = None
 ) -> str:
@@ -209,6 +235,7 @@ def build_suite_report(
     for bench in declared:
         parts.append(f"<h2>{html.escape(bench.title)}</h2>")
         parts += [t for t in (_section_table(s, details[bench.name]) for s in bench.sections) if t]
+        parts += [t for t in (_gold_table(table, bench.name),) if t]
         if bench.notes:
             parts.append(f'<p class="sub">{html.escape(bench.notes)}</p>')
     if result["comparisons"]:

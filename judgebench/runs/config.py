@@ -126,6 +126,20 @@ class EvaluateConfig(Checked):
     def generator_name(self) -> str:
         return self.name or (Path(self.model).stem if self.model else EMBEDDED_GENERATOR)
 
+    def judge_backend(self, spec: JudgeSpec, model: str | None, base_url: str | None):
+        """(backend, url) for a judge of this run (the run's or the gold one): the run's rate limits, timeout
+        and retries with judge_concurrency calls in flight, and its key options."""
+        from judgebench.annotation.annotate import judge_backend
+
+        return judge_backend(
+            spec,
+            self.limits.for_backend(self.judge_concurrency),
+            model,
+            base_url=base_url,
+            api_key_env=self.key.api_key_env,
+            allow_key_to=self.key.allow_key_to,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
 class SuiteConfig(Checked):

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from judgebench.annotation.annotate import AnnotationRun, annotate_pairs, judge_backend
+from judgebench.annotation.annotate import AnnotationRun, annotate_pairs
 from judgebench.annotation.annotate import manifest as annotation_manifest
 from judgebench.annotation.pairs import pairs_from_records
 from judgebench.annotation.pipeline import closing
@@ -460,14 +460,7 @@ async def judge(
     if spec.backend == "llamacpp" and config.judge_model is None and outputs.reusable_judge is not None:
         backend, url = outputs.reusable_judge, None
     else:
-        backend, url = judge_backend(
-            spec,
-            config.limits.for_backend(config.judge_concurrency),
-            config.judge_model,
-            base_url=config.judge_base_url,
-            api_key_env=config.key.api_key_env,
-            allow_key_to=config.key.allow_key_to,
-        )
+        backend, url = config.judge_backend(spec, config.judge_model, config.judge_base_url)
     async with closing(backend):
         if config.wrap_judge is not None:
             backend = config.wrap_judge(backend)

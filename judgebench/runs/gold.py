@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from judgebench.annotation.annotate import AnnotationRun, annotate_pairs, judge_backend
+from judgebench.annotation.annotate import AnnotationRun, annotate_pairs
 from judgebench.annotation.annotate import manifest as annotation_manifest
 from judgebench.annotation.pairs import pairs_from_records
 from judgebench.annotation.pipeline import closing
@@ -76,14 +76,7 @@ async def judge_gold(
     pairs = pairs_from_records(judged.to_dict("records"), base_by, multi_turn=False)
     budget = config.gold_budget if config.gold_budget is not None else len(pairs)  # gold_spec requires one
     chosen = [pairs[i] for i in draw_gold_pairs(len(pairs), budget, config.gold_seed)]
-    backend, url = judge_backend(
-        spec,
-        config.limits.for_backend(config.judge_concurrency),
-        config.gold_judge_model,
-        base_url=config.gold_judge_base_url,
-        api_key_env=config.key.api_key_env,
-        allow_key_to=config.key.allow_key_to,
-    )
+    backend, url = config.judge_backend(spec, config.gold_judge_model, config.gold_judge_base_url)
     async with closing(backend):
         if config.wrap_judge is not None:
             backend = config.wrap_judge(backend)

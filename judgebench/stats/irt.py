@@ -270,10 +270,11 @@ def make_strata(Y: np.ndarray, n_strata: int, residuals: np.ndarray) -> list[np.
     smooth = np.convolve(np.pad(spread, window // 2, mode="edge"), np.ones(window) / window, mode="valid")
     cum = np.cumsum(smooth)
     cuts = np.searchsorted(cum, cum[-1] * np.arange(1, n_strata) / n_strata)
-    cuts = np.maximum(cuts, np.arange(1, n_strata))  # every stratum keeps at least one item
-    cuts = np.minimum(cuts, len(order) - n_strata + np.arange(1, n_strata))
-    cuts = np.maximum.accumulate(cuts)
-    return np.split(order, cuts)
+    # every stratum keeps at least one item: the cuts strictly increasing, in 1..len - 1 (cut k - k is
+    # non-decreasing and in 1..len - n + 1); equal cuts left empty strata where the spread is concentrated
+    k = np.arange(n_strata - 1)
+    shifted = np.clip(cuts - k, 1, len(order) - n_strata + 1)
+    return np.split(order, np.maximum.accumulate(shifted) + k)
 
 
 def strata_of(tiny: TinyModel) -> list[np.ndarray]:

@@ -143,6 +143,10 @@ def classical_mean(y, level: float = 0.95, n_population: int | None = None, pseu
     return {"estimate": est, "standard_error": se, "lower": est - half, "upper": est + half}
 
 
+def _clipped(r: dict) -> dict:
+    return {**r, "lower": max(r["lower"], 0.0), "upper": min(r["upper"], 1.0)}
+
+
 def pair_judgments(cheap: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFrame:
     """One row per pair the cheap judge saw (annotation frames: instruction, generator_1, generator_2,
     preference, len_1, len_2): its preference as `cheap`, the gold judge's as `gold`, `in_gold` whether the
@@ -194,6 +198,12 @@ def ppi_winrate(pairs: pd.DataFrame, level: float = 0.95, target: str = "populat
         )
     ppi = ppi_mean(y, f, f_u, level, target=target)
     gold_only = classical_mean(y, level, N if target == "pairs" else None)
+    width_ratio = (
+        (ppi["upper"] - ppi["lower"]) / (gold_only["upper"] - gold_only["lower"])
+        if gold_only["upper"] > gold_only["lower"]
+        else float("nan")
+    )
+    ppi, gold_only = _clipped(ppi), _clipped(gold_only)  # a win rate lies in [0, 100]: so do its bounds
     pct = {k: 100 * v for k, v in ppi.items() if k != "lam"}
     return {
         "win_rate": pct["estimate"],
@@ -214,9 +224,7 @@ def ppi_winrate(pairs: pd.DataFrame, level: float = 0.95, target: str = "populat
             "upper": 100 * gold_only["upper"],
         },
         "cheap_only": {"win_rate": 100 * float(np.mean(np.concatenate([f, f_u])))},
-        "width_ratio": (ppi["upper"] - ppi["lower"]) / (gold_only["upper"] - gold_only["lower"])
-        if gold_only["upper"] > gold_only["lower"]
-        else float("nan"),
+        "width_ratio": width_ratio,
         "agreement": float(np.mean(np.sign(y - 0.5) == np.sign(f - 0.5))),
         "correlation": float(np.corrcoef(y, f)[0, 1]) if y.std() > 0 and f.std() > 0 else float("nan"),
     }

@@ -54,3 +54,32 @@ def test_ppi_json_and_bad_input(tmp_path, capsys):
     (tmp_path / "broken.json").write_text("[{")
     code, out, err = run_cli(["ppi", "--cheap", cheap, "--gold", str(tmp_path / "broken.json")], capsys)
     assert_one_line_error(code, err, names="broken.json")
+
+
+def test_report_shows_the_ppi_estimate(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    inst = [f"own instruction {j}" for j in range(200)]
+    gold_all = 1 + (rng.random(200) < 0.4)
+    cheap = _write(
+        tmp_path / "cheap.json", np.where(rng.random(200) < 0.1, 3 - gold_all, gold_all).tolist(), inst
+    )
+    pick = rng.permutation(200)[:50]
+    gold = _write(tmp_path / "gold.json", gold_all[pick].tolist(), [inst[j] for j in pick])
+    code, out, err = run_cli(["ppi", "--cheap", cheap, "--gold", gold, "--json", "--no-lc"], capsys)
+    assert code == 0, err
+    (tmp_path / "ppi.json").write_text(out)
+    r = json.loads(out)
+
+    page = tmp_path / "r.html"
+    code, _, err = run_cli(["report", "--ppi", str(tmp_path / "ppi.json"), "--out", str(page)], capsys)
+    assert code == 0, err
+    html = page.read_text()
+    row = html[html.index('<h2 id="ppi">') :].split('data-model="m"')[1].split("</tr>")[0]
+    cells = [c.split(">", 1)[1].removesuffix("</td>") for c in row.split("<td")[1:]]
+    assert cells[2] == f"{r['win_rate']:.1f}" and cells[3].startswith(f"[{r['lower']:.1f}, {r['upper']:.1f}]")
+    alone = 100 * np.mean(gold_all[pick] - 1)  # the gold judge alone: its mean, by hand
+    assert cells[4] == f"{alone:.1f}" and cells[7] == "50 / 200"
+
+    (tmp_path / "other.json").write_text(json.dumps({"win_rate": 3.0}))
+    code, _, err = run_cli(["report", "--ppi", str(tmp_path / "other.json"), "--out", str(page)], capsys)
+    assert_one_line_error(code, err, names="other.json")

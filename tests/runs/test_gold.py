@@ -16,6 +16,17 @@ from judgebench.runs.gold import draw_gold_pairs
 PRICES = {"gpt-4-1106-preview": (10.0, 30.0), "cheap-judge": (0.1, 0.2)}
 
 
+def two_judges(standin: OpenAIStandIn, budget: int) -> dict:
+    """The run's (cheap) judge and the gold one, both alpacaeval2 on the stand-in under two model names."""
+    return {
+        "judge_model": "cheap-judge",
+        "judge_base_url": standin.base_url,
+        "gold_judge": "alpacaeval2",
+        "gold_budget": budget,
+        "gold_judge_base_url": standin.base_url,
+    }
+
+
 def test_the_gold_pairs_are_a_seeded_uniform_draw():
     a, b = draw_gold_pairs(805, 100, 0), draw_gold_pairs(805, 100, 0)
     assert (a == b).all() and len(set(a)) == 100 and a.max() < 805
@@ -31,11 +42,7 @@ def test_evaluate_with_a_gold_judge(tmp_path, alpaca_dir, monkeypatch, capsys):
         config = EvaluateConfig(
             outputs=alpaca_dir / "model_outputs" / "Mistral-7B-Instruct-v0.2.json.gz",
             judge="alpacaeval2",
-            judge_model="cheap-judge",
-            judge_base_url=standin.base_url,
-            gold_judge="alpacaeval2",
-            gold_budget=12,
-            gold_judge_base_url=standin.base_url,
+            **two_judges(standin, 12),
             max_instances=40,
             n_boot=50,
             out=tmp_path / "run",
@@ -72,8 +79,17 @@ def test_evaluate_with_a_gold_judge(tmp_path, alpaca_dir, monkeypatch, capsys):
             capsys,
         )  # fmt: skip
         assert code == 0, err
-        assert f"win rate {g['win_rate']:.1f}" in out and "gold judge alpacaeval2 (PPI++ from 12" in out
+        assert f"gold judge alpacaeval2's win rate {g['win_rate']:.1f}" in out
+        assert "PPI++ from 12 gold and 40 cheap judgments" in out and "gold judge alone on the same 12" in out
         assert standin.chat_requests == 40 + 12
+
+        page = tmp_path / "r.html"  # the report shows the run's estimate
+        code, _, err = run_cli(
+            ["report", "--ppi", str(tmp_path / "run" / "summary.json"), "--out", str(page)], capsys
+        )
+        assert code == 0, err
+        row = page.read_text().split('id="ppi-table"')[1].split("</tr>")[1]
+        assert f"<td>{g['win_rate']:.1f}</td>" in row and "<td>12 / 40</td>" in row and "alpacaeval2" in row
 
     with pytest.raises(InputError, match="--gold-judge needs --gold-budget"):
         evaluate(
@@ -106,11 +122,7 @@ def test_suite_with_a_gold_judge_puts_its_estimate_in_the_table(tmp_path, alpaca
         config = SuiteConfig(
             benchmarks=("alpaca_eval",),
             judge=("alpacaeval2",),
-            judge_model="cheap-judge",
-            judge_base_url=standin.base_url,
-            gold_judge="alpacaeval2",
-            gold_budget=8,
-            gold_judge_base_url=standin.base_url,
+            **two_judges(standin, 8),
             max_instances=20,
             n_boot=20,
             out=tmp_path / "suite",
@@ -126,6 +138,11 @@ def test_suite_with_a_gold_judge_puts_its_estimate_in_the_table(tmp_path, alpaca
     for m in ("mistral", "null"):
         assert table.loc[m, "alpaca_eval.gold_n"] == 8
         assert table.loc[m, "alpaca_eval.gold_ci_low"] <= table.loc[m, "alpaca_eval.gold_win_rate"]
+    report = (tmp_path / "suite" / "report.html").read_text()
+    gold_table = report[report.index("the expensive (gold) judge") :].split("</table>")[0]
+    for m in ("mistral", "null"):
+        wr = table.loc[m, "alpaca_eval.gold_win_rate"]
+        assert f"<tr><td>{m}</td><td>{wr:.1f}</td>" in gold_table
     with pytest.raises(InputError, match="--max-cost"):
         run_suite(
             models, SuiteConfig(gold_judge="alpacaeval2", gold_budget=5, max_cost=1.0, out=tmp_path / "z")

@@ -16,6 +16,7 @@ from judgebench.stats.irt import (
     estimate_from_annotations,
     estimates,
     fit_tiny,
+    make_strata,
     strata_of,
 )
 
@@ -61,6 +62,18 @@ def fitted():
         cv_folds=3,
     )
     return tiny, a, b, rng
+
+
+@pytest.mark.parametrize("n_strata", [2, 50, 200, 402])
+def test_every_stratum_keeps_an_item_when_the_spread_is_concentrated(n_strata):
+    """Residuals 50x larger on 40 of 805 items ask for many strata there: up to 402 strata (two items each on
+    average), none may be empty (an empty one crashed `tiny fit --n-anchors 200`)."""
+    rng = np.random.default_rng(0)
+    R = rng.standard_normal((10, 805))
+    R[:, :40] *= 50
+    strata = make_strata(rng.random((10, 805)), n_strata, R)
+    assert len(strata) == n_strata and min(len(s) for s in strata) >= 1
+    assert sorted(np.concatenate(strata)) == list(range(805))
 
 
 def test_difference_estimate_is_unbiased_and_covers_on_new_models_over_the_design(fitted):

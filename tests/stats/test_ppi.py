@@ -201,3 +201,15 @@ def test_lc_variant_on_stored_annotations(all_annotations, official_board):
     assert useless["cheap_only"]["lc_win_rate"] > 50  # the noise judge alone is far off; PPI is not
     for r in (same, useless):
         assert r["lower"] <= full <= r["upper"]
+
+
+def test_bounds_stay_within_0_and_100():
+    """A gold judge that prefers the model on every judged pair (and one that never does): the CLT interval
+    runs past 100 (below 0); a win rate cannot, so neither do the reported bounds."""
+    rng = np.random.default_rng(2)
+    for value in (2.0, 1.0):
+        cheap = _frame(np.where(rng.random(300) < 0.9, value, 3 - value))
+        r = ppi_winrate(pair_judgments(cheap, _frame(np.full(60, value))))
+        for lo, hi in ((r["lower"], r["upper"]), (r["gold_only"]["lower"], r["gold_only"]["upper"])):
+            assert 0 <= lo <= hi <= 100 and (hi - lo) > 1  # clipped, not collapsed
+        assert (r["upper"] == 100) if value == 2.0 else (r["lower"] == 0)
