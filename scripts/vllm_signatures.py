@@ -7,19 +7,28 @@ vLLM needs a GPU and ~30 dependencies, so the tests use a stand-in module (tests
 the stand-in honest, this script parses (AST) the signatures and fields the vLLM backend touches
 from the wheel's sources and writes them to tests/data/vllm_api_snapshot.json, which names the
 version; tests/backends/test_vllm_backend.py holds the stand-in and the backend's calls against it.
-Re-run it after bumping the `vllm` extra's pin.
+It also records what vLLM's request checks do (`checks`): the validation functions named in CHECKED are
+taken from the wheel's source, run on the PROBES below in a namespace of small stubs (no vLLM import), and
+each outcome (the exception's type and text, or the settings after vLLM's own adjustments) is written with
+the function and line it came from. The stand-in must answer every probe the same way; the code itself
+stays in the wheel. Re-run it after bumping the `vllm` extra's pin.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
+import logging
+import math
 import subprocess
 import sys
 import tempfile
 import zipfile
+from enum import Enum, IntEnum
 from pathlib import Path
+from types import SimpleNamespace
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "vllm_api_snapshot.json"
 
@@ -30,6 +39,7 @@ WANTED = [
     ("vllm/outputs.py", "CompletionOutput", {"fields": True}),
     ("vllm/outputs.py", "RequestOutput", {"methods": ["__init__"]}),
     ("vllm/logprobs.py", "Logprob", {"fields": True}),
+    ("vllm/lora/request.py", "LoRARequest", {"fields": True}),
     ("vllm/config/model.py", "ModelConfig", {"fields": True}),
     ("vllm/engine/arg_utils.py", "EngineArgs", {"fields": True}),
     ("vllm/engine/arg_utils.py", "AsyncEngineArgs", {"fields": True}),  # EngineArgs' fields and these
@@ -119,6 +129,195 @@ def read_sources(read) -> dict:
     return snapshot
 
 
+# vLLM's request checks, run from the wheel's source on the probes below (see the module docstring)
+SAMPLING_SOURCE = "vllm/sampling_params.py"
+SAMPLING_FUNCTIONS = ["_verify_num_sequences", "validate_thinking_token_budget"]
+SAMPLING_METHODS = ["__post_init__", "_verify_args", "_verify_greedy_sampling", "_validate_logprobs"]
+PROMPT_SOURCE = ("vllm/v1/engine/input_processor.py", "InputProcessor", "_validate_prompt_len")
+# SamplingParams(**kwargs): each a setting the harness may pass, at and past its edges
+SAMPLING_PROBES = [
+    {"temperature": -0.5},
+    {"temperature": 2.5},
+    {"temperature": float("nan")},
+    {"temperature": 0.0, "top_p": 0.5, "top_k": 5, "min_p": 0.1},
+    {"temperature": 0.001},
+    {"temperature": 0.7, "top_p": 0.0},
+    {"temperature": 0.7, "top_p": 1.5},
+    {"temperature": 0.7, "top_k": -2},
+    {"temperature": 0.7, "top_k": 2.5},
+    {"temperature": 0.7, "top_k": -1},
+    {"temperature": 0.7, "min_p": -0.1},
+    {"temperature": 0.7, "min_p": 1.5},
+    {"max_tokens": 0},
+    {"max_tokens": None},
+    {"n": 0},
+    {"n": 2, "temperature": 0.0},
+    {"stop": ""},
+    {"stop": ["yes", ""]},
+    {"stop": "yes"},
+    {"stop": ["x"], "detokenize": False},
+    {"logprobs": -2},
+    {"logprobs": True},
+    {"seed": -1},
+    {"repetition_penalty": 0.0},
+    {"presence_penalty": 2.5},
+    {"min_tokens": 5, "max_tokens": 2},
+]
+# SamplingParams(**kwargs).verify(...) against an engine with max_logprobs 20 and a vocabulary of 9 tokens
+VERIFY_ENGINE = {"max_logprobs": 20, "vocab_size": 9}
+VERIFY_PROBES = [
+    {"logprobs": 21},
+    {"logprobs": 20},
+    {"logprob_token_ids": [1, 9]},
+    {"logprob_token_ids": [1] * 129},
+    {"logprob_token_ids": [1, 2], "logprobs": 3},
+]
+PROMPT_MAX_MODEL_LEN = 120
+PROMPT_PROBES = [0, 119, 120, 121]  # decoder prompt lengths against max_model_len 120
+
+
+def _take(tree: ast.Module, names: list[str], cls: str | None = None) -> list[ast.stmt]:
+    body = (
+        tree.body
+        if cls is None
+        else next(n.body for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls)
+    )
+    found = {n.name: n for n in body if isinstance(n, ast.FunctionDef | ast.ClassDef)}
+    return [found[n] for n in names]
+
+
+def _constants(tree: ast.Module) -> dict:
+    """Module-level NAME = literal assignments (vLLM's epsilon and limits)."""
+    out = {}
+    for n in tree.body:
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            with contextlib.suppress(ValueError):  # only literals: vLLM's epsilon and limits
+                out[n.targets[0].id] = ast.literal_eval(n.value)
+    return out
+
+
+def _defaults(fields: dict[str, str | None]) -> dict:
+    out = {}
+    for name, source in fields.items():
+        if source is None:
+            continue
+        try:
+            out[name] = ast.literal_eval(source)
+        except ValueError:  # msgspec.field(default_factory=set), RequestOutputKind.CUMULATIVE
+            out[name] = set() if "default_factory=set" in source else source
+    return out
+
+
+def _outcome(call) -> dict:
+    try:
+        value = call()
+    except Exception as err:  # the outcome is what is recorded
+        return {"raises": type(err).__name__, "message": str(err)}
+    return {"returns": value}
+
+
+def run_checks(read, fields: dict[str, str | None]) -> dict:
+    """Run vLLM's own validation code on the probes; nothing of vLLM is imported."""
+    exceptions = ast.parse(read("vllm/exceptions.py"))
+    sampling = ast.parse(read(SAMPLING_SOURCE))
+    envs = ast.parse(read("vllm/envs.py"))
+    max_n = next(
+        ast.literal_eval(n.value)
+        for n in ast.walk(envs)
+        if isinstance(n, ast.AnnAssign) and getattr(n.target, "id", "") == "VLLM_MAX_N_SEQUENCES" and n.value
+    )
+    ns: dict = {
+        "math": math,
+        "Enum": Enum,
+        "IntEnum": IntEnum,
+        "Any": object,
+        "logger": logging.getLogger("vllm-probe"),
+        "envs": SimpleNamespace(VLLM_MAX_N_SEQUENCES=max_n),
+        **_constants(sampling),
+    }
+    ns["__builtins__"] = __builtins__
+    module = ast.Module(
+        body=_take(exceptions, ["VLLMError", "VLLMClientError", "VLLMValidationError"])
+        + _take(sampling, SAMPLING_FUNCTIONS),
+        type_ignores=[],
+    )
+    exec(compile(ast.fix_missing_locations(module), SAMPLING_SOURCE, "exec"), ns)
+    methods = _take(sampling, SAMPLING_METHODS, cls="SamplingParams")
+    cls_ns: dict = {}
+    for m in methods:
+        m.decorator_list, m.returns = [], None
+        m.args.args = [ast.arg(a.arg) for a in m.args.args]  # annotations name vLLM types
+        exec(
+            compile(
+                ast.fix_missing_locations(ast.Module(body=[m], type_ignores=[])), SAMPLING_SOURCE, "exec"
+            ),
+            ns,
+            cls_ns,
+        )
+    probe_cls = type("SamplingParams", (), cls_ns)
+    defaults = _defaults(fields)
+
+    def make(kwargs):
+        obj = probe_cls()
+        obj.__dict__.update({k: (set(v) if isinstance(v, set) else v) for k, v in defaults.items()}, **kwargs)
+        obj.__post_init__()
+        return obj
+
+    def settings(kwargs):
+        obj = make(kwargs)
+        return {
+            k: obj.__dict__[k]
+            for k in sorted(
+                set(kwargs) | {"temperature", "top_p", "top_k", "min_p", "seed", "stop", "logprobs"}
+            )
+        }
+
+    vocab = VERIFY_ENGINE["vocab_size"]
+    engine = SimpleNamespace(max_logprobs=VERIFY_ENGINE["max_logprobs"], get_vocab_size=lambda: vocab)
+    prompt_path, prompt_cls, prompt_fn = PROMPT_SOURCE
+    prompt_tree = ast.parse(read(prompt_path))
+    (check_len,) = _take(prompt_tree, [prompt_fn], cls=prompt_cls)
+    check_len.args.args = [ast.arg(a.arg) for a in check_len.args.args]
+    check_len.returns = None
+    exec(
+        compile(
+            ast.fix_missing_locations(ast.Module(body=[check_len], type_ignores=[])), prompt_path, "exec"
+        ),
+        ns,
+    )
+    processor = SimpleNamespace(
+        skip_prompt_length_check=False,
+        supports_mm_inputs=False,
+        mm_encoder_cache_size=0,
+        model_config=SimpleNamespace(max_model_len=PROMPT_MAX_MODEL_LEN, runner_type="generate"),
+    )
+
+    def where(path, tree, name, cls=None):
+        (node,) = _take(tree, [name], cls=cls)
+        return f"{path}:{node.lineno} {cls + '.' if cls else ''}{name}"
+
+    return {
+        "sources": [where(SAMPLING_SOURCE, sampling, m, "SamplingParams") for m in SAMPLING_METHODS]
+        + [where(SAMPLING_SOURCE, sampling, f) for f in SAMPLING_FUNCTIONS]
+        + [where(prompt_path, prompt_tree, prompt_fn, prompt_cls)],
+        "sampling_params": [{"kwargs": k, **_outcome(lambda k=k: settings(k))} for k in SAMPLING_PROBES],
+        "verify": {
+            "engine": VERIFY_ENGINE,
+            "probes": [
+                {"kwargs": k, **_outcome(lambda k=k: make(k)._validate_logprobs(engine))}
+                for k in VERIFY_PROBES
+            ],
+        },
+        "prompt_length": {
+            "max_model_len": PROMPT_MAX_MODEL_LEN,
+            "probes": [
+                {"length": n, **_outcome(lambda n=n: ns[prompt_fn](processor, n, "decoder"))}
+                for n in PROMPT_PROBES
+            ],
+        },
+    }
+
+
 def from_wheel(wheel: Path) -> dict:
     with zipfile.ZipFile(wheel) as z:
         meta = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
@@ -128,6 +327,9 @@ def from_wheel(wheel: Path) -> dict:
             if line.startswith("Version:")
         )
         snapshot = read_sources(lambda p: z.read(p).decode())
+        snapshot["checks"] = run_checks(
+            lambda p: z.read(p).decode(), snapshot["classes"]["SamplingParams"]["fields"]
+        )
     return {"vllm_version": version, "wheel": wheel.name, **snapshot}
 
 

@@ -25,6 +25,7 @@ this backend's calls and the stand-in module (tests/fake_vllm) against that snap
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from judgebench.backends.base import (
@@ -36,10 +37,28 @@ from judgebench.backends.base import (
     Limits,
     register_backend,
 )
+from judgebench.backends.finish import no_room
 from judgebench.backends.logprobs import by_decoded_string, cached_label_ids
 from judgebench.files.redact import redact_logs
+from judgebench.generation.checkpoint import adapter_rank, with_adapter
 
 log = logging.getLogger(__name__)
+LORA_RANKS = (
+    1,
+    8,
+    16,
+    32,
+    64,
+    128,
+    256,
+    320,
+    512,
+)  # vLLM 0.29.0's allowed max_lora_rank (vllm/config/lora.py)
+
+
+def lora_rank_slot(rank: int) -> int:
+    """The smallest max_lora_rank vLLM takes that holds an adapter of this rank (its default, 16, may not)."""
+    return next((r for r in LORA_RANKS if r >= rank), LORA_RANKS[-1])
 
 
 @register_backend("vllm", extra="vllm", version_package="vllm", ray=("hf-folder", "name"))
@@ -57,9 +76,10 @@ class VLLMBackend(BatchingBackend):
         batch_window: float = 0.01,
         max_batch: int = 256,
         chat_template: str | None = None,
+        lora: str | None = None,
         **llm_kwargs,
     ):
-        super().__init__(model, limits, batch_window, max_batch)
+        super().__init__(with_adapter(model, lora), limits, batch_window, max_batch)
         try:
             import vllm
         except ImportError:
@@ -76,7 +96,14 @@ class VLLMBackend(BatchingBackend):
         }
         if max_model_len is not None:
             kwargs["max_model_len"] = max_model_len
-        self.llm = vllm.LLM(model, **kwargs)
+        self.lora_request = None
+        if lora is not None:  # one adapter, loaded once: LoRARequest ids start at 1
+            kwargs.update(enable_lora=True, max_lora_rank=lora_rank_slot(adapter_rank(lora)))
+            self.lora_request = vllm.lora.request.LoRARequest(Path(lora).name, 1, str(Path(lora).resolve()))
+        try:
+            self.llm = vllm.LLM(model, **kwargs)
+        except (TypeError, ValueError) as err:  # settings vLLM refuses (a dtype, a quantization method...)
+            raise FatalBackendError(f"vLLM refused the engine settings {sorted(kwargs)}: {err}") from None
         # The engine's limits, whatever decided them (the argument, the model's config, memory)
         self.max_model_len = int(self.llm.model_config.max_model_len)
         self.max_logprobs = int(self.llm.model_config.max_logprobs)
@@ -132,13 +159,9 @@ class VLLMBackend(BatchingBackend):
         ready, params = [], []
         for i, r in enumerate(requests):
             try:
-                n = self.prompt_length(r)
-                if n >= self.max_model_len:  # what vLLM refuses, for the whole call
-                    raise BackendError(
-                        f"prompt of {n} tokens leaves no room to generate within the engine's "
-                        f"max_model_len {self.max_model_len}",
-                        retryable=False,
-                    )
+                refused_why = no_room(self.prompt_length(r), self.max_model_len)
+                if refused_why:  # what vLLM refuses, for the whole call
+                    raise BackendError(f"{refused_why} (the engine's max_model_len)", retryable=False)
                 params.append(self.sampling_params(r))
                 ready.append(i)
             except BackendError as err:
@@ -153,6 +176,7 @@ class VLLMBackend(BatchingBackend):
                 [list(requests[i].messages) for i in ready],
                 params,
                 use_tqdm=False,
+                lora_request=self.lora_request,
                 chat_template=self.chat_template,
             )
             answered = {i: self._response(out, requests[i]) for i, out in zip(ready, outputs, strict=True)}

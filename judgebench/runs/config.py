@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from judgebench.annotation.pipeline import CallLimits, KeyAccess, progress_option, store_option
+from judgebench.generation.checkpoint import Checkpoint
 from judgebench.generation.sampling import DEFAULT_SAMPLING, Sampling
 from judgebench.settings import MAX_CONCURRENCY, MAX_N_BOOT, Checked, group, option
 
@@ -78,6 +79,7 @@ class EvaluateConfig(Checked):
         None, metavar="CSV", help="merge this model's row into a leaderboard CSV"
     )
     sampling: Sampling = group(lambda: DEFAULT_SAMPLING)
+    checkpoint: Checkpoint = group(Checkpoint)
     chat_template: str | None = option(
         None, metavar="FILE", help="Jinja2 chat template replacing the model's own (the API takes its text)"
     )

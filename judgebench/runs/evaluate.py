@@ -33,8 +33,10 @@ from judgebench.annotation.pipeline import closing
 from judgebench.backends import Backend, choose_engine, engine_version, make_backend
 from judgebench.backends.urls import check_base_urls
 from judgebench.benchmarks.evalsets import load_eval_set
+from judgebench.errors import ConfigError
 from judgebench.files.atomic import check_output_dir, check_output_file, write_json, write_together
 from judgebench.files.records import InputError, annotations_frame, count_empty, load_outputs
+from judgebench.generation.checkpoint import resolve
 from judgebench.generation.generate import generate_async
 from judgebench.judges import load_judge
 from judgebench.judges.protocols import Protocol, protocol_of
@@ -344,8 +346,15 @@ def _outputs_from_ray(
 ) -> Outputs:
     from judgebench.generation.distributed import generate_with_ray
 
-    data, model = selection.data, config.model
+    data = selection.data
+    model, checkpoint = resolve(config.model, config.checkpoint)
     ray_engine = choose_engine(model, engine=config.engine, purpose="ray")
+    if checkpoint.lora is not None:
+        raise ConfigError(
+            "--lora with --ray-replicas is not supported yet: generate with the adapter in-process"
+        )
+    options = checkpoint.for_engine(ray_engine)
+    tensor_parallel = options.pop("tensor_parallel_size", 1)
     cand = generate_with_ray(
         data,
         ray_engine,
@@ -356,6 +365,8 @@ def _outputs_from_ray(
         ray_address=config.ray_address,
         store=store,
         chat_template=config.chat_template,
+        tensor_parallel_size=tensor_parallel,
+        engine_kwargs=options or None,
     )
     failed = int(cand["output"].isna().sum())
     counts = GenerationCounts(
@@ -364,7 +375,7 @@ def _outputs_from_ray(
         cached=0,
         failed=failed,
         empty=count_empty(cand["output"].dropna()),
-        truncated=0,  # Ray's rows do not come back with their finish reason
+        truncated=int(cand.attrs.get("truncated", 0)),  # cut at max_tokens or the context
     )
     write_together(  # outputs and manifest as one unit
         {
@@ -417,8 +428,9 @@ def generation_backend(config: EvaluateConfig) -> Backend:
     """The generator's backend from --engine/--model/--base-url, with config.limits; loads nothing
     that is not needed. The engine: backends.choose_engine (a served name -> openai; a Hugging Face
     folder -> transformers; a .gguf file or none -> llama.cpp)."""
-    model = config.model
+    model, checkpoint = resolve(config.model, config.checkpoint)
     engine = choose_engine(model, base_url=config.base_url, engine=config.engine)
+    options = checkpoint.for_engine(engine)  # none for llama.cpp or a served model
     limits = config.limits.for_backend()
     if engine == "openai":
         if not model:
@@ -443,7 +455,7 @@ def generation_backend(config: EvaluateConfig) -> Backend:
         return make_backend(
             "llamacpp", model=model, chat_template=config.chat_template, limits=replace(limits, concurrency=1)
         )
-    return make_backend(engine, model=model, limits=limits, chat_template=config.chat_template)
+    return make_backend(engine, model=model, limits=limits, chat_template=config.chat_template, **options)
 
 
 async def judge(

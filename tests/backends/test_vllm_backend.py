@@ -123,6 +123,60 @@ def test_stand_in_matches_the_real_vllm_api(vllm):
     assert SNAPSHOT["constants"]["MAX_LOGPROB_TOKEN_IDS"] == vllm.sampling_params.MAX_LOGPROB_TOKEN_IDS
 
 
+def _outcome(call) -> dict:
+    try:
+        value = call()
+    except Exception as err:
+        return {"raises": type(err).__name__, "message": str(err)}
+    return {"returns": value}
+
+
+def _settings(params, names: list[str]) -> dict:
+    return {k: getattr(params, k) for k in names}
+
+
+def test_stand_in_refuses_what_vllm_refuses_with_its_texts(vllm):
+    """Every probe that scripts/vllm_signatures.py ran through vLLM 0.29.0's own checks (the exception's type and
+    text, or the settings after vLLM's adjustments) is answered the same by the stand-in."""
+    checks = SNAPSHOT["checks"]
+    assert any("_verify_args" in s for s in checks["sources"])
+    for probe in checks["sampling_params"]:
+        shown = list(probe.get("returns", {}))
+        got = _outcome(lambda kw=probe["kwargs"], shown=shown: _settings(vllm.SamplingParams(**kw), shown))
+        assert got == {k: probe[k] for k in ("raises", "message", "returns") if k in probe}, probe
+    engine = checks["verify"]["engine"]
+    for probe in checks["verify"]["probes"]:
+        got = _outcome(
+            lambda kw=probe["kwargs"]: vllm.SamplingParams(**kw).verify(
+                engine["max_logprobs"], engine["vocab_size"]
+            )
+        )
+        assert got == {k: probe[k] for k in ("raises", "message", "returns") if k in probe}, probe
+    limit = checks["prompt_length"]["max_model_len"]
+    for probe in checks["prompt_length"]["probes"]:
+        got = _outcome(lambda n=probe["length"]: vllm.check_prompt_length(n, limit))
+        assert got == {k: probe[k] for k in ("raises", "message", "returns") if k in probe}, probe
+    # the probes cover the ranges the issue names
+    refused = {tuple(p["kwargs"]) for p in checks["sampling_params"] if "raises" in p}
+    for name in ("temperature", "top_p", "min_p", "stop", "max_tokens"):
+        assert any(name in k for k in refused), name
+    assert any(
+        p["kwargs"].get("top_k") == 2.5 and "integer" in p["message"] for p in checks["sampling_params"]
+    )
+
+
+def test_the_engine_path_uses_the_recorded_checks(vllm):
+    """The stand-in's engine refuses a prompt by the same rule (an exact fit is refused too) and the backend fails
+    only that request, with vLLM's text."""
+    llm = vllm.LLM("m", max_model_len=5)
+    params = vllm.SamplingParams(max_tokens=1)
+    with pytest.raises(
+        vllm.exceptions.VLLMValidationError, match="plus the number of requested output tokens"
+    ):
+        llm.generate("the answer is yes yes", params)  # 5 tokens: no room for one more
+    assert llm.generate("the answer is yes", params)[0].outputs[0].finish_reason == "length"
+
+
 def test_the_backend_calls_only_what_vllm_has(vllm, monkeypatch):
     """Every keyword the backend passes to LLM(), SamplingParams() and LLM.chat() exists in the real API."""
     seen = {"LLM": set(), "SamplingParams": set(), "chat": set()}
@@ -174,7 +228,7 @@ def test_context_comes_from_the_engine_and_a_too_long_prompt_fails_alone(vllm):
     assert backend.max_model_len == vllm.NATIVE_CONTEXT == 64
     ok, long = run_all(backend, [ask("hello there"), ask("word " * 80)])
     assert ok.text == "M the answer is yes" and ok.finish_reason == "stop"
-    assert isinstance(long, BackendError) and "max_model_len 64" in str(long) and "82 tokens" in str(long)
+    assert isinstance(long, BackendError) and "context of 64" in str(long) and "82 tokens" in str(long)
     assert backend.llm.engine.calls == [1]  # only the short one reached the engine
     # a prompt that fits but leaves less than max_tokens: generated up to the context, finish "length"
     (cut,) = run_all(backend, [ask("word " * 58)])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from . import exceptions, inputs, logprobs, outputs, sampling_params  # noqa: F401
+from . import exceptions, inputs, logprobs, lora, outputs, sampling_params  # noqa: F401
 from ._model import CONTINUATION, EOS, FIRST_LOGPROBS, VOCAB, Tokenizer, decode_one
 from .engine.arg_utils import ENGINE_KWARGS, NATIVE_CONTEXT, AsyncEngineArgs, EngineArgs  # noqa: F401
 from .exceptions import VLLMValidationError
@@ -31,6 +31,23 @@ class ModelConfig:
         return len(VOCAB)
 
 
+def check_prompt_length(n: int, max_model_len: int) -> None:
+    """vLLM's refusals of a decoder prompt by its length (InputProcessor._validate_prompt_len), same texts."""
+    if n == 0:
+        raise VLLMValidationError("The decoder prompt cannot be empty")
+    if n > max_model_len:
+        raise VLLMValidationError(
+            f"The decoder prompt (length {n}) is longer than the maximum model length of {max_model_len}. "
+            "Make sure that `max_model_len` is no smaller than the number of text tokens."
+        )
+    if n == max_model_len:
+        raise VLLMValidationError(
+            f"The decoder prompt (length {n}) plus the number of requested output tokens (at least 1) is "
+            f"longer than the maximum model length of {max_model_len}. Make sure that `max_model_len` is no "
+            "smaller than the number of text tokens (prompt + requested output tokens)."
+        )
+
+
 class Engine:
     """One engine: refuses a second caller while it is busy (vLLM's engine is not thread-safe)."""
 
@@ -47,11 +64,7 @@ class Engine:
             )
         try:
             for ids in prompts:  # vLLM validates every prompt before running any, and fails the whole call
-                if len(ids) >= self.config.max_model_len:
-                    raise VLLMValidationError(
-                        f"The decoder prompt (length {len(ids)}) is longer than the maximum model length of "
-                        f"{self.config.max_model_len}."
-                    )
+                check_prompt_length(len(ids), self.config.max_model_len)
             for p in params:
                 p.verify(self.config.max_logprobs, len(VOCAB))
             time.sleep(self.step_seconds)
@@ -118,6 +131,7 @@ class LLM:
         trust_remote_code=False,
         tensor_parallel_size=1,
         dtype="auto",
+        quantization=None,
         chat_template=None,
         seed=0,
         gpu_memory_utilization=0.92,
@@ -131,8 +145,12 @@ class LLM:
             "model": model,
             "tensor_parallel_size": tensor_parallel_size,
             "seed": seed,
+            "dtype": dtype,
+            "quantization": quantization,
+            "gpu_memory_utilization": gpu_memory_utilization,
             **kwargs,
         }
+        self.lora_used: list = []  # the LoRARequest of each chat call
         self.model_config = ModelConfig(
             model, kwargs.get("max_model_len") or NATIVE_CONTEXT, kwargs.get("max_logprobs", 20), seed
         )
@@ -175,6 +193,9 @@ class LLM:
     ):
         conversations = [messages] if messages and isinstance(messages[0], dict) else list(messages)
         params = self._params(sampling_params, len(conversations))
+        if lora_request is not None:
+            self._check_lora(lora_request)
+        self.lora_used.append(lora_request)
         texts = [
             self.tokenizer.apply_chat_template(
                 c,
@@ -187,6 +208,18 @@ class LLM:
         return self.engine.run(
             [self.tokenizer.encode(t, add_special_tokens=False) for t in texts], params, texts
         )
+
+    def _check_lora(self, lora_request) -> None:
+        """vLLM's refusals of an adapter: LoRA not enabled at start, or a rank above max_lora_rank (default 16)."""
+        import json
+        from pathlib import Path
+
+        if not self.init_kwargs.get("enable_lora"):
+            raise VLLMValidationError(f"Got lora_request {lora_request} but LoRA is not enabled!")
+        limit = self.init_kwargs.get("max_lora_rank", 16)
+        rank = json.loads((Path(lora_request.lora_path) / "adapter_config.json").read_text())["r"]
+        if rank > limit:
+            raise ValueError(f"LoRA rank {rank} is greater than max_lora_rank {limit}.")
 
     @staticmethod
     def _params(sampling_params, n):

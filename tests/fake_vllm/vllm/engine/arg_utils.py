@@ -13,6 +13,8 @@ ENGINE_KWARGS = {
     "distributed_executor_backend",
     "pipeline_parallel_size",
     "disable_log_stats",
+    "enable_lora",
+    "max_lora_rank",
 }
 ASYNC_ENGINE_KWARGS = ENGINE_KWARGS | {
     "model",
@@ -21,6 +23,9 @@ ASYNC_ENGINE_KWARGS = ENGINE_KWARGS | {
     "seed",
     "trust_remote_code",
     "enable_log_requests",
+    "dtype",
+    "quantization",
+    "gpu_memory_utilization",
 }
 NATIVE_CONTEXT = 64  # the stand-in model's own context, used when max_model_len is not given
 
