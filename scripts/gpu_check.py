@@ -175,7 +175,8 @@ def main() -> int:
                     **enc, max_new_tokens=max_new, do_sample=False, pad_token_id=tok.pad_token_id
                 )
             for row in out[:, enc["input_ids"].shape[1] :].tolist():
-                count += row.index(tok.eos_token_id) if tok.eos_token_id in row else len(row)
+                # the end id counts, the padding after it not (backends/finish.py, as vLLM counts)
+                count += row.index(tok.eos_token_id) + 1 if tok.eos_token_id in row else len(row)
         return count
 
     plain(), ours()  # warm-up: kernels, allocator

@@ -49,7 +49,9 @@ class Checkpoint(Checked):
         None, kind=float, above=0, maximum=1, help="vLLM: share of each GPU's memory the engine takes"
     )
     dtype: str | None = option(
-        None, choices=lambda: DTYPES, help="the weights' dtype (default: the checkpoint's)"
+        None,
+        choices=lambda: DTYPES,
+        help="the weights' dtype: auto, float16, bfloat16 or float32 (default: the checkpoint's)",
     )
     quantization: str | None = option(
         None,

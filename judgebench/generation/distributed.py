@@ -5,10 +5,15 @@
 
 - engine "vllm": Ray Data's LLM API (`ray.data.llm.vLLMEngineProcessorConfig` + `build_processor`; Ray
   2.60 with the vLLM its `llm` extra pins, 0.29.0), one vLLM replica per `replicas`, each with
-  `tensor_parallel_size` GPUs; chat templates applied by Ray's own stage (the model's, or the one
-  given); per-row sampling parameters; a row the engine refuses (e.g. a prompt over max_model_len)
-  fails alone and is recorded as failed, as in-process. tests/generation/test_ray_generation.py runs this path
-  through Ray's real processor and stages with the stand-in vllm package as the engine.
+  `tensor_parallel_size` GPUs. The same request as in-process `LLM.chat`: the prompt is built here as
+  vLLM's chat path builds it (the chat template rendered to text, then tokenized without adding special
+  tokens: the template writes BOS itself, and Ray's tokenize stage, which adds one, is off), so both
+  paths send the same token ids under the same cache key. Finish reasons follow backends/finish.py
+  (Ray's rows carry none): a reply whose last token is not an end id was cut, at max_tokens or at the
+  context. Rows per batch and batches in flight are sized so each replica keeps its engine's capacity
+  busy (see engine_batching). A row the engine refuses (a prompt over max_model_len) fails alone and is
+  recorded as failed, as in-process. tests/generation/test_ray_generation.py runs this path through Ray's
+  real processor and stages with the stand-in vllm package as the engine.
 - engine "llamacpp": `map_batches` over actors that each hold a llama.cpp model: the same pipeline on
   CPUs, which is how it is tested here on a local Ray cluster.
 
@@ -19,10 +24,12 @@ find them cached. Single-turn sets only (a multi-turn set needs each turn's answ
 from __future__ import annotations
 
 import json
+import math
 from functools import partial
 
 import pandas as pd
 
+from judgebench.backends.finish import end_ids, finish_reason
 from judgebench.files.records import InputError
 from judgebench.files.redact import redact_logs
 from judgebench.generation.generate import Sampling, _messages, generation_key
@@ -72,30 +79,81 @@ class _LlamaCppReplica:
         }
 
 
+# vLLM 0.29.0's largest default max_num_seqs (H100/H200/B200 class GPUs; 256 on smaller ones): the
+# sequences one engine runs at once unless engine_kwargs say. Sizing for more than the engine takes only
+# queues rows (Ray holds at most ~1.1 x the real max_num_seqs pending per engine).
+VLLM_DEFAULT_MAX_NUM_SEQS = 1024
+RAY_BATCH = 64  # rows per batch: Ray's advice is at least 32; small enough to spread a short eval set
+
+
+def engine_batching(
+    engine_kwargs: dict | None, rows: int, replicas: int, batch_size: int | None = None
+) -> tuple[int, int]:
+    """(rows per batch, batches in flight per replica) so that each replica has as many sequences in
+    flight as its engine runs at once (max_num_seqs x pipeline stages), never more than its share of rows."""
+    kw = engine_kwargs or {}
+    capacity = int(kw.get("max_num_seqs") or VLLM_DEFAULT_MAX_NUM_SEQS) * int(
+        kw.get("pipeline_parallel_size") or 1
+    )
+    share = max(1, math.ceil(rows / max(1, replicas)))
+    size = batch_size or min(RAY_BATCH, share)
+    return size, max(1, math.ceil(min(capacity, share) / size))
+
+
+class _ChatPrompt:
+    """A Ray actor: each row's prompt token ids as vLLM's `LLM.chat` makes them (the chat template rendered
+    to text, then tokenized with add_special_tokens=False), and the ids that end a reply (the tokenizer's
+    and the generation config's, the ones vLLM stops on)."""
+
+    def __init__(self, model: str, chat_template: str | None):
+        from transformers import AutoTokenizer, GenerationConfig
+
+        self.tokenizer = AutoTokenizer.from_pretrained(model)
+        try:
+            configured = GenerationConfig.from_pretrained(model).eos_token_id
+        except OSError:  # no generation_config.json: the tokenizer's end id alone
+            configured = None
+        self.end_ids = sorted(end_ids(self.tokenizer.eos_token_id, configured))
+        self.chat_template = chat_template
+
+    def __call__(self, batch: dict) -> dict:
+        texts = [
+            self.tokenizer.apply_chat_template(
+                json.loads(m), tokenize=False, add_generation_prompt=True, chat_template=self.chat_template
+            )
+            for m in batch["messages_json"]
+        ]
+        ids = self.tokenizer(texts, add_special_tokens=False)["input_ids"]
+        return {**batch, "prompt": texts, "tokenized_prompt": ids, "end_ids": [self.end_ids] * len(texts)}
+
+
 def _vllm_processor(
     model: str,
     sampling: Sampling,
     replicas: int,
-    batch_size: int,
+    batching: tuple[int, int],
     tensor_parallel_size: int,
     engine_kwargs: dict | None,
-    chat_template: str | None,
 ):
-    """Ray Data's vLLM processor (chat template, tokenize, vLLM engine, detokenize stages), with each
-    row's failure kept in its row (should_continue_on_error) rather than failing the job."""
+    """Ray Data's vLLM processor (vLLM engine and detokenize stages; the prompt comes tokenized from
+    _ChatPrompt), with each row's failure kept in its row (should_continue_on_error) rather than failing
+    the job."""
     from ray.data.llm import build_processor, vLLMEngineProcessorConfig
 
+    batch_size, in_flight = batching
     config = vLLMEngineProcessorConfig(
         model_source=model,
         concurrency=replicas,
         batch_size=batch_size,
+        max_concurrent_batches=in_flight,
         should_continue_on_error=True,
         engine_kwargs={
             "tensor_parallel_size": tensor_parallel_size,
             "enable_prefix_caching": True,
             **(engine_kwargs or {}),
         },
-        chat_template_stage={"enabled": True, "chat_template": chat_template},
+        chat_template_stage=False,
+        tokenize_stage=False,
     )
     # the in-process engines' semantics: no top-k, greedy at temperature 0, an explicit max_tokens
     params = {
@@ -108,26 +166,28 @@ def _vllm_processor(
     return build_processor(
         config,
         preprocess=partial(_vllm_row_in, params=params),
-        postprocess=partial(_vllm_row_out, model=model, max_tokens=sampling.max_tokens),
+        postprocess=partial(_vllm_row_out, model=model),
     )
 
 
 def _vllm_row_in(row: dict, params: dict) -> dict:
-    return {**row, "messages": json.loads(row["messages_json"]), "sampling_params": params}
+    return {**row, "sampling_params": params}
 
 
-def _vllm_row_out(row: dict, model: str, max_tokens: int) -> dict:
+def _vllm_row_out(row: dict, model: str) -> dict:
     """A processed row (or one the engine failed, with its `__inference_error__`) in the shape the llama.cpp
-    replicas return. Ray's vLLM stage reports no finish reason,
-    so it is told from the count: fewer tokens than max_tokens means the model stopped (an end token
-    or a stop string); exactly max_tokens reads as "length", even if the last one was an end token."""
+    replicas return. Ray's vLLM stage reports no finish reason: a reply that ends on an end id stopped,
+    any other was cut (at max_tokens or the context), as backends/finish.py and vLLM have it."""
     error = row.get("__inference_error__") or ""
+    tokens = row.get("generated_tokens")
+    last = int(tokens[-1]) if tokens is not None and len(tokens) else None
+    ended = last is not None and last in {int(t) for t in row.get("end_ids", [])}
     n = int(row.get("num_generated_tokens") or 0)
     return {
         "instruction": row["instruction"],
         "messages_json": row["messages_json"],
         "output": "" if error else row.get("generated_text") or "",
-        "finish_reason": "" if error else ("length" if n >= max_tokens else "stop"),
+        "finish_reason": "" if error else finish_reason(ended),
         "reason": error,
         "prompt_tokens": 0 if error else int(row.get("num_input_tokens") or 0),
         "completion_tokens": 0 if error else n,
@@ -142,7 +202,7 @@ def generate_with_ray(
     sampling: Sampling,
     generator: str,
     replicas: int = 1,
-    batch_size: int = 16,
+    batch_size: int | None = None,
     ray_address: str | None = None,
     store: Store | None = None,
     tensor_parallel_size: int = 1,
@@ -172,27 +232,35 @@ def generate_with_ray(
                 "sampling": vars(sampling),
                 "chat_template": chat_template,
             },
-            batch_size=batch_size,
+            batch_size=batch_size or 16,
             concurrency=replicas,
             num_cpus=1,
         )
     elif engine == "vllm":
         if model is None:
             raise InputError("the vLLM Ray path needs --model (a hub name or a local folder)")
-        out = _vllm_processor(
-            model, sampling, replicas, batch_size, tensor_parallel_size, engine_kwargs, chat_template
-        )(ds)
+        batching = engine_batching(engine_kwargs, len(rows), replicas, batch_size)
+        prompts = ds.map_batches(
+            _ChatPrompt,
+            fn_constructor_kwargs={"model": model, "chat_template": chat_template},
+            batch_size=batching[0],
+            concurrency=replicas,
+            num_cpus=1,
+        )
+        out = _vllm_processor(model, sampling, replicas, batching, tensor_parallel_size, engine_kwargs)(
+            prompts
+        )
     else:
         raise InputError(f"engine {engine!r} has no Ray path", hint="use vllm (GPUs) or llamacpp (CPUs)")
     results = {r["instruction"]: r for r in out.take_all()}
     if engine == "vllm":  # Ray hands a row its engine failed back as it was, bypassing the postprocess
         results = {
-            i: _vllm_row_out(r, str(model), sampling.max_tokens) if r.get("__inference_error__") else r
-            for i, r in results.items()
+            i: _vllm_row_out(r, str(model)) if r.get("__inference_error__") else r for i, r in results.items()
         }
-    records, generations = [], []
+    records, generations, truncated = [], [], 0
     for inst in eval_set["instruction"]:
         r = results[inst]
+        truncated += r["finish_reason"] == "length" and not r["reason"]
         if store is not None:
             messages = json.loads(r["messages_json"])
             key = generation_key(r["model_id"], sampling, messages)
@@ -222,4 +290,6 @@ def generate_with_ray(
         )
     if store is not None:
         store.put_generation_rows(generations)  # the whole run's results in one commit
-    return pd.DataFrame(records)
+    frame = pd.DataFrame(records)
+    frame.attrs["truncated"] = truncated  # answers cut at max_tokens or the context
+    return frame

@@ -341,7 +341,7 @@ def test_stand_in_engine_refuses_concurrent_use(vllm):
         time.sleep(0.02)
     for t in threads:
         t.join()
-    assert len(errors) == 1 and "two threads" in str(errors[0])
+    assert len(errors) == 1  # the second caller failed (a stand-in's guard: no text of vLLM's to match)
 
 
 def test_the_signature_reader_reads_kinds_defaults_and_fields():

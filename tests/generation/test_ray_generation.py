@@ -53,30 +53,121 @@ def test_ray_data_generation_equals_in_process_and_fills_the_store(tmp_path, alp
     local.close()
 
 
+# A Llama-style template: it writes BOS itself, and the tokenizer adds BOS on encode unless told not to
 TEMPLATE = (
-    "{% for m in messages %}### {{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+    "{{ bos_token }}{% for m in messages %}### {{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
     "{% if add_generation_prompt %}### assistant:{% endif %}"
 )
+
+
+def bos_tokenizer(texts: list[str]):
+    """A real fast tokenizer trained here, in the stand-in engine's id layout (end id 0, as its EOS), whose
+    post-processor adds BOS the way Llama's does, with the template above as its chat template."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    specials = ["</s>", "<s>", "<unk>", "<pad>"]  # ids 0..3
+    trainer = trainers.BpeTrainer(
+        vocab_size=300, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    tok.train_from_iterator(texts, trainer)
+    tok.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>"
+    )
+    fast.chat_template = TEMPLATE
+    return fast
+
+
+def chat_ids(tok, messages):
+    """The prompt ids transformers' own chat tokenization gives (the template's BOS, none added)."""
+    ids = tok.apply_chat_template(messages, tokenize=True, add_generation_prompt=True)
+    return list(ids["input_ids"] if hasattr(ids, "keys") else ids)
+
+
+def test_the_prompt_is_tokenized_as_llm_chat_does(tmp_path):
+    """One BOS, from the template: the ids equal transformers' chat tokenization; Ray's own tokenize stage
+    (tokenizer(prompt), special tokens added) would give a second BOS."""
+    pytest.importorskip("transformers")
+    from judgebench.generation.distributed import _ChatPrompt
+
+    tok = bos_tokenizer(["What is two plus two?", "Name a colour.", "the answer is yes"] * 5)
+    tok.save_pretrained(tmp_path)  # hub layout, as a user's model folder has it
+    conversations = [
+        [{"role": "user", "content": "What is two plus two?"}],
+        [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Name a colour."}],
+    ]
+    import json
+
+    out = _ChatPrompt(str(tmp_path), None)({"messages_json": [json.dumps(c) for c in conversations]})
+    for ids, conversation in zip(out["tokenized_prompt"], conversations, strict=True):
+        expected = chat_ids(tok, conversation)
+        assert ids == expected and ids[0] == tok.bos_token_id and ids.count(tok.bos_token_id) == 1
+        text = tok.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
+        assert tok(text)["input_ids"][:2] == [tok.bos_token_id] * 2  # what Ray's tokenize stage would send
+    assert out["end_ids"] == [[tok.eos_token_id]] * 2
+
+
+def test_ray_row_finish_reason_is_vllms_rule():
+    """vLLM's check_stop (v1/core/sched/utils.py): an end id finishes "stop" even on the last position
+    allowed; any other finished reply was cut ("length") at max_tokens or the context."""
+    from judgebench.generation.distributed import _vllm_row_out
+
+    def row(tokens):
+        return {
+            "instruction": "i",
+            "messages_json": "[]",
+            "generated_text": "x",
+            "generated_tokens": tokens,
+            "num_generated_tokens": len(tokens),
+            "num_input_tokens": 10,
+            "end_ids": [0, 7],
+        }
+
+    assert _vllm_row_out(row([4, 5, 0]), "m")["finish_reason"] == "stop"
+    assert _vllm_row_out(row([4, 5, 6, 7]), "m")["finish_reason"] == "stop"  # second end id, last slot
+    assert _vllm_row_out(row([4, 5, 6, 8]), "m")["finish_reason"] == "length"  # at max_tokens or the context
+    assert _vllm_row_out(row([]), "m")["finish_reason"] == "length"
+
+
+def test_batches_follow_the_engines_capacity():
+    """Each replica keeps as many sequences in flight as its engine runs (max_num_seqs x pipeline stages;
+    vLLM 0.29.0 defaults to 1024 on H100-class GPUs), capped by its share of the rows."""
+    from judgebench.generation.distributed import engine_batching
+
+    assert engine_batching(None, 805, 1) == (64, 13)  # 805 rows in flight: 13 batches of 64
+    assert engine_batching(None, 100_000, 4) == (64, 16)  # 1024 / 64
+    assert engine_batching({"max_num_seqs": 256}, 100_000, 2) == (64, 4)
+    assert engine_batching({"max_num_seqs": 256, "pipeline_parallel_size": 2}, 100_000, 2) == (64, 8)
+    assert engine_batching(None, 10, 4) == (3, 1)  # a short set still reaches every replica
+    assert engine_batching({"max_num_seqs": 100}, 10_000, 1, batch_size=32) == (32, 4)
 
 
 def test_ray_vllm_path_through_rays_processor_with_the_stand_in_engine(tmp_path, monkeypatch):
     pytest.importorskip("ray.data.llm")
     pytest.importorskip("transformers")
     import pandas as pd
-    from random_llama import random_llama, train_tokenizer
+    from random_llama import random_llama
 
     from judgebench.generation.distributed import generate_with_ray
 
     instructions = ["What is two plus two?", "Name a colour.", "word " * 300, "Say hello to the reader."]
-    tok = train_tokenizer(instructions * 5 + ["the answer is yes"] * 5, vocab_size=300)
-    folder = tmp_path / "tiny-llama"  # what Ray's chat-template, tokenize and detokenize stages load
+    tok = bos_tokenizer(instructions * 5 + ["the answer is yes"] * 5)
+    sampling = Sampling(max_tokens=16, temperature=0.0, seed=0)
+    # a prompt that leaves 2 to 5 tokens of the engine's 120 (the stand-in's reply is 6): cut at the context
+    lengths = {k: len(chat_ids(tok, _messages(sampling, ["colour " * k], []))) for k in range(1, 200)}
+    near = "colour " * next(k for k, n in lengths.items() if 115 <= n <= 118)
+    instructions.append(near)
+    folder = tmp_path / "tiny-llama"  # what Ray's stages and the prompt actor load, in hub layout
     random_llama(tok, max_positions=256).save_pretrained(folder)
     tok.save_pretrained(folder)
     # Ray's workers import the stand-in vllm (and judgebench) from these folders
     path = os.pathsep.join([str(TESTS / "fake_vllm"), str(TESTS.parent), os.environ.get("PYTHONPATH", "")])
     monkeypatch.setenv("PYTHONPATH", path)
     monkeypatch.syspath_prepend(str(TESTS / "fake_vllm"))
-    sampling = Sampling(max_tokens=16, temperature=0.0, seed=0)
     store = Store(tmp_path / "ray.sqlite")
     ray.init(num_cpus=8, num_gpus=1, include_dashboard=False, log_to_driver=False)
     try:
@@ -87,7 +178,6 @@ def test_ray_vllm_path_through_rays_processor_with_the_stand_in_engine(tmp_path,
             sampling,
             "tiny",
             replicas=1,
-            batch_size=2,
             store=store,
             engine_kwargs={"max_model_len": 120},
             chat_template=TEMPLATE,
@@ -100,25 +190,28 @@ def test_ray_vllm_path_through_rays_processor_with_the_stand_in_engine(tmp_path,
     # the stand-in engine answers every prompt with token ids [1, 5, 6, 7, 8] and its end id 0 (6 tokens);
     # Ray's detokenize stage turns them into text with the model's tokenizer
     expected = tok.decode([1, 5, 6, 7, 8, 0], skip_special_tokens=True)
-    assert result["output"].tolist()[:2] + result["output"].tolist()[3:] == [expected] * 3
+    assert result["output"].tolist()[:2] + result["output"].tolist()[3:4] == [expected] * 3
     # the over-long prompt failed alone, with the engine's reason
-    assert result["output"].isna().tolist() == [False, False, True, False]
+    assert result["output"].isna().tolist() == [False, False, True, False, False]
     assert "longer than the maximum model length of 120" in result.loc[2, "failure"]
+    assert result.attrs["truncated"] == 1
     rows = store.get_generations(
         [generation_key(str(folder), sampling, _messages(sampling, [i], [])) for i in instructions]
     )
-    assert len(rows) == 4
-    for inst in instructions[:2] + instructions[3:]:
-        row = rows[generation_key(str(folder), sampling, _messages(sampling, [inst], []))]
-        # Ray's stage applied the given template (not the model's own) before counting the prompt's tokens
-        prompt = tok.apply_chat_template(
-            _messages(sampling, [inst], []),
-            tokenize=False,
-            add_generation_prompt=True,
-            chat_template=TEMPLATE,
-        )
+    assert len(rows) == 5
+
+    def stored(inst):
+        return rows[generation_key(str(folder), sampling, _messages(sampling, [inst], []))]
+
+    for inst in instructions[:2] + instructions[3:4]:
+        row = stored(inst)
+        # one BOS: the prompt the engine got is transformers' chat tokenization of the given template
         assert row["status"] == "ok" and row["finish_reason"] == "stop"
-        assert row["prompt_tokens"] == len(tok(prompt)["input_ids"]) and row["completion_tokens"] == 6
-    failed = rows[generation_key(str(folder), sampling, _messages(sampling, [instructions[2]], []))]
+        assert row["prompt_tokens"] == len(chat_ids(tok, _messages(sampling, [inst], [])))
+        assert row["completion_tokens"] == 6
+    cut = stored(near)
+    room = 120 - cut["prompt_tokens"]
+    assert 2 <= room <= 5 and cut["completion_tokens"] == room and cut["finish_reason"] == "length"
+    failed = stored(instructions[2])
     assert failed["status"] == "failed" and "maximum model length" in failed["reason"]
     store.close()
