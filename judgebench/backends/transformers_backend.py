@@ -30,9 +30,9 @@ from judgebench.backends.base import (
     Limits,
     register_backend,
 )
+from judgebench.backends.checkpoint import with_adapter
 from judgebench.backends.finish import end_ids, finish_reason, no_room, reply_tokens, room
 from judgebench.backends.logprobs import by_decoded_string, cached_label_ids, logsumexp
-from judgebench.generation.checkpoint import with_adapter
 
 
 @register_backend("transformers", extra="hf", version_package="transformers", local=("hf-folder",))

@@ -37,10 +37,10 @@ from judgebench.backends.base import (
     Limits,
     register_backend,
 )
+from judgebench.backends.checkpoint import adapter_rank, with_adapter
 from judgebench.backends.finish import no_room
 from judgebench.backends.logprobs import by_decoded_string, cached_label_ids
 from judgebench.files.redact import redact_logs
-from judgebench.generation.checkpoint import adapter_rank, with_adapter
 
 log = logging.getLogger(__name__)
 LORA_RANKS = (

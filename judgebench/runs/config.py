@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from judgebench.annotation.pipeline import CallLimits, KeyAccess, progress_option, store_option
-from judgebench.generation.checkpoint import Checkpoint
+from judgebench.backends.checkpoint import Checkpoint
 from judgebench.generation.sampling import DEFAULT_SAMPLING, Sampling
 from judgebench.settings import MAX_CONCURRENCY, MAX_N_BOOT, Checked, group, option
 

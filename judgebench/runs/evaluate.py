@@ -31,12 +31,12 @@ from judgebench.annotation.annotate import manifest as annotation_manifest
 from judgebench.annotation.pairs import pairs_from_records
 from judgebench.annotation.pipeline import closing
 from judgebench.backends import Backend, choose_engine, engine_version, make_backend
+from judgebench.backends.checkpoint import resolve
 from judgebench.backends.urls import check_base_urls
 from judgebench.benchmarks.evalsets import load_eval_set
 from judgebench.errors import ConfigError
 from judgebench.files.atomic import check_output_dir, check_output_file, write_json, write_together
 from judgebench.files.records import InputError, annotations_frame, count_empty, load_outputs
-from judgebench.generation.checkpoint import resolve
 from judgebench.generation.generate import generate_async
 from judgebench.judges import load_judge
 from judgebench.judges.protocols import Protocol, protocol_of

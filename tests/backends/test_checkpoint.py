@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from judgebench.backends.checkpoint import Checkpoint, resolve
 from judgebench.cli.declared import flags_of
 from judgebench.errors import ConfigError, InputError
-from judgebench.generation.checkpoint import Checkpoint, resolve
 from judgebench.runs.config import EvaluateConfig
 from judgebench.runs.evaluate import generation_backend
 
