@@ -64,16 +64,23 @@ def statistic(results: Results) -> Scores:
     details: dict = {m: {"protocol": protocol} for m in results.records}
     for model, records in results.records.items():
         rows[model]["n_failed"] = sum(1 for x in records if x.get("preference") is None)
-    if judgments.empty:  # every judgment failed, or the judge gave no five-level verdicts
-        return Scores(rows, details)
+        rows[model]["failed_games"] = None  # every table has the column, scored or not
+    if judgments.empty:  # the judge gave no five-level verdicts in both orders (another protocol's)
+        why = f"no score: judge {getattr(results.judge, 'name', '?')} gives no Arena-Hard verdicts in both orders"
+        return Scores(rows, {m: {**d, "note": why} for m, d in details.items()})
     failed = arenahard_official.failed_games(judgments, protocol)
     kept = battles(judgments, protocol, baseline)
     if kept.empty:
         return Scores(rows, details)
-    args = (protocol, baseline)
-    kw = {"n_boot": results.n_boot, "seed": 0}
-    plain, note = _fit(lambda: arenahard_official.leaderboard(judgments, None, *args, False, **kw))
-    styled, style_note = None, note
+
+    def compute(style: dict | None) -> pd.DataFrame:
+        return arenahard_official.leaderboard(
+            judgments, style, protocol, baseline, style is not None, n_boot=results.n_boot, seed=0
+        )
+
+    plain, note = _fit(lambda: compute(None))
+    styled: pd.DataFrame | None = None
+    style_note: str | None = note
     if plain is not None:
         try:
             style = style_counts(judgments, texts, arenahard_official.PROTOCOLS[protocol].tokenizer)
@@ -81,9 +88,7 @@ def statistic(results: Results) -> Scores:
             style_note = f"no style-controlled score: {err}"
             print(f"judgebench: warning: Arena-Hard {style_note}", file=sys.stderr)
         else:
-            styled, style_note = _fit(
-                lambda: arenahard_official.leaderboard(judgments, style, *args, True, **kw)
-            )
+            styled, style_note = _fit(lambda: compute(style))
     for model in results.records:
         row = rows[model]
         for table, names in ((plain, FIELDS[:3]), (styled, FIELDS[3:])):
@@ -133,8 +138,9 @@ def official_judgments(records: dict[str, list[dict]], judge) -> tuple[pd.DataFr
     from judgebench.backends import CompletionResponse
     from judgebench.stats import arenahard_official
 
-    relabel = _RAW_LABELS.get(getattr(judge, "parser", None))
-    rows, texts = [], {}
+    relabel = _RAW_LABELS.get(str(getattr(judge, "parser", "")))
+    rows: list[dict] = []
+    texts: dict[str, dict] = {}
     for model in sorted(records, key=lambda m: f"{m}.jsonl"):
         for r in records[model]:
             labels = r.get("labels")
@@ -153,7 +159,7 @@ def official_judgments(records: dict[str, list[dict]], judge) -> tuple[pd.DataFr
                 {"model": model, "question": q, "category": None, "game_1": labels[0], "game_2": labels[1]}
             )
             texts.setdefault(model, {})[q] = r.get("output_2") or ""
-            texts.setdefault(r.get("generator_1") or BENCHMARK.baseline, {})[q] = r.get("output_1") or ""
+            texts.setdefault(str(r.get("generator_1") or BENCHMARK.baseline), {})[q] = r.get("output_1") or ""
     columns = ["model", "question", "category", "game_1", "game_2"]
     return pd.DataFrame(rows, columns=columns), texts
 

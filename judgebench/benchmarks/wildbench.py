@@ -214,11 +214,13 @@ def reward_row(path: Path, reference: str, groups: dict, k: int) -> dict | None:
 
 def score_row(path: Path, groups: dict) -> dict:
     items = _items(path)
-    scores, lengths, by_group = [], [], {}
+    scores: list[float] = []
+    lengths: list[int] = []
+    by_group: dict[str, list[float]] = {}
     for i, item in enumerate(items):
         try:
-            s = float(item.get("score"))
-        except (TypeError, ValueError):
+            s = float(item["score"])
+        except (KeyError, TypeError, ValueError):
             raise InputError(
                 f"score {item.get('score')!r} is not a number", path=path, row=i, field="score"
             ) from None

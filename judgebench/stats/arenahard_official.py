@@ -309,7 +309,7 @@ def v2_style(
         boot_idxs = np.arange(len(battles))[None, :]
     try:
         import torch  # noqa: F401  (the script's own computation, where torch is installed)
-    except ImportError:
+    except (ImportError, OSError):  # not installed, or its libraries broken: the numpy replay
         probs = _v2_numpy_probs(battles, style, baseline, models, boot_idxs)
     else:
         probs = _v2_torch_probs(battles, style, baseline, models, boot_idxs)
@@ -358,7 +358,7 @@ def _v2_torch_probs(battles, style, baseline, models, boot_idxs) -> np.ndarray:
     f[:, 0] = (m[:, 0] - b[:, 0]) / (m[:, 0] + b[:, 0])
     md, bd = m[:, 1:] / (m[:, :1] + 1), b[:, 1:] / (b[:, :1] + 1)
     f[:, 1:] = (md - bd) / (md + bd + 1)
-    f = (f - torch.mean(f, axis=0)) / torch.std(f, axis=0)
+    f = (f - torch.mean(f, dim=0)) / torch.std(f, dim=0)  # the script's axis=0 (numpy's spelling)
     x = torch.cat([torch.tensor(_onehot(battles, models, baseline).tolist(), dtype=torch.float32), f], dim=1)
     y = torch.tensor(battles["scores"].tolist()).float()
 

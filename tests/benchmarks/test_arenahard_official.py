@@ -229,7 +229,7 @@ def test_against_a_checkout_of_the_official_code(tmp_path):
         import torch  # noqa: F401
 
         tol = 1e-4  # the CSV's 4 decimals
-    except ImportError:
+    except (ImportError, OSError):
         tol = 0.01
     board = _board(tmp_path / "ours", "v2", True)
     for model, values in fresh["v2 style-control"].items():
