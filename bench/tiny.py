@@ -2,6 +2,7 @@
 annotations.
 
     python bench/tiny.py [--folds 5] [--seeds 0 1 2 3 4] [--n-anchors 100] [--draws 200] [--lc]
+    python bench/tiny.py --far 7 [--seeds ...] [--n-anchors ...]    # the 7 strongest models held out together
 
 For each seed and outer fold, `fit_tiny` runs on the other models only (the IRT fit, the anchor draw
 picked by expected error and the interval's calibration all use them alone); every held-out model is
@@ -9,7 +10,9 @@ then estimated from its anchors alone and compared with its full 805-instruction
 mean |error|, mean signed error and worst error per estimator, side by side with 100 instructions
 drawn at random (expected error over 50 draws), all models and strong ones (raw win rate > 15%)
 apart; the recommended 95% interval's coverage; the spread of the mean |error| over folds and over
-seeds; the worst model; a simulated null model. With --lc also the LC from the anchors. Asserts nothing.
+seeds; the worst model; a simulated null model. With --lc also the LC from the anchors. With --far K the
+K strongest models are held out together instead (models beyond the range of every fitted one), per seed.
+Asserts nothing.
 """
 
 import argparse
@@ -50,6 +53,7 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=200)
     ap.add_argument("--save", metavar="CSV", help="write the per-model errors here")
     ap.add_argument("--lc", action="store_true", help="also the LC from the anchors, against the official LC")
+    ap.add_argument("--far", type=int, metavar="K", help="hold out the K strongest models together instead")
     args = ap.parse_args()
     ann = load_annotations([data_dir() / "alpacaeval" / "annotations"], keep_extra=False, workers=2)
     M = score_matrix(ann)
@@ -67,7 +71,10 @@ def main() -> None:
     rows, t0 = [], time.time()
     for seed in args.seeds:
         fold_of = np.random.default_rng(seed).permutation(len(models)) % args.folds
-        for f in range(args.folds):
+        if args.far:  # one fold: the K strongest
+            strongest = set(sorted(models, key=truth.get)[-args.far :])
+            fold_of = np.array([0 if m in strongest else 1 for m in models])
+        for f in range(1 if args.far else args.folds):
             train = [m for m, k in zip(models, fold_of, strict=True) if k != f]
             test = [m for m, k in zip(models, fold_of, strict=True) if k == f]
             tiny = fit_tiny(
@@ -91,6 +98,7 @@ def main() -> None:
                     "strong": truth[m] > 15,
                     "random": rand,
                     "covered": est["ci_low"] <= truth[m] <= est["ci_high"],
+                    "outside": est["interval_z"] != tiny.interval_z,
                     "width": est["ci_high"] - est["ci_low"],
                     "se": est["difference"]["standard_error"],
                     "z": tiny.interval_z,
@@ -136,6 +144,12 @@ def main() -> None:
         f"coverage of the recommended 95% interval: {df['covered'].mean():.3f} (strong: "
         f"{df[df.strong]['covered'].mean():.3f}); mean width {df['width'].mean():.2f} points"
     )
+    far = df[df.outside]
+    if len(far):
+        print(
+            f"estimates outside the fitted models' range: {len(far)}, coverage {far['covered'].mean():.3f} (with "
+            f"the inside multiplier {(far['difference'].abs() <= far['z'] * far['se']).mean():.3f})"
+        )
     print(
         f"coverage with the multiplier calibrated on the fitted models' random draws alone (before nesting): "
         f"{df['covered_design_z'].mean():.3f}, with the nested one alone {df['covered_nested_z'].mean():.3f}; "

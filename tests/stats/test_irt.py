@@ -230,3 +230,30 @@ def test_the_interval_multiplier_is_calibrated_on_models_outside_the_fit(fitted)
     c = tiny.calibration
     assert c["n_nested"] > 0 and c["nested"] > 0 and c["design"] > 0
     assert tiny.interval_z == pytest.approx(max(c["design"], c["nested"]))
+
+
+def test_models_beyond_the_fitted_range_get_the_outside_multiplier_and_a_warning(fitted):
+    """Models far stronger than every fitted one (abilities 2.5 sd up): each estimate lies above the fitted
+    win rates, says so, and takes the multiplier calibrated on the fitted models at either end left out, which
+    covers their true win rates at least 90% of the time."""
+    tiny, a, b, rng = fitted
+    low, high = tiny.fitted_range
+    assert 0 <= low < high <= 1 and tiny.interval_z_outside >= tiny.interval_z
+    assert tiny.calibration["n_outside"] > 0
+    P = _scores(rng.normal(2.5, 0.3, (60, 2)), a, b, rng)
+    frame = _annotations(P, [f"far{i}" for i in range(len(P))])
+    covered, covered_inside_z, outside = 0, 0, 0
+    for i, (_, part) in enumerate(frame.groupby("generator_2", sort=False)):
+        est = estimate_from_annotations(tiny, part)
+        truth = 100 * P[i].mean()
+        if est["estimate"] > 100 * high:
+            outside += 1
+            assert est["interval_z"] == tiny.interval_z_outside and "outside the fitted" in est["warning"]
+        covered += est["ci_low"] <= truth <= est["ci_high"]
+        covered_inside_z += (
+            abs(est["estimate"] - truth) <= tiny.interval_z * est["difference"]["standard_error"]
+        )
+    print(
+        f"far models: {outside} outside, coverage {covered / len(P):.3f} (inside z: {covered_inside_z / len(P):.3f})"
+    )
+    assert outside >= 0.9 * len(P) and covered / len(P) >= 0.9
