@@ -8,7 +8,7 @@ Kept apart from the runs themselves so that building the command line imports no
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -128,7 +128,7 @@ class EvaluateConfig(Checked):
     def generator_name(self) -> str:
         return self.name or (Path(self.model).stem if self.model else EMBEDDED_GENERATOR)
 
-    def judge_backend(self, spec: JudgeSpec, model: str | None, base_url: str | tuple[str, ...] | None):
+    def judge_backend(self, spec: JudgeSpec, model: str | None, base_url: str | Sequence[str] | None):
         """(backend, url) for a judge of this run (the run's or the gold one): the run's rate limits, timeout
         and retries with judge_concurrency calls in flight, and its key options."""
         from judgebench.annotation.annotate import judge_backend

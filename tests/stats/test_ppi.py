@@ -52,6 +52,22 @@ def _world(n, mu, noise, rng):
     return expit(z), expit(z + rng.normal(0, noise, n))
 
 
+def _replicate(reps, world, truth, rng, n_gold=100):
+    """PPI++ on `reps` draws of world() -> (gold, cheap) values of every pair, n_gold of them gold-judged at
+    random: how many intervals cover `truth`, the errors, and the widths over the gold judge's alone."""
+    hits, errors, ratios = 0, [], []
+    for _ in range(reps):
+        y, f = world()
+        gold = rng.permutation(len(y))[:n_gold]
+        rest = np.setdiff1d(np.arange(len(y)), gold)
+        r = ppi_mean(y[gold], f[gold], f[rest])
+        g = classical_mean(y[gold])
+        hits += r["lower"] <= truth <= r["upper"]
+        errors.append(r["estimate"] - truth)
+        ratios.append((r["upper"] - r["lower"]) / (g["upper"] - g["lower"]))
+    return hits, np.array(errors), ratios
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("mu", [-2.0, 0.0])
 def test_covers_the_truth_without_bias_and_narrower_than_gold_alone(mu):
@@ -62,17 +78,8 @@ def test_covers_the_truth_without_bias_and_narrower_than_gold_alone(mu):
     big_y, big_f = _world(1_000_000, mu, 1.0, rng)
     truth = big_y.mean()
     assert 0.87 <= np.mean((big_y > 0.5) == (big_f > 0.5)) <= 0.93  # the cheap judge agrees ~90%
-    reps, hits, errors, ratios = 2000, 0, [], []
-    for _ in range(reps):
-        y, f = _world(805, mu, 1.0, rng)
-        gold = rng.permutation(805)[:100]
-        rest = np.setdiff1d(np.arange(805), gold)
-        r = ppi_mean(y[gold], f[gold], f[rest])
-        g = classical_mean(y[gold])
-        hits += r["lower"] <= truth <= r["upper"]
-        errors.append(r["estimate"] - truth)
-        ratios.append((r["upper"] - r["lower"]) / (g["upper"] - g["lower"]))
-    errors = np.array(errors)
+    reps = 2000
+    hits, errors, ratios = _replicate(reps, lambda: _world(805, mu, 1.0, rng), truth, rng)
     print(
         f"mu {mu}: coverage {hits / reps:.3f}, bias {100 * errors.mean():+.3f}, width ratio {np.mean(ratios):.3f}"
     )
@@ -224,19 +231,14 @@ def test_coverage_with_hard_labels_across_win_rates_and_agreements(win_rate, agr
     2,000 draws without bias, and is never wider than the gold judge's alone by more than its pseudo-pairs."""
     rng = np.random.default_rng(int(100 * win_rate + 10 * agree))
     truth = 0.9 * win_rate + 0.05
-    reps, hits, errors, ratios = 2000, 0, [], []
-    for _ in range(reps):
+
+    def world():
         y = (rng.random(805) < win_rate).astype(float)
         y[rng.random(805) < 0.1] = 0.5
-        f = np.where(rng.random(805) < agree, y, 1 - y)
-        gold = rng.permutation(805)[:100]
-        rest = np.setdiff1d(np.arange(805), gold)
-        r = ppi_mean(y[gold], f[gold], f[rest])
-        g = classical_mean(y[gold])
-        hits += r["lower"] <= truth <= r["upper"]
-        errors.append(r["estimate"] - truth)
-        ratios.append((r["upper"] - r["lower"]) / (g["upper"] - g["lower"]))
-    errors = np.array(errors)
+        return y, np.where(rng.random(805) < agree, y, 1 - y)
+
+    reps = 2000
+    hits, errors, ratios = _replicate(reps, world, truth, rng)
     print(f"win rate {win_rate}, agreement {agree}: coverage {hits / reps:.3f}, ratio {np.mean(ratios):.2f}")
     assert 0.93 <= hits / reps <= 0.97
     assert abs(errors.mean()) < 3.5 * errors.std() / np.sqrt(reps)
