@@ -55,7 +55,7 @@ def load(root: Path):
 
 
 def statistic(results: Results) -> Scores:
-    from judgebench.stats import arenahard, arenahard_official
+    from judgebench.stats import arenahard
 
     protocol = results.protocol or "v2"
     judgments, texts = official_judgments(results.records, results.judge)
@@ -65,17 +65,30 @@ def statistic(results: Results) -> Scores:
     for model, records in results.records.items():
         rows[model]["n_failed"] = sum(1 for x in records if x.get("preference") is None)
         rows[model]["failed_games"] = None  # every table has the column, scored or not
+    kept = battles(judgments, protocol, baseline)
     if judgments.empty:  # the judge gave no five-level verdicts in both orders (another protocol's)
         why = f"no score: judge {getattr(results.judge, 'name', '?')} gives no Arena-Hard verdicts in both orders"
-        return Scores(rows, {m: {**d, "note": why} for m, d in details.items()})
-    failed = arenahard_official.failed_games(judgments, protocol)
-    kept = battles(judgments, protocol, baseline)
-    if kept.empty:
-        return Scores(rows, details)
+        for d in details.values():
+            d["note"] = why
+    elif not kept.empty:
+        _fill(rows, details, judgments, texts, kept, protocol, baseline, results.n_boot)
+    differences = {}
+    if results.reference:  # where too few games are judged for both, the comparison says so
+        for model in results.records:
+            if model != results.reference:
+                differences[model] = guarded(
+                    arenahard.paired_difference, kept, model, results.reference, n_boot=results.n_boot
+                )
+    return Scores(rows, details, differences)
+
+
+def _fill(rows, details, judgments, texts, kept, protocol: str, baseline: str, n_boot: int) -> None:
+    """Each model's score, interval and style-controlled score as the protocol's script computes them."""
+    from judgebench.stats import arenahard_official
 
     def compute(style: dict | None) -> pd.DataFrame:
         return arenahard_official.leaderboard(
-            judgments, style, protocol, baseline, style is not None, n_boot=results.n_boot, seed=0
+            judgments, style, protocol, baseline, style is not None, n_boot=n_boot, seed=0
         )
 
     plain, note = _fit(lambda: compute(None))
@@ -89,8 +102,8 @@ def statistic(results: Results) -> Scores:
             print(f"judgebench: warning: Arena-Hard {style_note}", file=sys.stderr)
         else:
             styled, style_note = _fit(lambda: compute(style))
-    for model in results.records:
-        row = rows[model]
+    failed = arenahard_official.failed_games(judgments, protocol)
+    for model, row in rows.items():
         for table, names in ((plain, FIELDS[:3]), (styled, FIELDS[3:])):
             if table is not None and model in table.index:
                 row.update(
@@ -102,14 +115,6 @@ def statistic(results: Results) -> Scores:
             n_battles=int((kept["model"] == model).sum()),
             **({"note": style_note} if style_note else {}),
         )
-    differences = {}
-    if results.reference:
-        for model in results.records:
-            if model != results.reference:
-                differences[model] = guarded(
-                    arenahard.paired_difference, kept, model, results.reference, n_boot=results.n_boot
-                )
-    return Scores(rows, details, differences)
 
 
 def _fit(compute) -> tuple[pd.DataFrame | None, str | None]:

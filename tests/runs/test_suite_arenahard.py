@@ -132,9 +132,20 @@ def test_the_suite_column_is_the_leaderboard_command_and_the_official_script(
     protocols = resolve_protocols([BENCH], None if version == "v2" else [version])  # v2: the default
     assert protocols == {BENCH: version}
     result = score_suite(
-        [ModelSpec(n) for n in names], [BENCH], {BENCH: judge}, out, n_boot=100, protocols=protocols
+        [ModelSpec(n) for n in names],
+        [BENCH],
+        {BENCH: judge},
+        out,
+        n_boot=100,
+        protocols=protocols,
+        reference="zeta",
     )
     table = result["table"]
+    # against the reference: paired over questions on the battles the version keeps
+    diff = table[f"{BENCH}.diff"]
+    assert diff["epsilon"] > 0 > diff["alpha-7b"]
+    eps = next(c for c in result["comparisons"] if c["model"] == "epsilon")
+    assert eps["ci_low"] > 0 and eps["p_holm"] is not None  # 100 resamples: p >= 0.01, Holm x 5
     for style, (score, low, high) in (
         (False, ("score", "ci_low", "ci_high")),
         (True, ("style_controlled", "sc_ci_low", "sc_ci_high")),
