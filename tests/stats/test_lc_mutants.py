@@ -128,6 +128,7 @@ def test_bootstrap_with_every_row_once_is_the_fit_and_predict_on_averages_there(
     w = np.array(list(fit.weights.values()))
     by_hand = 100 * expit(w[1] * grid + w[2]).mean()
     assert lc.bootstrap_lc(fit, ones[:2], predict_on=grid) == pytest.approx([by_hand] * 2, abs=1e-3)
+    assert lc.bootstrap_lc(fit, ones[:3], chunk=1, predict_on=grid) == pytest.approx([by_hand] * 3, abs=1e-3)
 
 
 def test_bootstrap_sums_and_intervals_by_hand():
@@ -220,3 +221,11 @@ def test_edge_cases_ask_numpy_for_no_undefined_spread():
     design = lc.build_design(ann.iloc[:15], d, gamed)
     lacking = ~gamed["instruction"].isin(ann["instruction"].iloc[:15]).to_numpy()
     assert lacking.sum() == 10 and (design.gamed_model_row[: len(gamed)][lacking] == -1).all()
+
+
+def test_two_rows_have_a_standard_error():
+    ann, d, gamed = simulate(20, np.random.default_rng(15))
+    fit = lc.fit_lc(ann.iloc[:2], d, gamed)
+    w = fit.weights
+    pred = [float(expit(w[lc.FEATURES[1]] * x + w[lc.FEATURES[2]])) for x in fit.design.difficulty]
+    assert fit.lc_standard_error == pytest.approx(100 * statistics.stdev(pred) / 2**0.5, rel=1e-9)
