@@ -7,6 +7,7 @@ import gzip
 import os
 import random
 import socket
+import stat
 import threading
 import time
 
@@ -251,7 +252,9 @@ def test_many_chunks_add_up_and_join_exactly(tmp_path, monkeypatch):
     packed.write_bytes(gzip.compress(text.encode()))
     assert read_text(plain) == text and read_text(packed) == text
     monkeypatch.setenv("JUDGEBENCH_MAX_INPUT_BYTES", "27K")  # 27,648: under the text's size
-    monkeypatch.setattr(bounded, "_check_regular", lambda path: os.stat(path))  # past the size pre-check
+    # stat says empty (a file that grows while read): the cap must hold on the bytes read, not on the stat
+    grown = os.stat_result((stat.S_IFREG | 0o644, 0, 0, 1, 0, 0, 0, 0, 0, 0))
+    monkeypatch.setattr(bounded, "_check_regular", lambda path: grown)
     assert _error(plain) == f"{plain}: file holds more than 0 MiB -> {HINT_BIG}"
     assert _error(packed) == f"{packed}: decompresses to more than 0 MiB -> {HINT_BIG}"
 
