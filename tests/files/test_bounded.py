@@ -7,6 +7,7 @@ import gzip
 import os
 import random
 import socket
+import stat
 import threading
 import time
 
@@ -239,3 +240,37 @@ def test_a_fifo_nobody_writes_to_never_hangs_the_open(tmp_path, monkeypatch):
         open(fifo, "wb").close()
         pytest.fail("the open waited for a writer")
     assert result == [f"{fifo}: nothing to read for 1 s -> is anything writing to it?"]
+
+
+def test_many_chunks_add_up_and_join_exactly(tmp_path, monkeypatch):
+    """With a 1000-byte chunk, a file is read (and gunzipped) in many pieces: the same text, the cap on the
+    sum of the pieces."""
+    monkeypatch.setattr(bounded, "CHUNK", 1000)
+    text = "".join(f"line {i}\n" for i in range(3000))  # 27,890 bytes
+    plain, packed = tmp_path / "a.txt", tmp_path / "a.txt.gz"
+    plain.write_text(text)
+    packed.write_bytes(gzip.compress(text.encode()))
+    assert read_text(plain) == text and read_text(packed) == text
+    monkeypatch.setenv("JUDGEBENCH_MAX_INPUT_BYTES", "27K")  # 27,648: under the text's size
+    # stat says empty (a file that grows while read): the cap must hold on the bytes read, not on the stat
+    grown = os.stat_result((stat.S_IFREG | 0o644, 0, 0, 1, 0, 0, 0, 0, 0, 0))
+    monkeypatch.setattr(bounded, "_check_regular", lambda path: grown)
+    assert _error(plain) == f"{plain}: file holds more than 0 MiB -> {HINT_BIG}"
+    assert _error(packed) == f"{packed}: decompresses to more than 0 MiB -> {HINT_BIG}"
+
+
+def test_a_gzipped_fifo_is_gunzipped_from_what_was_read(tmp_path, monkeypatch):
+    """A FIFO's bytes can be read once: the gzip stream is decompressed from them, never by reopening it."""
+    monkeypatch.setenv("JUDGEBENCH_ALLOW_SPECIAL_FILES", "1")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    t = _feed(fifo, gzip.compress("ünï\n".encode() * 50))
+    result = []
+    reader = threading.Thread(target=lambda: result.append(read_text(fifo)), daemon=True)
+    reader.start()
+    reader.join(3)
+    t.join()
+    if reader.is_alive():  # it reopened the FIFO: let it go
+        _feed(fifo, b"").join()
+        pytest.fail("the FIFO was opened again")
+    assert result == ["ünï\n" * 50]

@@ -2,6 +2,8 @@
 design (AlpacaEval's own solver), hand-worked standardisation, design rows and bootstrap sums. Written to
 kill the mutants of judgebench/stats/lc.py that the slower data tests let live (docs/testing.md)."""
 
+import statistics
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -97,8 +99,11 @@ def test_fit_equals_liblinear_at_the_chosen_penalty(seed):
     assert fit.length_controlled_winrate == pytest.approx(want, abs=0.02)
     assert list(fit.weights) == list(lc.FEATURES)
     assert np.allclose(list(fit.weights.values()), coef, atol=0.01)
-    pred = expit(coef[1] * fit.design.difficulty + coef[2])
-    assert fit.lc_standard_error == pytest.approx(100 * pred.std(ddof=1) / np.sqrt(len(pred)), rel=0.02)
+    # AlpacaEval's lc standard error: the spread (ddof 1) of the per-row predictions over sqrt(rows)
+    w = fit.weights
+    pred = [float(expit(w[lc.FEATURES[1]] * x + w[lc.FEATURES[2]])) for x in fit.design.difficulty]
+    assert fit.lc_standard_error == pytest.approx(100 * statistics.stdev(pred) / len(pred) ** 0.5, rel=1e-9)
+    assert fit.length_controlled_winrate == pytest.approx(100 * statistics.fmean(pred), rel=1e-9)
     # the simulated judge penalises the longer answer: w_len < 0, difficulty > 0, as the truth
     assert fit.weights[lc.FEATURES[0]] < 0 < fit.weights[lc.FEATURES[1]]
 
@@ -107,9 +112,11 @@ def test_the_baseline_against_itself_is_fifty_and_solvers_are_named():
     ann, d, gamed = simulate(20, np.random.default_rng(5))
     same = lc.fit_lc(ann.assign(generator_2="base"), d, gamed)
     assert same.length_controlled_winrate == 50.0 and same.lc_standard_error == 0.0 and same.design is None
+    assert same.weights == dict.fromkeys(lc.FEATURES, 0.0) and np.isnan(same.C)
     assert lc.bootstrap_lc(same, np.ones((3, 20))).tolist() == [50.0] * 3
-    with pytest.raises(ValueError, match="unknown LC solver 'newton'"):
+    with pytest.raises(ValueError) as err:
         lc.fit_lc(ann, d, gamed, solver="newton")
+    assert str(err.value) == "unknown LC solver 'newton': use 'fast' or 'liblinear'"
 
 
 def test_bootstrap_with_every_row_once_is_the_fit_and_predict_on_averages_there():
@@ -121,6 +128,7 @@ def test_bootstrap_with_every_row_once_is_the_fit_and_predict_on_averages_there(
     w = np.array(list(fit.weights.values()))
     by_hand = 100 * expit(w[1] * grid + w[2]).mean()
     assert lc.bootstrap_lc(fit, ones[:2], predict_on=grid) == pytest.approx([by_hand] * 2, abs=1e-3)
+    assert lc.bootstrap_lc(fit, ones[:3], chunk=1, predict_on=grid) == pytest.approx([by_hand] * 3, abs=1e-3)
 
 
 def test_bootstrap_sums_and_intervals_by_hand():
@@ -164,12 +172,16 @@ def test_weight_names_are_alpacaevals_columns(alpaca_dir):
 def test_a_bootstrap_resample_is_liblinear_on_the_rows_drawn():
     """One resample by weights equals AlpacaEval's solver on the design with each drawn row repeated as often
     as drawn (a gamed row comes along with its instruction's candidate row; a gamed row whose instruction the
-    candidate lacks stays once), at the full fit's penalty; the LC averages the drawn rows."""
-    ann, d, gamed = simulate(150, np.random.default_rng(12))
+    candidate lacks stays once), at the full fit's penalty; the LC averages the drawn rows. Both are solved
+    to 1e-6 (liblinear at tol 1e-10), so one row weighed wrongly shows."""
+    ann, d, gamed = simulate(60, np.random.default_rng(12))
     ann.loc[4, "preference"] = np.nan
-    fit = lc.fit_lc(ann.iloc[:140], d, gamed)  # 10 gamed instructions have no candidate row
+    fit = lc.fit_lc(ann.iloc[:50], d, gamed)  # 10 gamed instructions have no candidate row
     design = fit.design
-    counts = lc.resample_counts(140, 2, np.random.default_rng(1))
+    counts = lc.resample_counts(50, 2, np.random.default_rng(1))
+    counts[0, :2] = (6, 0)  # the first rows drawn unlike once: a shifted index or a dropped multiplier shows
+    counts[0, 2:] = counts[0, 2:] * (44 / counts[0, 2:].sum())
+    counts[0] = np.round(counts[0])
     got = lc.bootstrap_lc(fit, counts, chunk=1)
     for b in range(2):
         c = counts[b]
@@ -184,7 +196,7 @@ def test_a_bootstrap_resample_is_liblinear_on_the_rows_drawn():
         )  # fmt: skip
         _, coef = _liblinear_lc(drawn, fit.C)
         want = 100 * (expit(coef[1] * design.difficulty + coef[2]) * c).sum() / c.sum()
-        assert got[b] == pytest.approx(want, abs=0.02)
+        assert got[b] == pytest.approx(want, abs=1e-4)
     assert abs(got[0] - got[1]) > 0.1  # two different resamples
 
 
@@ -209,3 +221,11 @@ def test_edge_cases_ask_numpy_for_no_undefined_spread():
     design = lc.build_design(ann.iloc[:15], d, gamed)
     lacking = ~gamed["instruction"].isin(ann["instruction"].iloc[:15]).to_numpy()
     assert lacking.sum() == 10 and (design.gamed_model_row[: len(gamed)][lacking] == -1).all()
+
+
+def test_two_rows_have_a_standard_error():
+    ann, d, gamed = simulate(20, np.random.default_rng(15))
+    fit = lc.fit_lc(ann.iloc[:2], d, gamed)
+    w = fit.weights
+    pred = [float(expit(w[lc.FEATURES[1]] * x + w[lc.FEATURES[2]])) for x in fit.design.difficulty]
+    assert fit.lc_standard_error == pytest.approx(100 * statistics.stdev(pred) / 2**0.5, rel=1e-9)
