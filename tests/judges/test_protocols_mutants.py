@@ -133,13 +133,14 @@ def test_arenahard_two_orders_and_five_levels_weighted_three_for_strong():
     assert [p.second_shown_wins(v) for v in (1, 3, 4)] == [0.0, 0.5, 1.0]
     # B>>A with the candidate second (1 x 3), then A>B with the candidate first (1 x 1): 4 / 4
     both = p.combine(Pair("q", "b", "c"), {"baseline_first": 5, "candidate_first": 2})
-    assert both == {"preference": 2.0, "games": [(1.0, 3), (1.0, 1)]}
+    # labels: each order's verdict as the judge wrote it, in the frame it was shown (v0.1's failure rule reads them)
+    assert both == {"preference": 2.0, "games": [(1.0, 3), (1.0, 1)], "labels": ["B>>A", "A>B"]}
     # B>>A (candidate second: 1 x 3) and B>A with the candidate first (0 x 1): 3 / 4 -> 1.75
     assert p.combine(Pair("q", "b", "c"), {"baseline_first": 5, "candidate_first": 4})["preference"] == 1.75
     # a tie (0.5 x 1) and A>>B with the candidate first (1 x 3): 3.5 / 4
     assert p.combine(Pair("q", "b", "c"), {"baseline_first": 3, "candidate_first": 1})["preference"] == 1.875
     failed = p.combine(Pair("q", "b", "c"), {"baseline_first": 4, "candidate_first": None})
-    assert failed == {"preference": None, "games": [(1.0, 1)]}
+    assert failed == {"preference": None, "games": [(1.0, 1)], "labels": ["B>A", None]}
     assert p.slot_labels(SPEC) == ("A", "B")
 
 
