@@ -99,12 +99,3 @@ def hf_tokenizer(folder: str | Path) -> Tokenizer:
         lambda s: len(tok.encode(s, add_special_tokens=False)),
         lambda msgs: len(tok.apply_chat_template(list(msgs), tokenize=True, add_generation_prompt=True)),
     )
-
-
-def style_token_counter() -> Callable[[str], int]:
-    """Answer length in tokens for style control: tiktoken's cl100k_base (Arena-Hard's choice), else the
-    approximation; the features are ratios, so a proportional count gives nearly the same covariate."""
-    enc = _tiktoken_encoding("gpt-3.5-turbo")
-    if enc is None:
-        return _approximate("tiktoken").count_text
-    return lambda s: len(enc.encode(s, disallowed_special=()))

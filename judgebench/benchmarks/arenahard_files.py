@@ -136,7 +136,7 @@ def markdown_counter(tokenizer: str):
         raise InputError(
             "style control counts answer tokens with tiktoken, which is not installed",
             field="--style-control",
-            hint="pip install 'judgebench[cost]' (or give answers with their metadata, as arena-hard-auto ships them)",
+            hint="pip install tiktoken (a judgebench dependency; or give answers with their metadata, as arena-hard-auto ships them)",
         ) from None
     try:
         encoder = tiktoken.encoding_for_model(tokenizer)
