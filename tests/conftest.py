@@ -172,9 +172,7 @@ def pytest_runtest_setup(item):
     global _engine_check
     if item.get_closest_marker("engine") is None:
         return
-    from servers import require_llama
-
-    require_llama()
+    pytest.importorskip("llama_cpp")
     if _engine_check is None:
         from judgebench.backends.smoke import check
 
