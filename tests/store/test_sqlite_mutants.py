@@ -276,12 +276,16 @@ def test_a_reader_that_cannot_connect_stops_the_writer(tmp_path, monkeypatch):
             raise sqlite3.OperationalError("unable to open database file")
         return real(self)
 
+    def writers() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name.startswith("judgebench-store-writer")}
+
+    before = writers()  # other tests' stores may still be closing theirs
     monkeypatch.setattr(SQLiteStore, "_connect", second_fails)
     path = tmp_path / "s.sqlite"
     assert _refused(path) == (
         f"{path}: cannot write here (unable to open database file) -> use a writable folder, or fix the permissions"
     )
-    assert not [t for t in threading.enumerate() if t.name.startswith("judgebench-store-writer")]
+    assert not writers() - before
     monkeypatch.undo()
     store = SQLiteStore(path)
     store.close()
