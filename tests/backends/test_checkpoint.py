@@ -19,18 +19,6 @@ TESTS = Path(__file__).resolve().parents[1]
 SNAPSHOT = json.loads((TESTS / "data" / "vllm_api_snapshot.json").read_text())
 
 
-@pytest.fixture
-def vllm(monkeypatch):
-    for name in [m for m in sys.modules if m == "vllm" or m.startswith("vllm.")]:
-        monkeypatch.delitem(sys.modules, name)
-    monkeypatch.syspath_prepend(str(TESTS / "fake_vllm"))
-    import vllm
-
-    yield vllm
-    for name in [m for m in sys.modules if m == "vllm" or m.startswith("vllm.")]:
-        del sys.modules[name]
-
-
 def adapter(folder: Path, rank: int, base: str | None = "base-model") -> Path:
     folder.mkdir(parents=True)
     config = {"r": rank, "lora_alpha": 2 * rank, "peft_type": "LORA", "target_modules": ["q_proj", "v_proj"]}

@@ -27,19 +27,6 @@ SNAPSHOT = json.loads((TESTS / "data" / "vllm_api_snapshot.json").read_text())
 REAL = SNAPSHOT["classes"]
 
 
-@pytest.fixture
-def vllm(monkeypatch):
-    """The stand-in vllm package, imported fresh (its engine settings are module globals)."""
-    for name in [m for m in sys.modules if m == "vllm" or m.startswith("vllm.")]:
-        monkeypatch.delitem(sys.modules, name)
-    monkeypatch.syspath_prepend(str(TESTS / "fake_vllm"))
-    import vllm
-
-    yield vllm
-    for name in [m for m in sys.modules if m == "vllm" or m.startswith("vllm.")]:
-        del sys.modules[name]
-
-
 def ask(content: str, **kw) -> CompletionRequest:
     return CompletionRequest(({"role": "user", "content": content},), **{"max_tokens": 16, **kw})
 
