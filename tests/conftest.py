@@ -2,6 +2,7 @@ import glob
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -266,3 +267,16 @@ def statsmodels():
         "statsmodels.api", reason="statsmodels not installed (pip install 'judgebench[stats]')"
     )
     return sm
+
+
+@pytest.fixture
+def vllm(monkeypatch):
+    """The stand-in vllm package (tests/fake_vllm), imported fresh: its engine settings are module globals."""
+    for name in [m for m in sys.modules if m == "vllm" or m.startswith("vllm.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.syspath_prepend(str(REPO / "tests" / "fake_vllm"))
+    import vllm
+
+    yield vllm
+    for name in [m for m in sys.modules if m == "vllm" or m.startswith("vllm.")]:
+        del sys.modules[name]
