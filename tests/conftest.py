@@ -173,7 +173,9 @@ def pytest_runtest_setup(item):
     global _engine_check
     if item.get_closest_marker("engine") is None:
         return
-    pytest.importorskip("llama_cpp")
+    from servers import require_llama
+
+    require_llama()
     if _engine_check is None:
         from judgebench.backends.smoke import check
 

