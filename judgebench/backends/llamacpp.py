@@ -91,6 +91,7 @@ class CompiledLlama:
                 self._llm.chat_handler = self._formatter.to_chat_handler()
 
     def chat(self, body: dict) -> dict:
+        self._llm.reset()  # no prefix of the last prompt reused: a reply must not depend on the one before
         try:
             return cast(dict, self._llm.create_chat_completion(**body))  # not streamed: one dict
         except ValueError as err:  # e.g. the prompt does not fit the context: this request only

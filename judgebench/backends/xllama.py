@@ -101,6 +101,13 @@ class XLlamaServer:
         params.model.path = str(path)
         params.n_ctx = n_ctx
         params.n_parallel = 1  # one request at a time: the whole context for it, as llama-cpp-python had
+        # Every request from an empty cache: the server keeps the last prompt's KV (and a RAM cache of
+        # earlier ones) and evaluates only the part of a new prompt after the common prefix, in smaller
+        # batches, whose kernels may round differently; a reply (and a judge's log-probs) would then depend
+        # on what the server was asked before (test_llamacpp_backend holds this).
+        params.cache_prompt = False
+        params.cache_ram_mib = 0
+        params.cache_idle_slots = False
         threads = n_threads or default_threads()
         params.cpuparams.n_threads = threads
         params.cpuparams_batch.n_threads = threads
@@ -131,7 +138,7 @@ class XLlamaServer:
 
     def chat(self, body: dict) -> dict:
         """A chat completion (not streamed); llama.cpp's refusal of this request is a BackendError."""
-        reply = self._server.handle_chat_completions(body)
+        reply = self._server.handle_chat_completions({**body, "cache_prompt": False})  # as above, per request
         if isinstance(reply, dict) and "error" in reply:
             error = reply["error"]
             message = error.get("message", error) if isinstance(error, dict) else error
