@@ -8,7 +8,7 @@ import pytest
 from servers import require_llama, smollm2_gguf
 
 from judgebench.backends.base import BackendError, CompletionRequest
-from judgebench.backends.finish import room
+from judgebench.backends.finish import no_room, room
 from judgebench.backends.llamacpp import LlamaCppBackend
 
 pytestmark = [pytest.mark.slow, pytest.mark.engine]
@@ -73,7 +73,15 @@ def test_a_reply_cut_at_max_tokens_or_at_the_context_end_finishes_length():
     # a stop string ends it too
     stopped = ask(backend, COUNT, max_tokens=200, stop=("\n5.",))  # it answers "1. 1\n2. 2\n..."
     assert (stopped.finish_reason, stopped.text) == ("stop", "1. 1\n2. 2\n3. 3\n4. 4")
-    # a prompt with no room left is refused, this request only
-    with pytest.raises(BackendError, match="context") as err:
-        ask(backend, COUNT + " Please be complete." * 60, max_tokens=10)
-    assert not err.value.retryable
+    # at the edge: a prompt one token short of the context gets one token; one that fills it is refused
+    base = ask(backend, "a", max_tokens=1).prompt_tokens  # each " a" after it is one more token
+
+    def filler(prompt_tokens: int) -> str:
+        return "a" + " a" * (prompt_tokens - base)
+
+    edge = ask(backend, filler(255), max_tokens=5)
+    assert (edge.prompt_tokens, edge.completion_tokens) == (255, room(255, 5, 256))
+    assert edge.finish_reason == "length" and no_room(255, 256) is None
+    with pytest.raises(BackendError, match="context") as err:  # this request only
+        ask(backend, filler(256), max_tokens=5)
+    assert not err.value.retryable and no_room(256, 256)
