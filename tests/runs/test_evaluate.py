@@ -4,6 +4,7 @@ server), the same model judges, files come out in the documented formats, reruns
 import json
 import os
 import subprocess
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -13,6 +14,7 @@ from servers import llama_server, require_llama, smollm2_gguf
 from judgebench.benchmarks.evalsets import load_eval_set
 from judgebench.files.records import InputError, load_outputs
 from judgebench.generation.generate import Sampling, generation_key
+from judgebench.judges.loader import load_judge
 from judgebench.leaderboard.board import ALPACAEVAL_COLUMNS
 from judgebench.runs.config import EvaluateConfig
 from judgebench.runs.evaluate import evaluate
@@ -106,6 +108,15 @@ def test_embedded_pipeline_writes_documented_files_and_resumes(tmp_path, data_di
     assert 'data-model="SmolLM2-135M-Instruct"' in page and summary["judge"] in page  # row and manifest
 
 
+def short_mt_judge():
+    """The MT-Bench judge with its reply cut at 64 tokens and no re-asking: under greedy decoding SmolLM2
+    repeats itself until the context ends (2048 tokens) and never writes a rating, and asking again gives
+    the same reply; three such calls per judgment took the test ~20 minutes. The multi-turn plumbing is
+    what is checked here, not the verdicts."""
+    spec = load_judge("judgebench-mt-single")
+    return replace(spec, decoding={**spec.decoding, "max_tokens": 64}, max_parse_retries=0)
+
+
 def test_through_the_llama_cpp_server_and_multi_turn_mt_bench(tmp_path, data_dir, monkeypatch):
     monkeypatch.setenv("JUDGEBENCH_DATA", str(data_dir))
     with llama_server() as base_url:
@@ -133,7 +144,7 @@ def test_through_the_llama_cpp_server_and_multi_turn_mt_bench(tmp_path, data_dir
                 model="smollm2",
                 base_url=base_url,
                 eval_set="mt-bench",
-                judge="judgebench-mt-single",
+                judge=short_mt_judge(),
                 max_instances=2,
                 judge_base_url=base_url,
                 judge_model="smollm2",
