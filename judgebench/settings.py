@@ -16,7 +16,7 @@ import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from judgebench.errors import ConfigError
 
@@ -73,15 +73,23 @@ OPTION = "judgebench.option"  # the key of a field's metadata that holds its Opt
 MAX_N_BOOT = 100_000  # resamples; the intervals' Monte Carlo error is negligible long before
 MAX_TEMPERATURE = 2.0  # OpenAI's documented range, and llama.cpp's useful one
 MAX_TOP_P = 1.0  # a probability mass
-# The sampling settings' ranges, declared once for the flags and judge specs: vLLM 0.29.0's SamplingParams
-# refuses a temperature outside [0, 2] and a top_p outside (0, 1] (top_p 0 keeps no token at all)
-TEMPERATURE_RANGE = {"minimum": 0, "maximum": MAX_TEMPERATURE}
-TOP_P_RANGE = {"above": 0, "maximum": MAX_TOP_P}
 MAX_SEED = 2**32 - 1  # numpy's and most servers' seed range
 MAX_WORKERS = 256  # processes
 MAX_CONCURRENCY = 10_000  # calls in flight
 MAX_WHOLE = 10**9  # any other count without a cap of its own
 MAX_NUMBER = 1e12  # any other number without a cap of its own
+
+
+# The sampling settings' ranges, declared once for the flags and judge specs: vLLM 0.29.0's SamplingParams
+# refuses a temperature outside [0, 2] and a top_p outside (0, 1] (top_p 0 keeps no token at all)
+class Bounds(TypedDict, total=False):
+    minimum: float
+    above: float
+    maximum: float
+
+
+TEMPERATURE_RANGE: Bounds = {"minimum": 0, "maximum": MAX_TEMPERATURE}
+TOP_P_RANGE: Bounds = {"above": 0, "maximum": MAX_TOP_P}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -373,7 +373,7 @@ def _validated(data, path: Path) -> dict:
                 f"must be {getattr(want, '__name__', 'a number or list')}, not {value!r:.60}",
             )
         why = DECODING_RANGES[key].problem(value) if key in DECODING_RANGES else None
-        if key == "stop" and "" in ([value] if isinstance(value, str) else value):
+        if key == "stop" and (value == "" or (isinstance(value, list) and "" in value)):
             why = "cannot contain an empty string (it would stop before the first token; vLLM refuses it)"
         if why:  # the same ranges and caps as the command line's flags
             raise _bad(path, f"decoding.{key}", why)
