@@ -448,40 +448,27 @@ def test_tiny_anchors_missing_from_the_eval_set_is_one_line(tmp_path, capsys):
     full.write_text(json.dumps(rows))
     partial.write_text(json.dumps(rows[:2]))
     out = tmp_path / "anchors.json"
-    assert (
-        main(
+
+    def anchors(eval_set):
+        return main(
             [
                 "tiny",
                 "anchors",
                 "--tiny",
                 str(tmp_path / "tiny.json"),
                 "--eval-set",
-                str(partial),
+                str(eval_set),
                 "--out",
                 str(out),
             ]
         )
-        == 2
-    )
+
+    assert anchors(partial) == 2
     err = capsys.readouterr().err
     assert (
         "1 anchors of the tiny file are not in eval set" in err and err.count("\n") == 1 and not out.exists()
     )
-    assert (
-        main(
-            [
-                "tiny",
-                "anchors",
-                "--tiny",
-                str(tmp_path / "tiny.json"),
-                "--eval-set",
-                str(full),
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    assert anchors(full) == 0
     assert [r["instruction"] for r in json.loads(out.read_text())] == [
         "question 1?",
         "question 3?",
