@@ -98,11 +98,13 @@ def adapter_base(folder: str | Path) -> str | None:
     return str(base)
 
 
-def same_model(a: str, b: str) -> bool:
-    """Whether two references name the same model: equal, or the same last name (a hub name and a local
-    copy of it, e.g. meta-llama/Llama-3.1-8B and /models/Llama-3.1-8B), case aside."""
-    names = [str(x).rstrip("/\\").replace("\\", "/").lower() for x in (a, b)]
-    return names[0] == names[1] or names[0].rsplit("/", 1)[-1] == names[1].rsplit("/", 1)[-1]
+def model_name(reference: str) -> str:
+    """A model's name without its organisation or folder: meta-llama/Llama-3.1-8B, /models/Llama-3.1-8B
+    and the hub cache's .../models--meta-llama--Llama-3.1-8B/snapshots/<commit> are all llama-3.1-8b."""
+    parts = str(reference).replace("\\", "/").rstrip("/").lower().split("/")
+    if len(parts) >= 3 and parts[-2] == "snapshots" and parts[-3].startswith("models--"):
+        return parts[-3].split("--")[-1]
+    return parts[-1]
 
 
 def resolve(model: str | None, checkpoint: Checkpoint) -> tuple[str | None, Checkpoint]:
@@ -117,12 +119,13 @@ def resolve(model: str | None, checkpoint: Checkpoint) -> tuple[str | None, Chec
             )
         if model is None:
             raise InputError("--lora needs --model: the base model the adapter was trained on")
-        if not same_model(model, base):
+        if model_name(model) != model_name(base):
             raise InputError(
                 f"the adapter was trained on {base}, not on --model {model}",
                 path=Path(checkpoint.lora) / ADAPTER_CONFIG,
                 field="base_model_name_or_path",
-                hint=f"give --model {base} (or a local copy of it), or the adapter folder alone as --model",
+                hint=f"give --model {base} (or a local copy of it), or the adapter folder alone as --model; "
+                "if the config names the base wrongly, correct it there",
             )
         return model, checkpoint
     if model is not None and not (Path(model) / "config.json").is_file():

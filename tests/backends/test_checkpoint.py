@@ -131,7 +131,8 @@ def test_adapter_folders_are_read_and_bad_ones_named(tmp_path):
     lora = adapter(tmp_path / "ok", rank=8)
     assert resolve(str(lora), Checkpoint()) == ("base-model", Checkpoint(lora=str(lora)))
     # the base by its hub name or a local copy of it
-    for base in ("org/base-model", "/models/Base-Model/"):
+    snapshot = "/cache/hub/models--org--base-model/snapshots/0123abc"
+    for base in ("org/base-model", "/models/Base-Model/", snapshot):
         assert resolve(base, Checkpoint(lora=str(lora))) == (base, Checkpoint(lora=str(lora)))
     with pytest.raises(InputError, match="trained on base-model, not on --model some/base"):
         resolve("some/base", Checkpoint(lora=str(lora)))
