@@ -31,10 +31,9 @@ from judgebench.annotation.annotate import manifest as annotation_manifest
 from judgebench.annotation.pairs import pairs_from_records
 from judgebench.annotation.pipeline import closing
 from judgebench.backends import Backend, choose_engine, engine_version, make_backend
-from judgebench.backends.checkpoint import resolve
+from judgebench.backends.checkpoint import resolve, with_adapter
 from judgebench.backends.urls import check_base_urls
 from judgebench.benchmarks.evalsets import load_eval_set
-from judgebench.errors import ConfigError
 from judgebench.files.atomic import check_output_dir, check_output_file, write_json, write_together
 from judgebench.files.records import InputError, annotations_frame, count_empty, load_outputs
 from judgebench.generation.generate import generate_async
@@ -349,12 +348,9 @@ def _outputs_from_ray(
     data = selection.data
     model, checkpoint = resolve(config.model, config.checkpoint)
     ray_engine = choose_engine(model, engine=config.engine, purpose="ray")
-    if checkpoint.lora is not None:
-        raise ConfigError(
-            "--lora with --ray-replicas is not supported yet: generate with the adapter in-process"
-        )
     options = checkpoint.for_engine(ray_engine)
     tensor_parallel = options.pop("tensor_parallel_size", 1)
+    lora = options.pop("lora", None)
     cand = generate_with_ray(
         data,
         ray_engine,
@@ -367,6 +363,7 @@ def _outputs_from_ray(
         chat_template=config.chat_template,
         tensor_parallel_size=tensor_parallel,
         engine_kwargs=options or None,
+        lora=lora,
     )
     failed = int(cand["output"].isna().sum())
     counts = GenerationCounts(
@@ -382,7 +379,7 @@ def _outputs_from_ray(
             out / "model_outputs.json": cand.to_dict("records"),
             out / "model_outputs.manifest.json": {
                 "engine": f"ray+{ray_engine}",
-                "model": model,
+                "model": with_adapter(str(model), lora),
                 "replicas": replicas,
                 "sampling": vars(config.sampling),
                 "eval_set": config.eval_set,
