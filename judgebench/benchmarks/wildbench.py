@@ -20,8 +20,9 @@ Task groups come from each session's primary and secondary tags in the eval set 
 config v2, split test, or a local file in that schema). Files whose name holds 128, 256, ..., 1024 are
 left out, as the script leaves them out (its per-length variants).
 
-The suite has no WildBench judge yet (its checklist prompts would be read from the user's WildBench
-checkout): `suite` leaves WildBench out unless asked, and then reports that it has no score.
+The judges `wildbench` (pairwise, WB-Reward) and `wildbench-score` (graded alone, WB-Score) read
+WildBench's own prompts from the user's checkout (judges/wildbench_prompt.py); `statistic` turns their
+records into the items above, so the suite's numbers come from the same code as `leaderboard`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from judgebench.benchmarks.base import Benchmark, Column, OfficialFiles, Officia
 from judgebench.benchmarks.evalsets import eval_frame
 from judgebench.errors import InputError
 from judgebench.files.records import read_records
+from judgebench.judges.wildbench_prompt import history_text
 
 FOLDER = "wildbench"
 MODES = ("reward", "score")
@@ -92,7 +94,7 @@ def _task(row: dict, path: Path, i: int) -> dict:
     return {
         "instruction": conv[-1].get("content", ""),
         "session_id": _session(row, path, i),
-        "turns": [t.get("content", "") for t in conv],
+        "history": history_text(conv[:-1]),  # the earlier turns, as WildBench's prompt shows them
         "checklist": row.get("checklist") or [],
         "dataset": row.get("primary_tag"),
         "groups": _groups(row, path, i),
@@ -172,6 +174,11 @@ def reward_row(path: Path, reference: str, groups: dict, k: int) -> dict | None:
         raise InputError("expected the outputs of two models", path=path, row=0, field="model_outputs")
     ref = models[0] if reference in models[0] else models[1]  # the script's substring match
     test = models[0] if reference in models[1] else models[1]
+    return {"model": path.stem, **reward_fields(items, test, ref, groups, k, path)}
+
+
+def reward_fields(items: list[dict], test: str, ref: str, groups: dict, k: int, path) -> dict:
+    """WB-Reward of `test` against `ref` over judgment items in WildBench's layout (fractions)."""
     counts = dict.fromkeys(REWARD, 0)
     by_group: dict[str, dict[str, int]] = {}
     lengths = []
@@ -202,7 +209,6 @@ def reward_row(path: Path, reference: str, groups: dict, k: int) -> dict | None:
             by_group.setdefault(g, dict.fromkeys(REWARD, 0))[label] += 1
     rewards = {g: _reward(c) / sum(c.values()) for g, c in by_group.items()}
     return {
-        "model": path.stem,
         **counts,
         "total": len(items),
         "reward": _reward(counts) / len(items),
@@ -213,7 +219,11 @@ def reward_row(path: Path, reference: str, groups: dict, k: int) -> dict | None:
 
 
 def score_row(path: Path, groups: dict) -> dict:
-    items = _items(path)
+    return {"model": path.stem, **score_fields(_items(path), groups, path)}
+
+
+def score_fields(items: list[dict], groups: dict, path) -> dict:
+    """WB-Score over score items in WildBench's layout (adjusted scores on the -10..10 scale)."""
     scores: list[float] = []
     lengths: list[int] = []
     by_group: dict[str, list[float]] = {}
@@ -234,7 +244,6 @@ def score_row(path: Path, groups: dict) -> dict:
     cats = {g: (sum(v) / len(v) - 5) * 2 for g, v in by_group.items()}
     mean = sum(scores) / len(scores)
     return {
-        "model": path.stem,
         "score": mean,
         "adjusted_score": (mean - 5) * 2,
         "task_macro_score": _macro(cats),
@@ -318,11 +327,52 @@ def leaderboard(request: OfficialRequest) -> pd.DataFrame:
 
 
 def statistic(results: Results) -> Scores:
-    note = "no WildBench judge yet: score WildBench's own judgment files with `leaderboard --benchmark wildbench`"
-    return Scores(
-        {m: {"wb_reward": None, "wb_score": None} for m in results.records},
-        {m: {"note": note} for m in results.records},
-    )
+    """The suite's judgments through the same code as WildBench's own files: each judged record becomes an
+    item of WildBench's layout; a failed judgment is left out, as batch_results_format.py leaves out a
+    reply without a choice or score. The length penalty is off (K = -1), as `leaderboard` has it."""
+    from judgebench.judges.protocols import protocol_of
+
+    pairwise = protocol_of(results.judge).pairwise
+    rows: dict = {}
+    details: dict = {}
+    for model, records in results.records.items():
+        judged = [r for r in records if r.get("score" if not pairwise else "winner") is not None]
+        row = {"wb_reward": None, "wb_score": None, "n_failed": len(records) - len(judged)}
+        detail: dict = {"n_failed": row["n_failed"]}
+        if not judged:
+            detail["note"] = f"no score: none of {len(records)} judgments of {model} succeeded"
+        elif pairwise:
+            ref = str(judged[0].get("generator_1"))
+            items, groups = _record_items(judged, model, ref)
+            got = reward_fields(items, model, ref, groups, -1, f"the judgments of {model}")
+            row["wb_reward"] = got["reward"] * 100
+            detail.update(reference=ref, task_macro_reward=got["task_macro_reward"] * 100)
+        else:
+            items, groups = _record_items(judged, model, None)
+            got = score_fields(items, groups, f"the judgments of {model}")
+            row["wb_score"] = got["adjusted_score"] * 10
+            detail.update(task_macro_score=got["task_macro_score"] * 10, mean_score=got["score"])
+        rows[model] = row
+        details[model] = detail
+    return Scores(rows, details)
+
+
+def _record_items(records: list[dict], model: str, ref: str | None) -> tuple[list[dict], dict]:
+    """Annotation records -> WildBench's judgment items, and session id -> task groups."""
+    items, groups = [], {}
+    for r in records:
+        sid = r.get("session_id") or r["instruction"]
+        if isinstance(r.get("groups"), list):
+            groups[sid] = r["groups"]
+        if ref is None:
+            items.append({"session_id": sid, "score": r["score"], "model_output": r.get("output_2") or ""})
+            continue
+        winner = {"candidate": model, "baseline": ref}.get(r["winner"], "tie")
+        outputs = {model: r.get("output_2") or "", ref: r.get("output_1") or ""}
+        items.append(
+            {"session_id": sid, "winner": winner, "extent": r.get("extent"), "model_outputs": outputs}
+        )
+    return items, groups
 
 
 BENCHMARK = Benchmark(
@@ -331,7 +381,7 @@ BENCHMARK = Benchmark(
     load=load,
     data=FOLDER,
     baseline=None,
-    judge="wildbench",  # not built yet: its checklist prompts are read from a WildBench checkout
+    judge="wildbench",  # WildBench's pairwise prompt, read from the user's checkout
     local_judge="wildbench",
     statistic=statistic,
     columns=(Column("WB-Reward", "wb_reward", headline=True), Column("WB-Score", "wb_score")),

@@ -42,6 +42,11 @@ class Pair:
     baseline_turns: list[str] = field(default_factory=list)
     candidate_turns: list[str] = field(default_factory=list)
     reference: list[str] | None = None
+    # WildBench: the earlier turns as its prompt shows them, the task's checklist, and what its records
+    # carry for the statistic (session_id, task groups)
+    history: str = ""
+    checklist: list[str] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -231,6 +236,51 @@ class MTBenchSingle(Protocol):
         if any(s is None for s in scores):
             return {"preference": None, "score": None, "per_turn": scores}
         return {"preference": None, "score": sum(scores) / len(scores), "per_turn": scores}
+
+
+@PROTOCOLS.register()
+class WildBenchPair(Protocol):
+    """One call, the two answers placed as A/B by the instruction's seeded coin (WildBench draws at random);
+    the verdict's five levels as WildBench's files keep them: winner and extent (0 tie, 1, 2)."""
+
+    name = "wildbench-pair"
+
+    def calls(self, spec, pair):
+        swapped = is_swapped(pair.instruction)  # True: the candidate is shown as A
+        a, b = (pair.candidate, pair.baseline) if swapped else (pair.baseline, pair.candidate)
+        slot = "candidate_A" if swapped else "candidate_B"
+        common = {"instruction": pair.instruction, "history": pair.history, "checklist": pair.checklist}
+        return [Call(slot, spec.render(candidate_A=a, candidate_B=b, **common))]
+
+    def second_shown_wins(self, verdict):
+        return (verdict - 1.0) / 4.0
+
+    def combine(self, pair, verdicts):
+        ((slot, v),) = verdicts.items()
+        if v is None:
+            return {"preference": None, **pair.meta}
+        level = v if slot == "candidate_B" else 6 - v  # 5: the candidate much better
+        winner = "tie" if level == 3 else "candidate" if level > 3 else "baseline"
+        return {
+            "preference": 1 + (level - 1) / 4,
+            "winner": winner,
+            "extent": {3: 0, 2: 1, 4: 1}.get(int(level), 2),
+            **pair.meta,
+        }
+
+
+@PROTOCOLS.register()
+class WildBenchScore(Protocol):
+    name = "wildbench-score"
+    pairwise = False
+    yields = "score"
+
+    def calls(self, spec, pair):
+        common = {"instruction": pair.instruction, "history": pair.history, "checklist": pair.checklist}
+        return [Call("single", spec.render(model_output=pair.candidate, **common))]
+
+    def combine(self, pair, verdicts):
+        return {"preference": None, "score": verdicts.get("single"), **pair.meta}
 
 
 def protocol_of(spec: JudgeSpec) -> Protocol:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from judgebench.annotation.annotate import AnnotationRun, annotate_pairs
 from judgebench.annotation.annotate import manifest as annotation_manifest
-from judgebench.annotation.pairs import pairs_from_records
+from judgebench.annotation.pairs import pairs_from_records, with_task_fields
 from judgebench.annotation.pipeline import closing
 from judgebench.backends import Backend, choose_engine, engine_version, make_backend
 from judgebench.backends.checkpoint import resolve
@@ -483,7 +483,8 @@ async def judge(
             from judgebench.files.records import check_not_the_baseline
 
             check_not_the_baseline(judged, baseline, "the candidate's outputs (--name)", "the baseline")
-        pairs = pairs_from_records(judged.to_dict("records"), base_by, selection.multi_turn)
+        records = with_task_fields(judged.to_dict("records"), selection.data)
+        pairs = pairs_from_records(records, base_by, selection.multi_turn)
         run = await annotate_pairs(pairs, spec, backend, store, config.progress)
     failed = [
         {

@@ -116,7 +116,7 @@ def test_the_eval_set_loads_in_the_hf_schema(tmp_path):
     eval_set.rename(tmp_path / "wildbench" / "test.jsonl")
     frame = BENCHMARK.load(tmp_path)
     assert len(frame) == 40 and frame["instruction"].iloc[5] == "task 5"
-    assert frame["turns"].iloc[5] == ["start 5", "ok", "task 5"]  # the earlier turns kept
+    assert frame["history"].iloc[5] == "USER: start 5\n\nASSISTANT: ok\n\n"  # as eval.py writes it
     assert frame["checklist"].iloc[0] == ["check 0.0", "check 0.1", "check 0.2"]
 
 

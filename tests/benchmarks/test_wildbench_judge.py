@@ -1,0 +1,214 @@
+"""WildBench's judges: prompts read from a (fake) checkout, replies parsed as WildBench's eval code parses
+them, and the suite's numbers from the same code as WildBench's own judgment files.
+
+The synthetic official files (tests/wildbench_synthetic.py) give every verdict; a stand-in judge answers
+each prompt with the verdict those files hold for that task and answer, so the records judgebench makes
+must score exactly as `leaderboard --benchmark wildbench` scores the files, whose numbers are checked
+against WildBench's own _create_tables.py in test_wildbench_official.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from wildbench_synthetic import MODELS, REFERENCE, write_files
+
+from judgebench.backends.base import CompletionResponse
+from judgebench.benchmarks.base import OfficialRequest, Results
+from judgebench.benchmarks.wildbench import BENCHMARK, leaderboard, statistic
+from judgebench.errors import InputError
+from judgebench.judges import load_judge
+from judgebench.judges.parsers import PARSERS
+from judgebench.judges.protocols import protocol_of
+
+# templates written for the test, with the official templates' placeholders
+PAIR_TEMPLATE = "H<{$history}>\nQ<{$user_query}>\nA<{$candidate_A}>\nB<{$candidate_B}>\nC<{$checklist}>\n"
+SCORE_TEMPLATE = "H<{$history}>\nQ<{$user_query}>\nR<{$model_output}>\nC<{$checklist}>\n"
+
+
+@pytest.fixture
+def checkout(tmp_path, monkeypatch):
+    folder = tmp_path / "WildBench" / "evaluation"
+    folder.mkdir(parents=True)
+    (folder / "eval_template.pairwise.v2.md").write_text(PAIR_TEMPLATE)
+    (folder / "eval_template.score.v2.md").write_text(SCORE_TEMPLATE)
+    monkeypatch.setenv("JUDGEBENCH_WILDBENCH_DIR", str(folder.parent))
+    return folder.parent
+
+
+def _parse(name: str, text: str):
+    return PARSERS.pick(name, where="test")(CompletionResponse(text))
+
+
+def test_choices_and_scores_parse_as_wildbench_reads_them():
+    assert _parse("wildbench_choice", '{"analysis of A": "x", "choice": "B++"}') == (5.0, None)
+    assert _parse("wildbench_choice", '{"choice": "A+"}')[0] == 2.0
+    # not JSON (a trailing comma, as the template's own example has): the quoted value is read
+    assert _parse("wildbench_choice", '```\n{"reason": "a", "choice": "A=B",\n}\n```')[0] == 3.0
+    assert _parse("wildbench_score", '{"strengths": "s", "score": "7"}') == (7.0, None)
+    assert _parse("wildbench_score", '{"score": 4}')[0] == 4.0
+    for name, text in [
+        ("wildbench_choice", '{"choice": "A>B"}'),  # not one of the five: a failure, never a tie
+        ("wildbench_choice", "A is better"),
+        ("wildbench_score", '{"score": "high"}'),
+        ("wildbench_score", "Score: 7"),
+    ]:
+        verdict, reason = _parse(name, text)
+        assert verdict is None and reason
+
+
+def test_without_a_checkout_one_line_says_where_to_get_it(monkeypatch):
+    monkeypatch.delenv("JUDGEBENCH_WILDBENCH_DIR", raising=False)
+    with pytest.raises(InputError, match="github.com/allenai/WildBench"):
+        load_judge("wildbench")
+
+
+def test_the_prompt_is_filled_as_eval_py_fills_it(tmp_path, checkout):
+    eval_set, _, _ = write_files(tmp_path / "data" / "wildbench", seed=0)
+    eval_set.rename(eval_set.with_name("test.jsonl"))
+    task = BENCHMARK.load(tmp_path / "data").iloc[5]  # a session with earlier turns
+    spec = load_judge("wildbench-score")
+    (message,) = spec.render(
+        instruction=task["instruction"],
+        history=task["history"],
+        checklist=task["checklist"],
+        model_output="ANS",
+    )
+    assert message["content"] == (
+        "H<USER: start 5\n\nASSISTANT: ok\n\n>\nQ<task 5>\nR<ANS>\n"
+        "C<- check 5.0\n- check 5.1\n- check 5.2\n>\n"
+    )
+    pair = load_judge("wildbench").render(instruction="q", candidate_A=" ", candidate_B="b")
+    assert "A<[This model response is empty.]>" in pair[0]["content"]
+
+
+def _official(folder: Path) -> dict:
+    """(session, model) -> the official item, for the stand-in judge."""
+    out = {}
+    for path in folder.glob("*.json"):
+        for item in json.loads(path.read_text()):
+            out[(item["session_id"], path.stem)] = item
+    return out
+
+
+def _standin_reply(prompt: str, official: dict, pairwise: bool, model: str) -> str:
+    """The official file's verdict on the task and answers shown, as a WildBench judge writes it (the
+    model is named because empty answers read the same for every model)."""
+    number = int(re.search(r"Q<task (\d+)>", prompt).group(1))
+    session = f"s{number:03d}"
+    if not pairwise:
+        item = official[(session, model)]
+        assert re.search(r"R<(.*?)>\nC<", prompt, re.DOTALL).group(1) == item["model_output"]
+        return json.dumps({"strengths": "-", "score": str(item["score"])})
+    a = re.search(r"A<(.*?)>\nB<", prompt, re.DOTALL).group(1)
+    item = official[(session, model)]
+    shown_a = model if item["model_outputs"][model] == a else REFERENCE
+    if item["winner"] == "tie":
+        return json.dumps({"reason": "-", "choice": "A=B"})
+    return json.dumps({"choice": ("A" if item["winner"] == shown_a else "B") + "+" * item["extent"]})
+
+
+def _records(tmp_path: Path, name: str) -> tuple[dict, Path, Path]:
+    """The synthetic tasks judged by the WildBench judge `name` through its protocol and parser."""
+    from judgebench.annotation.pairs import pairs_from_records, with_task_fields
+
+    eval_set, pairwise_dir, score_dir = write_files(tmp_path / "files", seed=0)
+    data_root = tmp_path / "data"
+    (data_root / "wildbench").mkdir(parents=True)
+    (data_root / "wildbench" / "test.jsonl").write_text(eval_set.read_text())
+    tasks = BENCHMARK.load(data_root)
+    spec = load_judge(name)
+    protocol = protocol_of(spec)
+    official = _official(pairwise_dir if protocol.pairwise else score_dir)
+    by_session = tasks.set_index("session_id")
+    records = {}
+    for model in MODELS:
+        cand, base = [], {}
+        for (session, m), item in official.items():
+            if m != model:
+                continue
+            q = by_session.loc[session, "instruction"]
+            if protocol.pairwise:
+                cand.append({"instruction": q, "output": item["model_outputs"][model], "generator": model})
+                base[q] = {
+                    "instruction": q,
+                    "output": item["model_outputs"][REFERENCE],
+                    "generator": REFERENCE,
+                }
+            else:
+                cand.append({"instruction": q, "output": item["model_output"], "generator": model})
+        pairs = pairs_from_records(with_task_fields(cand, tasks), base or None, multi_turn=False)
+        records[model] = []
+        for pair in pairs:
+            verdicts = {}
+            for call in protocol.calls(spec, pair):
+                reply = _standin_reply(call.messages[-1]["content"], official, protocol.pairwise, model)
+                verdicts[call.slot] = PARSERS.pick(spec.parser, where="test")(CompletionResponse(reply))[0]
+            records[model].append(
+                {
+                    "instruction": pair.instruction,
+                    "output_1": pair.baseline,
+                    "generator_1": pair.generator_1,
+                    "output_2": pair.candidate,
+                    "generator_2": pair.generator_2,
+                    **protocol.combine(pair, verdicts),
+                }
+            )
+    return records, eval_set, pairwise_dir if protocol.pairwise else score_dir
+
+
+def _results(records, spec) -> Results:
+    return Results(records, spec, None, 0, lambda m: {})
+
+
+def test_wb_reward_from_the_judge_equals_the_official_files_path(tmp_path, checkout):
+    records, eval_set, folder = _records(tmp_path, "wildbench")
+    scores = statistic(_results(records, load_judge("wildbench")))
+    board = leaderboard(OfficialRequest(judgments=folder, eval_set=eval_set, mode="reward"))
+    for model in MODELS:
+        assert scores.rows[model]["wb_reward"] == pytest.approx(board.loc[model, "reward"], abs=1e-9)
+        assert scores.details[model]["task_macro_reward"] == pytest.approx(
+            board.loc[model, "task_macro_reward"], abs=1e-9
+        )
+    # by hand for one model: +100 / +50 / 0 / -50 / -100 per verdict over every item, skipping none
+    # of the items whose answers are truncated or empty (they count in the denominator only)
+    items = json.loads((folder / "alpha-7b.json").read_text())
+    points = {("alpha-7b", 2): 100, ("alpha-7b", 1): 50, (REFERENCE, 1): -50, (REFERENCE, 2): -100}
+    total = 0
+    for it in items:
+        outs = list(it["model_outputs"].values())
+        if any(o.endswith("... (truncated)") or o == "[This model response is empty.]" for o in outs):
+            continue
+        total += 0 if it["winner"] == "tie" else points[(it["winner"], it["extent"])]
+    assert scores.rows["alpha-7b"]["wb_reward"] == pytest.approx(total / len(items))
+
+
+def test_wb_score_from_the_judge_equals_the_official_files_path(tmp_path, checkout):
+    records, eval_set, folder = _records(tmp_path, "wildbench-score")
+    scores = statistic(_results(records, load_judge("wildbench-score")))
+    board = leaderboard(OfficialRequest(judgments=folder, eval_set=eval_set, mode="score"))
+    for model in MODELS:
+        assert scores.rows[model]["wb_score"] == pytest.approx(board.loc[model, "WB_score"], abs=1e-9)
+        assert scores.details[model]["task_macro_score"] == pytest.approx(
+            board.loc[model, "WB_score.task_macro"], abs=1e-9
+        )
+        by_hand = [float(it["score"]) for it in json.loads((folder / f"{model}.json").read_text())]
+        assert scores.rows[model]["wb_score"] == pytest.approx((sum(by_hand) / len(by_hand) - 5) * 20)
+
+
+def test_a_failed_judgment_is_left_out_never_a_tie(tmp_path, checkout):
+    records, _, _ = _records(tmp_path, "wildbench")
+    spec = load_judge("wildbench")
+    before = statistic(_results(records, spec)).rows["beta-chat"]
+    won = next(r for r in records["beta-chat"] if r["winner"] == "candidate" and r["extent"] == 1)
+    won.update(preference=None, winner=None, extent=None)  # what combine leaves after a parse failure
+    after = statistic(_results(records, spec)).rows["beta-chat"]
+    n = len(records["beta-chat"])
+    assert after["n_failed"] == 1 and before["n_failed"] == 0
+    # the item leaves both the sum and the denominator (a tie would keep it in the denominator)
+    longer = "... (truncated)" in won["output_2"] or "... (truncated)" in won["output_1"]
+    assert not longer
+    assert after["wb_reward"] == pytest.approx((before["wb_reward"] * n - 50) / (n - 1))
