@@ -98,6 +98,8 @@ def _task(row: dict, path: Path, i: int) -> dict:
         "checklist": row.get("checklist") or [],
         "dataset": row.get("primary_tag"),
         "groups": _groups(row, path, i),
+        # a reference model's answers, where the local file adds them: the pairwise judge's baseline
+        **{k: row[k] for k in ("output", "generator") if isinstance(row.get(k), str)},
     }
 
 
@@ -381,8 +383,10 @@ BENCHMARK = Benchmark(
     load=load,
     data=FOLDER,
     baseline=None,
-    judge="wildbench",  # WildBench's pairwise prompt, read from the user's checkout
-    local_judge="wildbench",
+    # WB-Score needs no reference answers, so it is the standard judge; `--judge wildbench=wildbench` gives
+    # WB-Reward where the eval set file carries a reference model's answers (output, generator)
+    judge="wildbench-score",
+    local_judge="wildbench-score",
     statistic=statistic,
     columns=(Column("WB-Reward", "wb_reward", headline=True), Column("WB-Score", "wb_score")),
     hub=("allenai/WildBench", "v2", "test"),

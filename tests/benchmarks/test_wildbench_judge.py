@@ -14,7 +14,8 @@ import re
 from pathlib import Path
 
 import pytest
-from wildbench_synthetic import MODELS, REFERENCE, write_files
+from openai_standin import OpenAIStandIn, answer
+from wildbench_synthetic import MODELS, REFERENCE, eval_set, write_files
 
 from judgebench.backends.base import CompletionResponse
 from judgebench.benchmarks.base import OfficialRequest, Results
@@ -212,3 +213,88 @@ def test_a_failed_judgment_is_left_out_never_a_tie(tmp_path, checkout):
     longer = "... (truncated)" in won["output_2"] or "... (truncated)" in won["output_1"]
     assert not longer
     assert after["wb_reward"] == pytest.approx((before["wb_reward"] * n - 50) / (n - 1))
+
+
+class ScoringJudge(OpenAIStandIn):
+    """A loopback stand-in WildBench judge: the score an answer asks for ("SCORE=k"), as WildBench's
+    JSON; "SCORE=?" gets a reply without a score (a failed judgment). Pairwise: a "GOOD" answer is much
+    better than the reference's, a "BAD" one worse, in whichever place it is shown."""
+
+    def _answer(self, body: dict) -> dict:
+        out = answer(body)
+        prompt = body["messages"][-1]["content"]
+        if "R<" in prompt:
+            asked = re.search(r"SCORE=([^>]+)>", prompt).group(1)
+            reply = json.dumps({"strengths": "-", "score": asked}) if asked != "?" else "It is fine."
+        else:
+            a = re.search(r"A<(.*?)>\nB<", prompt, re.DOTALL).group(1)
+            b = re.search(r"B<(.*?)>\nC<", prompt, re.DOTALL).group(1)
+            marks = {("GOOD", a): "A++", ("GOOD", b): "B++", ("BAD", a): "B+", ("BAD", b): "A+"}
+            reply = json.dumps({"choice": next(c for (m, text), c in marks.items() if m in text)})
+        out["choices"][0]["message"]["content"] = reply
+        return out
+
+
+def test_suite_shows_wb_score_and_wb_reward(tmp_path, checkout, monkeypatch, capsys):
+    from judgebench.cli import main
+
+    tasks = eval_set(seed=1)[:6]
+    for t in tasks:  # the reference model's answers, carried in the local eval set file
+        t.update(output=f"reference answer to {t['session_id']}", generator="ref-model")
+    (tmp_path / "data" / "wildbench").mkdir(parents=True)
+    (tmp_path / "data" / "wildbench" / "test.jsonl").write_text("".join(json.dumps(t) + "\n" for t in tasks))
+    monkeypatch.setenv("JUDGEBENCH_DATA", str(tmp_path / "data"))
+    scores = {"a": ["9", "8", "7", "6", "?", "10"], "b": ["3", "4", "5", "5", "2", "1"]}
+    models = []
+    for name, asked in scores.items():
+        rows = [
+            {
+                "instruction": t["conversation_input"][-1]["content"],
+                "output": f"{'GOOD' if name == 'a' else 'BAD'} answer by {name} SCORE={k}",
+                "generator": name,
+            }
+            for t, k in zip(tasks, asked, strict=True)
+        ]
+        (tmp_path / f"{name}.json").write_text(json.dumps(rows))
+        models.append(f"{name}={tmp_path / f'{name}.json'}")
+    with ScoringJudge({"gpt-4o-2024-05-13": (5.0, 15.0)}) as judge:
+        common = [
+            "suite",
+            "--models",
+            *models,
+            "--benchmarks",
+            "wildbench",
+            "--judge-base-url",
+            judge.base_url,
+        ]
+        assert main([*common, "--out", str(tmp_path / "score"), "--no-progress"]) == 0, (
+            capsys.readouterr().err
+        )
+        argv = [*common, "--judge", "wildbench=wildbench", "--out", str(tmp_path / "reward"), "--no-progress"]
+        assert main(argv) == 0, capsys.readouterr().err
+    import pandas as pd
+
+    graded = pd.read_csv(tmp_path / "score" / "table.csv", index_col="model")
+    # by hand: a's five scores (the unparsed reply left out) 9 8 7 6 10 -> mean 8 -> (8 - 5) * 20 = 60;
+    # b: 3 4 5 5 2 1 -> mean 10/3 -> (10/3 - 5) * 20 = -33.33
+    assert graded.loc["a", "wildbench.wb_score"] == pytest.approx(60.0)
+    assert graded.loc["b", "wildbench.wb_score"] == pytest.approx(-100 / 3)
+    paired = pd.read_csv(tmp_path / "reward" / "table.csv", index_col="model")
+    # by hand: a's answers always much better (+100), b's always worse (-50), shown first or second
+    assert paired.loc["a", "wildbench.wb_reward"] == pytest.approx(100.0)
+    assert paired.loc["b", "wildbench.wb_reward"] == pytest.approx(-50.0)
+
+
+@pytest.mark.official_copy
+def test_the_official_templates_render_from_a_real_checkout():
+    import os
+
+    real = os.environ.get("JUDGEBENCH_WILDBENCH_DIR")
+    if not real or not (Path(real) / "evaluation" / "eval_template.pairwise.v2.md").is_file():
+        pytest.skip("set JUDGEBENCH_WILDBENCH_DIR to a checkout of allenai/WildBench")
+    common = {"instruction": "QUERY-X", "history": "USER: hi\n\n", "checklist": ["CHECK-1"]}
+    pair = load_judge("wildbench").render(candidate_A="ANS-A", candidate_B="ANS-B", **common)[0]["content"]
+    single = load_judge("wildbench-score").render(model_output="ANS-M", **common)[0]["content"]
+    for text in (pair, single):
+        assert "{$" not in text and "QUERY-X" in text and "- CHECK-1\n" in text and "USER: hi" in text
+    assert pair.index("ANS-A") < pair.index("ANS-B") and "ANS-M" in single
