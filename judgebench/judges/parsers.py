@@ -203,6 +203,6 @@ def wildbench_score(response: CompletionResponse, **_) -> tuple[float | None, st
     """WildBench score mode: the reply's "score", a number as text or not (its tables take float(score))."""
     value = _wildbench_fields(response.text).get("score")
     try:
-        return float(value), None
-    except (TypeError, ValueError):
+        return float(value if isinstance(value, int | float | str) else "none"), None
+    except ValueError:
         return None, f"no numeric score in {response.text[-120:]!r}"
