@@ -17,8 +17,8 @@ from judgebench.files.records import (
 from judgebench.judges.protocols import Pair
 
 # what an eval set's rows may add to a pair beyond the instruction (WildBench's prompt and statistic)
-TASK_FIELDS = ("history", "checklist", "session_id", "groups")
-TASK_META = ("session_id", "groups")  # copied into each record
+TASK_FIELDS = ("history", "checklist", "session_id", "groups", "references")
+TASK_META = ("session_id", "groups", "references")  # the protocol's, and copied into each record
 
 
 def with_task_fields(records: list[dict], data) -> list[dict]:

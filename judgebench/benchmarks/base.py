@@ -65,6 +65,7 @@ class Results:
     n_boot: int
     summary: Callable[[str], dict]  # model -> its run's summary.json (what `evaluate` computed)
     protocol: str | None = None  # the official statistic's version (OfficialFiles.protocols); None: the first
+    length_penalty: int | None = None  # WildBench's K (--length-penalty); None: the benchmark's default
 
 
 @dataclass
@@ -123,6 +124,7 @@ class Benchmark:
     official: OfficialFiles | None = None  # reads the benchmark's official judgment files, where it can
     aliases: tuple[str, ...] = ()  # other names users give it (e.g. "arena-hard")
     suite_default: bool = True  # `suite` runs it when --benchmarks is not given
+    evaluate_statistic: bool = False  # `evaluate` also scores its run with `statistic` (and prints it)
 
     def __post_init__(self):
         for name in ("name", "title", "judge", "local_judge"):

@@ -36,7 +36,7 @@ from judgebench.benchmarks.base import Benchmark, Column, OfficialFiles, Officia
 from judgebench.benchmarks.evalsets import eval_frame
 from judgebench.errors import InputError
 from judgebench.files.records import read_records
-from judgebench.judges.wildbench_prompt import history_text
+from judgebench.judges.wildbench_prompt import history_text, shown
 
 FOLDER = "wildbench"
 MODES = ("reward", "score")
@@ -69,6 +69,16 @@ WEIGHTS = {
 REWARD = {"win_much": 1.0, "win": 0.5, "tie": 0.0, "lose": -0.5, "lose_much": -1.0}
 TRUNCATED, EMPTY = "... (truncated)", "[This model response is empty.]"
 LENGTH_VARIANTS = ("128", "256", "384", "512", "640", "768", "896", "1024")
+# K's default: _create_tables.py's (K = -1, no penalty), as the paper's main table reports WB-Reward
+DEFAULT_K = -1
+# WB-Reward's reference models (v2): their answers, one file each, in DATA/wildbench/references/
+REFERENCES = ("gpt-4-turbo-2024-04-09", "claude-3-haiku-20240307", "Llama-2-70b-chat-hf")
+REFERENCE_DIR = "references"
+GET_REFERENCES = (
+    "save each of allenai/WildBench-V2-Model-Outputs' configs "
+    + ", ".join(REFERENCES)
+    + " (split train) as DATA/wildbench/references/<model>.jsonl (session_id, output, generator)"
+)
 
 
 def _eval_file(root: Path) -> Path:
@@ -82,7 +92,42 @@ def load(root: Path) -> pd.DataFrame:
     """The tasks: the conversation's last user turn as the instruction, the earlier turns, the checklist
     and the task groups; no baseline here (the reference models' answers come with the judgments)."""
     path = _eval_file(root)
-    return eval_frame([_task(r, path, i) for i, r in enumerate(read_records(path))], path)
+    tasks = [_task(r, path, i) for i, r in enumerate(read_records(path))]
+    references = _reference_answers(root / FOLDER / REFERENCE_DIR, [t["session_id"] for t in tasks])
+    if references:
+        for t in tasks:  # judged against every reference; output/generator: the baseline evaluate wants
+            t["references"] = {m: answers[t["session_id"]] for m, answers in references.items()}
+            t["output"], t["generator"] = next(iter(t["references"].values())), "+".join(references)
+    return eval_frame(tasks, path)
+
+
+def _reference_answers(folder: Path, sessions: list[str]) -> dict[str, dict[str, str]]:
+    """model -> session id -> answer, from the reference models' files (allenai/WildBench-V2-Model-Outputs'
+    layout); none where the folder is absent. Every session must have an answer in every file."""
+    if not folder.is_dir():
+        return {}
+    files = sorted(p for p in folder.iterdir() if p.name.endswith((".json", ".jsonl", ".jsonl.gz")))
+    if not files:
+        raise InputError(f"{folder}: no reference answers (<model>.jsonl)", hint=GET_REFERENCES)
+    out = {}
+    for path in files:
+        answers = {}
+        for i, row in enumerate(read_records(path)):
+            answer = row.get("output")
+            answer = answer[0] if isinstance(answer, list) and answer else answer  # the hub's [text]
+            if not isinstance(answer, str):
+                raise InputError("no answer (a string, or a list of one)", path=path, row=i, field="output")
+            answers[_session(row, path, i)] = answer
+        missing = [s for s in sessions if s not in answers]
+        if missing:
+            raise InputError(
+                f"no reference answer for session {missing[0]!r} ({len(missing)} sessions missing)",
+                path=path,
+                field="session_id",
+                hint=GET_REFERENCES,
+            )
+        out[path.name.split(".json")[0]] = answers
+    return out
 
 
 def _task(row: dict, path: Path, i: int) -> dict:
@@ -330,51 +375,99 @@ def leaderboard(request: OfficialRequest) -> pd.DataFrame:
 
 def statistic(results: Results) -> Scores:
     """The suite's judgments through the same code as WildBench's own files: each judged record becomes an
-    item of WildBench's layout; a failed judgment is left out, as batch_results_format.py leaves out a
-    reply without a choice or score. The length penalty is off (K = -1), as `leaderboard` has it."""
+    item of WildBench's layout, its answers as the prompt showed them (cut, blank marked), so the tables'
+    rules apply (a truncated or empty answer counts in the denominator only). A failed judgment is left
+    out, as batch_results_format.py leaves out a reply without a choice or score, and counted. WB-Reward
+    against several reference models is their mean (_merge_results.py's mixture_of_rewards). K: the
+    length penalty (Results.length_penalty; default DEFAULT_K)."""
     from judgebench.judges.protocols import protocol_of
 
     pairwise = protocol_of(results.judge).pairwise
+    k = DEFAULT_K if results.length_penalty is None else results.length_penalty
     rows: dict = {}
     details: dict = {}
     for model, records in results.records.items():
-        judged = [r for r in records if r.get("score" if not pairwise else "winner") is not None]
-        row = {"wb_reward": None, "wb_score": None, "n_failed": len(records) - len(judged)}
-        detail: dict = {"n_failed": row["n_failed"]}
-        if not judged:
-            detail["note"] = f"no score: none of {len(records)} judgments of {model} succeeded"
-        elif pairwise:
-            ref = str(judged[0].get("generator_1"))
-            items, groups = _record_items(judged, model, ref)
-            got = reward_fields(items, model, ref, groups, -1, f"the judgments of {model}")
-            row["wb_reward"] = got["reward"] * 100
-            detail.update(reference=ref, task_macro_reward=got["task_macro_reward"] * 100)
+        where = f"the judgments of {model}"
+        blank = sum(1 for r in records if _by_rule(r))  # judged by the blank-answer rule, no call
+        row = {"wb_reward": None, "wb_score": None, "n_failed": 0, "n_blank": blank}
+        detail: dict = {"n_failed": 0, "n_blank": blank}
+        if pairwise:
+            per_ref = _reward_items(records, model)
+            failed = {ref: n for ref, (_, n) in per_ref.items()}
+            detail.update(length_penalty=k, failed_by_reference=failed)
+            row["n_failed"] = detail["n_failed"] = sum(1 for r in records if r.get("preference") is None)
+            got = {
+                ref: reward_fields(items, model, ref, _groups_by_session(records), k, where)
+                for ref, (items, _) in per_ref.items()
+                if items
+            }
+            if got and len(got) == len(per_ref):
+                row["wb_reward"] = sum(g["reward"] for g in got.values()) / len(got) * 100
+                detail.update(
+                    references=list(got),
+                    task_macro_reward=sum(g["task_macro_reward"] for g in got.values()) / len(got) * 100,
+                    reward_by_reference={ref: g["reward"] * 100 for ref, g in got.items()},
+                )
+            else:
+                detail["note"] = (
+                    f"no WB-Reward: no judgment of {model} against {', '.join(per_ref) or 'a reference'} succeeded"
+                )
         else:
-            items, groups = _record_items(judged, model, None)
-            got = score_fields(items, groups, f"the judgments of {model}")
-            row["wb_score"] = got["adjusted_score"] * 10
-            detail.update(task_macro_score=got["task_macro_score"] * 10, mean_score=got["score"])
+            judged = [r for r in records if r.get("score") is not None]
+            row["n_failed"] = detail["n_failed"] = len(records) - len(judged)
+            if judged:
+                items = [
+                    {
+                        "session_id": _sid(r),
+                        "score": r["score"],
+                        "model_output": shown(r.get("output_2") or "", False),
+                    }
+                    for r in judged
+                ]
+                got = score_fields(items, _groups_by_session(judged), where)
+                row["wb_score"] = got["adjusted_score"] * 10
+                detail.update(task_macro_score=got["task_macro_score"] * 10, mean_score=got["score"])
+            else:
+                detail["note"] = f"no score: none of {len(records)} judgments of {model} succeeded"
         rows[model] = row
         details[model] = detail
     return Scores(rows, details)
 
 
-def _record_items(records: list[dict], model: str, ref: str | None) -> tuple[list[dict], dict]:
-    """Annotation records -> WildBench's judgment items, and session id -> task groups."""
-    items, groups = [], {}
+def _by_rule(record: dict) -> bool:
+    """Judged by WildBench's rule for a blank answer (the candidate's, or a reference's), without a call."""
+    return bool(record.get("rule")) or any(v.get("rule") for v in (record.get("wildbench") or {}).values())
+
+
+def _sid(record: dict) -> str:
+    return record.get("session_id") or record["instruction"]
+
+
+def _groups_by_session(records: list[dict]) -> dict[str, list[str]]:
+    return {_sid(r): r["groups"] for r in records if isinstance(r.get("groups"), list)}
+
+
+def _reward_items(records: list[dict], model: str) -> dict[str, tuple[list[dict], int]]:
+    """reference -> (the judged records as WildBench's pairwise items, how many failed). A record holds
+    each reference's verdict under "wildbench" (one reference: the baseline, generator_1)."""
+    out: dict[str, tuple[list[dict], int]] = {}
     for r in records:
-        sid = r.get("session_id") or r["instruction"]
-        if isinstance(r.get("groups"), list):
-            groups[sid] = r["groups"]
-        if ref is None:
-            items.append({"session_id": sid, "score": r["score"], "model_output": r.get("output_2") or ""})
-            continue
-        winner = {"candidate": model, "baseline": ref}.get(r["winner"], "tie")
-        outputs = {model: r.get("output_2") or "", ref: r.get("output_1") or ""}
-        items.append(
-            {"session_id": sid, "winner": winner, "extent": r.get("extent"), "model_outputs": outputs}
-        )
-    return items, groups
+        verdicts = r.get("wildbench") or {
+            str(r.get("generator_1")): {"winner": r.get("winner"), "extent": r.get("extent")}
+        }
+        for ref, v in verdicts.items():
+            items, failed = out.get(ref, ([], 0))
+            if v.get("winner") is None:  # failed, or never judged (its answer was not generated)
+                out[ref] = (items, failed + 1)
+                continue
+            answer = v["output"] if "output" in v else r.get("output_1") or ""
+            winner = {"candidate": model, "baseline": ref}.get(v["winner"], "tie")
+            outputs = {model: shown(r.get("output_2") or "", True), ref: shown(answer, True)}
+            items.append(
+                {"session_id": _sid(r), "winner": winner, "extent": v["extent"], "model_outputs": outputs}
+            )
+            out[ref] = (items, failed)
+    return out
 
 
 BENCHMARK = Benchmark(
@@ -393,4 +486,5 @@ BENCHMARK = Benchmark(
     how_to_get="save allenai/WildBench (config v2, split test) as wildbench/test.jsonl in the data folder",
     official=OfficialFiles(leaderboard=leaderboard, what=WHAT, modes=MODES),
     suite_default=False,
+    evaluate_statistic=True,
 )

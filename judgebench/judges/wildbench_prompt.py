@@ -6,7 +6,9 @@
 The templates stay in WildBench's repository (evaluation/eval_template.pairwise.v2.md and
 eval_template.score.v2.md): judgebench never ships them. They are filled as WildBench's src/eval.py
 fills them: {$history} (the earlier turns as "USER: ...\n\n" / "ASSISTANT: ...\n\n"), {$user_query},
-{$candidate_A}/{$candidate_B} or {$model_output}, and {$checklist} ("- item\n" per item).
+{$candidate_A}/{$candidate_B} or {$model_output}, and {$checklist} ("- item\n" per item); each text
+cut at MAX_WORDS words as its run scripts cut them (--max_words_to_eval 1000), a blank pairwise answer
+shown as EMPTY. Blank answers get no call (BLANK_RULE, in judges/protocols.py).
 """
 
 from __future__ import annotations
@@ -31,6 +33,21 @@ TEMPLATES = {
     ),
 }
 EMPTY = "[This model response is empty.]"  # what eval.py shows for a blank answer
+TRUNCATED = "... (truncated)"  # what eval.py appends to a text it cuts
+MAX_WORDS = 1000  # evaluation/run_eval_v2_*.sh: --max_words_to_eval 1000
+
+
+def cut(text: str, words: int = MAX_WORDS) -> str:
+    """The text as the prompt shows it: past `words` space-separated words, cut and marked."""
+    parts = text.split(" ")  # split on single spaces, as eval.py's shorten does
+    return " ".join(parts[:words]) + TRUNCATED if len(parts) > words else text
+
+
+def shown(answer: str, pairwise: bool) -> str:
+    """An answer as WildBench's judgment files keep it (the text between the prompt's markers,
+    stripped): cut, and in pairwise prompts a blank one replaced by EMPTY."""
+    text = cut(answer)
+    return EMPTY if pairwise and not text.strip() else text.strip()
 
 
 def checkout_dir(given: str | Path | None = None) -> Path:
@@ -72,9 +89,10 @@ def load_wildbench_judge(name: str, folder: str | Path | None = None) -> JudgeSp
             raise InputError(f"the official template lacks {{${key}}}", path=path, hint=GET_IT)
 
     def render(instruction: str, history: str = "", checklist=(), **answers) -> list[dict]:
-        values = {"history": history, "user_query": instruction}
+        values = {"history": cut(history), "user_query": cut(instruction)}
         for key in keys[2:-1]:  # eval.py marks a blank answer in pairwise prompts only
-            values[key] = answers[key] if answers[key].strip() or key == "model_output" else EMPTY
+            text = cut(answers[key])
+            values[key] = text if text.strip() or key == "model_output" else EMPTY
         values["checklist"] = "".join(f"- {item}\n" for item in checklist)
         return [{"role": "user", "content": fill(template, values)}]
 

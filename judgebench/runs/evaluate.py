@@ -167,6 +167,7 @@ class EvaluationResult:
     finished: str = ""
     gold: dict | None = None  # --gold-judge: the gold judge's PPI estimates (runs/gold.py)
     judge_note: str | None = None  # the embedded judge's warning: its numbers are no measurement
+    benchmark: dict | None = None  # the benchmark's own figures, where it asks (Benchmark.evaluate_statistic)
 
     def summary(self) -> dict:
         """summary.json's contents (and `evaluate`'s return value)."""
@@ -182,6 +183,8 @@ class EvaluationResult:
         if self.cheating is not None:
             s["cheating"] = self.cheating
         s.update(self.score.to_dict())
+        if self.benchmark is not None:
+            s["benchmark"] = self.benchmark
         if self.gold is not None:
             s["gold"] = self.gold
         s["cost"] = self.cost
@@ -255,6 +258,7 @@ def run_evaluation(config: EvaluateConfig) -> EvaluationResult:
         )
         if is_embedded(spec, config.judge_model)
         else None,
+        benchmark=benchmark_figures(config, spec, judgments.records, outputs.generator),
     )
     write_result(config, out, result)
     return result
@@ -543,6 +547,22 @@ def score(
     if cheating is not None:
         board["cheating_flags"] = flag_summary(cheating)
     return WinRates(board, info["lc_difficulty"])
+
+
+def benchmark_figures(config: EvaluateConfig, spec: JudgeSpec, records: list[dict], name) -> dict | None:
+    """The run scored by its benchmark's own statistic (the suite's code), where the benchmark asks for
+    it: {title, figures (column heading -> value), details}; None otherwise."""
+    from judgebench.benchmarks.base import Results
+    from judgebench.benchmarks.registry import all_benchmarks
+
+    bench = all_benchmarks().get(str(config.eval_set))
+    if bench is None or not bench.evaluate_statistic or config.tiny is not None:
+        return None
+    name = str(name or "candidate")
+    scores = bench.statistic(Results({name: records}, spec, None, config.n_boot, lambda _: {}))
+    row = scores.rows.get(name, {})
+    figures = {c.heading: row.get(c.field) for c in bench.columns if isinstance(c.field, str)}
+    return {"title": bench.title, "figures": figures, "details": scores.details.get(name, {})}
 
 
 def write_result(config: EvaluateConfig, out: Path, result: EvaluationResult) -> None:

@@ -25,6 +25,9 @@ from judgebench.judges import load_judge
 from judgebench.judges.parsers import PARSERS
 from judgebench.judges.protocols import protocol_of
 
+FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "wildbench_official.json").read_text())
+EMPTY = "[This model response is empty.]"
+
 # templates written for the test, with the official templates' placeholders
 PAIR_TEMPLATE = "H<{$history}>\nQ<{$user_query}>\nA<{$candidate_A}>\nB<{$candidate_B}>\nC<{$checklist}>\n"
 SCORE_TEMPLATE = "H<{$history}>\nQ<{$user_query}>\nR<{$model_output}>\nC<{$checklist}>\n"
@@ -112,6 +115,11 @@ def _standin_reply(prompt: str, official: dict, pairwise: bool, model: str) -> s
     return json.dumps({"choice": ("A" if item["winner"] == shown_a else "B") + "+" * item["extent"]})
 
 
+def _raw(shown: str) -> str:
+    """The answer a model gave, for an answer as WildBench's files show it: the empty marker was blank."""
+    return "" if shown == EMPTY else shown
+
+
 def _records(tmp_path: Path, name: str) -> tuple[dict, Path, Path]:
     """The synthetic tasks judged by the WildBench judge `name` through its protocol and parser."""
     from judgebench.annotation.pairs import pairs_from_records, with_task_fields
@@ -133,10 +141,12 @@ def _records(tmp_path: Path, name: str) -> tuple[dict, Path, Path]:
                 continue
             q = by_session.loc[session, "instruction"]
             if protocol.pairwise:
-                cand.append({"instruction": q, "output": item["model_outputs"][model], "generator": model})
+                cand.append(
+                    {"instruction": q, "output": _raw(item["model_outputs"][model]), "generator": model}
+                )
                 base[q] = {
                     "instruction": q,
-                    "output": item["model_outputs"][REFERENCE],
+                    "output": _raw(item["model_outputs"][REFERENCE]),
                     "generator": REFERENCE,
                 }
             else:
@@ -161,20 +171,34 @@ def _records(tmp_path: Path, name: str) -> tuple[dict, Path, Path]:
     return records, eval_set, pairwise_dir if protocol.pairwise else score_dir
 
 
-def _results(records, spec) -> Results:
-    return Results(records, spec, None, 0, lambda m: {})
+def _results(records, spec, k=None) -> Results:
+    return Results(records, spec, None, 0, lambda m: {}, length_penalty=k)
 
 
-def test_wb_reward_from_the_judge_equals_the_official_files_path(tmp_path, checkout):
+@pytest.mark.parametrize("k", [-1, 0, 300])
+def test_wb_reward_from_the_judge_equals_the_official_script(tmp_path, checkout, k):
+    """The suite's statistic on the replayed verdicts against WildBench's _create_tables.py's own output
+    on the same verdicts (the fixture), with and without the length penalty K."""
     records, eval_set, folder = _records(tmp_path, "wildbench")
-    scores = statistic(_results(records, load_judge("wildbench")))
-    board = leaderboard(OfficialRequest(judgments=folder, eval_set=eval_set, mode="reward"))
+    scores = statistic(_results(records, load_judge("wildbench"), None if k == -1 else k))
+    official = FIXTURE["tables"][f"pairwise-haiku-K={k}"]
+    board = leaderboard(OfficialRequest(judgments=folder, eval_set=eval_set, mode="reward", length_penalty=k))
     for model in MODELS:
-        assert scores.rows[model]["wb_reward"] == pytest.approx(board.loc[model, "reward"], abs=1e-9)
+        assert scores.rows[model]["wb_reward"] == pytest.approx(100 * official[model]["reward"], abs=1e-9)
         assert scores.details[model]["task_macro_reward"] == pytest.approx(
-            board.loc[model, "task_macro_reward"], abs=1e-9
+            100 * official[model]["task_macro_reward"], abs=1e-9
         )
-    # by hand for one model: +100 / +50 / 0 / -50 / -100 per verdict over every item, skipping none
+        assert scores.rows[model]["wb_reward"] == pytest.approx(board.loc[model, "reward"], abs=1e-9)
+        assert scores.details[model]["length_penalty"] == k
+    # blank answers (the files' empty marker) got WildBench's verdict without a call, and are counted
+    blank = sum(
+        "" in map(_raw, it["model_outputs"].values())
+        for it in json.loads((folder / "alpha-7b.json").read_text())
+    )
+    assert blank and scores.rows["alpha-7b"]["n_blank"] == blank
+    if k != -1:
+        return
+    # by hand for one model, K = -1: +100 / +50 / 0 / -50 / -100 per verdict over every item, skipping none
     # of the items whose answers are truncated or empty (they count in the denominator only)
     items = json.loads((folder / "alpha-7b.json").read_text())
     points = {("alpha-7b", 2): 100, ("alpha-7b", 1): 50, (REFERENCE, 1): -50, (REFERENCE, 2): -100}
@@ -187,25 +211,41 @@ def test_wb_reward_from_the_judge_equals_the_official_files_path(tmp_path, check
     assert scores.rows["alpha-7b"]["wb_reward"] == pytest.approx(total / len(items))
 
 
-def test_wb_score_from_the_judge_equals_the_official_files_path(tmp_path, checkout):
+def test_wb_score_from_the_judge_equals_the_official_script(tmp_path, checkout):
     records, eval_set, folder = _records(tmp_path, "wildbench-score")
     scores = statistic(_results(records, load_judge("wildbench-score")))
+    official = FIXTURE["tables"]["score"]
     board = leaderboard(OfficialRequest(judgments=folder, eval_set=eval_set, mode="score"))
     for model in MODELS:
-        assert scores.rows[model]["wb_score"] == pytest.approx(board.loc[model, "WB_score"], abs=1e-9)
-        assert scores.details[model]["task_macro_score"] == pytest.approx(
-            board.loc[model, "WB_score.task_macro"], abs=1e-9
+        assert scores.rows[model]["wb_score"] == pytest.approx(
+            10 * official[model]["adjusted_score"], abs=1e-9
         )
+        assert scores.details[model]["task_macro_score"] == pytest.approx(
+            10 * official[model]["adjusted_task_macro_score"], abs=1e-9
+        )
+        assert scores.rows[model]["wb_score"] == pytest.approx(board.loc[model, "WB_score"], abs=1e-9)
         by_hand = [float(it["score"]) for it in json.loads((folder / f"{model}.json").read_text())]
         assert scores.rows[model]["wb_score"] == pytest.approx((sum(by_hand) / len(by_hand) - 5) * 20)
 
 
 def test_a_failed_judgment_is_left_out_never_a_tie(tmp_path, checkout):
+    from judgebench.annotation.pairs import pairs_from_records
+
     records, _, _ = _records(tmp_path, "wildbench")
     spec = load_judge("wildbench")
     before = statistic(_results(records, spec)).rows["beta-chat"]
-    won = next(r for r in records["beta-chat"] if r["winner"] == "candidate" and r["extent"] == 1)
-    won.update(preference=None, winner=None, extent=None)  # what combine leaves after a parse failure
+    i, won = next(
+        (i, r) for i, r in enumerate(records["beta-chat"]) if r["winner"] == "candidate" and r["extent"] == 1
+    )
+    (pair,) = pairs_from_records(
+        [{**won, "output": won["output_2"], "generator": "beta-chat"}],
+        {won["instruction"]: {"output": won["output_1"], "generator": REFERENCE}},
+        multi_turn=False,
+    )
+    (call,) = protocol_of(spec).calls(spec, pair)
+    failed = protocol_of(spec).combine(pair, {call.slot: None})  # the reply did not parse
+    assert failed["preference"] is None and failed["winner"] is None
+    records["beta-chat"][i] = {**won, **failed}
     after = statistic(_results(records, spec)).rows["beta-chat"]
     n = len(records["beta-chat"])
     assert after["n_failed"] == 1 and before["n_failed"] == 0
