@@ -175,7 +175,7 @@ def _results(records, spec, k=None) -> Results:
     return Results(records, spec, None, 0, lambda m: {}, length_penalty=k)
 
 
-@pytest.mark.parametrize("k", [-1, 0, 300])
+@pytest.mark.parametrize("k", [-1, 0, 300, 500])
 def test_wb_reward_from_the_judge_equals_the_official_script(tmp_path, checkout, k):
     """The suite's statistic on the replayed verdicts against WildBench's _create_tables.py's own output
     on the same verdicts (the fixture), with and without the length penalty K."""
@@ -338,3 +338,204 @@ def test_the_official_templates_render_from_a_real_checkout():
     for text in (pair, single):
         assert "{$" not in text and "QUERY-X" in text and "- CHECK-1\n" in text and "USER: hi" in text
     assert pair.index("ANS-A") < pair.index("ANS-B") and "ANS-M" in single
+
+
+def _pair(candidate: str, references: dict[str, str] | None = None, baseline: str = "ref answer"):
+    from judgebench.judges.protocols import Pair
+
+    meta = {"session_id": "s1", "groups": ["Creative Tasks"]}
+    if references is not None:
+        meta["references"] = references
+    return Pair("q", baseline, candidate, "ref-model", "cand", meta=meta)
+
+
+def test_blank_answers_get_wildbenchs_verdict_without_a_call(checkout):
+    """src/eval.py: a blank answer loses much (B++ / A++), both blank tie, a blank graded answer gets 1."""
+    pair_spec, score_spec = load_judge("wildbench"), load_judge("wildbench-score")
+    pairwise, graded = protocol_of(pair_spec), protocol_of(score_spec)
+    for cand, ref, winner, extent in [
+        ("  \n", "ref answer", "baseline", 2),
+        ("an answer", "", "candidate", 2),
+        ("", " ", "tie", 0),
+    ]:
+        pair = _pair(cand, baseline=ref)
+        assert pairwise.calls(pair_spec, pair) == []
+        got = pairwise.combine(pair, {})
+        assert (got["winner"], got["extent"]) == (winner, extent)
+        assert got["wildbench"]["ref-model"]["rule"] and got["preference"] is not None
+    blank = _pair("")
+    assert graded.calls(score_spec, blank) == []
+    assert graded.combine(blank, {})["score"] == 1.0
+    assert len(graded.calls(score_spec, _pair("text"))) == 1
+
+
+def test_wb_reward_against_three_references_is_their_mean(checkout):
+    """One call per reference model; the table's WB-Reward is the mean of the three rewards
+    (_merge_results.py's mixture), each computed as _create_tables.py computes it. By hand: task s1 wins
+    much against r1 (+1), loses against r2 (-0.5), ties r3 (0); task s2 wins against r1 (+0.5), its reply
+    against r2 fails (left out of r2's items), its r3 answer is blank (B++ for the candidate by rule, but
+    an empty answer counts in the denominator only): r1 (1 + 0.5) / 2, r2 -0.5 / 1, r3 0 / 2."""
+    spec = load_judge("wildbench")
+    protocol = protocol_of(spec)
+    refs = ("r1", "r2", "r3")
+    verdicts = {"s1": {"r1": 5, "r2": 2, "r3": 3}, "s2": {"r1": 4, "r2": None, "r3": None}}
+    records = []
+    for sid, wanted in verdicts.items():
+        answers = {r: f"{r} on {sid}" for r in refs}
+        if sid == "s2":
+            answers["r3"] = ""
+        pair = _pair(f"cand on {sid}", answers)
+        pair.meta["session_id"] = sid
+        calls = protocol.calls(spec, pair)
+        assert sorted(c.slot.split("|")[0] for c in calls) == sorted(r for r in refs if answers[r])
+        got = {}
+        for c in calls:  # the level as shown: the candidate's level when it is B, mirrored when it is A
+            level = wanted[c.slot.split("|")[0]]
+            got[c.slot] = None if level is None else level if c.slot.endswith("candidate_B") else 6 - level
+        records.append({"instruction": sid, "output_2": pair.candidate, **protocol.combine(pair, got)})
+    assert records[1]["preference"] is None  # a failed call against one reference: no preference
+    scores = statistic(_results({"cand": records}, spec))
+    assert scores.details["cand"]["reward_by_reference"] == pytest.approx(
+        {"r1": 75.0, "r2": -50.0, "r3": 0.0}
+    )
+    assert scores.rows["cand"]["wb_reward"] == pytest.approx((75.0 - 50.0 + 0.0) / 3)
+    assert scores.rows["cand"]["n_failed"] == 1 and scores.rows["cand"]["n_blank"] == 1
+    assert scores.details["cand"]["failed_by_reference"] == {"r1": 0, "r2": 1, "r3": 0}
+
+
+def test_reference_answers_load_from_the_data_folder_and_a_missing_one_is_one_line(
+    tmp_path, capsys, monkeypatch
+):
+    from judgebench.cli import main
+
+    tasks = eval_set(seed=2)[:4]
+    root = tmp_path / "data" / "wildbench"
+    (root / "references").mkdir(parents=True)
+    (root / "test.jsonl").write_text("".join(json.dumps(t) + "\n" for t in tasks))
+    for ref in ("claude-3-haiku-20240307", "Llama-2-70b-chat-hf"):  # the hub keeps each answer as [text]
+        rows = [
+            {"session_id": t["session_id"], "output": [f"{ref} {t['session_id']}"], "generator": ref}
+            for t in tasks
+        ]
+        (root / "references" / f"{ref}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    frame = BENCHMARK.load(tmp_path / "data")
+    assert frame["references"].iloc[1] == {
+        "Llama-2-70b-chat-hf": f"Llama-2-70b-chat-hf {tasks[1]['session_id']}",
+        "claude-3-haiku-20240307": f"claude-3-haiku-20240307 {tasks[1]['session_id']}",
+    }
+    rows = rows[:2] + rows[3:]  # Llama's answer to the third task is missing
+    (root / "references" / "Llama-2-70b-chat-hf.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in rows)
+    )
+    outputs = tmp_path / "a.json"
+    outputs.write_text(
+        json.dumps(
+            [
+                {"instruction": t["conversation_input"][-1]["content"], "output": "x", "generator": "a"}
+                for t in tasks
+            ]
+        )
+    )
+    monkeypatch.setenv("JUDGEBENCH_DATA", str(tmp_path / "data"))  # (--data would outlive the test)
+    argv = [
+        "evaluate",
+        "--eval-set",
+        "wildbench",
+        "--outputs",
+        str(outputs),
+    ]
+    assert main([*argv, "--judge", "wildbench", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert (
+        "Llama-2-70b-chat-hf.jsonl" in err
+        and tasks[2]["session_id"] in err
+        and "WildBench-V2-Model-Outputs" in err
+    )
+
+
+def test_suite_against_three_references_with_k_and_evaluate_prints_wb(
+    tmp_path, checkout, monkeypatch, capsys
+):
+    """The suite judges each answer against every reference model's answer (DATA/wildbench/references/),
+    applies --length-penalty, and `evaluate` prints the same WB-Reward. By hand: the stand-in judge
+    finds b's answers slightly worse than every reference's (-50 each), except where K turns the
+    reference's win into a tie (its answer more than K characters longer than b's), and a blank answer
+    of b is judged by WildBench's rule without a call (counted, in the denominator only)."""
+    from judgebench.cli import main
+
+    tasks = eval_set(seed=3)[:5]
+    root = tmp_path / "data" / "wildbench"
+    (root / "references").mkdir(parents=True)
+    (root / "test.jsonl").write_text("".join(json.dumps(t) + "\n" for t in tasks))
+    refs = {"r-short": 10, "r-mid": 30, "r-long": 60}  # the reference answers' lengths
+    for ref, size in refs.items():
+        rows = [{"session_id": t["session_id"], "output": "y" * size, "generator": ref} for t in tasks]
+        (root / "references" / f"{ref}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    monkeypatch.setenv("JUDGEBENCH_DATA", str(tmp_path / "data"))
+    b_answers = [
+        "BAD " + "z" * 16,
+        "BAD " + "z" * 36,
+        "",
+        "BAD " + "z" * 6,
+        "BAD " + "z" * 46,
+    ]  # 20, 40, -, 10, 50
+    rows = [
+        {"instruction": t["conversation_input"][-1]["content"], "output": o, "generator": "b"}
+        for t, o in zip(tasks, b_answers, strict=True)
+    ]
+    (tmp_path / "b.json").write_text(json.dumps(rows))
+    k = 15
+    expected = {}
+    for ref, size in refs.items():
+        points = [0.0 if size > len(o) + k else -50.0 for o in b_answers if o]  # K: a tie instead of -50
+        expected[ref] = sum(points) / len(b_answers)  # the blank answer: in the denominator only
+    # the dry run counts the calls the run makes: one per reference and answer, none for the blank one
+    plan = ["suite", "--models", f"b={tmp_path / 'b.json'}", "--benchmarks", "wildbench", "--judge"]
+    assert main([*plan, "wildbench=wildbench", "--dry-run", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["per_benchmark"]["wildbench"]["calls"] == 3 * 4
+    with ScoringJudge({"gpt-4o-2024-05-13": (5.0, 15.0)}) as judge:
+        argv = ["suite", "--models", f"b={tmp_path / 'b.json'}", "--benchmarks", "wildbench", "--judge"]
+        argv += ["wildbench=wildbench", "--judge-base-url", judge.base_url, "--length-penalty", str(k)]
+        assert main([*argv, "--out", str(tmp_path / "suite"), "--no-progress"]) == 0, capsys.readouterr().err
+        capsys.readouterr()
+        argv = ["evaluate", "--eval-set", "wildbench", "--outputs", str(tmp_path / "b.json"), "--judge"]
+        argv += [
+            "wildbench",
+            "--judge-base-url",
+            judge.base_url,
+            "--out",
+            str(tmp_path / "run"),
+            "--no-progress",
+        ]
+        assert main(argv) == 0, capsys.readouterr().err
+        printed = capsys.readouterr().out
+    suite = json.loads((tmp_path / "suite" / "suite.json").read_text())["details"]["wildbench"]["b"]
+    assert suite["reward_by_reference"] == pytest.approx(expected)
+    assert suite["n_blank"] == 1 and suite["n_failed"] == 0 and suite["length_penalty"] == k
+    import pandas as pd
+
+    table = pd.read_csv(tmp_path / "suite" / "table.csv", index_col="model")
+    assert table.loc["b", "wildbench.wb_reward"] == pytest.approx(sum(expected.values()) / 3)
+    # evaluate: WildBench's default K (-1, no penalty): -50 against every reference on the 4 answers
+    assert (
+        f"WildBench: WB-Reward {-50 * 4 / 5:.2f}" in printed and "1 blank answers judged by rule" in printed
+    )
+
+
+@pytest.mark.parametrize("where", [None, "nowhere", "empty"])
+def test_suite_without_a_checkout_is_one_line(tmp_path, monkeypatch, capsys, where):
+    from judgebench.cli import main
+
+    monkeypatch.delenv("JUDGEBENCH_WILDBENCH_DIR", raising=False)
+    if where == "nowhere":
+        monkeypatch.setenv("JUDGEBENCH_WILDBENCH_DIR", str(tmp_path / "nowhere"))
+    elif where == "empty":  # a folder that is not a WildBench checkout
+        monkeypatch.setenv("JUDGEBENCH_WILDBENCH_DIR", str(tmp_path))
+    (tmp_path / "a.json").write_text("[]")
+    argv = ["suite", "--models", f"a={tmp_path / 'a.json'}", "--benchmarks", "wildbench"]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "JUDGEBENCH_WILDBENCH_DIR" in err and "github.com/allenai/WildBench" in err
+    assert not (tmp_path / "out").exists()  # refused before anything is written or called

@@ -34,7 +34,7 @@ def _board(tmp_path, mode, *extra):
     return pd.read_csv(out, index_col="model")
 
 
-@pytest.mark.parametrize("k", [-1, 0, 300])
+@pytest.mark.parametrize("k", [-1, 0, 300, 500])
 def test_wb_reward_is_the_official_scripts(tmp_path, k):
     board = _board(tmp_path, "reward", *([] if k == -1 else ["--length-penalty", str(k)]))
     want = TABLES[f"pairwise-haiku-K={k}"]
