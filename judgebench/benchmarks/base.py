@@ -119,6 +119,9 @@ class Benchmark:
     notes: str = ""  # said under its part of the report
     multi_turn: bool = False  # conversations of several turns: only a multi-turn judge fits, and only here
     hub: tuple[str, str | None, str] | None = None  # (repo, config, split) when the data folder lacks it
+    from_hub: Callable[[list[dict], str], pd.DataFrame] | None = (
+        None  # (hub rows, source) -> eval set; None: as they are
+    )
     how_to_get: str = ""  # where to get the data (said when it is missing)
     origin: str = "built-in"  # or the plug-in's package, set by the registry
     official: OfficialFiles | None = None  # reads the benchmark's official judgment files, where it can

@@ -39,6 +39,8 @@ from judgebench.files.records import read_records
 from judgebench.judges.wildbench_prompt import history_text, shown
 
 FOLDER = "wildbench"
+HUB = ("allenai/WildBench", "v2", "test")
+HOW_TO_GET = "save allenai/WildBench (config v2, split test) as wildbench/test.jsonl in the data folder"
 MODES = ("reward", "score")
 WHAT = (
     "WildBench's judgment folder: eval_results/<version>/pairwise.v2/eval=<judge>/ref=<model>/ (--mode "
@@ -92,13 +94,33 @@ def load(root: Path) -> pd.DataFrame:
     """The tasks: the conversation's last user turn as the instruction, the earlier turns, the checklist
     and the task groups; no baseline here (the reference models' answers come with the judgments)."""
     path = _eval_file(root)
-    tasks = [_task(r, path, i) for i, r in enumerate(read_records(path))]
+    if not path.is_file():  # the folder holds only the reference answers: the tasks from the hub
+        from judgebench.benchmarks.evalsets import hub_rows
+
+        try:
+            rows = hub_rows(*HUB)
+        except InputError as err:
+            raise InputError(
+                f"{path} is missing and {HUB[0]} could not be loaded ({str(err).split(' -> ')[0]})",
+                hint=HOW_TO_GET,
+            ) from None
+        return tasks_frame(rows, f"hf:{HUB[0]}", root)
+    return tasks_frame(read_records(path), path, root)
+
+
+def tasks_frame(rows: list[dict], source, root: Path | None) -> pd.DataFrame:
+    """Eval set rows in the HF schema -> the tasks, with the reference answers in root's data folder."""
+    tasks = [_task(r, source, i) for i, r in enumerate(rows)]
+    if root is None:
+        from judgebench.settings import data_dir
+
+        root = data_dir()
     references = _reference_answers(root / FOLDER / REFERENCE_DIR, [t["session_id"] for t in tasks])
     if references:
         for t in tasks:  # judged against every reference; output/generator: the baseline evaluate wants
             t["references"] = {m: answers[t["session_id"]] for m, answers in references.items()}
             t["output"], t["generator"] = next(iter(t["references"].values())), "+".join(references)
-    return eval_frame(tasks, path)
+    return eval_frame(tasks, source)
 
 
 def _reference_answers(folder: Path, sessions: list[str]) -> dict[str, dict[str, str]]:
@@ -409,9 +431,8 @@ def statistic(results: Results) -> Scores:
                     reward_by_reference={ref: g["reward"] * 100 for ref, g in got.items()},
                 )
             else:
-                detail["note"] = (
-                    f"no WB-Reward: no judgment of {model} against {', '.join(per_ref) or 'a reference'} succeeded"
-                )
+                none = [ref for ref in per_ref if ref not in got] or ["a reference"]
+                detail["note"] = f"no WB-Reward: no judgment of {model} against {', '.join(none)} succeeded"
         else:
             judged = [r for r in records if r.get("score") is not None]
             row["n_failed"] = detail["n_failed"] = len(records) - len(judged)
@@ -424,9 +445,9 @@ def statistic(results: Results) -> Scores:
                     }
                     for r in judged
                 ]
-                got = score_fields(items, _groups_by_session(judged), where)
-                row["wb_score"] = got["adjusted_score"] * 10
-                detail.update(task_macro_score=got["task_macro_score"] * 10, mean_score=got["score"])
+                graded = score_fields(items, _groups_by_session(judged), where)
+                row["wb_score"] = graded["adjusted_score"] * 10
+                detail.update(task_macro_score=graded["task_macro_score"] * 10, mean_score=graded["score"])
             else:
                 detail["note"] = f"no score: none of {len(records)} judgments of {model} succeeded"
         rows[model] = row
@@ -482,8 +503,9 @@ BENCHMARK = Benchmark(
     local_judge="wildbench-score",
     statistic=statistic,
     columns=(Column("WB-Reward", "wb_reward", headline=True), Column("WB-Score", "wb_score")),
-    hub=("allenai/WildBench", "v2", "test"),
-    how_to_get="save allenai/WildBench (config v2, split test) as wildbench/test.jsonl in the data folder",
+    hub=HUB,
+    from_hub=lambda rows, source: tasks_frame(rows, source, None),
+    how_to_get=HOW_TO_GET,
     official=OfficialFiles(leaderboard=leaderboard, what=WHAT, modes=MODES),
     suite_default=False,
     evaluate_statistic=True,

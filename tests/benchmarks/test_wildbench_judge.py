@@ -319,6 +319,8 @@ def test_suite_shows_wb_score_and_wb_reward(tmp_path, checkout, monkeypatch, cap
     # b: 3 4 5 5 2 1 -> mean 10/3 -> (10/3 - 5) * 20 = -33.33
     assert graded.loc["a", "wildbench.wb_score"] == pytest.approx(60.0)
     assert graded.loc["b", "wildbench.wb_score"] == pytest.approx(-100 / 3)
+    # the unparsed reply is counted as failed, never scored
+    assert graded.loc["a", "wildbench.n_failed"] == 1 and graded.loc["b", "wildbench.n_failed"] == 0
     paired = pd.read_csv(tmp_path / "reward" / "table.csv", index_col="model")
     # by hand: a's answers always much better (+100), b's always worse (-50), shown first or second
     assert paired.loc["a", "wildbench.wb_reward"] == pytest.approx(100.0)
