@@ -371,7 +371,7 @@ def leaderboard(request: OfficialRequest) -> pd.DataFrame:
         )
     groups = task_groups(Path(eval_set))
     if mode == "reward":
-        k = -1 if request.length_penalty is None else request.length_penalty
+        k = DEFAULT_K if request.length_penalty is None else request.length_penalty
         reference = _reference(request)
         rows = [r for p in _files(request.judgments) if (r := reward_row(p, reference, groups, k))]
         scaled = ["reward", "task_macro_reward", *(f"reward.{g}" for g in WEIGHTS)]
