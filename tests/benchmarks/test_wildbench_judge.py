@@ -406,7 +406,7 @@ def test_wb_reward_against_three_references_is_their_mean(checkout):
 
 
 def test_reference_answers_load_from_the_data_folder_and_a_missing_one_is_one_line(
-    tmp_path, capsys, monkeypatch
+    tmp_path, capsys, monkeypatch, checkout
 ):
     from judgebench.cli import main
 
