@@ -16,7 +16,7 @@ import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from judgebench.errors import ConfigError
 
@@ -80,6 +80,18 @@ MAX_WHOLE = 10**9  # any other count without a cap of its own
 MAX_NUMBER = 1e12  # any other number without a cap of its own
 
 
+# The sampling settings' ranges, declared once for the flags and judge specs: vLLM 0.29.0's SamplingParams
+# refuses a temperature outside [0, 2] and a top_p outside (0, 1] (top_p 0 keeps no token at all)
+class Bounds(TypedDict, total=False):
+    minimum: float
+    above: float
+    maximum: float
+
+
+TEMPERATURE_RANGE: Bounds = {"minimum": 0, "maximum": MAX_TEMPERATURE}
+TOP_P_RANGE: Bounds = {"above": 0, "maximum": MAX_TOP_P}
+
+
 @dataclasses.dataclass(frozen=True)
 class Option:
     """How one field of a config is given on the command line and which values it takes.
@@ -118,16 +130,26 @@ class Option:
         shown = _shown(value)
         if isinstance(value, float) and self.finite and not math.isfinite(value):
             return f"must be a finite number, got {shown}"
-        if self.minimum is not None and value < self.minimum:
-            return f"must be at least {_plain(self.minimum)}, got {shown}"
-        if self.above is not None and not value > self.above:
-            return f"must be above {_plain(self.above)}, got {shown}"
-        if self.below is not None and not value < self.below:
-            return f"must be below {_plain(self.below)}, got {shown}"
+        why = None
         cap = self.cap()
-        if value > cap:  # an int of any size compares with a float exactly
-            return f"must be at most {_plain(cap)}, got {shown}"
-        return None
+        if self.minimum is not None and value < self.minimum:
+            why = f"must be at least {_plain(self.minimum)}, got {shown}"
+        elif self.above is not None and not value > self.above:
+            why = f"must be above {_plain(self.above)}, got {shown}"
+        elif self.below is not None and not value < self.below:
+            why = f"must be below {_plain(self.below)}, got {shown}"
+        elif value > cap:  # an int of any size compares with a float exactly
+            why = f"must be at most {_plain(cap)}, got {shown}"
+        return why and why + self.valid_range()
+
+    def valid_range(self) -> str:
+        """' (valid: (0, 1])' where the option declares both ends, so one line says what to give instead."""
+        low = "[" if self.minimum is not None else "(" if self.above is not None else None
+        high = "]" if self.maximum is not None else ")" if self.below is not None else None
+        if low is None or high is None:
+            return ""
+        ends = [x for x in (self.minimum, self.above, self.maximum, self.below) if x is not None]
+        return f" (valid: {low}{_plain(ends[0])}, {_plain(ends[1])}{high})"
 
     def cap(self) -> float:
         if self.maximum is not None:

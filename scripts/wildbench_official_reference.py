@@ -6,7 +6,7 @@
 
 --wildbench: a checkout of github.com/allenai/WildBench (nothing of it is copied here). The script runs
 unmodified in a scratch folder laid out as it expects (eval_results/v2.0522/pairwise.v2/..., v2.0625/
-score.v2/...), for `pairwise-haiku K` (K = -1, 0, 300) and `score`; two modules it imports are stood in for:
+score.v2/...), for `pairwise-haiku K` (K = -1, 0, 300, 500) and `score`; two modules it imports are stood in for:
 `datasets.load_dataset` returns the synthetic eval set (the script reads only the tags), and `tabulate`
 (imported, unused). Its output JSONs (fractions, as it writes them) are the fixture.
 """
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from wildbench_synthetic import eval_set, write_files  # noqa: E402
 
-KS = (-1, 0, 300)
+KS = (-1, 0, 300, 500)
 
 
 def _stand_ins(rows: list[dict]) -> None:

@@ -135,3 +135,22 @@ def write_files(root: Path, layout: str, seed: int = 0) -> tuple[Path, Path]:
             lines.append(json.dumps(row))
         (judgments / f"{model.split('/')[-1]}.jsonl").write_text("\n".join(lines) + "\n")
     return judgments, answers
+
+
+def leaderboard_argv(judgments: Path, answers: Path | None = None, *extra: str) -> list[str]:
+    """`judgebench leaderboard` over official Arena-Hard judgment files (and their answers folder)."""
+    argv = ["leaderboard", "--benchmark", "arena-hard", "--judgments", str(judgments)]
+    return argv + (["--answers", str(answers)] if answers is not None else []) + list(extra)
+
+
+def leaderboard_board(out: Path, judgments: Path, answers: Path, protocol: str, style: bool, extra=()):
+    """The leaderboard command's CSV (indexed by model) for the official files, with the official script's
+    settings the fixtures were made with (100 resamples, seed 0); `style`: --style-control."""
+    import pandas as pd
+
+    from judgebench.cli import main
+
+    argv = leaderboard_argv(judgments, answers, "--protocol", protocol, "--n-boot", "100", "--seed", "0")
+    argv += ["--out", str(out), *extra, *(["--style-control"] if style else [])]
+    assert main(argv) == 0
+    return pd.read_csv(out, index_col="model")

@@ -66,3 +66,18 @@ def random_llama(
     with torch.device(device or "cpu"):  # built where it will run: a 1B model initialises in seconds on a GPU
         model = LlamaForCausalLM(config)
     return model.to(dtype) if dtype is not None else model
+
+
+def lora_adapter_folder(folder, rank: int, base: str | None = "base-model"):
+    """An adapter folder in PEFT's layout as far as the engines read it before loading weights: its
+    adapter_config.json with the LoRA rank `r` and the base model it was trained on (None: names none)."""
+    import json
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True)
+    config = {"r": rank, "lora_alpha": 2 * rank, "peft_type": "LORA", "target_modules": ["q_proj", "v_proj"]}
+    if base is not None:
+        config["base_model_name_or_path"] = base
+    (folder / "adapter_config.json").write_text(json.dumps(config))
+    return folder

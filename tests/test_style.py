@@ -35,3 +35,12 @@ def test_ruff(args):
 def test_mypy():
     res = subprocess.run([_tool("mypy")], cwd=REPO, capture_output=True, text=True, timeout=900)
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+
+
+def test_one_conftest_for_the_tests():
+    """Tests import helpers with `from conftest import ...`; a second conftest.py below tests/ takes that module name
+    first for a whole run and every such import fails at collection (it emptied a CI run once)."""
+    extra = sorted(
+        str(p.relative_to(REPO)) for p in (REPO / "tests").rglob("conftest.py") if p.parent != REPO / "tests"
+    )
+    assert not extra, f"put these fixtures in tests/conftest.py instead: {extra}"

@@ -126,7 +126,7 @@ def write_files(root: Path, seed: int = 0) -> tuple[Path, Path, Path]:
             score = int(np.clip(round(6.5 + strength * 1.5 + rng.normal(0, 1.3)), 1, 10))
             out = _answer(rng, model, i, 1.0)
             if rng.random() < 0.03:
-                out = ""  # an empty answer: scored, but not in the task groups
+                out, score = "", 1  # an empty answer: 1 by WildBench's rule, not in the task groups
             items.append(
                 {
                     "session_id": t["session_id"],

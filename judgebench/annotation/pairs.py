@@ -16,6 +16,19 @@ from judgebench.files.records import (
 )
 from judgebench.judges.protocols import Pair
 
+# what an eval set's rows may add to a pair beyond the instruction (WildBench's prompt and statistic)
+TASK_FIELDS = ("history", "checklist", "session_id", "groups", "references")
+TASK_META = ("session_id", "groups", "references")  # the protocol's, and copied into each record
+
+
+def with_task_fields(records: list[dict], data) -> list[dict]:
+    """The candidate's records with the eval set's task fields (by instruction), where it has any."""
+    extra = [c for c in TASK_FIELDS if c in data.columns]
+    if not extra:
+        return records
+    by = data.drop_duplicates("instruction").set_index("instruction")[extra].to_dict("index")
+    return [{**by.get(r["instruction"], {}), **r} for r in records]
+
 
 def pairs_from_records(cand: list[dict], base_by: dict[str, dict] | None, multi_turn: bool) -> list[Pair]:
     """Pairs from candidate records and the baseline's records by instruction (None: no baseline,
@@ -43,7 +56,15 @@ def pairs_from_records(cand: list[dict], base_by: dict[str, dict] | None, multi_
             dataset = r.get("dataset") if isinstance(r.get("dataset"), str) else b.get("dataset")
             pairs.append(
                 Pair(
-                    r["instruction"], b["output"], r["output"] or "", b["generator"], r["generator"], dataset
+                    r["instruction"],
+                    b.get("output", "") if base_by is None else b["output"],  # None: graded alone
+                    r["output"] or "",
+                    b.get("generator", "none") if base_by is None else b["generator"],
+                    r["generator"],
+                    dataset,
+                    history=r.get("history") or "",
+                    checklist=list(r.get("checklist") or []),
+                    meta={k: r[k] for k in TASK_META if k in r},
                 )
             )
     return pairs

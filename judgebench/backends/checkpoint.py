@@ -19,6 +19,9 @@ from judgebench.errors import ConfigError, InputError
 from judgebench.settings import Checked, option
 
 DTYPES = ("auto", "float16", "bfloat16", "float32")  # spelled so vLLM (ModelDType) and transformers take them
+# vLLM 0.29.0's allowed max_lora_rank values (vllm/config/lora.py): the engine must start with room for the
+# adapter's rank, and its default (16) may not have it
+LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 ADAPTER_CONFIG = "adapter_config.json"  # PEFT's folder layout, which vLLM's LoRA loader reads too
 # which engine takes which setting (field name -> engines)
 TAKEN_BY = {
@@ -95,16 +98,35 @@ def adapter_base(folder: str | Path) -> str | None:
     return str(base)
 
 
+def model_name(reference: str) -> str:
+    """A model's name without its organisation or folder: meta-llama/Llama-3.1-8B, /models/Llama-3.1-8B
+    and the hub cache's .../models--meta-llama--Llama-3.1-8B/snapshots/<commit> are all llama-3.1-8b."""
+    parts = str(reference).replace("\\", "/").rstrip("/").lower().split("/")
+    if len(parts) >= 3 and parts[-2] == "snapshots" and parts[-3].startswith("models--"):
+        return parts[-3].split("--")[-1]
+    return parts[-1]
+
+
 def resolve(model: str | None, checkpoint: Checkpoint) -> tuple[str | None, Checkpoint]:
     """(base model, checkpoint with its adapter) from --model and --lora: an adapter folder given as --model
-    becomes --lora on the base its config names; a --lora folder must hold an adapter config."""
+    becomes --lora on the base its config names; a --lora folder must hold an adapter config naming --model
+    as its base (an adapter on another base loads wherever the shapes fit, and generates garbage)."""
     if checkpoint.lora is not None:
-        if adapter_base(checkpoint.lora) is None:
+        base = adapter_base(checkpoint.lora)
+        if base is None:
             raise InputError(
                 f"--lora {checkpoint.lora}: no {ADAPTER_CONFIG} there", hint="give a PEFT adapter folder"
             )
         if model is None:
             raise InputError("--lora needs --model: the base model the adapter was trained on")
+        if model_name(model) != model_name(base):
+            raise InputError(
+                f"the adapter was trained on {base}, not on --model {model}",
+                path=Path(checkpoint.lora) / ADAPTER_CONFIG,
+                field="base_model_name_or_path",
+                hint=f"give --model {base} (or a local copy of it), or the adapter folder alone as --model; "
+                "if the config names the base wrongly, correct it there",
+            )
         return model, checkpoint
     if model is not None and not (Path(model) / "config.json").is_file():
         base = adapter_base(model)
@@ -116,6 +138,24 @@ def resolve(model: str | None, checkpoint: Checkpoint) -> tuple[str | None, Chec
 def adapter_rank(folder: str | Path) -> int:
     """The adapter's LoRA rank (PEFT's `r`), which vLLM must be started with room for."""
     return int(json.loads((Path(folder) / ADAPTER_CONFIG).read_text(encoding="utf-8")).get("r") or 0)
+
+
+def lora_rank_slot(rank: int) -> int:
+    """The smallest max_lora_rank vLLM takes that holds an adapter of this rank."""
+    return next((r for r in LORA_RANKS if r >= rank), LORA_RANKS[-1])
+
+
+def vllm_lora_settings(lora: str) -> dict:
+    """The vLLM engine settings that load this adapter, the same in-process and on Ray replicas: LoRA on,
+    with room for its rank. An adapter above vLLM's largest max_lora_rank is a ConfigError (vLLM would
+    refuse every request with it, after loading the model)."""
+    rank = adapter_rank(lora)
+    if rank > LORA_RANKS[-1]:
+        raise ConfigError(
+            f"--lora {lora}: LoRA rank {rank} is above {LORA_RANKS[-1]}, the largest max_lora_rank vLLM "
+            "takes; merge the adapter into its base and give that as --model"
+        )
+    return {"enable_lora": True, "max_lora_rank": lora_rank_slot(rank)}
 
 
 def with_adapter(model: str, lora: str | None) -> str:

@@ -37,28 +37,12 @@ from judgebench.backends.base import (
     Limits,
     register_backend,
 )
-from judgebench.backends.checkpoint import adapter_rank, with_adapter
+from judgebench.backends.checkpoint import vllm_lora_settings, with_adapter
 from judgebench.backends.finish import no_room
 from judgebench.backends.logprobs import by_decoded_string, cached_label_ids
 from judgebench.files.redact import redact_logs
 
 log = logging.getLogger(__name__)
-LORA_RANKS = (
-    1,
-    8,
-    16,
-    32,
-    64,
-    128,
-    256,
-    320,
-    512,
-)  # vLLM 0.29.0's allowed max_lora_rank (vllm/config/lora.py)
-
-
-def lora_rank_slot(rank: int) -> int:
-    """The smallest max_lora_rank vLLM takes that holds an adapter of this rank (its default, 16, may not)."""
-    return next((r for r in LORA_RANKS if r >= rank), LORA_RANKS[-1])
 
 
 @register_backend("vllm", extra="vllm", version_package="vllm", ray=("hf-folder", "name"))
@@ -98,7 +82,7 @@ class VLLMBackend(BatchingBackend):
             kwargs["max_model_len"] = max_model_len
         self.lora_request = None
         if lora is not None:  # one adapter, loaded once: LoRARequest ids start at 1
-            kwargs.update(enable_lora=True, max_lora_rank=lora_rank_slot(adapter_rank(lora)))
+            kwargs.update(vllm_lora_settings(lora))
             self.lora_request = vllm.lora.request.LoRARequest(Path(lora).name, 1, str(Path(lora).resolve()))
         try:
             self.llm = vllm.LLM(model, **kwargs)

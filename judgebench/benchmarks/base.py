@@ -65,6 +65,7 @@ class Results:
     n_boot: int
     summary: Callable[[str], dict]  # model -> its run's summary.json (what `evaluate` computed)
     protocol: str | None = None  # the official statistic's version (OfficialFiles.protocols); None: the first
+    length_penalty: int | None = None  # WildBench's K (--length-penalty); None: the benchmark's default
 
 
 @dataclass
@@ -118,11 +119,15 @@ class Benchmark:
     notes: str = ""  # said under its part of the report
     multi_turn: bool = False  # conversations of several turns: only a multi-turn judge fits, and only here
     hub: tuple[str, str | None, str] | None = None  # (repo, config, split) when the data folder lacks it
+    from_hub: Callable[[list[dict], str], pd.DataFrame] | None = (
+        None  # (hub rows, source) -> eval set; None: as they are
+    )
     how_to_get: str = ""  # where to get the data (said when it is missing)
     origin: str = "built-in"  # or the plug-in's package, set by the registry
     official: OfficialFiles | None = None  # reads the benchmark's official judgment files, where it can
     aliases: tuple[str, ...] = ()  # other names users give it (e.g. "arena-hard")
     suite_default: bool = True  # `suite` runs it when --benchmarks is not given
+    evaluate_statistic: bool = False  # `evaluate` also scores its run with `statistic` (and prints it)
 
     def __post_init__(self):
         for name in ("name", "title", "judge", "local_judge"):

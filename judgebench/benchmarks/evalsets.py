@@ -54,6 +54,11 @@ def eval_frame(rows: list[dict], source) -> pd.DataFrame:
 
 def load_hub(repo: str, config: str | None = None, split: str = "eval") -> pd.DataFrame:
     """Through `datasets` (the `hf` extra); `repo` may also be a local folder in hub layout."""
+    return eval_frame(hub_rows(repo, config, split), f"hf:{repo}")
+
+
+def hub_rows(repo: str, config: str | None = None, split: str = "eval") -> list[dict]:
+    """A hub dataset's rows as they are (see load_hub)."""
     try:
         import datasets
     except ImportError:
@@ -76,7 +81,7 @@ def load_hub(repo: str, config: str | None = None, split: str = "eval") -> pd.Da
     finally:
         for log, level in zip(quiet, levels, strict=True):
             log.setLevel(level)
-    return eval_frame(ds.to_list(), f"hf:{repo}")
+    return ds.to_list()
 
 
 def load_eval_set(spec: str | Path) -> pd.DataFrame:
@@ -105,13 +110,15 @@ def load_named(benchmark: Benchmark) -> pd.DataFrame:
     root = data_dir()
     if benchmark.hub is not None and not (root / benchmark.data).exists():
         try:
-            return load_hub(*benchmark.hub)
+            rows = hub_rows(*benchmark.hub)
         except InputError as err:
             raise InputError(
                 f"{benchmark.name}: {benchmark.data} is not in the data folder, and its copy on the "
                 f"Hugging Face hub ({benchmark.hub[0]}) could not be loaded ({str(err).split(' -> ')[0]})",
                 hint=missing_data_hint(benchmark.data) + "; or, online: pip install 'judgebench[hf]'",
             ) from None
+        source = f"hf:{benchmark.hub[0]}"
+        return benchmark.from_hub(rows, source) if benchmark.from_hub else eval_frame(rows, source)
     if not (root / benchmark.data).exists():
         raise InputError(
             f"{benchmark.name}: {benchmark.data} is not in the data folder",

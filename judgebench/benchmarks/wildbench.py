@@ -20,8 +20,9 @@ Task groups come from each session's primary and secondary tags in the eval set 
 config v2, split test, or a local file in that schema). Files whose name holds 128, 256, ..., 1024 are
 left out, as the script leaves them out (its per-length variants).
 
-The suite has no WildBench judge yet (its checklist prompts would be read from the user's WildBench
-checkout): `suite` leaves WildBench out unless asked, and then reports that it has no score.
+The judges `wildbench` (pairwise, WB-Reward) and `wildbench-score` (graded alone, WB-Score) read
+WildBench's own prompts from the user's checkout (judges/wildbench_prompt.py); `statistic` turns their
+records into the items above, so the suite's numbers come from the same code as `leaderboard`.
 """
 
 from __future__ import annotations
@@ -35,8 +36,11 @@ from judgebench.benchmarks.base import Benchmark, Column, OfficialFiles, Officia
 from judgebench.benchmarks.evalsets import eval_frame
 from judgebench.errors import InputError
 from judgebench.files.records import read_records
+from judgebench.judges.wildbench_prompt import history_text, shown
 
 FOLDER = "wildbench"
+HUB = ("allenai/WildBench", "v2", "test")
+HOW_TO_GET = "save allenai/WildBench (config v2, split test) as wildbench/test.jsonl in the data folder"
 MODES = ("reward", "score")
 WHAT = (
     "WildBench's judgment folder: eval_results/<version>/pairwise.v2/eval=<judge>/ref=<model>/ (--mode "
@@ -67,6 +71,16 @@ WEIGHTS = {
 REWARD = {"win_much": 1.0, "win": 0.5, "tie": 0.0, "lose": -0.5, "lose_much": -1.0}
 TRUNCATED, EMPTY = "... (truncated)", "[This model response is empty.]"
 LENGTH_VARIANTS = ("128", "256", "384", "512", "640", "768", "896", "1024")
+# K's default: _create_tables.py's (K = -1, no penalty), as the paper's main table reports WB-Reward
+DEFAULT_K = -1
+# WB-Reward's reference models (v2): their answers, one file each, in DATA/wildbench/references/
+REFERENCES = ("gpt-4-turbo-2024-04-09", "claude-3-haiku-20240307", "Llama-2-70b-chat-hf")
+REFERENCE_DIR = "references"
+GET_REFERENCES = (
+    "save each of allenai/WildBench-V2-Model-Outputs' configs "
+    + ", ".join(REFERENCES)
+    + " (split train) as DATA/wildbench/references/<model>.jsonl (session_id, output, generator)"
+)
 
 
 def _eval_file(root: Path) -> Path:
@@ -80,7 +94,62 @@ def load(root: Path) -> pd.DataFrame:
     """The tasks: the conversation's last user turn as the instruction, the earlier turns, the checklist
     and the task groups; no baseline here (the reference models' answers come with the judgments)."""
     path = _eval_file(root)
-    return eval_frame([_task(r, path, i) for i, r in enumerate(read_records(path))], path)
+    if not path.is_file():  # the folder holds only the reference answers: the tasks from the hub
+        from judgebench.benchmarks.evalsets import hub_rows
+
+        try:
+            rows = hub_rows(*HUB)
+        except InputError as err:
+            raise InputError(
+                f"{path} is missing and {HUB[0]} could not be loaded ({str(err).split(' -> ')[0]})",
+                hint=HOW_TO_GET,
+            ) from None
+        return tasks_frame(rows, f"hf:{HUB[0]}", root)
+    return tasks_frame(read_records(path), path, root)
+
+
+def tasks_frame(rows: list[dict], source, root: Path | None) -> pd.DataFrame:
+    """Eval set rows in the HF schema -> the tasks, with the reference answers in root's data folder."""
+    tasks = [_task(r, source, i) for i, r in enumerate(rows)]
+    if root is None:
+        from judgebench.settings import data_dir
+
+        root = data_dir()
+    references = _reference_answers(root / FOLDER / REFERENCE_DIR, [t["session_id"] for t in tasks])
+    if references:
+        for t in tasks:  # judged against every reference; output/generator: the baseline evaluate wants
+            t["references"] = {m: answers[t["session_id"]] for m, answers in references.items()}
+            t["output"], t["generator"] = next(iter(t["references"].values())), "+".join(references)
+    return eval_frame(tasks, source)
+
+
+def _reference_answers(folder: Path, sessions: list[str]) -> dict[str, dict[str, str]]:
+    """model -> session id -> answer, from the reference models' files (allenai/WildBench-V2-Model-Outputs'
+    layout); none where the folder is absent. Every session must have an answer in every file."""
+    if not folder.is_dir():
+        return {}
+    files = sorted(p for p in folder.iterdir() if p.name.endswith((".json", ".jsonl", ".jsonl.gz")))
+    if not files:
+        raise InputError(f"{folder}: no reference answers (<model>.jsonl)", hint=GET_REFERENCES)
+    out = {}
+    for path in files:
+        answers = {}
+        for i, row in enumerate(read_records(path)):
+            answer = row.get("output")
+            answer = answer[0] if isinstance(answer, list) and answer else answer  # the hub's [text]
+            if not isinstance(answer, str):
+                raise InputError("no answer (a string, or a list of one)", path=path, row=i, field="output")
+            answers[_session(row, path, i)] = answer
+        missing = [s for s in sessions if s not in answers]
+        if missing:
+            raise InputError(
+                f"no reference answer for session {missing[0]!r} ({len(missing)} sessions missing)",
+                path=path,
+                field="session_id",
+                hint=GET_REFERENCES,
+            )
+        out[path.name.split(".json")[0]] = answers
+    return out
 
 
 def _task(row: dict, path: Path, i: int) -> dict:
@@ -92,10 +161,12 @@ def _task(row: dict, path: Path, i: int) -> dict:
     return {
         "instruction": conv[-1].get("content", ""),
         "session_id": _session(row, path, i),
-        "turns": [t.get("content", "") for t in conv],
+        "history": history_text(conv[:-1]),  # the earlier turns, as WildBench's prompt shows them
         "checklist": row.get("checklist") or [],
         "dataset": row.get("primary_tag"),
         "groups": _groups(row, path, i),
+        # a reference model's answers, where the local file adds them: the pairwise judge's baseline
+        **{k: row[k] for k in ("output", "generator") if isinstance(row.get(k), str)},
     }
 
 
@@ -172,6 +243,11 @@ def reward_row(path: Path, reference: str, groups: dict, k: int) -> dict | None:
         raise InputError("expected the outputs of two models", path=path, row=0, field="model_outputs")
     ref = models[0] if reference in models[0] else models[1]  # the script's substring match
     test = models[0] if reference in models[1] else models[1]
+    return {"model": path.stem, **reward_fields(items, test, ref, groups, k, path)}
+
+
+def reward_fields(items: list[dict], test: str, ref: str, groups: dict, k: int, path) -> dict:
+    """WB-Reward of `test` against `ref` over judgment items in WildBench's layout (fractions)."""
     counts = dict.fromkeys(REWARD, 0)
     by_group: dict[str, dict[str, int]] = {}
     lengths = []
@@ -202,7 +278,6 @@ def reward_row(path: Path, reference: str, groups: dict, k: int) -> dict | None:
             by_group.setdefault(g, dict.fromkeys(REWARD, 0))[label] += 1
     rewards = {g: _reward(c) / sum(c.values()) for g, c in by_group.items()}
     return {
-        "model": path.stem,
         **counts,
         "total": len(items),
         "reward": _reward(counts) / len(items),
@@ -213,7 +288,11 @@ def reward_row(path: Path, reference: str, groups: dict, k: int) -> dict | None:
 
 
 def score_row(path: Path, groups: dict) -> dict:
-    items = _items(path)
+    return {"model": path.stem, **score_fields(_items(path), groups, path)}
+
+
+def score_fields(items: list[dict], groups: dict, path) -> dict:
+    """WB-Score over score items in WildBench's layout (adjusted scores on the -10..10 scale)."""
     scores: list[float] = []
     lengths: list[int] = []
     by_group: dict[str, list[float]] = {}
@@ -234,7 +313,6 @@ def score_row(path: Path, groups: dict) -> dict:
     cats = {g: (sum(v) / len(v) - 5) * 2 for g, v in by_group.items()}
     mean = sum(scores) / len(scores)
     return {
-        "model": path.stem,
         "score": mean,
         "adjusted_score": (mean - 5) * 2,
         "task_macro_score": _macro(cats),
@@ -293,7 +371,7 @@ def leaderboard(request: OfficialRequest) -> pd.DataFrame:
         )
     groups = task_groups(Path(eval_set))
     if mode == "reward":
-        k = -1 if request.length_penalty is None else request.length_penalty
+        k = DEFAULT_K if request.length_penalty is None else request.length_penalty
         reference = _reference(request)
         rows = [r for p in _files(request.judgments) if (r := reward_row(p, reference, groups, k))]
         scaled = ["reward", "task_macro_reward", *(f"reward.{g}" for g in WEIGHTS)]
@@ -318,11 +396,99 @@ def leaderboard(request: OfficialRequest) -> pd.DataFrame:
 
 
 def statistic(results: Results) -> Scores:
-    note = "no WildBench judge yet: score WildBench's own judgment files with `leaderboard --benchmark wildbench`"
-    return Scores(
-        {m: {"wb_reward": None, "wb_score": None} for m in results.records},
-        {m: {"note": note} for m in results.records},
-    )
+    """The suite's judgments through the same code as WildBench's own files: each judged record becomes an
+    item of WildBench's layout, its answers as the prompt showed them (cut, blank marked), so the tables'
+    rules apply (a truncated or empty answer counts in the denominator only). A failed judgment is left
+    out, as batch_results_format.py leaves out a reply without a choice or score, and counted. WB-Reward
+    against several reference models is their mean (_merge_results.py's mixture_of_rewards). K: the
+    length penalty (Results.length_penalty; default DEFAULT_K)."""
+    from judgebench.judges.protocols import protocol_of
+
+    pairwise = protocol_of(results.judge).pairwise
+    k = DEFAULT_K if results.length_penalty is None else results.length_penalty
+    rows: dict = {}
+    details: dict = {}
+    for model, records in results.records.items():
+        where = f"the judgments of {model}"
+        blank = sum(1 for r in records if _by_rule(r))  # judged by the blank-answer rule, no call
+        row = {"wb_reward": None, "wb_score": None, "n_failed": 0, "n_blank": blank}
+        detail: dict = {"n_failed": 0, "n_blank": blank}
+        if pairwise:
+            per_ref = _reward_items(records, model)
+            failed = {ref: n for ref, (_, n) in per_ref.items()}
+            detail.update(length_penalty=k, failed_by_reference=failed)
+            row["n_failed"] = detail["n_failed"] = sum(1 for r in records if r.get("preference") is None)
+            got = {
+                ref: reward_fields(items, model, ref, _groups_by_session(records), k, where)
+                for ref, (items, _) in per_ref.items()
+                if items
+            }
+            if got and len(got) == len(per_ref):
+                row["wb_reward"] = sum(g["reward"] for g in got.values()) / len(got) * 100
+                detail.update(
+                    references=list(got),
+                    task_macro_reward=sum(g["task_macro_reward"] for g in got.values()) / len(got) * 100,
+                    reward_by_reference={ref: g["reward"] * 100 for ref, g in got.items()},
+                )
+            else:
+                none = [ref for ref in per_ref if ref not in got] or ["a reference"]
+                detail["note"] = f"no WB-Reward: no judgment of {model} against {', '.join(none)} succeeded"
+        else:
+            judged = [r for r in records if r.get("score") is not None]
+            row["n_failed"] = detail["n_failed"] = len(records) - len(judged)
+            if judged:
+                items = [
+                    {
+                        "session_id": _sid(r),
+                        "score": r["score"],
+                        "model_output": shown(r.get("output_2") or "", False),
+                    }
+                    for r in judged
+                ]
+                graded = score_fields(items, _groups_by_session(judged), where)
+                row["wb_score"] = graded["adjusted_score"] * 10
+                detail.update(task_macro_score=graded["task_macro_score"] * 10, mean_score=graded["score"])
+            else:
+                detail["note"] = f"no score: none of {len(records)} judgments of {model} succeeded"
+        rows[model] = row
+        details[model] = detail
+    return Scores(rows, details)
+
+
+def _by_rule(record: dict) -> bool:
+    """Judged by WildBench's rule for a blank answer (the candidate's, or a reference's), without a call."""
+    return bool(record.get("rule")) or any(v.get("rule") for v in (record.get("wildbench") or {}).values())
+
+
+def _sid(record: dict) -> str:
+    return record.get("session_id") or record["instruction"]
+
+
+def _groups_by_session(records: list[dict]) -> dict[str, list[str]]:
+    return {_sid(r): r["groups"] for r in records if isinstance(r.get("groups"), list)}
+
+
+def _reward_items(records: list[dict], model: str) -> dict[str, tuple[list[dict], int]]:
+    """reference -> (the judged records as WildBench's pairwise items, how many failed). A record holds
+    each reference's verdict under "wildbench" (one reference: the baseline, generator_1)."""
+    out: dict[str, tuple[list[dict], int]] = {}
+    for r in records:
+        verdicts = r.get("wildbench") or {
+            str(r.get("generator_1")): {"winner": r.get("winner"), "extent": r.get("extent")}
+        }
+        for ref, v in verdicts.items():
+            items, failed = out.get(ref, ([], 0))
+            if v.get("winner") is None:  # failed, or never judged (its answer was not generated)
+                out[ref] = (items, failed + 1)
+                continue
+            answer = v["output"] if "output" in v else r.get("output_1") or ""
+            winner = {"candidate": model, "baseline": ref}.get(v["winner"], "tie")
+            outputs = {model: shown(r.get("output_2") or "", True), ref: shown(answer, True)}
+            items.append(
+                {"session_id": _sid(r), "winner": winner, "extent": v["extent"], "model_outputs": outputs}
+            )
+            out[ref] = (items, failed)
+    return out
 
 
 BENCHMARK = Benchmark(
@@ -331,12 +497,16 @@ BENCHMARK = Benchmark(
     load=load,
     data=FOLDER,
     baseline=None,
-    judge="wildbench",  # not built yet: its checklist prompts are read from a WildBench checkout
-    local_judge="wildbench",
+    # WB-Score needs no reference answers, so it is the standard judge; `--judge wildbench=wildbench` gives
+    # WB-Reward where the eval set file carries a reference model's answers (output, generator)
+    judge="wildbench-score",
+    local_judge="wildbench-score",
     statistic=statistic,
     columns=(Column("WB-Reward", "wb_reward", headline=True), Column("WB-Score", "wb_score")),
-    hub=("allenai/WildBench", "v2", "test"),
-    how_to_get="save allenai/WildBench (config v2, split test) as wildbench/test.jsonl in the data folder",
+    hub=HUB,
+    from_hub=lambda rows, source: tasks_frame(rows, source, None),
+    how_to_get=HOW_TO_GET,
     official=OfficialFiles(leaderboard=leaderboard, what=WHAT, modes=MODES),
     suite_default=False,
+    evaluate_statistic=True,
 )

@@ -82,6 +82,8 @@ def _print_summary(s: dict, max_tokens: int) -> None:
             )
         if "warning" in e:
             print(f"  warning: {e['warning']}")
+    elif "benchmark" in s:
+        _print_benchmark(s["benchmark"])
     elif "mt_bench_score" in s:
         print(f"  MT-Bench score: {s['mt_bench_score']} over {s['n_scored']} questions")
     else:
@@ -96,6 +98,20 @@ def _print_summary(s: dict, max_tokens: int) -> None:
         )
     if "gold" in s:
         _print_gold(s["gold"])
+
+
+def _print_benchmark(b: dict) -> None:
+    """The benchmark's own figures (e.g. WildBench's WB-Reward / WB-Score), with what they left out."""
+    shown = [f"{h} {v:.2f}" for h, v in b["figures"].items() if v is not None]
+    d = b["details"]
+    counts = f"{d.get('n_failed', 0)} failed judgments left out, {d.get('n_blank', 0)} blank answers judged by rule"
+    print(f"  {b['title']}: {'; '.join(shown) or d.get('note', 'no figure')} ({counts})")
+    for key, heading in (
+        ("task_macro_reward", "WB-Reward task macro"),
+        ("task_macro_score", "WB-Score task macro"),
+    ):
+        if d.get(key) is not None:
+            print(f"  {heading} {d[key]:.2f}")
 
 
 def _print_gold(g: dict) -> None:

@@ -12,8 +12,13 @@
   (Ray's rows carry none): a reply whose last token is not an end id was cut, at max_tokens or at the
   context. Rows per batch and batches in flight are sized so each replica keeps its engine's capacity
   busy (see engine_batching). A row the engine refuses (a prompt over max_model_len) fails alone and is
-  recorded as failed, as in-process. tests/generation/test_ray_generation.py runs this path through Ray's
-  real processor and stages with the stand-in vllm package as the engine.
+  recorded as failed, as in-process. A LoRA adapter (`lora`) loads as Ray Data's LLM API loads one
+  (ray 2.60.0, vllm_engine_stage._maybe_get_lora_request): each row names the adapter folder in its `model`
+  column, which differs from the processor's model_source, so the stage makes a LoRARequest with that
+  folder as its path (no dynamic_lora_loading_path: a local folder, which every node must see at the same
+  path); the engine gets the in-process engine's LoRA settings (checkpoint.vllm_lora_settings).
+  tests/generation/test_ray_generation.py runs this path through Ray's real processor and stages with the
+  stand-in vllm package as the engine.
 - engine "llamacpp": `map_batches` over actors that each hold a llama.cpp model: the same pipeline on
   CPUs, which is how it is tested here on a local Ray cluster.
 
@@ -26,9 +31,11 @@ from __future__ import annotations
 import json
 import math
 from functools import partial
+from pathlib import Path
 
 import pandas as pd
 
+from judgebench.backends.checkpoint import vllm_lora_settings, with_adapter
 from judgebench.backends.finish import end_ids, finish_reason
 from judgebench.files.records import InputError
 from judgebench.files.redact import redact_logs
@@ -127,21 +134,21 @@ class _ChatPrompt:
         return {**batch, "prompt": texts, "tokenized_prompt": ids, "end_ids": [self.end_ids] * len(texts)}
 
 
-def _vllm_processor(
+def _vllm_config(
     model: str,
-    sampling: Sampling,
     replicas: int,
     batching: tuple[int, int],
     tensor_parallel_size: int,
     engine_kwargs: dict | None,
+    lora: str | None = None,
 ):
-    """Ray Data's vLLM processor (vLLM engine and detokenize stages; the prompt comes tokenized from
-    _ChatPrompt), with each row's failure kept in its row (should_continue_on_error) rather than failing
-    the job."""
-    from ray.data.llm import build_processor, vLLMEngineProcessorConfig
+    """Ray Data's vLLM processor config: vLLM engine and detokenize stages (the prompt comes tokenized from
+    _ChatPrompt), each row's failure kept in its row (should_continue_on_error) rather than failing the
+    job; with an adapter, the engine starts with LoRA on and room for its rank."""
+    from ray.data.llm import vLLMEngineProcessorConfig
 
     batch_size, in_flight = batching
-    config = vLLMEngineProcessorConfig(
+    return vLLMEngineProcessorConfig(
         model_source=model,
         concurrency=replicas,
         batch_size=batch_size,
@@ -151,10 +158,18 @@ def _vllm_processor(
             "tensor_parallel_size": tensor_parallel_size,
             "enable_prefix_caching": True,
             **(engine_kwargs or {}),
+            **(vllm_lora_settings(lora) if lora is not None else {}),
         },
         chat_template_stage=False,
         tokenize_stage=False,
     )
+
+
+def _vllm_processor(config, sampling: Sampling, model_id: str, lora: str | None):
+    """Ray Data's vLLM processor over rows from _ChatPrompt; `model_id` names the model (and adapter) in
+    the rows it returns, as in-process generation names it in the cache keys."""
+    from ray.data.llm import build_processor
+
     # the in-process engines' semantics: no top-k, greedy at temperature 0, an explicit max_tokens
     params = {
         "max_tokens": sampling.max_tokens,
@@ -165,13 +180,15 @@ def _vllm_processor(
     }
     return build_processor(
         config,
-        preprocess=partial(_vllm_row_in, params=params),
-        postprocess=partial(_vllm_row_out, model=model),
+        preprocess=partial(_vllm_row_in, params=params, lora=lora),
+        postprocess=partial(_vllm_row_out, model=model_id),
     )
 
 
-def _vllm_row_in(row: dict, params: dict) -> dict:
-    return {**row, "sampling_params": params}
+def _vllm_row_in(row: dict, params: dict, lora: str | None = None) -> dict:
+    """A row for the vLLM stage; with an adapter, its folder as the row's `model` (Ray's LoRA request)."""
+    adapter = {"model": str(Path(lora).resolve())} if lora is not None else {}
+    return {**row, "sampling_params": params, **adapter}
 
 
 def _vllm_row_out(row: dict, model: str) -> dict:
@@ -208,11 +225,17 @@ def generate_with_ray(
     tensor_parallel_size: int = 1,
     engine_kwargs: dict | None = None,
     chat_template: str | None = None,
+    lora: str | None = None,
 ) -> pd.DataFrame:
+    """`lora`: a LoRA adapter folder on `model` (vLLM only); its answers are keyed by base and adapter."""
     if "turns" in eval_set.columns:
         raise InputError(
             "Ray generation takes single-turn eval sets", hint="generate multi-turn sets in-process"
         )
+    if lora is not None:  # refused before a cluster starts
+        if engine != "vllm":
+            raise InputError(f"a LoRA adapter on Ray replicas needs the vllm engine, not {engine}")
+        vllm_lora_settings(lora)
     try:
         import ray
     except ImportError:
@@ -224,6 +247,7 @@ def generate_with_ray(
         for i in eval_set["instruction"]
     ]
     ds = ray.data.from_items(rows)
+    model_id = with_adapter(str(model), lora)  # the vLLM rows' name for it (llama.cpp's replicas name theirs)
     if engine == "llamacpp":
         out = ds.map_batches(
             _LlamaCppReplica,
@@ -247,15 +271,14 @@ def generate_with_ray(
             concurrency=replicas,
             num_cpus=1,
         )
-        out = _vllm_processor(model, sampling, replicas, batching, tensor_parallel_size, engine_kwargs)(
-            prompts
-        )
+        config = _vllm_config(model, replicas, batching, tensor_parallel_size, engine_kwargs, lora)
+        out = _vllm_processor(config, sampling, model_id, lora)(prompts)
     else:
         raise InputError(f"engine {engine!r} has no Ray path", hint="use vllm (GPUs) or llamacpp (CPUs)")
     results = {r["instruction"]: r for r in out.take_all()}
     if engine == "vllm":  # Ray hands a row its engine failed back as it was, bypassing the postprocess
         results = {
-            i: _vllm_row_out(r, str(model)) if r.get("__inference_error__") else r for i, r in results.items()
+            i: _vllm_row_out(r, model_id) if r.get("__inference_error__") else r for i, r in results.items()
         }
     records, generations, truncated = [], [], 0
     for inst in eval_set["instruction"]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from judgebench.settings import MAX_SEED, MAX_TEMPERATURE, MAX_TOP_P, Checked, option
+from judgebench.settings import MAX_SEED, TEMPERATURE_RANGE, TOP_P_RANGE, Checked, option
 
 
 @dataclass(frozen=True)
@@ -13,10 +13,8 @@ class Sampling(Checked):
 
     # required: engines' defaults (vLLM: 16) silently truncate
     max_tokens: int = option(minimum=1, kind=int, help="generation limit per answer")
-    temperature: float = option(
-        0.0, minimum=0, maximum=MAX_TEMPERATURE, help="sampling temperature (default 0: greedy)"
-    )
-    top_p: float = option(1.0, minimum=0, maximum=MAX_TOP_P, help="nucleus sampling mass")
+    temperature: float = option(0.0, **TEMPERATURE_RANGE, help="sampling temperature (default 0: greedy)")
+    top_p: float = option(1.0, **TOP_P_RANGE, help="nucleus sampling mass, in (0, 1] (1: all of it)")
     seed: int | None = option(0, minimum=0, maximum=MAX_SEED, help="sampling seed")
     system_prompt: str | None = option(None, metavar="TEXT", help="a system message before each instruction")
     n: int = option(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from judgebench.errors import InputError
-from judgebench.judges import arenahard_prompt
+from judgebench.judges import arenahard_prompt, wildbench_prompt
 from judgebench.judges.alpaca_eval_configs import load_alpaca_eval_judge, package_dir
 from judgebench.judges.fastchat_prompts import load_fastchat_judge, prompts_file
 from judgebench.judges.spec import JudgeSpec, load_spec, prompts_dir, safe_yaml_load
@@ -37,6 +37,8 @@ def load_judge(name: str) -> JudgeSpec:
         return load_fastchat_judge(name.split(":", 1)[1])
     if name in arenahard_prompt.NAMES:  # the official prompt, from the user's arena-hard-auto checkout
         return arenahard_prompt.load_arena_hard_judge(name)
+    if name in wildbench_prompt.NAMES:  # WildBench's prompts, from the user's WildBench checkout
+        return wildbench_prompt.load_wildbench_judge(name)
     if name in RENAMED and not (prompts_dir() / f"{name}.yaml").exists():
         new, official = RENAMED[name]
         raise InputError(

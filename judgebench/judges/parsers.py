@@ -7,6 +7,7 @@ a function here registered with @register("name").
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable
@@ -164,3 +165,44 @@ def arena_verdict_v2(response: CompletionResponse, **_) -> tuple[float | None, s
     from judgebench.stats.arenahard_official import parse_v2
 
     return _arena_level(parse_v2(response.text), response.text)
+
+
+# WildBench's five choices (src/openai_batch_eval/batch_results_format.py) as levels 1..5 in the order shown
+WILDBENCH_CHOICES = {"A++": 1.0, "A+": 2.0, "A=B": 3.0, "B+": 4.0, "B++": 5.0}
+
+
+def _wildbench_fields(text: str) -> dict:
+    """The reply as WildBench's eval.py parse_result reads it: JSON, else each key's first quoted value."""
+    try:
+        parsed = json.loads(text.strip())
+    except json.JSONDecodeError:
+        parsed = None
+    if isinstance(parsed, dict):
+        return parsed
+    found = {}
+    for key in ("score", "choice"):
+        match = re.search(f'"{key}"\\s*:\\s*"([^"]*?)"', text) or re.search(
+            f'"{key}"\\s*:\\s*"(.*?)"', text, re.DOTALL
+        )
+        if match:
+            found[key] = match.group(1)
+    return found
+
+
+@register("wildbench_choice")
+def wildbench_choice(response: CompletionResponse, **_) -> tuple[float | None, str | None]:
+    """WildBench pairwise: the reply's "choice" A++ / A+ / A=B / B+ / B++ -> level 1..5 (1: A much better)."""
+    choice = _wildbench_fields(response.text).get("choice")
+    if choice not in WILDBENCH_CHOICES:
+        return None, f"no choice A++/A+/A=B/B+/B++ in {response.text[-120:]!r}"
+    return WILDBENCH_CHOICES[choice], None
+
+
+@register("wildbench_score")
+def wildbench_score(response: CompletionResponse, **_) -> tuple[float | None, str | None]:
+    """WildBench score mode: the reply's "score", a number as text or not (its tables take float(score))."""
+    value = _wildbench_fields(response.text).get("score")
+    try:
+        return float(value if isinstance(value, int | float | str) else "none"), None
+    except ValueError:
+        return None, f"no numeric score in {response.text[-120:]!r}"

@@ -42,6 +42,11 @@ class Pair:
     baseline_turns: list[str] = field(default_factory=list)
     candidate_turns: list[str] = field(default_factory=list)
     reference: list[str] | None = None
+    # WildBench: the earlier turns as its prompt shows them, the task's checklist, and what its records
+    # carry for the statistic (session_id, task groups)
+    history: str = ""
+    checklist: list[str] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -231,6 +236,96 @@ class MTBenchSingle(Protocol):
         if any(s is None for s in scores):
             return {"preference": None, "score": None, "per_turn": scores}
         return {"preference": None, "score": sum(scores) / len(scores), "per_turn": scores}
+
+
+# WildBench's rule for blank answers (src/eval.py): no judge call; pairwise, a blank answer loses
+# much (both blank: a tie), as levels of the candidate (5: much better); graded alone, a blank one gets 1
+BLANK_LEVEL = {(True, True): 3.0, (True, False): 1.0, (False, True): 5.0}
+BLANK_SCORE = 1.0
+
+
+def _references(pair: Pair) -> dict[str, str]:
+    """The reference models' answers a WildBench pair is judged against: the task's own (WB-Reward's
+    three reference models), else the baseline."""
+    return pair.meta.get("references") or {pair.generator_1: pair.baseline}
+
+
+@PROTOCOLS.register()
+class WildBenchPair(Protocol):
+    """One call per reference model, the two answers placed as A/B by a seeded coin per instruction and
+    reference (WildBench draws at random); a blank answer gets WildBench's verdict without a call. Each
+    reference's verdict is kept as WildBench's files keep it: winner and extent (0 tie, 1, 2)."""
+
+    name = "wildbench-pair"
+
+    def calls(self, spec, pair):
+        common = {"instruction": pair.instruction, "history": pair.history, "checklist": pair.checklist}
+        out = []
+        for ref, answer in _references(pair).items():
+            if not pair.candidate.strip() or not answer.strip():
+                continue  # BLANK_LEVEL decides
+            swapped = is_swapped(pair.instruction + ref)  # True: the candidate is shown as A
+            a, b = (pair.candidate, answer) if swapped else (answer, pair.candidate)
+            slot = f"{ref}|" + ("candidate_A" if swapped else "candidate_B")
+            out.append(Call(slot, spec.render(candidate_A=a, candidate_B=b, **common)))
+        return out
+
+    def second_shown_wins(self, verdict):
+        return (verdict - 1.0) / 4.0
+
+    def combine(self, pair, verdicts):
+        levels: dict[str, float | None] = {}  # reference -> the candidate's level (5: much better)
+        by_ref: dict[str, dict] = {}
+        for ref, answer in _references(pair).items():
+            blank = (not pair.candidate.strip(), not answer.strip())
+            if any(blank):
+                levels[ref] = BLANK_LEVEL[blank]
+                by_ref[ref] = {"rule": "blank answer: WildBench's verdict, no call"}
+            else:
+                ((slot, v),) = [(s, v) for s, v in verdicts.items() if s.rsplit("|", 1)[0] == ref]
+                levels[ref] = None if v is None else v if slot.endswith("candidate_B") else 6 - v
+                by_ref[ref] = {}
+            by_ref[ref].update(_winner(levels[ref]))
+            if "references" in pair.meta:  # the statistic reads each answer's length and marks
+                by_ref[ref]["output"] = answer
+        known = [lv for lv in levels.values() if lv is not None]
+        out = {
+            # a failed call against any reference: no preference (a rerun retries it); never a tie
+            "preference": sum(1 + (lv - 1) / 4 for lv in known) / len(known)
+            if len(known) == len(levels)
+            else None,
+            "wildbench": by_ref,
+            **{k: v for k, v in pair.meta.items() if k != "references"},
+        }
+        if len(by_ref) == 1:  # one reference: its verdict also as WildBench's files hold it
+            out.update(_winner(next(iter(levels.values()))))
+        return out
+
+
+def _winner(level: float | None) -> dict:
+    if level is None:
+        return {"winner": None, "extent": None}
+    winner = "tie" if level == 3 else "candidate" if level > 3 else "baseline"
+    return {"winner": winner, "extent": {3: 0, 2: 1, 4: 1}.get(int(level), 2)}
+
+
+@PROTOCOLS.register()
+class WildBenchScore(Protocol):
+    name = "wildbench-score"
+    pairwise = False
+    yields = "score"
+
+    def calls(self, spec, pair):
+        if not pair.candidate.strip():
+            return []  # BLANK_SCORE, as WildBench scores a blank answer
+        common = {"instruction": pair.instruction, "history": pair.history, "checklist": pair.checklist}
+        return [Call("single", spec.render(model_output=pair.candidate, **common))]
+
+    def combine(self, pair, verdicts):
+        if not pair.candidate.strip():
+            rule = "blank answer: WildBench's score, no call"
+            return {"preference": None, "score": BLANK_SCORE, "rule": rule, **pair.meta}
+        return {"preference": None, "score": verdicts.get("single"), **pair.meta}
 
 
 def protocol_of(spec: JudgeSpec) -> Protocol:

@@ -32,7 +32,7 @@ import jinja2.sandbox
 import yaml
 
 from judgebench.errors import ConfigError
-from judgebench.settings import MAX_SEED, MAX_TEMPERATURE, MAX_TOP_P, Option
+from judgebench.settings import MAX_SEED, TEMPERATURE_RANGE, TOP_P_RANGE, Option
 
 # The built-in judges: package data in a wheel; in a checkout, a link to the top-level prompts/ (their source).
 PACKAGE_PROMPTS = Path(__file__).resolve().parents[1] / "prompts"
@@ -263,8 +263,8 @@ DECODING_TYPES: dict[str, type | tuple[type, ...]] = {
 # The numeric decoding settings' ranges: those of the flags (settings.option), caps included.
 DECODING_RANGES = {
     "max_tokens": Option("", int, minimum=0),
-    "temperature": Option("", float, minimum=0, maximum=MAX_TEMPERATURE),
-    "top_p": Option("", float, minimum=0, maximum=MAX_TOP_P),
+    "temperature": Option("", float, **TEMPERATURE_RANGE),
+    "top_p": Option("", float, **TOP_P_RANGE),
     "top_logprobs": Option("", int, minimum=0, maximum=20),
     "seed": Option("", int, minimum=0, maximum=MAX_SEED),
 }
@@ -373,6 +373,8 @@ def _validated(data, path: Path) -> dict:
                 f"must be {getattr(want, '__name__', 'a number or list')}, not {value!r:.60}",
             )
         why = DECODING_RANGES[key].problem(value) if key in DECODING_RANGES else None
+        if key == "stop" and (value == "" or (isinstance(value, list) and "" in value)):
+            why = "cannot contain an empty string (it would stop before the first token; vLLM refuses it)"
         if why:  # the same ranges and caps as the command line's flags
             raise _bad(path, f"decoding.{key}", why)
     for key, value in _mapping(data, "price", path).items():

@@ -179,6 +179,14 @@ class SuiteConfig(Checked):
     max_instances: int | None = option(
         None, kind=int, minimum=1, help="only the first N instructions of each benchmark"
     )
+    length_penalty: int | None = option(
+        None,
+        kind=int,
+        minimum=-1,
+        metavar="CHARS",
+        help="WildBench's K: a plain win by an answer more than K characters longer counts as a tie "
+        "(default -1, WildBench's: none)",
+    )
     reference: str | None = option(
         None, metavar="NAME", help="test every model against this one (Holm-adjusted)"
     )

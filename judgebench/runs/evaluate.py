@@ -28,13 +28,12 @@ import pandas as pd
 
 from judgebench.annotation.annotate import AnnotationRun, annotate_pairs
 from judgebench.annotation.annotate import manifest as annotation_manifest
-from judgebench.annotation.pairs import pairs_from_records
+from judgebench.annotation.pairs import pairs_from_records, with_task_fields
 from judgebench.annotation.pipeline import closing
 from judgebench.backends import Backend, choose_engine, engine_version, make_backend
-from judgebench.backends.checkpoint import resolve
+from judgebench.backends.checkpoint import resolve, with_adapter
 from judgebench.backends.urls import check_base_urls
 from judgebench.benchmarks.evalsets import load_eval_set
-from judgebench.errors import ConfigError
 from judgebench.files.atomic import check_output_dir, check_output_file, write_json, write_together
 from judgebench.files.records import InputError, annotations_frame, count_empty, load_outputs
 from judgebench.generation.generate import generate_async
@@ -167,6 +166,7 @@ class EvaluationResult:
     finished: str = ""
     gold: dict | None = None  # --gold-judge: the gold judge's PPI estimates (runs/gold.py)
     judge_note: str | None = None  # the embedded judge's warning: its numbers are no measurement
+    benchmark: dict | None = None  # the benchmark's own figures, where it asks (Benchmark.evaluate_statistic)
 
     def summary(self) -> dict:
         """summary.json's contents (and `evaluate`'s return value)."""
@@ -182,6 +182,8 @@ class EvaluationResult:
         if self.cheating is not None:
             s["cheating"] = self.cheating
         s.update(self.score.to_dict())
+        if self.benchmark is not None:
+            s["benchmark"] = self.benchmark
         if self.gold is not None:
             s["gold"] = self.gold
         s["cost"] = self.cost
@@ -255,6 +257,7 @@ def run_evaluation(config: EvaluateConfig) -> EvaluationResult:
         )
         if is_embedded(spec, config.judge_model)
         else None,
+        benchmark=benchmark_figures(config, spec, judgments.records, outputs.generator),
     )
     write_result(config, out, result)
     return result
@@ -349,12 +352,9 @@ def _outputs_from_ray(
     data = selection.data
     model, checkpoint = resolve(config.model, config.checkpoint)
     ray_engine = choose_engine(model, engine=config.engine, purpose="ray")
-    if checkpoint.lora is not None:
-        raise ConfigError(
-            "--lora with --ray-replicas is not supported yet: generate with the adapter in-process"
-        )
     options = checkpoint.for_engine(ray_engine)
     tensor_parallel = options.pop("tensor_parallel_size", 1)
+    lora = options.pop("lora", None)
     cand = generate_with_ray(
         data,
         ray_engine,
@@ -367,6 +367,7 @@ def _outputs_from_ray(
         chat_template=config.chat_template,
         tensor_parallel_size=tensor_parallel,
         engine_kwargs=options or None,
+        lora=lora,
     )
     failed = int(cand["output"].isna().sum())
     counts = GenerationCounts(
@@ -382,7 +383,7 @@ def _outputs_from_ray(
             out / "model_outputs.json": cand.to_dict("records"),
             out / "model_outputs.manifest.json": {
                 "engine": f"ray+{ray_engine}",
-                "model": model,
+                "model": with_adapter(str(model), lora),
                 "replicas": replicas,
                 "sampling": vars(config.sampling),
                 "eval_set": config.eval_set,
@@ -483,7 +484,8 @@ async def judge(
             from judgebench.files.records import check_not_the_baseline
 
             check_not_the_baseline(judged, baseline, "the candidate's outputs (--name)", "the baseline")
-        pairs = pairs_from_records(judged.to_dict("records"), base_by, selection.multi_turn)
+        records = with_task_fields(judged.to_dict("records"), selection.data)
+        pairs = pairs_from_records(records, base_by, selection.multi_turn)
         run = await annotate_pairs(pairs, spec, backend, store, config.progress)
     failed = [
         {
@@ -542,6 +544,22 @@ def score(
     if cheating is not None:
         board["cheating_flags"] = flag_summary(cheating)
     return WinRates(board, info["lc_difficulty"])
+
+
+def benchmark_figures(config: EvaluateConfig, spec: JudgeSpec, records: list[dict], name) -> dict | None:
+    """The run scored by its benchmark's own statistic (the suite's code), where the benchmark asks for
+    it: {title, figures (column heading -> value), details}; None otherwise."""
+    from judgebench.benchmarks.base import Results
+    from judgebench.benchmarks.registry import all_benchmarks
+
+    bench = all_benchmarks().get(str(config.eval_set))
+    if bench is None or not bench.evaluate_statistic or config.tiny is not None:
+        return None
+    name = str(name or "candidate")
+    scores = bench.statistic(Results({name: records}, spec, None, config.n_boot, lambda _: {}))
+    row = scores.rows.get(name, {})
+    figures = {c.heading: row.get(c.field) for c in bench.columns if isinstance(c.field, str)}
+    return {"title": bench.title, "figures": figures, "details": scores.details.get(name, {})}
 
 
 def write_result(config: EvaluateConfig, out: Path, result: EvaluationResult) -> None:

@@ -83,7 +83,7 @@ def estimate_run(
     write the same answers, and their judge calls are made once)."""
     from judgebench.annotation.calls import judge_model_name
     from judgebench.annotation.cost import estimate_calls
-    from judgebench.annotation.pairs import pairs_from_records
+    from judgebench.annotation.pairs import pairs_from_records, with_task_fields
 
     multi = "turns" in data.columns
     base_by = None if "output" not in data.columns else {r["instruction"]: r for r in data.to_dict("records")}
@@ -117,7 +117,8 @@ def estimate_run(
         }
         records.append(rec)
         exact.append(False)
-    pairs = pairs_from_records(records, base_by, multi)
+    # the eval set's task fields too (WildBench: history, checklist, reference models' answers)
+    pairs = pairs_from_records(with_task_fields(records, data), base_by, multi)
     # the calls the run would send for these pairs (annotation.calls: the run's own recipe)
     est = estimate_calls(
         spec,

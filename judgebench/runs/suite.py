@@ -150,6 +150,7 @@ def run_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> dic
             for b, s in judges.items()
         },
         "protocols": {b: p for b, p in protocols.items() if p},
+        "length_penalty": config.length_penalty,
         "max_instances": max_instances,
         "max_cost": max_cost,
         "batch": batch,
@@ -243,7 +244,14 @@ def run_suite(models: list[ModelSpec], config: SuiteConfig | None = None) -> dic
     finally:
         bar.close()
     result = score_suite(
-        models, benchmarks, judges, out, reference=reference, n_boot=n_boot, protocols=protocols
+        models,
+        benchmarks,
+        judges,
+        out,
+        reference=reference,
+        n_boot=n_boot,
+        protocols=protocols,
+        length_penalty=config.length_penalty,
     )
     manifest.update(status="complete", finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     write_json(out / "suite.manifest.json", manifest)
@@ -329,9 +337,11 @@ def score_suite(
     reference: str | None = None,
     n_boot: int = 200,
     protocols: dict[str, str | None] | None = None,
+    length_penalty: int | None = None,
 ) -> dict:
     """Every benchmark's statistics, the reference comparisons (Holm), and the table files.
-    protocols: benchmark -> the version of its official statistic (default: each one's current)."""
+    protocols: benchmark -> the version of its official statistic (default: each one's current);
+    length_penalty: WildBench's K (default: its own)."""
     from judgebench.stats.multiple import holm
 
     names = [m.name for m in models]
@@ -345,7 +355,9 @@ def score_suite(
             return read_json(_run_dir(out, model, b) / "summary.json")
 
         protocol = (protocols or {}).get(b)
-        scores = get(b).statistic(Results(records[b], judges[b], reference, n_boot, summary, protocol))
+        scores = get(b).statistic(
+            Results(records[b], judges[b], reference, n_boot, summary, protocol, length_penalty)
+        )
         for n in names:
             rows[n].update({f"{b}.{k}": v for k, v in scores.rows.get(n, {}).items()})
             if (_run_dir(out, n, b) / "summary.json").exists():

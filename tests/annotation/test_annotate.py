@@ -30,17 +30,18 @@ def script(marker, attempt):
     return plan[attempt - 1] if attempt <= len(plan) else "ok"
 
 
+def judged(tmp_path, cand, base, server, **settings):
+    """annotate_pair with alpacaeval2 against `server`, into tmp_path's one store."""
+    return annotate_pair(
+        cand, base, tmp_path / "s.sqlite", judge="alpacaeval2", base_url=server.base_url, **settings
+    )
+
+
 def test_faults_end_with_every_judgment_done_or_failed_with_a_reason(tmp_path):
     cand, base = pair_files(tmp_path, 12)
     with FaultInjectingServer(script, hang_seconds=5) as server:
-        run = annotate_pair(
-            cand,
-            base,
-            tmp_path / "s.sqlite",
-            judge="alpacaeval2",
-            base_url=server.base_url,
-            limits=CallLimits(concurrency=4, timeout=1.0, max_retries=2),
-        )
+        limits = CallLimits(concurrency=4, timeout=1.0, max_retries=2)
+        run = judged(tmp_path, cand, base, server, limits=limits)
         by = {r["instruction"].split()[1].rstrip(":"): r for r in run.records}
         assert len(by) == 12
         done = {k for k, r in by.items() if r["preference"] is not None}
@@ -60,14 +61,7 @@ def test_faults_end_with_every_judgment_done_or_failed_with_a_reason(tmp_path):
         assert server.retry_after_respected and min(server.retry_after_respected) >= 0.29
         # a rerun pays only for the failed ones, and records them failed again
         before = server.total
-        again = annotate_pair(
-            cand,
-            base,
-            tmp_path / "s.sqlite",
-            judge="alpacaeval2",
-            base_url=server.base_url,
-            limits=CallLimits(concurrency=4, timeout=1.0, max_retries=2),
-        )
+        again = judged(tmp_path, cand, base, server, limits=limits)
         assert again.summary["cached"] == 9 and again.summary["failed"] == 3
         assert server.total - before == 3 + 3 + 3
 
@@ -226,19 +220,10 @@ def test_reparse_rederives_verdicts_without_calls(tmp_path, monkeypatch):
     with FaultInjectingServer(lambda m, a: "ok") as server:
         with monkeypatch.context() as m:
             m.setitem(parsers.PARSERS, "logprob_labels", lambda response, **kw: (None, "buggy parser"))
-            run = annotate_pair(
-                cand,
-                base,
-                tmp_path / "s.sqlite",
-                judge="alpacaeval2",
-                base_url=server.base_url,
-                max_parse_retries=0,
-            )
+            run = judged(tmp_path, cand, base, server, max_parse_retries=0)
         assert run.summary["failed"] == 6 and server.total == 6
         assert all(r["failure"] == "buggy parser" for r in run.records)
-        again = annotate_pair(
-            cand, base, tmp_path / "s.sqlite", judge="alpacaeval2", base_url=server.base_url, reparse=True
-        )
+        again = judged(tmp_path, cand, base, server, reparse=True)
         assert again.summary["reparsed"] == 6 and again.summary["cached"] == 6 and server.total == 6
         assert all(r["preference"] is not None and "failure" not in r for r in again.records)
 
@@ -248,12 +233,11 @@ def test_api_key_reaches_the_server_but_never_the_store_records_or_manifest(tmp_
     monkeypatch.setenv("JB_TEST_KEY", secret)
     cand, base = pair_files(tmp_path, 3)
     with FaultInjectingServer(lambda m, a: "ok") as server:
-        run = annotate_pair(
+        run = judged(
+            tmp_path,
             cand,
             base,
-            tmp_path / "s.sqlite",
-            judge="alpacaeval2",
-            base_url=server.base_url,
+            server,
             key=KeyAccess(api_key_env="JB_TEST_KEY"),
         )
         assert server.authorization == [f"Bearer {secret}"] * 3

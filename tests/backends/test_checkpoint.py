@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from random_llama import lora_adapter_folder as adapter
 
 from judgebench.backends.checkpoint import Checkpoint, resolve
 from judgebench.cli.declared import flags_of
@@ -17,15 +18,6 @@ from judgebench.runs.evaluate import generation_backend
 
 TESTS = Path(__file__).resolve().parents[1]
 SNAPSHOT = json.loads((TESTS / "data" / "vllm_api_snapshot.json").read_text())
-
-
-def adapter(folder: Path, rank: int, base: str | None = "base-model") -> Path:
-    folder.mkdir(parents=True)
-    config = {"r": rank, "lora_alpha": 2 * rank, "peft_type": "LORA", "target_modules": ["q_proj", "v_proj"]}
-    if base is not None:
-        config["base_model_name_or_path"] = base
-    (folder / "adapter_config.json").write_text(json.dumps(config))
-    return folder
 
 
 def test_evaluate_has_one_flag_per_setting():
@@ -138,7 +130,12 @@ def test_settings_an_engine_does_not_take_are_refused_by_name(tmp_path):
 def test_adapter_folders_are_read_and_bad_ones_named(tmp_path):
     lora = adapter(tmp_path / "ok", rank=8)
     assert resolve(str(lora), Checkpoint()) == ("base-model", Checkpoint(lora=str(lora)))
-    assert resolve("some/base", Checkpoint(lora=str(lora))) == ("some/base", Checkpoint(lora=str(lora)))
+    # the base by its hub name or a local copy of it
+    snapshot = "/cache/hub/models--org--base-model/snapshots/0123abc"
+    for base in ("org/base-model", "/models/Base-Model/", snapshot):
+        assert resolve(base, Checkpoint(lora=str(lora))) == (base, Checkpoint(lora=str(lora)))
+    with pytest.raises(InputError, match="trained on base-model, not on --model some/base"):
+        resolve("some/base", Checkpoint(lora=str(lora)))
     assert resolve("hub/name", Checkpoint()) == ("hub/name", Checkpoint())  # not a folder: left as it is
     with pytest.raises(InputError, match="no adapter_config.json there"):
         resolve("base", Checkpoint(lora=str(tmp_path)))
@@ -147,3 +144,27 @@ def test_adapter_folders_are_read_and_bad_ones_named(tmp_path):
     nameless = adapter(tmp_path / "nameless", rank=8, base=None)
     with pytest.raises(InputError, match="field 'base_model_name_or_path': names no base model"):
         resolve(str(nameless), Checkpoint())
+
+
+@pytest.mark.parametrize("where", [[], ["--ray-replicas", "2"]], ids=["in-process", "ray"])
+def test_an_adapter_vllm_cannot_take_is_one_line_in_process_and_on_ray(vllm, tmp_path, capsys, where):
+    """An adapter on another base (it would load wherever the shapes fit and generate garbage) and one above
+    vLLM 0.29.0's largest max_lora_rank (512, vllm/config/lora.py) are refused before any engine or cluster
+    starts, with the same line for both paths."""
+    from conftest import assert_one_line_error, run_cli
+
+    other = adapter(tmp_path / "other", rank=8)
+    big = adapter(tmp_path / "big", rank=1024)
+    argv = ["evaluate", "--engine", "vllm", "--max-instances", "2", "--out", str(tmp_path / "out"), *where]
+    cases = [
+        (
+            ["--model", "other-model", "--lora", str(other)],
+            "trained on base-model, not on --model other-model",
+        ),
+        (["--model", "base-model", "--lora", str(big)], "LoRA rank 1024 is above 512"),
+        (["--model", str(big)], "LoRA rank 1024 is above 512"),
+    ]
+    for given, why in cases:
+        code, _, err = run_cli([*argv, *given], capsys)
+        assert why in assert_one_line_error(code, err), given
+    assert not list((tmp_path / "out").glob("model_outputs*"))  # nothing generated

@@ -207,31 +207,26 @@ def test_two_real_llama_cpp_replicas_then_one_gone(tmp_path, alpaca_dir):
     kwargs = dict(
         model="smollm2", limits=CallLimits(concurrency=4, timeout=60), progress=False, max_parse_retries=0
     )
-    with llama_server() as one:
-        with llama_server() as two:
-            run = annotate_files(
-                AnnotateConfig(
-                    outputs=tmp_path / "cand_a.json",
-                    baseline=tmp_path / "base_a.json",
-                    judge="alpacaeval2",
-                    store=tmp_path / "s.sqlite",
-                    base_url=[one, two],
-                    **kwargs,
-                )
-            )
-            assert run.summary["succeeded"] == 6 and all(r["preference"] is not None for r in run.records)
-            assert all(r["answered"] > 0 for r in run.manifest["replicas"])  # both served
-        # `two` is gone now: its calls go to `one`
-        run = annotate_files(
+
+    def judge(part: str, replicas: list[str]):
+        return annotate_files(
             AnnotateConfig(
-                outputs=tmp_path / "cand_b.json",
-                baseline=tmp_path / "base_b.json",
+                outputs=tmp_path / f"cand_{part}.json",
+                baseline=tmp_path / f"base_{part}.json",
                 judge="alpacaeval2",
                 store=tmp_path / "s.sqlite",
-                base_url=[one, two],
+                base_url=replicas,
                 **kwargs,
             )
         )
+
+    with llama_server() as one:
+        with llama_server() as two:
+            run = judge("a", [one, two])
+            assert run.summary["succeeded"] == 6 and all(r["preference"] is not None for r in run.records)
+            assert all(r["answered"] > 0 for r in run.manifest["replicas"])  # both served
+        # `two` is gone now: its calls go to `one`
+        run = judge("b", [one, two])
         assert run.summary["succeeded"] == 6 and all(r["preference"] is not None for r in run.records)
         by_url = {r["base_url"]: r for r in run.manifest["replicas"]}
         assert by_url[one]["answered"] == 6 and by_url[two]["answered"] == 0 and by_url[two]["rested"] >= 1

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from arenahard_synthetic import write_files
+from arenahard_synthetic import leaderboard_argv, leaderboard_board, write_files
 
 from judgebench.cli import main
 from judgebench.stats import arenahard_official as official
@@ -25,19 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _board(tmp_path, version, style, protocol=None, extra=()):
     judgments, answers = write_files(tmp_path, version, seed=0)
-    out = tmp_path / "board.csv"
-    argv = [
-        "leaderboard",
-        "--benchmark",
-        "arena-hard",
-        "--judgments",
-        str(judgments),
-        "--answers",
-        str(answers),
-    ]
-    argv += ["--protocol", protocol or version, "--n-boot", "100", "--seed", "0", "--out", str(out), *extra]
-    assert main(argv + (["--style-control"] if style else [])) == 0
-    return pd.read_csv(out, index_col="model")
+    return leaderboard_board(tmp_path / "board.csv", judgments, answers, protocol or version, style, extra)
 
 
 def _expected(key, version):
@@ -179,8 +167,7 @@ def test_bad_rows_are_one_line(tmp_path, capsys, change, protocol, needle):
 def test_style_control_needs_the_answers(tmp_path, capsys):
     judgments, answers = write_files(tmp_path, "v2", seed=0)
     answers.rename(tmp_path / "elsewhere")  # not beside model_judgment/ any more
-    argv = ["leaderboard", "--benchmark", "arena-hard", "--judgments", str(judgments), "--style-control"]
-    assert main(argv) == 2
+    assert main(leaderboard_argv(judgments, None, "--style-control")) == 2
     assert "--answers" in capsys.readouterr().err
 
 
@@ -188,16 +175,7 @@ def test_without_tiktoken_style_control_names_the_package(tmp_path, capsys, monk
     judgments, answers = write_files(tmp_path, "v2", seed=0)
     _rewrite(answers / "zeta.jsonl", 0, lambda r: r.pop("metadata"))  # counts must come from the text
     monkeypatch.setitem(sys.modules, "tiktoken", None)  # import tiktoken -> ImportError
-    argv = [
-        "leaderboard",
-        "--benchmark",
-        "arena-hard",
-        "--judgments",
-        str(judgments),
-        "--answers",
-        str(answers),
-    ]
-    assert main([*argv, "--style-control"]) == 2
+    assert main(leaderboard_argv(judgments, answers, "--style-control")) == 2
     err = capsys.readouterr().err
     assert "tiktoken" in err and len(err.strip().splitlines()) == 1
 

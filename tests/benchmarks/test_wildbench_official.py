@@ -34,7 +34,7 @@ def _board(tmp_path, mode, *extra):
     return pd.read_csv(out, index_col="model")
 
 
-@pytest.mark.parametrize("k", [-1, 0, 300])
+@pytest.mark.parametrize("k", [-1, 0, 300, 500])
 def test_wb_reward_is_the_official_scripts(tmp_path, k):
     board = _board(tmp_path, "reward", *([] if k == -1 else ["--length-penalty", str(k)]))
     want = TABLES[f"pairwise-haiku-K={k}"]
@@ -116,7 +116,7 @@ def test_the_eval_set_loads_in_the_hf_schema(tmp_path):
     eval_set.rename(tmp_path / "wildbench" / "test.jsonl")
     frame = BENCHMARK.load(tmp_path)
     assert len(frame) == 40 and frame["instruction"].iloc[5] == "task 5"
-    assert frame["turns"].iloc[5] == ["start 5", "ok", "task 5"]  # the earlier turns kept
+    assert frame["history"].iloc[5] == "USER: start 5\n\nASSISTANT: ok\n\n"  # as eval.py writes it
     assert frame["checklist"].iloc[0] == ["check 0.0", "check 0.1", "check 0.2"]
 
 
@@ -152,3 +152,37 @@ def _close(a, b) -> bool:
         return all(_close(a[k], b[k]) for k in b)
     assert a == (pytest.approx(b, rel=1e-12) if isinstance(b, float) else b)
     return True
+
+
+def test_the_eval_set_loads_from_the_hub_layout(tmp_path, monkeypatch):
+    """`datasets.load_dataset("allenai/WildBench", "v2", split="test")` on a local folder in the hub's layout
+    (no hub is reachable here): the rows become tasks as a local file's do, with the data folder's
+    reference answers, whether the data folder has no wildbench folder or one with only references."""
+    pytest.importorskip("datasets")
+    from dataclasses import replace
+
+    from wildbench_synthetic import eval_set
+
+    import judgebench.benchmarks.wildbench as wb
+    from judgebench.benchmarks.evalsets import load_named
+
+    repo = tmp_path / "WildBench-hub"
+    repo.mkdir()
+    rows = eval_set(seed=0)
+    (repo / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (repo / "README.md").write_text(
+        "---\nconfigs:\n- config_name: v2\n  data_files:\n  - split: test\n    path: test.jsonl\n---\n"
+    )
+    monkeypatch.setenv("JUDGEBENCH_DATA", str(tmp_path / "data"))
+    (tmp_path / "data").mkdir()
+    hub = (str(repo), "v2", "test")
+    frame = load_named(replace(wb.BENCHMARK, hub=hub))
+    assert len(frame) == 40 and frame["history"].iloc[5] == "USER: start 5\n\nASSISTANT: ok\n\n"
+    assert "references" not in frame
+    refs = tmp_path / "data" / "wildbench" / "references"
+    refs.mkdir(parents=True)
+    lines = [json.dumps({"session_id": r["session_id"], "output": ["r"], "generator": "m"}) for r in rows]
+    (refs / "m.jsonl").write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(wb, "HUB", hub)
+    frame = load_named(replace(wb.BENCHMARK, hub=hub))
+    assert frame["references"].iloc[0] == {"m": "r"} and frame["generator"].iloc[0] == "m"

@@ -3,6 +3,7 @@
 import gzip
 import json
 import subprocess
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -313,7 +314,7 @@ def test_flags_are_checked_as_declared(capsys):
     cases = [
         (["evaluate", "--max-tokens", "0"], "argument --max-tokens: must be at least 1, got 0"),
         (["evaluate", "--temperature", "nan"], "argument --temperature: must be a finite number, got nan"),
-        (["evaluate", "--top-p", "-0.5"], "argument --top-p: must be at least 0, got -0.5"),
+        (["evaluate", "--top-p", "-0.5"], "argument --top-p: must be above 0, got -0.5 (valid: (0, 1])"),
         (["evaluate", "--timeout", "inf"], "argument --timeout: must be a finite number, got inf"),
         (["annotate", "--rpm", "0"], "argument --rpm/--requests-per-minute: must be above 0, got 0.0"),
         (["audit", "--concurrency", "2.5"], "argument --concurrency: must be a whole number, got '2.5'"),
@@ -331,6 +332,48 @@ def test_flags_are_checked_as_declared(capsys):
         )
 
 
+# vLLM 0.29.0's SamplingParams checks (tests/data/vllm_api_snapshot.json, "checks"/"sampling_params"): the
+# values it refuses, which every command taking the flag refuses before anything runs
+REFUSED_SAMPLING = [
+    ("--top-p", "0", "must be above 0, got 0.0 (valid: (0, 1])"),
+    ("--top-p", "1.5", "must be at most 1, got 1.5 (valid: (0, 1])"),
+    ("--temperature", "-0.5", "must be at least 0, got -0.5 (valid: [0, 2])"),
+    ("--temperature", "2.5", "must be at most 2, got 2.5 (valid: [0, 2])"),
+]
+
+
+def test_sampling_values_vllm_refuses_are_refused_by_every_command_that_takes_them(capsys):
+    from conftest import assert_one_line_error, run_cli
+
+    from judgebench.cli import build_parser
+
+    snapshot = json.loads((Path(__file__).parents[1] / "data" / "vllm_api_snapshot.json").read_text())
+    refused_by_vllm = {
+        (k, v)
+        for probe in snapshot["checks"]["sampling_params"]
+        if "raises" in probe
+        for k, v in probe["kwargs"].items()
+        if k in ("top_p", "temperature")
+    }
+    assert {("top_p", 0.0), ("top_p", 1.5), ("temperature", -0.5), ("temperature", 2.5)} <= refused_by_vllm
+    commands = {path for path, a in _options(build_parser()) if "--top-p" in a.option_strings}
+    assert {("evaluate",), ("suite",)} <= commands
+    for path in commands:
+        for flag, value, why in REFUSED_SAMPLING:
+            code, _, err = run_cli([*path, flag, value], capsys)
+            line = assert_one_line_error(code, err)
+            assert line.startswith(f"judgebench: error: argument {flag}: {why}"), path
+    # the edges vLLM takes are taken: the parser gives them through
+    for flag, value in [
+        ("--top-p", "1"),
+        ("--top-p", "1e-6"),
+        ("--temperature", "0"),
+        ("--temperature", "2"),
+    ]:
+        code, _, err = run_cli(["evaluate", flag, value, "--max-instances", "x"], capsys)
+        assert "--max-instances" in err and flag not in err
+
+
 def test_the_python_api_refuses_what_the_flags_refuse():
     from judgebench.annotation.pipeline import CallLimits
     from judgebench.errors import ConfigError
@@ -339,8 +382,10 @@ def test_the_python_api_refuses_what_the_flags_refuse():
 
     with pytest.raises(ConfigError, match=r"^max_cost \(--max-cost\) must be a finite number, got nan$"):
         SuiteConfig(max_cost=float("nan"))
-    with pytest.raises(ConfigError, match=r"^top_p \(--top-p\) must be at least 0"):
-        Sampling(max_tokens=8, top_p=-1.0)
+    with pytest.raises(
+        ConfigError, match=r"^top_p \(--top-p\) must be above 0, got 0.0 \(valid: \(0, 1\]\)$"
+    ):
+        Sampling(max_tokens=8, top_p=0.0)
     with pytest.raises(ConfigError, match=r"^n_boot \(--n-boot\) must be a whole number"):
         EvaluateConfig(n_boot=10.5)
     with pytest.raises(ConfigError, match=r"^concurrency \(--concurrency\) must be at least 1"):
@@ -403,40 +448,27 @@ def test_tiny_anchors_missing_from_the_eval_set_is_one_line(tmp_path, capsys):
     full.write_text(json.dumps(rows))
     partial.write_text(json.dumps(rows[:2]))
     out = tmp_path / "anchors.json"
-    assert (
-        main(
+
+    def anchors(eval_set):
+        return main(
             [
                 "tiny",
                 "anchors",
                 "--tiny",
                 str(tmp_path / "tiny.json"),
                 "--eval-set",
-                str(partial),
+                str(eval_set),
                 "--out",
                 str(out),
             ]
         )
-        == 2
-    )
+
+    assert anchors(partial) == 2
     err = capsys.readouterr().err
     assert (
         "1 anchors of the tiny file are not in eval set" in err and err.count("\n") == 1 and not out.exists()
     )
-    assert (
-        main(
-            [
-                "tiny",
-                "anchors",
-                "--tiny",
-                str(tmp_path / "tiny.json"),
-                "--eval-set",
-                str(full),
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    assert anchors(full) == 0
     assert [r["instruction"] for r in json.loads(out.read_text())] == [
         "question 1?",
         "question 3?",

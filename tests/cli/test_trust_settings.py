@@ -90,6 +90,10 @@ def test_the_python_api_refuses_what_the_flags_refuse(field, value):
         ("top_p: 1e309", "decoding.top_p"),
         ("seed: -1", "decoding.seed"),
         ("top_logprobs: 1000000", "decoding.top_logprobs"),
+        # what vLLM 0.29.0's SamplingParams refuses (tests/data/vllm_api_snapshot.json)
+        ("top_p: 0", r"decoding.top_p': must be above 0, got 0 \(valid: \(0, 1\]\)"),
+        ("stop: ''", "decoding.stop': cannot contain an empty string"),
+        ("stop: ['###', '']", "decoding.stop': cannot contain an empty string"),
     ],
 )
 def test_a_judge_spec_gets_the_same_ranges(tmp_path, line, field):

@@ -11,6 +11,7 @@
 import asyncio
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -146,11 +147,35 @@ def test_batches_follow_the_engines_capacity():
     assert engine_batching({"max_num_seqs": 100}, 10_000, 1, batch_size=32) == (32, 4)
 
 
+def tiny_llama(folder: Path, tok) -> Path:
+    """A random Llama with this tokenizer, in hub layout: what Ray's stages and the prompt actor load."""
+    from random_llama import random_llama
+
+    random_llama(tok, max_positions=256).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+@contextmanager
+def stand_in_cluster(monkeypatch):
+    """A local Ray cluster with one logical GPU (so Ray's vLLM stage is scheduled as on a GPU node) whose
+    workers import the stand-in vllm (and judgebench) from these folders."""
+    path = os.pathsep.join([str(TESTS / "fake_vllm"), str(TESTS.parent), os.environ.get("PYTHONPATH", "")])
+    monkeypatch.setenv("PYTHONPATH", path)
+    monkeypatch.syspath_prepend(str(TESTS / "fake_vllm"))
+    ray.init(num_cpus=8, num_gpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+        for name in [m for m in list(sys.modules) if m == "vllm" or m.startswith("vllm.")]:
+            del sys.modules[name]
+
+
 def test_ray_vllm_path_through_rays_processor_with_the_stand_in_engine(tmp_path, monkeypatch):
     pytest.importorskip("ray.data.llm")
     pytest.importorskip("transformers")
     import pandas as pd
-    from random_llama import random_llama
 
     from judgebench.generation.distributed import generate_with_ray
 
@@ -161,16 +186,9 @@ def test_ray_vllm_path_through_rays_processor_with_the_stand_in_engine(tmp_path,
     lengths = {k: len(chat_ids(tok, _messages(sampling, ["colour " * k], []))) for k in range(1, 200)}
     near = "colour " * next(k for k, n in lengths.items() if 115 <= n <= 118)
     instructions.append(near)
-    folder = tmp_path / "tiny-llama"  # what Ray's stages and the prompt actor load, in hub layout
-    random_llama(tok, max_positions=256).save_pretrained(folder)
-    tok.save_pretrained(folder)
-    # Ray's workers import the stand-in vllm (and judgebench) from these folders
-    path = os.pathsep.join([str(TESTS / "fake_vllm"), str(TESTS.parent), os.environ.get("PYTHONPATH", "")])
-    monkeypatch.setenv("PYTHONPATH", path)
-    monkeypatch.syspath_prepend(str(TESTS / "fake_vllm"))
+    folder = tiny_llama(tmp_path / "tiny-llama", tok)
     store = Store(tmp_path / "ray.sqlite")
-    ray.init(num_cpus=8, num_gpus=1, include_dashboard=False, log_to_driver=False)
-    try:
+    with stand_in_cluster(monkeypatch):
         result = generate_with_ray(
             pd.DataFrame({"instruction": instructions}),
             "vllm",
@@ -182,10 +200,6 @@ def test_ray_vllm_path_through_rays_processor_with_the_stand_in_engine(tmp_path,
             engine_kwargs={"max_model_len": 120},
             chat_template=TEMPLATE,
         )
-    finally:
-        ray.shutdown()
-        for name in [m for m in list(sys.modules) if m == "vllm" or m.startswith("vllm.")]:
-            del sys.modules[name]
 
     # the stand-in engine answers every prompt with token ids [1, 5, 6, 7, 8] and its end id 0 (6 tokens);
     # Ray's detokenize stage turns them into text with the model's tokenizer
@@ -214,4 +228,63 @@ def test_ray_vllm_path_through_rays_processor_with_the_stand_in_engine(tmp_path,
     assert 2 <= room <= 5 and cut["completion_tokens"] == room and cut["finish_reason"] == "length"
     failed = stored(instructions[2])
     assert failed["status"] == "failed" and "maximum model length" in failed["reason"]
+    store.close()
+
+
+def test_the_ray_engine_gets_the_adapter_as_the_in_process_engine_does(vllm, tmp_path):
+    """Ray Data's LLM API (ray 2.60.0) loads a LoRA adapter when a row's `model` differs from the processor's
+    model_source (vllm_engine_stage._maybe_get_lora_request; no dynamic_lora_loading_path: the row's model
+    is the adapter's path). The engine starts as the in-process one does: LoRA on, room for rank 64."""
+    pytest.importorskip("ray.data.llm")
+    from random_llama import lora_adapter_folder
+
+    from judgebench.backends.vllm_backend import VLLMBackend
+    from judgebench.generation.distributed import _vllm_config, _vllm_row_in
+
+    lora = lora_adapter_folder(tmp_path / "adapter", rank=64)
+    config = _vllm_config("base-model", 2, (64, 4), 1, {"max_model_len": 120}, str(lora))
+    in_process = VLLMBackend("base-model", lora=str(lora)).llm.init_kwargs
+    assert config.engine_kwargs["enable_lora"] is in_process["enable_lora"] is True
+    assert config.engine_kwargs["max_lora_rank"] == in_process["max_lora_rank"] == 64  # vLLM's default: 16
+    assert config.dynamic_lora_loading_path is None and config.model_source == "base-model"
+    row = _vllm_row_in({"instruction": "i"}, {"max_tokens": 4}, str(lora))
+    assert row["model"] == str(lora.resolve()) != config.model_source
+    assert "model" not in _vllm_row_in({"instruction": "i"}, {"max_tokens": 4})  # no adapter: the base
+    assert "enable_lora" not in _vllm_config("base-model", 2, (64, 4), 1, None).engine_kwargs
+
+
+def test_ray_generation_with_an_adapter_through_rays_processor(tmp_path, monkeypatch):
+    """The rows reach the stand-in engine as Ray's LoRA requests, and the answers are stored under the base
+    and the adapter (never the base's keys). The stand-in refuses a LoRA request it has no room for, as vLLM
+    does; a second run whose engine starts with vLLM's default room (16) shows the requests reached it."""
+    pytest.importorskip("ray.data.llm")
+    pytest.importorskip("transformers")
+    import pandas as pd
+    from random_llama import lora_adapter_folder
+
+    from judgebench.backends.checkpoint import with_adapter
+    from judgebench.generation import distributed
+
+    instructions = ["What is two plus two?", "Name a colour."]
+    tok = bos_tokenizer(instructions * 5 + ["the answer is yes"] * 5)
+    folder = tiny_llama(tmp_path / "tiny-llama", tok)
+    lora = lora_adapter_folder(tmp_path / "adapter", rank=64, base=str(folder))
+    sampling = Sampling(max_tokens=16, temperature=0.0, seed=0)
+    store = Store(tmp_path / "ray.sqlite")
+    data = pd.DataFrame({"instruction": instructions})
+    args = (data, "vllm", str(folder), sampling, "tiny")
+    with stand_in_cluster(monkeypatch):
+        result = distributed.generate_with_ray(*args, store=store, chat_template=TEMPLATE, lora=str(lora))
+        monkeypatch.setattr(distributed, "vllm_lora_settings", lambda lora: {"enable_lora": True})
+        starved = distributed.generate_with_ray(*args, chat_template=TEMPLATE, lora=str(lora))
+    expected = tok.decode([1, 5, 6, 7, 8, 0], skip_special_tokens=True)  # the stand-in's fixed reply
+    assert result["output"].tolist() == [expected] * 2
+
+    def keys(model):
+        return [generation_key(model, sampling, _messages(sampling, [i], [])) for i in instructions]
+
+    assert len(store.get_generations(keys(with_adapter(str(folder), str(lora))))) == 2
+    assert store.get_generations(keys(str(folder))) == {}
+    assert starved["output"].isna().all()
+    assert starved["failure"].str.contains("LoRA rank 64 is greater than max_lora_rank 16").all()
     store.close()

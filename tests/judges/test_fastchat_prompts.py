@@ -98,17 +98,16 @@ def test_fastchat_judges_render_fastchats_prompt_for_each_turn(placeholder_promp
     ]
 
 
-def test_imported_single_judgments_are_found_by_the_fastchat_judge(placeholder_prompts, tmp_path, capsys):
+def imported(tmp_path: Path, fixture: str, *flags: str) -> tuple[Path, list[dict]]:
+    """`judgebench import-annotations` of an MT-Bench judgment fixture into a new store: (store, its rows)."""
     store = tmp_path / "s.sqlite"
-    argv = [
-        "import-annotations",
-        "--benchmark",
-        "mt-bench",
-        "--judgments",
-        str(FIXTURES / "gpt-4_single.jsonl"),
-    ]
+    argv = ["import-annotations", "--benchmark", "mt-bench", "--judgments", str(FIXTURES / fixture), *flags]
     assert main([*argv, "--store", str(store)]) == 0
-    rows = [json.loads(line) for line in (FIXTURES / "gpt-4_single.jsonl").read_text().splitlines()]
+    return store, [json.loads(line) for line in (FIXTURES / fixture).read_text().splitlines()]
+
+
+def test_imported_single_judgments_are_found_by_the_fastchat_judge(placeholder_prompts, tmp_path, capsys):
+    store, rows = imported(tmp_path, "gpt-4_single.jsonl")
     failed = sum(r["score"] == -1 for r in rows)
     assert f"imported {len(rows) - failed} judge calls" in capsys.readouterr().out
     spec = load_judge("fastchat:single")
@@ -128,16 +127,7 @@ def test_imported_single_judgments_are_found_by_the_fastchat_judge(placeholder_p
 
 
 def test_imported_pair_judgments_are_found_by_the_fastchat_judge(placeholder_prompts, tmp_path, capsys):
-    store = tmp_path / "s.sqlite"
-    argv = [
-        "import-annotations",
-        "--benchmark",
-        "mt-bench",
-        "--judgments",
-        str(FIXTURES / "gpt-4_pair.jsonl"),
-    ]
-    assert main([*argv, "--mode", "pairwise-baseline", "--store", str(store)]) == 0
-    rows = [json.loads(line) for line in (FIXTURES / "gpt-4_pair.jsonl").read_text().splitlines()]
+    store, rows = imported(tmp_path, "gpt-4_pair.jsonl", "--mode", "pairwise-baseline")
     spec = load_judge("fastchat:pair")
     shown = {"A": 1.0, "B": 2.0}
     checked = 0

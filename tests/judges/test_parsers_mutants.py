@@ -6,6 +6,7 @@ import math
 import pytest
 
 from judgebench.backends.base import CompletionResponse
+from judgebench.errors import ConfigError
 from judgebench.judges.parsers import (
     PARSERS,
     arena_verdict,
@@ -141,3 +142,47 @@ def test_logprob_rating_is_the_expected_digit():
     )
     assert logprob_rating(reply(top={"x": -0.1}))[0] is None
     assert logprob_rating(reply())[1].startswith("no log-probs")
+
+
+def test_arena_hard_official_parsers_labels_to_levels():
+    """Arena-Hard's own label rules (gen_judgment.py; stats/arenahard_official.parse_v01/parse_v2), then the
+    label's level in the shown frame: v0.1 takes exactly one distinct [[label]]; v2 the last [[label]], else
+    the last [label], upper-cased."""
+    v01, v2 = PARSERS.pick("arena_verdict_v01"), PARSERS.pick("arena_verdict_v2")
+    assert v01(reply("so [[A>B]]; again [[A>B]]")) == (2.0, None)  # one distinct label, twice
+    assert v01(reply("[[B>>A]]")) == (5.0, None)
+    long = "y" * 200 + " [[A>B]] then [[B>A]]"
+    assert v01(reply(long)) == (None, f"no verdict label in {long[-120:]!r}")  # two distinct: none
+    assert v01(reply("[[A>>>B]]")) == (None, "malformed verdict 'A>>>B'")
+    assert v01(reply("[[A=A]]")) == (None, "malformed verdict 'A=A'")
+    assert v2(reply("[[A>B]] no, [[b>>a]]")) == (5.0, None)  # the last, upper-cased
+    assert v2(reply("[B>A] but [[A=B]]")) == (3.0, None)  # double brackets first
+    assert v2(reply("only [B<A]")) == (2.0, None)
+    assert v2(reply("nothing")) == (None, "no verdict label in 'nothing'")
+
+
+def test_failure_reasons_quote_the_replys_end_or_start():
+    """What a failed judgment's reason quotes: the last 120 characters (where a verdict would stand), or
+    the first 80 for a label-only reply."""
+    text = "".join(chr(97 + i % 26) for i in range(300))
+    assert rating(reply(text)) == (None, f"no [[rating]] in {text[-120:]!r}")
+    assert pair_label(reply(text)) == (None, f"no [[A]]/[[B]]/[[C]] in {text[-120:]!r}")
+    assert text_label(reply(text)) == (None, f"reply is not one of ('m', 'M'): {text[:80]!r}")
+
+
+def test_parser_edges_fastchat_and_the_label_rule_fix():
+    # FastChat reads [[x]] wherever it stands before falling back to [x] (common.py: the backup pattern only
+    # when the first finds nothing)
+    assert rating(reply("[5] for style, Rating: [[8]]")) == (8.0, None)
+    # only blanks, quotes, backticks and full stops around the label: other letters are not stripped
+    assert text_label(reply("mX")) == (None, "reply is not one of ('m', 'M'): 'mX'")
+    assert text_label(reply("XM")) == (None, "reply is not one of ('m', 'M'): 'XM'")
+    # a reason names the first five tokens of the top log-probs
+    top = {t: -1.0 - i for i, t in enumerate("abcdefg")}
+    assert logprob_rating(reply(top=top)) == (
+        None,
+        "no digit 1-9 among the top log-probs ['a', 'b', 'c', 'd', 'e']",
+    )
+    # a name no parser has is refused naming the kind of thing asked for
+    with pytest.raises(ConfigError, match="unknown parser 'nope'; known: "):
+        PARSERS.pick("nope")

@@ -27,6 +27,13 @@ class Spec:
 
 
 SPEC = Spec()
+
+
+def chat(*contents: str) -> list[dict]:
+    """A conversation as the judge is shown it: the user's turns and the answers, alternating."""
+    return [{"role": ("user", "assistant")[i % 2], "content": c} for i, c in enumerate(contents)]
+
+
 TURNS = Pair(
     "first question",
     "b",
@@ -156,21 +163,10 @@ def test_mtbench_pair_shows_both_orders_per_turn_with_the_conversation_so_far():
     last = calls[2].messages[0]
     assert last["turn"] == 2 and last["turns"] == TURNS.turns and last["reference"] == ["r1", "r2"]
     assert last["instruction"] == "first question"
-    assert last["conversation_first"] == [
-        {"role": "user", "content": "first question"},
-        {"role": "assistant", "content": "b1"},
-        {"role": "user", "content": "second question"},
-        {"role": "assistant", "content": "b2"},
-    ]
-    assert last["conversation_second"][1::2] == [
-        {"role": "assistant", "content": "c1"},
-        {"role": "assistant", "content": "c2"},
-    ]
+    assert last["conversation_first"] == chat("first question", "b1", "second question", "b2")
+    assert last["conversation_second"] == chat("first question", "c1", "second question", "c2")
     one = calls[1].messages[0]
-    assert one["turn"] == 1 and one["conversation_first"] == [
-        {"role": "user", "content": "first question"},
-        {"role": "assistant", "content": "c1"},
-    ]
+    assert one["turn"] == 1 and one["conversation_first"] == chat("first question", "c1")
 
 
 @pytest.mark.parametrize(
@@ -203,12 +199,7 @@ def test_mtbench_single_grades_each_turn_of_the_candidate():
     second = calls[1].messages[0]
     assert second["turn"] == 2 and second["reference"] == ["r1", "r2"] and second["turns"] == TURNS.turns
     assert second["instruction"] == "first question"
-    assert second["conversation"] == [
-        {"role": "user", "content": "first question"},
-        {"role": "assistant", "content": "c1"},
-        {"role": "user", "content": "second question"},
-        {"role": "assistant", "content": "c2"},
-    ]
+    assert second["conversation"] == chat("first question", "c1", "second question", "c2")
     assert calls[0].messages[0]["conversation"] == second["conversation"][:2]
     assert p.combine(TURNS, {"turn1": 8.0, "turn2": 5.0}) == {
         "preference": None,

@@ -140,22 +140,13 @@ def test_report_cli_formats(tmp_path, alpaca_dir, cli_env):
         capture_output=True,
     )
     assert (tmp_path / "lb.html").read_text().count("data-model=") == len(pd.read_csv(board))
-    md = subprocess.run(
-        [judgebench_exe(), "report", "--leaderboard", str(board), "--format", "markdown"],
-        check=True,
-        env=cli_env,
-        capture_output=True,
-        text=True,
-    ).stdout
-    assert md.startswith("| # | model |")
-    text = subprocess.run(
-        [judgebench_exe(), "report", "--leaderboard", str(board), "--format", "text"],
-        check=True,
-        env=cli_env,
-        capture_output=True,
-        text=True,
-    ).stdout
-    assert text.splitlines()[0].startswith("model")
+
+    def report(fmt: str) -> str:
+        argv = [judgebench_exe(), "report", "--leaderboard", str(board), "--format", fmt]
+        return subprocess.run(argv, check=True, env=cli_env, capture_output=True, text=True).stdout
+
+    assert report("markdown").startswith("| # | model |")
+    assert report("text").splitlines()[0].startswith("model")
 
 
 def _browser():

@@ -12,11 +12,9 @@ import types
 from dataclasses import replace
 from pathlib import Path
 
-import pandas as pd
 import pytest
-from arenahard_synthetic import LAYOUTS, write_files
+from arenahard_synthetic import LAYOUTS, leaderboard_board, write_files
 
-from judgebench.cli import main
 from judgebench.judges import load_judge
 from judgebench.judges.protocols import PROTOCOLS, Pair
 from judgebench.runs.models import ModelSpec
@@ -100,22 +98,6 @@ def _suite_records(tmp_path: Path, layout: str, monkeypatch) -> tuple[Path, Path
     return judgments, answers, out, names
 
 
-def _command(tmp_path, judgments, answers, version, style) -> pd.DataFrame:
-    csv = tmp_path / f"board-{version}-{style}.csv"
-    argv = [
-        "leaderboard",
-        "--benchmark",
-        "arena-hard",
-        "--judgments",
-        str(judgments),
-        "--answers",
-        str(answers),
-    ]
-    argv += ["--protocol", version, "--n-boot", "100", "--seed", "0", "--out", str(csv)]
-    assert main(argv + (["--style-control"] if style else [])) == 0
-    return pd.read_csv(csv, index_col="model")
-
-
 @pytest.mark.parametrize(
     ("version", "tol"),
     [
@@ -150,7 +132,9 @@ def test_the_suite_column_is_the_leaderboard_command_and_the_official_script(
         (False, ("score", "ci_low", "ci_high")),
         (True, ("style_controlled", "sc_ci_low", "sc_ci_high")),
     ):
-        board = _command(tmp_path, judgments, answers, version, style)
+        board = leaderboard_board(
+            tmp_path / f"board-{version}-{style}.csv", judgments, answers, version, style
+        )
         board.index = board.index.str.split("/").str[-1]  # v0.1 shows org/delta-chat in full
         official = FIXTURE["results"][version + (" style-control" if style else "")]
         for name in names:

@@ -210,16 +210,7 @@ class LLM:
         )
 
     def _check_lora(self, lora_request) -> None:
-        """vLLM's refusals of an adapter: LoRA not enabled at start, or a rank above max_lora_rank (default 16)."""
-        import json
-        from pathlib import Path
-
-        if not self.init_kwargs.get("enable_lora"):
-            raise VLLMValidationError(f"Got lora_request {lora_request} but LoRA is not enabled!")
-        limit = self.init_kwargs.get("max_lora_rank", 16)
-        rank = json.loads((Path(lora_request.lora_path) / "adapter_config.json").read_text())["r"]
-        if rank > limit:
-            raise ValueError(f"LoRA rank {rank} is greater than max_lora_rank {limit}.")
+        check_lora(self.init_kwargs, lora_request)
 
     @staticmethod
     def _params(sampling_params, n):
@@ -230,6 +221,20 @@ class LLM:
         if len(sampling_params) != n:
             raise ValueError("The lengths of prompts and sampling_params must be the same.")
         return list(sampling_params)
+
+
+def check_lora(engine_kwargs: dict, lora_request) -> None:
+    """vLLM's refusals of an adapter, for LLM and AsyncLLM alike: LoRA not enabled at start, or a rank above
+    max_lora_rank (default 16)."""
+    import json
+    from pathlib import Path
+
+    if not engine_kwargs.get("enable_lora"):
+        raise VLLMValidationError(f"Got lora_request {lora_request} but LoRA is not enabled!")
+    limit = engine_kwargs.get("max_lora_rank", 16)
+    rank = json.loads((Path(lora_request.lora_path) / "adapter_config.json").read_text())["r"]
+    if rank > limit:
+        raise ValueError(f"LoRA rank {rank} is greater than max_lora_rank {limit}.")
 
 
 from .v1.engine.async_llm import AsyncLLM as AsyncLLMEngine  # noqa: E402, F401  (vLLM: an alias of AsyncLLM)

@@ -6,8 +6,9 @@ from ...usage.usage_lib import UsageContext
 
 
 class AsyncLLM:
-    def __init__(self, engine):
+    def __init__(self, engine, engine_kwargs: dict | None = None):
         self.engine = engine
+        self.engine_kwargs = engine_kwargs or {}  # what it was started with (LoRA on, max_lora_rank)
 
     @classmethod
     def from_engine_args(
@@ -15,7 +16,8 @@ class AsyncLLM:
     ):
         from ... import STEP_SECONDS, Engine
 
-        return cls(Engine(engine_args.create_engine_config().model_config, step_seconds=STEP_SECONDS))
+        config = engine_args.create_engine_config().model_config
+        return cls(Engine(config, step_seconds=STEP_SECONDS), engine_args.kwargs)
 
     async def generate(
         self,
@@ -33,8 +35,11 @@ class AsyncLLM:
         reasoning_ended=None,
         reasoning_parser_kwargs=None,
     ):
+        from ... import check_lora
         from ..._model import Tokenizer
 
+        if lora_request is not None:
+            check_lora(self.engine_kwargs, lora_request)
         if "prompt_token_ids" in prompt:
             ids, text = list(prompt["prompt_token_ids"]), prompt_text or ""
         else:
