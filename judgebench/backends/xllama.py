@@ -19,11 +19,21 @@ from typing import Any
 from judgebench.backends.base import BackendError, FatalBackendError
 
 
+def _usable_cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def default_threads() -> int:
-    """Half the CPUs this process may use, at least one: llama-cpp-python's rule. On a busy 2-core machine
-    a second compute thread mostly waits for the first at every barrier; on a laptop, half the logical CPUs
-    is about the physical cores."""
-    return max(1, len(os.sched_getaffinity(0)) // 2) if hasattr(os, "sched_getaffinity") else 1
+    """Threads that generate, one token at a time: half the CPUs this process may use, at least one
+    (llama-cpp-python's rule). A token's small matrix products leave a second thread mostly waiting at each
+    barrier on a busy 2-core machine; on a laptop, half the logical CPUs is about the physical cores."""
+    return max(1, _usable_cpus() // 2)
+
+
+def default_batch_threads() -> int:
+    """Threads that read a prompt: every usable CPU (llama-cpp-python's rule too). A prompt is one big batch
+    whose work splits evenly; on 2 cores a 1,391-token judge prompt went from 9.3 s to 4.9 s (docs/setup.md)."""
+    return _usable_cpus()
 
 
 def _quiet_openmp() -> None:
@@ -108,9 +118,9 @@ class XLlamaServer:
         params.cache_prompt = False
         params.cache_ram_mib = 0
         params.cache_idle_slots = False
-        threads = n_threads or default_threads()
-        params.cpuparams.n_threads = threads
-        params.cpuparams_batch.n_threads = threads
+        # n_threads, when given, fixes both (tests and benchmarks compare settings that way)
+        params.cpuparams.n_threads = n_threads or default_threads()
+        params.cpuparams_batch.n_threads = n_threads or default_batch_threads()
         params.sampling.seed = seed
         params.port = port  # 0: any free loopback port
         params.verbosity = -1  # no per-request log lines on the user's terminal

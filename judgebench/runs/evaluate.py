@@ -1,7 +1,7 @@
 """Evaluate a checkpoint against a baseline: generate, judge, score; resumable at every step.
 
-    summary = evaluate(EvaluateConfig(eval_set="alpaca_eval", judge="local", out="runs/smollm2", max_instances=20))
-    result = run_evaluation(EvaluateConfig(out="runs/smollm2", max_instances=20))  # the typed result
+    summary = evaluate(EvaluateConfig(eval_set="alpaca_eval", judge="local", out="runs/smollm2", max_instances=10))
+    result = run_evaluation(EvaluateConfig(out="runs/smollm2", max_instances=10))  # the typed result
 
 With no model and no outputs file, the embedded SmolLM2 generates (llama.cpp in-process) and the
 `local` judge (the same model, AlpacaEval 2.0's protocol) judges: the whole pipeline runs offline.
