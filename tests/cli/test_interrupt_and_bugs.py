@@ -63,6 +63,10 @@ def _annotate(tmp_path, standin, **popen):
         "--out", str(tmp_path / "out.json"),
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != "CI"} | {"OPENAI_API_KEY": KEY}
+    # A child inherits an ignored SIGINT, and Python then leaves it ignored: in two full runs something earlier in
+    # this process had left it so, and the interrupted run went on to the end (exit 0). Re-installing Python's
+    # handler here gives the child a terminal's Ctrl-C, whatever the test process inherited or was changed to.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
